@@ -1,0 +1,1 @@
+"""ACD: the routing engine, its service and live queue statistics."""

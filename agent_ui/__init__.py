@@ -1,0 +1,1 @@
+"""Agent and supervisor desktops: pages, login and Socket.IO rooms."""

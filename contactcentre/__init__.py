@@ -1,0 +1,1 @@
+"""Composition root: settings, the event bus, app wiring and the `contactcentre` CLI."""

@@ -1,0 +1,112 @@
+"""The `contactcentre` command: serve, demo, migrate, import."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contactcentre.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("contactcentre")
+
+DESCRIPTION = """\
+Contact-centre server beside Asterisk: IVR, ACD, dialer, recordings and CRM.
+
+Settings come from CC_* environment variables (nested with __, e.g. CC_HTTP__PORT=8080,
+CC_DATABASE__URL=postgresql+asyncpg://user@host/db, CC_PBXS='[{"id": "pbx1",
+"host": "10.0.0.5", "secret": "..."}]') or from a TOML file given with --settings.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contactcentre",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--settings", type=Path, metavar="FILE", help="a TOML settings file"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "serve",
+        help="run the service against the configured Asterisk servers (production)",
+        description="Migrate nothing, connect to every configured PBX over AMI, serve "
+        "FastAGI and HTTP until stopped (Ctrl-C or SIGTERM).",
+    )
+    commands.add_parser(
+        "demo",
+        help="migrate and seed an embedded SQLite database, start the PBX simulator "
+        "in-process and serve http://127.0.0.1:8080",
+        description="Everything in one process: SQLite under ./var, demo data, the PBX "
+        "simulator placing a steady flow of calls, FastAGI and HTTP. Ctrl-C stops it.",
+    )
+    commands.add_parser(
+        "migrate",
+        help="upgrade the configured database to the newest schema",
+        description="Run the Alembic migrations up to head on the configured database.",
+    )
+    importing = commands.add_parser(
+        "import",
+        help="import records from a file (e.g. `import customers FILE.csv`)",
+        description="Import records from a CSV file; bad rows go to a report, never "
+        "abort the import.",
+    )
+    importing.add_argument("kind", choices=["customers"])
+    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--encoding", help="the file's encoding (detected if omitted)"
+    )
+    importing.add_argument("--report", type=Path, help="where to write rejected rows")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(f"contactcentre: bad settings\n{exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        log.info("stopped")
+        return 0
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from contactcentre import bootstrap  # heavy imports after settings
+
+    match args.command:
+        case "migrate":
+            await bootstrap.migrate(settings)
+            return 0
+        case "serve":
+            await bootstrap.serve(settings, demo=False)
+            return 0
+        case "demo":
+            await bootstrap.serve(settings, demo=True)
+            return 0
+        case "import":
+            return await bootstrap.import_file(
+                settings,
+                args.kind,
+                args.file,
+                encoding=args.encoding,
+                report=args.report,
+            )
+        case _:
+            raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Settings: one typed object read from `CC_*` variables and an optional TOML file.
+
+The only module that reads the environment; each component gets its own section.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "CC_"
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names every bad setting, one a line."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ListenAddress(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+
+
+class PbxSettings(_Section):
+    """One Asterisk server reached over AMI."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = "cc"
+    secret: SecretStr = SecretStr("")
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    action_timeout_s: float = Field(default=10.0, gt=0)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///./var/contactcentre.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return url
+
+
+class RedisSettings(_Section):
+    url: str | None = None
+
+
+class SimulatorSettings(_Section):
+    """The PBX simulator that `demo` runs in-process."""
+
+    seed: int = 1
+    calls_per_minute: float = Field(default=6.0, ge=0)
+    agents: int = Field(default=8, ge=0)
+
+
+def _default_pbxs() -> list[PbxSettings]:
+    return [PbxSettings(id="pbx1", secret=SecretStr("ccsecret"))]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    pbxs: list[PbxSettings] = Field(default_factory=_default_pbxs)
+    agi: ListenAddress = ListenAddress(port=4573)
+    http: ListenAddress = ListenAddress(port=8080)
+    recordings_dir: Path = Path("var/recordings")
+    data_dir: Path = Path("var")
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="signs session cookies; random per start unless set",
+    )
+    default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
+    simulator: SimulatorSettings = SimulatorSettings()
+    log_level: str = Field(
+        default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"
+    )
+
+    @field_validator("pbxs")
+    @classmethod
+    def _unique_ids(cls, pbxs: list[PbxSettings]) -> list[PbxSettings]:
+        ids = [p.id for p in pbxs]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate PBX id(s): {', '.join(duplicates)}")
+        return pbxs
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as JSON-ready data with secrets masked, for the start-up log."""
+        return self.model_dump(mode="json")
+
+
+def load_settings(file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings from `CC_*` variables, then `file` (TOML), then defaults.
+
+    Raises SettingsError naming every bad setting by its variable name.
+    """
+    if file is not None and not file.is_file():
+        raise SettingsError(f"settings file {file}: not found")
+    cls: type[Settings] = Settings
+    if file is not None:
+        # pydantic-settings reads the TOML path from the class's config
+        config = SettingsConfigDict(**{**Settings.model_config, "toml_file": file})
+        cls = type("FileSettings", (Settings,), {"model_config": config})
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    except ValueError as exc:  # a TOML syntax error or a malformed JSON variable
+        raise SettingsError(f"settings: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        location = "__".join(str(part) for part in error["loc"]).upper()
+        value = error.get("input")
+        shown = "" if isinstance(value, dict | list) else f" (got {value!r:.60})"
+        lines.append(f"{ENV_PREFIX}{location}: {error['msg']}{shown}")
+    return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""The aiohttp application factory: a health check and the routes modules add."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from aiohttp import web
+
+RouteSetup = Callable[[web.Application], None]
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def make_web_app(setups: Iterable[RouteSetup] = ()) -> web.Application:
+    """An application with `/healthz` and whatever routes `setups` add."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_get("/healthz", healthz)
+    for setup in setups:
+        setup(app)
+    return app
+
+
+async def serve_http(app: web.Application, *, host: str, port: int) -> web.AppRunner:
+    """Start serving `app`; the caller cleans the returned runner up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner

@@ -1,0 +1,1 @@
+"""CRM core: customers, contacts, appeals, topics, routes, users and the REST API."""

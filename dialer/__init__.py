@@ -1,0 +1,1 @@
+"""Outbound dialer: campaigns, call lists, pacing and the campaign runner."""

@@ -1,0 +1,1 @@
+"""IVR: flows as data, their interpreter over FastAGI, speech recognition and TTS."""

@@ -1,0 +1,1 @@
+"""Call recordings: lifecycle, storage, CRM attachment, playback and retention."""

@@ -1,0 +1,1 @@
+"""Asterisk bridge: AMI client, FastAGI server, call tracker, PBX port and simulator."""

@@ -1,0 +1,159 @@
+"""Throwaway PostgreSQL and Redis servers on loopback, started by the tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), 0.2),
+        ):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s}s")
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresServer:
+    port: int
+    user: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def dsn(self, database: str) -> str:
+        """A plain libpq/asyncpg DSN."""
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[PostgresServer]:
+    """initdb into a temp dir and start PostgreSQL 15 on a free loopback port.
+
+    As root (CI), the server runs as the `postgres` user, since initdb refuses root.
+    """
+    as_root = os.geteuid() == 0
+    run_as: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
+    user = "postgres" if as_root else pwd.getpwuid(os.geteuid()).pw_name
+    tmp = Path(tempfile.mkdtemp(prefix="cc-pg-"))
+    data = tmp / "data"
+    if as_root:
+        shutil.chown(tmp, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(
+        [
+            *run_as,
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            user,
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-c port={port} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off "
+        f"-c unix_socket_directories={tmp} "
+        "-c max_connections=300 -c shared_buffers=256MB"
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(tmp / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        _wait_for_port(port, 30)
+        yield PostgresServer(port=port, user=user)
+    finally:
+        subprocess.run(
+            [
+                *run_as,
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisServer:
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@contextlib.contextmanager
+def redis() -> Iterator[RedisServer]:
+    """redis-server on a free loopback port, without persistence."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, 10)
+        yield RedisServer(port=port)
+    finally:
+        process.terminate()
+        process.wait(10)
