@@ -25,7 +25,9 @@ def _migrate(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    url = config.get_main_option("sqlalchemy.url")
+    url = context.get_x_argument(as_dictionary=True).get(
+        "url"
+    ) or config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is not set"
     engine = make_engine(url)
     try:
