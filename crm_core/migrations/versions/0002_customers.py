@@ -1,4 +1,4 @@
-"""{title}.
+"""Customers, phones, leads and contacts.
 
 Revision ID: 0002
 Revises: 0001

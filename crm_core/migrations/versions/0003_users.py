@@ -1,4 +1,4 @@
-"""{title}.
+"""Users, roles, API tokens, sessions, webhooks and audit.
 
 Revision ID: 0003
 Revises: 0002

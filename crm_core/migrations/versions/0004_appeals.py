@@ -1,4 +1,4 @@
-"""{title}.
+"""Topics, attributes, routes, appeals, history and attachments.
 
 Revision ID: 0004
 Revises: 0003
