@@ -20,7 +20,7 @@ class CrmError(Exception):
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str
-    """The field's path as the caller wrote it: `phones[1].number`, `attributes.Speed`."""
+    """The path as the caller wrote it: `phones[1].number`, `attributes.Speed`."""
     message: str
 
 

@@ -26,7 +26,7 @@ class Permission(StrEnum):
     APPEAL_EDIT = "appeal.edit"
     APPEAL_TAKE = "appeal.take"
     APPEAL_ASSIGN = "appeal.assign"
-    APPEAL_PASS = "appeal.pass"
+    APPEAL_FORWARD = "appeal.forward"
     APPEAL_REJECT = "appeal.reject"
     APPEAL_CLOSE = "appeal.close"
     APPEAL_REOPEN = "appeal.reopen"
@@ -51,7 +51,7 @@ P = Permission
 _AGENT = frozenset(
     {
         P.CUSTOMER_READ, P.CUSTOMER_WRITE, P.CONTACT_READ, P.CONTACT_WRITE,
-        P.APPEAL_READ, P.APPEAL_CREATE, P.APPEAL_EDIT, P.APPEAL_TAKE, P.APPEAL_PASS,
+        P.APPEAL_READ, P.APPEAL_CREATE, P.APPEAL_EDIT, P.APPEAL_TAKE, P.APPEAL_FORWARD,
         P.APPEAL_CLOSE, P.CALL_READ, P.RECORDING_LISTEN_OWN, P.AGENT_WORK,
     }
 )  # fmt: skip
