@@ -1,0 +1,1 @@
+"""The REST API under /api/v1: routes, authentication, errors and the OpenAPI document."""

@@ -1,0 +1,1 @@
+"""Webhooks: external systems subscribe to event kinds and get signed HTTP POSTs."""
