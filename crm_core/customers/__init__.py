@@ -1,0 +1,1 @@
+"""Customers and leads, their phones, caller identification, contacts and imports."""
