@@ -1,0 +1,207 @@
+"""The auth service on SQLite and PostgreSQL: users, sessions, tokens, throttling."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from crm_core.auth.accounts import AuthPolicy
+from crm_core.auth.credentials import Passwords
+from crm_core.auth.errors import LoginThrottled, Unauthenticated
+from crm_core.auth.model import Permission, Role, system_actor
+from crm_core.auth.seed import seed_users
+from crm_core.auth.service import AuditQuery, AuthService, NewUser, UserChanges
+from crm_core.auth.tables import ApiTokenRow, BrowserSessionRow, UserRow
+from crm_core.db import Sessions
+from crm_core.errors import Conflict, Forbidden, ValidationFailed
+from tests.fakes import FakeClock
+
+PASSWORD = "correct horse battery"
+FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def auth(sessions: Sessions, clock: FakeClock) -> AuthService:
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    return AuthService(sessions, clock, passwords=FAST, policy=policy)
+
+
+async def _agent(auth: AuthService, login: str = "anna") -> None:
+    await auth.create_user(
+        system_actor(),
+        NewUser(login=login, display_name="Anna", role=Role.AGENT, password=PASSWORD),
+    )
+
+
+async def test_login_opens_a_session_when_the_password_is_right(
+    auth: AuthService,
+) -> None:
+    await _agent(auth)
+    signed = await auth.login("anna", PASSWORD)
+    found = await auth.session_actor(signed.session_token)
+    assert found.actor.login == "anna"
+    assert found.actor.role is Role.AGENT
+    assert Permission.APPEAL_TAKE in found.actor.permissions
+    assert found.csrf_token == signed.csrf_token
+
+
+async def test_login_is_refused_when_the_password_or_login_is_wrong(
+    auth: AuthService,
+) -> None:
+    await _agent(auth)
+    with pytest.raises(Unauthenticated, match="wrong login or password"):
+        await auth.login("anna", "not the password")
+    with pytest.raises(Unauthenticated, match="wrong login or password"):
+        await auth.login("nobody", PASSWORD)
+
+
+async def test_login_is_throttled_when_failures_reach_the_limit(
+    auth: AuthService, clock: FakeClock
+) -> None:
+    await _agent(auth)
+    for _ in range(3):
+        with pytest.raises(Unauthenticated):
+            await auth.login("anna", "wrong password!")
+    with pytest.raises(LoginThrottled):
+        await auth.login("anna", PASSWORD)
+    clock.advance(301)
+    assert (await auth.login("anna", PASSWORD)).actor.login == "anna"
+
+
+async def test_session_expires_when_idle_and_slides_when_used(
+    auth: AuthService, clock: FakeClock
+) -> None:
+    await _agent(auth)
+    signed = await auth.login("anna", PASSWORD)
+    clock.advance(500)
+    await auth.session_actor(signed.session_token)
+    clock.advance(500)
+    await auth.session_actor(signed.session_token)
+    clock.advance(601)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await auth.session_actor(signed.session_token)
+
+
+async def test_session_ends_when_the_user_logs_out_or_is_deactivated(
+    auth: AuthService, sessions: Sessions
+) -> None:
+    await _agent(auth)
+    first = await auth.login("anna", PASSWORD)
+    await auth.logout(first.session_token)
+    with pytest.raises(Unauthenticated):
+        await auth.session_actor(first.session_token)
+    second = await auth.login("anna", PASSWORD)
+    await auth.deactivate_user(system_actor(), second.actor.user_id)
+    with pytest.raises(Unauthenticated):
+        await auth.session_actor(second.session_token)
+    with pytest.raises(Unauthenticated):
+        await auth.login("anna", PASSWORD)
+    async with sessions() as s:
+        assert list(await s.scalars(select(BrowserSessionRow))) == []
+
+
+async def test_password_is_rehashed_when_the_cost_changes(
+    sessions: Sessions, clock: FakeClock
+) -> None:
+    old = AuthService(sessions, clock, passwords=FAST)
+    await _agent(old)
+    async with sessions() as s:
+        before = await s.scalar(select(UserRow.password_hash))
+    stronger = Passwords(time_cost=2, memory_kib=512, parallelism=1)
+    await AuthService(sessions, clock, passwords=stronger).login("anna", PASSWORD)
+    async with sessions() as s:
+        after = await s.scalar(select(UserRow.password_hash))
+    assert before is not None
+    assert after is not None
+    assert before != after
+    assert "t=2" in after
+    assert not stronger.needs_rehash(after)
+
+
+async def test_token_acts_for_its_owner_until_revoked(
+    auth: AuthService, sessions: Sessions, clock: FakeClock
+) -> None:
+    await _agent(auth)
+    anna = (await auth.login("anna", PASSWORD)).actor
+    issued = await auth.issue_token(anna, "crm sync")
+    assert (await auth.token_actor(issued.secret)).login == "anna"
+    async with sessions() as s:
+        stored = await s.scalar(select(ApiTokenRow.token_hash))
+    assert stored != issued.secret
+    assert len(stored or "") == 64
+    await auth.revoke_token(anna, issued.token.id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await auth.token_actor(issued.secret)
+
+
+async def test_user_admin_is_required_when_managing_other_users(
+    auth: AuthService,
+) -> None:
+    await _agent(auth)
+    anna = (await auth.login("anna", PASSWORD)).actor
+    with pytest.raises(Forbidden):
+        await auth.create_user(
+            anna, NewUser(login="x", display_name="X", role=Role.ADMINISTRATOR)
+        )
+    with pytest.raises(Forbidden):
+        await auth.list_users(anna, limit=10)
+
+
+async def test_user_is_refused_when_login_taken_or_password_weak(
+    auth: AuthService,
+) -> None:
+    await _agent(auth)
+    with pytest.raises(Conflict):
+        await _agent(auth)
+    with pytest.raises(ValidationFailed) as caught:
+        await auth.create_user(
+            system_actor(),
+            NewUser(login="bo", display_name="B", role=Role.AGENT, password="short"),
+        )
+    assert [e.field for e in caught.value.errors] == ["password"]
+
+
+async def test_edit_changes_rights_when_permissions_are_granted_and_revoked(
+    auth: AuthService,
+) -> None:
+    await _agent(auth)
+    anna = (await auth.login("anna", PASSWORD)).actor
+    await auth.edit_user(
+        system_actor(),
+        anna.user_id,
+        UserChanges(
+            granted=frozenset({Permission.REPORT_READ}),
+            revoked=frozenset({Permission.APPEAL_CLOSE}),
+            customer_groups=frozenset({"mass"}),
+        ),
+    )
+    after = (await auth.login("anna", PASSWORD)).actor
+    assert Permission.REPORT_READ in after.permissions
+    assert Permission.APPEAL_CLOSE not in after.permissions
+    assert after.customer_groups == frozenset({"mass"})
+
+
+async def test_audit_lists_newest_first_when_paged(auth: AuthService) -> None:
+    for n in range(3):
+        await _agent(auth, f"user{n}")
+    admin = system_actor()
+    first = await auth.audit(admin, AuditQuery(action="user.create"), limit=2)
+    rest = await auth.audit(
+        admin, AuditQuery(action="user.create"), limit=2,
+        after=(first[-1].at, first[-1].id),
+    )  # fmt: skip
+    logins = [e.details["login"] for e in first + rest]
+    assert sorted(logins) == ["user0", "user1", "user2"]
+    assert len({e.id for e in first + rest}) == 3
+
+
+async def test_seed_creates_each_role_once_when_run_twice(sessions: Sessions) -> None:
+    first = await seed_users(sessions, PASSWORD, passwords=FAST)
+    second = await seed_users(sessions, PASSWORD, passwords=FAST)
+    assert {u.role for u in first} == set(Role)
+    assert [u.id for u in first] == [u.id for u in second]
