@@ -1,0 +1,2 @@
+"""Appeals: topics and attributes, contact templates, workflow routes, appeals with
+their history, SLA monitoring and attachments."""
