@@ -1,0 +1,298 @@
+"""The contact service: every interaction, opened and closed by calls or the API.
+
+The call methods are idempotent per call id and survive events arriving out of
+order, because the bus may deliver an end before a start after a reconnect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from crm_core.auth.model import Actor, Permission
+from crm_core.auth.rights import require
+from crm_core.customers import store
+from crm_core.customers.errors import CustomerNotFound
+from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
+from crm_core.customers.inputs import ContactInput, parse
+from crm_core.customers.model import (
+    MAX_CANDIDATES,
+    Ambiguous,
+    BadCursor,
+    CallLog,
+    Channel,
+    Contact,
+    ContactDirection,
+    CustomerId,
+    Identified,
+    Page,
+    Unknown,
+    decode_cursor,
+    encode_cursor,
+    identification,
+)
+from crm_core.customers.ports import Clock, NoPublisher, Publisher
+from crm_core.customers.tables import ContactRow
+from crm_core.db import AsyncSession, Sessions
+from crm_core.errors import FieldError, ValidationFailed
+from crm_core.phone import try_normalise
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 200
+
+
+class ContactService:
+    """Contacts (C2, T3, T5) and each customer's contact history."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        clock: Clock,
+        *,
+        default_country: str = "RU",
+        publisher: Publisher | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._country = default_country
+        self._publisher = publisher or NoPublisher()
+
+    async def open_call_contact(
+        self,
+        call_id: str,
+        ani: str,
+        *,
+        dnis: str,
+        direction: ContactDirection,
+        started_at: datetime,
+    ) -> Contact:
+        """The contact of call `call_id`, opened now with the caller identified.
+
+        Idempotent: a second call with the same id returns the first contact (even
+        if it was already closed). Publishes CallerIdentified and ContactOpened
+        only when the contact is new.
+        """
+        async with self._sessions.begin() as s:
+            existing = await store.contact_by_call(s, call_id)
+            if existing is not None:
+                return store.contact_from(existing)
+            customer_ids = await self._candidates(s, ani)
+        owner = customer_ids[0] if len(customer_ids) == 1 else None
+        row = _call_row(
+            call_id,
+            ani,
+            dnis=dnis,
+            direction=direction,
+            started_at=started_at,
+            customer_id=owner,
+        )
+        contact, created = await self._insert_once(row)
+        if created:
+            log.info("contact=%s call=%s opened", contact.id, call_id)
+            now = self._clock.now()
+            await self._publisher.publish(
+                CallerIdentified(
+                    occurred_at=now,
+                    call_id=call_id,
+                    ani=ani,
+                    customer_ids=tuple(str(c) for c in customer_ids),
+                    contact_id=str(contact.id),
+                )
+            )
+            await self._publisher.publish(_opened(contact, now))
+        return contact
+
+    async def close_call_contact(self, call_id: str, call_log: CallLog) -> Contact:
+        """Write the call log on the contact of `call_id` and close it.
+
+        Idempotent: closing a closed contact returns it unchanged. If the contact
+        does not exist yet (the end arrived first), it is created closed from the
+        log's `ani`, `dnis`, `started_at` and `direction`: the record is never lost.
+        """
+        async with self._sessions.begin() as s:
+            row = await store.contact_by_call(s, call_id)
+            customer_ids = (
+                [] if row is not None else await self._candidates(s, call_log.ani)
+            )
+        if row is None:
+            owner = customer_ids[0] if len(customer_ids) == 1 else None
+            started = call_log.started_at or call_log.ended_at
+            fresh = _call_row(
+                call_id,
+                call_log.ani,
+                dnis=call_log.dnis,
+                direction=call_log.direction,
+                started_at=started,
+                customer_id=owner,
+            )
+            await self._insert_once(fresh)
+        async with self._sessions.begin() as s:
+            row = await store.contact_by_call(s, call_id)
+            assert row is not None
+            if row.ended_at is not None:
+                return store.contact_from(row)
+            row.ended_at = call_log.ended_at
+            row.wait_s = call_log.wait_s
+            row.talk_s = call_log.talk_s
+            row.outcome = call_log.outcome
+            row.hangup_cause = call_log.hangup_cause
+            row.queue = call_log.queue
+            row.agent_id = call_log.agent_id
+            await s.flush()
+            contact = store.contact_from(row)
+        log.info("contact=%s call=%s closed", contact.id, call_id)
+        await self._publisher.publish(_closed(contact, self._clock.now()))
+        return contact
+
+    async def register_contact(
+        self, actor: Actor, data: Mapping[str, object] | ContactInput
+    ) -> Contact:
+        """A non-voice contact from the API (T5), by `actor` as the agent.
+
+        Raises Forbidden, ValidationFailed, CustomerNotFound (absent or not visible).
+        """
+        require(actor, Permission.CONTACT_WRITE)
+        valid = parse(ContactInput, data, country=self._country)
+        now = self._clock.now()
+        started = valid.started_at or now
+        if valid.ended_at is not None and valid.ended_at < started:
+            raise ValidationFailed([FieldError("ended_at", "before started_at")])
+        row = ContactRow(
+            id=uuid.uuid4(),
+            customer_id=valid.customer_id,
+            channel=valid.channel.value,
+            direction=valid.direction.value,
+            place=valid.place,
+            contact_person=valid.contact_person,
+            agent_id=actor.user_id,
+            address=valid.address,
+            started_at=started,
+            ended_at=valid.ended_at,
+            notes=valid.notes,
+        )
+        async with self._sessions.begin() as s:
+            if valid.customer_id is not None:
+                await _visible(s, actor, valid.customer_id)
+            s.add(row)
+            await s.flush()
+            contact = store.contact_from(row)
+        await self._publisher.publish(_opened(contact, now))
+        if contact.ended_at is not None:
+            await self._publisher.publish(_closed(contact, now))
+        return contact
+
+    async def get(self, actor: Actor, contact_id: uuid.UUID) -> Contact:
+        require(actor, Permission.CONTACT_READ)
+        async with self._sessions() as s:
+            row = await s.get(ContactRow, contact_id)
+            if row is None:
+                raise CustomerNotFound(f"no contact {contact_id}")
+            if row.customer_id is not None:
+                await _visible(s, actor, row.customer_id)
+            return store.contact_from(row)
+
+    async def history(
+        self,
+        actor: Actor,
+        customer_id: uuid.UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[Contact]:
+        """The customer's contacts, newest first, one page at a time (keyset)."""
+        require(actor, Permission.CONTACT_READ)
+        before = None
+        if cursor is not None:
+            try:
+                moment, last_id = decode_cursor(cursor)
+                before = (datetime.fromisoformat(moment), last_id)
+            except (BadCursor, ValueError):
+                raise ValidationFailed([FieldError("cursor", "not valid")]) from None
+        size = max(1, min(limit, MAX_PAGE))
+        async with self._sessions() as s:
+            await _visible(s, actor, customer_id)
+            found = await store.contacts_of(
+                s, customer_id, before=before, limit=size + 1
+            )
+        items = tuple(found[:size])
+        next_cursor = None
+        if len(found) > size:
+            next_cursor = encode_cursor(items[-1].started_at.isoformat(), items[-1].id)
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def _candidates(self, s: AsyncSession, ani: str) -> list[CustomerId]:
+        e164 = try_normalise(ani, self._country)
+        if e164 is None:
+            return []
+        found = await store.candidates_for(s, e164, limit=MAX_CANDIDATES * 2)
+        match identification(ani, found):
+            case Identified(customer=customer):
+                return [customer.id]
+            case Ambiguous(candidates=candidates):
+                return [c.id for c in candidates]
+            case Unknown():
+                return []
+
+    async def _insert_once(self, row: ContactRow) -> tuple[Contact, bool]:
+        """Insert `row`, or return the contact a concurrent handler inserted first."""
+        try:
+            async with self._sessions.begin() as s:
+                s.add(row)
+                await s.flush()
+                return store.contact_from(row), True
+        except IntegrityError:
+            assert row.call_id is not None
+            async with self._sessions() as s:
+                existing = await store.contact_by_call(s, row.call_id)
+            if existing is None:
+                raise
+            return store.contact_from(existing), False
+
+
+async def _visible(s: AsyncSession, actor: Actor, customer_id: uuid.UUID) -> None:
+    card = await store.load_card(s, customer_id)
+    if card is None or not actor.sees_group(card.customer_group):
+        raise CustomerNotFound(f"no customer {customer_id}")
+
+
+def _call_row(
+    call_id: str,
+    ani: str,
+    *,
+    dnis: str,
+    direction: ContactDirection,
+    started_at: datetime,
+    customer_id: CustomerId | None,
+) -> ContactRow:
+    return ContactRow(
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        channel=Channel.PHONE.value,
+        direction=direction.value,
+        address=ani[:254] or None,
+        dnis=dnis[:64] or None,
+        call_id=call_id,
+        started_at=started_at,
+        notes="",
+    )
+
+
+def _opened(contact: Contact, now: datetime) -> ContactOpened:
+    return ContactOpened(
+        occurred_at=now,
+        contact_id=str(contact.id),
+        customer_id=None if contact.customer_id is None else str(contact.customer_id),
+        channel=contact.channel.value,
+        call_id=contact.call_id,
+    )
+
+
+def _closed(contact: Contact, now: datetime) -> ContactClosed:
+    opened = _opened(contact, now)
+    return ContactClosed(**dataclasses.asdict(opened))

@@ -1,0 +1,258 @@
+"""Customers, leads, contacts and caller identification as values. Pure: no I/O.
+
+What the service returns and the decisions that need no database (who a caller is
+from the candidates found, keyset cursors).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Generic, NewType, TypeVar
+
+CustomerId = NewType("CustomerId", uuid.UUID)
+ContactId = NewType("ContactId", uuid.UUID)
+
+T = TypeVar("T")
+
+MAX_CANDIDATES = 5
+"""Ambiguous identification lists at most this many customers."""
+
+
+class CustomerKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class PhoneKind(StrEnum):
+    MOBILE = "mobile"
+    HOME = "home"
+    WORK = "work"
+    FAX = "fax"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
+    VISIT = "visit"
+    LETTER = "letter"
+    FAX = "fax"
+    SMS = "sms"
+
+
+class ContactDirection(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Phone:
+    raw: str
+    e164: str
+    extension: str | None = None
+    kind: PhoneKind = PhoneKind.MOBILE
+    is_primary: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Address:
+    city: str | None = None
+    district: str | None = None
+    street: str | None = None
+    building: str | None = None
+    flat: str | None = None
+    network_node: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactPerson:
+    name: str
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerSummary:
+    """What a list, a screen-pop or an identification needs to show."""
+
+    id: CustomerId
+    name: str
+    kind: CustomerKind
+    is_lead: bool
+    category: str
+    customer_group: str | None
+    account: str | None
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerCard:
+    """The whole card of a customer or lead (C1)."""
+
+    id: CustomerId
+    kind: CustomerKind
+    is_lead: bool
+    name: str
+    category: str
+    customer_group: str | None
+    account: str | None
+    balance: Decimal
+    phones: tuple[Phone, ...]
+    emails: tuple[str, ...]
+    sex: str | None
+    birth_date: date | None
+    city: str | None
+    district: str | None
+    building: str | None
+    network_node: str | None
+    addresses: tuple[Address, ...]
+    products: tuple[str, ...]
+    equipment: tuple[str, ...]
+    preferred_channels: tuple[Channel, ...]
+    contact_persons: tuple[ContactPerson, ...]
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    converted_at: datetime | None
+
+    def summary(self) -> CustomerSummary:
+        return CustomerSummary(
+            id=self.id,
+            name=self.name,
+            kind=self.kind,
+            is_lead=self.is_lead,
+            category=self.category,
+            customer_group=self.customer_group,
+            account=self.account,
+            balance=self.balance,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InfoRequest:
+    """An information request ("reference", C17) made by a customer."""
+
+    id: uuid.UUID
+    customer_id: CustomerId
+    subject: str
+    details: str
+    requested_at: datetime
+    agent_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """One interaction; a call's contact also carries its call log (T3)."""
+
+    id: ContactId
+    customer_id: CustomerId | None
+    channel: Channel
+    direction: ContactDirection
+    place: str | None
+    contact_person: str | None
+    agent_id: uuid.UUID | None
+    address: str | None
+    """The caller's number or e-mail address as received."""
+    dnis: str | None
+    call_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    queue: str | None
+    wait_s: float | None
+    talk_s: float | None
+    outcome: str | None
+    hangup_cause: int | None
+    notes: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLog:
+    """How a call ended, for `close_call_contact`."""
+
+    ended_at: datetime
+    wait_s: float
+    talk_s: float
+    outcome: str
+    """answered, abandoned, voicemail, ... as the caller of the service names it."""
+    hangup_cause: int | None = None
+    queue: str | None = None
+    agent_id: uuid.UUID | None = None
+    ani: str = ""
+    """Used only when the contact must be created closed (the end came first)."""
+    dnis: str = ""
+    started_at: datetime | None = None
+    direction: ContactDirection = ContactDirection.IN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identified:
+    ani: str
+    customer: CustomerSummary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ambiguous:
+    """The number belongs to several customers (a shared office or family line)."""
+
+    ani: str
+    candidates: tuple[CustomerSummary, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unknown:
+    ani: str
+
+
+Identification = Identified | Ambiguous | Unknown
+
+
+def identification(ani: str, candidates: Sequence[CustomerSummary]) -> Identification:
+    """Who is calling from `ani`, given the customers holding that number.
+
+    Customers come before leads: a real customer on the line wins over a lead that
+    once left the same number.
+    """
+    customers = [c for c in candidates if not c.is_lead]
+    chosen = customers or list(candidates)
+    unique = list({c.id: c for c in chosen}.values())
+    if not unique:
+        return Unknown(ani=ani)
+    if len(unique) == 1:
+        return Identified(ani=ani, customer=unique[0])
+    return Ambiguous(ani=ani, candidates=tuple(unique[:MAX_CANDIDATES]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list; pass `next_cursor` for the next one."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(key: str, row_id: uuid.UUID) -> str:
+    """An opaque cursor after the row ordered by (`key`, `row_id`)."""
+    raw = f"{key}\x1f{row_id.hex}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        key, _, hex_id = raw.rpartition("\x1f")
+        return key, uuid.UUID(hex=hex_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(f"not a cursor this list gave out: {cursor[:40]!r}") from None
