@@ -1,0 +1,159 @@
+"""Events the ACD publishes: what happened to waiting calls, agents and queue figures.
+
+The engine returns them among its actions; `acd.stats` folds them into figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from acd.model import AgentId, AgentState, ExitKind, ExitReason, QueueId
+from telephony.model import CallId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallQueued:
+    """A call started waiting in a queue (first arrival, or after an overflow)."""
+
+    topic: ClassVar[str] = "acd.call_queued"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    priority: int
+    position: int
+    """1-based place in the queue's order when it was queued."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOffered:
+    """An agent was reserved for a waiting call and their phone is to ring."""
+
+    topic: ClassVar[str] = "acd.call_offered"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRequeued:
+    """An offer failed (no answer, unreachable phone); the call is back at the head."""
+
+    topic: ClassVar[str] = "acd.call_requeued"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallConnected:
+    """The offered agent answered; the caller is bridged to them."""
+
+    topic: ClassVar[str] = "acd.call_connected"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+    waited_s: float
+    """From joining the queue the call was answered from to the answer."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAbandoned:
+    """The caller hung up before an agent answered."""
+
+    topic: ClassVar[str] = "acd.call_abandoned"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallOverflowed:
+    """The call moved to another queue (overflow rule, maximum wait or full queue)."""
+
+    topic: ClassVar[str] = "acd.call_overflowed"
+    occurred_at: datetime
+    call_id: CallId
+    from_queue_id: QueueId
+    to_queue_id: QueueId
+    reason: ExitReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallLeftQueue:
+    """The call left the ACD without an agent: voicemail, callback or hang-up."""
+
+    topic: ClassVar[str] = "acd.call_left_queue"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    reason: ExitReason
+    exit: ExitKind
+    waited_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallHandled:
+    """An agent finished a call, wrap-up included (the figures for handle time)."""
+
+    topic: ClassVar[str] = "acd.call_handled"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+    talk_s: float
+    wrap_up_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentStateChanged:
+    topic: ClassVar[str] = "acd.agent_state_changed"
+    occurred_at: datetime
+    agent_id: AgentId
+    state: AgentState
+    previous: AgentState
+    reason: str
+    """The pause reason code; empty unless paused."""
+    queue_ids: tuple[QueueId, ...]
+    """The queues the agent is a member of."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueStatsUpdated:
+    """A queue's live figures (published every second)."""
+
+    topic: ClassVar[str] = "acd.queue_stats"
+    occurred_at: datetime
+    queue_id: QueueId
+    waiting: int
+    longest_wait_s: float
+    answered: int
+    abandoned: int
+    abandoned_short: int
+    """Abandoned within the grace time; not counted in `abandoned`."""
+    service_level: float | None
+    """Share of calls answered within the queue's target, 0..1 (None: no calls)."""
+    average_speed_of_answer_s: float | None
+    average_handle_time_s: float | None
+    agents_by_state: tuple[tuple[str, int], ...]
+    occupancy: float | None
+    interval_start: datetime
+
+
+AcdEvent = (
+    CallQueued
+    | CallOffered
+    | CallRequeued
+    | CallConnected
+    | CallAbandoned
+    | CallOverflowed
+    | CallLeftQueue
+    | CallHandled
+    | AgentStateChanged
+    | QueueStatsUpdated
+)
