@@ -1,0 +1,590 @@
+"""The call tracker: channel events in, one `Call` per (PBX, Linkedid) and the
+telephony events to publish out. Pure: no I/O, no clock, no logging.
+
+The tracker keeps its state in plain dicts and updates them in place (one
+dict operation per event) instead of returning a new frozen state per event: at
+tens of thousands of events a second with thousands of live calls, copying the
+state per event would cost more than the whole AMI parse. It is still a
+deterministic function of its inputs; `Call` values handed out are frozen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from telephony.events import (
+    CallAnswered,
+    CallArrived,
+    CallBridged,
+    CallEnded,
+    TelephonyEvent,
+)
+from telephony.model import (
+    Call,
+    CallId,
+    ChannelId,
+    Direction,
+    EndReason,
+    Leg,
+    PbxId,
+    call_id,
+)
+
+UP = "Up"
+VANISHED_TEXT = "call gone from the PBX's channel list after reconnect"
+
+# --- inputs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEvent:
+    """What every channel event says about its channel (Asterisk's channel snapshot)."""
+
+    pbx_id: PbxId
+    now: datetime
+    channel_id: ChannelId
+    channel: str
+    linkedid: str
+    state: str
+    caller_num: str
+    """Empty when Asterisk said `<unknown>`."""
+    caller_name: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelCreated(ChannelEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelStateChanged(ChannelEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerIdChanged(ChannelEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeEntered(ChannelEvent):
+    bridge_id: str
+    bridge_channels: int
+    """Channels in the bridge after this one entered (`BridgeNumChannels`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeLeft(ChannelEvent):
+    bridge_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelHungUp(ChannelEvent):
+    cause: int
+    cause_text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveChannel(ChannelEvent):
+    """One channel of a `CoreShowChannels` snapshot."""
+
+    bridge_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resynced:
+    """The PBX's complete list of live channels, taken after a (re)connect."""
+
+    pbx_id: PbxId
+    now: datetime
+    channels: tuple[LiveChannel, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegExpected:
+    """An Originate that will bridge new channels into an existing channel's call
+    (e.g. an agent leg with `Application: Bridge`). Asterisk gives those channels a
+    Linkedid of their own until they enter the bridge (inbound-spine.ami.txt:
+    `agent-1` starts with Linkedid `agent-1`, its `;2` half keeps it to the end),
+    so the tracker is told which call they belong to."""
+
+    pbx_id: PbxId
+    channel_ids: tuple[ChannelId, ...]
+    joins_channel: str
+    """The channel name of the call to join (the Originate's `Data`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegExpectationDropped:
+    """The Originate finished (its channels exist by now, or never will)."""
+
+    pbx_id: PbxId
+    channel_ids: tuple[ChannelId, ...]
+
+
+TrackerInput = (
+    ChannelCreated
+    | ChannelStateChanged
+    | CallerIdChanged
+    | BridgeEntered
+    | BridgeLeft
+    | ChannelHungUp
+    | Resynced
+    | LegExpected
+    | LegExpectationDropped
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectionRule:
+    """A call's direction from the dialplan context of its first channel.
+
+    Inbound calls start in an inbound context (`cc-inbound`); the dialer's
+    Originates create their first channel in the called-party context (a Local
+    channel shows its own context, `cc-party`, dialer-amd.ami.txt) or the dialer
+    context; everything else is internal."""
+
+    inbound_contexts: frozenset[str] = frozenset({"cc-inbound"})
+    outbound_contexts: frozenset[str] = frozenset({"cc-dialer", "cc-party"})
+
+    def direction(self, context: str) -> Direction:
+        if context in self.inbound_contexts:
+            return Direction.INBOUND
+        if context in self.outbound_contexts:
+            return Direction.OUTBOUND
+        return Direction.INTERNAL
+
+
+# --- state ----------------------------------------------------------------------
+
+CallKey = tuple[PbxId, str]
+ChannelKey = tuple[PbxId, ChannelId]
+
+
+@dataclass(slots=True, kw_only=True)
+class _Live:
+    """A live call's mutable record (only the tracker sees it)."""
+
+    key: CallKey
+    call_id: CallId
+    direction: Direction
+    first: ChannelId
+    first_channel: str
+    ani: str
+    ani_name: str
+    dnis: str
+    arrived_at: datetime
+    legs: dict[ChannelId, Leg] = field(default_factory=dict)
+    answered_at: datetime | None = None
+    bridged_at: datetime | None = None
+    hangup_cause: int | None = None
+    hangup_cause_text: str = ""
+    bridges: dict[str, set[ChannelId]] = field(default_factory=dict)
+
+    def snapshot(self) -> Call:
+        return Call(
+            call_id=self.call_id,
+            pbx_id=self.key[0],
+            linkedid=self.key[1],
+            direction=self.direction,
+            ani=self.ani,
+            ani_name=self.ani_name,
+            dnis=self.dnis,
+            legs=tuple(self.legs.values()),
+            arrived_at=self.arrived_at,
+            answered_at=self.answered_at,
+            bridged_at=self.bridged_at,
+            hangup_cause=self.hangup_cause,
+            hangup_cause_text=self.hangup_cause_text,
+        )
+
+    def all_ended(self) -> bool:
+        return all(leg.ended_at is not None for leg in self.legs.values())
+
+
+class _Recent:
+    """A bounded set of keys that must not come back (ended calls and channels):
+    late or duplicated events for them are ignored instead of reviving a call."""
+
+    __slots__ = ("_order", "_set")
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[object] = deque(maxlen=size)
+        self._set: set[object] = set()
+
+    def add(self, key: object) -> None:
+        if key in self._set:
+            return
+        if len(self._order) == self._order.maxlen:
+            self._set.discard(self._order[0])
+        self._order.append(key)
+        self._set.add(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._set
+
+    def __len__(self) -> int:
+        return len(self._set)
+
+
+class CallTracker:
+    """Turns channel events into calls. `apply` returns the events to publish, in
+    order. Inputs outside a call's normal life (ignored or adopted) are counted by
+    reason in `anomalies`."""
+
+    def __init__(
+        self, *, rule: DirectionRule | None = None, remember_ended: int = 20_000
+    ) -> None:
+        self.rule = rule or DirectionRule()
+        self.anomalies: Counter[str] = Counter()
+        self._calls: dict[CallKey, _Live] = {}
+        self._channels: dict[ChannelKey, CallKey] = {}
+        self._expected: dict[ChannelKey, str] = {}
+        self._ended = _Recent(remember_ended)
+
+    # --- queries ---
+
+    def live_calls(self, pbx_id: PbxId | None = None) -> list[Call]:
+        return [
+            live.snapshot()
+            for live in self._calls.values()
+            if pbx_id is None or live.key[0] == pbx_id
+        ]
+
+    def call(self, pbx_id: PbxId, linkedid: str) -> Call | None:
+        live = self._calls.get((pbx_id, linkedid))
+        return live.snapshot() if live is not None else None
+
+    def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None:
+        key = self._channels.get((pbx_id, channel_id))
+        return self._calls[key].snapshot() if key is not None else None
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    @property
+    def tracked_channels(self) -> int:
+        return len(self._channels)
+
+    @property
+    def pending_expectations(self) -> int:
+        return len(self._expected)
+
+    # --- updates ---
+
+    def apply(self, event: TrackerInput) -> list[TelephonyEvent]:
+        """Apply one input; return the telephony events it causes, in order."""
+        out: list[TelephonyEvent] = []
+        match event:
+            case ChannelHungUp():
+                self._hangup(event, out)
+            case ChannelCreated() | ChannelStateChanged() | CallerIdChanged():
+                live = self._route(event, out)
+                if live is not None:
+                    self._update(live, event, out)
+            case BridgeEntered():
+                live = self._route(event, out)
+                if live is not None:
+                    self._update(live, event, out)
+                    self._enter_bridge(live, event, out)
+            case BridgeLeft():
+                live = self._route(event, out, adopt=False)
+                if live is not None:
+                    members = live.bridges.get(event.bridge_id)
+                    if members is not None:
+                        members.discard(event.channel_id)
+                        if not members:
+                            del live.bridges[event.bridge_id]
+            case Resynced():
+                self._resync(event, out)
+            case LegExpected():
+                for channel_id in event.channel_ids:
+                    self._expected[(event.pbx_id, channel_id)] = event.joins_channel
+            case LegExpectationDropped():
+                for channel_id in event.channel_ids:
+                    self._expected.pop((event.pbx_id, channel_id), None)
+        return out
+
+    def _route(
+        self, event: ChannelEvent, out: list[TelephonyEvent], *, adopt: bool = True
+    ) -> _Live | None:
+        """The live call of the event's channel, creating it for a new channel."""
+        ckey = (event.pbx_id, event.channel_id)
+        key = self._channels.get(ckey)
+        if key is not None:
+            live = self._calls[key]
+            leg = live.legs[event.channel_id]
+            if leg.ended_at is not None:
+                self.anomalies["event for a hung-up channel"] += 1
+                return None
+            if event.linkedid != key[1]:
+                return self._relink(live, event, out)
+            return live
+        if ckey in self._ended:
+            self.anomalies["event after the channel's hangup"] += 1
+            return None
+        if not adopt:
+            self.anomalies["event for an unknown channel"] += 1
+            return None
+        if not isinstance(event, ChannelCreated):
+            self.anomalies["adopted a channel seen first mid-call"] += 1
+        return self._new_channel(event, out)
+
+    def _new_channel(
+        self, event: ChannelEvent, out: list[TelephonyEvent]
+    ) -> _Live | None:
+        ckey = (event.pbx_id, event.channel_id)
+        joins = self._expected.pop(ckey, None)
+        if joins is not None:
+            target = self._find_channel(event.pbx_id, joins)
+            if target is None:
+                self.anomalies["leg for a call that has ended"] += 1
+                self._ended.add(ckey)
+                return None
+            self._add_leg(target, event)
+            return target
+        key = (event.pbx_id, event.linkedid)
+        if key in self._ended:
+            self.anomalies["channel of an ended call"] += 1
+            self._ended.add(ckey)
+            return None
+        live = self._calls.get(key)
+        if live is None:
+            live = self._arrive(event, out)
+        self._add_leg(live, event)
+        return live
+
+    def _find_channel(self, pbx_id: PbxId, channel: str) -> _Live | None:
+        for live in self._calls.values():
+            if live.key[0] != pbx_id:
+                continue
+            for leg in live.legs.values():
+                if leg.channel == channel and leg.ended_at is None:
+                    return live
+        return None
+
+    def _arrive(self, event: ChannelEvent, out: list[TelephonyEvent]) -> _Live:
+        key = (event.pbx_id, event.linkedid)
+        cid = call_id(event.pbx_id, event.linkedid)
+        live = _Live(
+            key=key,
+            call_id=cid,
+            direction=self.rule.direction(event.context),
+            first=event.channel_id,
+            first_channel=event.channel,
+            ani=event.caller_num,
+            ani_name=event.caller_name,
+            dnis=event.exten,
+            arrived_at=event.now,
+        )
+        self._calls[key] = live
+        out.append(
+            CallArrived(
+                occurred_at=event.now,
+                call_id=cid,
+                pbx_id=event.pbx_id,
+                linkedid=event.linkedid,
+                direction=live.direction,
+                ani=live.ani,
+                ani_name=live.ani_name,
+                dnis=live.dnis,
+                channel=event.channel,
+            )
+        )
+        return live
+
+    def _add_leg(self, live: _Live, event: ChannelEvent) -> None:
+        live.legs[event.channel_id] = Leg(
+            channel_id=event.channel_id,
+            channel=event.channel,
+            state=event.state,
+            caller_num=event.caller_num,
+            caller_name=event.caller_name,
+            context=event.context,
+            exten=event.exten,
+            created_at=event.now,
+        )
+        self._channels[(event.pbx_id, event.channel_id)] = live.key
+
+    def _relink(
+        self, live: _Live, event: ChannelEvent, out: list[TelephonyEvent]
+    ) -> _Live:
+        """The channel now reports another call's Linkedid (Asterisk relinks a
+        channel bridged into another call): move it there when that call is known."""
+        target = self._calls.get((event.pbx_id, event.linkedid))
+        if target is None or target is live:
+            return live
+        leg = live.legs.pop(event.channel_id)
+        target.legs[event.channel_id] = leg
+        self._channels[(event.pbx_id, event.channel_id)] = target.key
+        for members in live.bridges.values():
+            members.discard(event.channel_id)
+        if not live.legs or live.all_ended():
+            self._end(live, event.now, EndReason.HANGUP, out)
+        return target
+
+    def _update(
+        self, live: _Live, event: ChannelEvent, out: list[TelephonyEvent]
+    ) -> None:
+        leg = live.legs[event.channel_id]
+        if leg.state != event.state or (
+            isinstance(event, CallerIdChanged) and leg.caller_num != event.caller_num
+        ):
+            answered = leg.answered_at
+            if event.state == UP and answered is None:
+                answered = event.now
+            leg = replace(
+                leg,
+                state=event.state,
+                caller_num=event.caller_num,
+                caller_name=event.caller_name,
+                answered_at=answered,
+            )
+            live.legs[event.channel_id] = leg
+        if isinstance(event, CallerIdChanged) and event.channel_id == live.first:
+            live.ani = event.caller_num
+            live.ani_name = event.caller_name
+        if event.state == UP and live.answered_at is None:
+            live.answered_at = event.now
+            out.append(
+                CallAnswered(
+                    occurred_at=event.now,
+                    call_id=live.call_id,
+                    pbx_id=live.key[0],
+                    channel=event.channel,
+                )
+            )
+
+    def _enter_bridge(
+        self, live: _Live, event: BridgeEntered, out: list[TelephonyEvent]
+    ) -> None:
+        members = live.bridges.setdefault(event.bridge_id, set())
+        members.add(event.channel_id)
+        if live.bridged_at is None and (
+            len(members) >= 2 or event.bridge_channels >= 2
+        ):
+            live.bridged_at = event.now
+            out.append(
+                CallBridged(
+                    occurred_at=event.now,
+                    call_id=live.call_id,
+                    pbx_id=live.key[0],
+                    bridge_id=event.bridge_id,
+                    channels=tuple(sorted(live.legs[c].channel for c in members)),
+                )
+            )
+
+    def _hangup(self, event: ChannelHungUp, out: list[TelephonyEvent]) -> None:
+        ckey = (event.pbx_id, event.channel_id)
+        key = self._channels.get(ckey)
+        if key is None:
+            if ckey in self._ended:
+                self.anomalies["duplicate hangup"] += 1
+                return
+            self.anomalies["hangup of an unknown channel"] += 1
+            self._expected.pop(ckey, None)
+            self._ended.add(ckey)
+            return
+        live = self._calls[key]
+        leg = live.legs[event.channel_id]
+        if leg.ended_at is not None:
+            self.anomalies["duplicate hangup"] += 1
+            return
+        live.legs[event.channel_id] = replace(
+            leg, ended_at=event.now, hangup_cause=event.cause, state=event.state
+        )
+        for members in live.bridges.values():
+            members.discard(event.channel_id)
+        # The first non-zero cause says why the call ended: a Local channel's
+        # `;1` half often reports 0 "Unknown" before the real cause arrives
+        # (dialer-amd.ami.txt, busy: 0 then 17 "User busy").
+        if live.hangup_cause is None or (live.hangup_cause == 0 and event.cause != 0):
+            live.hangup_cause = event.cause
+            live.hangup_cause_text = event.cause_text
+        if live.all_ended():
+            self._end(live, event.now, EndReason.HANGUP, out)
+
+    def _end(
+        self,
+        live: _Live,
+        now: datetime,
+        reason: EndReason,
+        out: list[TelephonyEvent],
+    ) -> None:
+        pbx_id = live.key[0]
+        del self._calls[live.key]
+        self._ended.add(live.key)
+        for channel_id in live.legs:
+            ckey = (pbx_id, channel_id)
+            if self._channels.get(ckey) == live.key:
+                del self._channels[ckey]
+            self._ended.add(ckey)
+        out.append(
+            CallEnded(
+                occurred_at=now,
+                call_id=live.call_id,
+                pbx_id=pbx_id,
+                direction=live.direction,
+                ani=live.ani,
+                dnis=live.dnis,
+                arrived_at=live.arrived_at,
+                answered_at=live.answered_at,
+                bridged_at=live.bridged_at,
+                ended_at=now,
+                hangup_cause=live.hangup_cause,
+                hangup_cause_text=live.hangup_cause_text,
+                reason=reason,
+            )
+        )
+
+    def _resync(self, event: Resynced, out: list[TelephonyEvent]) -> None:
+        """Make the PBX's calls match its channel list: end what is gone, drop the
+        legs that hung up unseen, adopt what is new (CallArrived once per call)."""
+        present = {c.channel_id: c for c in event.channels}
+        for gone in [c for c in self._calls.values() if c.key[0] == event.pbx_id]:
+            for channel_id, leg in list(gone.legs.items()):
+                if channel_id not in present and leg.ended_at is None:
+                    gone.legs[channel_id] = replace(leg, ended_at=event.now)
+            if gone.all_ended():
+                gone.hangup_cause_text = VANISHED_TEXT
+                self._end(gone, event.now, EndReason.VANISHED, out)
+        ordered = sorted(
+            event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
+        )
+        for channel in ordered:
+            ckey = (event.pbx_id, channel.channel_id)
+            key = self._channels.get(ckey)
+            if key is None:
+                if (event.pbx_id, channel.linkedid) in self._ended:
+                    self.anomalies["live channel of an ended call"] += 1
+                    continue
+                live = self._new_channel(channel, out)
+                if live is None:
+                    continue
+                self.anomalies["adopted a channel at resync"] += 1
+            else:
+                live = self._calls[key]
+            self._adopt_state(live, channel)
+
+    def _adopt_state(self, live: _Live, channel: LiveChannel) -> None:
+        """Take answer and bridge state from the snapshot without publishing it
+        again: what happened while disconnected is not replayed as news."""
+        leg = live.legs[channel.channel_id]
+        if channel.state != leg.state:
+            answered = leg.answered_at
+            if channel.state == UP and answered is None:
+                answered = channel.now
+            live.legs[channel.channel_id] = replace(
+                leg, state=channel.state, answered_at=answered
+            )
+        if channel.state == UP and live.answered_at is None:
+            live.answered_at = channel.now
+        if channel.bridge_id:
+            members = live.bridges.setdefault(channel.bridge_id, set())
+            members.add(channel.channel_id)
+            if len(members) >= 2 and live.bridged_at is None:
+                live.bridged_at = channel.now
