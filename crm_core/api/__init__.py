@@ -1,1 +1,1 @@
-"""The REST API under /api/v1: routes, authentication, errors and the OpenAPI document."""
+"""The REST API under /api/v1: routes, authentication, errors and OpenAPI."""

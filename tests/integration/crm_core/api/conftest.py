@@ -1,0 +1,76 @@
+"""An API served on a free port over a migrated database, with an admin and an agent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from contactcentre.web import make_web_app
+from crm_core.api.app import ApiDeps, setup_api
+from crm_core.api.routing import ApiRoutes
+from crm_core.auth.accounts import AuthPolicy
+from crm_core.auth.credentials import Passwords
+from crm_core.auth.model import Permission, Role, system_actor
+from crm_core.auth.service import AuthService, NewUser
+from crm_core.db import Sessions
+from tests.fakes import FakeClock
+
+PASSWORD = "correct horse battery"
+FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
+
+
+@dataclass(slots=True)
+class Api:
+    client: TestClient[web.Request, web.Application]
+    auth: AuthService
+    clock: FakeClock
+    sessions: Sessions
+    admin_token: str
+    agent_token: str
+    powerless_token: str
+
+    async def sign_in(self, login: str) -> str:
+        """Sign `login` in with the cookie; returns the CSRF token."""
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"login": login, "password": PASSWORD}
+        )
+        assert response.status == 200, await response.text()
+        token: str = (await response.json())["csrf_token"]
+        return token
+
+
+def extra_route_tables() -> list[ApiRoutes]:
+    """Route tables the composition root adds besides the API's own."""
+    return []
+
+
+@pytest.fixture
+async def api(sessions: Sessions) -> AsyncIterator[Api]:
+    clock = FakeClock()
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    auth = AuthService(sessions, clock, passwords=FAST, policy=policy)
+    tokens = []
+    for login, role, revoked in (
+        ("admin", Role.ADMINISTRATOR, frozenset[Permission]()),
+        ("anna", Role.AGENT, frozenset()),
+        ("nobody", Role.MARKETING, frozenset(Permission)),
+    ):
+        user = await auth.create_user(
+            system_actor(),
+            NewUser(login=login, display_name=login, role=role, password=PASSWORD,
+                    revoked=revoked),
+        )  # fmt: skip
+        issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
+        tokens.append(issued.secret)
+    deps = ApiDeps(auth=auth, routes=extra_route_tables())
+    app = make_web_app([lambda app: setup_api(app, deps)])
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield Api(client, auth, clock, sessions, *tokens)
+    finally:
+        await client.close()
