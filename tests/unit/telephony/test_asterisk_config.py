@@ -1,0 +1,363 @@
+"""The reference Asterisk configuration and docker-compose.yml parse, and agree with
+the settings' defaults and with the names in telephony/dialplan.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contactcentre.settings import PbxSettings, Settings, load_settings
+from telephony import dialplan
+
+ROOT = Path(__file__).resolve().parents[3]
+CONF_DIR = ROOT / "telephony" / "asterisk"
+
+
+@dataclass
+class Section:
+    name: str
+    options: str
+    """What follows the name in brackets: `!` for a template, or templates used."""
+    entries: list[tuple[str, str]] = field(default_factory=list)
+
+    def values(self, key: str) -> list[str]:
+        return [value for k, value in self.entries if k == key]
+
+    def value(self, key: str) -> str:
+        (value,) = self.values(key)
+        return value
+
+
+_SECTION = re.compile(r"^\[(?P<name>[^\]]+)\](?:\((?P<options>[^)]*)\))?$")
+_ENTRY = re.compile(r"^(?P<key>[^=]+?)\s*=>?\s*(?P<value>.*)$")
+
+
+def parse_conf(text: str) -> list[Section]:
+    """Asterisk's ini dialect: `[section](template)`, `key = value`, `key => value`,
+    `;` comments (not `\\;`). Raises ValueError naming the line it cannot read."""
+    sections: list[Section] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.split(r"(?<!\\);", raw, maxsplit=1)[0].strip()
+        if not line:
+            continue
+        if header := _SECTION.match(line):
+            sections.append(Section(header["name"], header["options"] or ""))
+            continue
+        entry = _ENTRY.match(line)
+        if entry is None or not sections:
+            raise ValueError(f"line {number}: cannot read {raw!r}")
+        sections[-1].entries.append((entry["key"].strip(), entry["value"].strip()))
+    return sections
+
+
+def conf(name: str) -> list[Section]:
+    return parse_conf((CONF_DIR / name).read_text())
+
+
+def section(sections: list[Section], name: str) -> Section:
+    (found,) = [s for s in sections if s.name == name and s.options != "!"]
+    return found
+
+
+@dataclass(frozen=True)
+class Step:
+    pattern: str
+    priority: str
+    application: str
+    data: str
+
+
+def dialplan_steps(sections: list[Section]) -> dict[str, list[Step]]:
+    """Each context's steps, `same =>` lines attached to the extension above them."""
+    contexts: dict[str, list[Step]] = {}
+    for sec in sections:
+        if sec.name in ("general", "globals"):
+            continue
+        steps = contexts.setdefault(sec.name, [])
+        pattern = ""
+        for key, value in sec.entries:
+            if key == "include":
+                continue
+            if key == "exten":
+                pattern, priority, command = value.split(",", 2)
+            elif key == "same":
+                priority, command = value.split(",", 1)
+            else:
+                raise ValueError(f"[{sec.name}] unexpected {key}")
+            application, _, data = command.partition("(")
+            steps.append(Step(pattern, priority, application, data.removesuffix(")")))
+    return contexts
+
+
+def matches(pattern: str, exten: str) -> bool:
+    """Asterisk's extension matching; X, Z and N are wildcards in either case."""
+    if not pattern.startswith("_"):
+        return pattern == exten
+    regex = ""
+    i = 1
+    while i < len(pattern):
+        char = pattern[i]
+        if char.upper() == "X":
+            regex += "[0-9]"
+        elif char.upper() == "Z":
+            regex += "[1-9]"
+        elif char.upper() == "N":
+            regex += "[2-9]"
+        elif char == "[":
+            end = pattern.index("]", i)
+            regex += "[" + re.escape(pattern[i + 1 : end]).replace("\\-", "-") + "]"
+            i = end
+        elif char == ".":
+            regex += ".+"
+        elif char == "!":
+            regex += ".*"
+        else:
+            regex += re.escape(char)
+        i += 1
+    return re.fullmatch(regex, exten) is not None
+
+
+def context_for(steps: dict[str, list[Step]], context: str, exten: str) -> list[Step]:
+    chosen = [s for s in steps[context] if matches(s.pattern, exten)]
+    assert chosen, f"nothing in [{context}] matches {exten!r}"
+    first = chosen[0].pattern
+    return [s for s in chosen if s.pattern == first]
+
+
+def agi_urls(steps: list[Step], agi_host: str) -> list[str]:
+    return [
+        s.data.replace("${AGI_HOST}", agi_host) for s in steps if s.application == "AGI"
+    ]
+
+
+@pytest.fixture(scope="module")
+def extensions() -> list[Section]:
+    return conf("extensions.conf")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, object]:
+    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_pattern_matcher_shows_the_lower_case_trap_when_a_name_holds_n() -> None:
+    assert not matches("_agent[1-9]", "agent1")
+    assert matches("_[+0-9].", "+74951234567")
+    assert matches("_1XXX", "1001")
+
+
+def test_every_conf_file_parses_when_read() -> None:
+    names = sorted(p.name for p in CONF_DIR.glob("*.conf"))
+    assert {"manager.conf", "extensions.conf", "pjsip.conf", "musiconhold.conf"} <= set(
+        names
+    )
+    for name in names:
+        assert conf(name), name
+
+
+def test_parser_refuses_a_line_when_it_is_not_ini() -> None:
+    with pytest.raises(ValueError, match="line 2"):
+        parse_conf("[general]\nthis is not ini\n")
+
+
+def test_manager_user_port_and_secret_agree_when_compared_with_settings() -> None:
+    manager = conf("manager.conf")
+    default_pbx = Settings().pbxs[0]
+    assert (
+        int(section(manager, "general").value("port"))
+        == PbxSettings.model_fields["port"].get_default()
+    )
+    user = section(manager, default_pbx.username)
+    assert user.value("secret") == default_pbx.secret.get_secret_value()
+    assert {"call", "dtmf", "dialplan", "originate"} <= set(
+        user.value("read").split(",")
+    )
+    assert "originate" in user.value("write").split(",")
+
+
+def test_event_filters_pass_exactly_the_bridge_events_when_listed() -> None:
+    user = section(conf("manager.conf"), Settings().pbxs[0].username)
+    filters = [(k, v) for k, v in user.entries if k.startswith("eventfilter")]
+    names = {re.search(r"name\((\w+)\)", k)[1] for k, _ in filters}  # type: ignore[index]  # every filter names its event
+    assert names == dialplan.AMI_EVENTS
+    assert all("action(include)" in k for k, _ in filters)
+    (varset,) = [v for k, v in filters if "name(VarSet)" in k]
+    assert "header(Variable)" in next(k for k, _ in filters if "VarSet" in k)
+    assert varset == dialplan.VARSET_VARIABLES_REGEX
+    assert re.fullmatch(varset, "AMDSTATUS")
+    assert re.fullmatch(varset, "CC_QUEUE")
+    assert not re.fullmatch(varset, "BRIDGEPEER")
+
+
+def test_contexts_the_service_uses_exist_when_the_dialplan_is_read(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    for context in (
+        dialplan.INBOUND_CONTEXT,
+        dialplan.WAIT_CONTEXT,
+        dialplan.AGENT_CONTEXT,
+        dialplan.DIALER_CONTEXT,
+        dialplan.OUTBOUND_CONTEXT,
+        dialplan.PHONES_CONTEXT,
+    ):
+        assert steps.get(context), context
+
+
+def test_agi_urls_use_the_settings_port_and_known_scripts_when_expanded(
+    extensions: list[Section],
+) -> None:
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    host, _, port = agi_host.partition(":")
+    assert int(port) == Settings().agi.port
+    steps = dialplan_steps(extensions)
+    urls = [url for context in steps.values() for url in agi_urls(context, agi_host)]
+    assert urls
+    for url in urls:
+        assert url.startswith(f"agi://{host}:{port}/")
+        assert url.rsplit("/", 1)[1] in dialplan.AGI_SCRIPTS
+
+
+@pytest.mark.parametrize("dnis", ["2001", "+74951234567", "84951112233"])
+def test_inbound_call_reaches_fastagi_inbound_when_the_number_is_dialled(
+    extensions: list[Section], dnis: str
+) -> None:
+    steps = dialplan_steps(extensions)
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    route = context_for(steps, dialplan.INBOUND_CONTEXT, dnis)
+    assert [s.application for s in route][:3] == ["NoOp", "Answer", "AGI"]
+    assert agi_urls(route, agi_host)[0].endswith("/" + dialplan.INBOUND_SCRIPT)
+    trunk = context_for(steps, "from-trunk", dnis)
+    assert trunk[0].application == "Goto"
+    assert trunk[0].data.startswith(dialplan.INBOUND_CONTEXT + ",")
+
+
+def test_dialer_leg_runs_amd_before_fastagi_dialer_when_answered(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.DIALER_CONTEXT, dialplan.DIALER_EXTEN)
+    applications = [s.application for s in route]
+    assert applications.index("AMD") < applications.index("AGI")
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    assert agi_urls(route, agi_host)[0].endswith("/" + dialplan.DIALER_SCRIPT)
+
+
+def test_waiting_caller_hears_the_moh_class_when_parked(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN)
+    (moh,) = [s for s in route if s.application == "MusicOnHold"]
+    assert moh.data.split(",")[0] == dialplan.MOH_CLASS
+    assert section(conf("musiconhold.conf"), dialplan.MOH_CLASS).value("mode")
+
+
+@pytest.mark.parametrize("endpoint", ["1001", "1004"])
+def test_agent_leg_dials_the_pjsip_endpoint_when_originated(
+    extensions: list[Section], endpoint: str
+) -> None:
+    channel = dialplan.agent_channel(endpoint)
+    exten, _, context = channel.removeprefix("Local/").partition("@")
+    route = context_for(dialplan_steps(extensions), context, exten)
+    (dial,) = [s for s in route if s.application == "Dial"]
+    assert dial.data.split(",")[0] == "PJSIP/${EXTEN}"
+    endpoints = [
+        s
+        for s in conf("pjsip.conf")
+        if s.name == endpoint and s.options == "agent-endpoint"
+    ]
+    assert endpoints, f"no PJSIP endpoint {endpoint}"
+
+
+def test_outbound_number_goes_to_the_trunk_when_originated(
+    extensions: list[Section],
+) -> None:
+    exten, _, context = (
+        dialplan.outbound_channel("+74957654321").removeprefix("Local/").partition("@")
+    )
+    route = context_for(dialplan_steps(extensions), context, exten)
+    assert route[0].application == "Dial"
+    assert route[0].data.startswith("PJSIP/${EXTEN}@trunk")
+
+
+def test_patterns_avoid_lower_case_wildcards_when_written(
+    extensions: list[Section],
+) -> None:
+    for context, steps in dialplan_steps(extensions).items():
+        for step in steps:
+            if step.pattern.startswith("_"):
+                outside_brackets = re.sub(r"\[[^\]]*\]", "", step.pattern)
+                assert not re.search(r"[a-z]", outside_brackets), (context, step)
+
+
+def test_gotos_and_phone_contexts_exist_when_referenced(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    for context in steps.values():
+        for step in context:
+            if step.application == "Goto":
+                assert step.data.split(",")[0] in steps, step
+    pjsip = conf("pjsip.conf")
+    templates = {s.name: s for s in pjsip if s.options == "!"}
+    for sec in pjsip:
+        values = dict(sec.entries)
+        for template in filter(None, sec.options.split(",")):
+            if template != "!":
+                values = dict(templates[template].entries) | values
+        if values.get("type") == "endpoint":
+            assert values["context"] in steps, sec.name
+
+
+def test_compose_runs_the_stack_and_shares_recordings_when_read(
+    compose: dict[str, object],
+) -> None:
+    services = compose["services"]
+    assert isinstance(services, dict)
+    assert set(services) == {"app", "postgres", "redis", "asterisk"}
+    assert services["postgres"]["image"] == "postgres:15"
+    assert services["redis"]["image"] == "redis:7"
+    assert services["app"]["build"] == "."
+    assert (ROOT / "Dockerfile").is_file()
+    recordings = services["app"]["environment"]["CC_RECORDINGS_DIR"]
+    assert f"recordings:{recordings}" in services["app"]["volumes"]
+    assert f"recordings:{recordings}" in services["asterisk"]["volumes"]
+    mounted = {
+        v.split(":")[0].removeprefix("./")
+        for v in services["asterisk"]["volumes"]
+        if v.startswith("./")
+    }
+    assert mounted == {str(p.relative_to(ROOT)) for p in CONF_DIR.glob("*.conf")}, (
+        "every reference .conf is mounted into the Asterisk container"
+    )
+
+
+def test_compose_settings_load_and_agree_with_asterisk_when_applied(
+    compose: dict[str, object],
+    extensions: list[Section],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = compose["services"]
+    assert isinstance(services, dict)
+    for key, value in services["app"]["environment"].items():
+        monkeypatch.setenv(key, str(value))
+    settings = load_settings()
+    (pbx,) = settings.pbxs
+    manager = conf("manager.conf")
+    assert pbx.host == "asterisk"
+    assert pbx.port == int(section(manager, "general").value("port"))
+    user = section(manager, pbx.username)
+    assert user.value("secret") == pbx.secret.get_secret_value()
+    assert settings.database.url.startswith("postgresql+asyncpg://")
+    assert settings.redis.url == "redis://redis:6379/0"
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    assert agi_host == f"app:{settings.agi.port}"
+    # Asterisk runs in another container: FastAGI must not listen on loopback only
+    assert settings.agi.host not in ("127.0.0.1", "localhost")
