@@ -397,7 +397,12 @@ class AcdEngine:
         return self._timers[0][0] if self._timers else None
 
     def agent(self, agent_id: AgentId) -> AgentView:
-        agent = self._agent(agent_id)
+        """The agent's state (an agent never seen is logged out)."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            return AgentView(
+                agent_id=agent_id, state=AgentState.LOGGED_OUT, reason="", call_id=None
+            )
         return AgentView(
             agent_id=agent_id,
             state=agent.state,

@@ -1,0 +1,255 @@
+"""Invariants of the routing engine under random operation sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acd.engine import AcdEngine, Action
+from acd.errors import AcdError
+from acd.events import CallRequeued
+from acd.model import (
+    AgentId,
+    AgentProfile,
+    AgentState,
+    CallPhase,
+    CallRequest,
+    CancelOffer,
+    ExitKind,
+    ExitQueue,
+    Membership,
+    OfferCall,
+    OverflowKind,
+    OverflowRule,
+    QueueConfig,
+    QueueExit,
+    QueueId,
+    Strategy,
+)
+from telephony.model import CallId
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+QUEUES = (QueueId("a"), QueueId("b"), QueueId("c"))
+SKILLS = ("billing", "russian")
+CONFIGS = (
+    QueueConfig(
+        queue_id=QUEUES[0],
+        strategy=Strategy.ROUND_ROBIN,
+        overflow=(
+            OverflowRule(
+                after_s=30, kind=OverflowKind.TO_QUEUE, target_queue=QUEUES[1]
+            ),
+        ),
+        max_length=4,
+        on_full=QueueExit(kind=ExitKind.QUEUE, target_queue=QUEUES[2]),
+    ),
+    QueueConfig(queue_id=QUEUES[1], strategy=Strategy.FEWEST_CALLS, wrap_up_s=5),
+    QueueConfig(
+        queue_id=QUEUES[2],
+        strategy=Strategy.BEST_SKILL,
+        max_wait_s=100,
+        ring_timeout_s=8,
+    ),
+)
+
+levels = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 3), max_size=2)
+minimums = st.dictionaries(st.sampled_from(SKILLS), st.integers(0, 2), max_size=1)
+profiles = st.builds(
+    lambda skills, queues, penalty: (skills, queues, penalty),
+    levels,
+    st.sets(st.sampled_from(QUEUES), min_size=1),
+    st.integers(0, 2),
+)
+enqueue = st.tuples(
+    st.just("enqueue"),
+    st.integers(0, 11),
+    st.sampled_from(QUEUES),
+    minimums,
+    st.integers(0, 3),
+)
+agent_ops = st.tuples(
+    st.sampled_from(
+        [
+            *("login", "login", "logout", "pause", "resume"),
+            *("answer", "answer", "no_answer", "ringing", "finish"),
+        ]
+    ),
+    st.integers(0, 3),
+)
+ops = st.one_of(
+    enqueue,
+    agent_ops,
+    st.tuples(st.sampled_from(["hang_up", "hang_up", "leave"]), st.integers(0, 11)),
+    st.tuples(st.just("tick"), st.integers(1, 40)),
+)
+
+
+@dataclass
+class Shadow:
+    """What the action stream says each call and agent hold."""
+
+    held_by: dict[CallId, AgentId] = field(default_factory=dict)
+
+    def apply(self, actions: Sequence[Action]) -> None:
+        for action in actions:
+            if isinstance(action, OfferCall):
+                assert action.call_id not in self.held_by, "call offered twice"
+                assert action.agent_id not in self.held_by.values(), (
+                    "agent given two calls"
+                )
+                self.held_by[action.call_id] = action.agent_id
+            elif isinstance(action, CancelOffer | CallRequeued | ExitQueue):
+                self.held_by.pop(action.call_id, None)
+
+    def ended(self, call_id: CallId) -> None:
+        self.held_by.pop(call_id, None)
+
+
+def run(
+    engine: AcdEngine,
+    shadow: Shadow,
+    op: tuple[object, ...],
+    now: datetime,
+    agents: list[AgentProfile],
+    requests: dict[CallId, CallRequest],
+) -> None:
+    kind = op[0]
+    agent_id = AgentId(f"ag{op[1]}")
+    call_id = CallId(f"call{op[1]}")
+    actions: list[Action] = []
+    try:
+        if kind == "enqueue":
+            assert isinstance(op[2], str)
+            assert isinstance(op[3], dict)
+            assert isinstance(op[4], int)
+            request = CallRequest(
+                call_id=call_id,
+                queue_id=QueueId(op[2]),
+                skills=MappingProxyType(op[3]),
+                priority=op[4],
+            )
+            actions = engine.enqueue(request, now)
+            requests[call_id] = request
+        elif kind == "login":
+            actions = engine.login(agents[int(str(op[1]))], now)
+        elif kind == "logout":
+            actions = engine.logout(agent_id, now)
+        elif kind == "pause":
+            actions = engine.pause(agent_id, "break", now)
+        elif kind == "resume":
+            actions = engine.resume(agent_id, now)
+        elif kind == "answer":
+            actions = engine.answer(agent_id, now)
+        elif kind == "no_answer":
+            actions = engine.no_answer(agent_id, now)
+        elif kind == "ringing":
+            actions = engine.ringing(agent_id, now)
+        elif kind == "finish":
+            actions = engine.finish_wrap_up(agent_id, now)
+        elif kind == "hang_up":
+            actions = engine.hang_up(call_id, now)
+            shadow.ended(call_id)
+        elif kind == "leave":
+            actions = engine.leave(call_id, ExitKind.CALLBACK, now)
+        else:
+            actions = engine.tick(now)
+    except AcdError:
+        return
+    shadow.apply(actions)
+
+
+def ready_match_exists(
+    engine: AcdEngine, request: CallRequest, queue: QueueId, agents: list[AgentProfile]
+) -> bool:
+    for profile in agents:
+        try:
+            state = engine.agent(profile.agent_id).state
+        except AcdError:
+            continue
+        member = any(m.queue_id == queue for m in profile.memberships)
+        skilled = all(profile.skills.get(k, 0) >= v for k, v in request.skills.items())
+        if state is AgentState.READY and member and skilled:
+            return True
+    return False
+
+
+def check(
+    engine: AcdEngine, agents: list[AgentProfile], requests: dict[CallId, CallRequest]
+) -> None:
+    holders = [v.call_id for v in engine.agents() if v.call_id is not None]
+    assert len(holders) == len(set(holders))
+    for call_id, request in requests.items():
+        queue = engine.call_queue(call_id)
+        if engine.call_phase(call_id) is CallPhase.WAITING:
+            assert queue is not None
+            assert not ready_match_exists(engine, request, queue, agents)
+
+
+def drain(
+    engine: AcdEngine, shadow: Shadow, now: datetime, agents: list[AgentProfile]
+) -> datetime:
+    """Free every agent repeatedly until no waiting call can still be served."""
+    for _ in range(40):
+        now += timedelta(seconds=1)
+        for profile in agents:
+            view = engine.agent(profile.agent_id)
+            if view.state in (AgentState.RESERVED, AgentState.RINGING):
+                shadow.apply(engine.answer(profile.agent_id, now))
+            elif view.state is AgentState.ON_CALL and view.call_id is not None:
+                shadow.apply(engine.hang_up(view.call_id, now))
+                shadow.ended(view.call_id)
+            elif view.state is AgentState.WRAP_UP:
+                shadow.apply(engine.finish_wrap_up(profile.agent_id, now))
+            elif view.state is AgentState.PAUSED:
+                shadow.apply(engine.resume(profile.agent_id, now))
+            elif view.state is AgentState.LOGGED_OUT:
+                shadow.apply(engine.login(profile, now))
+    return now
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(profiles, min_size=4, max_size=4), st.lists(ops, min_size=5, max_size=60)
+)
+def test_no_double_offer_and_every_call_served_when_operations_are_random(
+    raw_agents: list[tuple[dict[str, int], set[QueueId], int]],
+    operations: list[tuple[object, ...]],
+) -> None:
+    agents = [
+        AgentProfile(
+            agent_id=AgentId(f"ag{i}"),
+            skills=MappingProxyType(skills),
+            memberships=tuple(
+                Membership(queue_id=q, penalty=penalty) for q in sorted(queues)
+            ),
+        )
+        for i, (skills, queues, penalty) in enumerate(raw_agents)
+    ]
+    engine = AcdEngine()
+    for config in CONFIGS:
+        engine.configure_queue(config)
+    shadow = Shadow()
+    requests: dict[CallId, CallRequest] = {}
+    now = T0
+    for op in operations:
+        if op[0] == "tick":
+            now += timedelta(seconds=int(str(op[1])))
+        run(engine, shadow, op, now, agents, requests)
+        check(engine, agents, requests)
+    now = drain(engine, shadow, now, agents)
+    check(engine, agents, requests)
+    for call_id, request in requests.items():
+        if engine.call_phase(call_id) is CallPhase.WAITING:
+            queue = engine.call_queue(call_id)
+            members = [
+                a for a in agents if any(m.queue_id == queue for m in a.memberships)
+            ]
+            assert not any(
+                all(a.skills.get(k, 0) >= v for k, v in request.skills.items())
+                for a in members
+            )
