@@ -162,14 +162,12 @@ class AmiFramer:
             if raw:
                 if skip and _first_line(raw) in skip:
                     continue
+                if len(raw) > self._max_block:
+                    out.append(_too_long(raw, self._max_block))
+                    continue
                 _parse_block(raw, out)
         if len(rest) > self._max_block:
-            out.append(
-                FramingProblem(
-                    f"block longer than {self._max_block} bytes dropped",
-                    rest[:200].decode("utf-8", "replace"),
-                )
-            )
+            out.append(_too_long(rest, self._max_block))
             rest = b""
             self._skipping = True
         self._buffer = rest
@@ -184,6 +182,13 @@ class AmiFramer:
                 "connection closed inside a block", raw[:200].decode("utf-8", "replace")
             )
         return None
+
+
+def _too_long(raw: bytes, limit: int) -> FramingProblem:
+    return FramingProblem(
+        f"block longer than {limit} bytes dropped",
+        raw[:200].decode("utf-8", "replace"),
+    )
 
 
 def _first_line(raw: bytes) -> bytes:
