@@ -88,11 +88,12 @@ async def candidates_for(
     return [summary_from(tuple(r)) for r in (await s.execute(query)).all()]
 
 
-def _row_values(card: CustomerCard) -> dict[str, object]:
+def row_values(card: CustomerCard) -> dict[str, object]:
     return {
         "kind": card.kind.value,
         "is_lead": card.is_lead,
         "name": card.name,
+        "name_folded": card.name.casefold()[:300],
         "category": card.category,
         "customer_group": card.customer_group,
         "account": card.account,
@@ -134,7 +135,7 @@ def phone_rows(
 
 
 async def insert_card(s: AsyncSession, card: CustomerCard) -> None:
-    s.add(CustomerRow(id=card.id, **_row_values(card)))
+    s.add(CustomerRow(id=card.id, **row_values(card)))
     await s.flush()
     s.add_all(CustomerPhoneRow(**r) for r in phone_rows(card.id, card.phones))
 
@@ -142,7 +143,7 @@ async def insert_card(s: AsyncSession, card: CustomerCard) -> None:
 async def replace_card(s: AsyncSession, card: CustomerCard) -> None:
     row = await s.get(CustomerRow, card.id)
     assert row is not None
-    for name, value in _row_values(card).items():
+    for name, value in row_values(card).items():
         setattr(row, name, value)
     await s.execute(
         delete(CustomerPhoneRow).where(CustomerPhoneRow.customer_id == card.id)
@@ -233,7 +234,7 @@ def search_query(
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(
-            func.lower(CustomerRow.name).like(f"%{escaped.lower()}%", escape="\\")
+            CustomerRow.name_folded.like(f"%{escaped.casefold()}%", escape="\\")
         )
     if account is not None:
         query = query.where(CustomerRow.account == account)

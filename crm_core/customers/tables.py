@@ -43,6 +43,8 @@ class CustomerRow(Base):
     """person or organisation"""
     is_lead: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(300))
+    name_folded: Mapped[str] = mapped_column(String(300))
+    """`name` case-folded in Python: SQLite's lower() knows only ASCII."""
     category: Mapped[str] = mapped_column(String(40))
     customer_group: Mapped[str | None] = mapped_column(String(40), nullable=True)
     account: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("is_lead", sa.Boolean(), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("name_folded", sa.String(length=300), nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.Column("customer_group", sa.String(length=40), nullable=True),
         sa.Column("account", sa.String(length=40), nullable=True),

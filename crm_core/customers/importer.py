@@ -1,0 +1,408 @@
+"""CSV import of customers: a bad row is reported, never aborts the import.
+
+File format: the first line is a header; columns are matched by name (any case):
+
+    name            required; the person's or organisation's name
+    kind            person (default) or organisation
+    phones          one or more numbers separated by `;` (or `,` inside quotes)
+    email           one or more addresses separated by `;`
+    category        BIS, VIP, mass (default), ...
+    group           the customer group (visibility)
+    account         the account number; a row with a known account updates it
+    balance         decimal, `.` or `,` as the separator
+    sex             m or f
+    birth_date      YYYY-MM-DD or DD.MM.YYYY
+    city, district, street, building, flat, network_node
+    products, equipment   lists separated by `;`
+    notes
+
+Other columns are reported once and ignored. Fields are separated by `,`, `;` or tab
+(whichever the header uses). The encoding is UTF-8 (with or without BOM) or cp1251,
+detected by trying strict UTF-8 first, unless the caller names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from crm_core.customers import store
+from crm_core.customers.inputs import CustomerInput, parse
+from crm_core.customers.service import card_from_input
+from crm_core.customers.tables import CustomerPhoneRow, CustomerRow
+from crm_core.db import AsyncSession, Sessions
+from crm_core.errors import CrmError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (rows read, rows expected) after each batch."""
+
+BATCH_ROWS = 2000
+LIST_FIELDS = ("phones", "email", "products", "equipment")
+ADDRESS_FIELDS = ("city", "district", "street", "building", "flat", "network_node")
+KNOWN_COLUMNS = frozenset(
+    {
+        "name", "kind", "phones", "email", "category", "group", "account",
+        "balance", "sex", "birth_date", "products", "equipment", "notes",
+        *ADDRESS_FIELDS,
+    }
+)  # fmt: skip
+_CUSTOMERS = CustomerRow.metadata.tables[CustomerRow.__tablename__]
+_PHONES = CustomerRow.metadata.tables[CustomerPhoneRow.__tablename__]
+_COLUMN_OF_FIELD = {"customer_group": "group", "emails": "email"}
+
+
+class ImportFailed(CrmError):
+    """The file as a whole cannot be read (missing, empty, wrong encoding)."""
+
+    error_id = "import_failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportSummary:
+    read: int
+    imported: int
+    updated: int
+    rejected: int
+    seconds: float
+    encoding: str
+    unknown_columns: tuple[str, ...] = ()
+    report_path: Path | None = None
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rejected:
+    row: int
+    """The record's number in the file, the header being 1."""
+    raw: tuple[str, ...]
+    errors: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoodRow:
+    row: int
+    raw: tuple[str, ...]
+    data: CustomerInput
+
+
+@dataclass(slots=True)
+class _Tally:
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def decode(content: bytes, encoding: str | None) -> tuple[str, str]:
+    """The text of the file and the encoding used; ImportFailed if it will not read."""
+    if encoding is not None:
+        try:
+            return content.decode(encoding), encoding
+        except LookupError:
+            raise ImportFailed(f"unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            line = content[: exc.start].count(b"\n") + 1
+            raise ImportFailed(
+                f"the file is not {encoding} (line {line}); "
+                "try another encoding, e.g. cp1251 or utf-8"
+            ) from None
+    if content.startswith(b"\xef\xbb\xbf"):
+        return decode(content, "utf-8-sig")
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return content.decode("cp1251", errors="replace"), "cp1251"
+
+
+def delimiter_of(header_line: str) -> str:
+    return max((",", ";", "\t"), key=header_line.count)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
+
+
+def _birth_date(value: str) -> str:
+    day, sep, rest = value.partition(".")
+    if sep and rest.count(".") == 1:
+        month, year = rest.split(".")
+        return f"{year}-{month.zfill(2)}-{day.zfill(2)}"
+    return value
+
+
+def row_input(columns: Sequence[str], values: Sequence[str]) -> dict[str, object]:
+    """A CSV record as CustomerInput data (only the known, non-empty columns)."""
+    data: dict[str, object] = {}
+    address: dict[str, str] = {}
+    for column, value in zip(columns, values, strict=True):
+        value = value.strip()
+        if not value or column not in KNOWN_COLUMNS:
+            continue
+        if column == "phones":
+            data["phones"] = [{"number": n} for n in _split(value)]
+        elif column == "email":
+            data["emails"] = _split(value)
+        elif column in ("products", "equipment"):
+            data[column] = _split(value)
+        elif column == "group":
+            data["customer_group"] = value
+        elif column == "balance":
+            data["balance"] = value.replace(" ", "").replace(",", ".")
+        elif column == "birth_date":
+            data["birth_date"] = _birth_date(value)
+        elif column == "sex":
+            data["sex"] = value.lower()
+        elif column in ADDRESS_FIELDS:
+            address[column] = value
+            if column != "street" and column != "flat":
+                data[column] = value
+        else:
+            data[column] = value
+    if address:
+        data["addresses"] = [address]
+    return data
+
+
+def check_row(
+    number: int, columns: Sequence[str], values: Sequence[str], country: str
+) -> GoodRow | Rejected:
+    raw = tuple(values)
+    if len(values) != len(columns):
+        return Rejected(
+            row=number,
+            raw=raw,
+            errors=f"{len(values)} fields, the header has {len(columns)}",
+        )
+    try:
+        data = parse(CustomerInput, row_input(columns, values), country=country)
+    except ValidationFailed as exc:
+        message = "; ".join(f"{_column(e.field)}: {e.message}" for e in exc.errors)
+        return Rejected(row=number, raw=raw, errors=message)
+    return GoodRow(row=number, raw=raw, data=data)
+
+
+def _column(field_path: str) -> str:
+    head = field_path.split("[", 1)[0].split(".", 1)[0]
+    if head == "addresses":
+        return field_path.rsplit(".", 1)[-1]
+    return _COLUMN_OF_FIELD.get(head, head) + field_path[len(head) :]
+
+
+def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(record number, fields) per data record, or (number, error) for a broken one."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    number = 1
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, f"unreadable CSV: {exc}"
+            continue
+        if values:
+            yield number, values
+
+
+async def import_customers(
+    sessions: Sessions,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    report_path: Path | None = None,
+    progress: Progress | None = None,
+    default_country: str = "RU",
+    batch_rows: int = BATCH_ROWS,
+) -> ImportSummary:
+    """Import (or update, by account number) the customers in the CSV at `path`.
+
+    Bad rows go to `report_path` (CSV: row, errors, then the row's fields) and are
+    counted as rejected; good rows are stored in batches, each batch all or nothing.
+    Raises ImportFailed only when the file as a whole cannot be read.
+    """
+    started = time.perf_counter()
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+    text, used = decode(content, encoding)
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
+        raise ImportFailed(f"{path} has no header line")
+    delimiter = delimiter_of(header_line)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    columns = [c.strip().lower() for c in header]
+    if "name" not in columns:
+        raise ImportFailed(f"{path}: the header has no `name` column")
+    unknown = tuple(c for c in columns if c not in KNOWN_COLUMNS)
+    if unknown:
+        log.warning("import %s: unknown columns ignored: %s", path, ", ".join(unknown))
+    expected = max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
+    tally = _Tally()
+    writer = _BatchWriter(sessions, columns=columns, country=default_country)
+    batch: list[GoodRow] = []
+    body = text[len(header_line) + 1 :] if "\n" in text else ""
+    for number, record in records(body, delimiter):
+        tally.read += 1
+        checked = (
+            Rejected(row=number, raw=(), errors=record)
+            if isinstance(record, str)
+            else check_row(number, columns, record, default_country)
+        )
+        if isinstance(checked, Rejected):
+            tally.rejected.append(checked)
+            continue
+        if writer.repeats_account(batch, checked):
+            await writer.write(batch, tally)
+            batch = []
+        batch.append(checked)
+        if len(batch) >= batch_rows:
+            await writer.write(batch, tally)
+            batch = []
+            if progress is not None:
+                progress(tally.read, max(expected, tally.read))
+    await writer.write(batch, tally)
+    if progress is not None:
+        progress(tally.read, tally.read)
+    if report_path is not None:
+        await asyncio.to_thread(_write_report, report_path, header, tally.rejected)
+    return ImportSummary(
+        read=tally.read,
+        imported=tally.imported,
+        updated=tally.updated,
+        rejected=len(tally.rejected),
+        seconds=time.perf_counter() - started,
+        encoding=used,
+        unknown_columns=unknown,
+        report_path=report_path,
+    )
+
+
+def _write_report(path: Path, header: Sequence[str], rejected: list[Rejected]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "errors", *header])
+        for r in rejected:
+            writer.writerow([r.row, r.errors, *r.raw])
+
+
+class _BatchWriter:
+    """Stores a batch of good rows in one transaction: inserts new accounts, updates
+    known ones; if the batch fails, retries its rows one by one."""
+
+    def __init__(self, sessions: Sessions, *, columns: Sequence[str], country: str):
+        self._sessions = sessions
+        self._country = country
+        present = {"customer_group" if c == "group" else c for c in columns}
+        present |= {"emails"} if "email" in columns else set()
+        present |= {"name_folded"} if "name" in columns else set()
+        self._update_columns = sorted(
+            (present & set(_CUSTOMERS.columns.keys()))
+            | ({"addresses"} if present & set(ADDRESS_FIELDS) else set())
+        )
+        self._replace_phones = "phones" in columns
+
+    @staticmethod
+    def repeats_account(batch: list[GoodRow], row: GoodRow) -> bool:
+        account = row.data.account
+        return account is not None and any(b.data.account == account for b in batch)
+
+    async def write(self, batch: list[GoodRow], tally: _Tally) -> None:
+        if not batch:
+            return
+        try:
+            async with self._sessions.begin() as s:
+                imported, updated = await self._store(s, batch)
+        except (IntegrityError, DBAPIError):
+            if len(batch) == 1:
+                tally.rejected.append(
+                    Rejected(
+                        row=batch[0].row,
+                        raw=batch[0].raw,
+                        errors="the database refused the row (duplicate account?)",
+                    )
+                )
+                return
+            for row in batch:
+                await self.write([row], tally)
+            return
+        tally.imported += imported
+        tally.updated += updated
+
+    async def _store(self, s: AsyncSession, batch: list[GoodRow]) -> tuple[int, int]:
+        now = datetime.now(UTC)
+        accounts = [r.data.account for r in batch if r.data.account is not None]
+        known: dict[str, uuid.UUID] = {}
+        if accounts:
+            found = await s.execute(
+                select(CustomerRow.account, CustomerRow.id).where(
+                    CustomerRow.account.in_(accounts)
+                )
+            )
+            known = {str(a): i for a, i in found.all()}
+        new_rows, changed_rows, phones = [], [], []
+        for good in batch:
+            existing = known.get(good.data.account or "")
+            card = card_from_input(
+                good.data,
+                customer_id=existing or uuid.uuid4(),
+                is_lead=False,
+                now=now,
+                country=self._country,
+            )
+            values = {"id": card.id, **store.row_values(card)}
+            if existing is None:
+                new_rows.append(values)
+                phones.extend(store.phone_rows(card.id, card.phones))
+            else:
+                changed_rows.append(values)
+                if self._replace_phones:
+                    phones.extend(store.phone_rows(card.id, card.phones))
+        if new_rows:
+            await s.execute(insert(_CUSTOMERS), new_rows)
+        if changed_rows:
+            await self._update(s, changed_rows)
+        if phones:
+            await s.execute(insert(_PHONES), phones)
+        return len(new_rows), len(changed_rows)
+
+    async def _update(self, s: AsyncSession, rows: list[dict[str, object]]) -> None:
+        table = _CUSTOMERS
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                {c: bindparam(f"b_{c}") for c in [*self._update_columns, "updated_at"]}
+            )
+        )
+        params = [
+            {
+                "b_id": r["id"],
+                **{f"b_{c}": r[c] for c in [*self._update_columns, "updated_at"]},
+            }
+            for r in rows
+        ]
+        await s.execute(statement, params)
+        if self._replace_phones:
+            await s.execute(
+                delete(CustomerPhoneRow).where(
+                    CustomerPhoneRow.customer_id.in_([r["id"] for r in rows])
+                )
+            )
