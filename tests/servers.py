@@ -133,9 +133,10 @@ class RedisServer:
 
 
 @contextlib.contextmanager
-def redis() -> Iterator[RedisServer]:
-    """redis-server on a free loopback port, without persistence."""
-    port = free_port()
+def redis(port: int | None = None) -> Iterator[RedisServer]:
+    """redis-server on a free loopback port (or `port`, to restart one), without
+    persistence."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             "redis-server",
