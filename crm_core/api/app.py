@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from crm_core.api import auth_routes
+from crm_core.api import auth_routes, webhook_routes
 from crm_core.api.context import (
     ACTOR,
     AUTH,
@@ -54,6 +54,7 @@ from crm_core.errors import (
     NotFound,
     ValidationFailed,
 )
+from crm_core.webhooks.service import WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class ApiDeps:
     """What the API needs from the composition root."""
 
     auth: AuthService
+    webhooks: WebhookService | None = None
+    """Serve /webhooks when given."""
     cookies: CookiePolicy = field(default_factory=CookiePolicy)
     routes: Sequence[ApiRoutes] = ()
     """Further route tables (customers, appeals, webhooks, calls...)."""
@@ -85,7 +88,11 @@ def setup_api(app: web.Application, deps: ApiDeps) -> None:
     openapi = _openapi_handler
     app[PUBLIC].add(openapi)
     app.router.add_get(PREFIX + "/openapi.json", openapi)
-    add_routes(app, [auth_routes.routes, *deps.routes])
+    tables = [auth_routes.routes]
+    if deps.webhooks is not None:
+        app[webhook_routes.WEBHOOKS] = deps.webhooks
+        tables.append(webhook_routes.routes)
+    add_routes(app, [*tables, *deps.routes])
 
 
 def add_routes(app: web.Application, tables: Iterable[ApiRoutes]) -> None:

@@ -17,6 +17,7 @@ from crm_core.auth.credentials import Passwords
 from crm_core.auth.model import Permission, Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.db import Sessions
+from crm_core.webhooks.service import WebhookService
 from tests.fakes import FakeClock
 
 PASSWORD = "correct horse battery"
@@ -66,7 +67,8 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         )  # fmt: skip
         issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
         tokens.append(issued.secret)
-    deps = ApiDeps(auth=auth, routes=extra_route_tables())
+    webhooks = WebhookService(sessions, clock)
+    deps = ApiDeps(auth=auth, webhooks=webhooks, routes=extra_route_tables())
     app = make_web_app([lambda app: setup_api(app, deps)])
     client = TestClient(TestServer(app))
     await client.start_server()
