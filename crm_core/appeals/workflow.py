@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from crm_core.appeals.errors import StaleAppeal
 from crm_core.appeals.model import (
     Appeal,
     AppealAction,
     AppealStatus,
     AttributeDef,
     AttributeKind,
+    AttrValue,
     HistoryEntry,
     Queue,
     Route,
@@ -175,7 +177,7 @@ def assign(
         raise ValidationFailed(
             [FieldError("assignee_id", f"is not a member of queue {queue.name}")]
         )
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     changed = _moved(appeal, now, status=S.IN_PROGRESS, assignee_id=assignee_id)
     return _step(actor, AppealAction.ASSIGN, appeal, changed, now, comment)
 
@@ -191,7 +193,7 @@ def pass_on(
 ) -> Step:
     """To the next stage by the named transition, or the first whose guard holds."""
     require(actor, Permission.APPEAL_FORWARD)
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     _require_handler(appeal, route, actor)
     stage = route.stage(appeal.stage)
     chosen = _transition(stage, context, transition)
@@ -213,7 +215,7 @@ def reject(
     require(actor, Permission.APPEAL_REJECT)
     if not reason.strip():
         raise ValidationFailed([FieldError("reason", "a reason is required")])
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     _require_handler(appeal, route, actor)
     if len(appeal.stage_path) < 2:
         raise Conflict(
@@ -241,7 +243,7 @@ def close(
 ) -> Step:
     """Close where the stage allows it; a parent stays open while children are."""
     require(actor, Permission.APPEAL_CLOSE)
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     _require_handler(appeal, route, actor)
     if not route.stage(appeal.stage).closing_allowed:
         raise Conflict(f"closing is not allowed at stage {appeal.stage}")
@@ -276,7 +278,7 @@ def set_deadline(
     appeal: Appeal, actor: Actor, *, deadline_at: datetime, now: datetime, comment: str
 ) -> Step:
     require(actor, Permission.APPEAL_DEADLINE)
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     changed = _moved(
         appeal, now, deadline_at=deadline_at, overdue=False, overdue_at=None
     )
@@ -319,6 +321,30 @@ def _transition(stage: Stage, context: EvalContext, name: str | None) -> Transit
     raise Conflict(f"no transition from stage {stage.code} is allowed for this appeal")
 
 
+def edited(
+    appeal: Appeal,
+    actor: Actor,
+    now: datetime,
+    description: str,
+    attributes: dict[str, AttrValue],
+) -> Step:
+    """The appeal with a new description and attribute values (already validated)."""
+    changed = _moved(appeal, now, description=description, attributes=attributes)
+    changes = [
+        k for k in sorted(attributes) if attributes[k] != appeal.attributes.get(k)
+    ]
+    if description != appeal.description:
+        changes.insert(0, "description")
+    comment = "changed " + ", ".join(changes) if changes else "no change"
+    return _step(actor, AppealAction.EDIT, appeal, changed, now, comment)
+
+
+def stale(appeal: Appeal) -> StaleAppeal:
+    return StaleAppeal(
+        f"appeal {appeal.id} is at version {appeal.version}; reload it and try again"
+    )
+
+
 def _current_queue(appeal: Appeal, route: Route) -> Queue:
     queue = route.stage(appeal.stage).queue(appeal.queue)
     if queue is None:
@@ -336,13 +362,13 @@ def _require_handler(appeal: Appeal, route: Route, actor: Actor) -> None:
         )
 
 
-def _refuse_closed(appeal: Appeal) -> None:
+def refuse_closed(appeal: Appeal) -> None:
     if appeal.status is S.CLOSED:
         raise Conflict(f"appeal {appeal.id} is closed")
 
 
 def _refuse_if_taken(appeal: Appeal) -> None:
-    _refuse_closed(appeal)
+    refuse_closed(appeal)
     if appeal.assignee_id is not None:
         raise Conflict(f"appeal {appeal.id} is already taken")
 
@@ -385,3 +411,37 @@ def _entry(
         to_assignee_id=after.assignee_id,
         comment=comment,
     )
+
+
+def check_route(stages: Sequence[Stage], schema: Schema) -> list[FieldError]:
+    """Problems with a route before it is published, one per bad field."""
+    errors: list[FieldError] = []
+    if not stages:
+        return [FieldError("stages", "a route needs at least one stage")]
+    codes = [st.code for st in stages]
+    for i, st in enumerate(stages):
+        where = f"stages[{i}]"
+        if codes.count(st.code) > 1:
+            errors.append(FieldError(f"{where}.code", f"{st.code!r} is used twice"))
+        if not st.queues:
+            errors.append(FieldError(f"{where}.queues", "a stage needs a queue"))
+        if st.deadline_s is not None and st.deadline_s <= 0:
+            errors.append(FieldError(f"{where}.deadline_s", "must be positive"))
+        for j, q in enumerate(st.queues):
+            errors += _rule_problems(f"{where}.queues[{j}].when", q.when, schema)
+        for j, t in enumerate(st.transitions):
+            if t.to_stage not in codes:
+                message = f"leads to unknown stage {t.to_stage!r}"
+                errors.append(FieldError(f"{where}.transitions[{j}].to_stage", message))
+            errors += _rule_problems(f"{where}.transitions[{j}].guard", t.guard, schema)
+    return errors
+
+
+def _rule_problems(field: str, source: str | None, schema: Schema) -> list[FieldError]:
+    if source is None:
+        return []
+    try:
+        compile_rule(source, schema, expect=ValueType.BOOLEAN)
+    except RuleError as error:
+        return [FieldError(field, f"{error.position}: {error.reason}")]
+    return []

@@ -1,0 +1,25 @@
+"""What the appeals services need from outside: a clock and somewhere to publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from crm_core.appeals.events import AppealEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class Publisher(Protocol):
+    async def publish(self, event: AppealEvent) -> None: ...
+
+
+class NoPublisher:
+    """For tools (seed, bulk jobs) that publish nothing."""
+
+    async def publish(self, event: AppealEvent) -> None:
+        return None

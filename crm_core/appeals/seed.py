@@ -1,0 +1,151 @@
+"""Demo topics, attributes, a tariff dictionary and two routes. Idempotent: what exists
+already (by code, or a topic's route) is left as it is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crm_core.appeals.model import (
+    AttributeDef,
+    AttributeKind,
+    DictionaryItem,
+    Queue,
+    Stage,
+    Topic,
+    Transition,
+)
+from crm_core.appeals.ports import Clock
+from crm_core.appeals.topics import TopicService
+from crm_core.auth.model import system_actor
+from crm_core.db import Sessions
+
+K = AttributeKind
+DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoStaff:
+    """Who works the demo queues (user ids seeded by the users' seed)."""
+
+    front: Sequence[uuid.UUID] = ()
+    technicians: Sequence[uuid.UUID] = ()
+    bis_technicians: Sequence[uuid.UUID] = ()
+    administrators: Sequence[uuid.UUID] = ()
+
+
+async def seed_appeals(sessions: Sessions, clock: Clock, staff: DemoStaff) -> None:
+    topics = TopicService(sessions, clock)
+    actor = system_actor()
+    existing = {t.code: t for t in await topics.tree(actor)}
+    await topics.define_dictionary(
+        actor, code="tariffs", name="Tariffs",
+        items=[DictionaryItem(code="home100", label="Home 100"),
+               DictionaryItem(code="home500", label="Home 500"),
+               DictionaryItem(code="biz1000", label="Business 1000")],
+    )  # fmt: skip
+    internet = await _topic(topics, existing, "internet", "Internet", None, True)
+    complaint = await _topic(
+        topics, existing, "complaint", "Complaint", internet, False
+    )
+    termination = await _topic(
+        topics, existing, "termination", "Contract termination", internet, False
+    )
+    if "internet" not in existing:
+        for topic, definition in _attributes(internet, complaint, termination):
+            await topics.declare_attribute(actor, topic.id, definition)
+    if await topics.current_route(actor, complaint.id) is None:
+        await topics.publish_route(
+            actor, complaint.id, name="Complaint", stages=complaint_stages(staff)
+        )
+    if await topics.current_route(actor, termination.id) is None:
+        await topics.publish_route(
+            actor, termination.id, name="Contract termination",
+            stages=termination_stages(staff),
+        )  # fmt: skip
+
+
+async def _topic(
+    topics: TopicService,
+    existing: dict[str, Topic],
+    code: str,
+    name: str,
+    parent: Topic | None,
+    is_group: bool,
+) -> Topic:
+    if code in existing:
+        return existing[code]
+    return await topics.create_topic(
+        system_actor(), code=code, name=name,
+        parent_id=parent.id if parent else None, is_group=is_group,
+    )  # fmt: skip
+
+
+def _attributes(
+    internet: Topic, complaint: Topic, termination: Topic
+) -> list[tuple[Topic, AttributeDef]]:
+    return [
+        (internet, AttributeDef(code="Speed", label="Speed, Mbit/s", kind=K.DECIMAL,
+                                default_value=Decimal(100))),
+        (internet, AttributeDef(code="Tariff", label="Tariff", kind=K.DICTIONARY,
+                                dictionary_code="tariffs")),
+        (complaint, AttributeDef(code="BrokenSince", label="Broken since",
+                                 kind=K.DATE, required=True)),
+        (complaint, AttributeDef(code="Confirmed", label="Fault confirmed",
+                                 kind=K.BOOLEAN, default_value=False)),
+        (complaint, AttributeDef(code="VisitBy", label="Visit by", kind=K.DATE,
+                                 default_rule="today() + 3", read_only=True)),
+        (termination, AttributeDef(code="Reason", label="Reason", kind=K.STRING,
+                                   required=True)),
+        (termination, AttributeDef(code="EndDate", label="End date", kind=K.DATE,
+                                   default_rule="today() + 14")),
+    ]  # fmt: skip
+
+
+def _queue(
+    name: str, members: Sequence[uuid.UUID], staff: DemoStaff, when: str | None = None
+) -> Queue:
+    return Queue(
+        name=name, members=frozenset(members),
+        administrators=frozenset(staff.administrators), when=when,
+    )  # fmt: skip
+
+
+def complaint_stages(staff: DemoStaff) -> tuple[Stage, ...]:
+    """Registration -> technical check (BIS customers have their own queue) ->
+    resolution."""
+    return (
+        Stage(code="registration", name="Registration",
+              queues=(_queue("front", staff.front, staff),),
+              transitions=(Transition(name="check", to_stage="technical_check"),),
+              deadline_s=4 * 3600, closing_allowed=True),
+        Stage(code="technical_check", name="Technical check",
+              queues=(_queue("bis_tech", staff.bis_technicians, staff,
+                             when='Customer.Category = "BIS"'),
+                      _queue("tech", staff.technicians, staff)),
+              transitions=(Transition(name="resolve", to_stage="resolution",
+                                      guard="Appeal.Attr.Confirmed = true"),
+                           Transition(name="no_fault", to_stage="resolution")),
+              deadline_s=DAY_S),
+        Stage(code="resolution", name="Resolution",
+              queues=(_queue("front", staff.front, staff),),
+              deadline_s=DAY_S, closing_allowed=True),
+    )  # fmt: skip
+
+
+def termination_stages(staff: DemoStaff) -> tuple[Stage, ...]:
+    return (
+        Stage(code="request", name="Request",
+              queues=(_queue("front", staff.front, staff),),
+              transitions=(Transition(name="retain", to_stage="retention"),),
+              deadline_s=DAY_S),
+        Stage(code="retention", name="Retention offer",
+              queues=(_queue("back_office", staff.technicians, staff),),
+              transitions=(Transition(name="terminate", to_stage="termination"),),
+              deadline_s=3 * DAY_S, closing_allowed=True),
+        Stage(code="termination", name="Termination",
+              queues=(_queue("back_office", staff.technicians, staff),),
+              deadline_s=5 * DAY_S, closing_allowed=True),
+    )  # fmt: skip
