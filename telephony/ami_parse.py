@@ -167,8 +167,10 @@ class AmiFramer:
                     continue
                 _parse_block(raw, out)
         if len(rest) > self._max_block:
-            out.append(_too_long(rest, self._max_block))
-            rest = b""
+            if not self._skipping:  # one report per runaway block
+                out.append(_too_long(rest, self._max_block))
+            # Keep a possible half of the block end for the next feed.
+            rest = rest[-3:]
             self._skipping = True
         self._buffer = rest
         return out
