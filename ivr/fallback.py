@@ -1,0 +1,39 @@
+"""The flow every inbound call gets when no IVR flow is published for its number:
+a greeting, one key for the department, then the waiting context for the ACD.
+
+Never leaves a caller in silence: a missing prompt or a key nobody mapped still
+ends in the general queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telephony.agi import AgiSession
+from telephony.dialplan import WAIT_CONTEXT, WAIT_EXTEN
+
+log = logging.getLogger(__name__)
+
+GREETING = "custom/welcome"
+QUEUES = {"1": "billing", "2": "support", "3": "sales"}
+DEFAULT_QUEUE = "general"
+KEY_TIMEOUT_MS = 5000
+
+
+async def greet_and_queue(session: AgiSession) -> None:
+    """Answer, read one key for the department, and move the caller to the waiting
+    context with `CC_QUEUE` set."""
+    request = session.request
+    await session.answer()
+    result = await session.get_data(GREETING, KEY_TIMEOUT_MS, 1)
+    queue = QUEUES.get(result.digits, DEFAULT_QUEUE)
+    log.info(
+        "call uniqueid=%s chose key=%r queue=%s",
+        request.uniqueid,
+        result.digits,
+        queue,
+    )
+    await session.set_variable("CC_QUEUE", queue)
+    await session.set_context(WAIT_CONTEXT)
+    await session.set_extension(WAIT_EXTEN)
+    await session.set_priority(1)
