@@ -1,0 +1,461 @@
+"""The simulated dialplan: each channel runs the contexts of the reference
+extensions.conf (../shared/asterisk-traces/config/) as one task, and the people
+(callers, agent phones, called parties) act through it.
+
+Events come out through `channels.Pbx` in the order the traces show for each channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
+from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
+from telephony.sim.wav import GrowingWav
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["next", "stop", "jump"]
+HangKind = Literal["", "peer", "ami", "bridge", "vanish"]
+
+PLAYBACK_S = {
+    "custom/welcome": 3.35,
+    "custom/hello-short": 3.74,
+    "custom/hello": 3.98,
+    "custom/machine": 6.0,
+}
+AMD_RESULT = {
+    PartyKind.HUMAN: ("HUMAN", "HUMAN-800-800", 1.22),
+    PartyKind.MACHINE: ("MACHINE", "LONGGREETING-1500-1500", 2.28),
+}
+_DIGITS = re.compile(r"^\+?[0-9*#]+$")
+
+
+@dataclass(eq=False)
+class Line:
+    """What the simulator knows about one channel beyond its AMI state."""
+
+    ch: Channel
+    hung: asyncio.Event = field(default_factory=asyncio.Event)
+    hung_kind: HangKind = ""
+    hung_cause: int = 16
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    busy: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    digits: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    redirect: tuple[str, str, int] | None = None
+    caller: Caller | None = None
+    agent: AgentPhone | None = None
+    party: PartyKind | None = None
+    ring_s: float = 0.0
+    talk_s: float | None = None
+    in_agi: bool = False
+    mix: GrowingWav | None = None
+    mix_started: float = 0.0
+    bridged: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OriginateRequest:
+    """An Originate as the AMI action gives it (already validated)."""
+
+    channel: str
+    context: str = ""
+    exten: str = ""
+    priority: int = 1
+    application: str = ""
+    data: str = ""
+    callerid: tuple[str, str] | None = None
+    variables: tuple[tuple[str, str], ...] = ()
+    timeout_s: float = 30.0
+    channel_id: str | None = None
+    other_channel_id: str | None = None
+    action_id: str | None = None
+    caller: Caller | None = None
+    """Set when the simulator itself places an inbound call: the person's script."""
+
+
+def parse_callerid(text: str) -> tuple[str, str]:
+    """`"Ivan Petrov" <+7495...>` to (number, name), as Asterisk splits it."""
+    m = re.match(r'^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$', text)
+    if m:
+        return m.group(2), m.group(1) or UNKNOWN
+    return (text.strip() or UNKNOWN), UNKNOWN
+
+
+class Dialplan:
+    """Runs channels. `spawn` owns every task (the simulator's TaskGroup)."""
+
+    def __init__(
+        self,
+        pbx: Pbx,
+        config: SimConfig,
+        *,
+        rng: random.Random,
+        spawn: Callable[[Coroutine[Any, Any, None]], object],
+        clock: Callable[[], float],
+    ) -> None:
+        self.pbx = pbx
+        self.config = config
+        self.rng = rng
+        self.spawn = spawn
+        self.clock = clock
+        self.lines: dict[Channel, Line] = {}
+        self.agents = {a.endpoint: a for a in config.agents}
+        self.parties = {p.number: p for p in config.parties}
+        self.globals = {"AGI_HOST": self.agi_host}
+        self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
+
+    @property
+    def agi_host(self) -> str:
+        return f"{self.config.agi_host}:{self.config.agi_port}"
+
+    # time --------------------------------------------------------------------
+    async def sleep(self, sim_s: float) -> None:
+        await asyncio.sleep(max(0.0, sim_s) / self.config.speed)
+
+    async def wait(self, line: Line, sim_s: float | None) -> str:
+        """Wait `sim_s` simulated seconds (None: for ever); `hung` or `wake` end it
+        early. Returns which of "timeout", "hung", "wake" happened."""
+        if line.hung.is_set():
+            return "hung"
+        if line.wake.is_set():
+            line.wake.clear()
+            return "wake"
+        hung = asyncio.ensure_future(line.hung.wait())
+        wake = asyncio.ensure_future(line.wake.wait())
+        timeout = None if sim_s is None else max(0.0, sim_s) / self.config.speed
+        try:
+            await asyncio.wait(
+                {hung, wake}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            hung.cancel()
+            wake.cancel()
+        if line.hung.is_set():
+            return "hung"
+        if line.wake.is_set():
+            line.wake.clear()
+            return "wake"
+        return "timeout"
+
+    def line(self, ch: Channel) -> Line:
+        line = self.lines.get(ch)
+        if line is None:
+            line = self.lines[ch] = Line(ch)
+        return line
+
+    def emit(self, event: Event) -> None:
+        self.pbx.emit(event)
+
+    # dialplan table ------------------------------------------------------------
+    def steps(self, line: Line) -> list[tuple[str, str]] | None:
+        ch = line.ch
+        ctx, exten = ch.context, ch.exten
+        agi = f"agi://{self.agi_host}"
+        if ctx == "cc-inbound" and _DIGITS.match(exten):
+            return [
+                ("NoOp", f"inbound {ch.cid_num} -> {exten}"),
+                ("Answer", ""),
+                ("AGI", f"{agi}/inbound"),
+                ("Hangup", ""),
+            ]
+        if ctx == "cc-wait" and exten == "s":
+            return [("Answer", ""), ("MusicOnHold", "default,300"), ("Hangup", "")]
+        if ctx == "cc-party":
+            return self._party_steps(line, exten)
+        if ctx == "cc-agentphone" and _DIGITS.match(exten):
+            agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
+            line.agent = agent
+            if not agent.answers:
+                return [("Wait", "3600")]
+            return [
+                ("Wait", _num(agent.ring_s)),
+                ("Answer", ""),
+                ("Playback", "custom/hello"),
+                ("Wait", _num(agent.talk_s)),
+                ("Hangup", ""),
+            ]
+        if ctx == "cc-dialer" and exten == "s":
+            return [
+                ("NoOp", "dialer leg"),
+                ("AMD", ""),
+                ("NoOp", "AMD ${AMDSTATUS} ${AMDCAUSE}"),
+                ("AGI", f"{agi}/dialer"),
+                ("Hangup", ""),
+            ]
+        if ctx == "from-sip" and _DIGITS.match(exten):
+            return [("Goto", f"cc-inbound,{exten},1")]
+        if ctx == "agents" and _DIGITS.match(exten):
+            return [("Hangup", "")]
+        return None
+
+    def _party_steps(self, line: Line, exten: str) -> list[tuple[str, str]] | None:
+        kind = self._party_kind(line, exten)
+        if kind is None:
+            return None
+        line.party = kind
+        talk = "30" if line.talk_s is None else _num(line.talk_s)
+        match kind:
+            case PartyKind.HUMAN:
+                return [
+                    ("Answer", ""),
+                    ("Playback", "custom/hello-short"),
+                    ("MusicOnHold", f"default,{talk}"),
+                    ("Hangup", ""),
+                ]
+            case PartyKind.MACHINE:
+                return [
+                    ("Answer", ""),
+                    ("Playback", "custom/machine"),
+                    ("Wait", "10"),
+                    ("Hangup", ""),
+                ]
+            case PartyKind.NOANSWER:
+                return [("Wait", "60")]
+            case PartyKind.BUSY:
+                return [("Busy", "5")]
+
+    def _party_kind(self, line: Line, exten: str) -> PartyKind | None:
+        if line.party is not None:
+            return line.party
+        if exten in PartyKind.__members__.values():
+            return PartyKind(exten)
+        if not _DIGITS.match(exten):
+            return None
+        party = self.parties.get(exten)
+        if party is not None:
+            line.ring_s, line.talk_s = party.ring_s, party.talk_s
+            return party.kind
+        profile = self.config.party_profile
+        line.ring_s, line.talk_s = profile.ring_s, profile.talk_s
+        if self.rng.random() < profile.answer_rate:
+            return (
+                PartyKind.MACHINE
+                if self.rng.random() < profile.machine_rate
+                else PartyKind.HUMAN
+            )
+        return (
+            PartyKind.BUSY
+            if self.rng.random() < profile.busy_rate
+            else PartyKind.NOANSWER
+        )
+
+    # the runner ----------------------------------------------------------------
+    async def run(self, line: Line) -> None:
+        """Execute the channel's dialplan from its current location, then hang up."""
+        ch = line.ch
+        while not line.hung.is_set():
+            steps = self.steps(line)
+            if steps is None or not 1 <= ch.priority <= len(steps):
+                break
+            app, data = steps[ch.priority - 1]
+            self.pbx.newexten(ch, app, data)
+            outcome = await self.app(line, app, data)
+            while ch.bridge is not None and not line.hung.is_set():
+                if await self.wait(line, None) == "wake" and line.redirect is not None:
+                    outcome = self._jump(line)
+            if outcome == "stop":
+                break
+            if outcome == "next":
+                ch.priority += 1
+        await self.finish(line)
+
+    def _jump(self, line: Line) -> Outcome:
+        assert line.redirect is not None
+        ctx, exten, prio = line.redirect
+        line.redirect = None
+        if line.ch.bridge is not None:
+            self.pbx.bridge_leave(line.ch)
+        line.ch.context, line.ch.exten, line.ch.priority = ctx, exten, prio
+        return "jump"
+
+    async def interrupted(self, line: Line, what: str) -> Outcome | None:
+        """After a wait: the outcome to return from the app, or None to go on."""
+        if what == "hung":
+            return "stop"
+        if what == "wake" and line.redirect is not None:
+            self.pbx.moh_stop(line.ch)
+            return self._jump(line)
+        if what == "wake" and line.ch.bridge is not None:
+            return "next"
+        return None
+
+    async def app(self, line: Line, app: str, data: str) -> Outcome:
+        ch = line.ch
+        match app:
+            case "Answer":
+                if ch.state != "Up":
+                    if line.ring_s > 0 and await self.wait(line, line.ring_s) == "hung":
+                        return "stop"
+                    self.answer(line)
+                    await asyncio.sleep(0)
+                return "next"
+            case "Hangup":
+                return "stop"
+            case "Wait" | "Playback" | "MusicOnHold":
+                return await self._timed(line, app, data)
+            case "AGI":
+                return await self._agi(line, data)
+            case "AMD":
+                return await self._amd(line)
+            case "Busy":
+                self.pbx.newstate(ch, "Busy")
+                line.busy.set()
+                await self.wait(line, float(data or 0))
+                return "stop"
+            case "Goto":
+                ctx, exten, prio = data.split(",")
+                ch.context, ch.exten, ch.priority = ctx, exten, int(prio)
+                return "jump"
+            case _:
+                return "next"
+
+    def answer(self, line: Line) -> None:
+        self.pbx.newstate(line.ch, "Up")
+        line.answered.set()
+
+    async def _timed(self, line: Line, app: str, data: str) -> Outcome:
+        ch = line.ch
+        if app == "MusicOnHold":
+            moh_class, _, seconds = data.partition(",")
+            self.pbx.moh_start(ch, moh_class or "default")
+            duration = float(seconds) if seconds else None
+            if line.caller is not None:
+                duration = None  # a scripted caller decides when the call ends
+        elif app == "Playback":
+            duration = PLAYBACK_S.get(data, 2.0)
+        else:
+            duration = float(data or 0)
+        what = await self.wait(line, duration)
+        if app == "Playback" and what != "wake":
+            self.pbx.varset(ch, "PLAYBACKSTATUS", "SUCCESS")
+        if app == "MusicOnHold" and what == "timeout":
+            self.pbx.moh_stop(ch)
+        return await self.interrupted(line, what) or "next"
+
+    async def _amd(self, line: Line) -> Outcome:
+        peer = line.ch.peer
+        kind = self.line(peer).party if peer is not None else None
+        status, cause, took = AMD_RESULT.get(
+            kind or PartyKind.HUMAN, AMD_RESULT[PartyKind.HUMAN]
+        )
+        if await self.wait(line, took) == "hung":
+            return "stop"
+        self.pbx.varset(line.ch, "AMDSTATUS", status)
+        self.pbx.varset(line.ch, "AMDCAUSE", cause)
+        return "next"
+
+    async def _agi(self, line: Line, data: str) -> Outcome:
+        script = data.rsplit("/", 1)[-1]
+        status = "SUCCESS"
+        location = (line.ch.context, line.ch.exten, line.ch.priority)
+        if self.agi_runner is not None and self.config.agi_host is not None:
+            line.in_agi = True
+            try:
+                status = await self.agi_runner(line, script)
+            finally:
+                line.in_agi = False
+        self.pbx.varset(line.ch, "AGISTATUS", status)
+        if line.hung.is_set():
+            return "stop"
+        if (line.ch.context, line.ch.exten, line.ch.priority) != location:
+            return "jump"  # SET CONTEXT/EXTENSION/PRIORITY: the dialplan goes on there
+        return "next"
+
+    # hanging up ------------------------------------------------------------------
+    def hang(self, line: Line, kind: HangKind, cause: int) -> None:
+        if not line.hung.is_set():
+            line.hung_kind, line.hung_cause = kind, cause
+            line.hung.set()
+
+    def hangup_from_ami(self, ch: Channel) -> None:
+        self.hang(self.line(ch), "ami", 0)
+
+    async def finish(self, line: Line) -> None:
+        """The channel's end, as the traces show it for each way of ending."""
+        ch = line.ch
+        if ch.dead:
+            return
+        kind = line.hung_kind
+        if kind == "vanish":
+            return
+        self.pbx.moh_stop(ch)
+        self.stop_mix(line)
+        peer = ch.peer if ch.peer is not None and not ch.peer.dead else None
+        was_bridged = ch.bridge is not None
+        if ch.bridge is not None:
+            self._teardown(ch)
+            if kind == "":
+                kind = "bridge"
+        if kind == "bridge":
+            self.pbx.varset(ch, "BRIDGERESULT", "SUCCESS")
+        elif kind != "peer" or not was_bridged:
+            self.pbx.soft_hangup_request(ch, 16)
+        if peer is not None:
+            peer_line = self.line(peer)
+            request = 0 if kind == "ami" else 16
+            if not peer_line.hung.is_set():
+                self.pbx.hangup_request(peer, request)
+                self.hang(peer_line, "peer", 0 if peer_line.in_agi else 16)
+        cause = {"ami": 0, "peer": line.hung_cause, "bridge": 16}.get(kind, 16)
+        self.pbx.hangup(ch, cause)
+        self.pbx.device_state(ch.device, "NOT_INUSE")
+        self.lines.pop(ch, None)
+
+    def _teardown(self, ch: Channel) -> None:
+        bridge = ch.bridge
+        assert bridge is not None
+        members = list(bridge.channels)
+        for m in members:
+            self.pbx.varset(m, "BRIDGEPEER", "")
+        for m in members:
+            self.pbx.bridge_leave(m)
+        self.pbx.bridge_destroy(bridge)
+        for m in members:
+            if m is not ch:
+                self.hang(self.line(m), "bridge", 16)
+
+    def stop_mix(self, line: Line) -> None:
+        if line.mix is not None:
+            line.mix.advance_to(self.clock() - line.mix_started)
+            line.mix.close()
+            line.mix = None
+
+    # bridging ----------------------------------------------------------------------
+    def bridge(
+        self,
+        agent: Line,
+        target: Line,
+        *,
+        before_enter: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Put two channels in one basic bridge (the Bridge() application)."""
+        bridge = self.pbx.bridge_create()
+        self.pbx.moh_stop(target.ch)
+        before_enter()
+        target.ch.priority += 1
+        self.pbx.bridge_enter(bridge, target.ch)
+        self.pbx.bridge_enter(bridge, agent.ch, linkedid=target.ch.linkedid)
+        self.pbx.varset(target.ch, "BRIDGEPEER", agent.ch.name)
+        self.pbx.varset(agent.ch, "BRIDGEPEER", target.ch.name)
+        self.pbx.connected_line(agent.ch, target.ch.cid_num, target.ch.cid_name)
+        self.pbx.connected_line(target.ch, agent.ch.cid_num, agent.ch.cid_name)
+        target.wake.set()
+        target.bridged.set()
+        agent.bridged.set()
+
+    def record_path(self, name: str) -> Path:
+        path = Path(name)
+        return path if path.is_absolute() else self.config.recordings_dir / path
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
