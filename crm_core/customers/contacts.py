@@ -21,7 +21,6 @@ from crm_core.customers.errors import CustomerNotFound
 from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
 from crm_core.customers.inputs import ContactInput, parse
 from crm_core.customers.model import (
-    MAX_CANDIDATES,
     Ambiguous,
     BadCursor,
     CallLog,
@@ -230,7 +229,7 @@ class ContactService:
         e164 = try_normalise(ani, self._country)
         if e164 is None:
             return []
-        found = await store.candidates_for(s, e164, limit=MAX_CANDIDATES * 2)
+        found = await store.candidates_for(s, e164)
         match identification(ani, found):
             case Identified(customer=customer):
                 return [customer.id]

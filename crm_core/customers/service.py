@@ -21,7 +21,6 @@ from crm_core.customers import store
 from crm_core.customers.errors import CustomerNotFound, DuplicateAccount, NotALead
 from crm_core.customers.inputs import CustomerInput, parse
 from crm_core.customers.model import (
-    MAX_CANDIDATES,
     Address,
     BadCursor,
     ContactPerson,
@@ -148,7 +147,7 @@ class CustomerService:
         if e164 is None:
             return Unknown(ani=ani)
         async with self._sessions() as s:
-            found = await store.candidates_for(s, e164, limit=MAX_CANDIDATES * 2)
+            found = await store.candidates_for(s, e164)
         return identification(ani, found)
 
     async def create(

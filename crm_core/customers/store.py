@@ -12,10 +12,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, delete, func, or_, select, tuple_
+from sqlalchemy import Select, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.customers.model import (
+    MAX_CANDIDATES,
     Address,
     Channel,
     Contact,
@@ -75,17 +76,19 @@ def summary_from(row: Sequence[object]) -> CustomerSummary:
     )
 
 
-async def candidates_for(
-    s: AsyncSession, e164: str, *, limit: int
-) -> list[CustomerSummary]:
+_CANDIDATES = (
+    select(*SUMMARY_COLUMNS)
+    .join(CustomerPhoneRow, CustomerPhoneRow.customer_id == CustomerRow.id)
+    .where(CustomerPhoneRow.e164 == bindparam("e164"))
+    .limit(2 * MAX_CANDIDATES)
+)
+"""Built once: identify() is the hot path, so no per-call statement building."""
+
+
+async def candidates_for(s: AsyncSession, e164: str) -> list[CustomerSummary]:
     """Customers holding the number `e164` (through the e164 index)."""
-    query = (
-        select(*SUMMARY_COLUMNS)
-        .join(CustomerPhoneRow, CustomerPhoneRow.customer_id == CustomerRow.id)
-        .where(CustomerPhoneRow.e164 == e164)
-        .limit(limit)
-    )
-    return [summary_from(tuple(r)) for r in (await s.execute(query)).all()]
+    result = await s.execute(_CANDIDATES, {"e164": e164})
+    return [summary_from(tuple(r)) for r in result.all()]
 
 
 def row_values(card: CustomerCard) -> dict[str, object]:
