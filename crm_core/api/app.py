@@ -13,11 +13,12 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from crm_core.api import auth_routes, webhook_routes
+from crm_core.api import auth_routes, customer_routes, webhook_routes
 from crm_core.api.context import (
     ACTOR,
     AUTH,
@@ -46,6 +47,8 @@ from crm_core.auth.errors import CsrfRejected, LoginThrottled, Unauthenticated
 from crm_core.auth.model import Actor, Role
 from crm_core.auth.rights import require
 from crm_core.auth.service import AuthService
+from crm_core.customers.contacts import ContactService
+from crm_core.customers.service import CustomerService
 from crm_core.errors import (
     Conflict,
     CrmError,
@@ -73,6 +76,9 @@ class ApiDeps:
     auth: AuthService
     webhooks: WebhookService | None = None
     """Serve /webhooks when given."""
+    customers: CustomerService | None = None
+    contacts: ContactService | None = None
+    """Serve /customers, /leads, /identify and /contacts when both are given."""
     cookies: CookiePolicy = field(default_factory=CookiePolicy)
     routes: Sequence[ApiRoutes] = ()
     """Further route tables (customers, appeals, webhooks, calls...)."""
@@ -92,6 +98,10 @@ def setup_api(app: web.Application, deps: ApiDeps) -> None:
     if deps.webhooks is not None:
         app[webhook_routes.WEBHOOKS] = deps.webhooks
         tables.append(webhook_routes.routes)
+    if deps.customers is not None and deps.contacts is not None:
+        app[customer_routes.CUSTOMERS] = deps.customers
+        app[customer_routes.CONTACTS] = deps.contacts
+        tables.append(customer_routes.routes)
     add_routes(app, [*tables, *deps.routes])
 
 
@@ -199,10 +209,13 @@ def _endpoint(route: Route) -> WebHandler:
         actor = request.get(ACTOR, ANONYMOUS)
         if not route.public and route.permission is not None:
             require(actor, route.permission)
+        raw = await _json_object(request) if route.body else None
+        validated = route.body is not None and route.validate_body
         call = ApiCall(
             request=request,
             actor=actor,
-            body_model=await _body(request, route.body) if route.body else None,
+            body_model=_validated(raw, route.body) if validated else None,
+            raw_body=None if validated else raw,
             query_model=_query(request, route.query) if route.query else None,
             page_request=_page(request) if route.paged else None,
         )
@@ -219,12 +232,19 @@ def _endpoint(route: Route) -> WebHandler:
     return endpoint
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+async def _json_object(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     try:
         data = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
         raise ValidationFailed([FieldError("body", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError("body", "must be a JSON object")])
+    return data
+
+
+def _validated(data: object, model: type[BaseModel] | None) -> BaseModel:
+    assert model is not None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

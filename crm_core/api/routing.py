@@ -47,6 +47,9 @@ class Route:
     tag: str
     public: bool = False
     body: type[BaseModel] | None = None
+    validate_body: bool = True
+    """False: the handler gets the JSON object (`call.json()`) and the service
+    validates it; `body` then only documents it."""
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     paged: bool = False
@@ -107,12 +110,18 @@ class ApiCall:
     actor: Actor
     """For a public route without credentials: an actor with no permissions."""
     body_model: BaseModel | None = None
+    raw_body: dict[str, Any] | None = None
     query_model: BaseModel | None = None
     page_request: PageRequest | None = None
 
     def body(self, model: type[M]) -> M:
         assert isinstance(self.body_model, model), "route declared another body"
         return self.body_model
+
+    def json(self) -> dict[str, Any]:
+        """The JSON object of a route declared with `validate_body=False`."""
+        assert self.raw_body is not None, "route does not take a raw body"
+        return self.raw_body
 
     def query(self, model: type[M]) -> M:
         assert isinstance(self.query_model, model), "route declared another query"
@@ -168,6 +177,7 @@ class ApiRoutes:
         summary: str,
         public: bool = False,
         body: type[BaseModel] | None = None,
+        validate_body: bool = True,
         query: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
         paged: bool = False,
@@ -181,7 +191,8 @@ class ApiRoutes:
                 Route(
                     method=method, path=path, handler=handler, permission=permission,
                     summary=summary, tag=self.tag, public=public, body=body,
-                    query=query, response=response, paged=paged, status=status,
+                    validate_body=validate_body, query=query, response=response,
+                    paged=paged, status=status,
                     description=description or (handler.__doc__ or "").strip(),
                 )
             )  # fmt: skip

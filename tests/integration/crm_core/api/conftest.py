@@ -16,6 +16,8 @@ from crm_core.auth.accounts import AuthPolicy
 from crm_core.auth.credentials import Passwords
 from crm_core.auth.model import Permission, Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
+from crm_core.customers.contacts import ContactService
+from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
 from crm_core.webhooks.service import WebhookService
 from tests.fakes import FakeClock
@@ -68,7 +70,13 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
         tokens.append(issued.secret)
     webhooks = WebhookService(sessions, clock)
-    deps = ApiDeps(auth=auth, webhooks=webhooks, routes=extra_route_tables())
+    deps = ApiDeps(
+        auth=auth,
+        webhooks=webhooks,
+        customers=CustomerService(sessions, clock),
+        contacts=ContactService(sessions, clock),
+        routes=extra_route_tables(),
+    )
     app = make_web_app([lambda app: setup_api(app, deps)])
     client = TestClient(TestServer(app))
     await client.start_server()
