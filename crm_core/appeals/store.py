@@ -6,9 +6,11 @@ the unit of work.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import time
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +51,15 @@ from crm_core.appeals.tables import (
 )
 
 OPEN = (AppealStatus.WAITING, AppealStatus.IN_PROGRESS, AppealStatus.REJECTED_BACK)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; every one stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def maybe_aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else aware(moment)
 
 
 # Topics, attributes, dictionaries -------------------------------------------------
@@ -245,9 +256,11 @@ def appeal_from_row(row: AppealRow) -> Appeal:
         customer_category=row.customer_category, customer_group=row.customer_group,
         description=row.description, attributes=dict(row.attributes),
         stage_path=tuple(row.stage_path), created_by=row.created_by,
-        created_at=row.created_at, updated_at=row.updated_at,
-        deadline_at=row.deadline_at, overdue=row.overdue, overdue_at=row.overdue_at,
-        closed_at=row.closed_at, archived=row.archived, archived_at=row.archived_at,
+        created_at=aware(row.created_at), updated_at=aware(row.updated_at),
+        deadline_at=maybe_aware(row.deadline_at), overdue=row.overdue,
+        overdue_at=maybe_aware(row.overdue_at),
+        closed_at=maybe_aware(row.closed_at), archived=row.archived,
+        archived_at=maybe_aware(row.archived_at),
         version=row.version,
     )  # fmt: skip
 
@@ -300,10 +313,19 @@ def _with_version(appeal: Appeal, version: int) -> Appeal:
     return dataclasses.replace(appeal, version=version)
 
 
+_sequence = itertools.count()
+
+
+def ordered_id() -> uuid.UUID:
+    """An id that sorts after every earlier one from this process (nanosecond time,
+    then a counter), so entries written in one instant keep their order."""
+    return uuid.UUID(int=(time.time_ns() << 64) | (next(_sequence) & (2**64 - 1)))
+
+
 def add_history(s: AsyncSession, appeal_id: uuid.UUID, e: HistoryEntry) -> None:
     s.add(
         AppealHistoryRow(
-            id=uuid.uuid4(), appeal_id=appeal_id, at=e.at, actor_id=e.actor_id,
+            id=ordered_id(), appeal_id=appeal_id, at=e.at, actor_id=e.actor_id,
             actor_login=e.actor_login, action=e.action.value, from_stage=e.from_stage,
             from_queue=e.from_queue,
             from_status=e.from_status.value if e.from_status else None,
@@ -322,7 +344,7 @@ async def history(s: AsyncSession, appeal_id: uuid.UUID) -> list[HistoryEntry]:
     )
     return [
         HistoryEntry(
-            at=r.at, actor_id=r.actor_id, actor_login=r.actor_login,
+            at=aware(r.at), actor_id=r.actor_id, actor_login=r.actor_login,
             action=AppealAction(r.action), from_stage=r.from_stage,
             from_queue=r.from_queue,
             from_status=AppealStatus(r.from_status) if r.from_status else None,
