@@ -6,20 +6,84 @@ The only place that constructs adapters and subscribes handlers to the bus.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
+from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
+from contactcentre.call_contacts import CallContacts
+from contactcentre.calls_api import calls_routes
+from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
+from crm_core.api import customer_routes, webhook_routes
+from crm_core.api.app import ApiDeps, setup_api
+from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
+from crm_core.auth.service import AuthService
+from crm_core.customers.contacts import ContactService
+from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
+from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
+from crm_core.webhooks.dispatcher import WebhookDispatcher
+from crm_core.webhooks.http import AiohttpSender
+from crm_core.webhooks.model import WebhookKind
+from crm_core.webhooks.service import WebhookService
+from ivr.fallback import greet_and_queue
+from telephony import dialplan
+from telephony.agi import AgiServer
+from telephony.ami import AmiConfig
+from telephony.events import (
+    CallAnswered,
+    CallArrived,
+    CallBridged,
+    CallEnded,
+    PbxConnected,
+    PbxDisconnected,
+)
+from telephony.model import PbxId
+from telephony.pbx import TelephonyBridge
 
 log = logging.getLogger(__name__)
+
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+SHARED_EVENTS: tuple[type[Any], ...] = (
+    CallArrived,
+    CallAnswered,
+    CallBridged,
+    CallEnded,
+    PbxConnected,
+    PbxDisconnected,
+    CallerIdentified,
+    ContactOpened,
+    ContactClosed,
+    AppealCreated,
+    AppealChanged,
+    AppealOverdue,
+)
+"""Events other instances and browsers need: carried over Redis when it is set."""
+
+WEBHOOK_EVENTS: tuple[type[Any], ...] = (
+    ContactOpened,
+    ContactClosed,
+    AppealCreated,
+    AppealChanged,
+    AppealOverdue,
+)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 @dataclass(eq=False)
@@ -31,16 +95,19 @@ class App:
     engine: AsyncEngine
     sessions: Sessions
     web: web.Application
-    demo: bool = False
-    background: list[object] = field(default_factory=list)
+    telephony: TelephonyBridge
+    agi: AgiServer
+    jobs: list[Job] = field(default_factory=list)
+    """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
     async def run(self) -> None:
         http = self.settings.http
         runner = await serve_http(self.web, host=http.host, port=http.port)
         log.info("serving http://%s:%d", http.host, http.port)
         try:
-            async with self.bus:
-                await asyncio.Event().wait()
+            async with self.bus, asyncio.TaskGroup() as group:
+                for job in self.jobs:
+                    group.create_task(job(), name=getattr(job, "__qualname__", None))
         finally:
             await runner.cleanup()
             await self.engine.dispose()
@@ -48,18 +115,78 @@ class App:
 
 def build(settings: Settings, *, demo: bool = False) -> App:
     """Construct the service's parts from `settings` and wire them together."""
+    clock = SystemClock()
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
+
+    telephony = TelephonyBridge(
+        [
+            AmiConfig(
+                pbx_id=PbxId(p.id),
+                host=p.host,
+                port=p.port,
+                username=p.username,
+                secret=p.secret.get_secret_value(),
+                connect_timeout_s=p.connect_timeout_s,
+                action_timeout_s=p.action_timeout_s,
+            )
+            for p in settings.pbxs
+        ],
+        bus,
+    )
+    agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
+    agi.route(dialplan.INBOUND_SCRIPT, greet_and_queue)
+
+    country = settings.default_country
+    customers = CustomerService(sessions, clock, default_country=country)
+    contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
+    bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+
+    dispatcher = WebhookDispatcher(sessions, clock, AiohttpSender())
+    bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
+
     app = make_web_app()
+    app[customer_routes.CUSTOMERS] = customers
+    app[customer_routes.CONTACTS] = contacts
+    app[webhook_routes.WEBHOOKS] = WebhookService(sessions, clock)
+    setup_api(
+        app,
+        ApiDeps(
+            auth=AuthService(sessions, clock),
+            routes=[
+                customer_routes.routes,
+                webhook_routes.routes,
+                calls_routes(telephony.live_calls, public=demo),
+            ],
+        ),
+    )
+
+    jobs: list[Job] = [telephony.run, agi.run, dispatcher.run]
+    if settings.redis.url:
+        redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
+        for event_type in SHARED_EVENTS:
+            bus.subscribe(event_type, redis.publish)
+        jobs.append(redis.run)
     return App(
         settings=settings,
         bus=bus,
         engine=engine,
         sessions=sessions,
         web=app,
-        demo=demo,
+        telephony=telephony,
+        agi=agi,
+        jobs=jobs,
     )
+
+
+def _webhook_forwarder(
+    dispatcher: WebhookDispatcher,
+) -> Callable[[Any], Awaitable[None]]:
+    async def forward(event: Any) -> None:
+        await dispatcher.notify(WebhookKind(event.topic), dataclasses.asdict(event))
+
+    return forward
 
 
 async def migrate(settings: Settings) -> None:

@@ -23,7 +23,7 @@ _MAILBOX_WARNING = 10_000
 
 @dataclass(slots=True, eq=False)
 class _Subscriber:
-    event_type: type[Any]
+    event_type: type[Any] | tuple[type[Any], ...]
     handler: Handler
     name: str
     mailbox: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
@@ -44,6 +44,18 @@ class Bus:
         self, event_type: type[E], handler: Callable[[E], Awaitable[None]]
     ) -> None:
         """Call `handler` with each published `event_type` (or subclass), in order."""
+        self._add(event_type, handler)
+
+    def subscribe_all(
+        self,
+        event_types: tuple[type[Any], ...],
+        handler: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        """One mailbox for several event types: `handler` sees them in publish order
+        (e.g. a call's arrival before its end)."""
+        self._add(event_types, handler)
+
+    def _add(self, event_type: Any, handler: Handler) -> None:
         name = getattr(handler, "__qualname__", repr(handler))
         subscriber = _Subscriber(event_type, handler, name)
         self._subscribers.append(subscriber)
