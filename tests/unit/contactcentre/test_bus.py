@@ -147,3 +147,19 @@ async def test_subscriber_added_while_running_gets_later_events() -> None:
         await bus.publish(Base(2))
         await bus.drain()
     assert seen == [2]
+
+
+async def test_types_share_one_order_when_subscribed_together() -> None:
+    seen: list[object] = []
+
+    async def both(event: object) -> None:
+        if isinstance(event, Base):
+            await asyncio.sleep(0.01)
+        seen.append(event)
+
+    async with Bus() as bus:
+        bus.subscribe_all((Base, Other), both)
+        await bus.publish(Base(1))
+        await bus.publish(Other(2))
+        await bus.drain()
+    assert seen == [Base(1), Other(2)]
