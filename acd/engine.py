@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,12 +61,15 @@ Action = Command | AcdEvent
 
 _Signature = tuple[tuple[tuple[str, int], ...], str | None]
 """A call's requirements: sorted (skill, minimum level) pairs and the language."""
-_Entry = tuple[int, float, int, CallId]
-"""A waiting call in a heap: (-priority, arrived, sequence, call id)."""
+_Entry = tuple[int, float, int, CallId, int]
+"""A waiting call in order: (-priority, arrived, sequence, call id, signature id);
+the sequence is unique, so the signature id never takes part in the order."""
 
 _MAX_MOVES = 8
 """Overflow hops after which a call is hung up (guards against queue loops)."""
 _NEVER = float("inf")
+_MATCH_CACHE = 4096
+"""Requirement signatures an agent remembers matching, before the cache restarts."""
 _OFFER_OPTIONS = {
     OverflowKind.OFFER_VOICEMAIL: (ExitKind.VOICEMAIL,),
     OverflowKind.OFFER_CALLBACK: (ExitKind.CALLBACK,),
@@ -96,7 +100,8 @@ class _Agent:
     wrap_started: float = 0.0
     pending_pause: str | None = None
     wrap_call: tuple[CallId, QueueId] | None = None
-    matches: dict[_Signature, bool] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    matches: dict[int, bool] = field(default_factory=dict)
     """Whether the agent meets a requirement signature (skills change only at login)."""
     preferred: list[_Entry] = field(default_factory=list)
     """Calls held for this agent as their preferred agent."""
@@ -111,11 +116,15 @@ class _Call:
     arrived: float
     joined: float
     signature: _Signature
+    sig: int = -1
+    """The signature's small-integer id (cheap to hash in the agents' caches)."""
     phase: CallPhase = CallPhase.WAITING
     agent_id: AgentId | None = None
     held_for: AgentId | None = None
     held_until: float = _NEVER
     entry_seq: int = -1
+    listed: bool = False
+    """In its queue's `waiting` list (not held for an agent, not offered)."""
     generation: int = 0
     next_rule: int = 0
     moves: int = 0
@@ -125,7 +134,8 @@ class _Call:
 class _Queue:
     config: QueueConfig
     ready: ReadyAgents
-    buckets: dict[_Signature, list[_Entry]] = field(default_factory=dict)
+    waiting: list[_Entry] = field(default_factory=list)
+    """Waiting calls in the order served (kept sorted; held calls are not here)."""
     members: dict[AgentId, int] = field(default_factory=dict)
     """Agent to ring position (the order they joined)."""
     size: int = 0
@@ -150,6 +160,8 @@ class AcdEngine:
         self._calls: dict[CallId, _Call] = {}
         self._timers: list[tuple[float, int, int, str, int]] = []
         self._seq = itertools.count()
+        self._signatures: dict[_Signature, int] = {}
+        self._signature_list: list[_Signature] = []
 
     # -- configuration and agents ---------------------------------------------
 
@@ -174,7 +186,9 @@ class AcdEngine:
             if membership.queue_id not in self._queues:
                 raise UnknownQueue(membership.queue_id)
         agent = _Agent(
-            profile, queue_ids=tuple(m.queue_id for m in profile.memberships)
+            profile,
+            queue_ids=tuple(m.queue_id for m in profile.memberships),
+            levels=dict(profile.skills),
         )
         self._agents[profile.agent_id] = agent
         for membership in profile.memberships:
@@ -191,9 +205,11 @@ class AcdEngine:
         if agent.state is AgentState.ON_CALL:
             raise InvalidTransition(f"agent {agent_id} is on a call")
         actions: list[Action] = []
+        if agent.state is AgentState.LOGGED_OUT:
+            return actions
         ts = _ts(now)
         if agent.state is AgentState.WRAP_UP:
-            self._end_wrap_up(agent, ts, now, actions)
+            self._close_wrap_up(agent, ts, now, actions)
         elif agent.state in (AgentState.RESERVED, AgentState.RINGING):
             self._withdraw_offer(agent, ts, now, actions)
         self._leave_ready(agent)
@@ -258,6 +274,7 @@ class AcdEngine:
             joined=ts,
             signature=_signature(request.skills, request.language),
         )
+        self._set_signature(call, call.signature)
         self._calls[request.call_id] = call
         actions: list[Action] = []
         self._join(call, ts, now, actions)
@@ -323,6 +340,7 @@ class AcdEngine:
             self._start_wrap_up(self._agents[call.agent_id], call, ts, now, actions)
             return actions
         del self._calls[call_id]
+        self._unlist(call)
         self._queues[call.queue_id].size -= 1
         actions.append(
             CallAbandoned(
@@ -463,21 +481,30 @@ class AcdEngine:
         return request.priority + config.category_boost.get(request.category, 0)
 
     @staticmethod
-    def _accepts(profile: AgentProfile, signature: _Signature) -> bool:
+    def _accepts(agent: _Agent, signature: _Signature) -> bool:
+        if len(agent.matches) > _MATCH_CACHE:
+            agent.matches.clear()
         skills, language = signature
-        levels = profile.skills
-        if language is not None and language not in profile.languages:
+        if language is not None and language not in agent.profile.languages:
             return False
+        levels = agent.levels
         return all(levels.get(name, 0) >= level for name, level in skills)
 
-    def _matches(self, agent: _Agent, signature: _Signature) -> bool:
-        known = agent.matches.get(signature)
-        if known is None:
-            known = agent.matches[signature] = self._accepts(agent.profile, signature)
-        return known
+    def _set_signature(self, call: _Call, signature: _Signature) -> None:
+        """Give the call its requirements (re-listed: its entry carries them)."""
+        listed = call.listed
+        self._unlist(call)
+        call.signature = signature
+        sig = self._signatures.get(signature)
+        if sig is None:
+            sig = self._signatures[signature] = len(self._signature_list)
+            self._signature_list.append(signature)
+        call.sig = sig
+        if listed:
+            self._list(call)
 
     def _head(self, heap: list[_Entry]) -> _Entry | None:
-        """The heap's first live entry (stale ones are dropped on the way)."""
+        """The first live entry of an agent's held calls (stale ones are dropped)."""
         calls = self._calls
         while heap:
             entry = heap[0]
@@ -485,27 +512,40 @@ class AcdEngine:
             if (
                 call is not None
                 and call.entry_seq == entry[2]
+                and call.held_for is not None
                 and call.phase is CallPhase.WAITING
             ):
                 return entry
             heapq.heappop(heap)
         return None
 
+    @staticmethod
+    def _entry(call: _Call) -> _Entry:
+        return (
+            -call.priority,
+            call.arrived,
+            call.entry_seq,
+            call.request.call_id,
+            call.sig,
+        )
+
     def _position(self, queue: _Queue, call: _Call) -> int:
-        own = (-call.priority, call.arrived, call.entry_seq, call.request.call_id)
-        calls = self._calls
-        ahead = 0
-        for heap in queue.buckets.values():
-            for entry in heap:
-                if entry < own:
-                    other = calls.get(entry[3])
-                    if (
-                        other is not None
-                        and other.entry_seq == entry[2]
-                        and other.phase is CallPhase.WAITING
-                    ):
-                        ahead += 1
-        return ahead + 1
+        return bisect_left(queue.waiting, self._entry(call)) + 1
+
+    def _list(self, call: _Call) -> None:
+        call.entry_seq = next(self._seq)
+        call.listed = True
+        insort(self._queues[call.queue_id].waiting, self._entry(call))
+
+    def _unlist(self, call: _Call) -> None:
+        if call.listed:
+            waiting = self._queues[call.queue_id].waiting
+            del waiting[bisect_left(waiting, self._entry(call))]
+            call.listed = False
+
+    def _hold(self, call: _Call, agent: _Agent) -> None:
+        call.entry_seq = next(self._seq)
+        heapq.heappush(agent.preferred, self._entry(call))
 
     # -- internals: routing -----------------------------------------------------
 
@@ -515,20 +555,26 @@ class AcdEngine:
         held = self._head(agent.preferred)
         if held is not None:
             return self._calls[held[3]]
+        # Queues in the order of their heads, so a found call ends the other scans
+        # early; the loop is inlined because it is the engine's hottest path.
+        lines = sorted(
+            waiting
+            for waiting in (self._queues[q].waiting for q in agent.queue_ids)
+            if waiting
+        )
+        matches, signatures = agent.matches, self._signature_list
         best: _Entry | None = None
-        for queue_id in agent.queue_ids:
-            buckets = self._queues[queue_id].buckets
-            empty: list[_Signature] = []
-            for signature, heap in buckets.items():
-                if not self._matches(agent, signature):
-                    continue
-                head = self._head(heap)
-                if head is None:
-                    empty.append(signature)
-                elif best is None or head < best:
-                    best = head
-            for signature in empty:
-                del buckets[signature]
+        for waiting in lines:
+            for entry in waiting:
+                if best is not None and entry >= best:
+                    break
+                known = matches.get(entry[4])
+                if known is None:
+                    known = self._accepts(agent, signatures[entry[4]])
+                    matches[entry[4]] = known
+                if known:
+                    best = entry
+                    break
         return None if best is None else self._calls[best[3]]
 
     def _find_agent(self, call: _Call) -> _Agent | None:
@@ -536,14 +582,18 @@ class AcdEngine:
         queue = self._queues[call.queue_id]
         if not len(queue.ready):
             return None
-        agents = self._agents
-        signature = call.signature
+        agents, sig, signature = self._agents, call.sig, call.signature
+        check = self._accepts
 
         def accepts(agent_id: AgentId) -> bool:
-            return self._matches(agents[agent_id], signature)
+            agent = agents[agent_id]
+            known = agent.matches.get(sig)
+            if known is None:
+                known = agent.matches[sig] = check(agent, signature)
+            return known
 
         def score(agent_id: AgentId) -> int:
-            return skill_score(agents[agent_id].profile.skills, signature[0])
+            return skill_score(agents[agent_id].levels, call.signature[0])
 
         found = queue.ready.pick(accepts, score)
         return None if found is None else agents[found]
@@ -574,14 +624,14 @@ class AcdEngine:
                 preferred.profile.agent_id,
                 ts + (config.preferred_agent_s),
             )
-            self._push(call, preferred.preferred)
+            self._hold(call, preferred)
         else:
             agent = preferred or self._find_agent(call)
             if agent is not None:
                 actions.append(self._queued(call, 1, now))
                 self._offer(call, agent, ts, now, actions)
                 return
-            self._push(call, queue.buckets.setdefault(call.signature, []))
+            self._list(call)
         actions.append(self._queued(call, self._position(queue, call), now))
         self._arm(call, ts)
 
@@ -594,20 +644,13 @@ class AcdEngine:
             position=position,
         )
 
-    def _push(self, call: _Call, heap: list[_Entry]) -> None:
-        seq = next(self._seq)
-        call.entry_seq = seq
-        heapq.heappush(heap, (-call.priority, call.arrived, seq, call.request.call_id))
-
     def _requeue(
         self, call: _Call, ts: float, now: datetime, actions: list[Action]
     ) -> None:
         """Route a call that is waiting again; apply rules that fell due meanwhile."""
         call.phase, call.agent_id = CallPhase.WAITING, None
         if call.held_for is None:
-            self._push(
-                call, self._queues[call.queue_id].buckets.setdefault(call.signature, [])
-            )
+            self._list(call)
             agent = self._find_agent(call)
             if agent is not None:
                 self._offer(call, agent, ts, now, actions)
@@ -632,6 +675,7 @@ class AcdEngine:
         queue = self._queues[call.queue_id]
         agent_id = agent.profile.agent_id
         self._leave_ready(agent)
+        self._unlist(call)
         call.phase, call.agent_id, call.held_for = CallPhase.OFFERED, agent_id, None
         agent.call_id = call.request.call_id
         agent.token += 1
@@ -879,11 +923,9 @@ class AcdEngine:
                 relaxed = {
                     n: min(level, rule.relax_to) for n, level in call.signature[0]
                 }
-                call.signature = _signature(relaxed, call.signature[1])
+                self._set_signature(call, _signature(relaxed, call.signature[1]))
                 if call.held_for is not None:
                     return True
-                queue = self._queues[call.queue_id]
-                self._push(call, queue.buckets.setdefault(call.signature, []))
                 agent = self._find_agent(call)
                 if agent is None:
                     return True
@@ -914,6 +956,7 @@ class AcdEngine:
             self._remove(call, why, QueueExit(kind=ExitKind.HANGUP), ts, now, actions)
             return
         assert target is not None
+        self._unlist(call)
         self._queues[call.queue_id].size -= 1
         actions.append(
             CallOverflowed(
@@ -955,6 +998,7 @@ class AcdEngine:
     ) -> None:
         """The call leaves the ACD without an agent."""
         call_id = call.request.call_id
+        self._unlist(call)
         del self._calls[call_id]
         self._queues[call.queue_id].size -= 1
         actions.append(
