@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
 from contactcentre.calls_api import calls_routes
+from contactcentre.demo import demo_password, run_simulated_traffic, seed_demo
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
@@ -196,9 +198,22 @@ async def migrate(settings: Settings) -> None:
 
 async def serve(settings: Settings, *, demo: bool) -> None:
     log.info("settings: %s", settings.masked())
-    if demo:
-        await migrate(settings)
-    await build(settings, demo=demo).run()
+    if not demo:
+        await build(settings).run()
+        return
+    await migrate(settings)
+    app = build(settings, demo=True)
+    password = demo_password(settings)
+    await seed_demo(app.sessions, SystemClock(), password)
+    log.info(
+        "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
+        "or admin with the password %s",
+        settings.http.host,
+        settings.http.port,
+        password,
+    )
+    app.jobs.insert(0, partial(run_simulated_traffic, settings))
+    await app.run()
 
 
 async def import_file(

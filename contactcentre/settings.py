@@ -101,6 +101,10 @@ class Settings(BaseSettings):
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
         description="signs session cookies; random per start unless set",
     )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="the demo users' password; random per start (and logged) if unset",
+    )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
     simulator: SimulatorSettings = SimulatorSettings()
     log_level: str = Field(

@@ -1,0 +1,109 @@
+"""The demo: seeded CRM data and the PBX simulator placing a steady flow of calls.
+
+Most demo callers ring from seeded customers' numbers (screen-pops find them);
+some are strangers ("new customer"), some share a number (several candidates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+from contactcentre.settings import Settings
+from crm_core.appeals.ports import Clock
+from crm_core.appeals.seed import DemoStaff, seed_appeals
+from crm_core.auth.model import Role
+from crm_core.auth.seed import seed_users
+from crm_core.customers.seed import demo_phone_numbers, seed_customers
+from crm_core.db import Sessions
+from telephony.sim.model import AgentPhone, Caller, SimConfig
+from telephony.sim.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+DEMO_CUSTOMERS = 200
+STRANGER_SHARE = 0.2
+DNIS = ("2001", "2002")
+
+
+def demo_password(settings: Settings) -> str:
+    """The demo users' password: from settings, else a fresh one for this run."""
+    if settings.demo_password is not None:
+        return settings.demo_password.get_secret_value()
+    return secrets.token_urlsafe(12)
+
+
+async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
+    """Customers, users of every role, topics and routes; each only once."""
+    made = await seed_customers(sessions, DEMO_CUSTOMERS, clock=clock)
+    users = await seed_users(sessions, password, clock=clock)
+    by_role = {role: [u.id for u in users if u.role is role] for role in Role}
+    await seed_appeals(
+        sessions,
+        clock,
+        DemoStaff(
+            front=by_role[Role.AGENT],
+            technicians=by_role[Role.BACK_OFFICE],
+            bis_technicians=by_role[Role.BACK_OFFICE],
+            administrators=by_role[Role.SUPERVISOR],
+        ),
+    )
+    log.info("demo data ready (%d new customers)", made)
+
+
+def simulator_config(settings: Settings) -> SimConfig:
+    """The simulator in place of the first configured PBX, calling our FastAGI."""
+    pbx = settings.pbxs[0]
+    agents = tuple(
+        AgentPhone(endpoint=str(1001 + i), ring_s=2.0 + i % 3, answers=i % 7 != 6)
+        for i in range(settings.simulator.agents)
+    )
+    return SimConfig(
+        host=pbx.host,
+        ami_port=pbx.port,
+        username=pbx.username,
+        secret=pbx.secret.get_secret_value(),
+        agi_host=settings.agi.host,
+        agi_port=settings.agi.port,
+        seed=settings.simulator.seed,
+        recordings_dir=Path(settings.recordings_dir),
+        agents=agents,
+    )
+
+
+def demo_caller(rng: random.Random, numbers: Sequence[str]) -> Caller:
+    """A caller drawn with `rng`: usually a known customer, sometimes a stranger."""
+    if rng.random() < STRANGER_SHARE or not numbers:
+        ani = f"+7495{rng.randrange(10**7):07d}"
+    else:
+        ani = rng.choice(numbers)
+    return Caller(
+        ani=ani,
+        dnis=rng.choice(DNIS),
+        digits=rng.choice(("1", "2", "3", "")),
+        digit_delay_s=round(rng.uniform(0.5, 2.5), 2),
+        patience_s=round(rng.expovariate(1 / 90), 1),
+        talk_s=round(rng.lognormvariate(4.3, 0.5), 1),
+    )
+
+
+async def run_simulated_traffic(settings: Settings) -> None:
+    """Run the simulator and place calls at the configured rate until cancelled."""
+    rng = random.Random(settings.simulator.seed)  # noqa: S311  demo traffic, not secrets
+    numbers = demo_phone_numbers(DEMO_CUSTOMERS)
+    rate_per_s = settings.simulator.calls_per_minute / 60
+    async with Simulator(simulator_config(settings)) as sim:
+        log.info(
+            "PBX simulator on AMI port %d, %.1f calls a minute",
+            sim.ami_port,
+            settings.simulator.calls_per_minute,
+        )
+        while True:
+            if rate_per_s <= 0:
+                await asyncio.Event().wait()
+            await asyncio.sleep(rng.expovariate(rate_per_s))
+            await sim.place_inbound(demo_caller(rng, numbers))
