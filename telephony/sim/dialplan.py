@@ -407,6 +407,9 @@ class Dialplan:
                 self.hang(peer_line, "peer", 0 if peer_line.in_agi else 16)
         cause = {"ami": 0, "peer": line.hung_cause, "bridge": 16}.get(kind, 16)
         self.pbx.hangup(ch, cause)
+        if kind == "ami" and peer is not None and peer.bridge is not None:
+            # A late caller-id update from the bridged half (inbound-spine.ami.txt).
+            self.pbx.caller_id(ch, peer.con_num, peer.con_name)
         self.pbx.device_state(ch.device, "NOT_INUSE")
         self.lines.pop(ch, None)
 
