@@ -18,7 +18,12 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from crm_core.api import auth_routes, customer_routes, webhook_routes
+from crm_core.api import (
+    appeal_routes,
+    auth_routes,
+    customer_routes,
+    webhook_routes,
+)
 from crm_core.api.context import (
     ACTOR,
     AUTH,
@@ -42,6 +47,8 @@ from crm_core.api.routing import (
     PageRequest,
     Route,
 )
+from crm_core.appeals.service import AppealService
+from crm_core.appeals.topics import TopicService
 from crm_core.auth.credentials import same
 from crm_core.auth.errors import CsrfRejected, LoginThrottled, Unauthenticated
 from crm_core.auth.model import Actor, Role
@@ -79,6 +86,9 @@ class ApiDeps:
     customers: CustomerService | None = None
     contacts: ContactService | None = None
     """Serve /customers, /leads, /identify and /contacts when both are given."""
+    appeals: AppealService | None = None
+    topics: TopicService | None = None
+    """Serve /appeals and /topics when both are given."""
     cookies: CookiePolicy = field(default_factory=CookiePolicy)
     routes: Sequence[ApiRoutes] = ()
     """Further route tables (customers, appeals, webhooks, calls...)."""
@@ -102,6 +112,10 @@ def setup_api(app: web.Application, deps: ApiDeps) -> None:
         app[customer_routes.CUSTOMERS] = deps.customers
         app[customer_routes.CONTACTS] = deps.contacts
         tables.append(customer_routes.routes)
+    if deps.appeals is not None and deps.topics is not None:
+        app[appeal_routes.APPEALS] = deps.appeals
+        app[appeal_routes.TOPICS] = deps.topics
+        tables.append(appeal_routes.routes)
     add_routes(app, [*tables, *deps.routes])
 
 

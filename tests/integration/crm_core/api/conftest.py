@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from contactcentre.web import make_web_app
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.routing import ApiRoutes
+from crm_core.appeals.ports import NoPublisher
+from crm_core.appeals.service import AppealService
+from crm_core.appeals.topics import TopicService
 from crm_core.auth.accounts import AuthPolicy
 from crm_core.auth.credentials import Passwords
 from crm_core.auth.model import Permission, Role, system_actor
@@ -35,6 +39,7 @@ class Api:
     admin_token: str
     agent_token: str
     powerless_token: str
+    agent_id: uuid.UUID
 
     async def sign_in(self, login: str) -> str:
         """Sign `login` in with the cookie; returns the CSRF token."""
@@ -57,6 +62,7 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
     policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
     auth = AuthService(sessions, clock, passwords=FAST, policy=policy)
     tokens = []
+    ids = []
     for login, role, revoked in (
         ("admin", Role.ADMINISTRATOR, frozenset[Permission]()),
         ("anna", Role.AGENT, frozenset()),
@@ -69,18 +75,25 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         )  # fmt: skip
         issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
         tokens.append(issued.secret)
+        ids.append(user.id)
     webhooks = WebhookService(sessions, clock)
     deps = ApiDeps(
         auth=auth,
         webhooks=webhooks,
         customers=CustomerService(sessions, clock),
         contacts=ContactService(sessions, clock),
+        appeals=AppealService(sessions, clock, NoPublisher()),
+        topics=TopicService(sessions, clock),
         routes=extra_route_tables(),
     )
     app = make_web_app([lambda app: setup_api(app, deps)])
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        yield Api(client, auth, clock, sessions, *tokens)
+        yield Api(
+            client=client, auth=auth, clock=clock, sessions=sessions,
+            admin_token=tokens[0], agent_token=tokens[1], powerless_token=tokens[2],
+            agent_id=ids[1],
+        )  # fmt: skip
     finally:
         await client.close()
