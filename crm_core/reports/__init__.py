@@ -1,0 +1,1 @@
+"""Appeal search with keyset pages, bulk workflow operations, reports and exports."""

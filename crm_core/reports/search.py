@@ -1,0 +1,315 @@
+"""Appeal search (C8): filters turned into one SQL query with bound parameters, keyset
+pages stable under inserts, visibility by the actor's customer groups.
+
+Reads only; each page is its own short session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    cast,
+    false,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_core.appeals import store
+from crm_core.appeals.model import AppealStatus, AttributeDef, AttributeKind, TopicId
+from crm_core.appeals.tables import AppealRow
+from crm_core.auth.model import Actor, Permission
+from crm_core.auth.rights import require
+from crm_core.db import Sessions
+from crm_core.errors import FieldError
+from crm_core.reports.errors import BadFilter
+from crm_core.reports.filters import MAX_LIMIT, AppealFilter, AttributeFilter
+from crm_core.reports.model import (
+    AppealHit,
+    Cursor,
+    SearchPage,
+    SortOrder,
+    cursor_after,
+    decode_cursor,
+    encode_cursor,
+    utc,
+)
+
+A = AppealRow
+K = AttributeKind
+
+_HIT_COLUMNS = (
+    A.id, A.topic_id, A.stage, A.queue, A.status, A.assignee_id, A.customer_id,
+    A.customer_group, A.description, A.created_at, A.updated_at, A.deadline_at,
+    A.overdue, A.archived,
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Schema:
+    """What a filter is checked against: the topic tree and attribute kinds."""
+
+    children: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    kinds: Mapping[str, AttributeKind]
+
+
+class AppealSearch:
+    """Searches appeals for an actor who holds appeal.read."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def search(
+        self,
+        actor: Actor,
+        flt: AppealFilter,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> SearchPage:
+        """One page of appeals matching `flt`, in `flt.sort` order, after `cursor`.
+
+        `limit` above MAX_LIMIT is cut to it. Raises Forbidden without appeal.read,
+        BadFilter naming the field (unknown topic or attribute, a value of the wrong
+        type, limit < 1) and BadCursor for a cursor not given out by this sort."""
+        require(actor, Permission.APPEAL_READ)
+        if limit < 1:
+            raise BadFilter([FieldError("limit", "must be at least 1")])
+        after = None if cursor is None else decode_cursor(cursor, flt.sort)
+        size = min(limit, MAX_LIMIT)
+        async with self._sessions() as s:
+            where = await conditions(s, actor, flt)
+            query = _page_query(where, flt.sort, after).limit(size + 1)
+            rows = (await s.execute(query)).all()
+        hits = tuple(_hit(row) for row in rows[:size])
+        more = len(rows) > size
+        next_cursor = encode_cursor(cursor_after(hits[-1], flt.sort)) if more else None
+        return SearchPage(items=hits, next_cursor=next_cursor)
+
+    async def iterate(
+        self, actor: Actor, flt: AppealFilter, *, page_size: int = MAX_LIMIT
+    ) -> AsyncIterator[AppealHit]:
+        """Every matching appeal, page by page (one short session per page), so a
+        caller can stream millions without holding them."""
+        cursor: str | None = None
+        while True:
+            page = await self.search(actor, flt, cursor=cursor, limit=page_size)
+            for hit in page.items:
+                yield hit
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+
+async def conditions(
+    s: AsyncSession, actor: Actor, flt: AppealFilter
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for `flt` as `actor` sees appeals (shared with reports)."""
+    schema = await _schema(s, flt)
+    where = [*visible_to(actor), *_plain_conditions(flt)]
+    if flt.topic_ids:
+        where.append(A.topic_id.in_(_topics_below(flt.topic_ids, schema)))
+    where.extend(
+        _attribute_condition(i, a, schema) for i, a in enumerate(flt.attributes)
+    )
+    return where
+
+
+def visible_to(actor: Actor) -> list[ColumnElement[bool]]:
+    """Only appeals of customer groups the actor may see ("" also admits none)."""
+    groups = actor.customer_groups
+    if groups is None:
+        return []
+    named = A.customer_group.in_(sorted(groups)) if groups else false()
+    return [or_(named, A.customer_group.is_(None)) if "" in groups else named]
+
+
+def _plain_conditions(flt: AppealFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if not flt.include_archived:
+        where.append(A.archived.is_(False))
+    if flt.statuses:
+        where.append(A.status.in_([st.value for st in flt.statuses]))
+    if flt.stages:
+        where.append(A.stage.in_(flt.stages))
+    if flt.queues:
+        where.append(A.queue.in_(flt.queues))
+    if flt.assignee_ids:
+        where.append(A.assignee_id.in_(flt.assignee_ids))
+    if flt.customer_id is not None:
+        where.append(A.customer_id == flt.customer_id)
+    if flt.overdue is not None:
+        where.append(A.overdue.is_(flt.overdue))
+    if flt.text is not None:
+        where.append(A.description.icontains(flt.text, autoescape=True))
+    for column, start, end in (
+        (A.created_at, flt.created_from, flt.created_to),
+        (A.updated_at, flt.updated_from, flt.updated_to),
+    ):
+        if start is not None:
+            where.append(column >= start)
+        if end is not None:
+            where.append(column < end)
+    return where
+
+
+async def _schema(s: AsyncSession, flt: AppealFilter) -> _Schema:
+    children: dict[uuid.UUID, list[uuid.UUID]] = {}
+    kinds: dict[str, AttributeKind] = {}
+    if flt.topic_ids:
+        for topic in (await store.topics(s)).values():
+            children.setdefault(topic.id, [])
+            if topic.parent_id is not None:
+                children.setdefault(topic.parent_id, []).append(topic.id)
+    if flt.attributes:
+        declared = await store.declared_attributes(s)
+        kinds = _kinds(d for defs in declared.values() for d in defs)
+    return _Schema(children=children, kinds=kinds)
+
+
+def _kinds(definitions: Iterable[AttributeDef]) -> dict[str, AttributeKind]:
+    kinds: dict[str, AttributeKind] = {}
+    for d in definitions:
+        kinds.setdefault(d.code, d.kind)
+    return kinds
+
+
+def _topics_below(ids: Sequence[uuid.UUID], schema: _Schema) -> list[TopicId]:
+    found: list[TopicId] = []
+    pending = list(ids)
+    for i, topic_id in enumerate(ids):
+        if topic_id not in schema.children:
+            raise BadFilter([FieldError(f"topic_ids[{i}]", "no such topic")])
+    while pending:
+        current = pending.pop()
+        found.append(TopicId(current))
+        pending.extend(schema.children[current])
+    return sorted(set(found))
+
+
+def _attribute_condition(
+    index: int, a: AttributeFilter, schema: _Schema
+) -> ColumnElement[bool]:
+    field = f"attributes[{index}]"
+    kind = schema.kinds.get(a.code)
+    if kind is None:
+        raise BadFilter([FieldError(f"{field}.code", "no such attribute")])
+    value = A.attributes[a.code]
+    match kind:
+        case K.BOOLEAN:
+            if not isinstance(a.eq, bool):
+                raise BadFilter([FieldError(f"{field}.eq", "must be true or false")])
+            flag: ColumnElement[bool] = value.as_boolean() == a.eq
+            return flag
+        case K.DECIMAL:
+            number = cast(value.as_string(), Float)
+            return _range(number, field, a, _decimal)
+        case K.DATE:
+            return _range(value.as_string(), field, a, _date)
+        case K.STRING | K.DICTIONARY:
+            if a.eq is None or isinstance(a.eq, bool):
+                raise BadFilter([FieldError(f"{field}.eq", "must be a text to match")])
+            same: ColumnElement[bool] = value.as_string() == str(a.eq)
+            return same
+
+
+def _range(
+    column: ColumnElement[Any],
+    field: str,
+    a: AttributeFilter,
+    parse: Callable[[object], float | str | None],
+) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    for name, raw in (("eq", a.eq), ("gte", a.gte), ("lte", a.lte)):
+        if raw is None:
+            continue
+        bound = parse(raw)
+        if bound is None:
+            raise BadFilter([FieldError(f"{field}.{name}", _WRONG[parse])])
+        if name == "eq":
+            parts.append(column == bound)
+        elif name == "gte":
+            parts.append(column >= bound)
+        else:
+            parts.append(column <= bound)
+    return and_(true(), *parts)
+
+
+def _decimal(raw: object) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    try:
+        number = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    return float(number) if number.is_finite() else None
+
+
+def _date(raw: object) -> str | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        return None
+
+
+_WRONG: dict[Callable[[object], float | str | None], str] = {
+    _decimal: "must be a number",
+    _date: "must be a date (YYYY-MM-DD)",
+}
+
+
+def _page_query(
+    where: Sequence[ColumnElement[bool]], sort: SortOrder, after: Cursor | None
+) -> Select[*tuple[Any, ...]]:
+    query = select(*_HIT_COLUMNS).where(*where)
+    match sort:
+        case SortOrder.CREATED_DESC:
+            if after is not None:
+                assert after.key is not None
+                query = query.where(
+                    or_(
+                        A.created_at < after.key,
+                        and_(A.created_at == after.key, A.id < after.id),
+                    )
+                )
+            return query.order_by(A.created_at.desc(), A.id.desc())
+        case SortOrder.DEADLINE_ASC:
+            if after is not None:
+                query = query.where(_after_deadline(after))
+            return query.order_by(A.deadline_at.asc().nulls_last(), A.id.asc())
+
+
+def _after_deadline(after: Cursor) -> ColumnElement[bool]:
+    if after.key is None:
+        return and_(A.deadline_at.is_(None), A.id > after.id)
+    return or_(
+        A.deadline_at > after.key,
+        and_(A.deadline_at == after.key, A.id > after.id),
+        A.deadline_at.is_(None),
+    )
+
+
+def _hit(row: Sequence[Any]) -> AppealHit:
+    (id_, topic_id, stage, queue, status, assignee_id, customer_id, group) = row[:8]
+    (description, created_at, updated_at, deadline_at, overdue, archived) = row[8:]
+    return AppealHit(
+        id=id_, topic_id=topic_id, stage=stage, queue=queue,
+        status=AppealStatus(status), assignee_id=assignee_id,
+        customer_id=customer_id, customer_group=group, description=description,
+        created_at=utc(created_at), updated_at=utc(updated_at),
+        deadline_at=None if deadline_at is None else utc(deadline_at),
+        overdue=overdue, archived=archived,
+    )  # fmt: skip
