@@ -63,11 +63,9 @@ class WebhookDispatcher:
         data = model.jsonable(payload)
         now = self._clock.now()
         async with self._sessions.begin() as s:
-            subscribers = (
-                await s.execute(
-                    select(SubscriptionRow.id, SubscriptionRow.kinds).where(
-                        SubscriptionRow.active.is_(True)
-                    )
+            subscribers = await s.execute(
+                select(SubscriptionRow.id, SubscriptionRow.kinds).where(
+                    SubscriptionRow.active.is_(True)
                 )
             )
             queued = 0
