@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import logging
 import time
 import uuid
@@ -33,8 +34,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crm_core.customers import store
@@ -256,8 +258,9 @@ async def import_customers(
         log.warning("import %s: unknown columns ignored: %s", path, ", ".join(unknown))
     expected = max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
     tally = _Tally()
-    writer = _BatchWriter(sessions, columns=columns, country=default_country)
-    batch: list[GoodRow] = []
+    writer = _BatchWriter(
+        sessions, columns=columns, country=default_country, batch_rows=batch_rows
+    )
     body = text[len(header_line) + 1 :] if "\n" in text else ""
     for number, record in records(body, delimiter):
         tally.read += 1
@@ -269,16 +272,9 @@ async def import_customers(
         if isinstance(checked, Rejected):
             tally.rejected.append(checked)
             continue
-        if writer.repeats_account(batch, checked):
-            await writer.write(batch, tally)
-            batch = []
-        batch.append(checked)
-        if len(batch) >= batch_rows:
-            await writer.write(batch, tally)
-            batch = []
-            if progress is not None:
-                progress(tally.read, max(expected, tally.read))
-    await writer.write(batch, tally)
+        if await writer.add(checked, tally) and progress is not None:
+            progress(tally.read, max(expected, tally.read))
+    await writer.flush(tally)
     if progress is not None:
         progress(tally.read, tally.read)
     if report_path is not None:
@@ -295,6 +291,31 @@ async def import_customers(
     )
 
 
+async def bulk_insert(
+    s: AsyncSession, table: Table, rows: list[dict[str, object]]
+) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` in the session's
+    transaction: COPY on PostgreSQL, one executemany elsewhere."""
+    conn = await s.connection()
+    if conn.dialect.name != "postgresql":
+        await s.execute(insert(table), rows)
+        return
+    # asyncpg opens the transaction on the first statement; COPY alone would not.
+    await conn.execute(select(1))
+    raw = await conn.get_raw_connection()
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    records = [
+        tuple(_json(r[c]) if c in json_columns else r[c] for c in columns) for r in rows
+    ]
+    driver: Any = raw.driver_connection  # asyncpg.Connection (untyped)
+    await driver.copy_records_to_table(table.name, records=records, columns=columns)
+
+
+def _json(value: object) -> str:
+    return "[]" if value == [] else json.dumps(value, ensure_ascii=False)
+
+
 def _write_report(path: Path, header: Sequence[str], rejected: list[Rejected]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
@@ -307,8 +328,18 @@ class _BatchWriter:
     """Stores a batch of good rows in one transaction: inserts new accounts, updates
     known ones; if the batch fails, retries its rows one by one."""
 
-    def __init__(self, sessions: Sessions, *, columns: Sequence[str], country: str):
+    def __init__(
+        self,
+        sessions: Sessions,
+        *,
+        columns: Sequence[str],
+        country: str,
+        batch_rows: int,
+    ) -> None:
         self._sessions = sessions
+        self._batch_rows = batch_rows
+        self._batch: list[GoodRow] = []
+        self._accounts: set[str] = set()
         self._country = country
         present = {"customer_group" if c == "group" else c for c in columns}
         present |= {"emails"} if "email" in columns else set()
@@ -319,10 +350,22 @@ class _BatchWriter:
         )
         self._replace_phones = "phones" in columns
 
-    @staticmethod
-    def repeats_account(batch: list[GoodRow], row: GoodRow) -> bool:
+    async def add(self, row: GoodRow, tally: _Tally) -> bool:
+        """Queue `row`; True when a full batch was written."""
         account = row.data.account
-        return account is not None and any(b.data.account == account for b in batch)
+        if account is not None and account in self._accounts:
+            await self.flush(tally)  # the later row must win: store the earlier first
+        self._batch.append(row)
+        if account is not None:
+            self._accounts.add(account)
+        if len(self._batch) < self._batch_rows:
+            return False
+        await self.flush(tally)
+        return True
+
+    async def flush(self, tally: _Tally) -> None:
+        batch, self._batch, self._accounts = self._batch, [], set()
+        await self.write(batch, tally)
 
     async def write(self, batch: list[GoodRow], tally: _Tally) -> None:
         if not batch:
@@ -376,11 +419,11 @@ class _BatchWriter:
                 if self._replace_phones:
                     phones.extend(store.phone_rows(card.id, card.phones))
         if new_rows:
-            await s.execute(insert(_CUSTOMERS), new_rows)
+            await bulk_insert(s, _CUSTOMERS, new_rows)
         if changed_rows:
             await self._update(s, changed_rows)
         if phones:
-            await s.execute(insert(_PHONES), phones)
+            await bulk_insert(s, _PHONES, phones)
         return len(new_rows), len(changed_rows)
 
     async def _update(self, s: AsyncSession, rows: list[dict[str, object]]) -> None:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
@@ -37,6 +38,9 @@ from crm_core.phone import InvalidPhone, parse_phone
 
 M = TypeVar("M", bound=BaseModel)
 
+_parse_phone = lru_cache(maxsize=8192)(parse_phone)
+"""Validation and conversion parse each number twice, a batch apart at most."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Text100 = Annotated[str, Field(max_length=100)]
@@ -56,13 +60,13 @@ class PhoneInput(_Input):
     def _normalisable(cls, number: str, info: ValidationInfo) -> str:
         country = (info.context or {}).get("country", "RU")
         try:
-            parse_phone(number, country)
+            _parse_phone(number, country)
         except InvalidPhone as exc:
             raise PydanticCustomError("invalid_phone", exc.reason) from None
         return number
 
     def to_phone(self, country: str) -> Phone:
-        parsed = parse_phone(self.number, country)
+        parsed = _parse_phone(self.number, country)
         return Phone(
             raw=self.number,
             e164=parsed.e164,

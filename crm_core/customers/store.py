@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -91,6 +90,17 @@ async def candidates_for(s: AsyncSession, e164: str) -> list[CustomerSummary]:
     return [summary_from(tuple(r)) for r in result.all()]
 
 
+def _address(a: Address) -> dict[str, object]:
+    return {
+        "city": a.city,
+        "district": a.district,
+        "street": a.street,
+        "building": a.building,
+        "flat": a.flat,
+        "network_node": a.network_node,
+    }
+
+
 def row_values(card: CustomerCard) -> dict[str, object]:
     return {
         "kind": card.kind.value,
@@ -108,11 +118,14 @@ def row_values(card: CustomerCard) -> dict[str, object]:
         "district": card.district,
         "building": card.building,
         "network_node": card.network_node,
-        "addresses": [asdict(a) for a in card.addresses],
+        "addresses": [_address(a) for a in card.addresses],
         "products": list(card.products),
         "equipment": list(card.equipment),
         "preferred_channels": [c.value for c in card.preferred_channels],
-        "contact_persons": [asdict(p) for p in card.contact_persons],
+        "contact_persons": [
+            {"name": p.name, "role": p.role, "phone": p.phone, "email": p.email}
+            for p in card.contact_persons
+        ],
         "notes": card.notes,
         "created_at": card.created_at,
         "updated_at": card.updated_at,
