@@ -5,6 +5,7 @@ The engine returns them among its actions; `acd.stats` folds them into figures.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -157,3 +158,21 @@ AcdEvent = (
     | AgentStateChanged
     | QueueStatsUpdated
 )
+
+_EVENT_TYPES = (
+    CallQueued,
+    CallOffered,
+    CallRequeued,
+    CallConnected,
+    CallAbandoned,
+    CallOverflowed,
+    CallLeftQueue,
+    CallHandled,
+    AgentStateChanged,
+    QueueStatsUpdated,
+)
+
+
+def events_in(actions: Iterable[object]) -> list[AcdEvent]:
+    """The events among the engine's actions (to publish, or to fold into stats)."""
+    return [a for a in actions if isinstance(a, _EVENT_TYPES)]
