@@ -184,6 +184,10 @@ class _Live:
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
     bridges: dict[str, set[ChannelId]] = field(default_factory=dict)
+    announced: bool = False
+    """CallArrived was published. A Local channel's caller ID follows its
+    Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the
+    caller ID or for the call's next event, whichever comes first."""
 
     def snapshot(self) -> Call:
         return Call(
@@ -382,20 +386,28 @@ class CallTracker:
             arrived_at=event.now,
         )
         self._calls[key] = live
+        if live.ani or not isinstance(event, ChannelCreated):
+            self._announce(live, out)
+        return live
+
+    def _announce(self, live: _Live, out: list[TelephonyEvent]) -> None:
+        """Publish the call's CallArrived once, before any other event of it."""
+        if live.announced:
+            return
+        live.announced = True
         out.append(
             CallArrived(
-                occurred_at=event.now,
-                call_id=cid,
-                pbx_id=event.pbx_id,
-                linkedid=event.linkedid,
+                occurred_at=live.arrived_at,
+                call_id=live.call_id,
+                pbx_id=live.key[0],
+                linkedid=live.key[1],
                 direction=live.direction,
                 ani=live.ani,
                 ani_name=live.ani_name,
                 dnis=live.dnis,
-                channel=event.channel,
+                channel=live.first_channel,
             )
         )
-        return live
 
     def _add_leg(self, live: _Live, event: ChannelEvent) -> None:
         live.legs[event.channel_id] = Leg(
@@ -448,6 +460,8 @@ class CallTracker:
         if isinstance(event, CallerIdChanged) and event.channel_id == live.first:
             live.ani = event.caller_num
             live.ani_name = event.caller_name
+        if not isinstance(event, ChannelCreated):
+            self._announce(live, out)
         if event.state == UP and live.answered_at is None:
             live.answered_at = event.now
             out.append(
@@ -506,6 +520,7 @@ class CallTracker:
             live.hangup_cause = event.cause
             live.hangup_cause_text = event.cause_text
         if live.all_ended():
+            self._announce(live, out)
             self._end(live, event.now, EndReason.HANGUP, out)
 
     def _end(
@@ -523,6 +538,8 @@ class CallTracker:
             if self._channels.get(ckey) == live.key:
                 del self._channels[ckey]
             self._ended.add(ckey)
+        if not live.announced:
+            return  # a leg merged into another call before it was ever news
         out.append(
             CallEnded(
                 occurred_at=now,
@@ -551,6 +568,7 @@ class CallTracker:
                     gone.legs[channel_id] = replace(leg, ended_at=event.now)
             if gone.all_ended():
                 gone.hangup_cause_text = VANISHED_TEXT
+                self._announce(gone, out)
                 self._end(gone, event.now, EndReason.VANISHED, out)
         ordered = sorted(
             event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
@@ -568,6 +586,7 @@ class CallTracker:
                 self.anomalies["adopted a channel at resync"] += 1
             else:
                 live = self._calls[key]
+            self._announce(live, out)
             self._adopt_state(live, channel)
 
     def _adopt_state(self, live: _Live, channel: LiveChannel) -> None:

@@ -362,9 +362,30 @@ def test_ani_is_empty_when_asterisk_says_unknown() -> None:
     )
     event = normalise(PBX, message, T0)
     assert event is not None
-    (arrived,) = CallTracker().apply(event)
+    tracker = CallTracker()
+    assert tracker.apply(event) == []
+    state = normalise(PBX, AmiMessage({**message.fields, "Event": "Newstate"}), T0)
+    assert state is not None
+    (arrived,) = tracker.apply(state)
     assert isinstance(arrived, CallArrived)
     assert (arrived.ani, arrived.ani_name) == ("", "")
+
+
+def test_arrival_waits_for_the_caller_id_when_newchannel_has_none() -> None:
+    tracker = CallTracker()
+    s = Script()
+    assert run(tracker, [s(ChannelCreated, "a", caller="")]) == []
+    (arrived,) = tracker.apply(s(CallerIdChanged, "a", caller="+74951234567"))
+    assert isinstance(arrived, CallArrived)
+    assert arrived.ani == "+74951234567"
+    assert arrived.occurred_at == T0 + timedelta(seconds=1)
+
+
+def test_arrival_comes_before_the_end_when_a_call_hangs_up_at_once() -> None:
+    tracker = CallTracker()
+    s = Script()
+    events = run(tracker, [s(ChannelCreated, "a", caller=""), hangup(s, "a")])
+    assert names(events) == ["CallArrived", "CallEnded"]
 
 
 def test_ani_follows_newcallerid_when_it_names_the_first_channel() -> None:
