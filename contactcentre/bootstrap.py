@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,12 @@ from contactcentre.demo import demo_password, run_simulated_traffic, seed_demo
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
-from crm_core.api import customer_routes, webhook_routes
 from crm_core.api.app import ApiDeps, setup_api
+from crm_core.api.context import CookiePolicy
 from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
+from crm_core.appeals.service import AppealService
+from crm_core.appeals.sla import SlaMonitor
+from crm_core.appeals.topics import TopicService
 from crm_core.auth.service import AuthService
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
@@ -141,30 +144,45 @@ def build(settings: Settings, *, demo: bool = False) -> App:
     agi.route(dialplan.INBOUND_SCRIPT, greet_and_queue)
 
     country = settings.default_country
+    crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
     bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    appeals = AppealService(sessions, clock, bus)
+    topics = TopicService(sessions, clock)
+    sla = SlaMonitor(
+        sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
+    )
 
-    dispatcher = WebhookDispatcher(sessions, clock, AiohttpSender())
+    sender = AiohttpSender()
+    dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
     app = make_web_app()
-    app[customer_routes.CUSTOMERS] = customers
-    app[customer_routes.CONTACTS] = contacts
-    app[webhook_routes.WEBHOOKS] = WebhookService(sessions, clock)
     setup_api(
         app,
         ApiDeps(
             auth=AuthService(sessions, clock),
-            routes=[
-                customer_routes.routes,
-                webhook_routes.routes,
-                calls_routes(telephony.live_calls, public=demo),
-            ],
+            webhooks=WebhookService(sessions, clock),
+            customers=customers,
+            contacts=contacts,
+            appeals=appeals,
+            topics=topics,
+            cookies=CookiePolicy(secure=crm.cookie_secure),
+            routes=[calls_routes(telephony.live_calls, public=demo)],
         ),
     )
 
-    jobs: list[Job] = [telephony.run, agi.run, dispatcher.run]
+    async def check_sla() -> None:
+        await sla.run(interval_s=crm.sla_check_interval_s)
+
+    async def deliver_webhooks() -> None:
+        try:
+            await dispatcher.run()
+        finally:
+            await sender.close()
+
+    jobs: list[Job] = [telephony.run, agi.run, deliver_webhooks, check_sla]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
         for event_type in SHARED_EVENTS:

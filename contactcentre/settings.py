@@ -70,6 +70,16 @@ class RedisSettings(_Section):
     url: str | None = None
 
 
+class CrmSettings(_Section):
+    attachments_dir: Path = Path("var/attachments")
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    archive_after_days: int = Field(default=90, ge=1)
+    """Closed appeals are archived (still searchable) after this many days."""
+    sla_check_interval_s: float = Field(default=60.0, gt=0)
+    cookie_secure: bool = False
+    """Send the session cookie only over HTTPS (set where TLS ends in front)."""
+
+
 class SimulatorSettings(_Section):
     """The PBX simulator that `demo` runs in-process."""
 
@@ -106,6 +116,7 @@ class Settings(BaseSettings):
         description="the demo users' password; random per start (and logged) if unset",
     )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
+    crm: CrmSettings = CrmSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"
