@@ -1,0 +1,218 @@
+"""Export report tables and search results to CSV, XLSX and HTML, streamed row by row
+to a binary file so that millions of rows are never held in memory.
+
+CSV is UTF-8 (with a BOM on request, for Excel); XLSX uses openpyxl's write-only mode
+(rows go to a temporary file until the workbook is saved); HTML is one escaped table.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import BinaryIO, Protocol
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as XlCell
+
+from crm_core.auth.model import Actor, Permission
+from crm_core.auth.rights import require
+from crm_core.reports.filters import AppealFilter
+from crm_core.reports.model import HIT_COLUMNS, Cell, Column, Table, hit_row
+from crm_core.reports.search import AppealSearch
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+
+
+MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ),
+    ExportFormat.HTML: "text/html; charset=utf-8",
+}
+
+
+class TableWriter(Protocol):
+    """Writes a header on opening, rows as they come, and the end on close."""
+
+    def write(self, rows: Iterable[Sequence[Cell]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def text(cell: Cell) -> str:
+    """A cell as text: ISO dates, plain decimals, true/false, empty for None."""
+    match cell:
+        case None:
+            return ""
+        case bool():
+            return "true" if cell else "false"
+        case datetime():
+            return cell.astimezone(UTC).isoformat() if cell.tzinfo else cell.isoformat()
+        case date() | uuid.UUID():
+            return str(cell)
+        case Decimal():
+            return format(cell, "f")
+        case str() | int() | float():
+            return str(cell)
+
+
+class CsvWriter:
+    def __init__(
+        self, out: BinaryIO, columns: Sequence[Column], *, bom: bool = False
+    ) -> None:
+        self._text = io.TextIOWrapper(
+            out, encoding="utf-8-sig" if bom else "utf-8", newline=""
+        )
+        self._csv = csv.writer(self._text)
+        self._csv.writerow([c.label for c in columns])
+
+    def write(self, rows: Iterable[Sequence[Cell]]) -> None:
+        self._csv.writerows([text(cell) for cell in row] for row in rows)
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()  # the caller owns `out`
+
+
+class XlsxWriter:
+    def __init__(
+        self, out: BinaryIO, columns: Sequence[Column], *, title: str = "Report"
+    ) -> None:
+        self._out = out
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title=_sheet_title(title))
+        self._sheet.append([c.label for c in columns])
+
+    def write(self, rows: Iterable[Sequence[Cell]]) -> None:
+        for row in rows:
+            self._sheet.append([self._cell(value) for value in row])
+
+    def _cell(self, value: Cell) -> XlCell:
+        match value:
+            case None | bool() | int() | float():
+                return WriteOnlyCell(self._sheet, value=value)
+            case Decimal():
+                return WriteOnlyCell(self._sheet, value=float(value))
+            case datetime():
+                # Excel has no time zones: write the UTC wall-clock time.
+                naive = value.astimezone(UTC).replace(tzinfo=None)
+                return WriteOnlyCell(self._sheet, value=naive)
+            case date():
+                midnight = datetime.combine(value, time())
+                cell = WriteOnlyCell(self._sheet, value=midnight)
+                cell.number_format = "yyyy-mm-dd"
+                return cell
+            case str() | uuid.UUID():
+                cell = WriteOnlyCell(
+                    self._sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value))
+                )
+                cell.data_type = "s"  # "=..." stays text, never a formula
+                return cell
+
+    def close(self) -> None:
+        self._book.save(self._out)
+
+
+class HtmlWriter:
+    def __init__(
+        self, out: BinaryIO, columns: Sequence[Column], *, title: str = "Report"
+    ) -> None:
+        self._out = out
+        head = "".join(f"<th>{html.escape(c.label)}</th>" for c in columns)
+        self._put(
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr>"
+            "</thead><tbody>\n"
+        )
+
+    def _put(self, chunk: str) -> None:
+        self._out.write(chunk.encode())
+
+    def write(self, rows: Iterable[Sequence[Cell]]) -> None:
+        for row in rows:
+            cells = "".join(f"<td>{html.escape(text(v))}</td>" for v in row)
+            self._put(f"<tr>{cells}</tr>\n")
+
+    def close(self) -> None:
+        self._put("</tbody></table></body></html>\n")
+
+
+_STYLE = (
+    "body{font-family:sans-serif}table{border-collapse:collapse}"
+    "th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+    "th{background:#eee}tr:nth-child(even) td{background:#fafafa}"
+)
+
+
+def _sheet_title(title: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)
+    return cleaned[:31] or "Report"
+
+
+def open_writer(
+    fmt: ExportFormat,
+    out: BinaryIO,
+    columns: Sequence[Column],
+    *,
+    title: str = "Report",
+    bom: bool = False,
+) -> TableWriter:
+    """A writer of `fmt` onto `out` with the header written; `bom` is for CSV."""
+    match fmt:
+        case ExportFormat.CSV:
+            return CsvWriter(out, columns, bom=bom)
+        case ExportFormat.XLSX:
+            return XlsxWriter(out, columns, title=title)
+        case ExportFormat.HTML:
+            return HtmlWriter(out, columns, title=title)
+
+
+def export_table(
+    actor: Actor, table: Table, fmt: ExportFormat, out: BinaryIO, *, bom: bool = False
+) -> None:
+    """Write a report table. Needs report.export."""
+    require(actor, Permission.REPORT_EXPORT)
+    writer = open_writer(fmt, out, table.columns, title=table.title, bom=bom)
+    writer.write(table.rows)
+    writer.close()
+
+
+async def export_search(
+    search: AppealSearch,
+    actor: Actor,
+    flt: AppealFilter,
+    fmt: ExportFormat,
+    out: BinaryIO,
+    *,
+    bom: bool = False,
+) -> int:
+    """Write every appeal matching `flt`, page by page; returns the rows written.
+    Needs report.export (and appeal.read, as the search does)."""
+    require(actor, Permission.REPORT_EXPORT)
+    writer = open_writer(fmt, out, HIT_COLUMNS, title="Appeals", bom=bom)
+    count = 0
+    batch: list[tuple[Cell, ...]] = []
+    async for hit in search.iterate(actor, flt):
+        batch.append(hit_row(hit))
+        if len(batch) >= 1000:
+            writer.write(batch)
+            count += len(batch)
+            batch.clear()
+    writer.write(batch)
+    writer.close()
+    return count + len(batch)
