@@ -51,6 +51,7 @@ from acd.routing import (
     CallRecord,
     QueueRecord,
     RoutingState,
+    Step,
     epoch_s,
     signature_of,
 )
@@ -102,45 +103,44 @@ class AcdEngine(RoutingState):
             queue = self._queues[membership.queue_id]
             queue.members[profile.agent_id] = queue.next_ring
             queue.next_ring += 1
-        actions: list[Action] = []
-        self._make_ready(agent, epoch_s(now), now, actions)
-        return actions
+        step = Step(now)
+        self._make_ready(agent, step)
+        return step.actions
 
     def logout(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """Log an agent out; an offered call goes back to the head of its queue."""
         agent = self._agent(agent_id)
         if agent.state is AgentState.ON_CALL:
             raise InvalidTransition(f"agent {agent_id} is on a call")
-        actions: list[Action] = []
+        step = Step(now)
         if agent.state is AgentState.LOGGED_OUT:
-            return actions
-        ts = epoch_s(now)
+            return step.actions
         if agent.state is AgentState.WRAP_UP:
-            self._close_wrap_up(agent, ts, now, actions)
+            self._close_wrap_up(agent, step)
         elif agent.state in (AgentState.RESERVED, AgentState.RINGING):
-            self._withdraw_offer(agent, ts, now, actions)
+            self._withdraw_offer(agent, step)
         self._leave_ready(agent)
-        self._set_state(agent, AgentState.LOGGED_OUT, now, actions)
+        self._set_state(agent, AgentState.LOGGED_OUT, step=step)
         for membership in agent.profile.memberships:
             del self._queues[membership.queue_id].members[agent_id]
         for entry in agent.preferred:
             call = self._calls.get(entry[3])
             if call is not None and call.held_for == agent_id:
-                self._release_hold(call, ts, now, actions)
+                self._release_hold(call, step)
         agent.preferred.clear()
-        return actions
+        return step.actions
 
-    def pause(self, agent_id: AgentId, reason: str, now: datetime) -> list[Action]:
+    def pause(self, agent_id: AgentId, now: datetime, *, reason: str) -> list[Action]:
         """Pause an agent; one holding or wrapping up a call pauses when done."""
         agent = self._agent(agent_id)
-        actions: list[Action] = []
+        step = Step(now)
         match agent.state:
             case AgentState.LOGGED_OUT:
                 raise InvalidTransition(f"agent {agent_id} is logged out")
             case AgentState.READY | AgentState.PAUSED:
                 self._leave_ready(agent)
                 agent.reason = reason
-                self._set_state(agent, AgentState.PAUSED, now, actions, force=True)
+                self._set_state(agent, AgentState.PAUSED, step=step, force=True)
             case (
                 AgentState.RESERVED
                 | AgentState.RINGING
@@ -148,7 +148,7 @@ class AcdEngine(RoutingState):
                 | AgentState.WRAP_UP
             ):
                 agent.pending_pause = reason
-        return actions
+        return step.actions
 
     def resume(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """A paused agent is ready again (and may be offered a call at once)."""
@@ -158,9 +158,9 @@ class AcdEngine(RoutingState):
             if agent.state is AgentState.LOGGED_OUT:
                 raise InvalidTransition(f"agent {agent_id} is logged out")
             return []
-        actions: list[Action] = []
-        self._make_ready(agent, epoch_s(now), now, actions)
-        return actions
+        step = Step(now)
+        self._make_ready(agent, step)
+        return step.actions
 
     def enqueue(self, request: CallRequest, now: datetime) -> list[Action]:
         """A call starts waiting in `request.queue_id` (offered at once if it can)."""
@@ -169,30 +169,31 @@ class AcdEngine(RoutingState):
         queue = self._queues.get(request.queue_id)
         if queue is None:
             raise UnknownQueue(request.queue_id)
-        ts = epoch_s(now)
-        arrived = epoch_s(request.arrived_at) if request.arrived_at is not None else ts
+        step = Step(now)
+        arrived = (
+            epoch_s(request.arrived_at) if request.arrived_at is not None else step.ts
+        )
         call = CallRecord(
             request=request,
             queue_id=request.queue_id,
             priority=self._priority(request, queue.config),
             arrived=arrived,
-            joined=ts,
+            joined=step.ts,
             signature=signature_of(request.skills, request.language),
         )
         self._set_signature(call, call.signature)
         self._calls[request.call_id] = call
-        actions: list[Action] = []
-        self._join(call, ts, now, actions)
-        return actions
+        self._join(call, step)
+        return step.actions
 
     def ringing(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The reserved agent's phone is ringing."""
         agent = self._agent(agent_id)
         if agent.state is not AgentState.RESERVED:
             raise InvalidTransition(f"agent {agent_id} is {agent.state}, not reserved")
-        actions: list[Action] = []
-        self._set_state(agent, AgentState.RINGING, now, actions)
-        return actions
+        step = Step(now)
+        self._set_state(agent, AgentState.RINGING, step=step)
+        return step.actions
 
     def answer(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The offered agent answered: the caller is connected to them."""
@@ -201,23 +202,23 @@ class AcdEngine(RoutingState):
             raise InvalidTransition(f"agent {agent_id} has no offered call")
         assert agent.call_id is not None
         call = self._calls[agent.call_id]
-        ts = epoch_s(now)
+        step = Step(now)
         call.phase = CallPhase.CONNECTED
         self._queues[call.queue_id].size -= 1
         agent.calls_taken += 1
-        agent.talk_started = ts
+        agent.talk_started = step.ts
         agent.token += 1
-        actions: list[Action] = [
+        step.actions.append(
             CallConnected(
                 occurred_at=now,
                 call_id=call.request.call_id,
                 queue_id=call.queue_id,
                 agent_id=agent_id,
-                waited_s=ts - call.arrived,
+                waited_s=step.ts - call.arrived,
             )
-        ]
-        self._set_state(agent, AgentState.ON_CALL, now, actions)
-        return actions
+        )
+        self._set_state(agent, AgentState.ON_CALL, step=step)
+        return step.actions
 
     def no_answer(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The offer failed (no answer, busy, unreachable): the call goes back to
@@ -225,11 +226,11 @@ class AcdEngine(RoutingState):
         agent = self._agent(agent_id)
         if agent.state not in (AgentState.RESERVED, AgentState.RINGING):
             raise InvalidTransition(f"agent {agent_id} has no offered call")
-        actions: list[Action] = []
-        self._withdraw_offer(agent, epoch_s(now), now, actions, cancel=False)
+        step = Step(now)
+        self._withdraw_offer(agent, step, cancel=False)
         agent.reason = PAUSE_NO_ANSWER
-        self._set_state(agent, AgentState.PAUSED, now, actions, force=True)
-        return actions
+        self._set_state(agent, AgentState.PAUSED, step=step, force=True)
+        return step.actions
 
     def hang_up(self, call_id: CallId, now: datetime) -> list[Action]:
         """The call ended: abandoned if no agent had answered, else the agent's
@@ -237,136 +238,127 @@ class AcdEngine(RoutingState):
         call = self._calls.get(call_id)
         if call is None:
             return []
-        ts = epoch_s(now)
-        actions: list[Action] = []
+        step = Step(now)
         if call.phase is CallPhase.CONNECTED:
             assert call.agent_id is not None
             del self._calls[call_id]
-            self._start_wrap_up(self._agents[call.agent_id], call, ts, now, actions)
-            return actions
+            self._start_wrap_up(self._agents[call.agent_id], call, step=step)
+            return step.actions
         del self._calls[call_id]
         self._unlist(call)
         self._queues[call.queue_id].size -= 1
-        actions.append(
+        step.actions.append(
             CallAbandoned(
                 occurred_at=now,
                 call_id=call_id,
                 queue_id=call.queue_id,
-                waited_s=ts - call.arrived,
+                waited_s=step.ts - call.arrived,
             )
         )
         if call.phase is CallPhase.OFFERED:
             assert call.agent_id is not None
             agent = self._agents[call.agent_id]
             agent.call_id = None
-            actions.append(
+            step.actions.append(
                 CancelOffer(call_id=call_id, agent_id=agent.profile.agent_id)
             )
-            self._after_call(agent, ts, now, actions)
-        return actions
+            self._after_call(agent, step)
+        return step.actions
 
     def leave(
-        self, call_id: CallId, exit_kind: ExitKind, now: datetime
+        self, call_id: CallId, now: datetime, *, exit_kind: ExitKind
     ) -> list[Action]:
         """The waiting caller took an offered option (voicemail, callback)."""
         call = self._calls.get(call_id)
         if call is None or call.phase is CallPhase.CONNECTED:
             raise UnknownCall(call_id)
-        actions: list[Action] = []
-        ts = epoch_s(now)
+        step = Step(now)
         exit = QueueExit(kind=exit_kind)
-        self._remove(call, ExitReason.CALLER_CHOICE, exit, ts, now, actions)
+        self._remove(call, ExitReason.CALLER_CHOICE, exit=exit, step=step)
         if call.phase is CallPhase.OFFERED:
             assert call.agent_id is not None
             agent = self._agents[call.agent_id]
             agent.call_id = None
-            actions.append(CancelOffer(call_id=call_id, agent_id=call.agent_id))
-            self._after_call(agent, ts, now, actions)
-        return actions
+            step.actions.append(CancelOffer(call_id=call_id, agent_id=call.agent_id))
+            self._after_call(agent, step)
+        return step.actions
 
     def finish_wrap_up(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The agent ended wrap-up before its time ran out."""
         agent = self._agent(agent_id)
         if agent.state is not AgentState.WRAP_UP:
             return []
-        actions: list[Action] = []
-        self._end_wrap_up(agent, epoch_s(now), now, actions)
-        return actions
+        step = Step(now)
+        self._end_wrap_up(agent, step)
+        return step.actions
 
     def tick(self, now: datetime) -> list[Action]:
         """Apply every timer due by `now`: ring timeouts, wrap-up ends, overflow
         rules, preferred-agent expiry and maximum waits."""
-        ts = epoch_s(now)
-        actions: list[Action] = []
+        step = Step(now)
         timers = self._timers
-        while timers and timers[0][0] <= ts:
+        while timers and timers[0][0] <= step.ts:
             _, _, kind, key, token = heapq.heappop(timers)
             if kind == 0:
-                self._ring_timeout(AgentId(key), token, ts, now, actions)
+                self._ring_timeout(AgentId(key), token, step=step)
             elif kind == 1:
                 agent = self._agents.get(AgentId(key))
                 if agent and agent.token == token and agent.state is AgentState.WRAP_UP:
-                    self._end_wrap_up(agent, ts, now, actions)
+                    self._end_wrap_up(agent, step)
             else:
                 call = self._calls.get(CallId(key))
                 if call is not None and call.generation == token:
-                    self._review(call, ts, now, actions)
-        return actions
+                    self._review(call, step)
+        return step.actions
 
-    def _join(
-        self, call: CallRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _join(self, call: CallRecord, step: Step) -> None:
         """Put the call in its queue (or out by the queue's full exit) and route it."""
         queue = self._queues[call.queue_id]
         config = queue.config
         queue.size += 1
-        call.joined, call.next_rule = ts, 0
+        call.joined, call.next_rule = step.ts, 0
         if config.max_length is not None and queue.size > config.max_length:
-            self._exit(call, ExitReason.QUEUE_FULL, config.on_full, ts, now, actions)
+            self._exit(call, ExitReason.QUEUE_FULL, exit=config.on_full, step=step)
             return
         preferred = self._preferred(call, config)
         if preferred is not None and preferred.state is not AgentState.READY:
             call.held_for, call.held_until = (
                 preferred.profile.agent_id,
-                ts + (config.preferred_agent_s),
+                step.ts + (config.preferred_agent_s),
             )
             self._hold(call, preferred)
         else:
             agent = preferred or self._find_agent(call)
             if agent is not None:
-                actions.append(self._queued(call, 1, now))
-                self._offer(call, agent, ts, now, actions)
+                step.actions.append(self._queued(call, 1, now=step.now))
+                self._offer(call, agent, step=step)
                 return
             self._list(call)
-        actions.append(self._queued(call, self._position(queue, call), now))
-        self._arm(call, ts)
+        step.actions.append(
+            self._queued(call, self._position(queue, call), now=step.now)
+        )
+        self._arm(call, step.ts)
 
-    def _requeue(
-        self, call: CallRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _requeue(self, call: CallRecord, step: Step) -> None:
         """Route a call that is waiting again; apply rules that fell due meanwhile."""
         call.phase, call.agent_id = CallPhase.WAITING, None
         if call.held_for is None:
             self._list(call)
             agent = self._find_agent(call)
             if agent is not None:
-                self._offer(call, agent, ts, now, actions)
+                self._offer(call, agent, step=step)
                 return
-        self._review(call, ts, now, actions)
+        self._review(call, step)
 
-    def _release_hold(
-        self, call: CallRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _release_hold(self, call: CallRecord, step: Step) -> None:
         """The preferred agent's time is up (or they left): any agent may take it."""
         call.held_for, call.held_until = None, NEVER
-        self._requeue(call, ts, now, actions)
+        self._requeue(call, step)
 
     def _withdraw_offer(
         self,
         agent: AgentRecord,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        step: Step,
         *,
         cancel: bool = True,
     ) -> None:
@@ -376,141 +368,130 @@ class AcdEngine(RoutingState):
         agent.call_id, agent.pending_pause = None, None
         agent.token += 1
         if cancel:
-            actions.append(
+            step.actions.append(
                 CancelOffer(
                     call_id=call.request.call_id, agent_id=agent.profile.agent_id
                 )
             )
-        actions.append(
+        step.actions.append(
             CallRequeued(
-                occurred_at=now,
+                occurred_at=step.now,
                 call_id=call.request.call_id,
                 queue_id=call.queue_id,
                 agent_id=agent.profile.agent_id,
             )
         )
-        self._requeue(call, ts, now, actions)
+        self._requeue(call, step)
 
     def _ring_timeout(
         self,
         agent_id: AgentId,
         token: int,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        *,
+        step: Step,
     ) -> None:
         agent = self._agents.get(agent_id)
         if agent is None or agent.token != token:
             return
         if agent.state not in (AgentState.RESERVED, AgentState.RINGING):
             return
-        self._withdraw_offer(agent, ts, now, actions)
+        self._withdraw_offer(agent, step)
         agent.reason = PAUSE_NO_ANSWER
-        self._set_state(agent, AgentState.PAUSED, now, actions, force=True)
+        self._set_state(agent, AgentState.PAUSED, step=step, force=True)
 
-    def _make_ready(
-        self, agent: AgentRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _make_ready(self, agent: AgentRecord, step: Step) -> None:
         """The agent is free: pause if asked to, else take a call or wait ready."""
-        agent.idle_since = ts
+        agent.idle_since = step.ts
         if agent.pending_pause is not None:
             agent.reason, agent.pending_pause = agent.pending_pause, None
-            self._set_state(agent, AgentState.PAUSED, now, actions, force=True)
+            self._set_state(agent, AgentState.PAUSED, step=step, force=True)
             return
         call = self._find_call(agent)
         if call is not None:
-            self._offer(call, agent, ts, now, actions)
+            self._offer(call, agent, step=step)
             return
-        self._set_state(agent, AgentState.READY, now, actions)
+        self._set_state(agent, AgentState.READY, step=step)
         for queue_id in agent.queue_ids:
             self._add_ready(self._queues[queue_id], agent)
 
-    def _after_call(
-        self, agent: AgentRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _after_call(self, agent: AgentRecord, step: Step) -> None:
         """The caller left during the offer: the agent is free again at once."""
         agent.token += 1
-        self._make_ready(agent, ts, now, actions)
+        self._make_ready(agent, step)
 
     def _start_wrap_up(
         self,
         agent: AgentRecord,
         call: CallRecord,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        *,
+        step: Step,
     ) -> None:
-        agent.talk_s = ts - agent.talk_started
-        agent.wrap_started = ts
+        agent.talk_s = step.ts - agent.talk_started
+        agent.wrap_started = step.ts
         agent.call_id = None
         agent.wrap_call = (call.request.call_id, call.queue_id)
         agent.token += 1
         wrap_up_s = self._queues[call.queue_id].config.wrap_up_s
         if wrap_up_s <= 0:
-            self._end_wrap_up(agent, ts, now, actions)
+            self._end_wrap_up(agent, step)
             return
-        self._set_state(agent, AgentState.WRAP_UP, now, actions)
-        self._timer(ts + wrap_up_s, 1, agent.profile.agent_id, agent.token)
+        self._set_state(agent, AgentState.WRAP_UP, step=step)
+        self._timer(
+            step.ts + wrap_up_s, 1, key=agent.profile.agent_id, token=agent.token
+        )
 
-    def _close_wrap_up(
-        self, agent: AgentRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _close_wrap_up(self, agent: AgentRecord, step: Step) -> None:
         assert agent.wrap_call is not None
         call_id, queue_id = agent.wrap_call
         agent.wrap_call = None
         agent.token += 1
-        actions.append(
+        step.actions.append(
             CallHandled(
-                occurred_at=now,
+                occurred_at=step.now,
                 call_id=call_id,
                 queue_id=queue_id,
                 agent_id=agent.profile.agent_id,
                 talk_s=agent.talk_s,
-                wrap_up_s=ts - agent.wrap_started,
+                wrap_up_s=step.ts - agent.wrap_started,
             )
         )
 
-    def _end_wrap_up(
-        self, agent: AgentRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
-        self._close_wrap_up(agent, ts, now, actions)
-        self._make_ready(agent, ts, now, actions)
+    def _end_wrap_up(self, agent: AgentRecord, step: Step) -> None:
+        self._close_wrap_up(agent, step)
+        self._make_ready(agent, step)
 
-    def _review(
-        self, call: CallRecord, ts: float, now: datetime, actions: list[Action]
-    ) -> None:
+    def _review(self, call: CallRecord, step: Step) -> None:
         """Apply what fell due for a waiting call, then schedule the next review."""
         if call.phase is not CallPhase.WAITING:
             return
-        if call.held_for is not None and ts >= call.held_until:
-            self._release_hold(call, ts, now, actions)
+        if call.held_for is not None and step.ts >= call.held_until:
+            self._release_hold(call, step)
             return
         config = self._queues[call.queue_id].config
-        waited = ts - call.joined
+        waited = step.ts - call.joined
         if config.max_wait_s is not None and waited >= config.max_wait_s:
-            self._exit(call, ExitReason.MAX_WAIT, config.on_max_wait, ts, now, actions)
+            self._exit(call, ExitReason.MAX_WAIT, exit=config.on_max_wait, step=step)
             return
         rules = config.overflow
         while call.next_rule < len(rules) and rules[call.next_rule].after_s <= waited:
             rule = rules[call.next_rule]
             call.next_rule += 1
-            if not self._apply_rule(call, rule, ts, now, actions):
+            if not self._apply_rule(call, rule, step=step):
                 return
-        self._arm(call, ts)
+        self._arm(call, step.ts)
 
     def _apply_rule(
         self,
         call: CallRecord,
         rule: OverflowRule,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        *,
+        step: Step,
     ) -> bool:
         """Apply one overflow rule; False when the call left or was offered."""
         match rule.kind:
             case OverflowKind.TO_QUEUE:
                 self._move(
-                    call, rule.target_queue, ExitReason.OVERFLOW, ts, now, actions
+                    call, rule.target_queue, reason=ExitReason.OVERFLOW, step=step
                 )
                 return False
             case OverflowKind.RELAX_SKILLS:
@@ -523,10 +504,10 @@ class AcdEngine(RoutingState):
                 agent = self._find_agent(call)
                 if agent is None:
                     return True
-                self._offer(call, agent, ts, now, actions)
+                self._offer(call, agent, step=step)
                 return False
             case OverflowKind.OFFER_VOICEMAIL | OverflowKind.OFFER_CALLBACK:
-                actions.append(
+                step.actions.append(
                     OfferOptions(
                         call_id=call.request.call_id,
                         queue_id=call.queue_id,
@@ -539,22 +520,21 @@ class AcdEngine(RoutingState):
         self,
         call: CallRecord,
         target: QueueId | None,
+        *,
         reason: ExitReason,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        step: Step,
     ) -> None:
         queue = self._queues.get(target) if target is not None else None
         if queue is None or target == call.queue_id or call.moves >= _MAX_MOVES:
             why = ExitReason.NO_QUEUE if queue is None else reason
-            self._remove(call, why, QueueExit(kind=ExitKind.HANGUP), ts, now, actions)
+            self._remove(call, why, exit=QueueExit(kind=ExitKind.HANGUP), step=step)
             return
         assert target is not None
         self._unlist(call)
         self._queues[call.queue_id].size -= 1
-        actions.append(
+        step.actions.append(
             CallOverflowed(
-                occurred_at=now,
+                occurred_at=step.now,
                 call_id=call.request.call_id,
                 from_queue_id=call.queue_id,
                 to_queue_id=target,
@@ -565,18 +545,17 @@ class AcdEngine(RoutingState):
         call.held_for, call.held_until, call.entry_seq = None, NEVER, -1
         call.queue_id = target
         call.priority = self._priority(call.request, queue.config)
-        self._join(call, ts, now, actions)
+        self._join(call, step)
 
     def _exit(
         self,
         call: CallRecord,
         reason: ExitReason,
+        *,
         exit: QueueExit,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        step: Step,
     ) -> None:
         if exit.kind is ExitKind.QUEUE:
-            self._move(call, exit.target_queue, reason, ts, now, actions)
+            self._move(call, exit.target_queue, reason=reason, step=step)
         else:
-            self._remove(call, reason, exit, ts, now, actions)
+            self._remove(call, reason, exit=exit, step=step)

@@ -54,6 +54,19 @@ _MATCH_CACHE = 4096
 """Requirement signatures an agent remembers matching, before the cache restarts."""
 
 
+@dataclass(slots=True)
+class Step:
+    """One input's time and the actions it produces, handed down the internals."""
+
+    now: datetime
+    ts: float = field(init=False)
+    """`now` in epoch seconds, the internal time scale."""
+    actions: list[Action] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.ts = self.now.timestamp()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentView:
     agent_id: AgentId
@@ -333,7 +346,7 @@ class RoutingState:
             return None
         return agent
 
-    def _queued(self, call: CallRecord, position: int, now: datetime) -> CallQueued:
+    def _queued(self, call: CallRecord, position: int, *, now: datetime) -> CallQueued:
         return CallQueued(
             occurred_at=now,
             call_id=call.request.call_id,
@@ -346,9 +359,8 @@ class RoutingState:
         self,
         call: CallRecord,
         agent: AgentRecord,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        *,
+        step: Step,
     ) -> None:
         queue = self._queues[call.queue_id]
         agent_id = agent.profile.agent_id
@@ -360,8 +372,10 @@ class RoutingState:
         ring = queue.members.get(agent_id)
         if ring is not None:
             queue.ready.note_offered(ring)
-        self._timer(ts + queue.config.ring_timeout_s, 0, agent_id, agent.token)
-        actions.append(
+        self._timer(
+            step.ts + queue.config.ring_timeout_s, 0, key=agent_id, token=agent.token
+        )
+        step.actions.append(
             OfferCall(
                 call_id=call.request.call_id,
                 agent_id=agent_id,
@@ -369,23 +383,22 @@ class RoutingState:
                 ring_timeout_s=queue.config.ring_timeout_s,
             )
         )
-        actions.append(
+        step.actions.append(
             CallOffered(
-                occurred_at=now,
+                occurred_at=step.now,
                 call_id=call.request.call_id,
                 queue_id=call.queue_id,
                 agent_id=agent_id,
             )
         )
-        self._set_state(agent, AgentState.RESERVED, now, actions)
+        self._set_state(agent, AgentState.RESERVED, step=step)
 
     def _set_state(
         self,
         agent: AgentRecord,
         state: AgentState,
-        now: datetime,
-        actions: list[Action],
         *,
+        step: Step,
         force: bool = False,
     ) -> None:
         previous = agent.state
@@ -394,9 +407,9 @@ class RoutingState:
         agent.state = state
         if state is not AgentState.PAUSED:
             agent.reason = ""
-        actions.append(
+        step.actions.append(
             AgentStateChanged(
-                occurred_at=now,
+                occurred_at=step.now,
                 agent_id=agent.profile.agent_id,
                 state=state,
                 previous=previous,
@@ -426,7 +439,7 @@ class RoutingState:
             if agent_id in ready:
                 ready.remove(agent_id)
 
-    def _timer(self, due: float, kind: int, key: str, token: int) -> None:
+    def _timer(self, due: float, kind: int, *, key: str, token: int) -> None:
         heapq.heappush(self._timers, (due, next(self._seq), kind, key, token))
 
     def _arm(self, call: CallRecord, ts: float) -> None:
@@ -439,32 +452,33 @@ class RoutingState:
             due = min(due, call.joined + config.overflow[call.next_rule].after_s)
         call.generation += 1
         if due != NEVER:
-            self._timer(max(due, ts), 2, call.request.call_id, call.generation)
+            self._timer(
+                max(due, ts), 2, key=call.request.call_id, token=call.generation
+            )
 
     def _remove(
         self,
         call: CallRecord,
         reason: ExitReason,
+        *,
         exit: QueueExit,
-        ts: float,
-        now: datetime,
-        actions: list[Action],
+        step: Step,
     ) -> None:
         """The call leaves the ACD without an agent."""
         call_id = call.request.call_id
         self._unlist(call)
         del self._calls[call_id]
         self._queues[call.queue_id].size -= 1
-        actions.append(
+        step.actions.append(
             ExitQueue(call_id=call_id, queue_id=call.queue_id, reason=reason, exit=exit)
         )
-        actions.append(
+        step.actions.append(
             CallLeftQueue(
-                occurred_at=now,
+                occurred_at=step.now,
                 call_id=call_id,
                 queue_id=call.queue_id,
                 reason=reason,
                 exit=exit.kind,
-                waited_s=ts - call.arrived,
+                waited_s=step.ts - call.arrived,
             )
         )

@@ -94,7 +94,7 @@ class QueueStats:
 
 
 def new_queue_stats(
-    queue_id: QueueId, now: datetime, config: StatsConfig | None = None
+    queue_id: QueueId, now: datetime, *, config: StatsConfig | None = None
 ) -> QueueStats:
     config = config or StatsConfig()
     return QueueStats(
@@ -238,11 +238,10 @@ def longest_wait_s(stats: QueueStats, now: datetime) -> float:
     return (now - min(stats.waiting.values())).total_seconds()
 
 
-def expected_wait_s(stats: QueueStats, position: int, now: datetime) -> float | None:
+def expected_wait_s(stats: QueueStats, position: int) -> float | None:
     """Estimated wait for a caller at `position` (1-based) from the live figures:
     free agents take the first callers at once; the rest are answered as staffed
     agents finish calls, one average handle time per agent. None: no basis yet."""
-    del now  # the estimate uses the figures' own time
     ready = sum(1 for s in stats.agents.values() if s is AgentState.READY)
     staffed = sum(1 for s in stats.agents.values() if s in STAFFED)
     if position <= ready:

@@ -55,7 +55,9 @@ class ReadyAgents:
         calls_taken: int,
         ring_index: int,
     ) -> None:
-        key = self._key(agent_id, idle_since, calls_taken, ring_index)
+        key = self._key(
+            agent_id, idle_since, calls_taken=calls_taken, ring_index=ring_index
+        )
         tier = self._tiers.get(penalty)
         if tier is None:
             tier = self._tiers[penalty] = []
@@ -84,9 +86,9 @@ class ReadyAgents:
         for penalty in self._penalties:
             tier = self._tiers[penalty]
             if self.strategy is Strategy.BEST_SKILL:
-                found = _best_scored(tier, accepts, score)
+                found = _best_scored(tier, accepts, score=score)
             elif self.strategy is Strategy.ROUND_ROBIN:
-                found = _first_after(tier, self._last_ring, accepts)
+                found = _first_after(tier, self._last_ring, accepts=accepts)
             else:
                 found = _first(tier, accepts)
             if found is not None:
@@ -94,7 +96,7 @@ class ReadyAgents:
         return None
 
     def _key(
-        self, agent_id: AgentId, idle_since: float, calls_taken: int, ring_index: int
+        self, agent_id: AgentId, idle_since: float, *, calls_taken: int, ring_index: int
     ) -> _Key:
         match self.strategy:
             case Strategy.LONGEST_IDLE | Strategy.BEST_SKILL:
@@ -113,7 +115,7 @@ def _first(tier: list[_Key], accepts: Callable[[AgentId], bool]) -> AgentId | No
 
 
 def _first_after(
-    tier: list[_Key], last: float, accepts: Callable[[AgentId], bool]
+    tier: list[_Key], last: float, *, accepts: Callable[[AgentId], bool]
 ) -> AgentId | None:
     start = bisect_right(tier, (last, _AFTER, AgentId("")))
     size = len(tier)
@@ -127,6 +129,7 @@ def _first_after(
 def _best_scored(
     tier: list[_Key],
     accepts: Callable[[AgentId], bool],
+    *,
     score: Callable[[AgentId], int],
 ) -> AgentId | None:
     best: AgentId | None = None

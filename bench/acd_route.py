@@ -91,7 +91,7 @@ def accepts(profile: AgentProfile, request: CallRequest) -> bool:
 
 
 def naive_call_for(
-    profile: AgentProfile, mirror: Mirror, queues: frozenset[QueueId]
+    profile: AgentProfile, mirror: Mirror, *, queues: frozenset[QueueId]
 ) -> CallId | None:
     """Scan every waiting call: the agent's queues, skills, then priority and age."""
     best: tuple[int, float] | None = None
@@ -105,7 +105,7 @@ def naive_call_for(
 
 
 def naive_agent_for(
-    request: CallRequest, mirror: Mirror, profiles: dict[AgentId, AgentProfile]
+    request: CallRequest, mirror: Mirror, *, profiles: dict[AgentId, AgentProfile]
 ) -> AgentId | None:
     """Scan every agent: ready, member of the queue, skilled; lowest penalty, idlest."""
     best: tuple[int, float] | None = None
@@ -137,7 +137,7 @@ def make_agent(rng: random.Random, i: int) -> AgentProfile:
     )
 
 
-def make_call(rng: random.Random, n: int, queues: range) -> CallRequest:
+def make_call(rng: random.Random, n: int, *, queues: range) -> CallRequest:
     wanted = rng.sample(SKILLS, rng.choice((0, 1, 1, 2)))
     return CallRequest(
         call_id=CallId(f"call{n}"),
@@ -162,7 +162,7 @@ class World:
         return self.now, self.now.timestamp()
 
     def enqueue(self) -> tuple[list[Action], CallRequest]:
-        request = make_call(self.rng, self.serial, BUSY)
+        request = make_call(self.rng, self.serial, queues=BUSY)
         self.serial += 1
         self.mirror.requests[request.call_id] = request
         now, ts = self.step()
@@ -203,7 +203,7 @@ def timed_ns(run: Callable[[], object]) -> int:
     return CLOCK() - start
 
 
-def agent_ready_decision(world: World, ours: list[int], naive: list[int]) -> None:
+def agent_ready_decision(world: World, ours: list[int], *, naive: list[int]) -> None:
     """An agent on a call hangs up and ends wrap-up: which waiting call next?"""
     engine, mirror = world.engine, world.mirror
     agent_id = world.rng.choice(tuple(mirror.on_call))
@@ -211,7 +211,7 @@ def agent_ready_decision(world: World, ours: list[int], naive: list[int]) -> Non
     mirror.apply(engine.hang_up(mirror.on_call[agent_id], now), ts)
     profile = world.profiles[agent_id]
     queues = frozenset(m.queue_id for m in profile.memberships)
-    naive.append(timed_ns(lambda: naive_call_for(profile, mirror, queues)))
+    naive.append(timed_ns(lambda: naive_call_for(profile, mirror, queues=queues)))
     now, ts = world.step()
     start = CLOCK()
     actions = engine.finish_wrap_up(agent_id, now)
@@ -222,13 +222,15 @@ def agent_ready_decision(world: World, ours: list[int], naive: list[int]) -> Non
         world.enqueue()
 
 
-def call_arrives_decision(world: World, ours: list[int], naive: list[int]) -> None:
+def call_arrives_decision(world: World, ours: list[int], *, naive: list[int]) -> None:
     """A new call arrives: which ready agent, if any?"""
     engine, mirror = world.engine, world.mirror
-    request = make_call(world.rng, world.serial, range(QUEUES))
+    request = make_call(world.rng, world.serial, queues=range(QUEUES))
     world.serial += 1
     mirror.requests[request.call_id] = request
-    naive.append(timed_ns(lambda: naive_agent_for(request, mirror, world.profiles)))
+    naive.append(
+        timed_ns(lambda: naive_agent_for(request, mirror, profiles=world.profiles))
+    )
     now, ts = world.step()
     start = CLOCK()
     actions = engine.enqueue(request, now)
@@ -252,8 +254,8 @@ def one_run(seed: int, decisions: int) -> dict[str, float]:
     ours: dict[str, list[int]] = {"ready": [], "arrival": []}
     naive: dict[str, list[int]] = {"ready": [], "arrival": []}
     for _ in range(decisions):
-        agent_ready_decision(world, ours["ready"], naive["ready"])
-        call_arrives_decision(world, ours["arrival"], naive["arrival"])
+        agent_ready_decision(world, ours["ready"], naive=naive["ready"])
+        call_arrives_decision(world, ours["arrival"], naive=naive["arrival"])
     every_ours = ours["ready"] + ours["arrival"]
     every_naive = naive["ready"] + naive["arrival"]
     return {

@@ -277,7 +277,7 @@ def test_caller_offered_voicemail_and_callback_when_rules_fire() -> None:
     assert [a.options for a in second if isinstance(a, OfferOptions)] == [
         (ExitKind.VOICEMAIL,)
     ]
-    left = engine.leave(CallId("c1"), ExitKind.CALLBACK, at(26))
+    left = engine.leave(CallId("c1"), at(26), exit_kind=ExitKind.CALLBACK)
     assert [a.reason for a in left if isinstance(a, ExitQueue)] == [
         ExitReason.CALLER_CHOICE
     ]
@@ -401,7 +401,7 @@ def test_preferred_agent_gets_call_when_ready_within_window() -> None:
     engine = engine_with(QueueConfig(queue_id=SALES, preferred_agent_s=30))
     engine.login(agent("other", SALES), at(0))
     engine.login(agent("owner", SALES), at(0))
-    engine.pause(AgentId("owner"), "lunch", at(1))
+    engine.pause(AgentId("owner"), at(1), reason="lunch")
     request = call("c1", preferred_agent="owner")
     assert offers(engine.enqueue(request, at(2))) == []
     assert offers(engine.resume(AgentId("owner"), at(20))) == [("c1", "owner")]
@@ -411,7 +411,7 @@ def test_preferred_call_opens_to_all_when_window_expires() -> None:
     engine = engine_with(QueueConfig(queue_id=SALES, preferred_agent_s=30))
     engine.login(agent("other", SALES), at(0))
     engine.login(agent("owner", SALES), at(0))
-    engine.pause(AgentId("owner"), "lunch", at(1))
+    engine.pause(AgentId("owner"), at(1), reason="lunch")
     engine.enqueue(call("c1", preferred_agent="owner"), at(2))
     assert offers(engine.tick(at(31))) == []
     assert offers(engine.tick(at(32))) == [("c1", "other")]
@@ -429,7 +429,7 @@ def test_agent_pauses_after_call_when_pause_asked_during_call() -> None:
     engine.login(agent("a1", SALES), at(0))
     engine.enqueue(call("c1"), at(0))
     engine.answer(AgentId("a1"), at(1))
-    assert engine.pause(AgentId("a1"), "training", at(2)) == []
+    assert engine.pause(AgentId("a1"), at(2), reason="training") == []
     actions = engine.hang_up(CallId("c1"), at(3))
     changes = [(a.state, a.reason) for a in actions if isinstance(a, AgentStateChanged)]
     assert changes[-1] == (AgentState.PAUSED, "training")

@@ -140,7 +140,7 @@ def run(
         elif kind == "logout":
             actions = engine.logout(agent_id, now)
         elif kind == "pause":
-            actions = engine.pause(agent_id, "break", now)
+            actions = engine.pause(agent_id, now, reason="break")
         elif kind == "resume":
             actions = engine.resume(agent_id, now)
         elif kind == "answer":
@@ -155,7 +155,7 @@ def run(
             actions = engine.hang_up(call_id, now)
             shadow.ended(call_id)
         elif kind == "leave":
-            actions = engine.leave(call_id, ExitKind.CALLBACK, now)
+            actions = engine.leave(call_id, now, exit_kind=ExitKind.CALLBACK)
         else:
             actions = engine.tick(now)
     except AcdError:

@@ -107,7 +107,7 @@ def test_waiting_and_longest_wait_follow_calls_when_they_join_and_leave() -> Non
 
 def test_short_abandons_counted_apart_when_within_grace() -> None:
     stats = fold(
-        new_queue_stats(Q, at(0), StatsConfig(abandon_grace_s=5)),
+        new_queue_stats(Q, at(0), config=StatsConfig(abandon_grace_s=5)),
         queued("c1", 0),
         queued("c2", 0),
         abandoned("c1", 3, waited=3),
@@ -119,7 +119,7 @@ def test_short_abandons_counted_apart_when_within_grace() -> None:
 
 def test_service_level_and_speed_of_answer_when_calls_answered_around_target() -> None:
     stats = fold(
-        new_queue_stats(Q, at(0), StatsConfig(service_level_s=20)),
+        new_queue_stats(Q, at(0), config=StatsConfig(service_level_s=20)),
         *(queued(f"c{i}", 0) for i in range(4)),
         connected("c0", 10, waited=10),
         connected("c1", 20, waited=20),
@@ -229,12 +229,12 @@ def test_expected_wait_from_live_figures_when_caller_is_at_position(
         )
     )
     stats = fold(new_queue_stats(Q, at(0)), *events)
-    assert expected_wait_s(stats, position, at(2)) == pytest.approx(expected)
+    assert expected_wait_s(stats, position) == pytest.approx(expected)
 
 
 def test_no_expected_wait_when_no_call_has_been_handled_yet() -> None:
     stats = fold(new_queue_stats(Q, at(0)), agent_state("a", AgentState.ON_CALL, 0))
-    assert expected_wait_s(stats, 3, at(1)) is None
+    assert expected_wait_s(stats, 3) is None
 
 
 def test_figures_follow_the_engine_when_its_events_are_folded() -> None:
