@@ -6,7 +6,7 @@ contact with its call log. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +25,7 @@ from crm_core.customers.tables import ContactRow
 from telephony.sim.model import Caller
 from telephony.sim.simulator import Simulator
 from tests.servers import free_port
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout_s: float = 10.0
-) -> Any:
-    """Poll `check` until it returns something truthy; its last value."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            value = await check()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
+from tests.waiting import eventually
 
 
 @dataclass

@@ -1,0 +1,151 @@
+"""The AMI bridge against the PBX simulator when things go wrong: an Asterisk
+restart with calls up (no Hangup events reach the bridge, logins are refused for a
+moment), and a dropped AMI connection while calls go on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from telephony.agi import AgiServer, AgiSession
+from telephony.ami import AmiConfig
+from telephony.backoff import Backoff
+from telephony.calls import VANISHED_TEXT
+from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.events import CallArrived, CallEnded, PbxConnected
+from telephony.model import EndReason, PbxId
+from telephony.pbx import TelephonyBridge
+from telephony.sim.model import Caller, SimConfig
+from telephony.sim.simulator import InboundCall, Simulator
+from tests.fakes import RecordingPublisher
+from tests.waiting import eventually
+
+PBX = PbxId("pbx1")
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    bridge: TelephonyBridge
+    published: RecordingPublisher
+
+    async def connections(self) -> int:
+        return len(self.published.of_type(PbxConnected))
+
+    async def call(self, ani: str) -> InboundCall:
+        placed = await self.sim.place_inbound(
+            Caller(ani=ani, digits="1", digit_delay_s=0.05, patience_s=None)
+        )
+        call_id = f"{PBX}:{placed.linkedid}"
+
+        async def arrived() -> bool:
+            return any(c.call_id == call_id for c in self.bridge.live_calls())
+
+        await eventually(arrived)
+        return placed
+
+
+async def park(session: AgiSession) -> None:
+    """Send every caller to the waiting context (music on hold) at once."""
+    await session.set_context(WAIT_CONTEXT)
+    await session.set_extension(WAIT_EXTEN)
+    await session.set_priority(1)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    agi = AgiServer(port=0, handlers={INBOUND_SCRIPT: park})
+    agi_port = await agi.start()
+    config = SimConfig(agi_port=agi_port, seed=7)
+    async with Simulator(config) as sim:
+        published = RecordingPublisher()
+        bridge = TelephonyBridge(
+            [
+                AmiConfig(
+                    pbx_id=PBX,
+                    host="127.0.0.1",
+                    port=sim.ami_port,
+                    username="cc",
+                    secret="ccsecret",
+                    action_timeout_s=2,
+                )
+            ],
+            published,
+            backoff=Backoff(initial_s=0.05, cap_s=0.2),
+        )
+        task = asyncio.create_task(bridge.run())
+        rig = Rig(sim, bridge, published)
+        try:
+            await eventually(rig.connections)
+            yield rig
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await agi.stop()
+
+
+def _ended(rig: Rig) -> dict[str, CallEnded]:
+    return {e.call_id: e for e in rig.published.of_type(CallEnded)}
+
+
+async def test_calls_vanish_with_a_reason_when_asterisk_restarts(rig: Rig) -> None:
+    first = await rig.call("+74951234567")
+    second = await rig.call("+74957654321")
+
+    await rig.sim.restart(down_s=0.3)
+    await eventually(lambda: _reconnected(rig, 2))
+    await rig.bridge.drain()
+
+    assert rig.bridge.live_calls() == []
+    ended = _ended(rig)
+    for placed in (first, second):
+        gone = ended[f"{PBX}:{placed.linkedid}"]
+        assert gone.reason is EndReason.VANISHED
+        assert gone.hangup_cause_text == VANISHED_TEXT
+    refused = [
+        a for a in rig.sim.actions if a.action == "Login"
+    ]  # the bridge kept trying while logins were refused
+    assert len(refused) >= 2
+
+
+async def test_calls_are_kept_once_when_the_ami_connection_drops(rig: Rig) -> None:
+    kept = await rig.call("+74951112233")
+
+    await rig.sim.drop_ami_connections()
+    await eventually(lambda: _reconnected(rig, 2))
+    await rig.bridge.drain()
+
+    call_id = f"{PBX}:{kept.linkedid}"
+    assert [c.call_id for c in rig.bridge.live_calls()] == [call_id]
+    arrivals = [e for e in rig.published.of_type(CallArrived) if e.call_id == call_id]
+    assert len(arrivals) == 1
+    assert call_id not in _ended(rig)
+
+    assert rig.sim.hangup(kept.uniqueid)
+
+    async def ended() -> bool:
+        return call_id in _ended(rig)
+
+    await eventually(ended)
+    assert _ended(rig)[call_id].reason is EndReason.HANGUP
+
+
+async def test_call_hung_up_while_disconnected_ends_at_resync_when_reconnected(
+    rig: Rig,
+) -> None:
+    lost = await rig.call("+74953334455")
+    rig.sim.ami.drop_all()
+    assert rig.sim.hangup(lost.uniqueid)
+    await eventually(lambda: _reconnected(rig, 2))
+    await rig.bridge.drain()
+
+    gone = _ended(rig)[f"{PBX}:{lost.linkedid}"]
+    assert gone.reason is EndReason.VANISHED
+    assert rig.bridge.live_calls() == []
+
+
+async def _reconnected(rig: Rig, times: int) -> bool:
+    return await rig.connections() >= times
