@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -15,6 +14,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -26,12 +27,11 @@ from crm_core.reports.model import SortOrder
 MAX_LIMIT = 200
 """Page size cap: a larger `limit` is cut down to it."""
 
-AttrScalar = bool | Decimal | date | str
-"""Attribute filter values: parsed per the attribute's kind when the search runs."""
-
 
 class AttributeFilter(BaseModel):
-    """Equality (`eq`) or an inclusive range (`gte`/`lte`) on one typed attribute."""
+    """Equality (`eq`) or an inclusive range (`gte`/`lte`) on one typed attribute.
+    Values are checked against the attribute's kind when the search runs: numbers
+    for decimals, `YYYY-MM-DD` for dates, true/false for booleans, text otherwise."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,16 +73,15 @@ class AppealFilter(BaseModel):
     attributes: tuple[AttributeFilter, ...] = Field(default=(), max_length=10)
     sort: SortOrder = SortOrder.CREATED_DESC
 
-    @model_validator(mode="after")
-    def _ranges_in_order(self) -> AppealFilter:
-        _in_order(self.created_from, self.created_to, "created_from")
-        _in_order(self.updated_from, self.updated_to, "updated_from")
-        return self
-
-
-def _in_order(start: datetime | None, end: datetime | None, name: str) -> None:
-    if start is not None and end is not None and start >= end:
-        raise ValueError(f"{name} must come before {name.replace('from', 'to')}")
+    @field_validator("created_to", "updated_to")
+    @classmethod
+    def _after_start(
+        cls, end: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        start = info.data.get(str(info.field_name).replace("_to", "_from"))
+        if start is not None and end is not None and start >= end:
+            raise ValueError("must come after the start of the range")
+        return end
 
 
 def parse_filter(raw: Mapping[str, object]) -> AppealFilter:
