@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from telephony.dialplan import AGENT_CONTEXT
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
 from telephony.sim.wav import GrowingWav
@@ -35,6 +36,11 @@ AMD_RESULT = {
     PartyKind.HUMAN: ("HUMAN", "HUMAN-800-800", 1.22),
     PartyKind.MACHINE: ("MACHINE", "LONGGREETING-1500-1500", 2.28),
 }
+AGENT_PHONE_CONTEXTS = frozenset({"cc-agentphone", AGENT_CONTEXT})
+"""Where a Local channel reaches an agent's phone: the traces' stand-in phone
+(`cc-agentphone`) and the product's agent leg (`cc-agent`, which on a real
+Asterisk Dials PJSIP/<endpoint>; the simulator answers as the phone itself, without
+the PJSIP channel and its DialBegin/DialEnd)."""
 _DIGITS = re.compile(r"^\+?[0-9*#]+$")
 
 
@@ -171,7 +177,7 @@ class Dialplan:
             return [("Answer", ""), ("MusicOnHold", "default,300"), ("Hangup", "")]
         if ctx == "cc-party":
             return self._party_steps(line, exten)
-        if ctx == "cc-agentphone" and _DIGITS.match(exten):
+        if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
             agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
             line.agent = agent
             if not agent.answers:

@@ -8,7 +8,12 @@ from __future__ import annotations
 import asyncio
 
 from telephony.sim.channels import UNKNOWN, Channel
-from telephony.sim.dialplan import Dialplan, Line, OriginateRequest
+from telephony.sim.dialplan import (
+    AGENT_PHONE_CONTEXTS,
+    Dialplan,
+    Line,
+    OriginateRequest,
+)
 
 REASON_FAILURE = 0
 REASON_HANGUP = 1
@@ -74,7 +79,7 @@ async def originate(
     l1, l2 = dp.line(one), dp.line(two)
     l1.caller = l2.caller = req.caller
     if dp.steps(l2) is None or (
-        context == "cc-agentphone" and l2.agent and not l2.agent.reachable
+        context in AGENT_PHONE_CONTEXTS and l2.agent and not l2.agent.reachable
     ):
         await _fail_at_once(dp, req, l1, l2)
         return

@@ -14,8 +14,13 @@ from telephony.agi import AgiServer, AgiSession
 from telephony.ami import AmiConfig
 from telephony.backoff import Backoff
 from telephony.calls import VANISHED_TEXT
-from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN
-from telephony.events import CallArrived, CallEnded, PbxConnected
+from telephony.dialplan import (
+    INBOUND_SCRIPT,
+    WAIT_CONTEXT,
+    WAIT_EXTEN,
+    agent_channel,
+)
+from telephony.events import CallArrived, CallBridged, CallEnded, PbxConnected
 from telephony.model import EndReason, PbxId
 from telephony.pbx import TelephonyBridge
 from telephony.sim.model import Caller, SimConfig
@@ -149,3 +154,31 @@ async def test_call_hung_up_while_disconnected_ends_at_resync_when_reconnected(
 
 async def _reconnected(rig: Rig, times: int) -> bool:
     return await rig.connections() >= times
+
+
+async def test_agent_leg_joins_the_callers_call_when_originated_into_it(
+    rig: Rig,
+) -> None:
+    placed = await rig.call("+74956667788")
+    call_id = f"{PBX}:{placed.linkedid}"
+    [call] = [c for c in rig.bridge.live_calls() if c.call_id == call_id]
+    caller_leg = next(leg.channel for leg in call.legs if leg.channel.endswith(";2"))
+
+    result = await rig.bridge.pbx.originate(
+        PBX,
+        channel=agent_channel("1001"),
+        application="Bridge",
+        data=caller_leg,
+        caller_id='"Queue billing" <+74956667788>',
+        timeout_s=10,
+    )
+
+    assert result.success
+    bridged = await eventually(lambda: _bridged(rig, call_id))
+    assert bridged.call_id == call_id
+    assert [c.call_id for c in rig.bridge.live_calls()] == [call_id]
+
+
+async def _bridged(rig: Rig, call_id: str) -> CallBridged | None:
+    found = [e for e in rig.published.of_type(CallBridged) if e.call_id == call_id]
+    return found[0] if found else None
