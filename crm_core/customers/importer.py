@@ -41,7 +41,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crm_core.customers import store
 from crm_core.customers.inputs import CustomerInput, parse
-from crm_core.customers.service import card_from_input
 from crm_core.customers.tables import CustomerPhoneRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from crm_core.errors import CrmError, ValidationFailed
@@ -223,6 +222,45 @@ def records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
             yield number, values
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Source:
+    header: list[str]
+    columns: list[str]
+    delimiter: str
+    body: str
+    encoding: str
+    expected_rows: int
+    unknown_columns: tuple[str, ...]
+
+
+async def _open(path: Path, encoding: str | None) -> _Source:
+    try:
+        content = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+    text, used = decode(content, encoding)
+    header_line, _, body = text.partition("\n")
+    if not header_line.strip():
+        raise ImportFailed(f"{path} has no header line")
+    delimiter = delimiter_of(header_line)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    columns = [c.strip().lower() for c in header]
+    if "name" not in columns:
+        raise ImportFailed(f"{path}: the header has no `name` column")
+    unknown = tuple(c for c in columns if c not in KNOWN_COLUMNS)
+    if unknown:
+        log.warning("import %s: unknown columns ignored: %s", path, ", ".join(unknown))
+    return _Source(
+        header=header,
+        columns=columns,
+        delimiter=delimiter,
+        body=body,
+        encoding=used,
+        expected_rows=body.count("\n") + (0 if body.endswith("\n") else 1),
+        unknown_columns=unknown,
+    )
+
+
 async def import_customers(
     sessions: Sessions,
     path: Path,
@@ -236,59 +274,93 @@ async def import_customers(
     """Import (or update, by account number) the customers in the CSV at `path`.
 
     Bad rows go to `report_path` (CSV: row, errors, then the row's fields) and are
-    counted as rejected; good rows are stored in batches, each batch all or nothing.
-    Raises ImportFailed only when the file as a whole cannot be read.
+    counted as rejected; good rows are stored in batches, each batch all or nothing,
+    one batch being written while the next is read. Raises ImportFailed only when the
+    file as a whole cannot be read.
     """
     started = time.perf_counter()
-    try:
-        content = await asyncio.to_thread(path.read_bytes)
-    except OSError as exc:
-        raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
-    text, used = decode(content, encoding)
-    header_line = text.split("\n", 1)[0]
-    if not header_line.strip():
-        raise ImportFailed(f"{path} has no header line")
-    delimiter = delimiter_of(header_line)
-    header = next(csv.reader([header_line], delimiter=delimiter))
-    columns = [c.strip().lower() for c in header]
-    if "name" not in columns:
-        raise ImportFailed(f"{path}: the header has no `name` column")
-    unknown = tuple(c for c in columns if c not in KNOWN_COLUMNS)
-    if unknown:
-        log.warning("import %s: unknown columns ignored: %s", path, ", ".join(unknown))
-    expected = max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
+    source = await _open(path, encoding)
     tally = _Tally()
-    writer = _BatchWriter(
-        sessions, columns=columns, country=default_country, batch_rows=batch_rows
-    )
-    body = text[len(header_line) + 1 :] if "\n" in text else ""
-    for number, record in records(body, delimiter):
-        tally.read += 1
-        checked = (
-            Rejected(row=number, raw=(), errors=record)
-            if isinstance(record, str)
-            else check_row(number, columns, record, default_country)
+    async with asyncio.TaskGroup() as tasks:
+        writer = _BatchWriter(
+            sessions,
+            columns=source.columns,
+            country=default_country,
+            batch_rows=batch_rows,
+            tasks=tasks,
         )
-        if isinstance(checked, Rejected):
-            tally.rejected.append(checked)
-            continue
-        if await writer.add(checked, tally) and progress is not None:
-            progress(tally.read, max(expected, tally.read))
-    await writer.flush(tally)
+        for number, record in records(source.body, source.delimiter):
+            tally.read += 1
+            checked = (
+                Rejected(row=number, raw=(), errors=record)
+                if isinstance(record, str)
+                else check_row(number, source.columns, record, default_country)
+            )
+            if isinstance(checked, Rejected):
+                tally.rejected.append(checked)
+            elif await writer.add(checked, tally) and progress is not None:
+                progress(tally.read, max(source.expected_rows, tally.read))
+        await writer.flush(tally)
+        await writer.drain()
     if progress is not None:
         progress(tally.read, tally.read)
     if report_path is not None:
-        await asyncio.to_thread(_write_report, report_path, header, tally.rejected)
+        rejected = tally.rejected
+        await asyncio.to_thread(_write_report, report_path, source.header, rejected)
     return ImportSummary(
         read=tally.read,
         imported=tally.imported,
         updated=tally.updated,
         rejected=len(tally.rejected),
         seconds=time.perf_counter() - started,
-        encoding=used,
-        unknown_columns=unknown,
+        encoding=source.encoding,
+        unknown_columns=source.unknown_columns,
         report_path=report_path,
     )
+
+
+def customer_values(
+    data: CustomerInput, *, customer_id: uuid.UUID, now: datetime
+) -> dict[str, object]:
+    """The customers row for `data`; the same mapping as a card's, without building
+    one (this runs for every imported row)."""
+    return {
+        "id": customer_id,
+        "kind": data.kind.value,
+        "is_lead": False,
+        "name": data.name,
+        "name_folded": data.name.casefold()[:300],
+        "category": data.category,
+        "customer_group": data.customer_group,
+        "account": data.account,
+        "balance": data.balance,
+        "emails": data.emails,
+        "sex": data.sex,
+        "birth_date": data.birth_date,
+        "city": data.city,
+        "district": data.district,
+        "building": data.building,
+        "network_node": data.network_node,
+        "addresses": [a.model_dump() for a in data.addresses],
+        "products": data.products,
+        "equipment": data.equipment,
+        "preferred_channels": [c.value for c in data.preferred_channels],
+        "contact_persons": [p.model_dump() for p in data.contact_persons],
+        "notes": data.notes,
+        "created_at": now,
+        "updated_at": now,
+        "converted_at": None,
+    }
+
+
+def phone_values(
+    data: CustomerInput, customer_id: uuid.UUID, country: str
+) -> list[dict[str, object]]:
+    phones = [p.to_phone(country) for p in data.phones]
+    rows = store.phone_rows(customer_id, phones)
+    if rows and not any(p.is_primary for p in phones):
+        rows[0]["is_primary"] = True
+    return rows
 
 
 async def bulk_insert(
@@ -335,8 +407,12 @@ class _BatchWriter:
         columns: Sequence[str],
         country: str,
         batch_rows: int,
+        tasks: asyncio.TaskGroup,
     ) -> None:
         self._sessions = sessions
+        self._tasks = tasks
+        self._writing: asyncio.Task[None] | None = None
+        self._queued = 0
         self._batch_rows = batch_rows
         self._batch: list[GoodRow] = []
         self._accounts: set[str] = set()
@@ -358,14 +434,26 @@ class _BatchWriter:
         self._batch.append(row)
         if account is not None:
             self._accounts.add(account)
+        self._queued += 1
+        if self._queued % 64 == 0:
+            await asyncio.sleep(0)  # let the batch being written move on
         if len(self._batch) < self._batch_rows:
             return False
         await self.flush(tally)
         return True
 
     async def flush(self, tally: _Tally) -> None:
+        """Start writing the queued rows once the previous batch is stored."""
         batch, self._batch, self._accounts = self._batch, [], set()
-        await self.write(batch, tally)
+        await self.drain()
+        if batch:
+            self._writing = self._tasks.create_task(self.write(batch, tally))
+            await asyncio.sleep(0)
+
+    async def drain(self) -> None:
+        if self._writing is not None:
+            await self._writing
+            self._writing = None
 
     async def write(self, batch: list[GoodRow], tally: _Tally) -> None:
         if not batch:
@@ -403,21 +491,14 @@ class _BatchWriter:
         new_rows, changed_rows, phones = [], [], []
         for good in batch:
             existing = known.get(good.data.account or "")
-            card = card_from_input(
-                good.data,
-                customer_id=existing or uuid.uuid4(),
-                is_lead=False,
-                now=now,
-                country=self._country,
-            )
-            values = {"id": card.id, **store.row_values(card)}
+            customer_id = existing or uuid.uuid4()
+            values = customer_values(good.data, customer_id=customer_id, now=now)
             if existing is None:
                 new_rows.append(values)
-                phones.extend(store.phone_rows(card.id, card.phones))
             else:
                 changed_rows.append(values)
-                if self._replace_phones:
-                    phones.extend(store.phone_rows(card.id, card.phones))
+            if existing is None or self._replace_phones:
+                phones.extend(phone_values(good.data, customer_id, self._country))
         if new_rows:
             await bulk_insert(s, _CUSTOMERS, new_rows)
         if changed_rows:
