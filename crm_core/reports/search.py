@@ -280,10 +280,12 @@ def _page_query(
             if after is not None:
                 assert after.key is not None
                 query = query.where(
+                    # the plain bound lets an index on created_at seek to the cursor
+                    A.created_at <= after.key,
                     or_(
                         A.created_at < after.key,
                         and_(A.created_at == after.key, A.id < after.id),
-                    )
+                    ),
                 )
             return query.order_by(A.created_at.desc(), A.id.desc())
         case SortOrder.DEADLINE_ASC:
