@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import product
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +92,7 @@ class AppealSearch:
         size = min(limit, MAX_LIMIT)
         async with self._sessions() as s:
             where = await conditions(s, actor, flt)
-            query = _page_query(where, flt.sort, after).limit(size + 1)
+            query = _page_query(where, flt.sort, after, size + 1)
             rows = (await s.execute(query)).all()
         hits = tuple(_hit(row) for row in rows[:size])
         more = len(rows) > size
@@ -112,18 +114,37 @@ class AppealSearch:
             cursor = page.next_cursor
 
 
-async def conditions(
-    s: AsyncSession, actor: Actor, flt: AppealFilter
-) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for `flt` as `actor` sees appeals (shared with reports)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Where:
+    """A filter as SQL: topics and statuses apart, so that a page can be read as one
+    index range per (topic, status) pair."""
+
+    common: list[ColumnElement[bool]]
+    topics: list[TopicId]
+    """Empty: any topic."""
+    statuses: list[str]
+    """Empty: any status."""
+
+    def all(self) -> list[ColumnElement[bool]]:
+        where = list(self.common)
+        if self.topics:
+            where.append(A.topic_id.in_(self.topics))
+        if self.statuses:
+            where.append(A.status.in_(self.statuses))
+        return where
+
+
+async def conditions(s: AsyncSession, actor: Actor, flt: AppealFilter) -> Where:
+    """The WHERE clauses for `flt` as `actor` sees appeals."""
     schema = await _schema(s, flt)
-    where = [*visible_to(actor), *_plain_conditions(flt)]
-    if flt.topic_ids:
-        where.append(A.topic_id.in_(_topics_below(flt.topic_ids, schema)))
-    where.extend(
+    common = [*visible_to(actor), *_plain_conditions(flt)]
+    common.extend(
         _attribute_condition(i, a, schema) for i, a in enumerate(flt.attributes)
     )
-    return where
+    topics = _topics_below(flt.topic_ids, schema) if flt.topic_ids else []
+    return Where(
+        common=common, topics=topics, statuses=[st.value for st in flt.statuses]
+    )
 
 
 def visible_to(actor: Actor) -> list[ColumnElement[bool]]:
@@ -139,8 +160,6 @@ def _plain_conditions(flt: AppealFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if not flt.include_archived:
         where.append(A.archived.is_(False))
-    if flt.statuses:
-        where.append(A.status.in_([st.value for st in flt.statuses]))
     if flt.stages:
         where.append(A.stage.in_(flt.stages))
     if flt.queues:
@@ -272,26 +291,73 @@ _WRONG: dict[Callable[[object], float | str | None], str] = {
 
 
 def _page_query(
-    where: Sequence[ColumnElement[bool]], sort: SortOrder, after: Cursor | None
+    where: Where, sort: SortOrder, after: Cursor | None, size: int
 ) -> Select[*tuple[Any, ...]]:
-    query = select(*_HIT_COLUMNS).where(*where)
+    """`size` rows after the cursor. Newest first over several topics or statuses is
+    read as one ordered, limited index range per (topic, status), merged: an IN list
+    would make PostgreSQL fetch and sort every matching row before the first page."""
+    keyset = [] if after is None else [_keyset(sort, after)]
+    topics: list[TopicId | None] = [*where.topics] or [None]
+    statuses: list[str | None] = [*where.statuses] or [None]
+    pairs = list(product(topics, statuses))
+    if sort is SortOrder.CREATED_DESC and 1 < len(pairs) <= MAX_MERGED_RANGES:
+        parts = [
+            select(*_HIT_COLUMNS)
+            .where(*where.common, *keyset, *_pair(topic, status))
+            .order_by(*_order(sort))
+            .limit(size)
+            .subquery()
+            for topic, status in pairs
+        ]
+        merged = union_all(*(select(part) for part in parts)).subquery()
+        return (
+            select(*merged.c)
+            .order_by(merged.c.created_at.desc(), merged.c.id.desc())
+            .limit(size)
+        )
+    return (
+        select(*_HIT_COLUMNS)
+        .where(*where.all(), *keyset)
+        .order_by(*_order(sort))
+        .limit(size)
+    )
+
+
+MAX_MERGED_RANGES = 32
+"""Past this many (topic, status) pairs a page is one plain query."""
+
+
+def _pair(topic: TopicId | None, status: str | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if topic is not None:
+        where.append(A.topic_id == topic)
+    if status is not None:
+        where.append(A.status == status)
+    return where
+
+
+def _order(sort: SortOrder) -> list[ColumnElement[Any]]:
     match sort:
         case SortOrder.CREATED_DESC:
-            if after is not None:
-                assert after.key is not None
-                query = query.where(
-                    # the plain bound lets an index on created_at seek to the cursor
-                    A.created_at <= after.key,
-                    or_(
-                        A.created_at < after.key,
-                        and_(A.created_at == after.key, A.id < after.id),
-                    ),
-                )
-            return query.order_by(A.created_at.desc(), A.id.desc())
+            return [A.created_at.desc(), A.id.desc()]
         case SortOrder.DEADLINE_ASC:
-            if after is not None:
-                query = query.where(_after_deadline(after))
-            return query.order_by(A.deadline_at.asc().nulls_last(), A.id.asc())
+            return [A.deadline_at.asc().nulls_last(), A.id.asc()]
+
+
+def _keyset(sort: SortOrder, after: Cursor) -> ColumnElement[bool]:
+    match sort:
+        case SortOrder.CREATED_DESC:
+            assert after.key is not None
+            return and_(
+                # the plain bound lets an index on created_at seek to the cursor
+                A.created_at <= after.key,
+                or_(
+                    A.created_at < after.key,
+                    and_(A.created_at == after.key, A.id < after.id),
+                ),
+            )
+        case SortOrder.DEADLINE_ASC:
+            return _after_deadline(after)
 
 
 def _after_deadline(after: Cursor) -> ColumnElement[bool]:

@@ -211,3 +211,36 @@ async def test_limit_is_capped_and_bad_cursors_refused_when_asked(
             await search.search(w.actor(), by_deadline, cursor=cursor)
     with pytest.raises(BadFilter):
         await search.search(w.actor(), AppealFilter(), limit=0)
+
+
+async def test_pages_merge_topics_and_statuses_in_order_when_several_are_asked(
+    sessions: Sessions,
+) -> None:
+    w = await build(sessions)
+    topics = (w.complaint, w.termination, w.other)
+    statuses = ("waiting", "in_progress", "closed")
+    rows = [
+        appeal(w, topic_id=topics[i % 3], status=statuses[(i // 3) % 3],
+               created_at=T0 + (i // 4) * HOUR)
+        for i in range(40)
+    ]  # fmt: skip
+    await add(sessions, rows)
+    flt = AppealFilter(
+        topic_ids=(w.group,),
+        statuses=(AppealStatus.WAITING, AppealStatus.IN_PROGRESS),
+    )
+    search, cursor = AppealSearch(sessions), None
+    seen: list[uuid.UUID] = []
+    while True:
+        page = await search.search(w.actor(), flt, cursor=cursor, limit=4)
+        seen.extend(h.id for h in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    wanted = [
+        r for r in rows
+        if r.topic_id != w.other and r.status in {"waiting", "in_progress"}
+    ]  # fmt: skip
+    expected = sorted(wanted, key=lambda r: (r.created_at, r.id), reverse=True)
+    assert len(expected) > 8
+    assert seen == [r.id for r in expected]
