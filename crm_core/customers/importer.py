@@ -33,6 +33,8 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -147,34 +149,58 @@ def _birth_date(value: str) -> str:
     return value
 
 
+Handler = Callable[[dict[str, object], dict[str, str], str], None]
+
+
+def _set(key: str, convert: Callable[[str], object] = str) -> Handler:
+    def handle(data: dict[str, object], _address: dict[str, str], value: str) -> None:
+        data[key] = convert(value)
+
+    return handle
+
+
+def _address_part(key: str, *, on_card: bool) -> Handler:
+    def handle(data: dict[str, object], address: dict[str, str], value: str) -> None:
+        address[key] = value
+        if on_card:
+            data[key] = value
+
+    return handle
+
+
+_HANDLERS: dict[str, Handler] = {
+    "name": _set("name"),
+    "kind": _set("kind"),
+    "category": _set("category"),
+    "account": _set("account"),
+    "notes": _set("notes"),
+    "phones": _set("phones", lambda v: [{"number": n} for n in _split(v)]),
+    "email": _set("emails", _split),
+    "products": _set("products", _split),
+    "equipment": _set("equipment", _split),
+    "group": _set("customer_group"),
+    "balance": _set("balance", lambda v: v.replace(" ", "").replace(",", ".")),
+    "birth_date": _set("birth_date", _birth_date),
+    "sex": _set("sex", str.lower),
+    **{
+        f: _address_part(f, on_card=f not in ("street", "flat")) for f in ADDRESS_FIELDS
+    },
+}
+
+
+@lru_cache(maxsize=16)
+def _plan(columns: tuple[str, ...]) -> tuple[tuple[int, Handler], ...]:
+    return tuple((i, _HANDLERS[c]) for i, c in enumerate(columns) if c in _HANDLERS)
+
+
 def row_input(columns: Sequence[str], values: Sequence[str]) -> dict[str, object]:
     """A CSV record as CustomerInput data (only the known, non-empty columns)."""
     data: dict[str, object] = {}
     address: dict[str, str] = {}
-    for column, value in zip(columns, values, strict=True):
-        value = value.strip()
-        if not value or column not in KNOWN_COLUMNS:
-            continue
-        if column == "phones":
-            data["phones"] = [{"number": n} for n in _split(value)]
-        elif column == "email":
-            data["emails"] = _split(value)
-        elif column in ("products", "equipment"):
-            data[column] = _split(value)
-        elif column == "group":
-            data["customer_group"] = value
-        elif column == "balance":
-            data["balance"] = value.replace(" ", "").replace(",", ".")
-        elif column == "birth_date":
-            data["birth_date"] = _birth_date(value)
-        elif column == "sex":
-            data["sex"] = value.lower()
-        elif column in ADDRESS_FIELDS:
-            address[column] = value
-            if column != "street" and column != "flat":
-                data[column] = value
-        else:
-            data[column] = value
+    for i, handle in _plan(tuple(columns)):
+        value = values[i].strip()
+        if value:
+            handle(data, address, value)
     if address:
         data["addresses"] = [address]
     return data
@@ -376,16 +402,23 @@ async def bulk_insert(
     await conn.execute(select(1))
     raw = await conn.get_raw_connection()
     columns = list(rows[0])
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    records = [
-        tuple(_json(r[c]) if c in json_columns else r[c] for c in columns) for r in rows
-    ]
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    pick = itemgetter(*columns)
+    records = []
+    for r in rows:
+        record = list(pick(r))
+        for i in json_at:
+            record[i] = _json(record[i])
+        records.append(record)
     driver: Any = raw.driver_connection  # asyncpg.Connection (untyped)
     await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
 
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json(value: object) -> str:
-    return "[]" if value == [] else json.dumps(value, ensure_ascii=False)
+    return "[]" if value == [] else _encode_json(value)
 
 
 def _write_report(path: Path, header: Sequence[str], rejected: list[Rejected]) -> None:
