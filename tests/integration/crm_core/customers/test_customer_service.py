@@ -275,3 +275,16 @@ async def test_delete_removes_the_card_when_asked(sessions: Sessions) -> None:
     with pytest.raises(CustomerNotFound):
         await svc.get(actor(), card.id)
     assert await count(sessions, CustomerPhoneRow) == 0
+
+
+async def test_numbers_follow_the_configured_country_when_it_is_not_russia(
+    sessions: Sessions,
+) -> None:
+    svc = CustomerService(sessions, FakeClock(), default_country="BY")
+    card = await svc.create(
+        actor(), {"name": "Minsk", "phones": [{"number": "8 017 123 45 67"}]}
+    )
+    assert card.phones[0].e164 == "+375171234567"
+    found = await svc.identify("80171234567")
+    assert isinstance(found, Identified)
+    assert found.customer.id == card.id
