@@ -130,7 +130,9 @@ class ContactService:
                 started_at=started,
                 customer_id=owner,
             )
-            await self._insert_once(fresh)
+            early, created = await self._insert_once(fresh)
+            if created:
+                await self._publisher.publish(_opened(early, self._clock.now()))
         async with self._sessions.begin() as s:
             row = await store.contact_by_call(s, call_id)
             assert row is not None

@@ -137,7 +137,8 @@ async def test_close_creates_a_closed_contact_when_the_end_arrives_first(
     card = await CustomerService(sessions, FakeClock()).create(
         actor(), {"name": "Early", "phones": [{"number": "89031112233"}]}
     )
-    svc = contacts(sessions)
+    published = RecordingPublisher()
+    svc = contacts(sessions, published)
     closed = await svc.close_call_contact(
         "pbx1:3",
         CallLog(
@@ -162,6 +163,7 @@ async def test_close_creates_a_closed_contact_when_the_end_arrives_first(
     )
     assert late == closed
     assert await contact_count(sessions) == 1
+    assert [type(e) for e in published.events] == [ContactOpened, ContactClosed]
 
 
 async def test_history_lists_newest_first_across_pages_when_there_are_many(
