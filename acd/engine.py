@@ -49,6 +49,7 @@ from acd.routing import (
     AgentRecord,
     AgentView,
     CallRecord,
+    CallView,
     QueueRecord,
     RoutingState,
     Step,
@@ -58,7 +59,7 @@ from acd.routing import (
 from acd.strategies import ReadyAgents
 from telephony.model import CallId
 
-__all__ = ["AcdEngine", "Action", "AgentView"]
+__all__ = ["AcdEngine", "Action", "AgentView", "CallView"]
 
 _MAX_MOVES = 8
 """Overflow hops after which a call is hung up (guards against queue loops)."""

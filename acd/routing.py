@@ -75,6 +75,21 @@ class AgentView:
     call_id: CallId | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallView:
+    call_id: CallId
+    queue_id: QueueId
+    phase: CallPhase
+    priority: int
+    skills: tuple[tuple[str, int], ...]
+    """The minimum levels in force (after any relaxing)."""
+    language: str | None
+    agent_id: AgentId | None
+    """The agent offered or connected to the call."""
+    held_for: AgentId | None
+    """The preferred agent the call is waiting for, while their time lasts."""
+
+
 @dataclass(slots=True, eq=False)
 class AgentRecord:
     profile: AgentProfile
@@ -174,6 +189,23 @@ class RoutingState:
     def agents(self) -> Iterator[AgentView]:
         for agent_id in self._agents:
             yield self.agent(agent_id)
+
+    def call(self, call_id: CallId) -> CallView | None:
+        """The call's state, or None once it has left (answered calls stay until
+        they end)."""
+        call = self._calls.get(call_id)
+        if call is None:
+            return None
+        return CallView(
+            call_id=call_id,
+            queue_id=call.queue_id,
+            phase=call.phase,
+            priority=call.priority,
+            skills=call.signature[0],
+            language=call.signature[1],
+            agent_id=call.agent_id,
+            held_for=call.held_for,
+        )
 
     def call_phase(self, call_id: CallId) -> CallPhase | None:
         call = self._calls.get(call_id)
@@ -366,7 +398,8 @@ class RoutingState:
         agent_id = agent.profile.agent_id
         self._leave_ready(agent)
         self._unlist(call)
-        call.phase, call.agent_id, call.held_for = CallPhase.OFFERED, agent_id, None
+        call.phase, call.agent_id = CallPhase.OFFERED, agent_id
+        call.held_for, call.held_until = None, NEVER
         agent.call_id = call.request.call_id
         agent.token += 1
         ring = queue.members.get(agent_id)
@@ -445,7 +478,7 @@ class RoutingState:
     def _arm(self, call: CallRecord, ts: float) -> None:
         """Schedule the call's next review: hold expiry, overflow rule or max wait."""
         config = self._queues[call.queue_id].config
-        due = call.held_until
+        due = call.held_until if call.held_for is not None else NEVER
         if config.max_wait_s is not None:
             due = min(due, call.joined + config.max_wait_s)
         if call.next_rule < len(config.overflow):
