@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -287,6 +289,50 @@ async def _open(path: Path, encoding: str | None) -> _Source:
     )
 
 
+@contextmanager
+def _long_lived_heap_frozen() -> Iterator[None]:
+    """Keep the collector's full passes off the long-lived heap while rows stream
+    through: every row's objects die young, and scanning the loaded modules' objects
+    on each pass cost a quarter of the import's CPU."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def _import_rows(
+    sessions: Sessions,
+    source: _Source,
+    tally: _Tally,
+    *,
+    progress: Progress | None,
+    country: str,
+    batch_rows: int,
+) -> None:
+    async with asyncio.TaskGroup() as tasks:
+        writer = _BatchWriter(
+            sessions,
+            columns=source.columns,
+            country=country,
+            batch_rows=batch_rows,
+            tasks=tasks,
+        )
+        for number, record in records(source.body, source.delimiter):
+            tally.read += 1
+            checked = (
+                Rejected(row=number, raw=(), errors=record)
+                if isinstance(record, str)
+                else check_row(number, source.columns, record, country)
+            )
+            if isinstance(checked, Rejected):
+                tally.rejected.append(checked)
+            elif await writer.add(checked, tally) and progress is not None:
+                progress(tally.read, max(source.expected_rows, tally.read))
+        await writer.flush(tally)
+        await writer.drain()
+
+
 async def import_customers(
     sessions: Sessions,
     path: Path,
@@ -307,27 +353,15 @@ async def import_customers(
     started = time.perf_counter()
     source = await _open(path, encoding)
     tally = _Tally()
-    async with asyncio.TaskGroup() as tasks:
-        writer = _BatchWriter(
+    with _long_lived_heap_frozen():
+        await _import_rows(
             sessions,
-            columns=source.columns,
+            source,
+            tally,
+            progress=progress,
             country=default_country,
             batch_rows=batch_rows,
-            tasks=tasks,
         )
-        for number, record in records(source.body, source.delimiter):
-            tally.read += 1
-            checked = (
-                Rejected(row=number, raw=(), errors=record)
-                if isinstance(record, str)
-                else check_row(number, source.columns, record, default_country)
-            )
-            if isinstance(checked, Rejected):
-                tally.rejected.append(checked)
-            elif await writer.add(checked, tally) and progress is not None:
-                progress(tally.read, max(source.expected_rows, tally.read))
-        await writer.flush(tally)
-        await writer.drain()
     if progress is not None:
         progress(tally.read, tally.read)
     if report_path is not None:
