@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -103,7 +103,9 @@ ops = st.one_of(
 class Shadow:
     """What the action stream says each call and agent hold."""
 
+    agents: list[AgentProfile]
     held_by: dict[CallId, AgentId] = field(default_factory=dict)
+    calls: list[CallId] = field(default_factory=list)
 
     def apply(self, actions: Sequence[Action]) -> None:
         for action in actions:
@@ -120,63 +122,60 @@ class Shadow:
         self.held_by.pop(call_id, None)
 
 
+AgentOp = Callable[[AcdEngine, AgentId, datetime], list[Action]]
+AGENT_OPS: dict[str, AgentOp] = {
+    "logout": AcdEngine.logout,
+    "pause": lambda engine, agent, now: engine.pause(agent, now, reason="break"),
+    "resume": AcdEngine.resume,
+    "answer": AcdEngine.answer,
+    "no_answer": AcdEngine.no_answer,
+    "ringing": AcdEngine.ringing,
+    "finish": AcdEngine.finish_wrap_up,
+}
+
+
+def request_of(op: tuple[object, ...]) -> CallRequest:
+    _, number, queue, minimums, priority, preferred = op
+    assert isinstance(queue, str)
+    assert isinstance(minimums, dict)
+    assert isinstance(priority, int)
+    return CallRequest(
+        call_id=CallId(f"call{number}"),
+        queue_id=QueueId(queue),
+        skills=MappingProxyType(minimums),
+        priority=priority,
+        preferred_agent=None if preferred is None else AgentId(f"ag{preferred}"),
+    )
+
+
 def run(
-    engine: AcdEngine,
-    shadow: Shadow,
-    op: tuple[object, ...],
-    now: datetime,
-    agents: list[AgentProfile],
-    requests: dict[CallId, CallRequest],
+    engine: AcdEngine, shadow: Shadow, op: tuple[object, ...], *, now: datetime
 ) -> None:
-    kind = op[0]
-    agent_id = AgentId(f"ag{op[1]}")
-    call_id = CallId(f"call{op[1]}")
-    actions: list[Action] = []
+    """Apply one random operation; requests the engine refuses change nothing."""
+    kind, number = op[0], op[1]
+    call_id = CallId(f"call{number}")
     try:
         if kind == "enqueue":
-            assert isinstance(op[2], str)
-            assert isinstance(op[3], dict)
-            assert isinstance(op[4], int)
-            preferred = None if op[5] is None else AgentId(f"ag{op[5]}")
-            request = CallRequest(
-                call_id=call_id,
-                queue_id=QueueId(op[2]),
-                skills=MappingProxyType(op[3]),
-                priority=op[4],
-                preferred_agent=preferred,
-            )
-            actions = engine.enqueue(request, now)
-            requests[call_id] = request
+            actions = engine.enqueue(request_of(op), now)
+            shadow.calls.append(call_id)
         elif kind == "login":
-            actions = engine.login(agents[int(str(op[1]))], now)
-        elif kind == "logout":
-            actions = engine.logout(agent_id, now)
-        elif kind == "pause":
-            actions = engine.pause(agent_id, now, reason="break")
-        elif kind == "resume":
-            actions = engine.resume(agent_id, now)
-        elif kind == "answer":
-            actions = engine.answer(agent_id, now)
-        elif kind == "no_answer":
-            actions = engine.no_answer(agent_id, now)
-        elif kind == "ringing":
-            actions = engine.ringing(agent_id, now)
-        elif kind == "finish":
-            actions = engine.finish_wrap_up(agent_id, now)
+            actions = engine.login(shadow.agents[int(str(number))], now)
         elif kind == "hang_up":
             actions = engine.hang_up(call_id, now)
             shadow.ended(call_id)
         elif kind == "leave":
             actions = engine.leave(call_id, now, exit_kind=ExitKind.CALLBACK)
-        else:
+        elif kind == "tick":
             actions = engine.tick(now)
+        else:
+            actions = AGENT_OPS[str(kind)](engine, AgentId(f"ag{number}"), now)
     except AcdError:
         return
     shadow.apply(actions)
 
 
 def ready_match_exists(
-    engine: AcdEngine, call: CallView, agents: list[AgentProfile]
+    engine: AcdEngine, call: CallView, *, agents: list[AgentProfile]
 ) -> bool:
     for profile in agents:
         member = any(m.queue_id == call.queue_id for m in profile.memberships)
@@ -187,24 +186,20 @@ def ready_match_exists(
     return False
 
 
-def check(
-    engine: AcdEngine, agents: list[AgentProfile], calls: Iterable[CallId]
-) -> None:
+def check(engine: AcdEngine, shadow: Shadow) -> None:
     """No agent holds two calls; no call that may go to anyone waits beside a ready
     agent who could take it."""
     holders = [v.call_id for v in engine.agents() if v.call_id is not None]
     assert len(holders) == len(set(holders))
-    for call_id in calls:
+    for call_id in shadow.calls:
         call = engine.call(call_id)
         if call is not None and call.phase is CallPhase.WAITING:
             assert call.held_for is not None or not ready_match_exists(
-                engine, call, agents
+                engine, call, agents=shadow.agents
             )
 
 
-def drain(
-    engine: AcdEngine, shadow: Shadow, now: datetime, agents: list[AgentProfile]
-) -> datetime:
+def drain(engine: AcdEngine, shadow: Shadow, *, now: datetime) -> datetime:
     """Free every agent repeatedly (answering offers at once, so no ring times
     out) until no waiting call can still be served."""
 
@@ -217,7 +212,7 @@ def drain(
     for _ in range(40):
         now += timedelta(seconds=31)
         apply(engine.tick(now))
-        for profile in agents:
+        for profile in shadow.agents:
             view = engine.agent(profile.agent_id)
             if view.state in (AgentState.RESERVED, AgentState.RINGING):
                 apply(engine.answer(profile.agent_id, now))
@@ -254,17 +249,16 @@ def test_no_double_offer_and_every_call_served_when_operations_are_random(
     engine = AcdEngine()
     for config in CONFIGS:
         engine.configure_queue(config)
-    shadow = Shadow()
-    requests: dict[CallId, CallRequest] = {}
+    shadow = Shadow(agents)
     now = T0
     for op in operations:
         if op[0] == "tick":
             now += timedelta(seconds=int(str(op[1])))
-        run(engine, shadow, op, now, agents, requests)
-        check(engine, agents, requests)
-    now = drain(engine, shadow, now, agents)
-    check(engine, agents, requests)
-    for call_id in requests:
+        run(engine, shadow, op, now=now)
+        check(engine, shadow)
+    now = drain(engine, shadow, now=now)
+    check(engine, shadow)
+    for call_id in shadow.calls:
         call = engine.call(call_id)
         if call is not None and call.phase is CallPhase.WAITING:
             assert call.held_for is None
