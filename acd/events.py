@@ -59,7 +59,7 @@ class CallConnected:
     queue_id: QueueId
     agent_id: AgentId
     waited_s: float
-    """From joining the queue the call was answered from to the answer."""
+    """From the caller's arrival in the ACD (before any overflow) to the answer."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +143,9 @@ class QueueStatsUpdated:
     average_handle_time_s: float | None
     agents_by_state: tuple[tuple[str, int], ...]
     occupancy: float | None
+    agents_needed: int | None
+    """Erlang C: agents for the queue's target service level at this interval's
+    arrival rate and handle time (None: no basis yet)."""
     interval_start: datetime
 
 

@@ -11,7 +11,7 @@ import itertools
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from acd.errors import (
     UnknownAgent,
@@ -168,9 +168,11 @@ class RoutingState:
         self._signatures: dict[Signature, int] = {}
         self._signature_list: list[Signature] = []
 
-    def next_deadline(self) -> float | None:
-        """The epoch second of the earliest pending timer (call `tick` then)."""
-        return self._timers[0][0] if self._timers else None
+    def next_deadline(self) -> datetime | None:
+        """When the earliest pending timer falls due (call `tick` then)."""
+        if not self._timers:
+            return None
+        return datetime.fromtimestamp(self._timers[0][0], tz=UTC)
 
     def agent(self, agent_id: AgentId) -> AgentView:
         """The agent's state (an agent never seen is logged out)."""

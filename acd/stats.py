@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
+from acd.erlang import agents_needed
 from acd.events import (
     AcdEvent,
     AgentStateChanged,
@@ -22,7 +23,7 @@ from acd.events import (
     CallQueued,
     QueueStatsUpdated,
 )
-from acd.model import AgentId, AgentState, QueueId
+from acd.model import AgentId, AgentState, QueueConfig, QueueId
 from telephony.model import CallId
 
 BUSY = frozenset(
@@ -38,6 +39,16 @@ class StatsConfig:
     abandon_grace_s: float = 5.0
     """Callers hanging up within this many seconds are counted apart."""
     interval_s: float = 900.0
+    target_level: float = 0.8
+    """The service level aimed at (0..1), for the staffing estimate."""
+
+    @classmethod
+    def for_queue(
+        cls, config: QueueConfig, *, abandon_grace_s: float = 5.0
+    ) -> StatsConfig:
+        return cls(
+            service_level_s=config.service_level_s, abandon_grace_s=abandon_grace_s
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,6 +263,21 @@ def expected_wait_s(stats: QueueStats, position: int) -> float | None:
     return (position - ready) * aht / staffed
 
 
+def staffing_estimate(stats: QueueStats, now: datetime) -> int | None:
+    """Agents needed for the target service level at the interval's arrival rate and
+    average handle time so far (Erlang C); None until a call has been handled."""
+    elapsed = (now - stats.interval_start).total_seconds()
+    aht = _ratio(stats.counts.handle_s, stats.counts.handled) or stats.recent_aht_s
+    if elapsed <= 0 or aht is None:
+        return None
+    return agents_needed(
+        arrival_per_s=stats.counts.offered / elapsed,
+        aht_s=aht,
+        target_s=stats.config.service_level_s,
+        target_level=stats.config.target_level,
+    )
+
+
 def snapshot(stats: QueueStats, now: datetime) -> QueueStatsUpdated:
     """The queue's live figures as the event published every second."""
     stats, _ = advance(stats, now)
@@ -276,6 +302,7 @@ def snapshot(stats: QueueStats, now: datetime) -> QueueStatsUpdated:
             if counts.staffed_agent_s
             else None
         ),
+        agents_needed=staffing_estimate(stats, now),
         interval_start=stats.interval_start,
     )
 

@@ -452,3 +452,33 @@ def test_logout_refused_when_agent_is_on_call() -> None:
     engine.answer(AgentId("a1"), at(2))
     with pytest.raises(InvalidTransition):
         engine.logout(AgentId("a1"), at(3))
+
+
+def test_ready_agents_resorted_when_queue_strategy_changes() -> None:
+    engine = engine_with(QueueConfig(queue_id=SALES, strategy=Strategy.BEST_SKILL))
+    engine.login(agent("idle-longest", SALES, skills={"billing": 1}), at(0))
+    engine.login(agent("expert", SALES, skills={"billing": 5}), at(1))
+    engine.configure_queue(QueueConfig(queue_id=SALES, strategy=Strategy.LONGEST_IDLE))
+    request = call("c1", skills={"billing": 1})
+    assert offers(engine.enqueue(request, at(2))) == [("c1", "idle-longest")]
+
+
+def test_next_deadline_is_the_earliest_timer_when_calls_wait() -> None:
+    engine = engine_with(QueueConfig(queue_id=SALES, max_wait_s=60))
+    assert engine.next_deadline() is None
+    engine.enqueue(call("c1"), at(5))
+    assert engine.next_deadline() == at(65)
+
+
+def test_call_view_shows_relaxed_requirements_when_rule_fired() -> None:
+    rule = OverflowRule(after_s=10, kind=OverflowKind.RELAX_SKILLS, relax_to=2)
+    engine = engine_with(QueueConfig(queue_id=SALES, overflow=(rule,)))
+    engine.enqueue(call("c1", skills={"billing": 4, "russian": 1}, priority=2), at(0))
+    engine.tick(at(10))
+    view = engine.call(CallId("c1"))
+    assert view is not None
+    assert (view.skills, view.priority, view.phase) == (
+        (("billing", 2), ("russian", 1)),
+        2,
+        CallPhase.WAITING,
+    )

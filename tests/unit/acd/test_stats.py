@@ -260,3 +260,31 @@ def test_figures_follow_the_engine_when_its_events_are_folded() -> None:
     assert figures.average_speed_of_answer_s == 15
     assert figures.average_handle_time_s == 65
     assert figures.service_level == pytest.approx(1 / 2)
+
+
+def test_staffing_estimate_from_interval_load_when_calls_were_handled() -> None:
+    # 100 calls in the first 30 minutes at 180 s each: 10 erlangs, 14 agents for
+    # 80% within 20 s (the published Erlang C example).
+    config = StatsConfig(interval_s=1800, service_level_s=20, target_level=0.8)
+    stats = new_queue_stats(Q, at(0), config=config)
+    stats = fold(stats, *(queued(f"c{i}", i) for i in range(100)))
+    handled = CallHandled(
+        occurred_at=at(150),
+        call_id=CallId("c0"),
+        queue_id=Q,
+        agent_id=AgentId("a1"),
+        talk_s=170,
+        wrap_up_s=10,
+    )
+    stats = fold(stats, handled)
+    assert snapshot(stats, at(1799)).agents_needed == 14
+
+
+def test_no_staffing_estimate_when_nothing_was_handled() -> None:
+    stats = fold(new_queue_stats(Q, at(0)), queued("c1", 1))
+    assert snapshot(stats, at(60)).agents_needed is None
+
+
+def test_stats_take_the_queue_target_when_built_for_a_queue() -> None:
+    config = StatsConfig.for_queue(QueueConfig(queue_id=Q, service_level_s=30))
+    assert (config.service_level_s, config.abandon_grace_s) == (30, 5)
