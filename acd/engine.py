@@ -45,6 +45,8 @@ from acd.model import (
 )
 from acd.routing import (
     NEVER,
+    RING_TIMER,
+    WRAP_UP_TIMER,
     Action,
     AgentRecord,
     AgentView,
@@ -300,9 +302,9 @@ class AcdEngine(RoutingState):
         timers = self._timers
         while timers and timers[0][0] <= step.ts:
             _, _, kind, key, token = heapq.heappop(timers)
-            if kind == 0:
+            if kind == RING_TIMER:
                 self._ring_timeout(AgentId(key), token, step=step)
-            elif kind == 1:
+            elif kind == WRAP_UP_TIMER:
                 agent = self._agents.get(AgentId(key))
                 if agent and agent.token == token and agent.state is AgentState.WRAP_UP:
                     self._end_wrap_up(agent, step)
@@ -438,7 +440,10 @@ class AcdEngine(RoutingState):
             return
         self._set_state(agent, AgentState.WRAP_UP, step=step)
         self._timer(
-            step.ts + wrap_up_s, 1, key=agent.profile.agent_id, token=agent.token
+            step.ts + wrap_up_s,
+            WRAP_UP_TIMER,
+            key=agent.profile.agent_id,
+            token=agent.token,
         )
 
     def _close_wrap_up(self, agent: AgentRecord, step: Step) -> None:

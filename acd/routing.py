@@ -50,6 +50,8 @@ Entry = tuple[int, float, int, CallId, int]
 the sequence is unique, so the signature id never takes part in the order."""
 
 NEVER = float("inf")
+RING_TIMER, WRAP_UP_TIMER, REVIEW_TIMER = 0, 1, 2
+"""Timer kinds: an offer's ring timeout, a wrap-up's end, a waiting call's review."""
 _MATCH_CACHE = 4096
 """Requirement signatures an agent remembers matching, before the cache restarts."""
 
@@ -408,7 +410,10 @@ class RoutingState:
         if ring is not None:
             queue.ready.note_offered(ring)
         self._timer(
-            step.ts + queue.config.ring_timeout_s, 0, key=agent_id, token=agent.token
+            step.ts + queue.config.ring_timeout_s,
+            RING_TIMER,
+            key=agent_id,
+            token=agent.token,
         )
         step.actions.append(
             OfferCall(
@@ -488,7 +493,10 @@ class RoutingState:
         call.generation += 1
         if due != NEVER:
             self._timer(
-                max(due, ts), 2, key=call.request.call_id, token=call.generation
+                max(due, ts),
+                REVIEW_TIMER,
+                key=call.request.call_id,
+                token=call.generation,
             )
 
     def _remove(
