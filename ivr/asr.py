@@ -82,7 +82,9 @@ def merge(parts: Sequence[Recognition]) -> Recognition:
 
 
 @dataclass(frozen=True, slots=True)
-class _LoadedModel:
+class LoadedModel:
+    """A vosk model in memory and the sample rate its features expect."""
+
     model: Any  # vosk.Model: vosk ships no type information
     rate_hz: int
 
@@ -91,7 +93,7 @@ class VoskRecogniser:
     """Recogniser over vosk models, one per language, shared by every call."""
 
     def __init__(
-        self, models: Mapping[str, _LoadedModel], *, max_concurrent: int = 2
+        self, models: Mapping[str, LoadedModel], *, max_concurrent: int = 2
     ) -> None:
         self._models = dict(models)
         self._executor = ThreadPoolExecutor(
@@ -106,7 +108,7 @@ class VoskRecogniser:
         """Load every model (blocking, about a second each: call it at start-up,
         off the loop). Raises AsrModelMissing naming the first bad directory."""
         vosk.SetLogLevel(-1)  # Kaldi logs to stderr; our failures are typed instead
-        models: dict[str, _LoadedModel] = {}
+        models: dict[str, LoadedModel] = {}
         for language, path in model_dirs.items():
             check_model_dir(language, path)
             try:
@@ -115,7 +117,7 @@ class VoskRecogniser:
                 raise AsrModelMissing(
                     language, path, f"vosk cannot load it: {exc}"
                 ) from exc
-            models[language] = _LoadedModel(model, model_rate_hz(path))
+            models[language] = LoadedModel(model, model_rate_hz(path))
             log.info("asr model language=%s path=%s loaded", language, path)
         return cls(models, max_concurrent=max_concurrent)
 
@@ -179,7 +181,7 @@ class VoskRecogniser:
         return merge(parts)
 
     def _recogniser(
-        self, loaded: _LoadedModel, grammar: tuple[str, ...] | None, language: str
+        self, loaded: LoadedModel, grammar: tuple[str, ...] | None, language: str
     ) -> Any:  # vosk.KaldiRecognizer
         if grammar is None:
             return vosk.KaldiRecognizer(loaded.model, loaded.rate_hz)
@@ -193,15 +195,17 @@ class VoskRecogniser:
                 f"no phrase of {list(grammar)!r} is in the {language} vocabulary",
                 cause=f"grammar-out-of-vocabulary:{language}",
             )
-        if loaded.model.FindWord(UNKNOWN_WORD) >= 0:
+        if loaded.model.vosk_model_find_word(UNKNOWN_WORD) >= 0:
             known.append(UNKNOWN_WORD)
         # vosk compares the grammar's UTF-8 text: escaped JSON would match nothing.
         return vosk.KaldiRecognizer(
             loaded.model, loaded.rate_hz, json.dumps(known, ensure_ascii=False)
         )
 
-    def _in_vocabulary(self, loaded: _LoadedModel, phrase: str, language: str) -> bool:
-        missing = [w for w in phrase.split() if loaded.model.FindWord(w) < 0]
+    def _in_vocabulary(self, loaded: LoadedModel, phrase: str, language: str) -> bool:
+        missing = [
+            w for w in phrase.split() if loaded.model.vosk_model_find_word(w) < 0
+        ]
         if missing:
             self._log_once(
                 RecogniserFailed(

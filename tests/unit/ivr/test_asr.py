@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ivr.asr import (
+    LoadedModel,
     ScriptedRecogniser,
     VoskRecogniser,
     heard,
@@ -131,3 +132,23 @@ async def test_scripted_recogniser_fails_when_script_is_exhausted() -> None:
         await recogniser.recognise(b"", grammar=None, language="en")
 
     assert raised.value.cause == "script-exhausted"
+
+
+async def test_crash_becomes_typed_failure_logged_once_when_kaldi_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A model claiming a zero sample rate fails inside the worker thread, as a
+    # corrupt model or a native failure would.
+    recogniser = VoskRecogniser({"ko": LoadedModel(model=None, rate_hz=0)})
+    caplog.set_level(logging.DEBUG, logger="ivr.asr")
+    try:
+        for _ in range(2):
+            with pytest.raises(RecogniserFailed) as raised:
+                await recogniser.recognise(
+                    b"\x00\x00" * 800, grammar=None, language="ko"
+                )
+    finally:
+        recogniser.close()
+
+    assert raised.value.cause.startswith("crash:")
+    assert sum(r.levelno == logging.WARNING for r in caplog.records) == 1

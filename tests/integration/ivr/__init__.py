@@ -1,0 +1,1 @@
+"""IVR tests against real vosk and espeak-ng."""
