@@ -391,45 +391,34 @@ class RoutingState:
             position=position,
         )
 
-    def _offer(
-        self,
-        call: CallRecord,
-        agent: AgentRecord,
-        *,
-        step: Step,
-    ) -> None:
+    def _offer(self, call: CallRecord, agent: AgentRecord, *, step: Step) -> None:
+        """Reserve the agent for the call and ask for their phone to ring."""
         queue = self._queues[call.queue_id]
-        agent_id = agent.profile.agent_id
+        agent_id, call_id = agent.profile.agent_id, call.request.call_id
         self._leave_ready(agent)
         self._unlist(call)
         call.phase, call.agent_id = CallPhase.OFFERED, agent_id
         call.held_for, call.held_until = None, NEVER
-        agent.call_id = call.request.call_id
+        agent.call_id = call_id
         agent.token += 1
         ring = queue.members.get(agent_id)
         if ring is not None:
             queue.ready.note_offered(ring)
-        self._timer(
-            step.ts + queue.config.ring_timeout_s,
-            RING_TIMER,
-            key=agent_id,
-            token=agent.token,
-        )
-        step.actions.append(
+        timeout_s = queue.config.ring_timeout_s
+        self._timer(step.ts + timeout_s, RING_TIMER, key=agent_id, token=agent.token)
+        step.actions += (
             OfferCall(
-                call_id=call.request.call_id,
+                call_id=call_id,
                 agent_id=agent_id,
                 queue_id=call.queue_id,
-                ring_timeout_s=queue.config.ring_timeout_s,
-            )
-        )
-        step.actions.append(
+                ring_timeout_s=timeout_s,
+            ),
             CallOffered(
                 occurred_at=step.now,
-                call_id=call.request.call_id,
+                call_id=call_id,
                 queue_id=call.queue_id,
                 agent_id=agent_id,
-            )
+            ),
         )
         self._set_state(agent, AgentState.RESERVED, step=step)
 
