@@ -286,6 +286,17 @@ class AcdEngine(RoutingState):
             self._after_call(agent, step)
         return step.actions
 
+    def request_callback(self, call_id: CallId, now: datetime) -> list[Action]:
+        """The waiting caller chose to be called back: the call keeps its place and
+        its offer will say `callback`; the maximum wait no longer applies. The
+        caller's hang-up must then not be reported through `hang_up`."""
+        call = self._calls.get(call_id)
+        if call is None or call.phase is not CallPhase.WAITING:
+            raise UnknownCall(call_id)
+        call.callback = True
+        self._arm(call, epoch_s(now))
+        return []
+
     def finish_wrap_up(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The agent ended wrap-up before its time ran out."""
         agent = self._agent(agent_id)
@@ -475,7 +486,11 @@ class AcdEngine(RoutingState):
             return
         config = self._queues[call.queue_id].config
         waited = step.ts - call.joined
-        if config.max_wait_s is not None and waited >= config.max_wait_s:
+        if (
+            config.max_wait_s is not None
+            and waited >= config.max_wait_s
+            and not call.callback
+        ):
             self._exit(call, ExitReason.MAX_WAIT, exit=config.on_max_wait, step=step)
             return
         rules = config.overflow
@@ -513,6 +528,8 @@ class AcdEngine(RoutingState):
                 self._offer(call, agent, step=step)
                 return False
             case OverflowKind.OFFER_VOICEMAIL | OverflowKind.OFFER_CALLBACK:
+                if call.callback:
+                    return True
                 step.actions.append(
                     OfferOptions(
                         call_id=call.request.call_id,

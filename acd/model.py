@@ -168,6 +168,9 @@ class OfferCall:
     agent_id: AgentId
     queue_id: QueueId
     ring_timeout_s: float
+    callback: bool = False
+    """The caller hung up to be called back: dial them once the agent answers,
+    rather than bridging a waiting channel."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

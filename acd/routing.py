@@ -90,6 +90,7 @@ class CallView:
     """The agent offered or connected to the call."""
     held_for: AgentId | None
     """The preferred agent the call is waiting for, while their time lasts."""
+    callback: bool
 
 
 @dataclass(slots=True, eq=False)
@@ -135,6 +136,8 @@ class CallRecord:
     generation: int = 0
     next_rule: int = 0
     moves: int = 0
+    callback: bool = False
+    """The caller hung up keeping their place; no maximum wait or offers apply."""
 
 
 @dataclass(slots=True, eq=False)
@@ -209,6 +212,7 @@ class RoutingState:
             language=call.signature[1],
             agent_id=call.agent_id,
             held_for=call.held_for,
+            callback=call.callback,
         )
 
     def call_phase(self, call_id: CallId) -> CallPhase | None:
@@ -412,6 +416,7 @@ class RoutingState:
                 agent_id=agent_id,
                 queue_id=call.queue_id,
                 ring_timeout_s=timeout_s,
+                callback=call.callback,
             ),
             CallOffered(
                 occurred_at=step.now,
@@ -475,7 +480,7 @@ class RoutingState:
         """Schedule the call's next review: hold expiry, overflow rule or max wait."""
         config = self._queues[call.queue_id].config
         due = call.held_until if call.held_for is not None else NEVER
-        if config.max_wait_s is not None:
+        if config.max_wait_s is not None and not call.callback:
             due = min(due, call.joined + config.max_wait_s)
         if call.next_rule < len(config.overflow):
             due = min(due, call.joined + config.overflow[call.next_rule].after_s)

@@ -482,3 +482,31 @@ def test_call_view_shows_relaxed_requirements_when_rule_fired() -> None:
         2,
         CallPhase.WAITING,
     )
+
+
+def test_callback_keeps_its_place_and_offer_says_callback_when_agent_frees() -> None:
+    engine = engine_with()
+    engine.enqueue(call("first"), at(0))
+    engine.enqueue(call("second"), at(1))
+    assert engine.request_callback(CallId("first"), at(5)) == []
+    actions = engine.login(agent("a1", SALES), at(9))
+    assert [(a.call_id, a.callback) for a in actions if isinstance(a, OfferCall)] == [
+        ("first", True)
+    ]
+
+
+def test_callback_not_sent_to_voicemail_when_maximum_wait_passes() -> None:
+    engine = engine_with(
+        QueueConfig(
+            queue_id=SALES,
+            max_wait_s=60,
+            overflow=(OverflowRule(after_s=30, kind=OverflowKind.OFFER_VOICEMAIL),),
+        )
+    )
+    engine.enqueue(call("c1"), at(0))
+    engine.request_callback(CallId("c1"), at(10))
+    assert engine.tick(at(61)) == []
+    assert engine.tick(at(600)) == []
+    view = engine.call(CallId("c1"))
+    assert view is not None
+    assert (view.phase, view.callback) == (CallPhase.WAITING, True)

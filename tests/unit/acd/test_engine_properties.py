@@ -94,7 +94,9 @@ ops = st.one_of(
     enqueue,
     agent_ops,
     agent_ops,
-    st.tuples(st.sampled_from(["hang_up", "hang_up", "leave"]), st.integers(0, 7)),
+    st.tuples(
+        st.sampled_from(["hang_up", "hang_up", "leave", "callback"]), st.integers(0, 7)
+    ),
     st.tuples(st.just("tick"), st.integers(1, 40)),
 )
 
@@ -165,6 +167,8 @@ def run(
             shadow.ended(call_id)
         elif kind == "leave":
             actions = engine.leave(call_id, now, exit_kind=ExitKind.CALLBACK)
+        elif kind == "callback":
+            actions = engine.request_callback(call_id, now)
         elif kind == "tick":
             actions = engine.tick(now)
         else:
