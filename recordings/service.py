@@ -1,0 +1,329 @@
+"""The recordings service: MixMonitor on the caller's channel when a call is
+bridged, pause and resume, attach the closed file to the CRM when the call ends,
+playback checks with an audit entry, and retention. Decisions live in model.py and
+retention.py; this module carries them out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy.exc import IntegrityError
+
+from crm_core.auth.model import Actor, Permission
+from crm_core.auth.store import write_audit
+from crm_core.db import Sessions
+from crm_core.errors import Forbidden
+from recordings import storage
+from recordings.errors import NotRecording, RecordingNotFound, RecordingUnavailable
+from recordings.events import RecordingMuted, RecordingReady
+from recordings.model import (
+    PLAYABLE,
+    Recording,
+    RecordingId,
+    RecordingStatus,
+    caller_channel,
+    closed_spans,
+    file_name_for,
+    may_hear,
+    muted,
+    unmuted,
+)
+from recordings.ports import CallContacts, Clock, Publisher
+from recordings.retention import RetentionPolicy, cutoff, expired
+from recordings.storage import FileCheck, RecordingFiles
+from recordings.tables import RecordingRow
+from telephony.errors import PbxError
+from telephony.events import CallBridged, CallEnded
+from telephony.model import PbxId
+from telephony.ports import PbxPort
+
+log = logging.getLogger(__name__)
+
+RETENTION_BATCH = 500
+
+
+class _NoPublisher:
+    async def publish(self, event: object) -> None:
+        return None
+
+
+class RecordingService:
+    """Records every bridged call (R1) and attaches it to the CRM (R2)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        pbx: PbxPort,
+        files: RecordingFiles,
+        clock: Clock,
+        *,
+        contacts: CallContacts,
+        publisher: Publisher | None = None,
+        pbx_directory: str | None = None,
+    ) -> None:
+        """`pbx_directory`: where the PBX sees the recordings directory, if it
+        mounts it elsewhere (default: the same absolute path)."""
+        self._sessions = sessions
+        self._pbx = pbx
+        self._files = files
+        self._clock = clock
+        self._contacts = contacts
+        self._publisher: Publisher = publisher or _NoPublisher()
+        self._pbx_directory = pbx_directory
+
+    # recording ------------------------------------------------------------------
+
+    async def on_call_bridged(self, event: CallBridged) -> None:
+        """Start MixMonitor on the caller's channel, once per call. A PBX refusal
+        is logged and stored on the recording (status missing), never raised."""
+        channel = caller_channel(event.channels)
+        if channel is None:
+            log.warning(
+                "call=%s no caller channel in %s", event.call_id, event.channels
+            )
+            return
+        recording = Recording(
+            id=RecordingId(uuid.uuid4()), call_id=event.call_id,
+            pbx_id=event.pbx_id, channel=channel,
+            file_name=file_name_for(event.call_id),
+            status=RecordingStatus.RECORDING, started_at=event.occurred_at,
+        )  # fmt: skip
+        if not await self._insert_once(recording):
+            return
+        try:
+            await self._pbx.mix_monitor(
+                event.pbx_id, channel=channel, file=self._pbx_path(recording)
+            )
+        except PbxError as exc:
+            log.warning(
+                "recording=%s call=%s MixMonitor refused on %s: %s",
+                recording.id, event.call_id, channel, exc,
+            )  # fmt: skip
+            await self._save(
+                replace(
+                    recording, status=RecordingStatus.MISSING,
+                    problem=f"MixMonitor refused: {exc}",
+                )
+            )  # fmt: skip
+            return
+        log.info(
+            "recording=%s call=%s started on %s file=%s",
+            recording.id, event.call_id, channel, recording.file_name,
+        )  # fmt: skip
+
+    async def set_muted(self, call_id: str, *, muted_: bool) -> Recording:
+        """Pause (card details being read out) or resume the call's recording; the
+        gap is stored as a muted span. Raises NotRecording when no recording runs
+        for the call, PbxError when the PBX refuses."""
+        async with self._sessions() as s:
+            row = await storage.by_call(s, call_id)
+            current = None if row is None else storage.recording_from(row)
+        if current is None or current.status is not RecordingStatus.RECORDING:
+            raise NotRecording(f"no recording runs for call {call_id}")
+        if current.muted == muted_:
+            return current
+        await self._pbx.mute_mix_monitor(
+            PbxId(current.pbx_id), channel=current.channel, muted=muted_
+        )
+        now = self._clock.now()
+        changed = muted(current, at=now) if muted_ else unmuted(current, at=now)
+        await self._save(changed)
+        log.info(
+            "recording=%s call=%s %s at %s",
+            current.id, call_id, "paused" if muted_ else "resumed", now.isoformat(),
+        )  # fmt: skip
+        await self._publisher.publish(
+            RecordingMuted(
+                occurred_at=now, recording_id=str(current.id), call_id=call_id,
+                muted=muted_,
+            )
+        )  # fmt: skip
+        return changed
+
+    async def on_call_ended(self, event: CallEnded) -> None:
+        """Check the closed file and attach it to the call's contact and appeals.
+
+        A missing, empty or damaged file is stored with that status and logged; no
+        exception escapes for it. Publishes RecordingReady once per recording."""
+        async with self._sessions() as s:
+            row = await storage.by_call(s, event.call_id)
+            current = None if row is None else storage.recording_from(row)
+        if current is None or current.status is not RecordingStatus.RECORDING:
+            return
+        check = await self._files.check(current.file_name)
+        contact = await self._contacts.of_call(event.call_id)
+        done = replace(
+            closed_spans(current, at=event.ended_at),
+            ended_at=event.ended_at, status=check.status,
+            duration_s=check.duration_s, size_bytes=check.size_bytes,
+            sha256=check.sha256, problem=check.problem,
+            contact_id=None if contact is None else contact.contact_id,
+            appeal_ids=() if contact is None else contact.appeal_ids,
+        )  # fmt: skip
+        await self._save(done)
+        _log_attached(done, check)
+        await self._publisher.publish(_ready(done, self._clock))
+
+    # reading --------------------------------------------------------------------
+
+    async def find(
+        self,
+        actor: Actor,
+        *,
+        call_id: str | None = None,
+        contact_id: uuid.UUID | None = None,
+    ) -> list[Recording]:
+        """The recordings of a call or a contact that `actor` may hear."""
+        _require_listen(actor)
+        async with self._sessions() as s:
+            rows = await storage.listed(s, call_id=call_id, contact_id=contact_id)
+            found = [storage.recording_from(r) for r in rows]
+        if actor.can(Permission.RECORDING_LISTEN_ALL):
+            return found
+        return [r for r in found if await self._hears(actor, r)]
+
+    async def get(self, actor: Actor, recording_id: uuid.UUID) -> Recording:
+        """Raises RecordingNotFound, or Forbidden when it is not the actor's call."""
+        _require_listen(actor)
+        async with self._sessions() as s:
+            row = await s.get(RecordingRow, recording_id)
+            found = None if row is None else storage.recording_from(row)
+        if found is None:
+            raise RecordingNotFound(f"no recording {recording_id}")
+        if not await self._hears(actor, found):
+            raise Forbidden(f"{actor.login} may not hear recording {recording_id}")
+        return found
+
+    async def open_audio(
+        self, actor: Actor, recording_id: uuid.UUID, *, detail: str = ""
+    ) -> tuple[Recording, Path]:
+        """The recording and its file for playback, after the rights check; writes
+        an audit entry (`recording.listen`, with `detail`, e.g. the byte range).
+
+        Raises RecordingNotFound, Forbidden, RecordingUnavailable (missing, damaged
+        or deleted file)."""
+        found = await self.get(actor, recording_id)
+        path = self._files.path_of(found.file_name)
+        if found.status in PLAYABLE and not await asyncio.to_thread(path.is_file):
+            log.warning("recording=%s call=%s file gone", found.id, found.call_id)
+            found = replace(found, status=RecordingStatus.MISSING, problem="file gone")
+            await self._save(found)
+        async with self._sessions.begin() as s:
+            write_audit(
+                s, actor, "recording.listen", at=self._clock.now(),
+                object_type="recording", object_id=found.id,
+                details={"call_id": found.call_id, "status": found.status.value,
+                         "detail": detail[:200]},
+            )  # fmt: skip
+        if found.status not in PLAYABLE:
+            raise RecordingUnavailable(
+                f"recording {found.id} is {found.status.value}: {found.problem}",
+                status=found.status.value,
+            )
+        return found, path
+
+    # retention ------------------------------------------------------------------
+
+    async def purge(self, policy: RetentionPolicy) -> list[Recording]:
+        """Delete the files of recordings past the policy's age and mark their rows
+        deleted; logs each one. Returns what was removed (one batch)."""
+        now = self._clock.now()
+        before = cutoff(policy, now=now)
+        if before is None:
+            return []
+        async with self._sessions() as s:
+            rows = await storage.started_before(s, before, limit=RETENTION_BATCH)
+            candidates = [storage.recording_from(r) for r in rows]
+        chosen = set(expired(candidates, policy, now=now))
+        removed: list[Recording] = []
+        for recording in (r for r in candidates if r.id in chosen):
+            had_file = await self._files.remove(recording.file_name)
+            gone = replace(recording, status=RecordingStatus.DELETED, deleted_at=now)
+            await self._save(gone)
+            log.info(
+                "recording=%s call=%s removed by retention (started %s, file %s)",
+                recording.id, recording.call_id, recording.started_at.isoformat(),
+                recording.file_name if had_file else "already gone",
+            )  # fmt: skip
+            removed.append(gone)
+        return removed
+
+    async def run_retention(self, policy: RetentionPolicy, *, every_s: float) -> None:
+        """Purge every `every_s` seconds until cancelled (own it with a TaskGroup or
+        aiohttp's cleanup_ctx). A failed pass is logged and retried next time."""
+        while True:
+            try:
+                await self.purge(policy)
+            except Exception:
+                log.exception("recording retention pass failed")
+            await asyncio.sleep(every_s)
+
+    # internals ------------------------------------------------------------------
+
+    async def _hears(self, actor: Actor, recording: Recording) -> bool:
+        if actor.can(Permission.RECORDING_LISTEN_ALL):
+            return True
+        contact = await self._contacts.of_call(recording.call_id)
+        return may_hear(actor, agent_id=None if contact is None else contact.agent_id)
+
+    def _pbx_path(self, recording: Recording) -> str:
+        if self._pbx_directory is not None:
+            return str(PurePosixPath(self._pbx_directory) / recording.file_name)
+        return str(self._files.path_of(recording.file_name))
+
+    async def _insert_once(self, recording: Recording) -> bool:
+        """Insert the recording; False if the call already has one."""
+        try:
+            async with self._sessions.begin() as s:
+                if await storage.by_call(s, recording.call_id) is not None:
+                    return False
+                row = RecordingRow()
+                storage.write_row(row, recording)
+                s.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def _save(self, recording: Recording) -> None:
+        async with self._sessions.begin() as s:
+            row = await s.get(RecordingRow, recording.id)
+            assert row is not None, f"recording {recording.id} vanished"
+            storage.write_row(row, recording)
+
+
+def _require_listen(actor: Actor) -> None:
+    if not (
+        actor.can(Permission.RECORDING_LISTEN_ALL)
+        or actor.can(Permission.RECORDING_LISTEN_OWN)
+    ):
+        raise Forbidden(f"{actor.login} ({actor.role}) may not hear recordings")
+
+
+def _log_attached(recording: Recording, check: FileCheck) -> None:
+    if recording.status is RecordingStatus.READY:
+        log.info(
+            "recording=%s call=%s ready: %.1f s, %s bytes, contact=%s appeals=%d",
+            recording.id, recording.call_id, check.duration_s, check.size_bytes,
+            recording.contact_id, len(recording.appeal_ids),
+        )  # fmt: skip
+    else:
+        log.warning(
+            "recording=%s call=%s %s at attach: %s (contact=%s)",
+            recording.id, recording.call_id, recording.status.value, check.problem,
+            recording.contact_id,
+        )  # fmt: skip
+
+
+def _ready(recording: Recording, clock: Clock) -> RecordingReady:
+    return RecordingReady(
+        occurred_at=clock.now(), recording_id=str(recording.id),
+        call_id=recording.call_id,
+        contact_id=None if recording.contact_id is None else str(recording.contact_id),
+        appeal_ids=tuple(str(a) for a in recording.appeal_ids),
+        status=recording.status.value, duration_s=recording.duration_s,
+        size_bytes=recording.size_bytes,
+    )  # fmt: skip
