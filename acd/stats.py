@@ -307,14 +307,41 @@ def snapshot(stats: QueueStats, now: datetime) -> QueueStatsUpdated:
     )
 
 
+def queues_of(event: AcdEvent) -> tuple[QueueId, ...]:
+    """The queues whose figures an event changes."""
+    match event:
+        case AgentStateChanged():
+            return event.queue_ids
+        case CallOverflowed():
+            return (event.from_queue_id, event.to_queue_id)
+        case _:
+            return (event.queue_id,)
+
+
 def observe_all(
     book: Mapping[QueueId, QueueStats], events: Iterable[AcdEvent]
 ) -> tuple[dict[QueueId, QueueStats], list[IntervalRecord]]:
-    """Fold events into every queue's figures; returns the closed intervals too."""
+    """Fold events into the figures of the queues they concern; returns the
+    intervals those queues closed on the way (see `advance_all` for the rest)."""
     result = dict(book)
     records: list[IntervalRecord] = []
     for event in events:
-        for queue_id, stats in result.items():
-            result[queue_id], closed = observe(stats, event)
-            records.extend(closed)
+        for queue_id in queues_of(event):
+            stats = result.get(queue_id)
+            if stats is not None:
+                result[queue_id], closed = observe(stats, event)
+                records.extend(closed)
+    return result, records
+
+
+def advance_all(
+    book: Mapping[QueueId, QueueStats], now: datetime
+) -> tuple[dict[QueueId, QueueStats], list[IntervalRecord]]:
+    """Bring every queue's figures up to `now` (call it every second: quiet queues
+    close their intervals here)."""
+    result: dict[QueueId, QueueStats] = {}
+    records: list[IntervalRecord] = []
+    for queue_id, stats in book.items():
+        result[queue_id], closed = advance(stats, now)
+        records.extend(closed)
     return result, records

@@ -33,6 +33,7 @@ from acd.stats import (
     QueueStats,
     StatsConfig,
     advance,
+    advance_all,
     expected_wait_s,
     new_queue_stats,
     observe,
@@ -288,3 +289,16 @@ def test_no_staffing_estimate_when_nothing_was_handled() -> None:
 def test_stats_take_the_queue_target_when_built_for_a_queue() -> None:
     config = StatsConfig.for_queue(QueueConfig(queue_id=Q, service_level_s=30))
     assert (config.service_level_s, config.abandon_grace_s) == (30, 5)
+
+
+def test_quiet_queue_closes_its_interval_when_all_queues_advance() -> None:
+    other = QueueId("support")
+    book = {Q: new_queue_stats(Q, at(0)), other: new_queue_stats(other, at(0))}
+    book, records = observe_all(book, [queued("c1", 10)])
+    assert records == []
+    assert book[other].counts.offered == 0
+    book, records = advance_all(book, at(901))
+    assert sorted((r.queue_id, r.counts.offered) for r in records) == [
+        (Q, 1),
+        (other, 0),
+    ]
