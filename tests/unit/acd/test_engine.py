@@ -9,7 +9,13 @@ from types import MappingProxyType
 import pytest
 
 from acd.engine import AcdEngine, Action
-from acd.errors import InvalidTransition
+from acd.errors import (
+    DuplicateCall,
+    InvalidTransition,
+    UnknownAgent,
+    UnknownCall,
+    UnknownQueue,
+)
 from acd.events import (
     AgentStateChanged,
     CallAbandoned,
@@ -510,3 +516,32 @@ def test_callback_not_sent_to_voicemail_when_maximum_wait_passes() -> None:
     view = engine.call(CallId("c1"))
     assert view is not None
     assert (view.phase, view.callback) == (CallPhase.WAITING, True)
+
+
+def test_requests_refused_when_they_do_not_fit_the_state() -> None:
+    engine = engine_with()
+    engine.enqueue(call("c1"), at(0))
+    with pytest.raises(DuplicateCall):
+        engine.enqueue(call("c1"), at(1))
+    with pytest.raises(UnknownQueue):
+        engine.enqueue(call("c2", QueueId("nowhere")), at(1))
+    with pytest.raises(UnknownQueue):
+        engine.login(agent("a1", QueueId("nowhere")), at(1))
+    with pytest.raises(UnknownAgent):
+        engine.pause(AgentId("stranger"), at(1), reason="lunch")
+    engine.login(agent("a2", SALES), at(2))
+    with pytest.raises(InvalidTransition):
+        engine.login(agent("a2", SALES), at(3))
+    engine.answer(AgentId("a2"), at(3))
+    with pytest.raises(InvalidTransition):
+        engine.ringing(AgentId("a2"), at(4))
+    with pytest.raises(UnknownCall):
+        engine.leave(CallId("c1"), at(5), exit_kind=ExitKind.VOICEMAIL)
+    assert engine.hang_up(CallId("never-seen"), at(6)) == []
+
+
+def test_skill_text_parsed_when_written_as_name_and_level() -> None:
+    assert parse_skill("billing:3") == ("billing", 3)
+    assert parse_skill("russian") == ("russian", 1)
+    with pytest.raises(ValueError, match="without a name"):
+        parse_skill(":4")
