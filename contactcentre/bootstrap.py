@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
 from crm_core.auth.service import AuthService
+from crm_core.clock import UtcClock
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
 from crm_core.customers.importer import ImportFailed, import_customers
@@ -88,11 +89,6 @@ WEBHOOK_EVENTS: tuple[type[Any], ...] = (
 )
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 @dataclass(eq=False)
 class App:
     """Everything one running service holds; `run()` serves until cancelled."""
@@ -122,7 +118,7 @@ class App:
 
 def build(settings: Settings, *, demo: bool = False) -> App:
     """Construct the service's parts from `settings` and wire them together."""
-    clock = SystemClock()
+    clock = UtcClock()
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
@@ -224,7 +220,7 @@ async def serve(settings: Settings, *, demo: bool) -> None:
     await migrate(settings)
     app = build(settings, demo=True)
     password = demo_password(settings)
-    await seed_demo(app.sessions, SystemClock(), password)
+    await seed_demo(app.sessions, UtcClock(), password)
     log.info(
         "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
         "or admin with the password %s",

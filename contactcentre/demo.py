@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contactcentre.settings import Settings
-from crm_core.appeals.ports import Clock
 from crm_core.appeals.seed import DemoStaff, seed_appeals
 from crm_core.auth.model import Role
 from crm_core.auth.seed import seed_users
+from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.db import Sessions
 from telephony.sim.model import AgentPhone, Caller, SimConfig

@@ -2,11 +2,4 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
+from crm_core.clock import Clock as Clock

@@ -5,17 +5,15 @@ The password comes from the caller (a setting), never from code.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from crm_core.auth.accounts import User
 from crm_core.auth.credentials import Passwords
 from crm_core.auth.model import Role, system_actor
-from crm_core.auth.ports import Clock
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.auth.store import user_from_row
 from crm_core.auth.tables import UserRow
+from crm_core.clock import Clock, UtcClock
 from crm_core.db import Sessions
 
 DEMO_USERS: tuple[NewUser, ...] = (
@@ -34,11 +32,6 @@ DEMO_USERS: tuple[NewUser, ...] = (
 )  # fmt: skip
 
 
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 async def seed_users(
     sessions: Sessions,
     password: str,
@@ -48,7 +41,7 @@ async def seed_users(
 ) -> list[User]:
     """Create the demo users that do not exist yet, all with `password`; returns
     every demo user. Raises ValidationFailed if `password` is too weak."""
-    service = AuthService(sessions, clock or _UtcClock(), passwords=passwords)
+    service = AuthService(sessions, clock or UtcClock(), passwords=passwords)
     async with sessions() as s:
         rows = await s.scalars(
             select(UserRow).where(UserRow.login.in_([u.login for u in DEMO_USERS]))

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
+from crm_core.clock import Clock as Clock
 from crm_core.customers.events import CustomerEvent
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, aware, in UTC."""
-        ...
 
 
 class Publisher(Protocol):

@@ -7,13 +7,12 @@ without touching the database (the same `count` and `seed` give the same numbers
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
-from crm_core.customers.ports import Clock
+from crm_core.clock import Clock, UtcClock
 from crm_core.customers.service import CustomerService
 from crm_core.customers.tables import CustomerRow
 from crm_core.db import Sessions
@@ -86,11 +85,6 @@ def demo_phone_numbers(count: int = 200, seed: int = 1) -> list[str]:
         if number not in numbers:
             numbers.append(number)
     return numbers
-
-
-class UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 async def seed_customers(

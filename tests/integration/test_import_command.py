@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from contactcentre.bootstrap import SystemClock, import_file
+from contactcentre.bootstrap import import_file
 from contactcentre.settings import load_settings
+from crm_core.clock import UtcClock
 from crm_core.customers.model import Identified
 from crm_core.customers.service import CustomerService
 from crm_core.db import make_engine, make_sessions
@@ -35,7 +36,7 @@ async def test_good_rows_land_and_bad_ones_are_reported_when_importing_cp1251(
     assert report.splitlines()[1].startswith("3,")
     engine = make_engine(database_url)
     try:
-        service = CustomerService(make_sessions(engine), SystemClock())
+        service = CustomerService(make_sessions(engine), UtcClock())
         found = await service.identify("+74951234567")
     finally:
         await engine.dispose()

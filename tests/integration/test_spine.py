@@ -15,9 +15,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from contactcentre.bootstrap import App, SystemClock, build
+from contactcentre.bootstrap import App, build
 from contactcentre.demo import simulator_config
 from contactcentre.settings import Settings, load_settings
+from crm_core.clock import UtcClock
 from crm_core.customers.model import Identified
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.customers.service import CustomerService
@@ -97,7 +98,7 @@ async def test_known_caller_gets_a_contact_and_a_closed_call_log_when_they_hang_
     assert shown["dnis"] == "2001"
 
     opened = await eventually(lambda: _contact(running.app, call_id))
-    known = await CustomerService(running.app.sessions, SystemClock()).identify(number)
+    known = await CustomerService(running.app.sessions, UtcClock()).identify(number)
     assert isinstance(known, Identified)
     assert (opened.address, opened.customer_id) == (number, known.customer.id)
     assert opened.ended_at is None
