@@ -269,7 +269,10 @@ class RoutingState:
         if language is not None and language not in agent.profile.languages:
             return False
         levels = agent.levels
-        return all(levels.get(name, 0) >= level for name, level in skills)
+        for name, level in skills:  # a plain loop: all() with a generator costs 2x
+            if levels.get(name, 0) < level:
+                return False
+        return True
 
     def _set_signature(self, call: CallRecord, signature: Signature) -> None:
         """Give the call its requirements (re-listed: its entry carries them)."""
