@@ -177,6 +177,7 @@ class TtsWorker:
         self._lock = asyncio.Lock()
         self._dead: list[asyncio.subprocess.Process] = []
         self.starts = 0
+        self.retries = 0
 
     async def voices(self) -> frozenset[str]:
         """The voice ids the engine offers (starts the worker if needed)."""
@@ -206,6 +207,9 @@ class TtsWorker:
             reply = await self._exchange(job)
         if not reply.get("ok"):
             raise TtsFailed(f"TTS worker failed: {reply.get('error')}")
+        if reply.get("attempts", 1) != 1:
+            self.retries += 1
+            log.info("tts voice=%s needed a second attempt", voice.voice_id)
 
     async def close(self) -> None:
         async with self._lock:

@@ -137,3 +137,17 @@ async def test_cache_falls_back_cleanly_when_worker_hangs(
     name = await tts.say("next prompt", language="en")
 
     assert [p.name for p in (tmp_path / "cc-tts").iterdir()] == [f"{name[7:]}.wav"]
+
+
+async def test_every_prompt_is_written_when_many_are_synthesised_in_a_row(
+    worker: TtsWorker, tmp_path: Path
+) -> None:
+    # pyttsx3 on espeak now and then ends runAndWait() without writing the file.
+    tts = CachedTts(worker, sounds_dir=tmp_path, voices=VOICES)
+    texts = [f"Payment {n} was received today, thank you." for n in range(30)]
+
+    names = [await tts.say(text, language="en") for text in texts]
+
+    assert len(set(names)) == len(texts)
+    assert all(shape(tmp_path / f"{name}.wav")[3] > 1.0 for name in names)
+    assert worker.starts == 1
