@@ -1,0 +1,566 @@
+"""IVR data: a validated flow (nodes and exits), and what the interpreter exchanges
+with its runner: the call it serves, inputs, actions, and one call's state and journal.
+
+Plain frozen data; no behaviour, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import NewType
+from zoneinfo import ZoneInfo
+
+from crm_core.rules.rule import Rule
+
+FlowName = NewType("FlowName", str)
+NodeId = NewType("NodeId", str)
+
+FieldValue = str | Decimal | bool | date | datetime | None
+"""A value a flow can read (customer fields, lookup results, collected data)."""
+
+
+class LookupKind(StrEnum):
+    BALANCE = "balance"
+    APPEAL_STATUS = "appeal_status"
+    ORDER_STATUS = "order_status"
+    OUTAGE = "outage"
+
+
+class Channel(StrEnum):
+    """How a value reached the IVR."""
+
+    DTMF = "dtmf"
+    SPEECH = "speech"
+
+
+# --- flows (validated by flow.py) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateField:
+    path: tuple[str, ...]
+    """("customer", "name"), ("vars", "reading"), ("lookup", "balance", "amount"),
+    or ("value",) for the value being confirmed."""
+    style: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Template:
+    source: str
+    parts: tuple[str | TemplateField, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptSpec:
+    file: str | None = None
+    say: Template | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    key: str | None
+    words: tuple[str, ...]
+    """Spoken synonyms, lower case."""
+    goto: NodeId
+    label: str
+    """What the journal and the hand-off call this choice (a value for surveys)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayNode:
+    id: NodeId
+    prompts: tuple[PromptSpec, ...]
+    next: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MenuNode:
+    id: NodeId
+    prompts: tuple[PromptSpec, ...]
+    choices: tuple[Choice, ...]
+    timeout_s: float
+    retries: int
+    invalid_prompts: tuple[PromptSpec, ...]
+    no_input_prompts: tuple[PromptSpec, ...]
+    default: NodeId
+    speech: bool
+    min_confidence: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectNode:
+    id: NodeId
+    prompts: tuple[PromptSpec, ...]
+    into: str
+    min_digits: int
+    max_digits: int
+    terminator: str
+    speech: bool
+    confirm: bool
+    confirm_prompts: tuple[PromptSpec, ...]
+    timeout_s: float
+    retries: int
+    min_confidence: float
+    next: NodeId
+    on_failure: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupNode:
+    id: NodeId
+    lookup: LookupKind
+    into: str
+    next: NodeId
+    on_failure: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    rule: Rule
+    goto: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BranchNode:
+    id: NodeId
+    cases: tuple[Case, ...]
+    otherwise: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetNode:
+    id: NodeId
+    values: tuple[tuple[str, Template], ...]
+    next: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueNode:
+    id: NodeId
+    queue: str
+    skills: tuple[str, ...]
+    priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoicemailNode:
+    id: NodeId
+    topic: str
+    prompts: tuple[PromptSpec, ...]
+    max_duration_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackNode:
+    id: NodeId
+    queue: str
+    number: Template
+    next: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyNode:
+    id: NodeId
+    question: str
+    prompts: tuple[PromptSpec, ...]
+    answers: tuple[Choice, ...]
+    timeout_s: float
+    retries: int
+    next: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferNode:
+    id: NodeId
+    number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HangupNode:
+    id: NodeId
+
+
+Node = (
+    PlayNode
+    | MenuNode
+    | CollectNode
+    | LookupNode
+    | BranchNode
+    | SetNode
+    | QueueNode
+    | VoicemailNode
+    | CallbackNode
+    | SurveyNode
+    | TransferNode
+    | HangupNode
+)
+INPUT_NODES = (MenuNode, CollectNode, SurveyNode)
+TERMINAL_NODES = (QueueNode, VoicemailNode, TransferNode, HangupNode)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calendar:
+    """Business hours (local time in `zone`) and holidays, for rules."""
+
+    zone: ZoneInfo
+    hours: Mapping[int, tuple[tuple[time, time], ...]]
+    """Weekday (0 = Monday) to opening intervals [start, end)."""
+    holidays: frozenset[date]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flow:
+    name: FlowName
+    version: int
+    source: str
+    digest: str
+    """SHA-256 of the document, to tell a new version from a reload."""
+    language: str
+    currency: str
+    numbers: tuple[str, ...]
+    """Dialled numbers: exact, or Asterisk patterns ("_8800XXXXXXX")."""
+    start: NodeId
+    operator: NodeId
+    """Where the flow goes when it cannot go on (failed prompts, step limit)."""
+    nodes: Mapping[NodeId, Node]
+    calendar: Calendar
+    min_confidence: float
+    max_steps: int
+    variables: frozenset[str] = field(default_factory=frozenset)
+
+
+def exits(node: Node) -> Iterator[tuple[str, NodeId]]:
+    """(field, target) for every way out of `node`."""
+    match node:
+        case PlayNode() | SetNode() | CallbackNode() | SurveyNode():
+            yield "next", node.next
+        case MenuNode():
+            for i, choice in enumerate(node.choices):
+                yield f"choices[{i}].goto", choice.goto
+            yield "default", node.default
+        case CollectNode() | LookupNode():
+            yield "next", node.next
+            yield "on_failure", node.on_failure
+        case BranchNode():
+            for i, case in enumerate(node.cases):
+                yield f"cases[{i}].goto", case.goto
+            yield "else", node.otherwise
+        case QueueNode() | VoicemailNode() | TransferNode() | HangupNode():
+            return
+
+
+# --- the call -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallContext:
+    """What is known of the call when the flow starts (after caller identification)."""
+
+    call_id: str
+    caller: str
+    """The caller's number (ANI) as received."""
+    dialled: str
+    customer: Mapping[str, FieldValue] = field(default_factory=dict)
+    """The identified customer's fields (see flow.CUSTOMER_FIELDS); empty if unknown."""
+
+
+# --- prompts and actions --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SoundFile:
+    name: str
+    """Asterisk sound name, no extension (e.g. "cc/main-menu")."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tts:
+    text: str
+    """Text ready to speak: numbers, money and dates already in words."""
+    language: str
+
+
+Prompt = SoundFile | Tts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expect:
+    """What an Ask waits for."""
+
+    dtmf: str = ""
+    """Keys accepted ("" = none); for digit entry "0123456789"."""
+    grammar: tuple[str, ...] | None = None
+    """Phrases the recogniser may return; None with `speech` set means free-form."""
+    speech: bool = False
+    min_digits: int = 1
+    max_digits: int = 1
+    terminator: str = ""
+    """A key that ends digit entry early ("#"), or ""."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Play:
+    """Play prompts in order; report Played, or PromptFailed(index) on the first
+    failure. Keys in `barge_in` stop playback and are reported as Digits."""
+
+    prompts: tuple[Prompt, ...]
+    barge_in: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ask:
+    """Play prompts (interruptible) and wait for the caller's answer: report Digits,
+    Speech, NoInput after `timeout_s`, or PromptFailed(index)."""
+
+    prompts: tuple[Prompt, ...]
+    expect: Expect
+    timeout_s: float
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lookup:
+    """Query the CRM; report LookupResult."""
+
+    kind: LookupKind
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffData:
+    """What the IVR gathered, travelling with the call to the ACD and the screen-pop."""
+
+    flow: FlowName
+    version: int
+    customer_id: str | None
+    menu_path: tuple[str, ...]
+    """Labels of the menu choices taken, in order."""
+    values: Mapping[str, str]
+    """Collected and set values by name."""
+    recognised: tuple[Recognised, ...]
+    last_node: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recognised:
+    name: str
+    """The menu or variable the value answered."""
+    value: str
+    channel: Channel
+    confidence: float | None
+    """None for DTMF."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queue:
+    """Terminal: hand the call to the ACD."""
+
+    queue: str
+    skills: tuple[str, ...]
+    priority: int
+    data: HandoffData
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Voicemail:
+    """Terminal: record a message that becomes an appeal of `topic`."""
+
+    topic: str
+    prompts: tuple[Prompt, ...]
+    max_duration_s: float
+    data: HandoffData
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Callback:
+    """Register a callback request; report ActionDone."""
+
+    number: str
+    queue: str
+    data: HandoffData
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSurveyAnswer:
+    """Store the answer on the customer (and the call); report ActionDone."""
+
+    question: str
+    answer: str
+    channel: Channel
+    customer_id: str | None
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    """Terminal: transfer the call to a number."""
+
+    number: str
+    data: HandoffData
+
+
+class HangupReason(StrEnum):
+    FLOW_ENDED = "flow_ended"
+    CALLER_HUNG_UP = "caller_hung_up"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hangup:
+    """Terminal: end the call (already ended if the caller hung up)."""
+
+    reason: HangupReason
+    data: HandoffData
+
+
+Action = (
+    Play
+    | Ask
+    | Lookup
+    | Queue
+    | Voicemail
+    | Callback
+    | StoreSurveyAnswer
+    | Transfer
+    | Hangup
+)
+TERMINAL = (Queue, Voicemail, Transfer, Hangup)
+
+
+# --- inputs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Digits:
+    digits: str
+    """Keys pressed, the terminator excluded."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Speech:
+    text: str
+    """"" when nothing in the grammar was heard."""
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoInput:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Played:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptFailed:
+    """Prompt `index` of the last Play/Ask could not be played (missing sound,
+    TTS failure); those before it were heard."""
+
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupResult:
+    found: bool
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionDone:
+    """A Callback or StoreSurveyAnswer was carried out (ok False if it failed)."""
+
+    ok: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerHungUp:
+    pass
+
+
+Input = (
+    Digits
+    | Speech
+    | NoInput
+    | Played
+    | PromptFailed
+    | LookupResult
+    | ActionDone
+    | CallerHungUp
+)
+
+
+# --- state and journal ----------------------------------------------------------
+
+
+class EntryKind(StrEnum):
+    ENTERED = "entered"
+    """A node was entered."""
+    INPUT = "input"
+    """One input fed to the interpreter (exactly one entry per step)."""
+    CHOSEN = "chosen"
+    COLLECTED = "collected"
+    SET = "set"
+    LOOKUP = "lookup"
+    BRANCH = "branch"
+    FALLBACK = "fallback"
+    """Something went wrong and the flow took its way out (prompt, rule, retries)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JournalEntry:
+    at: datetime
+    node: NodeId
+    kind: EntryKind
+    detail: str
+    """For INPUT the input in words; for CHOSEN the choice; else a short note."""
+    value: str | None = None
+    confidence: float | None = None
+    channel: Channel | None = None
+
+
+class Phase(StrEnum):
+    PLAYING = "playing"
+    ASKING = "asking"
+    CONFIRMING = "confirming"
+    LOOKING_UP = "looking_up"
+    ACTING = "acting"
+    """Waiting for ActionDone."""
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowState:
+    """One call's position in a flow. `flow`/`version` say which version it runs."""
+
+    flow: FlowName
+    version: int
+    call: CallContext
+    node: NodeId
+    phase: Phase
+    language: str
+    attempts: int = 0
+    """Failed answers at the current node (no input, invalid, low confidence)."""
+    low_confidence: int = 0
+    dtmf_only: bool = False
+    """Speech gave up at this node: ask by keypad only."""
+    pending: tuple[Prompt, ...] = ()
+    """The prompts of the last Play/Ask (for PromptFailed fallback)."""
+    heard: bool = False
+    """Some prompt of the current node was played."""
+    candidate: str = ""
+    """A collected value awaiting confirmation."""
+    candidate_channel: Channel = Channel.DTMF
+    candidate_confidence: float | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    lookups: Mapping[str, Mapping[str, FieldValue]] = field(default_factory=dict)
+    menu_path: tuple[str, ...] = ()
+    recognised: tuple[Recognised, ...] = ()
+    journal: tuple[JournalEntry, ...] = ()
+    steps: int = 0
+    last_action: Action | None = None
