@@ -1,0 +1,251 @@
+"""The whole recording path against the PBX simulator: a caller parked by FastAGI,
+an agent leg originated into the call, MixMonitor on the caller when bridged, a
+pause and resume, the hangup, the real WAV attached to the CRM contact, listed and
+played back over HTTP with Range and rights. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from crm_core.api.app import ApiDeps, setup_api
+from crm_core.auth.accounts import AuthPolicy
+from crm_core.auth.credentials import Passwords
+from crm_core.auth.model import Role, system_actor
+from crm_core.auth.service import AuthService, NewUser
+from crm_core.customers.contacts import ContactService
+from crm_core.customers.model import CallLog, ContactDirection
+from crm_core.db import Sessions
+from recordings import http
+from recordings.events import RecordingReady
+from recordings.service import RecordingService
+from recordings.storage import RecordingFiles, SqlCallContacts
+from telephony.agi import AgiServer, AgiSession
+from telephony.ami import AmiConfig
+from telephony.backoff import Backoff
+from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN, agent_channel
+from telephony.events import CallArrived, CallBridged, CallEnded, PbxConnected
+from telephony.model import PbxId
+from telephony.pbx import TelephonyBridge
+from telephony.sim.model import AgentPhone, Caller, SimConfig
+from telephony.sim.simulator import Simulator
+from tests.fakes import RecordingPublisher
+from tests.waiting import eventually
+
+PBX = PbxId("pbx1")
+FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Crm:
+    """What the composition root does with telephony events, for this test: the
+    contact opens on arrival, closes with the agent at the end, then the recording
+    is attached."""
+
+    contacts: ContactService
+    agent_id: uuid.UUID
+    seen: RecordingPublisher
+    recordings: RecordingService | None = None
+
+    async def publish(self, event: object) -> None:
+        await self.seen.publish(event)
+        assert self.recordings is not None
+        if isinstance(event, CallArrived):
+            await self.contacts.open_call_contact(
+                event.call_id, event.ani, dnis=event.dnis,
+                direction=ContactDirection.IN, started_at=event.occurred_at,
+            )  # fmt: skip
+        elif isinstance(event, CallBridged):
+            await self.recordings.on_call_bridged(event)
+        elif isinstance(event, CallEnded):
+            log = CallLog(
+                ended_at=event.ended_at, wait_s=event.wait_s, talk_s=event.talk_s,
+                outcome="answered", agent_id=self.agent_id,
+            )  # fmt: skip
+            await self.contacts.close_call_contact(event.call_id, log)
+            await self.recordings.on_call_ended(event)
+
+
+async def park(session: AgiSession) -> None:
+    await session.set_context(WAIT_CONTEXT)
+    await session.set_extension(WAIT_EXTEN)
+    await session.set_priority(1)
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    bridge: TelephonyBridge
+    recordings: RecordingService
+    files: RecordingFiles
+    ready: RecordingPublisher
+    client: TestClient[web.Request, web.Application]
+    tokens: dict[str, str]
+
+    async def get(self, path: str, who: str, **headers: str) -> Any:
+        return await self.client.get(
+            path, headers={"Authorization": f"Bearer {self.tokens[who]}", **headers}
+        )
+
+
+async def users(sessions: Sessions) -> tuple[AuthService, dict[str, str], uuid.UUID]:
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    auth = AuthService(sessions, SystemClock(), passwords=FAST, policy=policy)
+    tokens: dict[str, str] = {}
+    ids: dict[str, uuid.UUID] = {}
+    for login, role in (
+        ("anna", Role.AGENT),
+        ("boris", Role.AGENT),
+        ("sveta", Role.SUPERVISOR),
+    ):
+        user = await auth.create_user(
+            system_actor(),
+            NewUser(login=login, display_name=login, role=role,
+                    password="correct horse battery"),
+        )  # fmt: skip
+        issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
+        tokens[login], ids[login] = issued.secret, user.id
+    return auth, tokens, ids["anna"]
+
+
+@pytest.fixture
+async def rig(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Rig]:
+    auth, tokens, anna = await users(sessions)
+    ready = RecordingPublisher()
+    agi = AgiServer(port=0, handlers={INBOUND_SCRIPT: park})
+    config = SimConfig(
+        agi_port=await agi.start(), seed=3, recordings_dir=tmp_path / "sim",
+        agents=(AgentPhone(endpoint="1001", ring_s=0.1),),
+    )  # fmt: skip
+    async with Simulator(config) as sim:
+        crm = Crm(ContactService(sessions, SystemClock()), anna, ready)
+        bridge = TelephonyBridge(
+            [AmiConfig(pbx_id=PBX, host="127.0.0.1", port=sim.ami_port,
+                       username="cc", secret="ccsecret", action_timeout_s=2)],
+            crm, backoff=Backoff(initial_s=0.05, cap_s=0.2),
+        )  # fmt: skip
+        files = RecordingFiles(tmp_path / "recordings")
+        recordings = crm.recordings = RecordingService(
+            sessions, bridge.pbx, files,
+            SystemClock(), contacts=SqlCallContacts(sessions), publisher=ready,
+        )  # fmt: skip
+        app = web.Application()
+        setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
+        app[http.RECORDINGS] = recordings
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        task = asyncio.create_task(bridge.run())
+        try:
+            await eventually(lambda: _connected(ready))
+            yield Rig(sim, bridge, recordings, files, ready, client, tokens)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await client.close()
+            await agi.stop()
+
+
+async def _connected(seen: RecordingPublisher) -> bool:
+    return bool(seen.of_type(PbxConnected))
+
+
+async def test_bridged_call_is_recorded_attached_and_playable_when_it_ends(
+    rig: Rig,
+) -> None:
+    placed = await rig.sim.place_inbound(
+        Caller(ani="+74951234567", digits="1", digit_delay_s=0.05, patience_s=None)
+    )
+    call_id = f"{PBX}:{placed.linkedid}"
+
+    async def caller_leg() -> str | None:
+        for call in rig.bridge.live_calls():
+            if call.call_id == call_id:
+                legs = [leg.channel for leg in call.legs if leg.channel.endswith(";2")]
+                return legs[0] if legs else None
+        return None
+
+    caller = await eventually(caller_leg)
+    result = await rig.bridge.pbx.originate(
+        PBX, channel=agent_channel("1001"), application="Bridge", data=caller,
+        caller_id='"Queue billing" <+74951234567>', timeout_s=10,
+    )  # fmt: skip
+    assert result.success
+
+    async def recording_started() -> bool:
+        found = await rig.recordings.find(system_actor(), call_id=call_id)
+        return bool(found) and found[0].channel == caller
+
+    await eventually(recording_started)
+    file = rig.files.path_of(f"{PBX}_{placed.linkedid}.wav")
+    await eventually(lambda: _longer_than(file, 0.6))
+    await rig.recordings.set_muted(call_id, muted_=True)
+    await eventually(lambda: _longer_than(file, 1.0))
+    await rig.recordings.set_muted(call_id, muted_=False)
+    assert rig.sim.hangup(placed.uniqueid)
+
+    async def attached() -> RecordingReady | None:
+        found = [e for e in rig.ready.of_type(RecordingReady) if e.call_id == call_id]
+        return found[0] if found else None
+
+    ready = await eventually(attached)
+    assert ready.status == "ready"
+    assert ready.contact_id is not None
+    assert ready.duration_s is not None
+    assert ready.duration_s >= 1.0
+    assert ready.size_bytes == file.stat().st_size
+    mix = [a for a in rig.sim.actions if a.action in ("MixMonitor", "MixMonitorMute")]
+    assert [a.get("Channel") for a in mix] == [caller] * 3
+
+    listed = await rig.get(f"/api/v1/recordings?call_id={call_id}", "anna")
+    assert listed.status == 200
+    [item] = (await listed.json())["items"]
+    assert item["id"] == ready.recording_id
+    assert item["contact_id"] == ready.contact_id
+    [span] = item["muted_spans"]
+    assert span["ended_at"] is not None
+    by_contact = await rig.get(
+        f"/api/v1/recordings?contact_id={ready.contact_id}", "sveta"
+    )
+    assert [i["id"] for i in (await by_contact.json())["items"]] == [item["id"]]
+
+    size = ready.size_bytes
+    part = await rig.get(item["audio_url"], "anna", Range="bytes=0-99")
+    assert part.status == 206
+    assert part.headers["Content-Range"] == f"bytes 0-99/{size}"
+    body = await part.read()
+    assert len(body) == 100
+    assert body[:4] == b"RIFF"
+    whole = await rig.get(item["audio_url"], "sveta")
+    assert whole.status == 200
+    assert whole.headers["Content-Type"] == "audio/wav"
+    assert await whole.read() == file.read_bytes()
+    beyond = await rig.get(item["audio_url"], "anna", Range=f"bytes={size + 10}-")
+    assert beyond.status == 416
+    stranger = await rig.get(item["audio_url"], "boris")
+    assert stranger.status == 403
+    assert (await stranger.json())["error_id"] == "forbidden"
+
+    file.unlink()
+    gone = await rig.get(item["audio_url"], "sveta")
+    assert gone.status == 410
+    assert (await gone.json())["status"] == "missing"
+
+
+async def _longer_than(path: Path, seconds: float) -> bool:
+    """More than `seconds` of 8 kHz 16-bit mono audio after the 44-byte header."""
+    size = await asyncio.to_thread(lambda: path.stat().st_size if path.exists() else 0)
+    return size > 44 + 16000 * seconds
