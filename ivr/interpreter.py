@@ -1,0 +1,733 @@
+"""The IVR interpreter: given a flow, a call's state and one input, the next state
+and the one action the runner must carry out. Pure: no I/O, no clock, no logging.
+
+    state, action = start(flow, call, now)
+    state, action = step(flow, state, Digits(digits="1"), now)   # ... until terminal
+
+Every step records its input once in the state's journal; the journal, the menu
+path and the recognised values travel with the call (HandoffData).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from crm_core.rules.errors import RuleError
+from crm_core.rules.evaluator import EvalContext
+from ivr.model import (
+    Action,
+    ActionDone,
+    Ask,
+    BranchNode,
+    Callback,
+    CallbackNode,
+    CallContext,
+    CallerHungUp,
+    Channel,
+    Choice,
+    CollectNode,
+    Digits,
+    EntryKind,
+    Expect,
+    FieldValue,
+    Flow,
+    FlowState,
+    HandoffData,
+    Hangup,
+    HangupNode,
+    HangupReason,
+    Input,
+    JournalEntry,
+    Lookup,
+    LookupNode,
+    LookupResult,
+    MenuNode,
+    NodeId,
+    NoInput,
+    Phase,
+    Play,
+    PlayNode,
+    Prompt,
+    PromptFailed,
+    PromptSpec,
+    Queue,
+    QueueNode,
+    Recognised,
+    SetNode,
+    SoundFile,
+    Speech,
+    StoreSurveyAnswer,
+    SurveyNode,
+    Template,
+    TemplateField,
+    Transfer,
+    TransferNode,
+    Tts,
+    Voicemail,
+    VoicemailNode,
+)
+from ivr.speech_text import digits_from_speech, speakable, value_words
+
+Result = tuple[FlowState, Action]
+
+YES_WORDS = {
+    "en": ("yes", "yeah", "correct", "right"),
+    "ru": ("да", "верно", "правильно"),
+}
+NO_WORDS = {"en": ("no", "wrong", "incorrect"), "ru": ("нет", "неверно", "неправильно")}
+CONFIRM_KEY, REDO_KEY = "1", "2"
+LOW_CONFIDENCE_LIMIT = 2
+"""Low-confidence answers at one node before it asks by keypad only."""
+
+
+def start(flow: Flow, call: CallContext, now: datetime) -> Result:
+    """The state of a new call and its first action."""
+    state = FlowState(
+        flow=flow.name,
+        version=flow.version,
+        call=call,
+        node=flow.start,
+        phase=Phase.PLAYING,
+        language=flow.language,
+    )
+    return _enter(flow, state, flow.start, now)
+
+
+def step(flow: Flow, state: FlowState, event: Input, now: datetime) -> Result:
+    """Feed one input for the last action; returns the next state and action.
+
+    Total: an input the current node does not expect counts as an invalid answer
+    (or a failed lookup or action), so every call ends within flow.max_steps."""
+    state = _record_input(state, event, now)
+    if state.phase is Phase.ENDED and state.last_action is not None:
+        return state, state.last_action
+    if isinstance(event, CallerHungUp):
+        return _end(
+            state, Hangup(reason=HangupReason.CALLER_HUNG_UP, data=handoff(state))
+        )
+    if state.steps >= flow.max_steps:
+        state = _note(state, now, EntryKind.FALLBACK, "step limit reached")
+        return _enter(flow, state, flow.operator, now)
+    if isinstance(event, PromptFailed) and state.phase in _PROMPTING:
+        return _prompt_failed(flow, state, event, now)
+    node = flow.nodes[state.node]
+    match node:
+        case PlayNode():
+            return _enter(flow, state, node.next, now)
+        case MenuNode():
+            return _menu_input(flow, state, node, event, now)
+        case CollectNode():
+            return _collect_input(flow, state, node, event, now)
+        case SurveyNode():
+            return _survey_input(flow, state, node, event, now)
+        case LookupNode():
+            return _lookup_result(flow, state, node, event, now)
+        case CallbackNode():
+            return _enter(flow, _acted(state, event, now), node.next, now)
+        case BranchNode() | SetNode() | QueueNode() | VoicemailNode():
+            return _enter(flow, state, flow.operator, now)  # never waits for input
+        case TransferNode() | HangupNode():
+            return _enter(flow, state, flow.operator, now)  # never waits for input
+
+
+_PROMPTING = (Phase.PLAYING, Phase.ASKING, Phase.CONFIRMING)
+
+
+def handoff(state: FlowState) -> HandoffData:
+    """What the IVR gathered so far, for the ACD and the screen-pop."""
+    customer_id = state.call.customer.get("id")
+    return HandoffData(
+        flow=state.flow,
+        version=state.version,
+        customer_id=None if customer_id is None else str(customer_id),
+        menu_path=state.menu_path,
+        values=dict(state.values),
+        recognised=state.recognised,
+        last_node=state.node,
+    )
+
+
+# --- entering nodes -----------------------------------------------------------------
+
+
+def _enter(flow: Flow, state: FlowState, node_id: NodeId, now: datetime) -> Result:
+    """Move to `node_id` and run automatic nodes until one emits an action."""
+    for _ in range(len(flow.nodes) + 1):
+        state = dataclasses.replace(
+            state,
+            node=node_id,
+            attempts=0,
+            low_confidence=0,
+            dtmf_only=False,
+            heard=False,
+            candidate="",
+            candidate_confidence=None,
+        )
+        state = _note(state, now, EntryKind.ENTERED, node_id)
+        node = flow.nodes[node_id]
+        match node:
+            case BranchNode():
+                node_id, state = _branch(flow, state, node, now)
+            case SetNode():
+                values = {**state.values}
+                for name, template in node.values:
+                    values[name] = render(flow, state, template, spoken=False)
+                    state = _note(state, now, EntryKind.SET, name, value=values[name])
+                state = dataclasses.replace(state, values=values)
+                node_id = node.next
+            case PlayNode() if not _render_prompts(flow, state, node.prompts):
+                state = _note(state, now, EntryKind.FALLBACK, "nothing to say")
+                node_id = node.next
+            case _:
+                return _action_of(flow, state, node)
+    state = _note(state, now, EntryKind.FALLBACK, "no prompt reached")
+    return _terminal(flow, state, flow.nodes[flow.operator])
+
+
+def _action_of(
+    flow: Flow,
+    state: FlowState,
+    node: PlayNode
+    | MenuNode
+    | CollectNode
+    | SurveyNode
+    | LookupNode
+    | CallbackNode
+    | QueueNode
+    | VoicemailNode
+    | TransferNode
+    | HangupNode,
+) -> Result:
+    match node:
+        case PlayNode():
+            prompts = _render_prompts(flow, state, node.prompts)
+            return _emit(state, Play(prompts=prompts), Phase.PLAYING)
+        case MenuNode() | CollectNode() | SurveyNode():
+            return _ask(flow, state, node, node.prompts)
+        case LookupNode():
+            lookup = Lookup(kind=node.lookup, params=_lookup_params(state.call))
+            return _emit(state, lookup, Phase.LOOKING_UP)
+        case CallbackNode():
+            number = render(flow, state, node.number, spoken=False)
+            callback = Callback(number=number, queue=node.queue, data=handoff(state))
+            return _emit(state, callback, Phase.ACTING)
+        case QueueNode() | VoicemailNode() | TransferNode() | HangupNode():
+            return _terminal(flow, state, node)
+
+
+def _terminal(flow: Flow, state: FlowState, node: object) -> Result:
+    data = handoff(state)
+    match node:
+        case QueueNode():
+            skills = node.skills
+            action: Action = Queue(
+                queue=node.queue, skills=skills, priority=node.priority, data=data
+            )
+        case VoicemailNode():
+            prompts = _render_prompts(flow, state, node.prompts)
+            action = Voicemail(
+                topic=node.topic,
+                prompts=prompts,
+                max_duration_s=node.max_duration_s,
+                data=data,
+            )
+        case TransferNode():
+            action = Transfer(number=node.number, data=data)
+        case _:
+            action = Hangup(reason=HangupReason.FLOW_ENDED, data=data)
+    return _end(state, action)
+
+
+def _end(state: FlowState, action: Action) -> Result:
+    return _emit(state, action, Phase.ENDED)
+
+
+def _emit(state: FlowState, action: Action, phase: Phase) -> Result:
+    pending: tuple[Prompt, ...] = ()
+    if isinstance(action, Play | Ask):
+        pending = action.prompts
+    state = dataclasses.replace(state, phase=phase, last_action=action, pending=pending)
+    return state, action
+
+
+def _ask(
+    flow: Flow,
+    state: FlowState,
+    node: MenuNode | CollectNode | SurveyNode,
+    specs: tuple[PromptSpec, ...],
+    *,
+    confirming: bool = False,
+) -> Result:
+    prompts = _render_prompts(flow, state, specs)
+    action = Ask(
+        prompts=prompts,
+        expect=_expect(state, node, confirming=confirming),
+        timeout_s=node.timeout_s,
+        language=state.language,
+    )
+    return _emit(state, action, Phase.CONFIRMING if confirming else Phase.ASKING)
+
+
+def _expect(
+    state: FlowState, node: MenuNode | CollectNode | SurveyNode, *, confirming: bool
+) -> Expect:
+    speech_ok = not state.dtmf_only
+    if confirming:
+        words = YES_WORDS[state.language] + NO_WORDS[state.language]
+        return Expect(dtmf=CONFIRM_KEY + REDO_KEY, grammar=words, speech=speech_ok)
+    match node:
+        case MenuNode():
+            return _choice_expect(node.choices, speech=node.speech and speech_ok)
+        case SurveyNode():
+            speech = any(a.words for a in node.answers)
+            return _choice_expect(node.answers, speech=speech and speech_ok)
+        case CollectNode():
+            speech = node.speech and speech_ok
+            return Expect(
+                dtmf="0123456789",
+                grammar=_digit_grammar(state.language) if speech else None,
+                speech=speech,
+                min_digits=node.min_digits,
+                max_digits=node.max_digits,
+                terminator=node.terminator,
+            )
+
+
+def _choice_expect(choices: tuple[Choice, ...], *, speech: bool) -> Expect:
+    keys = "".join(c.key for c in choices if c.key is not None)
+    words = tuple(w for c in choices for w in c.words)
+    return Expect(dtmf=keys, grammar=words if speech else None, speech=speech)
+
+
+def _digit_grammar(language: str) -> tuple[str, ...]:
+    return tuple(value_words(str(d), language, style="digits") for d in range(10))
+
+
+# --- inputs at nodes that wait ------------------------------------------------------
+
+
+def _menu_input(
+    flow: Flow, state: FlowState, node: MenuNode, event: Input, now: datetime
+) -> Result:
+    choice, state, retry = _match_choice(state, node, node.choices, event)
+    if choice is None:
+        return _retry(flow, state, node, retry, now, exhausted=node.default)
+    channel, confidence = _channel(event)
+    state = _note(
+        state, now, EntryKind.CHOSEN, choice.label, value=choice.label,
+        confidence=confidence, channel=channel,
+    )  # fmt: skip
+    recognised = Recognised(
+        name=node.id, value=choice.label, channel=channel, confidence=confidence
+    )
+    state = dataclasses.replace(
+        state,
+        menu_path=(*state.menu_path, choice.label),
+        recognised=(*state.recognised, recognised),
+    )
+    return _enter(flow, state, choice.goto, now)
+
+
+def _survey_input(
+    flow: Flow, state: FlowState, node: SurveyNode, event: Input, now: datetime
+) -> Result:
+    if state.phase is Phase.ACTING:
+        return _enter(flow, _acted(state, event, now), node.next, now)
+    answer, state, retry = _match_choice(state, node, node.answers, event)
+    if answer is None:
+        return _retry(flow, state, node, retry, now, exhausted=node.next)
+    channel, confidence = _channel(event)
+    state = _collected(state, node.question, answer.label, channel, confidence, now)
+    action = StoreSurveyAnswer(
+        question=node.question,
+        answer=answer.label,
+        channel=channel,
+        customer_id=handoff(state).customer_id,
+        call_id=state.call.call_id,
+    )
+    return _emit(state, action, Phase.ACTING)
+
+
+def _match_choice(
+    state: FlowState,
+    node: MenuNode | SurveyNode,
+    choices: tuple[Choice, ...],
+    event: Input,
+) -> tuple[Choice | None, FlowState, str]:
+    """The choice an input selects, or None with the state and why to retry."""
+    match event:
+        case Digits(digits=digits):
+            for choice in choices:
+                if choice.key is not None and digits[:1] == choice.key:
+                    return choice, state, ""
+            return None, state, "invalid"
+        case Speech(text=text, confidence=confidence):
+            threshold = node.min_confidence if isinstance(node, MenuNode) else 0.5
+            if text and confidence < threshold:
+                return None, _low_confidence(state), "low_confidence"
+            heard = _normalise(text)
+            for choice in choices:
+                if any(_says(heard, word) for word in choice.words):
+                    return choice, state, ""
+            return None, state, "invalid"
+        case NoInput():
+            return None, state, "no_input"
+        case _:
+            return None, state, "invalid"
+
+
+def _collect_input(
+    flow: Flow, state: FlowState, node: CollectNode, event: Input, now: datetime
+) -> Result:
+    if state.phase is Phase.CONFIRMING:
+        return _confirm_input(flow, state, node, event, now)
+    value, state, retry = _digits_of(state, node, event)
+    if value is None:
+        return _retry(flow, state, node, retry, now, exhausted=node.on_failure)
+    channel, confidence = _channel(event)
+    if not node.confirm:
+        state = _collected(state, node.into, value, channel, confidence, now)
+        return _enter(flow, state, node.next, now)
+    state = dataclasses.replace(
+        state,
+        candidate=value,
+        candidate_channel=channel,
+        candidate_confidence=confidence,
+    )
+    return _ask(flow, state, node, node.confirm_prompts, confirming=True)
+
+
+def _digits_of(
+    state: FlowState, node: CollectNode, event: Input
+) -> tuple[str | None, FlowState, str]:
+    match event:
+        case Digits(digits=digits):
+            value = digits.split(node.terminator)[0] if node.terminator else digits
+        case Speech(text=text, confidence=confidence):
+            if text and confidence < node.min_confidence:
+                return None, _low_confidence(state), "low_confidence"
+            value = digits_from_speech(text) or ""
+        case NoInput():
+            return None, state, "no_input"
+        case _:
+            return None, state, "invalid"
+    if value.isdigit() and node.min_digits <= len(value) <= node.max_digits:
+        return value, state, ""
+    return None, state, "invalid"
+
+
+def _confirm_input(
+    flow: Flow, state: FlowState, node: CollectNode, event: Input, now: datetime
+) -> Result:
+    answer = ""
+    match event:
+        case Digits(digits=digits):
+            answer = {CONFIRM_KEY: "yes", REDO_KEY: "no"}.get(digits[:1], "")
+        case Speech(text=text, confidence=confidence) if (
+            confidence >= node.min_confidence
+        ):
+            heard = _normalise(text)
+            if any(_says(heard, w) for w in NO_WORDS[state.language]):
+                answer = "no"
+            elif any(_says(heard, w) for w in YES_WORDS[state.language]):
+                answer = "yes"
+        case _:
+            pass
+    if answer == "yes":
+        state = _collected(
+            state,
+            node.into,
+            state.candidate,
+            state.candidate_channel,
+            state.candidate_confidence,
+            now,
+        )
+        return _enter(flow, state, node.next, now)
+    state = dataclasses.replace(state, attempts=state.attempts + 1)
+    if state.attempts > node.retries:
+        state = _note(state, now, EntryKind.FALLBACK, "not confirmed")
+        return _enter(flow, state, node.on_failure, now)
+    if answer == "no":
+        return _ask(flow, state, node, node.prompts)
+    return _ask(flow, state, node, node.confirm_prompts, confirming=True)
+
+
+def _retry(
+    flow: Flow,
+    state: FlowState,
+    node: MenuNode | CollectNode | SurveyNode,
+    why: str,
+    now: datetime,
+    *,
+    exhausted: NodeId,
+) -> Result:
+    state = dataclasses.replace(state, attempts=state.attempts + 1)
+    if state.attempts > node.retries:
+        state = _note(state, now, EntryKind.FALLBACK, f"retries exhausted ({why})")
+        return _enter(flow, state, exhausted, now)
+    prefix: tuple[PromptSpec, ...] = ()
+    if isinstance(node, MenuNode):
+        prefix = node.no_input_prompts if why == "no_input" else node.invalid_prompts
+    return _ask(flow, state, node, prefix + node.prompts)
+
+
+def _low_confidence(state: FlowState) -> FlowState:
+    count = state.low_confidence + 1
+    return dataclasses.replace(
+        state, low_confidence=count, dtmf_only=count >= LOW_CONFIDENCE_LIMIT
+    )
+
+
+def _lookup_result(
+    flow: Flow, state: FlowState, node: LookupNode, event: Input, now: datetime
+) -> Result:
+    if isinstance(event, LookupResult) and event.found:
+        lookups = {**state.lookups, node.into: dict(event.fields)}
+        state = dataclasses.replace(state, lookups=lookups)
+        state = _note(state, now, EntryKind.LOOKUP, f"{node.lookup} found")
+        return _enter(flow, state, node.next, now)
+    state = _note(state, now, EntryKind.LOOKUP, f"{node.lookup} not found")
+    return _enter(flow, state, node.on_failure, now)
+
+
+def _acted(state: FlowState, event: Input, now: datetime) -> FlowState:
+    if isinstance(event, ActionDone) and event.ok:
+        return state
+    return _note(state, now, EntryKind.FALLBACK, "action not carried out")
+
+
+def _prompt_failed(
+    flow: Flow, state: FlowState, event: PromptFailed, now: datetime
+) -> Result:
+    """Play what is left after the failed prompt; if the caller heard nothing of
+    this node, hand over to the operator rather than leave them in silence."""
+    index = min(max(event.index, 0), max(len(state.pending) - 1, 0))
+    heard = state.heard or index > 0
+    remaining = state.pending[index + 1 :]
+    state = dataclasses.replace(state, heard=heard)
+    last = state.last_action
+    if remaining and isinstance(last, Play | Ask):
+        return _emit(state, dataclasses.replace(last, prompts=remaining), state.phase)
+    if not heard:
+        state = _note(state, now, EntryKind.FALLBACK, f"prompt failed: {event.reason}")
+        return _enter(flow, state, flow.operator, now)
+    if isinstance(last, Ask):
+        return _emit(state, dataclasses.replace(last, prompts=()), state.phase)
+    node = flow.nodes[state.node]
+    assert isinstance(node, PlayNode)  # only play nodes emit Play
+    return _enter(flow, state, node.next, now)
+
+
+# --- branch -------------------------------------------------------------------------
+
+
+def _branch(
+    flow: Flow, state: FlowState, node: BranchNode, now: datetime
+) -> tuple[NodeId, FlowState]:
+    context = rule_context(flow, state, now)
+    for case in node.cases:
+        try:
+            holds = case.rule.holds(context)
+        except RuleError as error:
+            note = f"rule {case.rule.source!r}: {error.reason}"
+            state = _note(state, now, EntryKind.FALLBACK, note)
+            continue
+        if holds:
+            return case.goto, _note(state, now, EntryKind.BRANCH, case.rule.source)
+    return node.otherwise, _note(state, now, EntryKind.BRANCH, "else")
+
+
+def rule_context(flow: Flow, state: FlowState, now: datetime) -> EvalContext:
+    """What a branch rule sees: Call (with business hours and holidays from the
+    flow's calendar), Customer, Vars and Lookup."""
+    calendar = flow.calendar
+    local = now.astimezone(calendar.zone)
+    holiday = local.date() in calendar.holidays
+    open_now = not holiday and any(
+        begin <= local.time() < end
+        for begin, end in calendar.hours.get(local.weekday(), ())
+    )
+    call = state.call
+    fields: Mapping[str, object] = {
+        "Call": {
+            "Id": call.call_id,
+            "Caller": call.caller,
+            "Dialled": call.dialled,
+            "InBusinessHours": open_now,
+            "Holiday": holiday,
+            "Weekday": local.isoweekday(),
+            "Hour": local.hour,
+            "Minute": local.minute,
+        },
+        "Customer": {
+            **call.customer,
+            **{_camel(k): v for k, v in call.customer.items()},
+        },
+        "Vars": dict(state.values),
+        "Lookup": {k: dict(v) for k, v in state.lookups.items()},
+    }
+    return EvalContext(fields=fields, today=local.date(), now=now)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+# --- templates and prompts ----------------------------------------------------------
+
+
+def render(flow: Flow, state: FlowState, template: Template, *, spoken: bool) -> str:
+    """Fill a template. Spoken: literals and values in words for TTS; otherwise the
+    raw values (for set and callback numbers). Unknown values render empty."""
+    out: list[str] = []
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(speakable(part, state.language) if spoken else part)
+            continue
+        value = _field_value(state, part)
+        if not spoken:
+            out.append("" if value is None else str(value))
+            continue
+        style = part.style or _default_style(part)
+        out.append(
+            value_words(value, state.language, style=style, currency=flow.currency)
+        )
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _default_style(item: TemplateField) -> str:
+    if item.path in (("call", "caller"), ("call", "dialled"), ("value",)):
+        return "digits"
+    return ""
+
+
+def _field_value(state: FlowState, item: TemplateField) -> FieldValue:
+    match item.path:
+        case ("value",):
+            return state.candidate or None
+        case ("customer", name):
+            return state.call.customer.get(name)
+        case ("call", "id"):
+            return state.call.call_id
+        case ("call", "caller"):
+            return state.call.caller
+        case ("call", "dialled"):
+            return state.call.dialled
+        case ("vars", name):
+            return state.values.get(name)
+        case ("lookup", into, name):
+            return state.lookups.get(into, {}).get(name)
+        case _:
+            return None
+
+
+def _render_prompts(
+    flow: Flow, state: FlowState, specs: tuple[PromptSpec, ...]
+) -> tuple[Prompt, ...]:
+    prompts: list[Prompt] = []
+    for spec in specs:
+        if spec.file is not None:
+            prompts.append(SoundFile(name=spec.file))
+        elif spec.say is not None:
+            text = render(flow, state, spec.say, spoken=True)
+            if text:
+                prompts.append(Tts(text=text, language=state.language))
+    return tuple(prompts)
+
+
+def _lookup_params(call: CallContext) -> dict[str, str]:
+    params = {"call_id": call.call_id, "caller": call.caller}
+    for name in ("id", "account", "address", "network_node"):
+        value = call.customer.get(name)
+        if value is not None:
+            params["customer_id" if name == "id" else name] = str(value)
+    return params
+
+
+# --- journal ------------------------------------------------------------------------
+
+
+def _note(
+    state: FlowState,
+    now: datetime,
+    kind: EntryKind,
+    detail: str,
+    *,
+    value: str | None = None,
+    confidence: float | None = None,
+    channel: Channel | None = None,
+) -> FlowState:
+    entry = JournalEntry(
+        at=now,
+        node=state.node,
+        kind=kind,
+        detail=detail,
+        value=value,
+        confidence=confidence,
+        channel=channel,
+    )
+    return dataclasses.replace(state, journal=(*state.journal, entry))
+
+
+def _record_input(state: FlowState, event: Input, now: datetime) -> FlowState:
+    value: str | None = None
+    confidence: float | None = None
+    channel: Channel | None = None
+    match event:
+        case Digits(digits=digits):
+            value, channel = digits, Channel.DTMF
+        case Speech(text=text, confidence=conf):
+            value, confidence, channel = text, conf, Channel.SPEECH
+        case PromptFailed(index=index, reason=reason):
+            value = f"{index}: {reason}"
+        case _:
+            pass
+    detail = type(event).__name__
+    state = dataclasses.replace(state, steps=state.steps + 1)
+    return _note(
+        state, now, EntryKind.INPUT, detail,
+        value=value, confidence=confidence, channel=channel,
+    )  # fmt: skip
+
+
+def _collected(
+    state: FlowState,
+    name: str,
+    value: str,
+    channel: Channel,
+    confidence: float | None,
+    now: datetime,
+) -> FlowState:
+    recognised = Recognised(
+        name=name, value=value, channel=channel, confidence=confidence
+    )
+    state = dataclasses.replace(
+        state,
+        values={**state.values, name: value},
+        recognised=(*state.recognised, recognised),
+    )
+    return _note(
+        state, now, EntryKind.COLLECTED, name,
+        value=value, confidence=confidence, channel=channel,
+    )  # fmt: skip
+
+
+def _channel(event: Input) -> tuple[Channel, float | None]:
+    if isinstance(event, Speech):
+        return Channel.SPEECH, event.confidence
+    return Channel.DTMF, None
+
+
+def _normalise(text: str) -> str:
+    return (
+        " "
+        + re.sub(r"[^\w]+", " ", text.lower().replace("\u0451", "\u0435")).strip()
+        + " "
+    )
+
+
+def _says(heard: str, phrase: str) -> bool:
+    return f" {_normalise(phrase).strip()} " in heard

@@ -1,0 +1,156 @@
+"""Published IVR flows: YAML files (or API bodies) by dialled number or pattern,
+with versions. A new version serves new calls only (calls keep the Flow they
+started with); an invalid file is refused and the running version stays active.
+
+Reads files synchronously: call it at start-up or from a thread, not per call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ivr.errors import FlowInvalid, FlowProblem
+from ivr.flow import document_digest, parse_flow
+from ivr.model import Flow, FlowName
+
+DEMO_FLOWS = Path(__file__).parent / "flows"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reloaded:
+    published: tuple[Flow, ...]
+    """New versions now serving new calls."""
+    refused: tuple[FlowInvalid, ...]
+    """Files refused; their flows (if any) keep their running version."""
+
+
+class FlowRegistry:
+    """The flows in service. Not thread-safe: one owner publishes."""
+
+    def __init__(self) -> None:
+        self._flows: dict[FlowName, Flow] = {}
+        self._history: dict[FlowName, list[Flow]] = {}
+
+    def flow_for(self, dialled: str) -> Flow | None:
+        """The current flow for a dialled number: an exact number first, then the
+        most specific pattern; None when no flow serves it."""
+        best: tuple[int, Flow] | None = None
+        for flow in self._flows.values():
+            for number in flow.numbers:
+                score = _match_score(number, dialled)
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, flow)
+        return None if best is None else best[1]
+
+    def current(self, name: str) -> Flow | None:
+        return self._flows.get(FlowName(name))
+
+    def versions(self, name: str) -> tuple[Flow, ...]:
+        return tuple(self._history.get(FlowName(name), ()))
+
+    def publish(self, data: object, *, source: str) -> Flow:
+        """Validate and publish a flow document; returns the flow now serving new
+        calls (the same version if the document did not change). Raises
+        FlowInvalid, leaving the running version in service."""
+        name = data.get("flow") if isinstance(data, Mapping) else None
+        running = self._flows.get(FlowName(str(name)))
+        if running is not None and running.digest == document_digest(data):
+            return running
+        version = 1 if running is None else running.version + 1
+        flow = parse_flow(data, source=source, version=version)
+        self._check_numbers(flow)
+        self._flows[flow.name] = flow
+        self._history.setdefault(flow.name, []).append(flow)
+        return flow
+
+    def publish_file(self, path: Path) -> Flow:
+        """Publish one YAML file. Raises FlowInvalid naming the file."""
+        source = str(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise _invalid(source, f"cannot read the file: {error}") from None
+        except yaml.YAMLError as error:
+            raise _invalid(source, f"not YAML: {_yaml_where(error)}") from None
+        return self.publish(data, source=source)
+
+    def load_directory(self, directory: Path) -> Reloaded:
+        """Publish every *.yaml under `directory` (again): changed files become new
+        versions, unchanged ones stay, invalid ones are refused."""
+        published: list[Flow] = []
+        refused: list[FlowInvalid] = []
+        for path in sorted(directory.glob("*.yaml")):
+            try:
+                before = self._flows_by_source(str(path))
+                flow = self.publish_file(path)
+            except FlowInvalid as error:
+                refused.append(error)
+                continue
+            if flow is not before:
+                published.append(flow)
+        return Reloaded(published=tuple(published), refused=tuple(refused))
+
+    def _flows_by_source(self, source: str) -> Flow | None:
+        return next((f for f in self._flows.values() if f.source == source), None)
+
+    def _check_numbers(self, flow: Flow) -> None:
+        for other in self._flows.values():
+            if other.name == flow.name:
+                continue
+            taken = sorted(set(other.numbers) & set(flow.numbers))
+            if taken:
+                raise _invalid(
+                    flow.source,
+                    f"numbers {', '.join(taken)} are already served by flow "
+                    f"{other.name!r} ({other.source})",
+                    field="numbers",
+                )
+
+
+def _invalid(source: str, message: str, *, field: str = "") -> FlowInvalid:
+    return FlowInvalid(
+        [FlowProblem(source=source, node="", field=field, message=message)]
+    )
+
+
+def _yaml_where(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
+
+
+_PATTERN_CHARS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": "[0-9*#]+", "!": ".*"}
+
+
+def _match_score(number: str, dialled: str) -> int | None:
+    """How specifically `number` (exact or an Asterisk "_" pattern) matches
+    `dialled`: exact numbers beat patterns, longer literal prefixes beat shorter."""
+    if not number.startswith("_"):
+        return 10_000 if number == dialled else None
+    regex = ""
+    literal = 0
+    pattern = number[1:]
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "[":
+            end = pattern.find("]", i)
+            if end < 0:
+                return None  # an unclosed class matches nothing
+            regex += f"[{pattern[i + 1 : end]}]"
+            i = end + 1
+            continue
+        if char in _PATTERN_CHARS:
+            regex += _PATTERN_CHARS[char]
+        else:
+            regex += re.escape(char)
+            literal += 1
+        i += 1
+    return literal if re.fullmatch(regex, dialled) else None
