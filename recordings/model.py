@@ -130,6 +130,13 @@ def closed_spans(recording: Recording, *, at: datetime) -> Recording:
     return unmuted(recording, at=at)
 
 
+def with_appeal(recording: Recording, appeal_id: uuid.UUID) -> Recording:
+    """The recording also attached to `appeal_id` (unchanged if it already is)."""
+    if appeal_id in recording.appeal_ids:
+        return recording
+    return replace(recording, appeal_ids=(*recording.appeal_ids, appeal_id))
+
+
 def wav_info(header: bytes, *, size_bytes: int) -> WavInfo:
     """Duration of a PCM WAV from its first bytes and the file size.
 

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy.exc import IntegrityError
 
+from crm_core.appeals.events import AppealCreated
 from crm_core.auth.model import Actor, Permission
 from crm_core.auth.store import write_audit
 from crm_core.db import Sessions
@@ -31,6 +32,7 @@ from recordings.model import (
     may_hear,
     muted,
     unmuted,
+    with_appeal,
 )
 from recordings.ports import CallContacts, Clock, Publisher
 from recordings.retention import RetentionPolicy, cutoff, expired
@@ -167,6 +169,24 @@ class RecordingService:
         await self._save(done)
         _log_attached(done, check)
         await self._publisher.publish(_ready(done, self._clock))
+
+    async def on_appeal_created(self, event: AppealCreated) -> None:
+        """Attach the recordings of the appeal's contact to an appeal registered
+        after the call's recording was attached (during wrap-up). Idempotent."""
+        if event.contact_id is None:
+            return
+        contact_id, appeal_id = uuid.UUID(event.contact_id), uuid.UUID(event.appeal_id)
+        async with self._sessions() as s:
+            rows = await storage.listed(s, contact_id=contact_id)
+            found = [storage.recording_from(r) for r in rows]
+        for recording in found:
+            linked = with_appeal(recording, appeal_id)
+            if linked is not recording:
+                await self._save(linked)
+                log.info(
+                    "recording=%s call=%s attached to appeal=%s",
+                    recording.id, recording.call_id, appeal_id,
+                )  # fmt: skip
 
     # reading --------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from crm_core.appeals.events import AppealCreated
 from crm_core.auth.model import ROLE_PERMISSIONS, Actor, Role
 from crm_core.auth.tables import AuditRow
 from crm_core.db import Sessions
@@ -271,3 +272,23 @@ async def test_retention_removes_old_files_and_marks_rows_when_past_the_age(
     assert gone.deleted_at == rig.clock.now()
     assert any("removed by retention" in r.getMessage() for r in caplog.records)
     assert await rig.service.purge(RetentionPolicy(keep_days=30)) == []
+
+
+async def test_appeal_registered_after_attach_is_linked_when_created(
+    rig: Rig,
+) -> None:
+    contact = CallContact(contact_id=uuid.uuid4(), agent_id=None, appeal_ids=())
+    rig.contacts.by_call["pbx1:4.1"] = contact
+    found = await rig.record("pbx1:4.1")
+    appeal_id = uuid.uuid4()
+    created = AppealCreated(
+        occurred_at=rig.clock.now(), appeal_id=str(appeal_id), topic_code="billing",
+        customer_id=None, contact_id=str(contact.contact_id), parent_id=None,
+        stage="new", queue=None, actor_id=str(uuid.uuid4()),
+    )  # fmt: skip
+
+    await rig.service.on_appeal_created(created)
+    await rig.service.on_appeal_created(created)
+
+    linked = await rig.service.get(BOSS, found.id)
+    assert linked.appeal_ids == (appeal_id,)
