@@ -38,6 +38,7 @@ from telephony.model import PbxId
 from telephony.pbx import TelephonyBridge
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
+from telephony.sim.wav import read_pcm
 from tests.fakes import RecordingPublisher
 from tests.waiting import eventually
 
@@ -163,9 +164,16 @@ async def _connected(seen: RecordingPublisher) -> bool:
     return bool(seen.of_type(PbxConnected))
 
 
-async def test_bridged_call_is_recorded_attached_and_playable_when_it_ends(
-    rig: Rig,
-) -> None:
+@dataclass(frozen=True)
+class Recorded:
+    call_id: str
+    caller: str
+    file: Path
+    ready: RecordingReady
+
+
+async def record_a_call(rig: Rig) -> Recorded:
+    """A caller parked, an agent bridged in, 0.6 s talk, 0.4 s paused, hang up."""
     placed = await rig.sim.place_inbound(
         Caller(ani="+74951234567", digits="1", digit_delay_s=0.05, patience_s=None)
     )
@@ -201,46 +209,66 @@ async def test_bridged_call_is_recorded_attached_and_playable_when_it_ends(
         found = [e for e in rig.ready.of_type(RecordingReady) if e.call_id == call_id]
         return found[0] if found else None
 
-    ready = await eventually(attached)
-    assert ready.status == "ready"
-    assert ready.contact_id is not None
-    assert ready.duration_s is not None
-    assert ready.duration_s >= 1.0
-    assert ready.size_bytes == file.stat().st_size
-    mix = [a for a in rig.sim.actions if a.action in ("MixMonitor", "MixMonitorMute")]
-    assert [a.get("Channel") for a in mix] == [caller] * 3
+    return Recorded(call_id, caller, file, await eventually(attached))
 
-    listed = await rig.get(f"/api/v1/recordings?call_id={call_id}", "anna")
+
+async def test_bridged_call_is_recorded_and_attached_when_it_ends(rig: Rig) -> None:
+    done = await record_a_call(rig)
+
+    assert done.ready.status == "ready"
+    assert done.ready.contact_id is not None
+    assert done.ready.duration_s is not None
+    assert done.ready.duration_s >= 1.0
+    assert done.ready.size_bytes == done.file.stat().st_size
+    mix = [a for a in rig.sim.actions if a.action in ("MixMonitor", "MixMonitorMute")]
+    assert [a.get("Channel") for a in mix] == [done.caller] * 3
+    assert [a.get("State") for a in mix[1:]] == ["1", "0"]
+    pcm = read_pcm(done.file)
+    assert max(pcm[: 16000 // 2]) > 0, "talk before the pause is audible"
+    assert b"\x00\x00" * 1600 in pcm, "the pause left at least 0.1 s of silence"
+
+    listed = await rig.get(f"/api/v1/recordings?call_id={done.call_id}", "anna")
     assert listed.status == 200
     [item] = (await listed.json())["items"]
-    assert item["id"] == ready.recording_id
-    assert item["contact_id"] == ready.contact_id
+    assert (item["id"], item["status"]) == (done.ready.recording_id, "ready")
+    assert item["contact_id"] == done.ready.contact_id
     [span] = item["muted_spans"]
     assert span["ended_at"] is not None
     by_contact = await rig.get(
-        f"/api/v1/recordings?contact_id={ready.contact_id}", "sveta"
+        f"/api/v1/recordings?contact_id={done.ready.contact_id}", "sveta"
     )
     assert [i["id"] for i in (await by_contact.json())["items"]] == [item["id"]]
 
-    size = ready.size_bytes
-    part = await rig.get(item["audio_url"], "anna", Range="bytes=0-99")
+
+async def test_recording_plays_with_range_for_those_allowed_when_requested(
+    rig: Rig,
+) -> None:
+    done = await record_a_call(rig)
+    audio = f"/api/v1/recordings/{done.ready.recording_id}/audio"
+    size = done.ready.size_bytes
+    assert size is not None
+
+    part = await rig.get(audio, "anna", Range="bytes=0-99")
     assert part.status == 206
     assert part.headers["Content-Range"] == f"bytes 0-99/{size}"
     body = await part.read()
     assert len(body) == 100
     assert body[:4] == b"RIFF"
-    whole = await rig.get(item["audio_url"], "sveta")
+    tail = await rig.get(audio, "anna", Range="bytes=-10")
+    assert tail.status == 206
+    assert await tail.read() == done.file.read_bytes()[-10:]
+    whole = await rig.get(audio, "sveta")
     assert whole.status == 200
     assert whole.headers["Content-Type"] == "audio/wav"
-    assert await whole.read() == file.read_bytes()
-    beyond = await rig.get(item["audio_url"], "anna", Range=f"bytes={size + 10}-")
+    assert await whole.read() == done.file.read_bytes()
+    beyond = await rig.get(audio, "anna", Range=f"bytes={size + 10}-")
     assert beyond.status == 416
-    stranger = await rig.get(item["audio_url"], "boris")
+    stranger = await rig.get(audio, "boris")
     assert stranger.status == 403
     assert (await stranger.json())["error_id"] == "forbidden"
 
-    file.unlink()
-    gone = await rig.get(item["audio_url"], "sveta")
+    done.file.unlink()
+    gone = await rig.get(audio, "sveta")
     assert gone.status == 410
     assert (await gone.json())["status"] == "missing"
 
