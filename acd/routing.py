@@ -144,7 +144,10 @@ class CallRecord:
 class QueueRecord:
     config: QueueConfig
     ready: ReadyAgents
-    waiting: list[Entry] = field(default_factory=list)
+    lines: dict[str | None, list[Entry]] = field(default_factory=dict)
+    """Waiting calls in the order served, one sorted line per call's first required
+    skill (None: no skill required), so an agent reads only the lines of skills they
+    have. Held calls are not here."""
     """Waiting calls in the order served (kept sorted; held calls are not here)."""
     members: dict[AgentId, int] = field(default_factory=dict)
     """Agent to ring position (the order they joined)."""
@@ -155,6 +158,12 @@ class QueueRecord:
 
 def signature_of(skills: Mapping[str, int], language: str | None) -> Signature:
     return (tuple(sorted((k, v) for k, v in skills.items() if v > 0)), language)
+
+
+def line_of(signature: Signature) -> str | None:
+    """The waiting line a call with these requirements joins: its first skill."""
+    skills = signature[0]
+    return skills[0][0] if skills else None
 
 
 def epoch_s(now: datetime) -> float:
@@ -315,17 +324,23 @@ class RoutingState:
         )
 
     def _position(self, queue: QueueRecord, call: CallRecord) -> int:
-        return bisect_left(queue.waiting, self._entry(call)) + 1
+        entry = self._entry(call)
+        return sum(bisect_left(line, entry) for line in queue.lines.values()) + 1
 
     def _list(self, call: CallRecord) -> None:
         call.entry_seq = next(self._seq)
         call.listed = True
-        insort(self._queues[call.queue_id].waiting, self._entry(call))
+        lines = self._queues[call.queue_id].lines
+        insort(lines.setdefault(line_of(call.signature), []), self._entry(call))
 
     def _unlist(self, call: CallRecord) -> None:
         if call.listed:
-            waiting = self._queues[call.queue_id].waiting
-            del waiting[bisect_left(waiting, self._entry(call))]
+            lines = self._queues[call.queue_id].lines
+            key = line_of(call.signature)
+            line = lines[key]
+            del line[bisect_left(line, self._entry(call))]
+            if not line:
+                del lines[key]
             call.listed = False
 
     def _hold(self, call: CallRecord, agent: AgentRecord) -> None:
@@ -338,17 +353,20 @@ class RoutingState:
         held = self._head(agent.preferred)
         if held is not None:
             return self._calls[held[3]]
-        # Queues in the order of their heads, so a found call ends the other scans
-        # early; the loop is inlined because it is the engine's hottest path.
-        lines = sorted(
-            waiting
-            for waiting in (self._queues[q].waiting for q in agent.queue_ids)
-            if waiting
-        )
+        # The loops are inlined: this is the engine's hottest path.
+        lines: list[list[Entry]] = []
+        keys = (None, *agent.levels)
+        for queue_id in agent.queue_ids:
+            by_skill = self._queues[queue_id].lines
+            if by_skill:
+                for key in keys:
+                    line = by_skill.get(key)
+                    if line is not None:
+                        lines.append(line)
         matches, signatures = agent.matches, self._signature_list
         best: Entry | None = None
-        for waiting in lines:
-            for entry in waiting:
+        for line in lines:
+            for entry in line:
                 if best is not None and entry >= best:
                     break
                 known = matches.get(entry[4])
