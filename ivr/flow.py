@@ -727,7 +727,7 @@ def _input_free_cycles(nodes: Mapping[NodeId, Node]) -> list[list[NodeId]]:
         if root in done or not automatic(root):
             continue
         path = [root]
-        stack = [iter([t for _, t in exits(nodes[root])])]
+        stack = [iter(dict.fromkeys(t for _, t in exits(nodes[root])))]
         while stack:
             target = next(stack[-1], None)
             if target is None:
@@ -737,5 +737,5 @@ def _input_free_cycles(nodes: Mapping[NodeId, Node]) -> list[list[NodeId]]:
                 cycles.append(path[path.index(target) :])
             elif automatic(target) and target not in done:
                 path.append(target)
-                stack.append(iter([t for _, t in exits(nodes[target])]))
+                stack.append(iter(dict.fromkeys(t for _, t in exits(nodes[target]))))
     return cycles
