@@ -9,7 +9,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from crm_core.api.app import ApiDeps, setup_api
-from crm_core.auth.accounts import AuthPolicy
 from crm_core.auth.credentials import Passwords
-from crm_core.auth.model import Role, system_actor
-from crm_core.auth.service import AuthService, NewUser
+from crm_core.auth.model import system_actor
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.model import CallLog, ContactDirection
 from crm_core.db import Sessions
@@ -40,15 +37,11 @@ from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
 from telephony.sim.wav import read_pcm
 from tests.fakes import RecordingPublisher
+from tests.integration.recordings.accounts import SystemClock, users
 from tests.waiting import eventually
 
 PBX = PbxId("pbx1")
 FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass
@@ -101,26 +94,6 @@ class Rig:
         return await self.client.get(
             path, headers={"Authorization": f"Bearer {self.tokens[who]}", **headers}
         )
-
-
-async def users(sessions: Sessions) -> tuple[AuthService, dict[str, str], uuid.UUID]:
-    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
-    auth = AuthService(sessions, SystemClock(), passwords=FAST, policy=policy)
-    tokens: dict[str, str] = {}
-    ids: dict[str, uuid.UUID] = {}
-    for login, role in (
-        ("anna", Role.AGENT),
-        ("boris", Role.AGENT),
-        ("sveta", Role.SUPERVISOR),
-    ):
-        user = await auth.create_user(
-            system_actor(),
-            NewUser(login=login, display_name=login, role=role,
-                    password="correct horse battery"),
-        )  # fmt: skip
-        issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
-        tokens[login], ids[login] = issued.secret, user.id
-    return auth, tokens, ids["anna"]
 
 
 @pytest.fixture
