@@ -20,8 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from crm_core.api import (
     appeal_routes,
+    attachment_routes,
     auth_routes,
     customer_routes,
+    notification_routes,
+    report_routes,
+    topic_routes,
     webhook_routes,
 )
 from crm_core.api.context import (
@@ -47,7 +51,9 @@ from crm_core.api.routing import (
     PageRequest,
     Route,
 )
+from crm_core.appeals.attachments import AttachmentService
 from crm_core.appeals.service import AppealService
+from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
 from crm_core.auth.credentials import same
 from crm_core.auth.errors import CsrfRejected, LoginThrottled, Unauthenticated
@@ -89,6 +95,12 @@ class ApiDeps:
     appeals: AppealService | None = None
     topics: TopicService | None = None
     """Serve /appeals and /topics when both are given."""
+    attachments: AttachmentService | None = None
+    """Serve /appeals/{id}/attachments and /attachments/{id} when given."""
+    notifications: SlaMonitor | None = None
+    """Serve /notifications when given."""
+    reports: report_routes.ReportApi | None = None
+    """Serve /appeals/search, /appeals/export, /appeals/bulk and /reports when given."""
     cookies: CookiePolicy = field(default_factory=CookiePolicy)
     routes: Sequence[ApiRoutes] = ()
     """Further route tables (customers, appeals, webhooks, calls...)."""
@@ -112,10 +124,19 @@ def setup_api(app: web.Application, deps: ApiDeps) -> None:
         app[customer_routes.CUSTOMERS] = deps.customers
         app[customer_routes.CONTACTS] = deps.contacts
         tables.append(customer_routes.routes)
+    if deps.reports is not None:  # before /appeals/{appeal_id}: it would match search
+        app[report_routes.REPORTS] = deps.reports
+        tables.append(report_routes.routes)
     if deps.appeals is not None and deps.topics is not None:
         app[appeal_routes.APPEALS] = deps.appeals
         app[appeal_routes.TOPICS] = deps.topics
-        tables.append(appeal_routes.routes)
+        tables += [appeal_routes.routes, topic_routes.routes]
+    if deps.attachments is not None:
+        app[attachment_routes.ATTACHMENTS] = deps.attachments
+        tables.append(attachment_routes.routes)
+    if deps.notifications is not None:
+        app[notification_routes.NOTIFICATIONS] = deps.notifications
+        tables.append(notification_routes.routes)
     add_routes(app, [*tables, *deps.routes])
 
 

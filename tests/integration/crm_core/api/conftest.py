@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -12,9 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from contactcentre.web import make_web_app
 from crm_core.api.app import ApiDeps, setup_api
+from crm_core.api.report_routes import ReportApi
 from crm_core.api.routing import ApiRoutes
+from crm_core.appeals.attachments import AttachmentService
 from crm_core.appeals.ports import NoPublisher
 from crm_core.appeals.service import AppealService
+from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
 from crm_core.auth.accounts import AuthPolicy
 from crm_core.auth.credentials import Passwords
@@ -23,10 +28,14 @@ from crm_core.auth.service import AuthService, NewUser
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
+from crm_core.reports.bulk import BulkOperations
+from crm_core.reports.reports import ReportService
+from crm_core.reports.search import AppealSearch
 from crm_core.webhooks.service import WebhookService
 from tests.fakes import FakeClock
 
 PASSWORD = "correct horse battery"
+ATTACHMENT_MAX_BYTES = 100_000
 FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
 
 
@@ -40,6 +49,8 @@ class Api:
     agent_token: str
     powerless_token: str
     agent_id: uuid.UUID
+    admin_id: uuid.UUID
+    sla: SlaMonitor
 
     async def sign_in(self, login: str) -> str:
         """Sign `login` in with the cookie; returns the CSRF token."""
@@ -57,7 +68,7 @@ def extra_route_tables() -> list[ApiRoutes]:
 
 
 @pytest.fixture
-async def api(sessions: Sessions) -> AsyncIterator[Api]:
+async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
     clock = FakeClock()
     policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
     auth = AuthService(sessions, clock, passwords=FAST, policy=policy)
@@ -77,13 +88,28 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         tokens.append(issued.secret)
         ids.append(user.id)
     webhooks = WebhookService(sessions, clock)
+    appeals = AppealService(sessions, clock, NoPublisher())
+    search = AppealSearch(sessions)
+    sla = SlaMonitor(sessions, clock, NoPublisher(), archive_after=timedelta(days=90))
     deps = ApiDeps(
         auth=auth,
         webhooks=webhooks,
         customers=CustomerService(sessions, clock),
         contacts=ContactService(sessions, clock),
-        appeals=AppealService(sessions, clock, NoPublisher()),
+        appeals=appeals,
         topics=TopicService(sessions, clock),
+        attachments=AttachmentService(
+            sessions,
+            clock,
+            directory=tmp_path / "attachments",
+            max_bytes=ATTACHMENT_MAX_BYTES,
+        ),
+        notifications=sla,
+        reports=ReportApi(
+            search=search,
+            bulk=BulkOperations(appeals, search),
+            reports=ReportService(sessions, clock),
+        ),
         routes=extra_route_tables(),
     )
     app = make_web_app([lambda app: setup_api(app, deps)])
@@ -93,7 +119,7 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         yield Api(
             client=client, auth=auth, clock=clock, sessions=sessions,
             admin_token=tokens[0], agent_token=tokens[1], powerless_token=tokens[2],
-            agent_id=ids[1],
+            agent_id=ids[1], admin_id=ids[0], sla=sla,
         )  # fmt: skip
     finally:
         await client.close()
