@@ -10,6 +10,7 @@ import logging
 import uuid
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import assert_never
 
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 
 RETENTION_BATCH = 500
 
+EVENTS = (CallBridged, CallEnded, AppealCreated)
+"""What `RecordingService.handle` takes: subscribe it to all of them with one
+mailbox (`bus.subscribe_all`), so a call's bridge is handled before its end."""
+
 
 class _NoPublisher:
     async def publish(self, event: object) -> None:
@@ -76,6 +81,18 @@ class RecordingService:
         self._contacts = contacts
         self._publisher: Publisher = publisher or _NoPublisher()
         self._pbx_directory = pbx_directory
+
+    async def handle(self, event: CallBridged | CallEnded | AppealCreated) -> None:
+        """The bus entry point for EVENTS, in publish order."""
+        match event:
+            case CallBridged():
+                await self.on_call_bridged(event)
+            case CallEnded():
+                await self.on_call_ended(event)
+            case AppealCreated():
+                await self.on_appeal_created(event)
+            case _:
+                assert_never(event)
 
     # recording ------------------------------------------------------------------
 

@@ -71,11 +71,11 @@ class Rig:
 
     async def record(self, call_id: str, seconds: float | None = 2.0) -> Recording:
         """A call bridged, recorded for `seconds` (None: no file), then ended."""
-        await self.service.on_call_bridged(self.bridged(call_id))
+        await self.service.handle(self.bridged(call_id))
         if seconds is not None:
             self.write_wav(call_id, seconds)
         self.clock.advance(seconds or 1)
-        await self.service.on_call_ended(self.ended(call_id))
+        await self.service.handle(self.ended(call_id))
         [found] = await self.service.find(BOSS, call_id=call_id)
         return found
 
@@ -287,8 +287,8 @@ async def test_appeal_registered_after_attach_is_linked_when_created(
         stage="new", queue=None, actor_id=str(uuid.uuid4()),
     )  # fmt: skip
 
-    await rig.service.on_appeal_created(created)
-    await rig.service.on_appeal_created(created)
+    await rig.service.handle(created)
+    await rig.service.handle(created)
 
     linked = await rig.service.get(BOSS, found.id)
     assert linked.appeal_ids == (appeal_id,)
