@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,6 +82,25 @@ def merge(parts: Sequence[Recognition]) -> Recognition:
     )
 
 
+def load_models(model_dirs: Mapping[str, Path]) -> dict[str, LoadedModel]:
+    """Load one model per language (blocking, a second or two each and about
+    500 MB for the Korean test model: call it at start-up, off the loop). Raises
+    AsrModelMissing naming the first bad directory."""
+    vosk.SetLogLevel(-1)  # Kaldi logs to stderr; our failures are typed instead
+    models: dict[str, LoadedModel] = {}
+    for language, path in model_dirs.items():
+        check_model_dir(language, path)
+        try:
+            model = vosk.Model(str(path))
+        except Exception as exc:  # vosk raises bare Exception
+            raise AsrModelMissing(
+                language, path, f"vosk cannot load it: {exc}"
+            ) from exc
+        models[language] = LoadedModel(model, model_rate_hz(path))
+        log.info("asr model language=%s path=%s loaded", language, path)
+    return models
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
     """A vosk model in memory and the sample rate its features expect."""
@@ -93,9 +113,16 @@ class VoskRecogniser:
     """Recogniser over vosk models, one per language, shared by every call."""
 
     def __init__(
-        self, models: Mapping[str, LoadedModel], *, max_concurrent: int = 2
+        self,
+        models: Mapping[str, LoadedModel],
+        *,
+        max_concurrent: int = 2,
+        max_waiting: int = 50,
     ) -> None:
         self._models = dict(models)
+        self._capacity = max_concurrent + max_waiting
+        self._in_flight = 0
+        self._count_lock = threading.Lock()  # jobs finish on pool threads
         self._executor = ThreadPoolExecutor(
             max_workers=max_concurrent, thread_name_prefix="vosk"
         )
@@ -103,23 +130,15 @@ class VoskRecogniser:
 
     @classmethod
     def load(
-        cls, model_dirs: Mapping[str, Path], *, max_concurrent: int = 2
+        cls,
+        model_dirs: Mapping[str, Path],
+        *,
+        max_concurrent: int = 2,
+        max_waiting: int = 50,
     ) -> VoskRecogniser:
-        """Load every model (blocking, about a second each: call it at start-up,
-        off the loop). Raises AsrModelMissing naming the first bad directory."""
-        vosk.SetLogLevel(-1)  # Kaldi logs to stderr; our failures are typed instead
-        models: dict[str, LoadedModel] = {}
-        for language, path in model_dirs.items():
-            check_model_dir(language, path)
-            try:
-                model = vosk.Model(str(path))
-            except Exception as exc:  # vosk raises bare Exception
-                raise AsrModelMissing(
-                    language, path, f"vosk cannot load it: {exc}"
-                ) from exc
-            models[language] = LoadedModel(model, model_rate_hz(path))
-            log.info("asr model language=%s path=%s loaded", language, path)
-        return cls(models, max_concurrent=max_concurrent)
+        """Load every model and build the recogniser (see load_models)."""
+        models = load_models(model_dirs)
+        return cls(models, max_concurrent=max_concurrent, max_waiting=max_waiting)
 
     @property
     def languages(self) -> frozenset[str]:
@@ -133,11 +152,24 @@ class VoskRecogniser:
         language: str,
         sample_rate_hz: int = 8000,
     ) -> Recognition:
-        """See ivr.ports.Recogniser."""
+        """See ivr.ports.Recogniser. With `max_concurrent` utterances decoding and
+        `max_waiting` queued, a further one fails at once (cause "overloaded"): the
+        caller gets the keypad rather than a long silence."""
+        with self._count_lock:
+            accepted = self._in_flight < self._capacity
+            if accepted:
+                self._in_flight += 1
+        if not accepted:
+            overloaded = RecogniserFailed(
+                f"{self._capacity} utterances already queued", cause="overloaded"
+            )
+            self._log_once(overloaded)
+            raise overloaded
         phrases = None if grammar is None else tuple(grammar)
         job = self._executor.submit(
             self._recognise_blocking, audio, phrases, language, sample_rate_hz
         )
+        job.add_done_callback(self._finished)
         try:
             return await asyncio.wrap_future(job)
         except RecogniserFailed as failure:
@@ -150,8 +182,13 @@ class VoskRecogniser:
             self._log_once(crash)
             raise crash from exc
 
+    def _finished(self, _job: object) -> None:
+        with self._count_lock:
+            self._in_flight -= 1
+
     def close(self) -> None:
-        """Stop the pool; utterances already running finish first."""
+        """Stop the pool; utterances already running finish first (blocking: from
+        the loop, call it through asyncio.to_thread)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def _recognise_blocking(

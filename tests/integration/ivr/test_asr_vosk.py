@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.asr import VoskRecogniser
+from ivr.asr import LoadedModel, VoskRecogniser
 from ivr.audio import read_wav
 from ivr.ports import AudioUnreadable, RecogniserFailed
 from tests.integration.ivr.speech import korean_model_dir, speak_korean
@@ -17,10 +17,10 @@ YES_NO = ["네", "아니요"]
 
 
 @pytest.fixture(scope="module")
-def recogniser() -> Iterator[VoskRecogniser]:
-    loaded = VoskRecogniser.load({"ko": korean_model_dir()}, max_concurrent=2)
-    yield loaded
-    loaded.close()
+def recogniser(korean_models: dict[str, LoadedModel]) -> Iterator[VoskRecogniser]:
+    shared = VoskRecogniser(korean_models, max_concurrent=2)
+    yield shared
+    shared.close()
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,26 @@ async def test_recognise_fails_when_recording_is_missing(
 ) -> None:
     with pytest.raises(AudioUnreadable):
         await recogniser.recognise(tmp_path / "gone.wav", grammar=YES_NO, language="ko")
+
+
+async def test_excess_utterance_fails_at_once_when_queue_is_full() -> None:
+    busy = VoskRecogniser.load(
+        {"ko": korean_model_dir()}, max_concurrent=1, max_waiting=1
+    )
+    silence = b"\x00\x00" * 4000
+    try:
+        async with asyncio.timeout(30):
+            outcomes = await asyncio.gather(
+                *(
+                    busy.recognise(silence, grammar=YES_NO, language="ko")
+                    for _ in range(3)
+                ),
+                return_exceptions=True,
+            )
+        after = await busy.recognise(silence, grammar=YES_NO, language="ko")
+    finally:
+        busy.close()
+
+    failures = [o for o in outcomes if isinstance(o, RecogniserFailed)]
+    assert [f.cause for f in failures] == ["overloaded"]
+    assert after.text == ""

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr.asr import VoskRecogniser
+from ivr.asr import LoadedModel, VoskRecogniser
 from ivr.ports import TtsFailed, TtsVoiceMissing
 from ivr.tts import CachedTts, TtsWorker, Voice
-from tests.integration.ivr.speech import korean_model_dir
 
 STUB = (sys.executable, str(Path(__file__).with_name("stub_tts_worker.py")))
 VOICES = {
@@ -95,10 +94,10 @@ async def test_bad_voice_id_fails_when_voice_is_not_installed(
 
 
 async def test_korean_prompt_is_recognised_when_spoken_back(
-    worker: TtsWorker, tmp_path: Path
+    worker: TtsWorker, tmp_path: Path, korean_models: dict[str, LoadedModel]
 ) -> None:
     tts = CachedTts(worker, sounds_dir=tmp_path, voices=VOICES)
-    recogniser = VoskRecogniser.load({"ko": korean_model_dir()}, max_concurrent=1)
+    recogniser = VoskRecogniser(korean_models, max_concurrent=1)
     try:
         name = await tts.say("아니요", language="ko")
         result = await recogniser.recognise(
