@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ASTERISK_RATE_HZ = 8000
 DEFAULT_SUBDIR = "cc-tts"
 MIN_PROMPT_S = 0.05
+SCRATCH_SUFFIX = ".tmp.wav"
 WORKER_COMMAND = (sys.executable, "-m", "ivr.tts_worker")
 
 
@@ -81,6 +82,9 @@ class CachedTts:
         self._voices = dict(voices)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._dir.mkdir(parents=True, exist_ok=True)
+        # Scratch files of a process killed mid-synthesis (never a cached prompt).
+        for stale in self._dir.glob(f".*{SCRATCH_SUFFIX}"):
+            stale.unlink(missing_ok=True)
 
     async def say(self, text: str, *, language: str) -> str:
         """See ivr.ports.Synthesiser: the voice configured for `language`."""
@@ -107,7 +111,7 @@ class CachedTts:
 
     async def _make(self, text: str, *, voice: Voice, target: Path) -> None:
         # Asterisk must never see a partial file: write beside it, check, rename.
-        scratch = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.tmp.wav")
+        scratch = target.with_name(f".{target.stem}.{uuid.uuid4().hex}{SCRATCH_SUFFIX}")
         try:
             await self._engine.synthesise(text, voice=voice, out_path=scratch)
             check_prompt_file(scratch)

@@ -177,3 +177,16 @@ async def test_waiting_request_can_be_cancelled_when_another_is_synthesising(
 
     assert await tts.say("Hold on", language="en") == name
     assert len(engine.calls) == 1
+
+
+async def test_leftover_scratch_files_are_removed_when_cache_opens(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cc-tts"
+    folder.mkdir()
+    write_prompt(folder / ".abc.123.tmp.wav")
+    write_prompt(folder / "kept.wav")
+
+    make_tts(FakeEngine(), tmp_path)
+
+    assert [p.name for p in folder.iterdir()] == ["kept.wav"]
