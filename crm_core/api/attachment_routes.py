@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict
@@ -49,7 +49,9 @@ async def upload(call: ApiCall) -> AttachmentOut:
     (`attachment_too_large`, naming the limit) and nothing is kept."""
     appeal_id = call.path_uuid("appeal_id")
     part = await _file_part(call.request)
-    name = part.filename or ""
+    # Browsers escape only `"`, CR and LF as %XX (HTML multipart/form-data); aiohttp
+    # clients percent-encode the whole name: unquoting reads both.
+    name = unquote(part.filename or "")
     media_type = part.headers.get("Content-Type", DEFAULT_MEDIA_TYPE)
     attachment = await call.service(ATTACHMENTS).attach(
         call.actor, appeal_id, name=name, media_type=media_type,
