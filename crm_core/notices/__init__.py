@@ -1,0 +1,1 @@
+"""Customer notices (C14): an outbox of SMS, e-mail and call-back requests."""
