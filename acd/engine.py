@@ -22,7 +22,6 @@ from acd.errors import (
 from acd.events import (
     CallAbandoned,
     CallConnected,
-    CallHandled,
     CallOverflowed,
     CallRequeued,
 )
@@ -102,12 +101,36 @@ class AcdEngine(RoutingState):
             levels=dict(profile.skills),
         )
         self._agents[profile.agent_id] = agent
-        for membership in profile.memberships:
-            queue = self._queues[membership.queue_id]
-            queue.members[profile.agent_id] = queue.next_ring
-            queue.next_ring += 1
+        self._join_queues(agent)
         step = Step(now)
         self._make_ready(agent, step)
+        return step.actions
+
+    def update_agent(self, profile: AgentProfile, now: datetime) -> list[Action]:
+        """Change a logged-in agent's skills and memberships (a supervisor's edit);
+        a ready agent is re-sorted and may be offered a call at once."""
+        agent = self._agent(profile.agent_id)
+        if agent.state is AgentState.LOGGED_OUT:
+            raise InvalidTransition(f"agent {profile.agent_id} is logged out")
+        for membership in profile.memberships:
+            if membership.queue_id not in self._queues:
+                raise UnknownQueue(membership.queue_id)
+        was_ready = agent.state is AgentState.READY
+        self._leave_ready(agent)
+        for queue_id in agent.queue_ids:
+            del self._queues[queue_id].members[profile.agent_id]
+        agent.profile, agent.levels = profile, dict(profile.skills)
+        agent.queue_ids = tuple(m.queue_id for m in profile.memberships)
+        agent.matches.clear()
+        self._join_queues(agent)
+        step = Step(now)
+        if was_ready:  # keeps their idle time, unlike becoming ready anew
+            call = self._find_call(agent)
+            if call is not None:
+                self._offer(call, agent, step=step)
+            else:
+                for queue_id in agent.queue_ids:
+                    self._add_ready(self._queues[queue_id], agent)
         return step.actions
 
     def logout(self, agent_id: AgentId, now: datetime) -> list[Action]:
@@ -124,8 +147,8 @@ class AcdEngine(RoutingState):
             self._withdraw_offer(agent, step)
         self._leave_ready(agent)
         self._set_state(agent, AgentState.LOGGED_OUT, step=step)
-        for membership in agent.profile.memberships:
-            del self._queues[membership.queue_id].members[agent_id]
+        for queue_id in agent.queue_ids:
+            del self._queues[queue_id].members[agent_id]
         for entry in agent.preferred:
             call = self._calls.get(entry[3])
             if call is not None and call.held_for == agent_id:
@@ -455,22 +478,6 @@ class AcdEngine(RoutingState):
             WRAP_UP_TIMER,
             key=agent.profile.agent_id,
             token=agent.token,
-        )
-
-    def _close_wrap_up(self, agent: AgentRecord, step: Step) -> None:
-        assert agent.wrap_call is not None
-        call_id, queue_id = agent.wrap_call
-        agent.wrap_call = None
-        agent.token += 1
-        step.actions.append(
-            CallHandled(
-                occurred_at=step.now,
-                call_id=call_id,
-                queue_id=queue_id,
-                agent_id=agent.profile.agent_id,
-                talk_s=agent.talk_s,
-                wrap_up_s=step.ts - agent.wrap_started,
-            )
         )
 
     def _end_wrap_up(self, agent: AgentRecord, step: Step) -> None:

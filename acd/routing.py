@@ -20,6 +20,7 @@ from acd.errors import (
 from acd.events import (
     AcdEvent,
     AgentStateChanged,
+    CallHandled,
     CallLeftQueue,
     CallOffered,
     CallQueued,
@@ -539,5 +540,27 @@ class RoutingState:
                 reason=reason,
                 exit=exit.kind,
                 waited_s=step.ts - call.arrived,
+            )
+        )
+
+    def _join_queues(self, agent: AgentRecord) -> None:
+        for queue_id in agent.queue_ids:
+            queue = self._queues[queue_id]
+            queue.members[agent.profile.agent_id] = queue.next_ring
+            queue.next_ring += 1
+
+    def _close_wrap_up(self, agent: AgentRecord, step: Step) -> None:
+        assert agent.wrap_call is not None
+        call_id, queue_id = agent.wrap_call
+        agent.wrap_call = None
+        agent.token += 1
+        step.actions.append(
+            CallHandled(
+                occurred_at=step.now,
+                call_id=call_id,
+                queue_id=queue_id,
+                agent_id=agent.profile.agent_id,
+                talk_s=agent.talk_s,
+                wrap_up_s=step.ts - agent.wrap_started,
             )
         )

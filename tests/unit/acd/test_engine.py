@@ -545,3 +545,20 @@ def test_skill_text_parsed_when_written_as_name_and_level() -> None:
     assert parse_skill("russian") == ("russian", 1)
     with pytest.raises(ValueError, match="without a name"):
         parse_skill(":4")
+
+
+def test_ready_agent_takes_waiting_call_when_given_the_skill() -> None:
+    engine = engine_with(QueueConfig(queue_id=SALES), QueueConfig(queue_id=SUPPORT))
+    engine.login(agent("a1", SALES), at(0))
+    engine.enqueue(call("c1", skills={"billing": 3}), at(1))
+    skilled = agent("a1", SALES, skills={"billing": 3})
+    assert offers(engine.update_agent(skilled, at(2))) == [("c1", "a1")]
+
+
+def test_agent_no_longer_offered_queue_calls_when_removed_from_queue() -> None:
+    engine = engine_with(QueueConfig(queue_id=SALES), QueueConfig(queue_id=SUPPORT))
+    engine.login(agent("a1", SALES), at(0))
+    engine.login(agent("a2", SALES), at(1))
+    engine.update_agent(agent("a1", SUPPORT), at(2))
+    assert offers(engine.enqueue(call("c1"), at(3))) == [("c1", "a2")]
+    assert offers(engine.enqueue(call("c2", SUPPORT), at(4))) == [("c2", "a1")]
