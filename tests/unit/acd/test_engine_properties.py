@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
@@ -83,7 +83,7 @@ enqueue = st.tuples(
 agent_ops = st.tuples(
     st.sampled_from(
         [
-            *("login", "login", "logout", "pause", "resume"),
+            *("login", "login", "logout", "pause", "resume", "update"),
             *("answer", "answer", "no_answer", "no_answer", "ringing", "finish"),
         ]
     ),
@@ -167,6 +167,12 @@ def run(
             shadow.ended(call_id)
         elif kind == "leave":
             actions = engine.leave(call_id, now, exit_kind=ExitKind.CALLBACK)
+        elif kind == "update":
+            index = int(str(number))
+            other = shadow.agents[(index + 1) % len(shadow.agents)]
+            profile = replace(other, agent_id=AgentId(f"ag{index}"))
+            actions = engine.update_agent(profile, now)
+            shadow.agents[index] = profile
         elif kind == "callback":
             actions = engine.request_callback(call_id, now)
         elif kind == "tick":
