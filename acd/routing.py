@@ -111,7 +111,8 @@ class AgentRecord:
     wrap_call: tuple[CallId, QueueId] | None = None
     levels: dict[str, int] = field(default_factory=dict)
     matches: dict[int, bool] = field(default_factory=dict)
-    """Whether the agent meets a requirement signature (skills change only at login)."""
+    """Whether the agent meets a requirement signature, by signature id (cleared
+    when their skills change)."""
     preferred: list[Entry] = field(default_factory=list)
     """Calls held for this agent as their preferred agent."""
     queue_ids: tuple[QueueId, ...] = ()
@@ -133,7 +134,7 @@ class CallRecord:
     held_until: float = NEVER
     entry_seq: int = -1
     listed: bool = False
-    """In its queue's `waiting` list (not held for an agent, not offered)."""
+    """In one of its queue's `lines` (not held for an agent, not offered)."""
     generation: int = 0
     next_rule: int = 0
     moves: int = 0
@@ -149,7 +150,6 @@ class QueueRecord:
     """Waiting calls in the order served, one sorted line per call's first required
     skill (None: no skill required), so an agent reads only the lines of skills they
     have. Held calls are not here."""
-    """Waiting calls in the order served (kept sorted; held calls are not here)."""
     members: dict[AgentId, int] = field(default_factory=dict)
     """Agent to ring position (the order they joined)."""
     size: int = 0
