@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,13 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(_run(args, settings))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("stopped")
         return 0
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from contactcentre import bootstrap  # heavy imports after settings
+
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    # SIGTERM (docker stop, systemd) stops as cleanly as Ctrl-C does.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
 
     match args.command:
         case "migrate":

@@ -228,7 +228,13 @@ async def serve(settings: Settings, *, demo: bool) -> None:
         settings.http.port,
         password,
     )
-    app.jobs.insert(0, partial(run_simulated_traffic, settings))
+    bridge_up = asyncio.Event()
+
+    async def connected(_event: PbxConnected) -> None:
+        bridge_up.set()
+
+    app.bus.subscribe(PbxConnected, connected)
+    app.jobs.insert(0, partial(run_simulated_traffic, settings, bridge_up=bridge_up))
     await app.run()
 
 

@@ -91,8 +91,12 @@ def demo_caller(rng: random.Random, numbers: Sequence[str]) -> Caller:
     )
 
 
-async def run_simulated_traffic(settings: Settings) -> None:
-    """Run the simulator and place calls at the configured rate until cancelled."""
+async def run_simulated_traffic(
+    settings: Settings, *, bridge_up: asyncio.Event
+) -> None:
+    """Run the simulator and place calls at the configured rate until cancelled,
+    once `bridge_up` says the service watches the simulator's AMI (so every call is
+    seen from its first channel)."""
     rng = random.Random(settings.simulator.seed)  # noqa: S311  demo traffic, not secrets
     numbers = demo_phone_numbers(DEMO_CUSTOMERS)
     rate_per_s = settings.simulator.calls_per_minute / 60
@@ -102,6 +106,7 @@ async def run_simulated_traffic(settings: Settings) -> None:
             sim.ami_port,
             settings.simulator.calls_per_minute,
         )
+        await bridge_up.wait()
         while True:
             if rate_per_s <= 0:
                 await asyncio.Event().wait()
