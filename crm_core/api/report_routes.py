@@ -52,8 +52,7 @@ Rows = Sequence[Sequence[Cell]]
 routes = ApiRoutes("reports")
 
 FormatName = Literal["json", "csv", "xlsx", "html"]
-StatusName = Literal["waiting", "in_progress", "rejected_back", "closed"]
-"""Inline enums: query parameter schemas in the OpenAPI document cannot refer to
+"""An inline enum: query parameter schemas in the OpenAPI document cannot refer to
 shared definitions."""
 P = Permission
 
@@ -67,7 +66,9 @@ class SearchQuery(BaseModel):
     topic_ids: list[str] | str | None = Field(
         default=None, description="a group stands for every topic below it"
     )
-    statuses: list[StatusName] | StatusName | None = None
+    statuses: list[str] | str | None = Field(
+        default=None, description="waiting, in_progress, rejected_back, closed"
+    )
     stages: list[str] | str | None = None
     queues: list[str] | str | None = None
     assignee_ids: list[str] | str | None = None
@@ -79,7 +80,9 @@ class SearchQuery(BaseModel):
     overdue: bool | None = None
     include_archived: bool | None = None
     text: str | None = Field(default=None, description="in the description")
-    sort: Literal["created_desc", "deadline_asc"] | None = None
+    sort: str | None = Field(
+        default=None, description="created_desc (default) or deadline_asc"
+    )
 
 
 class ExportQuery(SearchQuery):
