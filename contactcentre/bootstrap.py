@@ -46,6 +46,12 @@ from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
 from ivr.fallback import greet_and_queue
+from recordings import http as recording_http
+from recordings.events import RecordingReady
+from recordings.retention import RetentionPolicy
+from recordings.service import EVENTS as RECORDING_EVENTS
+from recordings.service import RecordingService
+from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony import dialplan
 from telephony.agi import AgiServer
 from telephony.ami import AmiConfig
@@ -77,6 +83,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
     AppealCreated,
     AppealChanged,
     AppealOverdue,
+    RecordingReady,
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
@@ -152,11 +159,23 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    recordings = RecordingService(
+        sessions,
+        telephony.pbx,
+        RecordingFiles(settings.recordings_dir),
+        clock,
+        contacts=SqlCallContacts(sessions),
+        publisher=bus,
+        pbx_directory=settings.recording.pbx_directory,
+    )
+    bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
+
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
     app = make_web_app()
+    app[recording_http.RECORDINGS] = recordings
     setup_api(
         app,
         ApiDeps(
@@ -167,12 +186,22 @@ def build(settings: Settings, *, demo: bool = False) -> App:
             appeals=appeals,
             topics=topics,
             cookies=CookiePolicy(secure=crm.cookie_secure),
-            routes=[calls_routes(telephony.live_calls, public=demo)],
+            routes=[
+                calls_routes(telephony.live_calls, public=demo),
+                recording_http.routes,
+            ],
         ),
     )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
+
+    async def retain_recordings() -> None:
+        if settings.recording.keep_days:
+            await recordings.run_retention(
+                RetentionPolicy(keep_days=settings.recording.keep_days),
+                every_s=settings.recording.retention_check_s,
+            )
 
     async def deliver_webhooks() -> None:
         try:
@@ -180,7 +209,13 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         finally:
             await sender.close()
 
-    jobs: list[Job] = [telephony.run, agi.run, deliver_webhooks, check_sla]
+    jobs: list[Job] = [
+        telephony.run,
+        agi.run,
+        deliver_webhooks,
+        check_sla,
+        retain_recordings,
+    ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
         for event_type in SHARED_EVENTS:

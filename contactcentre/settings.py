@@ -80,6 +80,14 @@ class CrmSettings(_Section):
     """Send the session cookie only over HTTPS (set where TLS ends in front)."""
 
 
+class RecordingSettings(_Section):
+    keep_days: int = Field(default=0, ge=0)
+    """Recordings older than this are deleted; 0 keeps them for ever."""
+    retention_check_s: float = Field(default=3600.0, gt=0)
+    pbx_directory: str | None = None
+    """Where Asterisk sees the recordings directory, if it mounts it elsewhere."""
+
+
 class SimulatorSettings(_Section):
     """The PBX simulator that `demo` runs in-process."""
 
@@ -117,6 +125,7 @@ class Settings(BaseSettings):
     )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
     crm: CrmSettings = CrmSettings()
+    recording: RecordingSettings = RecordingSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"
