@@ -8,6 +8,7 @@ by batch as they are written. Search, bulk and report logic live in crm_core.rep
 from __future__ import annotations
 
 import io
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -42,6 +43,8 @@ class ReportApi:
     bulk: BulkOperations
     reports: ReportService
 
+
+log = logging.getLogger(__name__)
 
 REPORTS: web.AppKey[ReportApi] = web.AppKey("crm_api_reports")
 LIST_FIELDS = frozenset({"topic_ids", "statuses", "stages", "queues", "assignee_ids"})
@@ -228,7 +231,7 @@ async def export_appeals(call: ApiCall) -> web.StreamResponse:
     flt = filter_from_query(call.request.query)
     search = call.service(REPORTS).search
     rows = _hit_batches(search, call.actor, flt)
-    return await _stream(
+    return await stream_rows(
         call.request, ExportFormat(options.format), rows,
         title="Appeals", columns=HIT_COLUMNS, bom=options.bom,
     )  # fmt: skip
@@ -311,7 +314,7 @@ def _report(name: str, summary: str, query: type[ReportQuery]) -> None:
                 table = await reports.sla_breaches(call.actor, **period)
         if options.format == "json":
             return _table_out(table)
-        return await _stream(
+        return await stream_rows(
             call.request, ExportFormat(options.format), _table_batches(table),
             title=table.title, columns=table.columns, bom=options.bom,
         )  # fmt: skip
@@ -364,7 +367,7 @@ class _Chunks(io.BytesIO):
         return data
 
 
-async def _stream(
+async def stream_rows(
     request: web.Request,
     fmt: ExportFormat,
     batches: AsyncIterator[Rows],
@@ -386,12 +389,20 @@ async def _stream(
     await response.prepare(request)
     sink = _Chunks()
     writer = open_writer(fmt, sink, columns, title=title, bom=bom)
-    while batch is not None:
-        writer.write(batch)
-        if data := sink.take():
-            await response.write(data)
-        batch = await anext(batches, None)
-    writer.close()
+    try:
+        while batch is not None:
+            writer.write(batch)
+            if data := sink.take():
+                await response.write(data)
+            batch = await anext(batches, None)
+        writer.close()
+    except Exception:
+        # The status line is sent: only a cut connection tells the client that the
+        # file is incomplete (a clean end of the chunked body would not).
+        log.exception("export %s of %r failed midway", fmt.value, title)
+        if request.transport is not None:
+            request.transport.close()
+        raise
     await response.write(sink.take())
     await response.write_eof()
     return response

@@ -5,10 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import aiohttp
 import openpyxl
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from crm_core.api.app import api_middleware
+from crm_core.api.context import PUBLIC
+from crm_core.api.report_routes import stream_rows
+from crm_core.reports.export import ExportFormat
+from crm_core.reports.model import Cell, Column
 from tests.integration.crm_core.api.conftest import Api
 from tests.integration.crm_core.api.demo import bearer, complaint_topic, new_complaint
 
@@ -270,3 +280,24 @@ async def test_report_is_refused_when_the_period_or_right_is_wrong(
         headers=bearer(api.agent_token),
     )  # fmt: skip
     assert file.status == 403
+
+
+async def test_download_is_cut_when_the_rows_fail_midway() -> None:
+    async def rows() -> AsyncIterator[Sequence[Sequence[Cell]]]:
+        yield [("first", 1)]
+        raise RuntimeError("database went away")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        columns = (Column(name="a", label="A"), Column(name="b", label="B"))
+        return await stream_rows(
+            request, ExportFormat.CSV, rows(), title="T", columns=columns, bom=False
+        )
+
+    app = web.Application(middlewares=[api_middleware])  # errors become JSON there
+    app[PUBLIC] = {handler}
+    app.router.add_get("/api/v1/export", handler)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/api/v1/export")
+        assert response.status == 200
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
