@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from crm_core.api.app import api_middleware
-from crm_core.api.context import PUBLIC
+from crm_core.api.context import PUBLIC, WebHandler
 from crm_core.api.report_routes import stream_rows
 from crm_core.reports.export import ExportFormat
 from crm_core.reports.model import Cell, Column
@@ -294,7 +294,8 @@ async def test_download_is_cut_when_the_rows_fail_midway() -> None:
         )
 
     app = web.Application(middlewares=[api_middleware])  # errors become JSON there
-    app[PUBLIC] = {handler}
+    public: set[WebHandler] = {handler}
+    app[PUBLIC] = public
     app.router.add_get("/api/v1/export", handler)
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/api/v1/export")
