@@ -3,7 +3,6 @@ customers and topics an incident affects, resolving. No I/O, no clock."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -159,18 +158,6 @@ def affects(incident: Incident, place: Place, topic_code: str) -> bool:
         or _fold(place.building) in area.buildings
         or _fold(place.city) in area.cities
     )
-
-
-def resolved(
-    incident: Incident, *, resolution: str, actor_id: uuid.UUID, now: datetime
-) -> Incident:
-    """`incident` resolved with `resolution`; a ValueError when already resolved."""
-    if incident.status is IncidentStatus.RESOLVED:
-        raise ValueError("already resolved")
-    return dataclasses.replace(
-        incident, status=IncidentStatus.RESOLVED, resolution=resolution.strip(),
-        resolved_at=now, resolved_by=actor_id, updated_at=now,
-    )  # fmt: skip
 
 
 def _fold(value: str | None) -> str:
