@@ -45,6 +45,7 @@ class Permission(StrEnum):
     AGENT_WORK = "agent.work"
     CAMPAIGN_MANAGE = "campaign.manage"
     INCIDENT_MANAGE = "incident.manage"
+    OUTAGE_MANAGE = "outage.manage"
 
 
 P = Permission
@@ -62,6 +63,7 @@ _BACK_OFFICE = _AGENT - {P.AGENT_WORK} | {
 }  # fmt: skip
 _SUPERVISOR = _BACK_OFFICE | {
     P.QUEUE_SUPERVISE, P.AGENT_WORK, P.CUSTOMER_IMPORT, P.INCIDENT_MANAGE,
+    P.OUTAGE_MANAGE,
 }  # fmt: skip
 _MARKETING = frozenset(
     {
