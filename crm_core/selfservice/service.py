@@ -230,7 +230,7 @@ class SelfService:
             found = (await s.execute(query)).first()
         if found is None:
             return None
-        appeal, topic = found.tuple()
+        appeal, topic = found
         return OpenAppealFacts(
             appeal_id=appeal.id, number=appeal_number(appeal.id), status=appeal.status,
             topic_code=topic.code, topic_name=topic.name,
