@@ -30,6 +30,8 @@ from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import CookiePolicy
+from crm_core.api.report_routes import ReportApi
+from crm_core.appeals.attachments import AttachmentService
 from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
@@ -41,6 +43,9 @@ from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOp
 from crm_core.customers.importer import ImportFailed, import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
+from crm_core.reports.bulk import BulkOperations
+from crm_core.reports.reports import ReportService
+from crm_core.reports.search import AppealSearch
 from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
@@ -155,6 +160,7 @@ def build(settings: Settings, *, demo: bool = False) -> App:
     bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
+    search = AppealSearch(sessions)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -185,6 +191,18 @@ def build(settings: Settings, *, demo: bool = False) -> App:
             contacts=contacts,
             appeals=appeals,
             topics=topics,
+            attachments=AttachmentService(
+                sessions,
+                clock,
+                directory=crm.attachments_dir,
+                max_bytes=crm.attachment_max_bytes,
+            ),
+            notifications=sla,
+            reports=ReportApi(
+                search=search,
+                bulk=BulkOperations(appeals, search),
+                reports=ReportService(sessions, clock),
+            ),
             cookies=CookiePolicy(secure=crm.cookie_secure),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
