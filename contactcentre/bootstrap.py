@@ -28,6 +28,7 @@ from contactcentre.demo import demo_password, run_simulated_traffic, seed_demo
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
+from crm_core.api import incident_routes
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import CookiePolicy
 from crm_core.api.report_routes import ReportApi
@@ -43,6 +44,11 @@ from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOp
 from crm_core.customers.importer import ImportFailed, import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
+from crm_core.incidents.service import IncidentService
+from crm_core.notices.dispatcher import NoticeDispatcher
+from crm_core.notices.model import NoticeChannel
+from crm_core.notices.senders import ChannelSender, LoggingSender
+from crm_core.notices.service import NoticeService
 from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
 from crm_core.reports.search import AppealSearch
@@ -176,12 +182,26 @@ def build(settings: Settings, *, demo: bool = False) -> App:
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
+    notice_dispatcher = NoticeDispatcher(
+        sessions,
+        clock,
+        ChannelSender(
+            {NoticeChannel.SMS: LoggingSender(), NoticeChannel.EMAIL: LoggingSender()}
+        ),
+    )
+    notices = NoticeService(sessions, clock, wake=notice_dispatcher.wake)
+    incidents = IncidentService(sessions, clock, appeals=appeals, notices=notices)
+    bus.subscribe(AppealCreated, incidents.on_appeal_created)
+    bus.subscribe(AppealChanged, notices.on_appeal_changed)
+
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
     app = make_web_app()
     app[recording_http.RECORDINGS] = recordings
+    app[incident_routes.INCIDENTS] = incidents
+    app[incident_routes.NOTICES] = notices
     setup_api(
         app,
         ApiDeps(
@@ -207,6 +227,7 @@ def build(settings: Settings, *, demo: bool = False) -> App:
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
+                incident_routes.routes,
             ],
         ),
     )
@@ -231,6 +252,7 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         telephony.run,
         agi.run,
         deliver_webhooks,
+        notice_dispatcher.run,
         check_sla,
         retain_recordings,
     ]
