@@ -69,6 +69,7 @@ class OpenAppealFacts:
     topic_code: str
     topic_name: str
     updated_at: datetime
+    deadline_at: datetime | None
 
 
 def reading_problem(

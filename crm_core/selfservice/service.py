@@ -235,6 +235,7 @@ class SelfService:
             appeal_id=appeal.id, number=appeal_number(appeal.id), status=appeal.status,
             topic_code=topic.code, topic_name=topic.name,
             updated_at=_aware(appeal.updated_at),
+            deadline_at=_maybe(appeal.deadline_at),
         )  # fmt: skip
 
 
@@ -259,6 +260,10 @@ def _answer(row: SurveyAnswerRow) -> SurveyAnswer:
         call_id=row.call_id, customer_id=row.customer_id, question=row.question,
         answer=row.answer, channel=row.channel, answered_at=_aware(row.answered_at),
     )  # fmt: skip
+
+
+def _maybe(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _aware(moment)
 
 
 def _aware(moment: datetime) -> datetime:
