@@ -62,7 +62,9 @@ class SelfService:
         "range" when negative or too large)."""
         at = taken_at or self._clock.now()
         async with self._sessions.begin() as s:
-            if await s.get(CustomerRow, customer_id) is None:
+            # The customer's row lock serialises readings of one customer, so two
+            # calls cannot both pass the check against the same previous reading.
+            if await s.get(CustomerRow, customer_id, with_for_update=True) is None:
                 raise CustomerNotFound(f"no customer {customer_id}")
             previous = await s.scalar(
                 select(MeterReadingRow.value)
