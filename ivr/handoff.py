@@ -1,0 +1,182 @@
+"""What the IVR runner leaves behind when it lets a call go: the channel variables
+the ACD reads, and the IvrCompleted event with the hand-off and the journal as JSON
+primitives. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from ivr.events import IvrCompleted, JsonValue
+from ivr.model import (
+    HandoffData,
+    Hangup,
+    HangupReason,
+    JournalEntry,
+    Queue,
+    Transfer,
+    Voicemail,
+)
+
+QUEUE_VARIABLE = "CC_QUEUE"
+SKILLS_VARIABLE = "CC_SKILLS"
+PRIORITY_VARIABLE = "CC_PRIORITY"
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"
+    VOICEMAIL = "voicemail"
+    TRANSFERRED = "transferred"
+    FLOW_ENDED = "flow_ended"
+    """The flow hung up (after a survey, say)."""
+    CALLER_HUNG_UP = "caller_hung_up"
+    FALLBACK = "fallback"
+    """No flow serves the dialled number: the default greeting and queue."""
+    FAILED = "failed"
+    """The runner failed; the caller was sent to the operator queue."""
+
+
+Terminal = Queue | Voicemail | Transfer | Hangup
+
+
+def outcome_of(action: Terminal) -> Outcome:
+    match action:
+        case Queue():
+            return Outcome.QUEUED
+        case Voicemail():
+            return Outcome.VOICEMAIL
+        case Transfer():
+            return Outcome.TRANSFERRED
+        case Hangup(reason=HangupReason.CALLER_HUNG_UP):
+            return Outcome.CALLER_HUNG_UP
+        case Hangup():
+            return Outcome.FLOW_ENDED
+
+
+def queue_variables(
+    queue: str, skills: Sequence[str], priority: int
+) -> tuple[tuple[str, str], ...]:
+    """The channel variables the ACD reads in the waiting context, in set order."""
+    return (
+        (QUEUE_VARIABLE, queue),
+        (SKILLS_VARIABLE, ",".join(skills)),
+        (PRIORITY_VARIABLE, str(priority)),
+    )
+
+
+def handoff_json(data: HandoffData) -> dict[str, JsonValue]:
+    values: dict[str, JsonValue] = dict(sorted(data.values.items()))
+    return {
+        "flow": str(data.flow),
+        "version": data.version,
+        "customer_id": data.customer_id,
+        "menu_path": list(data.menu_path),
+        "values": values,
+        "recognised": [
+            {
+                "name": r.name,
+                "value": r.value,
+                "channel": r.channel.value,
+                "confidence": r.confidence,
+            }
+            for r in data.recognised
+        ],
+        "last_node": str(data.last_node),
+    }
+
+
+def journal_json(journal: Sequence[JournalEntry]) -> list[JsonValue]:
+    entries: list[JsonValue] = []
+    for entry in journal:
+        item: dict[str, JsonValue] = {
+            "at": entry.at.isoformat(),
+            "node": str(entry.node),
+            "kind": entry.kind.value,
+            "detail": entry.detail,
+        }
+        if entry.value is not None:
+            item["value"] = entry.value
+        if entry.confidence is not None:
+            item["confidence"] = entry.confidence
+        if entry.channel is not None:
+            item["channel"] = entry.channel.value
+        entries.append(item)
+    return entries
+
+
+def completed(
+    *,
+    at: datetime,
+    call_id: str,
+    ani: str,
+    customer_id: str | None,
+    outcome: Outcome,
+    language: str,
+    handoff: HandoffData | None = None,
+    journal: Sequence[JournalEntry] = (),
+    queue: str | None = None,
+    skills: Sequence[str] = (),
+    priority: int = 0,
+    details: Mapping[str, JsonValue] | None = None,
+) -> IvrCompleted:
+    """The event for a call the IVR let go of; `details` are the outcome's own
+    facts (voicemail appeal id, transfer number, failure reason...)."""
+    data: dict[str, JsonValue] = {"outcome": outcome.value}
+    if handoff is not None:
+        data["handoff"] = handoff_json(handoff)
+    data["journal"] = journal_json(journal)
+    data.update(details or {})
+    return IvrCompleted(
+        occurred_at=at,
+        call_id=call_id,
+        ani=ani,
+        customer_id=customer_id,
+        outcome=outcome.value,
+        queue=queue,
+        skills=tuple(skills),
+        priority=priority,
+        language=language,
+        data=data,
+    )
+
+
+def completed_by(
+    action: Terminal,
+    *,
+    at: datetime,
+    call_id: str,
+    ani: str,
+    language: str,
+    journal: Sequence[JournalEntry],
+    details: Mapping[str, JsonValue] | None = None,
+) -> IvrCompleted:
+    """The event for a flow that reached `action`."""
+    extra: dict[str, JsonValue] = {}
+    queue: str | None = None
+    skills: tuple[str, ...] = ()
+    priority = 0
+    match action:
+        case Queue():
+            queue, skills, priority = action.queue, action.skills, action.priority
+        case Voicemail():
+            extra["voicemail_topic"] = action.topic
+        case Transfer():
+            extra["transfer_to"] = action.number
+        case Hangup():
+            extra["hangup_reason"] = action.reason.value
+    extra.update(details or {})
+    return completed(
+        at=at,
+        call_id=call_id,
+        ani=ani,
+        customer_id=action.data.customer_id,
+        outcome=outcome_of(action),
+        language=language,
+        handoff=action.data,
+        journal=journal,
+        queue=queue,
+        skills=skills,
+        priority=priority,
+        details=extra,
+    )

@@ -1,0 +1,673 @@
+"""The IVR runner: drives the interpreter over one FastAGI session (identify the
+caller, play, ask, look up, record, hand off) and publishes IvrCompleted. Keeps no
+flow logic of its own; one session's failure never reaches another."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError
+from ivr.events import IvrCompleted, JsonValue
+from ivr.fallback import greet_and_queue
+from ivr.handoff import (
+    QUEUE_VARIABLE,
+    Outcome,
+    completed,
+    completed_by,
+    queue_variables,
+)
+from ivr.interpreter import handoff, start, step
+from ivr.loader import FlowRegistry
+from ivr.model import (
+    TERMINAL,
+    Action,
+    ActionDone,
+    Ask,
+    Callback,
+    CallContext,
+    CallerHungUp,
+    Digits,
+    Flow,
+    FlowState,
+    Hangup,
+    HangupReason,
+    Input,
+    Lookup,
+    LookupKind,
+    LookupResult,
+    NoInput,
+    Play,
+    Played,
+    Prompt,
+    PromptFailed,
+    Queue,
+    QueueNode,
+    SoundFile,
+    Speech,
+    StoreSurveyAnswer,
+    Transfer,
+    Voicemail,
+)
+from ivr.ports import Recogniser, RecogniserFailed, Synthesiser, TtsFailed
+from telephony.agi import AgiSession
+from telephony.dialplan import OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.errors import AgiHangup
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
+
+
+class Publisher(Protocol):
+    async def publish(self, event: IvrCompleted) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SoundLibrary(Protocol):
+    """Which sound files Asterisk can play (STREAM FILE gives no reliable answer:
+    a missing file reads like a hang-up)."""
+
+    def has(self, name: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SoundDirectory:
+    """The sounds directory Asterisk reads, as mounted on this host."""
+
+    root: Path
+
+    def has(self, name: str) -> bool:
+        base = self.root / name
+        return any(
+            base.with_name(base.name + ext).is_file() for ext in SOUND_EXTENSIONS
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunnerConfig:
+    """`recordings_dir` is where Asterisk writes RECORD FILE output;
+    `local_recordings_dir` is that directory as this host sees it (None: same)."""
+
+    recordings_dir: Path = Path("/var/spool/asterisk/cc-ivr")
+    local_recordings_dir: Path | None = None
+    sounds: SoundLibrary | None = None
+    """None: every sound file is taken to exist."""
+    operator_queue: str = "general"
+    """Where a caller goes when the runner itself fails and the flow has no
+    operator queue."""
+    utterance_max_s: float = 10.0
+    utterance_silence_s: int = 2
+    voicemail_silence_s: int = 5
+    digit_gap_s: float = 5.0
+    """The longest pause between two keys of a number."""
+    crm_timeout_s: float = 3.0
+    tts_timeout_s: float = 10.0
+    asr_timeout_s: float = 10.0
+
+    def local(self, asterisk_path: Path) -> Path:
+        if self.local_recordings_dir is None:
+            return asterisk_path
+        return self.local_recordings_dir / asterisk_path.relative_to(
+            self.recordings_dir
+        )
+
+
+async def run_flow(
+    session: AgiSession,
+    *,
+    flows: FlowRegistry,
+    crm: IvrCrm,
+    tts: Synthesiser,
+    asr: Recogniser | None,
+    publish: Publisher,
+    clock: Clock,
+    config: RunnerConfig | None = None,
+) -> None:
+    """Serve one inbound call: identify the caller, run the flow for the dialled
+    number to its end, hand the call over, and publish IvrCompleted. Never raises
+    for the caller's hang-up or the runner's own failure (the caller then goes to
+    the operator queue)."""
+    runner = _Runner(
+        session,
+        flows=flows,
+        crm=crm,
+        tts=tts,
+        asr=asr,
+        publish=publish,
+        clock=clock,
+        config=config or RunnerConfig(),
+    )
+    await runner.run()
+
+
+def dialled_number(session: AgiSession) -> str:
+    request = session.request
+    if request.extension and request.extension != "s":
+        return request.extension
+    return request.dnid
+
+
+class _Runner:
+    def __init__(
+        self,
+        session: AgiSession,
+        *,
+        flows: FlowRegistry,
+        crm: IvrCrm,
+        tts: Synthesiser,
+        asr: Recogniser | None,
+        publish: Publisher,
+        clock: Clock,
+        config: RunnerConfig,
+    ) -> None:
+        self.session = session
+        self.flows = flows
+        self.crm = crm
+        self.tts = tts
+        self.asr = asr
+        self.publisher = publish
+        self.clock = clock
+        self.config = config
+        request = session.request
+        self.call_id = request.uniqueid
+        self.ani = request.callerid
+        self.caller = CallerInfo(ani=self.ani)
+        self.flow: Flow | None = None
+        self.state: FlowState | None = None
+        self.speech_ok = asr is not None
+        self.recordings = 0
+        self.outage_pending = False
+        self.details: dict[str, JsonValue] = {}
+        self.published = False
+
+    # --- the call ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self._serve()
+        except AgiHangup:
+            await self._left_early()
+        except Exception:
+            log.exception(
+                "IVR failed call_id=%s ani=%s node=%s",
+                self.call_id,
+                self.ani,
+                None if self.state is None else self.state.node,
+            )
+            await self._rescue()
+
+    async def _serve(self) -> None:
+        self.caller = await self._identify()
+        flow = self.flows.flow_for(dialled_number(self.session))
+        if flow is None:
+            await self._fallback()
+            return
+        self.flow = flow
+        call = CallContext(
+            call_id=self.call_id,
+            caller=self.ani,
+            dialled=dialled_number(self.session),
+            customer=self.caller.customer_fields(),
+        )
+        await self.session.answer()
+        state, action = start(flow, call, self.clock.now())
+        self.state = state
+        while not isinstance(action, TERMINAL):
+            try:
+                event = await self._carry_out(action)
+            except AgiHangup:
+                event = CallerHungUp()
+            state, action = step(flow, state, event, self.clock.now())
+            self.state = state
+        await self._finish(action)
+
+    async def _identify(self) -> CallerInfo:
+        if not self.ani:
+            return CallerInfo(ani="")
+        try:
+            return await self._crm(self.crm.caller(self.ani, call_id=self.call_id))
+        except (IvrCrmError, TimeoutError) as exc:
+            log.warning(
+                "caller not identified call_id=%s ani=%s: %r",
+                self.call_id,
+                self.ani,
+                exc,
+            )
+            return CallerInfo(ani=self.ani)
+
+    async def _fallback(self) -> None:
+        log.info(
+            "no IVR flow for dialled=%s call_id=%s; default greeting",
+            dialled_number(self.session),
+            self.call_id,
+        )
+        await greet_and_queue(self.session)
+        queue = await self.session.get_variable(QUEUE_VARIABLE)
+        await self._publish(
+            completed(
+                at=self.clock.now(),
+                call_id=self.call_id,
+                ani=self.ani,
+                customer_id=self._customer_id(),
+                outcome=Outcome.FALLBACK,
+                language=self.session.request.language,
+                queue=queue,
+            )
+        )
+
+    # --- actions ----------------------------------------------------------------
+
+    async def _carry_out(self, action: Action) -> Input:
+        match action:
+            case Play():
+                return await self._play_action(action)
+            case Ask():
+                return await self._ask(action)
+            case Lookup():
+                return await self._lookup(action)
+            case Callback():
+                return await self._callback(action)
+            case StoreSurveyAnswer():
+                return await self._survey(action)
+            case Queue() | Voicemail() | Transfer() | Hangup():
+                raise AssertionError("terminal actions are finished, not carried out")
+
+    async def _play_action(self, action: Play) -> Input:
+        result = await self._play(action.prompts, action.barge_in)
+        if not isinstance(result, PromptFailed):
+            await self._outage_heard()
+        if isinstance(result, str):
+            return Digits(digits=result)
+        return result
+
+    async def _play(
+        self, prompts: tuple[Prompt, ...], barge_in: str
+    ) -> str | Played | PromptFailed:
+        """Play `prompts` in order: the key that interrupted them, Played, or the
+        first prompt that could not be played."""
+        for index, prompt in enumerate(prompts):
+            name = await self._sound(prompt)
+            if isinstance(name, str):
+                digit = await self.session.stream_file(name, barge_in)
+                if digit is not None:
+                    return digit
+            else:
+                return PromptFailed(index=index, reason=name[0])
+        return Played()
+
+    async def _sound(self, prompt: Prompt) -> str | tuple[str]:
+        """The sound name to play, or (why not,)."""
+        if isinstance(prompt, SoundFile):
+            sounds = self.config.sounds
+            if sounds is not None and not sounds.has(prompt.name):
+                log.warning(
+                    "sound missing call_id=%s sound=%s", self.call_id, prompt.name
+                )
+                return (f"missing sound {prompt.name}",)
+            return prompt.name
+        try:
+            async with asyncio.timeout(self.config.tts_timeout_s):
+                return await self.tts.say(prompt.text, language=prompt.language)
+        except (TtsFailed, TimeoutError) as exc:
+            log.warning("tts failed call_id=%s: %r", self.call_id, exc)
+            return (f"tts failed: {exc!r}",)
+
+    async def _ask(self, action: Ask) -> Input:
+        expect = action.expect
+        keys = expect.dtmf + expect.terminator
+        played = await self._play(action.prompts, keys)
+        if isinstance(played, PromptFailed):
+            return played
+        await self._outage_heard()
+        if isinstance(played, str):
+            return await self._more_digits(action, played)
+        if expect.speech and self.speech_ok and self.asr is not None:
+            return await self._listen(action, self.asr)
+        return await self._more_digits(action, "")
+
+    async def _more_digits(self, action: Ask, first: str) -> Input:
+        """Keys after `first` up to the expected count or the terminator;
+        NoInput when nothing was pressed within the timeout."""
+        expect = action.expect
+        digits = first
+        if first and expect.terminator and first == expect.terminator:
+            return Digits(digits="")
+        while len(digits) < max(expect.max_digits, 1):
+            wait_s = action.timeout_s if not digits else self.config.digit_gap_s
+            if digits:
+                wait_s = min(wait_s, action.timeout_s)
+            key = await self.session.wait_for_digit(int(wait_s * 1000))
+            if key is None:
+                break
+            if expect.terminator and key == expect.terminator:
+                return Digits(digits=digits)
+            digits += key
+        return Digits(digits=digits) if digits else NoInput()
+
+    async def _listen(self, action: Ask, asr: Recogniser) -> Input:
+        """Record one utterance (a key ends it) and recognise it; keypad only for
+        the rest of the call when the recogniser fails."""
+        expect = action.expect
+        target = self._recording_path("utterance")
+        local = self.config.local(target).with_suffix(".wav")
+        try:
+            recorded = await self.session.record_file(
+                str(target),
+                "wav",
+                expect.dtmf + expect.terminator or "#",
+                int(min(action.timeout_s + self.config.utterance_max_s, 60) * 1000),
+                silence_s=self.config.utterance_silence_s,
+            )
+            if recorded.digit is not None:
+                return await self._more_digits(action, recorded.digit)
+            if recorded.end_position == 0:
+                return NoInput()
+            try:
+                async with asyncio.timeout(self.config.asr_timeout_s):
+                    heard = await asr.recognise(
+                        local, grammar=expect.grammar, language=action.language
+                    )
+            except (RecogniserFailed, TimeoutError) as exc:
+                self.speech_ok = False
+                log.warning(
+                    "speech off for call_id=%s (keypad from now on): %r",
+                    self.call_id,
+                    exc,
+                )
+                return await self._more_digits(action, "")
+            return Speech(text=heard.text, confidence=heard.confidence)
+        finally:
+            local.unlink(missing_ok=True)
+
+    def _recording_path(self, what: str) -> Path:
+        self.recordings += 1
+        name = f"{what}-{self.call_id}-{self.recordings}".replace("/", "_")
+        return self.config.recordings_dir / name
+
+    async def _lookup(self, action: Lookup) -> Input:
+        try:
+            answer = await self._crm(
+                self.crm.lookup(action.kind, action.params, self.caller)
+            )
+        except (IvrCrmError, TimeoutError) as exc:
+            log.warning(
+                "lookup %s failed call_id=%s: %r", action.kind, self.call_id, exc
+            )
+            return LookupResult(found=False)
+        if (
+            action.kind is LookupKind.OUTAGE
+            and answer.found
+            and answer.fields.get("active") is True
+            and self.caller.outage is not None
+        ):
+            self.outage_pending = True
+        return LookupResult(found=answer.found, fields=answer.fields)
+
+    async def _outage_heard(self) -> None:
+        """The outage notice was just played: the call records it once."""
+        outage = self.caller.outage
+        if not self.outage_pending or outage is None:
+            return
+        self.outage_pending = False
+        self.details["outage_heard"] = str(outage.outage_id)
+        try:
+            await self._crm(
+                self.crm.outage_heard(call_id=self.call_id, outage_id=outage.outage_id)
+            )
+        except (IvrCrmError, TimeoutError) as exc:
+            log.warning("outage heard not stored call_id=%s: %r", self.call_id, exc)
+
+    async def _callback(self, action: Callback) -> Input:
+        try:
+            request_id = await self._crm(
+                self.crm.register_callback(
+                    call_id=self.call_id,
+                    ani=action.number or self.ani,
+                    customer_id=_uuid(action.data.customer_id),
+                    queue=action.queue,
+                    note=f"IVR {action.data.flow} at {action.data.last_node}",
+                )
+            )
+        except (IvrCrmError, TimeoutError) as exc:
+            log.warning("callback not registered call_id=%s: %r", self.call_id, exc)
+            return ActionDone(ok=False)
+        self.details["callback_id"] = str(request_id)
+        return ActionDone()
+
+    async def _survey(self, action: StoreSurveyAnswer) -> Input:
+        try:
+            await self._crm(
+                self.crm.store_survey_answer(
+                    call_id=action.call_id,
+                    customer_id=_uuid(action.customer_id),
+                    question=action.question,
+                    answer=action.answer,
+                    channel=action.channel.value,
+                )
+            )
+        except (IvrCrmError, TimeoutError) as exc:
+            log.warning("survey answer lost call_id=%s: %r", self.call_id, exc)
+            return ActionDone(ok=False)
+        return ActionDone()
+
+    # --- ways out ---------------------------------------------------------------
+
+    async def _finish(self, action: Queue | Voicemail | Transfer | Hangup) -> None:
+        journal = () if self.state is None else self.state.journal
+        language = self.state.language if self.state is not None else ""
+        if not isinstance(action, Hangup):
+            try:
+                await self._hand_over(action)
+            except AgiHangup:
+                self.details["handed_over"] = type(action).__name__.lower()
+                action = Hangup(reason=HangupReason.CALLER_HUNG_UP, data=action.data)
+        elif action.reason is HangupReason.FLOW_ENDED:
+            await self.session.hangup()
+        await self._publish(
+            completed_by(
+                action,
+                at=self.clock.now(),
+                call_id=self.call_id,
+                ani=self.ani,
+                language=language,
+                journal=journal,
+                details=self.details,
+            )
+        )
+
+    async def _hand_over(self, action: Queue | Voicemail | Transfer) -> None:
+        match action:
+            case Queue():
+                await self._to_queue(action.queue, action.skills, action.priority)
+            case Voicemail():
+                await self._voicemail(action)
+            case Transfer():
+                await self.session.set_context(OUTBOUND_CONTEXT)
+                await self.session.set_extension(action.number)
+                await self.session.set_priority(1)
+
+    async def _to_queue(
+        self, queue: str, skills: tuple[str, ...], priority: int
+    ) -> None:
+        for name, value in queue_variables(queue, skills, priority):
+            await self.session.set_variable(name, value)
+        await self.session.set_context(WAIT_CONTEXT)
+        await self.session.set_extension(WAIT_EXTEN)
+        await self.session.set_priority(1)
+
+    async def _voicemail(self, action: Voicemail) -> None:
+        played = await self._play(action.prompts, "")
+        if isinstance(played, PromptFailed):
+            log.warning(
+                "voicemail prompt failed call_id=%s: %s", self.call_id, played.reason
+            )
+        target = self._recording_path("voicemail")
+        local = self.config.local(target).with_suffix(".wav")
+        hung_up = False
+        try:
+            await self.session.record_file(
+                str(target),
+                "wav",
+                "#",
+                int(action.max_duration_s * 1000),
+                silence_s=self.config.voicemail_silence_s,
+                beep=True,
+            )
+        except AgiHangup:
+            hung_up = True  # hanging up is how most messages end
+        if local.is_file() and local.stat().st_size > 44:
+            try:
+                appeal_id = await self._crm(
+                    self.crm.leave_voicemail(
+                        call_id=self.call_id,
+                        ani=self.ani,
+                        customer_id=_uuid(action.data.customer_id),
+                        recording=local,
+                        topic_code=action.topic,
+                    )
+                )
+                self.details["voicemail_appeal_id"] = str(appeal_id)
+            except (IvrCrmError, TimeoutError) as exc:
+                log.error(
+                    "voicemail not stored call_id=%s recording=%s: %r",
+                    self.call_id,
+                    local,
+                    exc,
+                )
+                self.details["voicemail_recording"] = str(local)
+        else:
+            self.details["voicemail_empty"] = True
+        if not hung_up:
+            await self.session.hangup()
+
+    async def _left_early(self) -> None:
+        """The caller hung up outside the flow loop (answering, identifying)."""
+        state = self.state
+        if state is not None and self.flow is not None:
+            _, action = step(self.flow, state, CallerHungUp(), self.clock.now())
+            if isinstance(action, TERMINAL):
+                await self._publish(
+                    completed_by(
+                        action,
+                        at=self.clock.now(),
+                        call_id=self.call_id,
+                        ani=self.ani,
+                        language=state.language,
+                        journal=state.journal,
+                        details=self.details,
+                    )
+                )
+                return
+        await self._publish(
+            completed(
+                at=self.clock.now(),
+                call_id=self.call_id,
+                ani=self.ani,
+                customer_id=self._customer_id(),
+                outcome=Outcome.CALLER_HUNG_UP,
+                language=self.session.request.language,
+                handoff=None if state is None else handoff(state),
+                journal=() if state is None else state.journal,
+                details=self.details,
+            )
+        )
+
+    async def _rescue(self) -> None:
+        """The runner failed: the operator queue, never silence."""
+        queue, skills, priority = self._operator()
+        moved = False
+        with contextlib.suppress(Exception):
+            await self._to_queue(queue, skills, priority)
+            moved = True
+        state = self.state
+        await self._publish(
+            completed(
+                at=self.clock.now(),
+                call_id=self.call_id,
+                ani=self.ani,
+                customer_id=self._customer_id(),
+                outcome=Outcome.FAILED if moved else Outcome.CALLER_HUNG_UP,
+                language=state.language if state else self.session.request.language,
+                handoff=None if state is None else handoff(state),
+                journal=() if state is None else state.journal,
+                queue=queue if moved else None,
+                skills=skills if moved else (),
+                priority=priority,
+                details={**self.details, "failed": True},
+            )
+        )
+
+    def _operator(self) -> tuple[str, tuple[str, ...], int]:
+        flow = self.flow
+        if flow is not None:
+            node = flow.nodes.get(flow.operator)
+            if isinstance(node, QueueNode):
+                return node.queue, node.skills, node.priority
+        return self.config.operator_queue, (), 0
+
+    # --- helpers ----------------------------------------------------------------
+
+    async def _crm(self, call: Awaitable[T]) -> T:
+        async with asyncio.timeout(self.config.crm_timeout_s):
+            return await call
+
+    def _customer_id(self) -> str | None:
+        return None if self.caller.customer_id is None else str(self.caller.customer_id)
+
+    async def _publish(self, event: IvrCompleted) -> None:
+        if self.published:
+            return
+        self.published = True
+        try:
+            await self.publisher.publish(event)
+        except Exception:
+            log.exception("IvrCompleted not published call_id=%s", self.call_id)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def ivr_handler(
+    *,
+    flows: FlowRegistry,
+    crm: IvrCrm,
+    tts: Synthesiser,
+    asr: Recogniser | None,
+    publish: Publisher,
+    clock: Clock,
+    config: RunnerConfig | None = None,
+) -> Callable[[AgiSession], Awaitable[None]]:
+    """The FastAGI handler for the `inbound` script: run_flow with these parts."""
+
+    async def handle(session: AgiSession) -> None:
+        await run_flow(
+            session,
+            flows=flows,
+            crm=crm,
+            tts=tts,
+            asr=asr,
+            publish=publish,
+            clock=clock,
+            config=config,
+        )
+
+    return handle
