@@ -132,7 +132,9 @@ class LookupAnswer:
     """A lookup's result; `fields` are those ivr.flow.LOOKUP_FIELDS declares for the
     kind (balance: amount, currency, as_of, due_date; appeal_status: number, status,
     topic, updated_at; order_status: number, status, expected_on; outage: active,
-    kind, text, expected_end). `found` False means the flow's failure exit."""
+    kind, text, expected_end, plus outage_id for `outage_heard`). `found` False
+    means the flow's failure exit; an outage lookup is found with active False when
+    nothing covers the caller."""
 
     found: bool
     fields: Mapping[str, FieldValue] = field(default_factory=dict)
