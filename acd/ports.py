@@ -1,0 +1,58 @@
+"""The ports the ACD service needs and offers: its publisher, its clock, where
+waiting calls come from, and where closed statistics intervals go."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from acd.events import AcdEvent
+from acd.model import CallRequest
+from acd.stats import IntervalRecord
+from telephony.model import Call, ChannelId, PbxId
+
+
+class Publisher(Protocol):
+    async def publish(self, event: AcdEvent) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC; may run faster than the wall clock (see `time_scale`)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingCall:
+    """A call asks for a queue: the caller is on hold in the waiting context."""
+
+    pbx_id: PbxId
+    channel: str
+    """The caller's channel, which an agent's leg is bridged into."""
+    request: CallRequest
+
+
+class QueueRequests(Protocol):
+    """Where a call asking for a queue is handed over (the ACD service). Sources:
+    the FastAGI hand-off (`acd.service.queue_on_hand_off`), or an IVR event."""
+
+    async def call_waits(self, waiting: WaitingCall) -> None:
+        """Queue the call; a call already queued, ended or asking for an unknown
+        queue is logged and ignored (or sent to the default queue)."""
+        ...
+
+
+class CallLocator(Protocol):
+    """Finds the call a channel belongs to (`telephony.calls.CallTracker`)."""
+
+    def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None: ...
+
+
+class IntervalStore(Protocol):
+    """Keeps closed 15-minute statistics intervals for reports."""
+
+    async def save(self, records: Sequence[IntervalRecord]) -> None:
+        """Store the records (one row per queue and interval; a repeat replaces)."""
+        ...

@@ -1,0 +1,496 @@
+"""The ACD shell: one task owns the routing engine, rings agents through the PBX,
+feeds ring outcomes and hang-ups back, and publishes events and live figures.
+
+No routing decisions here (they are `acd.engine`'s); no waiting on the PBX inside
+the owner task (rings and hang-ups run in their own tasks and report back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from acd.engine import AcdEngine, Action, AgentView
+from acd.errors import AcdError, DuplicateCall, UnknownAgent, UnknownQueue
+from acd.events import AcdEvent, QueueStatsUpdated
+from acd.model import (
+    AgentId,
+    AgentProfile,
+    CallRequest,
+    CancelOffer,
+    ExitKind,
+    ExitQueue,
+    OfferCall,
+    OfferOptions,
+    QueueConfig,
+    QueueId,
+    parse_skill,
+)
+from acd.ports import (
+    CallLocator,
+    Clock,
+    IntervalStore,
+    Publisher,
+    QueueRequests,
+    WaitingCall,
+)
+from acd.stats import (
+    IntervalRecord,
+    QueueStats,
+    StatsConfig,
+    advance_all,
+    new_queue_stats,
+    observe_all,
+    snapshot,
+)
+from telephony.agi import AgiSession
+from telephony.dialplan import agent_channel
+from telephony.errors import PbxError
+from telephony.events import CallEnded
+from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.ports import PbxPort
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Apply = Callable[[datetime], list[Action]]
+
+QUEUE_VAR = "CC_QUEUE"
+SKILLS_VAR = "CC_SKILLS"
+"""Comma-separated `name:level` minimums, e.g. `billing:3,russian:5`."""
+PRIORITY_VAR = "CC_PRIORITY"
+LANGUAGE_VAR = "CC_LANGUAGE"
+EXIT_VAR = "CC_ACD_EXIT"
+"""Set on a caller's channel leaving the queue without an agent (voicemail,
+callback, hangup), for the dialplan or IVR to act on."""
+_ENDED_MEMORY = 4096
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSeat:
+    """An agent the ACD may route to: their phone and their routing profile."""
+
+    profile: AgentProfile
+    endpoint: str
+    """The phone endpoint rung through `Local/<endpoint>@cc-agent`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcdSettings:
+    pbx_id: PbxId
+    queues: tuple[QueueConfig, ...]
+    agents: tuple[AgentSeat, ...]
+    default_queue: QueueId | None = None
+    """Where a call asking for an unknown queue goes (None: it is refused)."""
+    stats_every_s: float = 1.0
+    """Wall seconds between QueueStatsUpdated rounds."""
+    abandon_grace_s: float = 5.0
+    time_scale: float = 1.0
+    """Clock seconds per wall second (the clock may run fast in simulations)."""
+
+
+@dataclass(slots=True)
+class _Job:
+    apply: Apply
+    done: asyncio.Future[None] | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Offer:
+    offer: OfferCall
+    channel_id: ChannelId
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class _Book:
+    stats: dict[QueueId, QueueStats] = field(default_factory=dict)
+
+
+class AcdService:
+    """Runs the ACD until cancelled (`run()`); queue requests arrive through
+    `call_waits`, call ends through `on_call_ended`, agents act through `login`,
+    `logout`, `pause`, `ready` and `finish_wrap_up` (which raise `AcdError`)."""
+
+    def __init__(
+        self,
+        engine: AcdEngine,
+        pbx: PbxPort,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        settings: AcdSettings,
+        intervals: IntervalStore | None = None,
+    ) -> None:
+        self.engine = engine
+        self._pbx = pbx
+        self._publisher = publisher
+        self._clock = clock
+        self.settings = settings
+        self._intervals = intervals
+        self._seats = {s.profile.agent_id: s for s in settings.agents}
+        self._inbox: asyncio.Queue[_Job] = asyncio.Queue()
+        self._waiting: dict[CallId, WaitingCall] = {}
+        self._offers: dict[AgentId, _Offer] = {}
+        self._ended: OrderedDict[CallId, None] = OrderedDict()
+        self._book = _Book()
+        self._latest: dict[QueueId, QueueStatsUpdated] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        for config in settings.queues:
+            engine.configure_queue(config)
+
+    # --- inputs -----------------------------------------------------------------
+
+    async def call_waits(self, waiting: WaitingCall) -> None:
+        """`QueueRequests`: queue a caller on hold (see acd.ports)."""
+        self._inbox.put_nowait(_Job(lambda now: self._enqueue(waiting, now)))
+
+    async def on_call_ended(self, event: CallEnded) -> None:
+        """Bus handler for `CallEnded`: abandon or wrap up the call."""
+        self._inbox.put_nowait(_Job(lambda now: self._ended_call(event.call_id, now)))
+
+    async def login(self, agent_id: AgentId) -> AgentView:
+        seat = self._seats.get(agent_id)
+        if seat is None:
+            raise UnknownAgent(agent_id)
+        await self._ask(lambda now: self.engine.login(seat.profile, now))
+        return self.engine.agent(agent_id)
+
+    async def logout(self, agent_id: AgentId) -> AgentView:
+        await self._ask(lambda now: self.engine.logout(agent_id, now))
+        return self.engine.agent(agent_id)
+
+    async def pause(self, agent_id: AgentId, *, reason: str) -> AgentView:
+        await self._ask(lambda now: self.engine.pause(agent_id, now, reason=reason))
+        return self.engine.agent(agent_id)
+
+    async def ready(self, agent_id: AgentId) -> AgentView:
+        await self._ask(lambda now: self.engine.resume(agent_id, now))
+        return self.engine.agent(agent_id)
+
+    async def finish_wrap_up(self, agent_id: AgentId) -> AgentView:
+        await self._ask(lambda now: self.engine.finish_wrap_up(agent_id, now))
+        return self.engine.agent(agent_id)
+
+    def agent(self, agent_id: AgentId) -> AgentView:
+        if agent_id not in self._seats:
+            raise UnknownAgent(agent_id)
+        return self.engine.agent(agent_id)
+
+    def queue_stats(self) -> list[QueueStatsUpdated]:
+        """Every queue's figures as of now."""
+        now = self._clock.now()
+        return [snapshot(s, now) for s in self._book.stats.values()]
+
+    async def poke(self) -> None:
+        """Apply whatever fell due by the clock's now (for clocks moved by hand)."""
+        await self._ask(lambda now: [])
+
+    async def _ask(self, apply: Apply) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Job(apply, done))
+        await done
+
+    # --- the owner task ---------------------------------------------------------
+
+    async def run(self) -> None:
+        """Own the engine until cancelled (give it to a TaskGroup)."""
+        now = self._clock.now()
+        grace = self.settings.abandon_grace_s
+        for config in self.settings.queues:
+            stats_config = StatsConfig.for_queue(config, abandon_grace_s=grace)
+            self._book.stats[config.queue_id] = new_queue_stats(
+                config.queue_id, now, config=stats_config
+            )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._stats_rounds())
+            try:
+                await self._serve()
+            finally:
+                for task in list(self._tasks):
+                    task.cancel()
+
+    async def _serve(self) -> None:
+        while True:
+            job = await self._next_job()
+            now = self._clock.now()
+            actions: list[Action] = []
+            if job is not None:
+                actions = self._apply(job, now)
+            actions += self.engine.tick(now)
+            await self._carry_out(actions, now)
+
+    async def _next_job(self) -> _Job | None:
+        deadline = self.engine.next_deadline()
+        if deadline is None:
+            return await self._inbox.get()
+        wait_s = (deadline - self._clock.now()).total_seconds()
+        try:
+            async with asyncio.timeout(max(0.0, wait_s) / self.settings.time_scale):
+                return await self._inbox.get()
+        except TimeoutError:
+            return None
+
+    def _apply(self, job: _Job, now: datetime) -> list[Action]:
+        try:
+            actions = job.apply(now)
+        except AcdError as error:
+            if job.done is None:
+                log.warning("acd input refused: %r", error)
+            elif not job.done.done():
+                job.done.set_exception(error)
+            return []
+        if job.done is not None and not job.done.done():
+            job.done.set_result(None)
+        return actions
+
+    async def _carry_out(self, actions: list[Action], now: datetime) -> None:
+        pending = list(actions)
+        events: list[AcdEvent] = []
+        while pending:
+            action = pending.pop(0)
+            match action:
+                case OfferCall():
+                    pending.extend(self._ring(action, now))
+                case CancelOffer():
+                    self._cancel(action)
+                case OfferOptions():
+                    log.info(
+                        "call=%s queue=%s may leave: %s",
+                        action.call_id,
+                        action.queue_id,
+                        ",".join(action.options),
+                    )
+                case ExitQueue():
+                    self._exit(action)
+                case _:
+                    events.append(action)
+        self._fold(events)
+        for event in events:
+            await self._publisher.publish(event)
+
+    def _fold(self, events: Sequence[AcdEvent]) -> None:
+        if not events:
+            return
+        self._book.stats, closed = observe_all(self._book.stats, events)
+        self._store(closed)
+
+    # --- what the owner does ----------------------------------------------------
+
+    def _enqueue(self, waiting: WaitingCall, now: datetime) -> list[Action]:
+        request = waiting.request
+        if request.call_id in self._ended:
+            log.info("call=%s ended before it was queued", request.call_id)
+            return []
+        known = {q.queue_id for q in self.settings.queues}
+        if request.queue_id not in known:
+            fallback = self.settings.default_queue
+            log.warning(
+                "call=%s asked for unknown queue=%r; default=%s",
+                request.call_id,
+                request.queue_id,
+                fallback,
+            )
+            if fallback is None:
+                raise UnknownQueue(request.queue_id)
+            request = CallRequest(
+                call_id=request.call_id,
+                queue_id=fallback,
+                skills=request.skills,
+                priority=request.priority,
+                language=request.language,
+                preferred_agent=request.preferred_agent,
+                category=request.category,
+                arrived_at=request.arrived_at,
+            )
+        try:
+            actions = self.engine.enqueue(request, now)
+        except DuplicateCall:
+            log.warning("call=%s is already queued", request.call_id)
+            return []
+        self._waiting[request.call_id] = waiting
+        return actions
+
+    def _ended_call(self, ended: CallId, now: datetime) -> list[Action]:
+        self._ended[ended] = None
+        while len(self._ended) > _ENDED_MEMORY:
+            self._ended.popitem(last=False)
+        self._waiting.pop(ended, None)
+        return self.engine.hang_up(ended, now)
+
+    def _ring(self, offer: OfferCall, now: datetime) -> list[Action]:
+        """Start ringing the agent; returns the engine's actions for `ringing`."""
+        seat = self._seats.get(offer.agent_id)
+        waiting = self._waiting.get(offer.call_id)
+        record = _Offer(offer=offer, channel_id=ChannelId(f"acd-{uuid.uuid4().hex}"))
+        self._offers[offer.agent_id] = record
+        if seat is None or waiting is None:
+            log.warning(
+                "call=%s agent=%s: nothing to ring", offer.call_id, offer.agent_id
+            )
+            self._report(record, answered=False)
+            return []
+        self._spawn(self._dial(record, seat, waiting))
+        return self.engine.ringing(offer.agent_id, now)
+
+    async def _dial(
+        self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
+    ) -> None:
+        offer = record.offer
+        try:
+            result = await self._pbx.originate(
+                waiting.pbx_id,
+                channel=agent_channel(seat.endpoint),
+                application="Bridge",
+                data=waiting.channel,
+                caller_id=f'"Queue {offer.queue_id}" <{waiting.request.call_id}>',
+                timeout_s=offer.ring_timeout_s,
+                channel_id=record.channel_id,
+            )
+            answered = result.success
+            if not answered:
+                log.info(
+                    "call=%s agent=%s not answered: reason=%s",
+                    offer.call_id,
+                    offer.agent_id,
+                    result.reason,
+                )
+        except PbxError as error:
+            log.warning(
+                "call=%s agent=%s ring failed: %r", offer.call_id, offer.agent_id, error
+            )
+            answered = False
+        self._report(record, answered=answered)
+
+    def _report(self, record: _Offer, *, answered: bool) -> None:
+        self._inbox.put_nowait(
+            _Job(lambda now: self._ring_outcome(record, answered=answered, now=now))
+        )
+
+    def _ring_outcome(
+        self, record: _Offer, *, answered: bool, now: datetime
+    ) -> list[Action]:
+        agent_id = record.offer.agent_id
+        if self._offers.get(agent_id) is not record or record.cancelled:
+            if answered:  # the call was taken back meanwhile: free the agent's phone
+                self._hang_up_leg(record)
+            return []
+        del self._offers[agent_id]
+        if answered:
+            return self.engine.answer(agent_id, now)
+        return self.engine.no_answer(agent_id, now)
+
+    def _cancel(self, cancel: CancelOffer) -> None:
+        record = self._offers.pop(cancel.agent_id, None)
+        if record is None or record.offer.call_id != cancel.call_id:
+            return
+        record.cancelled = True
+        self._hang_up_leg(record)
+
+    def _hang_up_leg(self, record: _Offer) -> None:
+        waiting = self._waiting.get(record.offer.call_id)
+        pbx_id = waiting.pbx_id if waiting is not None else self.settings.pbx_id
+        self._spawn(self._quietly(self._pbx.hangup(pbx_id, channel=record.channel_id)))
+
+    def _exit(self, exit: ExitQueue) -> None:
+        waiting = self._waiting.pop(exit.call_id, None)
+        log.info(
+            "call=%s left queue=%s: %s -> %s",
+            exit.call_id,
+            exit.queue_id,
+            exit.reason,
+            exit.exit.kind,
+        )
+        if waiting is None:
+            return
+        pbx, pbx_id, channel = self._pbx, waiting.pbx_id, waiting.channel
+        kind = exit.exit.kind
+        self._spawn(
+            self._quietly(
+                pbx.set_var(pbx_id, channel=channel, name=EXIT_VAR, value=kind)
+            )
+        )
+        if kind is ExitKind.HANGUP:
+            self._spawn(self._quietly(pbx.hangup(pbx_id, channel=channel)))
+
+    # --- statistics -------------------------------------------------------------
+
+    async def _stats_rounds(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.stats_every_s)
+            now = self._clock.now()
+            self._book.stats, closed = advance_all(self._book.stats, now)
+            self._store(closed)
+            for stats in self._book.stats.values():
+                update = snapshot(stats, now)
+                self._latest[stats.queue_id] = update
+                await self._publisher.publish(update)
+
+    def _store(self, closed: list[IntervalRecord]) -> None:
+        if closed and self._intervals is not None:
+            self._spawn(self._quietly(self._intervals.save(closed)))
+
+    # --- tasks ------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _quietly(action: Awaitable[None]) -> None:
+        try:
+            await action
+        except Exception:
+            log.exception("acd side action failed")
+
+
+def parse_skills(text: str) -> dict[str, int]:
+    """`billing:3,russian:5` -> {"billing": 3, "russian": 5}; blanks are skipped."""
+    return dict(parse_skill(part) for part in text.split(",") if part.strip())
+
+
+def queue_on_hand_off(
+    handler: Callable[[AgiSession], Awaitable[None]],
+    requests: QueueRequests,
+    *,
+    pbx_id: PbxId,
+    calls: CallLocator,
+) -> Callable[[AgiSession], Awaitable[None]]:
+    """A FastAGI handler that runs `handler`, then, if it set `CC_QUEUE`, hands the
+    call to the ACD (the channel goes on to the waiting context as the script ends).
+    `CC_SKILLS`, `CC_PRIORITY` and `CC_LANGUAGE` refine the request."""
+
+    async def handle(session: AgiSession) -> None:
+        await handler(session)
+        queue = await session.get_variable(QUEUE_VAR)
+        if not queue:
+            return
+        skills = await session.get_variable(SKILLS_VAR) or ""
+        priority = await session.get_variable(PRIORITY_VAR) or "0"
+        language = await session.get_variable(LANGUAGE_VAR) or None
+        request = session.request
+        found = calls.call_of_channel(pbx_id, ChannelId(request.uniqueid))
+        the_call = found.call_id if found else call_id(pbx_id, request.uniqueid)
+        try:
+            wanted = CallRequest(
+                call_id=the_call,
+                queue_id=QueueId(queue),
+                skills=parse_skills(skills),
+                priority=int(priority) if priority.lstrip("-").isdigit() else 0,
+                language=language,
+            )
+        except ValueError as error:
+            log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
+            wanted = CallRequest(call_id=the_call, queue_id=QueueId(queue))
+        await requests.call_waits(
+            WaitingCall(pbx_id=pbx_id, channel=request.channel, request=wanted)
+        )
+
+    return handle
