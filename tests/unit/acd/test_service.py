@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,6 +27,7 @@ from acd.model import (
 )
 from acd.ports import WaitingCall
 from acd.service import AcdService, AcdSettings, AgentSeat, parse_skills
+from acd.stats import IntervalRecord
 from telephony.errors import PbxUnavailable
 from telephony.events import CallEnded
 from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
@@ -406,3 +407,43 @@ def test_skills_are_parsed_when_given_as_a_list() -> None:
         "russian": 5,
         "vip": 1,
     }
+
+
+@dataclass(slots=True)
+class FakeIntervals:
+    saved: list[IntervalRecord] = field(default_factory=list)
+
+    async def save(self, records: Sequence[IntervalRecord]) -> None:
+        self.saved.extend(records)
+
+
+async def test_closed_quarter_hours_are_stored_when_the_clock_passes_them() -> None:
+    clock, intervals = FakeClock(), FakeIntervals()
+    settings = AcdSettings(
+        pbx_id=PBX,
+        queues=(QueueConfig(queue_id=BILLING),),
+        agents=(_seat("anna", "1001"),),
+        stats_every_s=0.01,
+    )
+    service = AcdService(
+        AcdEngine(),
+        FakePbx(),
+        RecordingPublisher(),
+        clock,
+        settings=settings,
+        intervals=intervals,
+    )
+    async with asyncio.TaskGroup() as group:
+        task = group.create_task(service.run())
+        await service.login(AgentId("anna"))
+        clock.advance(30 * 60)
+
+        async def two() -> bool:
+            return len(intervals.saved) >= 2
+
+        await eventually(two, timeout_s=2)
+        task.cancel()
+
+    first, second = intervals.saved[:2]
+    assert (first.queue_id, first.end) == (BILLING, second.start)
+    assert first.counts.staffed_agent_s == 900.0
