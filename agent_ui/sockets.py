@@ -1,0 +1,324 @@
+"""The desktops' live channel: a Socket.IO namespace authenticated by the session
+cookie, rooms per agent and for the wallboard, and the bus events pushed into them.
+
+Decides nothing about calls: it shows what the ACD, IVR and CRM published, and
+reports agents' browsers coming and going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Final
+
+import socketio
+from aiohttp import web
+
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallHandled,
+    CallLeftQueue,
+    CallOffered,
+    CallRequeued,
+    QueueStatsUpdated,
+)
+from agent_ui import views
+from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.ports import Clock, CustomerCards, Publisher, Sessions
+from crm_core.api.context import SESSION_COOKIE
+from crm_core.auth.errors import Unauthenticated
+from crm_core.auth.model import Actor
+from crm_core.customers.errors import CustomerNotFound
+from crm_core.customers.events import CallerIdentified, ContactOpened
+from crm_core.customers.model import CustomerCard
+from ivr.events import IvrCompleted
+
+log = logging.getLogger(__name__)
+
+NAMESPACE: Final = "/desktop"
+MAX_CANDIDATES = 5
+"""A shared line may belong to many customers; the pop lists the first few."""
+
+DesktopEvent = (
+    CallerIdentified
+    | ContactOpened
+    | IvrCompleted
+    | CallOffered
+    | CallRequeued
+    | CallAbandoned
+    | CallLeftQueue
+    | CallHandled
+    | AgentStateChanged
+    | QueueStatsUpdated
+)
+EVENTS: tuple[type[Any], ...] = (
+    CallerIdentified,
+    ContactOpened,
+    IvrCompleted,
+    CallOffered,
+    CallRequeued,
+    CallAbandoned,
+    CallLeftQueue,
+    CallHandled,
+    AgentStateChanged,
+    QueueStatsUpdated,
+)
+"""Subscribe `Desktops.handle` to these with one `subscribe_all`, so a call's
+identification and IVR data are folded in before its offer is popped."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesktopLimits:
+    lookup_timeout_s: float = 5.0
+    """For the session check and the card reads."""
+    remembered_calls: int = 5000
+    """Calls whose facts are kept for pops; the oldest are forgotten first."""
+
+
+@dataclass(slots=True)
+class _Connection:
+    actor: Actor
+    rooms: list[str] = field(default_factory=list)
+
+
+class Desktops:
+    """The live state the desktops show, and the pushes into their rooms."""
+
+    def __init__(
+        self,
+        server: socketio.AsyncServer,
+        *,
+        sessions: Sessions,
+        cards: CustomerCards,
+        publisher: Publisher,
+        clock: Clock,
+        limits: DesktopLimits = DesktopLimits(),
+    ) -> None:
+        self._server = server
+        self._sessions = sessions
+        self._cards = cards
+        self._publisher = publisher
+        self._clock = clock
+        self._limits = limits
+        self._connections: dict[str, _Connection] = {}
+        self._facts: OrderedDict[str, views.CallFacts] = OrderedDict()
+        self._offers: dict[str, CallOffered] = {}
+        """Per agent: the call offered and not yet over (re-popped on reconnect)."""
+        self._queues: dict[str, views.QueueStatsView] = {}
+        self._agents: dict[str, views.AgentStateView] = {}
+
+    def mount(self, app: web.Application) -> None:
+        """Serve Socket.IO on `app` at /socket.io/ with the `/desktop` namespace."""
+        self._server.register_namespace(DesktopNamespace(self))
+        self._server.attach(app)
+
+    # connections -----------------------------------------------------------
+
+    async def connect(self, sid: str, cookie_header: str | None) -> None:
+        """Check the session cookie and join the actor's rooms; raises
+        ConnectionRefusedError for no session or a user with no desktop."""
+        token = _session_token(cookie_header)
+        if token is None:
+            raise socketio.exceptions.ConnectionRefusedError("not signed in")
+        try:
+            async with asyncio.timeout(self._limits.lookup_timeout_s):
+                session = await self._sessions.session_actor(token)
+        except Unauthenticated:
+            raise socketio.exceptions.ConnectionRefusedError("not signed in") from None
+        actor = session.actor
+        rooms = views.rooms_for(actor)
+        if not rooms:
+            raise socketio.exceptions.ConnectionRefusedError("no desktop for this role")
+        connection = _Connection(actor=actor, rooms=rooms)
+        self._connections[sid] = connection
+        for room in rooms:
+            await self._server.enter_room(sid, room, namespace=NAMESPACE)
+        agent_id = str(actor.user_id)
+        log.info("desktop connected user=%s sid=%s", agent_id, sid)
+        if views.agent_room(agent_id) in rooms:
+            await self._publisher.publish(
+                AgentConnected(
+                    occurred_at=self._clock.now(),
+                    agent_id=agent_id,
+                    connections=self._count(agent_id),
+                )
+            )
+
+    async def welcome(self, sid: str) -> None:
+        """Bring a desktop that says it is ready up to date: the wallboard's
+        figures, the agent's state and the call offered to them."""
+        connection = self._connections.get(sid)
+        if connection is None:
+            return
+        agent_id = str(connection.actor.user_id)
+        if views.WALLBOARD_ROOM in connection.rooms:
+            snapshot = {
+                "queues": list(self._queues.values()),
+                "agents": list(self._agents.values()),
+            }
+            await self._emit("wallboard", snapshot, to=sid)
+        if views.agent_room(agent_id) not in connection.rooms:
+            return
+        state = self._agents.get(agent_id)
+        if state is not None:
+            await self._emit("agent_state", state, to=sid)
+        offer = self._offers.get(agent_id)
+        if offer is not None:
+            await self._emit(
+                "screen_pop", await self._pop(offer, connection.actor), to=sid
+            )
+
+    async def disconnect(self, sid: str) -> None:
+        connection = self._connections.pop(sid, None)
+        if connection is None:
+            return
+        agent_id = str(connection.actor.user_id)
+        log.info("desktop disconnected user=%s sid=%s", agent_id, sid)
+        if views.agent_room(agent_id) in connection.rooms:
+            await self._publisher.publish(
+                AgentDisconnected(
+                    occurred_at=self._clock.now(),
+                    agent_id=agent_id,
+                    connections=self._count(agent_id),
+                )
+            )
+
+    def _count(self, agent_id: str) -> int:
+        return sum(
+            1 for c in self._connections.values() if str(c.actor.user_id) == agent_id
+        )
+
+    def _local_actor(self, agent_id: str) -> Actor | None:
+        for connection in self._connections.values():
+            if str(connection.actor.user_id) == agent_id:
+                return connection.actor
+        return None
+
+    # bus events --------------------------------------------------------------
+
+    async def handle(self, event: DesktopEvent) -> None:
+        match event:
+            case CallerIdentified() | ContactOpened() | IvrCompleted():
+                self._remember(event)
+            case CallOffered():
+                await self._offered(event)
+            case CallRequeued():
+                self._withdraw(str(event.agent_id), str(event.call_id))
+                await self._emit(
+                    "offer_withdrawn",
+                    {"call_id": str(event.call_id)},
+                    room=views.agent_room(str(event.agent_id)),
+                )
+            case CallAbandoned() | CallLeftQueue() | CallHandled():
+                await self._call_over(str(event.call_id))
+            case AgentStateChanged():
+                view = views.agent_state_view(event)
+                self._agents[view["agent_id"]] = view
+                await self._emit("agent_state", view, room=views.WALLBOARD_ROOM)
+                room = views.agent_room(view["agent_id"])
+                await self._emit("agent_state", view, room=room)
+            case QueueStatsUpdated():
+                stats = views.queue_stats_view(event)
+                self._queues[stats["queue_id"]] = stats
+                await self._emit("queue_stats", stats, room=views.WALLBOARD_ROOM)
+
+    def _remember(self, event: views.CallFact) -> None:
+        if not event.call_id:
+            return
+        facts = views.fold_fact(self._facts.pop(event.call_id, None), event)
+        self._facts[event.call_id] = facts
+        while len(self._facts) > self._limits.remembered_calls:
+            self._facts.popitem(last=False)
+
+    async def _offered(self, offer: CallOffered) -> None:
+        agent_id = str(offer.agent_id)
+        self._offers[agent_id] = offer
+        actor = self._local_actor(agent_id)
+        if actor is None:
+            log.debug("call=%s agent=%s: no desktop here", offer.call_id, agent_id)
+            return
+        pop = await self._pop(offer, actor)
+        await self._emit("screen_pop", pop, room=views.agent_room(agent_id))
+
+    async def _call_over(self, call_id: str) -> None:
+        self._facts.pop(call_id, None)
+        for agent_id, offer in list(self._offers.items()):
+            if str(offer.call_id) == call_id:
+                del self._offers[agent_id]
+                await self._emit(
+                    "offer_withdrawn",
+                    {"call_id": call_id},
+                    room=views.agent_room(agent_id),
+                )
+
+    def _withdraw(self, agent_id: str, call_id: str) -> None:
+        offer = self._offers.get(agent_id)
+        if offer is not None and str(offer.call_id) == call_id:
+            del self._offers[agent_id]
+
+    async def _pop(self, offer: CallOffered, actor: Actor) -> views.ScreenPop:
+        facts = self._facts.get(str(offer.call_id))
+        ids = facts.customer_ids[:MAX_CANDIDATES] if facts else ()
+        cards = [card for card in [await self._card(actor, i) for i in ids] if card]
+        return views.screen_pop(offer, facts, cards)
+
+    async def _card(self, actor: Actor, customer_id: str) -> CustomerCard | None:
+        try:
+            async with asyncio.timeout(self._limits.lookup_timeout_s):
+                return await self._cards.get(actor, uuid.UUID(customer_id))
+        except (CustomerNotFound, ValueError):
+            return None
+        except TimeoutError:
+            log.warning("customer card %s timed out for a screen-pop", customer_id)
+            return None
+
+    async def _emit(
+        self, event: str, data: Any, *, room: str | None = None, to: str | None = None
+    ) -> None:
+        await self._server.emit(event, data, to=to, room=room, namespace=NAMESPACE)
+
+
+class DesktopNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untyped base
+    """Socket.IO's side of `Desktops`: connect, ready, disconnect."""
+
+    def __init__(self, desktops: Desktops) -> None:
+        super().__init__(NAMESPACE)
+        self._desktops = desktops
+
+    async def on_connect(
+        self, sid: str, environ: dict[str, Any], _auth: object = None
+    ) -> None:
+        await self._desktops.connect(sid, environ.get("HTTP_COOKIE"))
+
+    async def on_ready(self, sid: str, _data: object = None) -> None:
+        """The page sends `ready` once connected: only then may it be sent the
+        current state (before the connect handler returns it is not connected)."""
+        await self._desktops.welcome(sid)
+
+    async def on_disconnect(self, sid: str, _reason: object = None) -> None:
+        await self._desktops.disconnect(sid)
+
+
+def make_server(*, redis_url: str | None = None) -> socketio.AsyncServer:
+    """The Socket.IO server; with `redis_url`, rooms span every instance."""
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    return socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=manager, transports=["websocket"]
+    )
+
+
+def _session_token(cookie_header: str | None) -> str | None:
+    if not cookie_header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and morsel.value else None

@@ -1,0 +1,106 @@
+// The agent's screen-pop: the caller's card (or candidates, or a new-customer
+// form), the IVR's answers and the contact already opened for the call.
+"use strict";
+
+(() => {
+  const { el } = desktop;
+  const pop = document.getElementById("screen-pop");
+  let currentCall = null;
+
+  function details(pairs) {
+    const list = el("dl");
+    for (const [label, value] of pairs) {
+      if (value === null || value === undefined || value === "") continue;
+      list.append(el("dt", label), el("dd", value));
+    }
+    return list;
+  }
+
+  function card(customer) {
+    const box = el("div", null, { class: "card", "data-customer-id": customer.id });
+    box.append(el("h3", customer.name, { class: "customer-name" }));
+    box.append(details([
+      ["Account", customer.account],
+      ["Category", customer.category + (customer.is_lead ? " (lead)" : "")],
+      ["Balance", customer.balance],
+      ["Phones", customer.phones.join(", ")],
+      ["E-mail", customer.emails.join(", ")],
+      ["Address", customer.address],
+      ["Notes", customer.notes],
+    ]));
+    return box;
+  }
+
+  function newCustomerForm(form) {
+    const box = el("form", null, { id: "new-customer", class: "card" });
+    box.append(el("h3", "New customer"));
+    for (const [name, label] of [["phone", "Phone"], ["name", "Name"],
+                                 ["account", "Account"], ["notes", "Notes"]]) {
+      const field = el("label", label);
+      const input = el("input", null, { name });
+      input.value = form[name] || "";
+      field.append(input);
+      box.append(field);
+    }
+    return box;
+  }
+
+  function caller(view) {
+    switch (view.kind) {
+      case "known":
+        return card(view.customer);
+      case "candidates": {
+        const box = el("div", null, { id: "candidates" });
+        box.append(el("h3", "Several customers share this number"));
+        for (const candidate of view.candidates) box.append(card(candidate));
+        return box;
+      }
+      default:
+        return newCustomerForm(view.form);
+    }
+  }
+
+  function ivr(view) {
+    const box = el("div", null, { id: "ivr" });
+    box.append(el("h3", "IVR"));
+    const values = Object.entries(view.values)
+      .map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v));
+    box.append(details([
+      ["Flow", view.flow],
+      ["Menu", view.menu_path.join(" › ")],
+      ["Entered", values.join("; ")],
+      ["Language", view.language],
+    ]));
+    return box;
+  }
+
+  function show(data) {
+    currentCall = data.call_id;
+    pop.className = "";
+    pop.replaceChildren(
+      el("h2", "Call from " + (data.ani || "an unknown number"), { id: "pop-title" }),
+      details([
+        ["Queue", data.queue_id],
+        ["Call", data.call_id],
+        ["Contact", data.contact_id],
+        ["Offered", new Date(data.offered_at).toLocaleTimeString()],
+      ]),
+      caller(data.caller),
+    );
+    pop.dataset.callId = data.call_id;
+    if (data.contact_id) pop.dataset.contactId = data.contact_id;
+    if (data.ivr) pop.append(ivr(data.ivr));
+  }
+
+  desktop.whoAmI();
+  desktop.connect({
+    screen_pop: show,
+    offer_withdrawn: (data) => {
+      if (data.call_id === currentCall) pop.className = "withdrawn";
+    },
+    agent_state: (data) => {
+      document.getElementById("agent-state").textContent =
+        data.state + (data.reason ? " (" + data.reason + ")" : "");
+    },
+  });
+})();
