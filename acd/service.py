@@ -17,7 +17,13 @@ from datetime import datetime
 from typing import TypeVar
 
 from acd.engine import AcdEngine, Action, AgentView
-from acd.errors import AcdError, DuplicateCall, UnknownAgent, UnknownQueue
+from acd.errors import (
+    AcdError,
+    DuplicateCall,
+    InvalidTransition,
+    UnknownAgent,
+    UnknownQueue,
+)
 from acd.events import AcdEvent, QueueStatsUpdated
 from acd.model import (
     AgentId,
@@ -163,25 +169,44 @@ class AcdService:
         return self.engine.agent(agent_id)
 
     async def logout(self, agent_id: AgentId) -> AgentView:
-        await self._ask(lambda now: self.engine.logout(agent_id, now))
-        return self.engine.agent(agent_id)
+        return await self._agent_asks(agent_id, self.engine.logout)
 
     async def pause(self, agent_id: AgentId, *, reason: str) -> AgentView:
-        await self._ask(lambda now: self.engine.pause(agent_id, now, reason=reason))
-        return self.engine.agent(agent_id)
+        return await self._agent_asks(
+            agent_id, lambda a, now: self.engine.pause(a, now, reason=reason)
+        )
 
     async def ready(self, agent_id: AgentId) -> AgentView:
-        await self._ask(lambda now: self.engine.resume(agent_id, now))
-        return self.engine.agent(agent_id)
+        return await self._agent_asks(agent_id, self.engine.resume)
 
     async def finish_wrap_up(self, agent_id: AgentId) -> AgentView:
-        await self._ask(lambda now: self.engine.finish_wrap_up(agent_id, now))
+        return await self._agent_asks(agent_id, self.engine.finish_wrap_up)
+
+    async def _agent_asks(
+        self, agent_id: AgentId, request: Callable[[AgentId, datetime], list[Action]]
+    ) -> AgentView:
+        """Apply an agent's request; UnknownAgent for no seat, InvalidTransition
+        when the state does not allow it (an agent never logged in is logged out)."""
+        if agent_id not in self._seats:
+            raise UnknownAgent(agent_id)
+
+        def apply(now: datetime) -> list[Action]:
+            try:
+                return request(agent_id, now)
+            except UnknownAgent:
+                raise InvalidTransition(f"agent {agent_id} is logged out") from None
+
+        await self._ask(apply)
         return self.engine.agent(agent_id)
 
     def agent(self, agent_id: AgentId) -> AgentView:
         if agent_id not in self._seats:
             raise UnknownAgent(agent_id)
         return self.engine.agent(agent_id)
+
+    def agents(self) -> list[AgentView]:
+        """Every configured agent, logged in or not."""
+        return [self.engine.agent(agent_id) for agent_id in self._seats]
 
     def queue_stats(self) -> list[QueueStatsUpdated]:
         """Every queue's figures as of now."""

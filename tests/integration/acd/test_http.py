@@ -1,0 +1,140 @@
+"""The ACD API over a real aiohttp server and database, with a fake PBX: agents log
+in, pause, get ready and log out as themselves; supervisors read agents and figures;
+others are refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from acd import http
+from acd.engine import AcdEngine
+from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.service import AcdService, AcdSettings, AgentSeat
+from crm_core.api.app import ApiDeps, setup_api
+from crm_core.db import Sessions
+from telephony.model import PbxId
+from tests.fakes import RecordingPublisher
+from tests.integration.recordings.accounts import SystemClock, users
+from tests.unit.acd.test_service import FakePbx
+
+BILLING = QueueId("billing")
+
+
+@dataclass
+class Api:
+    client: TestClient[web.Request, web.Application]
+    tokens: dict[str, str]
+
+    async def call(
+        self, method: str, path: str, who: str, json: object = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        async with self.client.request(
+            method, "/api/v1/acd" + path, headers=headers, json=json
+        ) as response:
+            return response.status, await response.json()
+
+
+@pytest.fixture
+async def api(sessions: Sessions) -> AsyncIterator[Api]:
+    auth, tokens, _ = await users(sessions)
+    seats = tuple(
+        AgentSeat(
+            profile=AgentProfile(
+                agent_id=AgentId(login), memberships=(Membership(queue_id=BILLING),)
+            ),
+            endpoint=endpoint,
+        )
+        for login, endpoint in (("anna", "1001"), ("boris", "1002"))
+    )
+    settings = AcdSettings(
+        pbx_id=PbxId("pbx1"), queues=(QueueConfig(queue_id=BILLING),), agents=seats
+    )
+    service = AcdService(
+        AcdEngine(), FakePbx(), RecordingPublisher(), SystemClock(), settings=settings
+    )
+    app = web.Application()
+    setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
+    app[http.ACD] = service
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    task = asyncio.create_task(service.run())
+    try:
+        yield Api(client, tokens)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
+async def test_agent_moves_through_login_pause_ready_logout_when_asked(
+    api: Api,
+) -> None:
+    assert await api.call("GET", "/agents/me", "anna") == (
+        200,
+        {"agent_id": "anna", "state": "logged_out", "reason": "", "call_id": None},
+    )
+    status, body = await api.call("POST", "/agents/me/login", "anna")
+    assert (status, body["state"]) == (200, "ready")
+    status, body = await api.call(
+        "POST", "/agents/me/pause", "anna", json={"reason": "lunch"}
+    )
+    assert (status, body["state"], body["reason"]) == (200, "paused", "lunch")
+    status, body = await api.call("POST", "/agents/me/ready", "anna")
+    assert (status, body["state"]) == (200, "ready")
+    status, body = await api.call("POST", "/agents/me/wrap-up/finish", "anna")
+    assert (status, body["state"]) == (200, "ready")
+    status, body = await api.call("POST", "/agents/me/logout", "anna")
+    assert (status, body["state"]) == (200, "logged_out")
+
+
+async def test_request_is_refused_when_the_agent_state_does_not_allow_it(
+    api: Api,
+) -> None:
+    status, body = await api.call("POST", "/agents/me/ready", "boris")
+    assert (status, body["error_id"]) == (409, "acd_agent_state_conflict")
+    await api.call("POST", "/agents/me/login", "boris")
+    status, body = await api.call("POST", "/agents/me/login", "boris")
+    assert (status, body["error_id"]) == (409, "acd_agent_state_conflict")
+
+
+async def test_pause_needs_a_reason_when_posted(api: Api) -> None:
+    await api.call("POST", "/agents/me/login", "anna")
+    status, body = await api.call("POST", "/agents/me/pause", "anna", json={})
+    assert status == 422
+    assert body["details"][0]["field"] == "reason"
+
+
+async def test_user_without_a_seat_is_not_found_when_logging_in(api: Api) -> None:
+    status, body = await api.call("POST", "/agents/me/login", "sveta")
+    assert (status, body["error_id"]) == (404, "acd_agent_not_found")
+
+
+async def test_supervisor_sees_agents_and_queue_figures_when_asked(api: Api) -> None:
+    await api.call("POST", "/agents/me/login", "anna")
+
+    status, body = await api.call("GET", "/agents", "sveta")
+    assert status == 200
+    assert {a["agent_id"]: a["state"] for a in body["items"]} == {
+        "anna": "ready",
+        "boris": "logged_out",
+    }
+    status, body = await api.call("GET", "/queues/stats", "sveta")
+    assert status == 200
+    [billing] = body["items"]
+    assert billing["queue_id"] == "billing"
+    assert billing["waiting"] == 0
+    assert billing["agents_by_state"] == {"ready": 1}
+
+
+async def test_agents_and_strangers_may_not_supervise_when_they_ask(api: Api) -> None:
+    assert (await api.call("GET", "/queues/stats", "anna"))[0] == 403
+    assert (await api.call("GET", "/agents", "anna"))[0] == 403
+    assert (await api.call("POST", "/agents/me/login", "masha"))[0] == 403
