@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+SILENCE = "silence/1"
+"""A core Asterisk sound: GET DATA's prompt when only keys are awaited."""
 SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
 
 
@@ -228,7 +230,13 @@ class _Runner:
         while not isinstance(action, TERMINAL):
             try:
                 event = await self._carry_out(action)
-            except AgiHangup:
+            except AgiHangup as exc:
+                log.info(
+                    "caller hung up call_id=%s node=%s: %s",
+                    self.call_id,
+                    state.node,
+                    exc,
+                )
                 event = CallerHungUp()
             state, action = step(flow, state, event, self.clock.now())
             self.state = state
@@ -326,35 +334,43 @@ class _Runner:
             return (f"tts failed: {exc!r}",)
 
     async def _ask(self, action: Ask) -> Input:
+        """Prompts interruptible by the expected keys, then an utterance (speech)
+        or keys: the last prompt goes through GET DATA so keys end it."""
         expect = action.expect
         keys = expect.dtmf + expect.terminator
-        played = await self._play(action.prompts, keys)
+        listen = expect.speech and self.speech_ok and self.asr is not None
+        prompts = action.prompts
+        head = prompts if listen or not prompts else prompts[:-1]
+        played = await self._play(head, keys)
         if isinstance(played, PromptFailed):
             return played
         await self._outage_heard()
         if isinstance(played, str):
             return await self._more_digits(action, played)
-        if expect.speech and self.speech_ok and self.asr is not None:
+        if listen and self.asr is not None:
             return await self._listen(action, self.asr)
-        return await self._more_digits(action, "")
+        last = SILENCE if len(head) == len(prompts) else await self._sound(prompts[-1])
+        if isinstance(last, tuple):
+            return PromptFailed(index=len(prompts) - 1, reason=last[0])
+        return await self._get_digits(action, last, "")
 
     async def _more_digits(self, action: Ask, first: str) -> Input:
-        """Keys after `first` up to the expected count or the terminator;
-        NoInput when nothing was pressed within the timeout."""
+        """The keys after `first` (which interrupted a prompt or a recording)."""
         expect = action.expect
-        digits = first
-        if first and expect.terminator and first == expect.terminator:
+        if expect.terminator and first == expect.terminator:
             return Digits(digits="")
-        while len(digits) < max(expect.max_digits, 1):
-            wait_s = action.timeout_s if not digits else self.config.digit_gap_s
-            if digits:
-                wait_s = min(wait_s, action.timeout_s)
-            key = await self.session.wait_for_digit(int(wait_s * 1000))
-            if key is None:
-                break
-            if expect.terminator and key == expect.terminator:
-                return Digits(digits=digits)
-            digits += key
+        if expect.max_digits <= 1:
+            return Digits(digits=first)
+        return await self._get_digits(action, SILENCE, first)
+
+    async def _get_digits(self, action: Ask, prompt: str, first: str) -> Input:
+        """GET DATA: up to the expected count, `#` ending early; NoInput when
+        nothing was pressed within the timeout."""
+        wanted = max(action.expect.max_digits - len(first), 1)
+        result = await self.session.get_data(
+            prompt, int(action.timeout_s * 1000), wanted
+        )
+        digits = first + result.digits
         return Digits(digits=digits) if digits else NoInput()
 
     async def _listen(self, action: Ask, asr: Recogniser) -> Input:
@@ -362,7 +378,7 @@ class _Runner:
         the rest of the call when the recogniser fails."""
         expect = action.expect
         target = self._recording_path("utterance")
-        local = self.config.local(target).with_suffix(".wav")
+        local = _wav(self.config.local(target))
         try:
             recorded = await self.session.record_file(
                 str(target),
@@ -387,14 +403,15 @@ class _Runner:
                     self.call_id,
                     exc,
                 )
-                return await self._more_digits(action, "")
+                return await self._get_digits(action, SILENCE, "")
             return Speech(text=heard.text, confidence=heard.confidence)
         finally:
             local.unlink(missing_ok=True)
 
     def _recording_path(self, what: str) -> Path:
         self.recordings += 1
-        name = f"{what}-{self.call_id}-{self.recordings}".replace("/", "_")
+        call = self.call_id.replace("/", "_").replace(".", "-")
+        name = f"{what}-{call}-{self.recordings}"
         return self.config.recordings_dir / name
 
     async def _lookup(self, action: Lookup) -> Input:
@@ -515,7 +532,7 @@ class _Runner:
                 "voicemail prompt failed call_id=%s: %s", self.call_id, played.reason
             )
         target = self._recording_path("voicemail")
-        local = self.config.local(target).with_suffix(".wav")
+        local = _wav(self.config.local(target))
         hung_up = False
         try:
             await self.session.record_file(
@@ -635,6 +652,10 @@ class _Runner:
             await self.publisher.publish(event)
         except Exception:
             log.exception("IvrCompleted not published call_id=%s", self.call_id)
+
+
+def _wav(path: Path) -> Path:
+    return path.with_name(path.name + ".wav")
 
 
 def _uuid(value: str | None) -> UUID | None:

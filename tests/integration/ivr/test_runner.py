@@ -1,0 +1,556 @@
+"""The IVR runner over real FastAGI: the PBX simulator places calls over TCP to the
+real AgiServer, whose `inbound` handler runs flows against fake CRM, TTS and
+recogniser implementations of their Protocols."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+
+from ivr.crm_port import (
+    DEFAULT_METER,
+    ActiveOutage,
+    CallerInfo,
+    CrmUnavailable,
+    LookupAnswer,
+    OutageKind,
+)
+from ivr.events import IvrCompleted
+from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.model import FieldValue, LookupKind
+from ivr.ports import RecogniserFailed, Recognition, TtsFailed
+from ivr.session import RunnerConfig, SoundDirectory, ivr_handler
+from telephony.agi import AgiServer
+from telephony.dialplan import WAIT_CONTEXT
+from telephony.sim.model import Caller, SimConfig
+from telephony.sim.simulator import InboundCall, Simulator
+from telephony.sim.wav import RATE_HZ, tone, write_wav
+from tests.fakes import FakeClock, RecordingPublisher
+from tests.waiting import eventually
+
+SPEED = 20.0
+"""Simulated seconds per wall second: a 2 s prompt plays in 0.1 s."""
+KNOWN = CallerInfo(
+    ani="79161234567",
+    customer_id=UUID("00000000-0000-0000-0000-00000000002a"),
+    name="Anna Petrova",
+    language="en",
+)
+TEST_FLOW: dict[str, object] = {
+    "flow": "test",
+    "language": "en",
+    "numbers": ["7000"],
+    "start": "welcome",
+    "operator": "operator",
+    "nodes": {
+        "welcome": {"kind": "play", "files": ["cc/test/welcome"], "next": "main"},
+        "main": {
+            "kind": "menu",
+            "prompt": [{"file": "cc/test/menu"}, {"say": "Press 1 for billing."}],
+            "choices": [
+                {"key": "1", "say": ["billing"], "goto": "billing", "label": "billing"},
+                {"key": "2", "say": ["message"], "goto": "vm", "label": "message"},
+                {"key": "3", "goto": "reading", "label": "reading"},
+            ],
+            "invalid_prompt": [{"say": "Sorry, that is not an option."}],
+            "no_input_prompt": [{"say": "Sorry, I did not hear you."}],
+            "timeout_s": 2,
+            "retries": 1,
+            "default": "operator",
+        },
+        "billing": {
+            "kind": "queue",
+            "queue": "billing",
+            "skills": ["billing", "en"],
+            "priority": 5,
+        },
+        "reading": {
+            "kind": "collect",
+            "prompt": [{"say": "Enter your reading and the hash key."}],
+            "into": "meter_reading",
+            "min_digits": 3,
+            "max_digits": 6,
+            "next": "billing",
+            "on_failure": "operator",
+        },
+        "vm": {"kind": "voicemail", "topic": "voicemail", "max_duration_s": 5},
+        "operator": {"kind": "queue", "queue": "general", "skills": ["en"]},
+    },
+}
+
+
+# --- fakes --------------------------------------------------------------------------
+
+
+@dataclass
+class FakeCrm:
+    """IvrCrm over dictionaries; `down` makes every call fail as the CRM would."""
+
+    callers: dict[str, CallerInfo] = field(default_factory=dict)
+    answers: dict[LookupKind, LookupAnswer] = field(default_factory=dict)
+    down: bool = False
+    identified: list[str] = field(default_factory=list)
+    voicemails: list[tuple[str, bytes, str]] = field(default_factory=list)
+    outages_heard: list[UUID] = field(default_factory=list)
+    surveys: list[tuple[str, str]] = field(default_factory=list)
+    callbacks: list[str] = field(default_factory=list)
+
+    def _check(self) -> None:
+        if self.down:
+            raise CrmUnavailable("CRM down")
+
+    async def caller(self, ani: str, *, call_id: str) -> CallerInfo:
+        self.identified.append(ani)
+        self._check()
+        return self.callers.get(ani, CallerInfo(ani=ani))
+
+    async def lookup(
+        self, kind: LookupKind, params: Mapping[str, str], caller: CallerInfo
+    ) -> LookupAnswer:
+        self._check()
+        return self.answers.get(kind, LookupAnswer(found=False))
+
+    async def store_meter_reading(
+        self,
+        customer_id: UUID,
+        *,
+        value: Decimal,
+        call_id: str,
+        at: datetime,
+        meter: str = DEFAULT_METER,
+    ) -> None:
+        self._check()
+
+    async def register_callback(
+        self,
+        *,
+        call_id: str,
+        ani: str,
+        customer_id: UUID | None,
+        queue: str,
+        note: str = "",
+    ) -> UUID:
+        self._check()
+        self.callbacks.append(ani)
+        return uuid4()
+
+    async def store_survey_answer(
+        self,
+        *,
+        call_id: str,
+        customer_id: UUID | None,
+        question: str,
+        answer: str,
+        channel: str = "dtmf",
+    ) -> None:
+        self._check()
+        self.surveys.append((question, answer))
+
+    async def leave_voicemail(
+        self,
+        *,
+        call_id: str,
+        ani: str,
+        customer_id: UUID | None,
+        recording: Path,
+        topic_code: str,
+    ) -> UUID:
+        self._check()
+        self.voicemails.append((ani, _pcm(recording), topic_code))
+        return uuid4()
+
+    async def outage_heard(self, *, call_id: str, outage_id: UUID) -> None:
+        self._check()
+        self.outages_heard.append(outage_id)
+
+
+@dataclass
+class FakeTts:
+    """Names each text's sound by its hash; texts containing `failing` fail."""
+
+    failing: str | None = None
+    said: list[str] = field(default_factory=list)
+
+    async def say(self, text: str, *, language: str) -> str:
+        if self.failing is not None and self.failing in text:
+            raise TtsFailed(f"cannot say {text!r}")
+        self.said.append(text)
+        return tts_name(text)
+
+
+@dataclass
+class AudioRecogniser:
+    """Recognises utterances by their exact audio: what RECORD FILE captured must
+    be the caller's WAV for the text to come back."""
+
+    by_audio: dict[bytes, Recognition]
+    broken: bool = False
+    heard: list[bytes] = field(default_factory=list)
+
+    async def recognise(
+        self,
+        audio: Path | bytes,
+        *,
+        grammar: Sequence[str] | None,
+        language: str,
+        sample_rate_hz: int = 8000,
+    ) -> Recognition:
+        if self.broken:
+            raise RecogniserFailed("model crashed", cause="crash")
+        pcm = audio if isinstance(audio, bytes) else _pcm(audio)
+        self.heard.append(pcm)
+        return self.by_audio.get(pcm, Recognition(text="", confidence=0.0))
+
+
+def tts_name(text: str) -> str:
+    return "cc-tts/" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as w:
+        return w.readframes(w.getnframes())
+
+
+# --- the rig ------------------------------------------------------------------------
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    crm: FakeCrm
+    tts: FakeTts
+    publisher: RecordingPublisher
+    tmp: Path
+
+    async def call(self, caller: Caller) -> tuple[InboundCall, IvrCompleted]:
+        placed = await self.sim.place_inbound(caller)
+
+        async def done() -> IvrCompleted | None:
+            for event in self.publisher.of_type(IvrCompleted):
+                if event.call_id == placed.ivr_uniqueid:
+                    return event
+            return None
+
+        completed: IvrCompleted = await eventually(done, timeout_s=10)
+        return placed, completed
+
+    def commands(self, placed: InboundCall) -> list[str]:
+        """The AGI commands the service sent on the call's IVR channel, in order."""
+        found = []
+        for event in self.sim.events:
+            fields = dict(event)
+            if (
+                fields.get("Event") == "AGIExecStart"
+                and fields.get("Uniqueid") == placed.ivr_uniqueid
+            ):
+                found.append(fields["Command"])
+        return found
+
+    def played(self, placed: InboundCall) -> list[str]:
+        return [
+            c.split('"')[1]
+            for c in self.commands(placed)
+            if c.startswith(("STREAM FILE", "GET DATA"))
+        ]
+
+
+@dataclass
+class Parts:
+    crm: FakeCrm = field(default_factory=FakeCrm)
+    tts: FakeTts = field(default_factory=FakeTts)
+    asr: AudioRecogniser | None = None
+    sounds: tuple[str, ...] | None = None
+    """Sound files present (None: no check)."""
+
+
+@pytest.fixture
+def parts() -> Parts:
+    return Parts(
+        crm=FakeCrm(
+            callers={KNOWN.ani: KNOWN},
+            answers={
+                LookupKind.OUTAGE: LookupAnswer(found=True, fields={"active": False})
+            },
+        )
+    )
+
+
+@pytest.fixture
+async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
+    flows = FlowRegistry()
+    flows.load_directory(DEMO_FLOWS)
+    flows.publish(TEST_FLOW, source="api:test")
+    publisher = RecordingPublisher()
+    sounds = None
+    if parts.sounds is not None:
+        for name in parts.sounds:
+            path = tmp_path / "sounds" / f"{name}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(path, tone(800))
+        sounds = SoundDirectory(tmp_path / "sounds")
+    handler = ivr_handler(
+        flows=flows,
+        crm=parts.crm,
+        tts=parts.tts,
+        asr=parts.asr,
+        publish=publisher,
+        clock=FakeClock(),
+        config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
+    )
+    server = AgiServer(port=0, handlers={"inbound": handler}, command_timeout_s=5)
+    port = await server.start()
+    config = SimConfig(
+        agi_port=port, speed=SPEED, recordings_dir=tmp_path / "mix", agi_timeout_s=5
+    )
+    try:
+        async with Simulator(config, keep_events=True) as sim:
+            yield Rig(sim, parts.crm, parts.tts, publisher, tmp_path)
+    finally:
+        await server.stop()
+
+
+def journal_nodes(event: IvrCompleted) -> list[str]:
+    journal = event.data["journal"]
+    assert isinstance(journal, list)
+    return [
+        str(e["node"])
+        for e in journal
+        if isinstance(e, dict) and e["kind"] == "entered"
+    ]
+
+
+def handoff_of(event: IvrCompleted) -> Mapping[str, object]:
+    data = event.data["handoff"]
+    assert isinstance(data, dict)
+    return data
+
+
+# --- keys ---------------------------------------------------------------------------
+
+
+async def test_caller_reaches_queue_with_data_when_navigating_demo_menu_by_keys(
+    rig: Rig,
+) -> None:
+    placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="8800", digits="2"))
+
+    assert (done.outcome, done.queue, done.skills) == (
+        "queued",
+        "support",
+        ("support", "en"),
+    )
+    assert done.priority == 5
+    assert done.customer_id == str(KNOWN.customer_id)
+    assert handoff_of(done)["menu_path"] == ["support"]
+    assert rig.crm.identified == [KNOWN.ani]
+    assert "Hello, Anna Petrova." in rig.tts.said
+    commands = rig.commands(placed)
+    assert commands[0] == "ANSWER"  # identified before anything was played
+    assert commands[-6:-3] == [
+        'SET VARIABLE "CC_QUEUE" "support"',
+        'SET VARIABLE "CC_SKILLS" "support,en"',
+        'SET VARIABLE "CC_PRIORITY" "5"',
+    ]
+    channel = rig.sim.pbx.find(placed.ivr_uniqueid)
+    assert channel is not None
+    assert channel.context == WAIT_CONTEXT
+
+
+async def test_digits_are_collected_up_to_terminator_when_entering_a_number(
+    rig: Rig,
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani="79990000001", dnis="7000", digits="31234#", digit_delay_s=0.5)
+    )
+
+    assert done.queue == "billing"
+    assert handoff_of(done)["values"] == {"meter_reading": "1234"}
+    reading_prompt = tts_name(rig.tts.said[-1])
+    assert f'GET DATA "{reading_prompt}" 7000 6' in rig.commands(placed)
+
+
+async def test_caller_goes_to_operator_after_reprompts_when_pressing_nothing(
+    rig: Rig,
+) -> None:
+    _placed, done = await rig.call(Caller(ani="79990000002", dnis="7000"))
+
+    assert (done.outcome, done.queue) == ("queued", "general")
+    assert rig.tts.said.count("Sorry, I did not hear you.") == 1
+    assert journal_nodes(done)[-1] == "operator"
+    assert done.customer_id is None
+
+
+async def test_garbage_keys_get_the_invalid_prompt_then_operator_when_pressed(
+    rig: Rig,
+) -> None:
+    _placed, done = await rig.call(
+        Caller(ani="79990000003", dnis="7000", digits="**", digit_delay_s=1.5)
+    )
+
+    assert done.queue == "general"
+    assert rig.tts.said.count("Sorry, that is not an option.") == 1
+    journal = done.data["journal"]
+    assert isinstance(journal, list)
+    keys = [
+        e.get("value")
+        for e in journal
+        if isinstance(e, dict) and e["kind"] == "input" and e["detail"] == "Digits"
+    ]
+    assert keys == ["*"]
+
+
+async def test_contact_records_where_caller_left_when_hanging_up_mid_prompt(
+    rig: Rig,
+) -> None:
+    _placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="7000", patience_s=3.0))
+
+    assert done.outcome == "caller_hung_up"
+    assert done.queue is None
+    assert handoff_of(done)["last_node"] == "main"
+    assert done.data["hangup_reason"] == "caller_hung_up"
+    assert done.customer_id == str(KNOWN.customer_id)
+
+
+async def test_stranger_is_served_when_crm_is_down(rig: Rig) -> None:
+    rig.crm.down = True
+
+    _placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="8800", digits="2"))
+
+    assert (done.outcome, done.queue) == ("queued", "support")
+    assert done.customer_id is None
+    assert not any(text.startswith("Hello") for text in rig.tts.said)
+
+
+async def test_default_greeting_and_queue_when_no_flow_serves_the_number(
+    rig: Rig,
+) -> None:
+    _placed, done = await rig.call(Caller(ani="79990000004", dnis="5555", digits="1"))
+
+    assert (done.outcome, done.queue) == ("fallback", "billing")
+    assert rig.crm.identified == ["79990000004"]
+
+
+# --- faults -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def missing_menu_sound(parts: Parts) -> Parts:
+    parts.sounds = ("cc/test/welcome",)
+    return parts
+
+
+async def test_next_prompt_plays_when_sound_file_is_missing(
+    missing_menu_sound: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani="79990000005", dnis="7000", digits="1", digit_delay_s=0.5)
+    )
+
+    assert done.queue == "billing"
+    played = rig.played(placed)
+    assert "cc/test/menu" not in played
+    assert played[:2] == ["cc/test/welcome", tts_name(rig.tts.said[0])], rig.commands(
+        placed
+    )
+
+
+@pytest.fixture
+def failing_tts(parts: Parts) -> Parts:
+    parts.tts = FakeTts(failing="billing")
+    return parts
+
+
+async def test_caller_reaches_operator_when_tts_fails(
+    failing_tts: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(Caller(ani="79990000006", dnis="7000"))
+
+    assert (done.outcome, done.queue) == ("queued", "general")
+    assert "cc/test/menu" in rig.played(placed)
+    journal = done.data["journal"]
+    assert isinstance(journal, list)
+    assert any(isinstance(e, dict) and e["kind"] == "fallback" for e in journal)
+
+
+@pytest.fixture
+def exploding_crm(parts: Parts) -> Parts:
+    class Exploding(FakeCrm):
+        async def lookup(
+            self, kind: LookupKind, params: Mapping[str, str], caller: CallerInfo
+        ) -> LookupAnswer:
+            raise RuntimeError("bug in a lookup")
+
+    parts.crm = Exploding(callers={KNOWN.ani: KNOWN})
+    return parts
+
+
+async def test_caller_goes_to_operator_queue_when_the_runner_fails(
+    exploding_crm: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="8800", digits="2"))
+    _other, fine = await rig.call(Caller(ani=KNOWN.ani, dnis="7000", digits="1"))
+
+    assert (done.outcome, done.queue, done.skills) == ("failed", "general", ("en",))
+    assert done.data["failed"] is True
+    channel = rig.sim.pbx.find(placed.ivr_uniqueid)
+    assert channel is not None
+    assert channel.context == WAIT_CONTEXT
+    assert (fine.outcome, fine.queue) == ("queued", "billing")
+
+
+# --- outage, voicemail ----------------------------------------------------------------
+
+OUTAGE = ActiveOutage(
+    outage_id=uuid4(),
+    kind=OutageKind.EMERGENCY,
+    text="Water is off in your building.",
+    starts_at=datetime(2026, 1, 5, 6, 0, tzinfo=UTC),
+    expected_end=None,
+)
+
+
+@pytest.fixture
+def outage(parts: Parts) -> Parts:
+    fields: dict[str, FieldValue] = {
+        "active": True,
+        "kind": "emergency",
+        "text": OUTAGE.text,
+    }
+    parts.crm.callers[KNOWN.ani] = CallerInfo(
+        ani=KNOWN.ani, customer_id=KNOWN.customer_id, name="Anna", outage=OUTAGE
+    )
+    parts.crm.answers[LookupKind.OUTAGE] = LookupAnswer(found=True, fields=fields)
+    return parts
+
+
+async def test_call_records_outage_heard_when_notice_is_played(
+    outage: Parts, rig: Rig
+) -> None:
+    _placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="8800", digits="2"))
+
+    assert rig.crm.outages_heard == [OUTAGE.outage_id]
+    assert done.data["outage_heard"] == str(OUTAGE.outage_id)
+    assert any(OUTAGE.text in text for text in rig.tts.said)
+
+
+async def test_message_becomes_voicemail_when_caller_leaves_one(
+    rig: Rig, tmp_path: Path
+) -> None:
+    wav = tmp_path / "message.wav"
+    message = tone(RATE_HZ // 2)
+    write_wav(wav, message)
+
+    _placed, done = await rig.call(
+        Caller(ani="79990000007", dnis="7000", digits="2", digit_delay_s=0.5, wav=wav)
+    )
+
+    assert done.outcome == "voicemail"
+    assert rig.crm.voicemails == [("79990000007", message, "voicemail")]
+    assert "voicemail_appeal_id" in done.data
