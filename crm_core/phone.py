@@ -103,6 +103,8 @@ def parse_phone(raw: str, default_country: str = "RU") -> ParsedPhone:
         raise InvalidPhone(raw, "no digits")
     plus = compact.startswith("+")
     digits = compact[1:] if plus else compact
+    if not digits:
+        raise InvalidPhone(raw, "no digits")
     if not digits.isascii() or not digits.isdigit():
         bad = next(c for c in digits if not ("0" <= c <= "9"))
         raise InvalidPhone(raw, f"unexpected character {bad!r}")

@@ -29,12 +29,14 @@ import gc
 import io
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -43,11 +45,12 @@ from typing import Any
 from sqlalchemy import JSON, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from crm_core.customers import store
-from crm_core.customers.inputs import CustomerInput, parse
+from crm_core.customers.inputs import CustomerInput, is_email, parse
+from crm_core.customers.model import CustomerKind, PhoneKind
 from crm_core.customers.tables import CustomerPhoneRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from crm_core.errors import CrmError, ValidationFailed
+from crm_core.phone import InvalidPhone, parse_phone
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +102,18 @@ class Rejected:
     errors: str
 
 
+PhoneValues = tuple[str, str, str | None]
+"""(as written, E.164, extension) of one number; the first one is the primary."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GoodRow:
     row: int
     raw: tuple[str, ...]
-    data: CustomerInput
+    account: str | None
+    values: dict[str, object]
+    """The customers row, without id and timestamps."""
+    phones: tuple[PhoneValues, ...]
 
 
 @dataclass(slots=True)
@@ -211,6 +221,9 @@ def row_input(columns: Sequence[str], values: Sequence[str]) -> dict[str, object
 def check_row(
     number: int, columns: Sequence[str], values: Sequence[str], country: str
 ) -> GoodRow | Rejected:
+    """The row ready to store, or why not. A clean row is checked by hand (this runs
+    for every row of a file); anything the quick check does not accept outright goes
+    through the CustomerInput model, which gives the same errors as the API."""
     raw = tuple(values)
     if len(values) != len(columns):
         return Rejected(
@@ -218,12 +231,226 @@ def check_row(
             raw=raw,
             errors=f"{len(values)} fields, the header has {len(columns)}",
         )
+    quick = quick_row(columns, values, country)
+    if quick is not None:
+        row, phones = quick
+        return GoodRow(
+            row=number,
+            raw=raw,
+            account=row["account"],  # type: ignore[arg-type]  # str | None by build
+            values=row,
+            phones=phones,
+        )
     try:
         data = parse(CustomerInput, row_input(columns, values), country=country)
     except ValidationFailed as exc:
         message = "; ".join(f"{_column(e.field)}: {e.message}" for e in exc.errors)
         return Rejected(row=number, raw=raw, errors=message)
-    return GoodRow(row=number, raw=raw, data=data)
+    return GoodRow(
+        row=number,
+        raw=raw,
+        account=data.account,
+        values=customer_values(data),
+        phones=tuple(
+            (p.raw, p.e164, p.extension)
+            for p in (p.to_phone(country) for p in data.phones)
+        ),
+    )
+
+
+_BLANK_ROW: dict[str, object] = {
+    "kind": CustomerKind.PERSON.value,
+    "is_lead": False,
+    "name": "",
+    "name_folded": "",
+    "category": "mass",
+    "customer_group": None,
+    "account": None,
+    "balance": Decimal(0),
+    "emails": [],
+    "sex": None,
+    "birth_date": None,
+    "city": None,
+    "district": None,
+    "building": None,
+    "network_node": None,
+    "addresses": [],
+    "products": [],
+    "equipment": [],
+    "preferred_channels": [],
+    "contact_persons": [],
+    "notes": "",
+    "converted_at": None,
+}
+"""A CustomerInput's defaults as a customers row (the lists are never mutated)."""
+
+_Phones = list[PhoneValues]
+QuickCheck = Callable[[dict[str, object], dict[str, str], _Phones, str, str], bool]
+"""(row, address, phones, value, country) -> False when the value needs the model."""
+_BALANCE = re.compile(r"-?\d{1,12}(?:\.\d{1,2})?")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_KINDS = frozenset(k.value for k in CustomerKind)
+
+
+def _quick_text(key: str, longest: int) -> QuickCheck:
+    def check(
+        row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+    ) -> bool:
+        row[key] = value
+        return len(value) <= longest
+
+    return check
+
+
+def _quick_list(key: str, longest: int, items: int) -> QuickCheck:
+    def check(
+        row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+    ) -> bool:
+        parts = _split(value)
+        row[key] = parts
+        return len(parts) <= items and all(len(p) <= longest for p in parts)
+
+    return check
+
+
+def _quick_address(key: str, longest: int, *, on_card: bool) -> QuickCheck:
+    def check(
+        row: dict[str, object],
+        address: dict[str, str],
+        _p: _Phones,
+        value: str,
+        _c: str,
+    ) -> bool:
+        address[key] = value
+        if on_card:
+            row[key] = value
+        return len(value) <= longest
+
+    return check
+
+
+def _quick_name(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    row["name"] = value
+    row["name_folded"] = value.casefold()[:300]
+    return len(value) <= 300
+
+
+def _quick_kind(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    row["kind"] = value
+    return value in _KINDS
+
+
+def _quick_balance(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    value = value.replace(" ", "").replace(",", ".")
+    if _BALANCE.fullmatch(value) is None:
+        return False
+    row["balance"] = Decimal(value)
+    return True
+
+
+def _quick_sex(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    value = value.lower()
+    row["sex"] = value
+    return value in ("m", "f")
+
+
+def _quick_birth_date(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    match = _ISO_DATE.fullmatch(_birth_date(value))
+    if match is None:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return False  # the model says which part is wrong
+    row["birth_date"] = born
+    return year >= 1900
+
+
+def _quick_emails(
+    row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
+) -> bool:
+    parts = _split(value)
+    row["emails"] = parts
+    return len(parts) <= 10 and all(len(p) <= 254 and is_email(p) for p in parts)
+
+
+def _quick_phones(
+    _r: dict[str, object],
+    _a: dict[str, str],
+    phones: _Phones,
+    value: str,
+    country: str,
+) -> bool:
+    numbers = _split(value)
+    if len(numbers) > 20:
+        return False
+    for number in numbers:
+        if len(number) > 64:
+            return False
+        try:
+            parsed = parse_phone(number, country)
+        except InvalidPhone:
+            return False
+        phones.append((number, parsed.e164, parsed.extension))
+    return True
+
+
+_QUICK: dict[str, QuickCheck] = {
+    "name": _quick_name,
+    "kind": _quick_kind,
+    "category": _quick_text("category", 40),
+    "account": _quick_text("account", 40),
+    "group": _quick_text("customer_group", 40),
+    "notes": _quick_text("notes", 10_000),
+    "phones": _quick_phones,
+    "email": _quick_emails,
+    "products": _quick_list("products", 100, 100),
+    "equipment": _quick_list("equipment", 100, 100),
+    "balance": _quick_balance,
+    "birth_date": _quick_birth_date,
+    "sex": _quick_sex,
+    "city": _quick_address("city", 100, on_card=True),
+    "district": _quick_address("district", 100, on_card=True),
+    "street": _quick_address("street", 200, on_card=False),
+    "building": _quick_address("building", 100, on_card=True),
+    "flat": _quick_address("flat", 20, on_card=False),
+    "network_node": _quick_address("network_node", 100, on_card=True),
+}
+
+
+@lru_cache(maxsize=16)
+def _quick_plan(columns: tuple[str, ...]) -> tuple[tuple[int, QuickCheck], ...]:
+    return tuple((i, _QUICK[c]) for i, c in enumerate(columns) if c in _QUICK)
+
+
+def quick_row(
+    columns: Sequence[str], values: Sequence[str], country: str
+) -> tuple[dict[str, object], tuple[PhoneValues, ...]] | None:
+    """The customers row and phones of a record that is plainly valid, as the
+    CustomerInput model would give them; None when the model has to decide."""
+    row = _BLANK_ROW.copy()
+    address: dict[str, str] = {}
+    phones: _Phones = []
+    for i, check in _quick_plan(tuple(columns)):
+        value = values[i].strip()
+        if value and not check(row, address, phones, value, country):
+            return None
+    if not row["name"]:
+        return None
+    if address:
+        row["addresses"] = [{f: address.get(f) for f in ADDRESS_FIELDS}]
+    return row, tuple(phones)
 
 
 def _column(field_path: str) -> str:
@@ -379,13 +606,10 @@ async def import_customers(
     )
 
 
-def customer_values(
-    data: CustomerInput, *, customer_id: uuid.UUID, now: datetime
-) -> dict[str, object]:
-    """The customers row for `data`; the same mapping as a card's, without building
-    one (this runs for every imported row)."""
+def customer_values(data: CustomerInput) -> dict[str, object]:
+    """The customers row for `data`, without id and timestamps; the same mapping as a
+    card's, without building one."""
     return {
-        "id": customer_id,
         "kind": data.kind.value,
         "is_lead": False,
         "name": data.name,
@@ -407,20 +631,8 @@ def customer_values(
         "preferred_channels": [c.value for c in data.preferred_channels],
         "contact_persons": [p.model_dump() for p in data.contact_persons],
         "notes": data.notes,
-        "created_at": now,
-        "updated_at": now,
         "converted_at": None,
     }
-
-
-def phone_values(
-    data: CustomerInput, customer_id: uuid.UUID, country: str
-) -> list[dict[str, object]]:
-    phones = [p.to_phone(country) for p in data.phones]
-    rows = store.phone_rows(customer_id, phones)
-    if rows and not any(p.is_primary for p in phones):
-        rows[0]["is_primary"] = True
-    return rows
 
 
 async def bulk_insert(
@@ -495,7 +707,7 @@ class _BatchWriter:
 
     async def add(self, row: GoodRow, tally: _Tally) -> bool:
         """Queue `row`; True when a full batch was written."""
-        account = row.data.account
+        account = row.account
         if account is not None and account in self._accounts:
             await self.flush(tally)  # the later row must win: store the earlier first
         self._batch.append(row)
@@ -546,7 +758,7 @@ class _BatchWriter:
 
     async def _store(self, s: AsyncSession, batch: list[GoodRow]) -> tuple[int, int]:
         now = datetime.now(UTC)
-        accounts = [r.data.account for r in batch if r.data.account is not None]
+        accounts = [r.account for r in batch if r.account is not None]
         known: dict[str, uuid.UUID] = {}
         if accounts:
             found = await s.execute(
@@ -555,17 +767,36 @@ class _BatchWriter:
                 )
             )
             known = {str(a): i for a, i in found.all()}
-        new_rows, changed_rows, phones = [], [], []
+        new_rows: list[dict[str, object]] = []
+        changed_rows: list[dict[str, object]] = []
+        phones: list[dict[str, object]] = []
+        mobile = PhoneKind.MOBILE.value
         for good in batch:
-            existing = known.get(good.data.account or "")
+            existing = known.get(good.account or "")
             customer_id = existing or uuid.uuid4()
-            values = customer_values(good.data, customer_id=customer_id, now=now)
+            values = {
+                "id": customer_id,
+                **good.values,
+                "created_at": now,
+                "updated_at": now,
+            }
             if existing is None:
                 new_rows.append(values)
             else:
                 changed_rows.append(values)
             if existing is None or self._replace_phones:
-                phones.extend(phone_values(good.data, customer_id, self._country))
+                phones.extend(
+                    {
+                        "id": uuid.uuid4(),
+                        "customer_id": customer_id,
+                        "raw": raw,
+                        "e164": e164,
+                        "extension": extension,
+                        "kind": mobile,
+                        "is_primary": i == 0,
+                    }
+                    for i, (raw, e164, extension) in enumerate(good.phones)
+                )
         if new_rows:
             await bulk_insert(s, _CUSTOMERS, new_rows)
         if changed_rows:

@@ -78,6 +78,8 @@ def test_extension_is_kept_apart_when_written_after_the_number(
     [
         ("", "no digits"),
         ("  -- ", "no digits"),
+        ("+", "no digits"),
+        (" + () ", "no digits"),
         ("8 495 CALL-NOW", "unexpected character 'C'"),
         ("+7 495 12+34567", "unexpected character '+'"),
         ("123-45-67", "7 digits is not a RU number"),
