@@ -62,7 +62,7 @@ TEST_FLOW: dict[str, object] = {
             ],
             "invalid_prompt": [{"say": "Sorry, that is not an option."}],
             "no_input_prompt": [{"say": "Sorry, I did not hear you."}],
-            "timeout_s": 2,
+            "timeout_s": 4,
             "retries": 1,
             "default": "operator",
         },
@@ -554,3 +554,61 @@ async def test_message_becomes_voicemail_when_caller_leaves_one(
     assert done.outcome == "voicemail"
     assert rig.crm.voicemails == [("79990000007", message, "voicemail")]
     assert "voicemail_appeal_id" in done.data
+
+
+# --- speech ---------------------------------------------------------------------------
+
+UTTERANCE = tone(RATE_HZ // 4, amplitude=2000)
+
+
+@pytest.fixture
+def speech(parts: Parts) -> Parts:
+    parts.asr = AudioRecogniser(
+        by_audio={UTTERANCE: Recognition(text="billing", confidence=0.9)}
+    )
+    return parts
+
+
+@pytest.fixture
+def utterance(tmp_path: Path) -> Path:
+    wav = tmp_path / "billing.wav"
+    write_wav(wav, UTTERANCE)
+    return wav
+
+
+async def test_spoken_choice_reaches_queue_when_recogniser_hears_the_recording(
+    speech: Parts, rig: Rig, utterance: Path
+) -> None:
+    placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="7000", wav=utterance))
+
+    assert (done.outcome, done.queue) == ("queued", "billing")
+    assert speech.asr is not None and speech.asr.heard == [UTTERANCE]
+    recognised = handoff_of(done)["recognised"]
+    assert recognised == [
+        {"name": "main", "value": "billing", "channel": "speech", "confidence": 0.9}
+    ]
+    assert any(c.startswith("RECORD FILE") for c in rig.commands(placed))
+    assert not list((rig.tmp / "rec").glob("utterance-*"))  # scratch removed
+
+
+@pytest.fixture
+def broken_recogniser(speech: Parts) -> Parts:
+    assert speech.asr is not None
+    speech.asr.broken = True
+    return speech
+
+
+async def test_keys_are_read_when_the_recogniser_fails(
+    broken_recogniser: Parts, rig: Rig, utterance: Path
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="7000", wav=utterance, digits="1", digit_delay_s=3.0)
+    )
+
+    assert (done.outcome, done.queue) == ("queued", "billing")
+    recognised = handoff_of(done)["recognised"]
+    assert recognised == [
+        {"name": "main", "value": "billing", "channel": "dtmf", "confidence": None}
+    ]
+    commands = rig.commands(placed)
+    assert 'GET DATA "silence/1" 4000 1' in commands
