@@ -582,7 +582,8 @@ async def test_spoken_choice_reaches_queue_when_recogniser_hears_the_recording(
     placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="7000", wav=utterance))
 
     assert (done.outcome, done.queue) == ("queued", "billing")
-    assert speech.asr is not None and speech.asr.heard == [UTTERANCE]
+    assert speech.asr is not None
+    assert speech.asr.heard == [UTTERANCE]
     recognised = handoff_of(done)["recognised"]
     assert recognised == [
         {"name": "main", "value": "billing", "channel": "speech", "confidence": 0.9}
