@@ -32,6 +32,9 @@ class WaitingCall:
     channel: str
     """The caller's channel, which an agent's leg is bridged into."""
     request: CallRequest
+    channel_id: ChannelId | None = None
+    """The caller's channel Uniqueid: lets the ACD notice the caller hanging up
+    while an agent's leg (already part of the call) is ringing."""
 
 
 class QueueRequests(Protocol):

@@ -99,6 +99,8 @@ class AcdSettings:
     abandon_grace_s: float = 5.0
     time_scale: float = 1.0
     """Clock seconds per wall second (the clock may run fast in simulations)."""
+    caller_check_s: float = 0.1
+    """Wall seconds between looks at a ringing offer's caller leg."""
 
 
 @dataclass(slots=True)
@@ -133,6 +135,7 @@ class AcdService:
         *,
         settings: AcdSettings,
         intervals: IntervalStore | None = None,
+        calls: CallLocator | None = None,
     ) -> None:
         self.engine = engine
         self._pbx = pbx
@@ -140,6 +143,7 @@ class AcdService:
         self._clock = clock
         self.settings = settings
         self._intervals = intervals
+        self._calls = calls
         self._seats = {s.profile.agent_id: s for s in settings.agents}
         self._inbox: asyncio.Queue[_Job] = asyncio.Queue()
         self._waiting: dict[CallId, WaitingCall] = {}
@@ -368,6 +372,26 @@ class AcdService:
         self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
     ) -> None:
         offer = record.offer
+        ringing = asyncio.ensure_future(self._originate(record, seat, waiting))
+        watch = asyncio.ensure_future(self._caller_left(waiting))
+        try:
+            await asyncio.wait((ringing, watch), return_when=asyncio.FIRST_COMPLETED)
+            if watch.done() and watch.result():
+                # The agent's leg keeps the call alive, so no CallEnded comes yet.
+                log.info("call=%s caller hung up during the ring", offer.call_id)
+                self._inbox.put_nowait(
+                    _Job(lambda now: self._ended_call(offer.call_id, now))
+                )
+            answered = await ringing
+        finally:
+            watch.cancel()
+            ringing.cancel()
+        self._report(record, answered=answered)
+
+    async def _originate(
+        self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
+    ) -> bool:
+        offer = record.offer
         try:
             result = await self._pbx.originate(
                 waiting.pbx_id,
@@ -378,20 +402,32 @@ class AcdService:
                 timeout_s=offer.ring_timeout_s,
                 channel_id=record.channel_id,
             )
-            answered = result.success
-            if not answered:
-                log.info(
-                    "call=%s agent=%s not answered: reason=%s",
-                    offer.call_id,
-                    offer.agent_id,
-                    result.reason,
-                )
         except PbxError as error:
             log.warning(
                 "call=%s agent=%s ring failed: %r", offer.call_id, offer.agent_id, error
             )
-            answered = False
-        self._report(record, answered=answered)
+            return False
+        if not result.success:
+            log.info(
+                "call=%s agent=%s not answered: reason=%s",
+                offer.call_id,
+                offer.agent_id,
+                result.reason,
+            )
+        return result.success
+
+    async def _caller_left(self, waiting: WaitingCall) -> bool:
+        """True once the caller's own leg has hung up (never, without a locator)."""
+        if self._calls is None or waiting.channel_id is None:
+            await asyncio.Event().wait()
+            return False
+        while True:
+            call = self._calls.call_of_channel(waiting.pbx_id, waiting.channel_id)
+            legs = [] if call is None else call.legs
+            mine = [leg for leg in legs if leg.channel_id == waiting.channel_id]
+            if not mine or mine[0].ended_at is not None:
+                return True
+            await asyncio.sleep(self.settings.caller_check_s)
 
     def _report(self, record: _Offer, *, answered: bool) -> None:
         self._inbox.put_nowait(
@@ -515,7 +551,12 @@ def queue_on_hand_off(
             log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
             wanted = CallRequest(call_id=the_call, queue_id=QueueId(queue))
         await requests.call_waits(
-            WaitingCall(pbx_id=pbx_id, channel=request.channel, request=wanted)
+            WaitingCall(
+                pbx_id=pbx_id,
+                channel=request.channel,
+                request=wanted,
+                channel_id=ChannelId(request.uniqueid),
+            )
         )
 
     return handle
