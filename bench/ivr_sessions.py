@@ -6,7 +6,8 @@ AgiSession.command) and checks that every session placed completes.
 Round trip percentiles are over the commands that answer at once (ANSWER, SET ...,
 GET VARIABLE); prompts and key waits last as long as the simulated audio, so they are
 reported apart. Last line: `agi_roundtrip_p99_ms=N`.
-Run: .venv/bin/python -m bench.ivr_sessions [--callers 1000] [--ramp-s 2] [--speed 2]
+Run: .venv/bin/python -m bench.ivr_sessions [--callers 1000] [--ramp-s 10]
+     [--speed 1] [--think-s 14]
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ FLOW: dict[str, object] = {
                 {"key": "1", "goto": "billing", "label": "billing"},
                 {"key": "2", "goto": "support", "label": "support"},
             ],
-            "timeout_s": 10,
+            "timeout_s": 20,
             "retries": 1,
             "default": "operator",
         },
@@ -146,7 +147,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(callers: int, ramp_s: float, speed: float) -> None:
+async def main(callers: int, ramp_s: float, speed: float, think_s: float) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(
         resource.RLIMIT_NOFILE, (max(soft, min(hard, 8 * callers)), hard)
@@ -201,7 +202,7 @@ async def main(callers: int, ramp_s: float, speed: float) -> None:
                             ani=f"7916{n:07d}",
                             dnis=NUMBER,
                             digits="12"[n % 2],
-                            digit_delay_s=8.0,
+                            digit_delay_s=think_s,
                             patience_s=600.0,
                         )
                     )
@@ -222,7 +223,10 @@ async def main(callers: int, ramp_s: float, speed: float) -> None:
         1 for e in collector.events if e.outcome == "queued" and e.queue != "general"
     )
     ms = 1000.0
-    print(f"callers={callers} ramp_s={ramp_s} speed={speed} elapsed_s={elapsed:.1f}")
+    print(
+        f"callers={callers} ramp_s={ramp_s} speed={speed} think_s={think_s}"
+        f" elapsed_s={elapsed:.1f}"
+    )
     print(
         f"sessions_started={TIMINGS.started} sessions_completed={len(collector.events)}"
         f" sessions_lost={TIMINGS.started - len(collector.events)}"
@@ -246,8 +250,14 @@ async def main(callers: int, ramp_s: float, speed: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--callers", type=int, default=1000)
-    parser.add_argument("--ramp-s", type=float, default=2.0)
-    parser.add_argument("--speed", type=float, default=2.0)
+    parser.add_argument("--ramp-s", type=float, default=10.0)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument(
+        "--think-s",
+        type=float,
+        default=14.0,
+        help="simulated seconds before a caller presses a key (under 20)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(args.callers, args.ramp_s, args.speed))
+    asyncio.run(main(args.callers, args.ramp_s, args.speed, args.think_s))
