@@ -1,0 +1,1 @@
+"""The desktops over a real aiohttp server, Socket.IO client and both databases."""

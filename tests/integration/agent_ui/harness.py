@@ -1,0 +1,107 @@
+"""A running desktop server on a free port: the sign-in API, the pages, Socket.IO,
+and the bus that feeds them, over a migrated database with an agent, a supervisor
+and a marketer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from acd.events import CallOffered
+from acd.model import AgentId, QueueId
+from agent_ui import sockets
+from agent_ui.app import setup_agent_ui
+from agent_ui.events import AgentConnected, AgentDisconnected
+from contactcentre.bus import Bus
+from contactcentre.web import make_web_app, serve_http
+from crm_core.api.app import ApiDeps, setup_api
+from crm_core.api.context import SESSION_COOKIE
+from crm_core.auth.credentials import Passwords
+from crm_core.auth.model import Role, system_actor
+from crm_core.auth.service import AuthService, NewUser
+from crm_core.customers.service import CustomerService
+from crm_core.db import Sessions
+from telephony.model import CallId
+from tests.fakes import FakeClock
+
+PASSWORD = "correct horse battery"
+FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
+USERS = {"anna": Role.AGENT, "sam": Role.SUPERVISOR, "mark": Role.MARKETING}
+
+
+@dataclass(slots=True)
+class Desk:
+    url: str
+    bus: Bus
+    auth: AuthService
+    customers: CustomerService
+    user_ids: dict[str, uuid.UUID]
+    presence: list[AgentConnected | AgentDisconnected] = field(default_factory=list)
+
+    async def cookie(self, login: str) -> str:
+        """A `Cookie` header for a fresh session of `login`."""
+        signed = await self.auth.login(login, PASSWORD)
+        return f"{SESSION_COOKIE}={signed.session_token}"
+
+    def agent_id(self, login: str) -> str:
+        return str(self.user_ids[login])
+
+    def offer(self, call_id: str, login: str) -> CallOffered:
+        return CallOffered(
+            occurred_at=datetime.now(UTC),
+            call_id=CallId(call_id),
+            queue_id=QueueId("billing"),
+            agent_id=AgentId(self.agent_id(login)),
+        )
+
+
+@asynccontextmanager
+async def running_desk(sessions: Sessions) -> AsyncIterator[Desk]:
+    clock = FakeClock()
+    auth = AuthService(sessions, clock, passwords=FAST)
+    user_ids = {}
+    for login, role in USERS.items():
+        user = await auth.create_user(
+            system_actor(),
+            NewUser(login=login, display_name=login, role=role, password=PASSWORD),
+        )
+        user_ids[login] = user.id
+    customers = CustomerService(sessions, clock)
+    bus = Bus()
+    desktops = sockets.Desktops(
+        sockets.make_server(),
+        sessions=auth,
+        cards=customers,
+        publisher=bus,
+        clock=clock,
+    )
+    bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    app = make_web_app(
+        [
+            lambda app: setup_api(app, ApiDeps(auth=auth)),
+            lambda app: setup_agent_ui(app, desktops=desktops, sessions=auth),
+        ]
+    )
+    runner = await serve_http(app, host="127.0.0.1", port=0)
+    address: Any = runner.addresses[0]
+    desk = Desk(
+        url=f"http://127.0.0.1:{address[1]}",
+        bus=bus,
+        auth=auth,
+        customers=customers,
+        user_ids=user_ids,
+    )
+
+    async def record(event: AgentConnected | AgentDisconnected) -> None:
+        desk.presence.append(event)
+
+    bus.subscribe_all((AgentConnected, AgentDisconnected), record)
+    try:
+        async with bus:
+            yield desk
+    finally:
+        await runner.cleanup()
