@@ -2,7 +2,11 @@
 
 Generates a CSV (200,000 rows by default, every 10,000th row broken, varied phone
 formats, Cyrillic names) and imports it into a fresh migrated database per run.
-Last line: `import_rows_per_s=N rows/s` (median of the runs).
+Each run is paired with a baseline run in the same process: every row checked by the
+CustomerInput model (the path before the quick check of clean rows), so the figure
+can be compared on a machine whose load varies.
+Last lines: `ratio=R` (median import / median baseline) and
+`import_rows_per_s=N rows/s` (median of the runs).
 Run: .venv/bin/python -m bench.import_customers [--rows 200000] [--runs 3]
 """
 
@@ -14,11 +18,14 @@ import csv
 import random
 import statistics
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 
 from contactcentre.migrate import migrate
+from crm_core.customers import importer
 from crm_core.customers.importer import import_customers
 from crm_core.db import make_engine, make_sessions
 from tests import servers
@@ -50,6 +57,23 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
                  f"{rng.randrange(-1000, 100000) / 100:.2f}", "Москва", "Тверская",
                  str(i % 200), "1980-01-01")
             )  # fmt: skip
+
+
+def declined(
+    columns: Sequence[str], values: Sequence[str], country: str
+) -> tuple[dict[str, object], tuple[importer.PhoneValues, ...]] | None:
+    return None
+
+
+@contextmanager
+def model_for_every_row() -> Iterator[None]:
+    """The baseline: the quick check declines every row, so the model checks each."""
+    quick_row = importer.quick_row
+    importer.quick_row = declined
+    try:
+        yield
+    finally:
+        importer.quick_row = quick_row
 
 
 async def run_once(server: servers.PostgresServer, name: str, csv_path: Path) -> float:
@@ -85,9 +109,16 @@ async def main(rows: int, runs: int) -> None:
             await conn.execute('CREATE DATABASE "bench_template"')
             await conn.close()
             await migrate(server.url("bench_template"))
-            rates = [await run_once(server, f"run{i}", csv_path) for i in range(runs)]
+            rates, baseline = [], []
+            for i in range(runs):
+                with model_for_every_row():
+                    baseline.append(await run_once(server, f"baseline{i}", csv_path))
+                rates.append(await run_once(server, f"run{i}", csv_path))
+    rate = statistics.median(rates)
     print(f"rows={rows} runs={runs}")
-    print(f"import_rows_per_s={statistics.median(rates):.0f} rows/s")
+    print(f"baseline_rows_per_s={statistics.median(baseline):.0f} rows/s")
+    print(f"ratio={rate / statistics.median(baseline):.2f}")
+    print(f"import_rows_per_s={rate:.0f} rows/s")
 
 
 if __name__ == "__main__":
