@@ -508,6 +508,8 @@ class AcdService:
     async def _quietly(action: Awaitable[None]) -> None:
         try:
             await action
+        except PbxError as error:  # e.g. the channel hung up meanwhile
+            log.info("acd side action refused: %r", error)
         except Exception:
             log.exception("acd side action failed")
 
