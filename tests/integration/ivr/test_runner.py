@@ -59,6 +59,7 @@ TEST_FLOW: dict[str, object] = {
                 {"key": "1", "say": ["billing"], "goto": "billing", "label": "billing"},
                 {"key": "2", "say": ["message"], "goto": "vm", "label": "message"},
                 {"key": "3", "goto": "reading", "label": "reading"},
+                {"key": "4", "goto": "transfer", "label": "transfer"},
             ],
             "invalid_prompt": [{"say": "Sorry, that is not an option."}],
             "no_input_prompt": [{"say": "Sorry, I did not hear you."}],
@@ -81,6 +82,7 @@ TEST_FLOW: dict[str, object] = {
             "next": "billing",
             "on_failure": "operator",
         },
+        "transfer": {"kind": "transfer", "number": "84951234567"},
         "vm": {"kind": "voicemail", "topic": "voicemail", "max_duration_s": 5},
         "operator": {"kind": "queue", "queue": "general", "skills": ["en"]},
     },
@@ -556,7 +558,7 @@ async def test_message_becomes_voicemail_when_caller_leaves_one(
     assert "voicemail_appeal_id" in done.data
 
 
-# --- speech ---------------------------------------------------------------------------
+# --- speech ----------------------------------------------------------------------
 
 UTTERANCE = tone(RATE_HZ // 4, amplitude=2000)
 
@@ -613,3 +615,65 @@ async def test_keys_are_read_when_the_recogniser_fails(
     ]
     commands = rig.commands(placed)
     assert 'GET DATA "silence/1" 4000 1' in commands
+
+
+# --- self-service and other ways out ---------------------------------------------
+
+
+@pytest.fixture
+def balance(parts: Parts) -> Parts:
+    fields: dict[str, FieldValue] = {"amount": Decimal("120.50"), "currency": "RUB"}
+    parts.crm.answers[LookupKind.BALANCE] = LookupAnswer(found=True, fields=fields)
+    return parts
+
+
+async def test_balance_is_spoken_and_survey_stored_when_caller_uses_self_service(
+    balance: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits="125", digit_delay_s=1.0)
+    )
+
+    assert (done.outcome, done.queue) == ("flow_ended", None)
+    assert any(text.startswith("Your balance is") for text in rig.tts.said)
+    assert rig.crm.surveys == [("satisfaction", "5")]
+    assert handoff_of(done)["menu_path"] == ["billing", "done"]
+    assert rig.commands(placed)[-1] == "HANGUP"
+
+
+async def test_call_moves_to_outbound_context_when_flow_transfers(rig: Rig) -> None:
+    placed, done = await rig.call(
+        Caller(ani="79990000008", dnis="7000", digits="4", digit_delay_s=0.5)
+    )
+
+    assert (done.outcome, done.data["transfer_to"]) == ("transferred", "84951234567")
+    assert rig.commands(placed)[-3:] == [
+        'SET CONTEXT "cc-outbound"',
+        'SET EXTENSION "84951234567"',
+        "SET PRIORITY 1",
+    ]
+
+
+async def test_message_is_kept_when_caller_hangs_up_mid_recording(
+    rig: Rig, tmp_path: Path
+) -> None:
+    wav = tmp_path / "long.wav"
+    write_wav(wav, tone(RATE_HZ * 30))
+
+    placed, done = await rig.call(
+        Caller(
+            ani="79990000009",
+            dnis="7000",
+            digits="2",
+            digit_delay_s=0.5,
+            wav=wav,
+            patience_s=5.0,
+        )
+    )
+
+    assert done.outcome == "voicemail"
+    assert len(rig.crm.voicemails) == 1
+    ani, message, _ = rig.crm.voicemails[0]
+    assert ani == "79990000009"
+    assert 0 < len(message) < len(tone(RATE_HZ * 30))
+    assert "HANGUP" not in rig.commands(placed)
