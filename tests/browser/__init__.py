@@ -1,0 +1,1 @@
+"""Playwright against Chromium: the desktops as a person uses them."""
