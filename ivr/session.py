@@ -295,7 +295,9 @@ class _Runner:
 
     async def _play_action(self, action: Play) -> Input:
         result = await self._play(action.prompts, action.barge_in)
-        if not isinstance(result, PromptFailed):
+        if isinstance(result, PromptFailed):
+            self.outage_pending = False  # the notice, if this was it, went unheard
+        else:
             await self._outage_heard()
         if isinstance(result, str):
             return Digits(digits=result)
@@ -332,6 +334,9 @@ class _Runner:
         except (TtsFailed, TimeoutError) as exc:
             log.warning("tts failed call_id=%s: %r", self.call_id, exc)
             return (f"tts failed: {exc!r}",)
+        except Exception as exc:  # a synthesiser bug must not silence the call
+            log.exception("tts crashed call_id=%s", self.call_id)
+            return (f"tts crashed: {exc!r}",)
 
     async def _ask(self, action: Ask) -> Input:
         """Prompts interruptible by the expected keys, then an utterance (speech)
@@ -344,7 +349,6 @@ class _Runner:
         played = await self._play(head, keys)
         if isinstance(played, PromptFailed):
             return played
-        await self._outage_heard()
         if isinstance(played, str):
             return await self._more_digits(action, played)
         if listen and self.asr is not None:
@@ -396,12 +400,15 @@ class _Runner:
                     heard = await asr.recognise(
                         local, grammar=expect.grammar, language=action.language
                     )
-            except (RecogniserFailed, TimeoutError) as exc:
+            except Exception as exc:  # RecogniserFailed, a timeout, or a crash
                 self.speech_ok = False
-                log.warning(
+                expected = isinstance(exc, RecogniserFailed | TimeoutError)
+                log.log(
+                    logging.WARNING if expected else logging.ERROR,
                     "speech off for call_id=%s (keypad from now on): %r",
                     self.call_id,
                     exc,
+                    exc_info=not expected,
                 )
                 return await self._get_digits(action, SILENCE, "")
             return Speech(text=heard.text, confidence=heard.confidence)
@@ -616,7 +623,7 @@ class _Runner:
                 call_id=self.call_id,
                 ani=self.ani,
                 customer_id=self._customer_id(),
-                outcome=Outcome.FAILED if moved else Outcome.CALLER_HUNG_UP,
+                outcome=Outcome.FAILED,
                 language=state.language if state else self.session.request.language,
                 handoff=None if state is None else handoff(state),
                 journal=() if state is None else state.journal,
