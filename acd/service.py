@@ -28,6 +28,7 @@ from acd.events import AcdEvent, QueueStatsUpdated
 from acd.model import (
     AgentId,
     AgentProfile,
+    AgentState,
     CallRequest,
     CancelOffer,
     ExitKind,
@@ -114,6 +115,8 @@ class _Offer:
     offer: OfferCall
     channel_id: ChannelId
     cancelled: bool = False
+    fault: bool = False
+    """The PBX failed (connection lost, timeout): not the agent's doing."""
 
 
 @dataclass(slots=True)
@@ -173,6 +176,9 @@ class AcdService:
         return self.engine.agent(agent_id)
 
     async def logout(self, agent_id: AgentId) -> AgentView:
+        """Log out; an agent already logged out stays so (no error)."""
+        if self.agent(agent_id).state is AgentState.LOGGED_OUT:
+            return self.agent(agent_id)
         return await self._agent_asks(agent_id, self.engine.logout)
 
     async def pause(self, agent_id: AgentId, *, reason: str) -> AgentView:
@@ -406,6 +412,7 @@ class AcdService:
             log.warning(
                 "call=%s agent=%s ring failed: %r", offer.call_id, offer.agent_id, error
             )
+            record.fault = True
             return False
         if not result.success:
             log.info(
@@ -445,7 +452,10 @@ class AcdService:
         del self._offers[agent_id]
         if answered:
             return self.engine.answer(agent_id, now)
-        return self.engine.no_answer(agent_id, now)
+        actions = self.engine.no_answer(agent_id, now)
+        if record.fault:  # the call is back at the head; the agent is not to blame
+            actions += self.engine.resume(agent_id, now)
+        return actions
 
     def _cancel(self, cancel: CancelOffer) -> None:
         record = self._offers.pop(cancel.agent_id, None)

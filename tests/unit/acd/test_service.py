@@ -260,7 +260,7 @@ async def test_call_returns_to_the_head_and_agent_pauses_when_the_agent_does_not
     assert rig.service.engine.position(first) == 1
 
 
-async def test_unreachable_phone_takes_the_no_answer_path_when_originate_fails(
+async def test_call_is_offered_to_the_next_agent_when_the_originate_fails(
     rig: Rig,
 ) -> None:
     await rig.service.login(AgentId("anna"))
@@ -268,13 +268,33 @@ async def test_unreachable_phone_takes_the_no_answer_path_when_originate_fails(
     call = await rig.arrive(1)
     [ring] = await rig.rings(1)
 
-    ring.outcome.set_result(None)
+    ring.outcome.set_result(False)  # e.g. the phone is not registered
     rings = await rig.rings(2)
 
     first_agent = "anna" if rings[0].channel.startswith("Local/1001") else "boris"
     assert rig.state(first_agent) is AgentState.PAUSED
     assert rings[1].data == rings[0].data  # the same caller, offered to the other
     assert rig.service.engine.call_phase(call) is not None
+
+
+async def test_agent_stays_ready_and_call_is_offered_again_when_the_pbx_fails(
+    rig: Rig,
+) -> None:
+    await rig.service.login(AgentId("anna"))
+    call = await rig.arrive(1)
+    [ring] = await rig.rings(1)
+
+    ring.outcome.set_result(None)  # the AMI connection is down
+
+    rings = await rig.rings(2)
+    assert rings[1].channel == "Local/1001@cc-agent"
+    assert rig.state("anna") is AgentState.RINGING
+    assert [e.call_id for e in rig.published.of_type(CallRequeued)] == [call]
+
+
+async def test_logout_is_a_no_op_when_the_agent_is_logged_out(rig: Rig) -> None:
+    view = await rig.service.logout(AgentId("boris"))
+    assert view.state is AgentState.LOGGED_OUT
 
 
 async def test_waiting_caller_is_abandoned_at_once_when_they_hang_up(
