@@ -179,10 +179,14 @@ class FakeTts:
     """Names each text's sound by its hash; texts containing `failing` fail."""
 
     failing: str | None = None
+    crashing: bool = False
+    """Fail with an unexpected error rather than TtsFailed."""
     said: list[str] = field(default_factory=list)
 
     async def say(self, text: str, *, language: str) -> str:
         if self.failing is not None and self.failing in text:
+            if self.crashing:
+                raise RuntimeError("synthesiser bug")
             raise TtsFailed(f"cannot say {text!r}")
         self.said.append(text)
         return tts_name(text)
@@ -463,9 +467,9 @@ async def test_next_prompt_plays_when_sound_file_is_missing(
     )
 
 
-@pytest.fixture
-def failing_tts(parts: Parts) -> Parts:
-    parts.tts = FakeTts(failing="billing")
+@pytest.fixture(params=[False, True], ids=["tts-failed", "tts-crashed"])
+def failing_tts(parts: Parts, request: pytest.FixtureRequest) -> Parts:
+    parts.tts = FakeTts(failing="billing", crashing=request.param)
     return parts
 
 
