@@ -1,5 +1,6 @@
 """The desktops' live channel: a Socket.IO namespace authenticated by the session
-cookie, rooms per agent and for the wallboard, and the bus events pushed into them.
+cookie, rooms per agent, supervisor, queue and for the wallboard, and the bus
+events pushed into them.
 
 Decides nothing about calls: it shows what the ACD, IVR and CRM published, and
 reports agents' browsers coming and going.
@@ -134,11 +135,13 @@ class Desktops:
         rooms = views.rooms_for(actor)
         if not rooms:
             raise socketio.exceptions.ConnectionRefusedError("no desktop for this role")
-        connection = _Connection(actor=actor, rooms=rooms)
-        self._connections[sid] = connection
+        agent_id = str(actor.user_id)
+        known = self._agents.get(agent_id)
+        if known is not None and views.agent_room(agent_id) in rooms:
+            rooms += sorted(views.queue_rooms(known["queue_ids"]))
+        self._connections[sid] = _Connection(actor=actor, rooms=rooms)
         for room in rooms:
             await self._server.enter_room(sid, room, namespace=NAMESPACE)
-        agent_id = str(actor.user_id)
         log.info("desktop connected user=%s sid=%s", agent_id, sid)
         if views.agent_room(agent_id) in rooms:
             await self._publisher.publish(
@@ -222,10 +225,29 @@ class Desktops:
                 await self._emit("agent_state", view, room=views.WALLBOARD_ROOM)
                 room = views.agent_room(view["agent_id"])
                 await self._emit("agent_state", view, room=room)
+                await self._follow_queues(view["agent_id"], view["queue_ids"])
             case QueueStatsUpdated():
                 stats = views.queue_stats_view(event)
                 self._queues[stats["queue_id"]] = stats
                 await self._emit("queue_stats", stats, room=views.WALLBOARD_ROOM)
+                room = views.queue_room(stats["queue_id"])
+                await self._emit("queue_stats", stats, room=room)
+
+    async def _follow_queues(self, agent_id: str, queue_ids: list[str]) -> None:
+        """Keep the agent's desktops in the rooms of the queues they serve."""
+        wanted = views.queue_rooms(queue_ids)
+        for sid, connection in self._connections.items():
+            if str(connection.actor.user_id) != agent_id:
+                continue
+            held = {
+                r for r in connection.rooms if r.startswith(views.QUEUE_ROOM_PREFIX)
+            }
+            for room in wanted - held:
+                await self._server.enter_room(sid, room, namespace=NAMESPACE)
+            for room in held - wanted:
+                await self._server.leave_room(sid, room, namespace=NAMESPACE)
+            kept = [r for r in connection.rooms if r not in held]
+            connection.rooms = kept + sorted(wanted)
 
     def _remember(self, event: views.CallFact) -> None:
         if not event.call_id:

@@ -15,6 +15,7 @@ from crm_core.customers.model import CustomerCard
 from ivr.events import IvrCompleted, JsonValue
 
 AGENTS_ROOM_PREFIX = "agent:"
+SUPERVISOR_ROOM_PREFIX = "supervisor:"
 QUEUE_ROOM_PREFIX = "queue:"
 WALLBOARD_ROOM = "wallboard"
 
@@ -24,8 +25,18 @@ def agent_room(agent_id: str) -> str:
     return AGENTS_ROOM_PREFIX + agent_id
 
 
+def supervisor_room(user_id: str) -> str:
+    """Every wallboard the supervisor has open."""
+    return SUPERVISOR_ROOM_PREFIX + user_id
+
+
 def queue_room(queue_id: str) -> str:
+    """The desktops of the queue's member agents: its live figures."""
     return QUEUE_ROOM_PREFIX + queue_id
+
+
+def queue_rooms(queue_ids: Sequence[str]) -> set[str]:
+    return {queue_room(q) for q in queue_ids}
 
 
 class Page(StrEnum):
@@ -44,12 +55,13 @@ def may_open(actor: Actor, page: Page) -> bool:
 
 
 def rooms_for(actor: Actor) -> list[str]:
-    """The rooms a desktop of `actor` joins when it connects."""
+    """The rooms a desktop of `actor` joins when it connects (an agent joins
+    their queues' rooms once the ACD says which queues those are)."""
     rooms: list[str] = []
     if actor.can(Permission.AGENT_WORK):
         rooms.append(agent_room(str(actor.user_id)))
     if actor.can(Permission.QUEUE_SUPERVISE):
-        rooms.append(WALLBOARD_ROOM)
+        rooms += [supervisor_room(str(actor.user_id)), WALLBOARD_ROOM]
     return rooms
 
 

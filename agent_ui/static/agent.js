@@ -92,8 +92,25 @@
     if (data.ivr) pop.append(ivr(data.ivr));
   }
 
+  const queues = new Map();
+
+  function renderQueues() {
+    const body = document.querySelector("#my-queues tbody");
+    const rows = [...queues.values()].sort((a, b) => a.queue_id.localeCompare(b.queue_id));
+    body.replaceChildren(...rows.map((q) => {
+      const row = el("tr", null, { "data-queue-id": q.queue_id });
+      const s = Math.round(q.longest_wait_s);
+      const level = q.service_level === null ? "–" : Math.round(q.service_level * 100) + " %";
+      row.append(el("td", q.queue_id), el("td", q.waiting),
+                 el("td", Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0")),
+                 el("td", level));
+      return row;
+    }));
+  }
+
   desktop.whoAmI();
   desktop.connect({
+    queue_stats: (q) => { queues.set(q.queue_id, q); renderQueues(); },
     screen_pop: show,
     offer_withdrawn: (data) => {
       if (data.call_id === currentCall) pop.className = "withdrawn";

@@ -242,10 +242,10 @@ def _paused(desk: Desk, login: str) -> AgentStateChanged:
     )
 
 
-def _stats(waiting: int) -> QueueStatsUpdated:
+def _stats(waiting: int, queue: str = "billing") -> QueueStatsUpdated:
     now = datetime.now(UTC)
     return QueueStatsUpdated(
-        occurred_at=now, queue_id=QueueId("billing"), waiting=waiting,
+        occurred_at=now, queue_id=QueueId(queue), waiting=waiting,
         longest_wait_s=31.0, answered=8, abandoned=2, abandoned_short=0,
         service_level=0.75, average_speed_of_answer_s=14.0,
         average_handle_time_s=200.0, agents_by_state=(("ready", 1),),
@@ -272,3 +272,25 @@ async def test_wallboard_follows_queues_and_agents_when_the_acd_publishes(
     snapshot = await late.first("wallboard")
     assert [q["waiting"] for q in snapshot["queues"]] == [4]
     assert [a["agent_id"] for a in snapshot["agents"]] == [desk.agent_id("anna")]
+
+
+async def test_agent_gets_their_queues_figures_when_the_acd_names_their_queues(
+    desk: Desk, open_desktop: Opener
+) -> None:
+    anna = await open_desktop(await desk.cookie("anna"))
+    await desk.bus.publish(_paused(desk, "anna"))  # member of billing
+    await anna.first("agent_state")
+    await desk.bus.publish(_stats(waiting=2, queue="sales"))
+    await desk.bus.publish(_stats(waiting=5, queue="billing"))
+    assert (await anna.first("queue_stats"))["queue_id"] == "billing"
+    await desk.bus.publish(_stats(waiting=1, queue="billing"))
+
+    async def two() -> bool:
+        return len(anna.of("queue_stats")) == 2
+
+    await eventually(two, timeout_s=TIMEOUT_S)
+    assert [s["queue_id"] for s in anna.of("queue_stats")] == ["billing", "billing"]
+
+    again = await open_desktop(await desk.cookie("anna"))
+    await desk.bus.publish(_stats(waiting=3, queue="billing"))
+    assert (await again.first("queue_stats"))["waiting"] == 3

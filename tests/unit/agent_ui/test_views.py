@@ -266,6 +266,7 @@ def test_rooms_are_the_agents_own_and_the_wallboard_when_a_supervisor_joins() ->
     assert views.rooms_for(agent) == [f"agent:{agent.user_id}"]
     assert views.rooms_for(supervisor) == [
         f"agent:{supervisor.user_id}",
+        f"supervisor:{supervisor.user_id}",
         views.WALLBOARD_ROOM,
     ]
     assert views.rooms_for(actor(Role.MARKETING)) == []
