@@ -326,12 +326,15 @@ class DesktopNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         await self._desktops.disconnect(sid)
 
 
-def make_server(*, redis_url: str | None = None) -> socketio.AsyncServer:
-    """The Socket.IO server; with `redis_url`, rooms span every instance."""
-    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
-    return socketio.AsyncServer(
-        async_mode="aiohttp", client_manager=manager, transports=["websocket"]
-    )
+def make_server() -> socketio.AsyncServer:
+    """The Socket.IO server, websocket only (no sticky sessions needed).
+
+    Each instance pushes to its own sockets only, with no AsyncRedisManager: every
+    instance hears the desktop events (locally or from the Redis event bridge) and
+    needs them anyway for its per-call facts and its connected agents, so a shared
+    manager would deliver each push once per instance.
+    """
+    return socketio.AsyncServer(async_mode="aiohttp", transports=["websocket"])
 
 
 def _session_token(cookie_header: str | None) -> str | None:
