@@ -192,7 +192,13 @@ class _Runner:
         self.speech_ok = asr is not None
         self.recordings = 0
         self.outage_pending = False
-        self.details: dict[str, JsonValue] = {}
+        self.details: dict[str, JsonValue] = {
+            "channel": request.channel,
+            "uniqueid": request.uniqueid,
+        }
+        if request.arguments and request.arguments[0]:
+            # AGI(agi://.../inbound,${CHANNEL(linkedid)}): the telephony call's key
+            self.details["linkedid"] = request.arguments[0]
         self.published = False
 
     # --- the call ---------------------------------------------------------------
@@ -273,6 +279,7 @@ class _Runner:
                 outcome=Outcome.FALLBACK,
                 language=self.session.request.language,
                 queue=queue,
+                details=self.details,
             )
         )
 

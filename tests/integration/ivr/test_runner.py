@@ -355,6 +355,7 @@ async def test_caller_reaches_queue_with_data_when_navigating_demo_menu_by_keys(
     assert done.priority == 5
     assert done.customer_id == str(KNOWN.customer_id)
     assert handoff_of(done)["menu_path"] == ["support"]
+    assert done.data["uniqueid"] == placed.ivr_uniqueid
     assert rig.crm.identified == [KNOWN.ani]
     assert "Hello, Anna Petrova." in rig.tts.said
     commands = rig.commands(placed)
