@@ -37,6 +37,7 @@ from crm_core.auth.model import Actor
 from crm_core.customers.errors import CustomerNotFound
 from crm_core.customers.events import CallerIdentified, ContactOpened
 from crm_core.customers.model import CustomerCard
+from crm_core.errors import Forbidden
 from ivr.events import IvrCompleted
 
 log = logging.getLogger(__name__)
@@ -293,7 +294,7 @@ class Desktops:
         try:
             async with asyncio.timeout(self._limits.lookup_timeout_s):
                 return await self._cards.get(actor, uuid.UUID(customer_id))
-        except (CustomerNotFound, ValueError):
+        except (CustomerNotFound, Forbidden, ValueError):
             return None
         except TimeoutError:
             log.warning("customer card %s timed out for a screen-pop", customer_id)
