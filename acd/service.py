@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -29,7 +29,7 @@ from acd.model import (
     AgentId,
     AgentProfile,
     AgentState,
-    CallRequest,
+    CallPhase,
     CancelOffer,
     ExitKind,
     ExitQueue,
@@ -37,14 +37,12 @@ from acd.model import (
     OfferOptions,
     QueueConfig,
     QueueId,
-    parse_skill,
 )
 from acd.ports import (
     CallLocator,
     Clock,
     IntervalStore,
     Publisher,
-    QueueRequests,
     WaitingCall,
 )
 from acd.stats import (
@@ -56,8 +54,7 @@ from acd.stats import (
     observe_all,
     snapshot,
 )
-from telephony.agi import AgiSession
-from telephony.dialplan import agent_channel
+from telephony.dialplan import OUTBOUND_CONTEXT, agent_channel
 from telephony.errors import PbxError
 from telephony.events import CallEnded
 from telephony.model import CallId, ChannelId, PbxId, call_id
@@ -68,11 +65,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Apply = Callable[[datetime], list[Action]]
 
-QUEUE_VAR = "CC_QUEUE"
-SKILLS_VAR = "CC_SKILLS"
-"""Comma-separated `name:level` minimums, e.g. `billing:3,russian:5`."""
-PRIORITY_VAR = "CC_PRIORITY"
-LANGUAGE_VAR = "CC_LANGUAGE"
 EXIT_VAR = "CC_ACD_EXIT"
 """Set on a caller's channel leaving the queue without an agent (voicemail,
 callback, hangup), for the dialplan or IVR to act on."""
@@ -110,6 +102,16 @@ class _Job:
     done: asyncio.Future[None] | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Target:
+    """Where an agent's answered leg goes: a Bridge into the caller, or a number."""
+
+    application: str | None = None
+    data: str = ""
+    context: str | None = None
+    exten: str | None = None
+
+
 @dataclass(slots=True, eq=False)
 class _Offer:
     offer: OfferCall
@@ -117,11 +119,6 @@ class _Offer:
     cancelled: bool = False
     fault: bool = False
     """The PBX failed (connection lost, timeout): not the agent's doing."""
-
-
-@dataclass(slots=True)
-class _Book:
-    stats: dict[QueueId, QueueStats] = field(default_factory=dict)
 
 
 class AcdService:
@@ -152,8 +149,11 @@ class AcdService:
         self._waiting: dict[CallId, WaitingCall] = {}
         self._offers: dict[AgentId, _Offer] = {}
         self._ended: OrderedDict[CallId, None] = OrderedDict()
-        self._book = _Book()
-        self._latest: dict[QueueId, QueueStatsUpdated] = {}
+        self._callbacks: dict[CallId, str] = {}
+        """Calls whose caller hung up to be called back, and the number to dial."""
+        self._aliases: dict[CallId, CallId] = {}
+        """A callback's own telephony call id -> the queued call it serves."""
+        self._stats: dict[QueueId, QueueStats] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         for config in settings.queues:
             engine.configure_queue(config)
@@ -167,6 +167,12 @@ class AcdService:
     async def on_call_ended(self, event: CallEnded) -> None:
         """Bus handler for `CallEnded`: abandon or wrap up the call."""
         self._inbox.put_nowait(_Job(lambda now: self._ended_call(event.call_id, now)))
+
+    async def request_callback(self, call_id: CallId, *, number: str) -> None:
+        """The waiting caller will hang up and be called back on `number`: the call
+        keeps its place; when its turn comes the agent's phone rings first, then
+        the number is dialled. UnknownCall if the call is not waiting."""
+        await self._ask(lambda now: self._want_callback(call_id, number, now))
 
     async def login(self, agent_id: AgentId) -> AgentView:
         seat = self._seats.get(agent_id)
@@ -221,7 +227,7 @@ class AcdService:
     def queue_stats(self) -> list[QueueStatsUpdated]:
         """Every queue's figures as of now."""
         now = self._clock.now()
-        return [snapshot(s, now) for s in self._book.stats.values()]
+        return [snapshot(s, now) for s in self._stats.values()]
 
     async def poke(self) -> None:
         """Apply whatever fell due by the clock's now (for clocks moved by hand)."""
@@ -240,7 +246,7 @@ class AcdService:
         grace = self.settings.abandon_grace_s
         for config in self.settings.queues:
             stats_config = StatsConfig.for_queue(config, abandon_grace_s=grace)
-            self._book.stats[config.queue_id] = new_queue_stats(
+            self._stats[config.queue_id] = new_queue_stats(
                 config.queue_id, now, config=stats_config
             )
         async with asyncio.TaskGroup() as group:
@@ -275,10 +281,12 @@ class AcdService:
     def _apply(self, job: _Job, now: datetime) -> list[Action]:
         try:
             actions = job.apply(now)
-        except AcdError as error:
-            if job.done is None:
+        except Exception as error:
+            if not isinstance(error, AcdError):  # a bug: keep serving the others
+                log.exception("acd input failed")
+            elif job.done is None:
                 log.warning("acd input refused: %r", error)
-            elif not job.done.done():
+            if job.done is not None and not job.done.done():
                 job.done.set_exception(error)
             return []
         if job.done is not None and not job.done.done():
@@ -313,7 +321,7 @@ class AcdService:
     def _fold(self, events: Sequence[AcdEvent]) -> None:
         if not events:
             return
-        self._book.stats, closed = observe_all(self._book.stats, events)
+        self._stats, closed = observe_all(self._stats, events)
         self._store(closed)
 
     # --- what the owner does ----------------------------------------------------
@@ -334,16 +342,7 @@ class AcdService:
             )
             if fallback is None:
                 raise UnknownQueue(request.queue_id)
-            request = CallRequest(
-                call_id=request.call_id,
-                queue_id=fallback,
-                skills=request.skills,
-                priority=request.priority,
-                language=request.language,
-                preferred_agent=request.preferred_agent,
-                category=request.category,
-                arrived_at=request.arrived_at,
-            )
+            request = replace(request, queue_id=fallback)
         try:
             actions = self.engine.enqueue(request, now)
         except DuplicateCall:
@@ -352,7 +351,22 @@ class AcdService:
         self._waiting[request.call_id] = waiting
         return actions
 
+    def _want_callback(
+        self, call_id: CallId, number: str, now: datetime
+    ) -> list[Action]:
+        actions = self.engine.request_callback(call_id, now)
+        self._callbacks[call_id] = number
+        return actions
+
     def _ended_call(self, ended: CallId, now: datetime) -> list[Action]:
+        served = self._aliases.pop(ended, None)
+        if served is not None:  # the callback's own call ended
+            self._callbacks.pop(served, None)
+            ended = served
+        elif ended in self._callbacks:
+            if self.engine.call_phase(ended) is not CallPhase.CONNECTED:
+                return []  # hung up to wait for the callback: keeps its place
+            del self._callbacks[ended]
         self._ended[ended] = None
         while len(self._ended) > _ENDED_MEMORY:
             self._ended.popitem(last=False)
@@ -371,14 +385,36 @@ class AcdService:
             )
             self._report(record, answered=False)
             return []
-        self._spawn(self._dial(record, seat, waiting))
+        if offer.callback:
+            number = self._callbacks.get(offer.call_id, "")
+            self._spawn(self._dial_back(record, seat, waiting.pbx_id, number))
+        else:
+            self._spawn(self._dial(record, seat, waiting))
         return self.engine.ringing(offer.agent_id, now)
+
+    async def _dial_back(
+        self, record: _Offer, seat: AgentSeat, pbx_id: PbxId, number: str
+    ) -> None:
+        """Ring the agent; once they answer, their leg dials the caller's number."""
+        # The originated channel starts its own call: its Linkedid is its Uniqueid.
+        alias = call_id(pbx_id, record.channel_id)
+        self._aliases[alias] = record.offer.call_id
+        label = f'"Callback {record.offer.queue_id}" <{number}>'
+        target = _Target(context=OUTBOUND_CONTEXT, exten=number)
+        answered = await self._originate(record, seat, pbx_id, label, target)
+        if not answered:
+            self._aliases.pop(alias, None)
+        self._report(record, answered=answered)
 
     async def _dial(
         self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
     ) -> None:
         offer = record.offer
-        ringing = asyncio.ensure_future(self._originate(record, seat, waiting))
+        label = f'"Queue {offer.queue_id}" <{waiting.request.call_id}>'
+        target = _Target(application="Bridge", data=waiting.channel)
+        ringing = asyncio.ensure_future(
+            self._originate(record, seat, waiting.pbx_id, label, target)
+        )
         watch = asyncio.ensure_future(self._caller_left(waiting))
         try:
             await asyncio.wait((ringing, watch), return_when=asyncio.FIRST_COMPLETED)
@@ -395,32 +431,33 @@ class AcdService:
         self._report(record, answered=answered)
 
     async def _originate(
-        self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
+        self,
+        record: _Offer,
+        seat: AgentSeat,
+        pbx_id: PbxId,
+        label: str,
+        target: _Target,
     ) -> bool:
+        """Ring the agent's phone into `target`; True once they answered."""
         offer = record.offer
         try:
             result = await self._pbx.originate(
-                waiting.pbx_id,
+                pbx_id,
                 channel=agent_channel(seat.endpoint),
-                application="Bridge",
-                data=waiting.channel,
-                caller_id=f'"Queue {offer.queue_id}" <{waiting.request.call_id}>',
+                caller_id=label,
                 timeout_s=offer.ring_timeout_s,
                 channel_id=record.channel_id,
+                application=target.application,
+                data=target.data,
+                context=target.context,
+                exten=target.exten,
             )
         except PbxError as error:
-            log.warning(
-                "call=%s agent=%s ring failed: %r", offer.call_id, offer.agent_id, error
-            )
+            log.warning("call=%s agent=%s ring failed: %r", offer.call_id, seat, error)
             record.fault = True
             return False
         if not result.success:
-            log.info(
-                "call=%s agent=%s not answered: reason=%s",
-                offer.call_id,
-                offer.agent_id,
-                result.reason,
-            )
+            log.info("call=%s not answered: reason=%s", offer.call_id, result.reason)
         return result.success
 
     async def _caller_left(self, waiting: WaitingCall) -> bool:
@@ -458,9 +495,10 @@ class AcdService:
         return actions
 
     def _cancel(self, cancel: CancelOffer) -> None:
-        record = self._offers.pop(cancel.agent_id, None)
+        record = self._offers.get(cancel.agent_id)
         if record is None or record.offer.call_id != cancel.call_id:
             return
+        del self._offers[cancel.agent_id]
         record.cancelled = True
         self._hang_up_leg(record)
 
@@ -496,12 +534,10 @@ class AcdService:
         while True:
             await asyncio.sleep(self.settings.stats_every_s)
             now = self._clock.now()
-            self._book.stats, closed = advance_all(self._book.stats, now)
+            self._stats, closed = advance_all(self._stats, now)
             self._store(closed)
-            for stats in self._book.stats.values():
-                update = snapshot(stats, now)
-                self._latest[stats.queue_id] = update
-                await self._publisher.publish(update)
+            for stats in self._stats.values():
+                await self._publisher.publish(snapshot(stats, now))
 
     def _store(self, closed: list[IntervalRecord]) -> None:
         if closed and self._intervals is not None:
@@ -522,53 +558,3 @@ class AcdService:
             log.info("acd side action refused: %r", error)
         except Exception:
             log.exception("acd side action failed")
-
-
-def parse_skills(text: str) -> dict[str, int]:
-    """`billing:3,russian:5` -> {"billing": 3, "russian": 5}; blanks are skipped."""
-    return dict(parse_skill(part) for part in text.split(",") if part.strip())
-
-
-def queue_on_hand_off(
-    handler: Callable[[AgiSession], Awaitable[None]],
-    requests: QueueRequests,
-    *,
-    pbx_id: PbxId,
-    calls: CallLocator,
-) -> Callable[[AgiSession], Awaitable[None]]:
-    """A FastAGI handler that runs `handler`, then, if it set `CC_QUEUE`, hands the
-    call to the ACD (the channel goes on to the waiting context as the script ends).
-    `CC_SKILLS`, `CC_PRIORITY` and `CC_LANGUAGE` refine the request."""
-
-    async def handle(session: AgiSession) -> None:
-        await handler(session)
-        queue = await session.get_variable(QUEUE_VAR)
-        if not queue:
-            return
-        skills = await session.get_variable(SKILLS_VAR) or ""
-        priority = await session.get_variable(PRIORITY_VAR) or "0"
-        language = await session.get_variable(LANGUAGE_VAR) or None
-        request = session.request
-        found = calls.call_of_channel(pbx_id, ChannelId(request.uniqueid))
-        the_call = found.call_id if found else call_id(pbx_id, request.uniqueid)
-        try:
-            wanted = CallRequest(
-                call_id=the_call,
-                queue_id=QueueId(queue),
-                skills=parse_skills(skills),
-                priority=int(priority) if priority.lstrip("-").isdigit() else 0,
-                language=language,
-            )
-        except ValueError as error:
-            log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
-            wanted = CallRequest(call_id=the_call, queue_id=QueueId(queue))
-        await requests.call_waits(
-            WaitingCall(
-                pbx_id=pbx_id,
-                channel=request.channel,
-                request=wanted,
-                channel_id=ChannelId(request.uniqueid),
-            )
-        )
-
-    return handle

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from acd.engine import AcdEngine
 from acd.events import AcdEvent, CallAbandoned, CallConnected
+from acd.handoff import QUEUE_VAR, SKILLS_VAR, queue_on_hand_off
 from acd.model import (
     AgentId,
     AgentProfile,
@@ -39,14 +40,7 @@ from acd.model import (
     QueueConfig,
     QueueId,
 )
-from acd.service import (
-    QUEUE_VAR,
-    SKILLS_VAR,
-    AcdService,
-    AcdSettings,
-    AgentSeat,
-    queue_on_hand_off,
-)
+from acd.service import AcdService, AcdSettings, AgentSeat
 from telephony.agi import AgiServer, AgiSession
 from telephony.ami import AmiConfig
 from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from acd.engine import AcdEngine
 from acd.events import AcdEvent, CallConnected
+from acd.handoff import queue_on_hand_off
 from acd.model import (
     AgentId,
     AgentProfile,
@@ -19,7 +20,7 @@ from acd.model import (
     QueueConfig,
     QueueId,
 )
-from acd.service import AcdService, AcdSettings, AgentSeat, queue_on_hand_off
+from acd.service import AcdService, AcdSettings, AgentSeat
 from ivr.fallback import greet_and_queue
 from telephony.agi import AgiServer, AgiSession
 from telephony.ami import AmiConfig

@@ -5,9 +5,9 @@ waiting, racing offers, and the AMI connection dropping while calls wait."""
 from __future__ import annotations
 
 from acd.events import CallAbandoned, CallRequeued
+from acd.handoff import PRIORITY_VAR
 from acd.model import PAUSE_NO_ANSWER, AgentId
 from acd.model import AgentState as S
-from acd.service import PRIORITY_VAR
 from ivr.fallback import greet_and_queue
 from telephony.agi import AgiSession
 from telephony.events import CallBridged

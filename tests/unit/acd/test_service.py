@@ -15,6 +15,7 @@ from acd.events import (
     CallRequeued,
     QueueStatsUpdated,
 )
+from acd.handoff import parse_skills
 from acd.model import (
     PAUSE_NO_ANSWER,
     AgentId,
@@ -26,7 +27,7 @@ from acd.model import (
     QueueId,
 )
 from acd.ports import WaitingCall
-from acd.service import AcdService, AcdSettings, AgentSeat, parse_skills
+from acd.service import AcdService, AcdSettings, AgentSeat
 from acd.stats import IntervalRecord
 from telephony.errors import PbxUnavailable
 from telephony.events import CallEnded
@@ -46,6 +47,7 @@ class Ring:
     channel_id: str
     timeout_s: float
     outcome: asyncio.Future[bool | None]
+    exten: str | None = None
     """True answered, False not answered, None unreachable."""
 
 
@@ -76,7 +78,9 @@ class FakePbx:
         outcome: asyncio.Future[bool | None] = (
             asyncio.get_running_loop().create_future()
         )
-        self.rings.append(Ring(channel, data, str(channel_id), timeout_s, outcome))
+        self.rings.append(
+            Ring(channel, data, str(channel_id), timeout_s, outcome, exten=exten)
+        )
         answered = await outcome
         if answered is None:
             raise PbxUnavailable("not connected")
@@ -384,6 +388,31 @@ async def test_ring_timeout_frees_the_phone_when_the_pbx_answers_late(
     await rig.service.poke()
     assert rig.state("anna") is AgentState.PAUSED
     assert rig.published.of_type(CallConnected) == []
+
+
+async def test_caller_keeps_their_place_and_is_called_back_when_they_ask(
+    rig: Rig,
+) -> None:
+    anna = AgentId("anna")
+    await rig.service.login(anna)
+    await rig.service.pause(anna, reason="coffee")
+    call = await rig.arrive(1)
+    await rig.service.request_callback(call, number="+74951112233")
+
+    await rig.end(call)  # the caller hangs up to wait for the call back
+    assert rig.published.of_type(CallAbandoned) == []
+    assert rig.service.engine.position(call) == 1
+
+    await rig.service.ready(anna)
+    [ring] = await rig.rings(1)
+    assert (ring.channel, ring.exten) == ("Local/1001@cc-agent", "+74951112233")
+    ring.outcome.set_result(True)
+    await rig.until_state("anna", AgentState.ON_CALL)
+    assert [e.call_id for e in rig.published.of_type(CallConnected)] == [call]
+
+    await rig.end(CallId(f"{PBX}:{ring.channel_id}"))  # the call back ends
+    assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.service.engine.call(call) is None
 
 
 async def test_call_goes_to_the_default_queue_when_its_queue_is_unknown(
