@@ -50,6 +50,7 @@ from acd.stats import (
     QueueStats,
     StatsConfig,
     advance_all,
+    expected_wait_s,
     new_queue_stats,
     observe_all,
     snapshot,
@@ -65,6 +66,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Apply = Callable[[datetime], list[Action]]
 
+POSITION_VAR = "CC_QUEUE_POSITION"
+EXPECTED_WAIT_VAR = "CC_EXPECTED_WAIT_S"
+"""Whole seconds; empty when there is no basis for an estimate yet."""
 EXIT_VAR = "CC_ACD_EXIT"
 """Set on a caller's channel leaving the queue without an agent (voicemail,
 callback, hangup), for the dialplan or IVR to act on."""
@@ -94,6 +98,9 @@ class AcdSettings:
     """Clock seconds per wall second (the clock may run fast in simulations)."""
     caller_check_s: float = 0.1
     """Wall seconds between looks at a ringing offer's caller leg."""
+    announce_every_s: float | None = None
+    """Clock seconds between position and expected-wait updates on each waiting
+    caller's channel (`CC_QUEUE_POSITION`, `CC_EXPECTED_WAIT_S`); None: none."""
 
 
 @dataclass(slots=True)
@@ -224,6 +231,16 @@ class AcdService:
         """Every configured agent, logged in or not."""
         return [self.engine.agent(agent_id) for agent_id in self._seats]
 
+    def place_of(self, call_id: CallId) -> tuple[int, float | None] | None:
+        """A waiting call's 1-based position and expected wait in seconds
+        (estimated from the queue's live figures; None: no basis yet), or None
+        when the call is not waiting."""
+        position = self.engine.position(call_id)
+        queue_id = self.engine.call_queue(call_id)
+        if position is None or queue_id is None or queue_id not in self._stats:
+            return None
+        return position, expected_wait_s(self._stats[queue_id], position)
+
     def queue_stats(self) -> list[QueueStatsUpdated]:
         """Every queue's figures as of now."""
         now = self._clock.now()
@@ -251,6 +268,8 @@ class AcdService:
             )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._stats_rounds())
+            if self.settings.announce_every_s is not None:
+                group.create_task(self._announcements(self.settings.announce_every_s))
             try:
                 await self._serve()
             finally:
@@ -538,6 +557,25 @@ class AcdService:
             self._store(closed)
             for stats in self._stats.values():
                 await self._publisher.publish(snapshot(stats, now))
+
+    async def _announcements(self, every_s: float) -> None:
+        """Tell each waiting caller's channel their place and expected wait."""
+        while True:
+            await asyncio.sleep(every_s / self.settings.time_scale)
+            for call, waiting in list(self._waiting.items()):
+                place = self.place_of(call)
+                if place is None:
+                    continue
+                position, expected = place
+                wait = "" if expected is None else str(round(expected))
+                await self._tell(waiting, POSITION_VAR, str(position))
+                await self._tell(waiting, EXPECTED_WAIT_VAR, wait)
+
+    async def _tell(self, waiting: WaitingCall, name: str, value: str) -> None:
+        pbx_id, channel = waiting.pbx_id, waiting.channel
+        await self._quietly(
+            self._pbx.set_var(pbx_id, channel=channel, name=name, value=value)
+        )
 
     def _store(self, closed: list[IntervalRecord]) -> None:
         if closed and self._intervals is not None:

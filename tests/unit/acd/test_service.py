@@ -27,7 +27,7 @@ from acd.model import (
     QueueId,
 )
 from acd.ports import WaitingCall
-from acd.service import AcdService, AcdSettings, AgentSeat
+from acd.service import POSITION_VAR, AcdService, AcdSettings, AgentSeat
 from acd.stats import IntervalRecord
 from telephony.errors import PbxUnavailable
 from telephony.events import CallEnded
@@ -496,3 +496,30 @@ async def test_closed_quarter_hours_are_stored_when_the_clock_passes_them() -> N
     first, second = intervals.saved[:2]
     assert (first.queue_id, first.end) == (BILLING, second.start)
     assert first.counts.staffed_agent_s == 900.0
+
+
+async def test_waiting_callers_are_told_their_place_when_announcements_are_on() -> None:
+    clock, pbx = FakeClock(), FakePbx()
+    settings = AcdSettings(
+        pbx_id=PBX,
+        queues=(QueueConfig(queue_id=BILLING),),
+        agents=(_seat("anna", "1001"),),
+        announce_every_s=0.01,
+    )
+    service = AcdService(
+        AcdEngine(), pbx, RecordingPublisher(), clock, settings=settings
+    )
+    async with asyncio.TaskGroup() as group:
+        task = group.create_task(service.run())
+        rig = Rig(service, pbx, clock, RecordingPublisher())
+        await rig.arrive(1)
+        second = await rig.arrive(2)
+
+        async def told() -> bool:
+            return ("Local/2001@cc-inbound-2;2", POSITION_VAR, "2") in pbx.variables
+
+        await eventually(told, timeout_s=2)
+        task.cancel()
+
+    assert service.place_of(second) == (2, None)  # nobody staffed: no estimate
+    assert service.place_of(CallId("pbx1:404")) is None
