@@ -1,6 +1,7 @@
 """ACD endpoints under /api/v1: an agent logs in and out of the queues, pauses with a
 reason, becomes ready and ends wrap-up (as themselves: the agent id is their login);
-supervisors see every agent and the queues' live figures. Decisions are the service's.
+supervisors see every agent, the queues' live figures and a waiting call's place,
+and may turn a waiting call into a callback. Decisions are the service's.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.engine import AgentView
-from acd.errors import AcdError, UnknownAgent
+from acd.errors import AcdError, UnknownAgent, UnknownCall
 from acd.events import QueueStatsUpdated
 from acd.model import AgentId
 from acd.service import AcdService
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import Conflict, NotFound
+from telephony.model import CallId
 
 ACD: web.AppKey[AcdService] = web.AppKey("acd_service")
 ANSWER_TIMEOUT_S = 5.0
@@ -76,6 +78,25 @@ class QueueStatsOut(BaseModel):
 
 class QueueStatsListOut(BaseModel):
     items: list[QueueStatsOut]
+
+
+class PlaceOut(BaseModel):
+    call_id: str
+    position: int
+    expected_wait_s: float | None
+
+
+class CallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(
+        min_length=2, max_length=32, pattern=r"^\+?[0-9]+$",
+        description="the number to call back",
+    )  # fmt: skip
+
+
+class CallNotWaiting(NotFound):
+    error_id = "acd_call_not_waiting"
 
 
 def agent_out(view: AgentView) -> AgentOut:
@@ -195,3 +216,38 @@ async def queue_stats(call: ApiCall) -> QueueStatsListOut:
     return QueueStatsListOut(
         items=[stats_out(s) for s in call.service(ACD).queue_stats()]
     )
+
+
+@routes.get(
+    "/acd/calls/{call_id}/place", permission=Permission.QUEUE_SUPERVISE,
+    response=PlaceOut, summary="A waiting call's place",
+)  # fmt: skip
+async def call_place(call: ApiCall) -> PlaceOut:
+    """Position in the queue and expected wait from the live figures (404 when the
+    call is not waiting)."""
+    call_id = CallId(call.path("call_id"))
+    place = call.service(ACD).place_of(call_id)
+    if place is None:
+        raise CallNotWaiting(f"call {call_id} is not waiting")
+    return PlaceOut(call_id=call_id, position=place[0], expected_wait_s=place[1])
+
+
+@routes.post(
+    "/acd/calls/{call_id}/callback", permission=Permission.QUEUE_SUPERVISE,
+    body=CallbackIn, response=PlaceOut, summary="Call back instead of waiting",
+)  # fmt: skip
+async def call_back(call: ApiCall) -> PlaceOut:
+    """The waiting call keeps its place; its caller may hang up and is called back
+    on `number` when an agent is free (404 when the call is not waiting)."""
+    call_id = CallId(call.path("call_id"))
+    service = call.service(ACD)
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            await service.request_callback(call_id, number=call.body(CallbackIn).number)
+    except UnknownCall:
+        raise CallNotWaiting(f"call {call_id} is not waiting") from None
+    except TimeoutError:
+        raise AcdBusy("the ACD did not answer in time; try again") from None
+    place = service.place_of(call_id)
+    position, expected = place if place is not None else (0, None)
+    return PlaceOut(call_id=call_id, position=position, expected_wait_s=expected)

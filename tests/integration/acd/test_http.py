@@ -15,11 +15,19 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd import http
 from acd.engine import AcdEngine
-from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.model import (
+    AgentId,
+    AgentProfile,
+    CallRequest,
+    Membership,
+    QueueConfig,
+    QueueId,
+)
+from acd.ports import WaitingCall
 from acd.service import AcdService, AcdSettings, AgentSeat
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.db import Sessions
-from telephony.model import PbxId
+from telephony.model import CallId, PbxId
 from tests.fakes import RecordingPublisher
 from tests.integration.recordings.accounts import SystemClock, users
 from tests.unit.acd.test_service import FakePbx
@@ -31,6 +39,7 @@ BILLING = QueueId("billing")
 class Api:
     client: TestClient[web.Request, web.Application]
     tokens: dict[str, str]
+    service: AcdService
 
     async def call(
         self, method: str, path: str, who: str, json: object = None
@@ -67,7 +76,7 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
     await client.start_server()
     task = asyncio.create_task(service.run())
     try:
-        yield Api(client, tokens)
+        yield Api(client, tokens, service)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -138,3 +147,38 @@ async def test_agents_and_strangers_may_not_supervise_when_they_ask(api: Api) ->
     assert (await api.call("GET", "/queues/stats", "anna"))[0] == 403
     assert (await api.call("GET", "/agents", "anna"))[0] == 403
     assert (await api.call("POST", "/agents/me/login", "masha"))[0] == 403
+
+
+async def test_supervisor_turns_a_waiting_call_into_a_callback_when_asked(
+    api: Api,
+) -> None:
+    call = CallId("pbx1:77")
+    await api.service.call_waits(
+        WaitingCall(
+            pbx_id=PbxId("pbx1"),
+            channel="Local/2001@cc-inbound-77;2",
+            request=CallRequest(call_id=call, queue_id=BILLING),
+        )
+    )
+    status, body = await api.call("GET", f"/calls/{call}/place", "sveta")
+    assert (status, body["position"]) == (200, 1)
+
+    status, body = await api.call(
+        "POST", f"/calls/{call}/callback", "sveta", json={"number": "x1"}
+    )
+    assert (status, body["details"][0]["field"]) == (422, "number")
+    status, body = await api.call(
+        "POST", f"/calls/{call}/callback", "sveta", json={"number": "+74951112233"}
+    )
+    assert (status, body["position"]) == (200, 1)
+    view = api.service.engine.call(call)
+    assert view is not None
+    assert view.callback
+
+    status, body = await api.call("GET", "/calls/pbx1:404/place", "sveta")
+    assert (status, body["error_id"]) == (404, "acd_call_not_waiting")
+    status, body = await api.call(
+        "POST", "/calls/pbx1:404/callback", "sveta", json={"number": "+7495"}
+    )
+    assert (status, body["error_id"]) == (404, "acd_call_not_waiting")
+    assert (await api.call("GET", f"/calls/{call}/place", "anna"))[0] == 403
