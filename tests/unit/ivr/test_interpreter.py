@@ -3,14 +3,17 @@ hypothesis invariants (every call ends; each input is journalled once)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivr.flow import parse_hours
 from ivr.interpreter import start, step
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import (
@@ -18,6 +21,7 @@ from ivr.model import (
     Action,
     ActionDone,
     Ask,
+    Calendar,
     CallContext,
     CallerHungUp,
     Channel,
@@ -143,7 +147,13 @@ def test_outage_is_announced_before_the_menu_when_one_is_active() -> None:
 
 
 def test_caller_goes_to_voicemail_when_the_office_is_closed() -> None:
-    _, actions = run(demo(), [Played()], now=SUNDAY)
+    weekdays_only = Calendar(
+        zone=ZoneInfo("Europe/Moscow"),
+        hours=parse_hours({"mon-fri": "08:00-20:00"}),
+        holidays=frozenset(),
+    )
+    flow = dataclasses.replace(demo(), calendar=weekdays_only)
+    _, actions = run(flow, [Played()], now=SUNDAY)
     assert isinstance(actions[-1], Voicemail)
 
 
