@@ -231,3 +231,28 @@ async def test_unreadable_record_is_reported_when_quotes_are_broken(
     errors = [r[1] for r in report_rows(report)[1:]]
     assert all(e.startswith("unreadable CSV") for e in errors)
     assert await customers(sessions) == 1
+
+
+async def test_latest_row_of_an_account_wins_when_batches_are_written_together(
+    sessions: Sessions, tmp_path: Path
+) -> None:
+    lines = ["name,account,category,phones"]
+    for i in range(40):
+        lines.append(f"Customer {i},K{i % 4},c{i},8495{i:07d}")
+    summary = await import_customers(
+        sessions, write(tmp_path, "\n".join(lines)), report_path=None, batch_rows=3
+    )
+    assert (summary.read, summary.imported, summary.updated, summary.rejected) == (
+        40,
+        4,
+        36,
+        0,
+    )
+    page = await CustomerService(sessions, FakeClock()).search(
+        system_actor(), CustomerQuery(account="K3")
+    )
+    assert [(c.name, c.category) for c in page.items] == [("Customer 39", "c39")]
+    assert await customers(sessions) == 4
+    async with sessions() as s:
+        phones = await s.scalar(select(func.count()).select_from(CustomerPhoneRow))
+    assert phones == 4
