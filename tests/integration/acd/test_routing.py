@@ -4,7 +4,7 @@ waiting, racing offers, and the AMI connection dropping while calls wait."""
 
 from __future__ import annotations
 
-from acd.events import CallAbandoned, CallRequeued
+from acd.events import CallAbandoned, CallRequeued, QueueStatsUpdated
 from acd.handoff import PRIORITY_VAR
 from acd.model import PAUSE_NO_ANSWER, AgentId
 from acd.model import AgentState as S
@@ -46,6 +46,14 @@ async def test_caller_reaches_the_agent_of_the_chosen_queue_when_both_are_ready(
         await rig.until_state("boris", S.WRAP_UP)  # the caller hangs up after talking
         await rig.until_state("boris", S.READY)
         assert rig.state("anna") is S.READY
+
+        async def figures_moved() -> bool:
+            return any(
+                e.queue_id == "support" and e.answered == 1 and e.waiting == 0
+                for e in rig.wire.of_type(QueueStatsUpdated)
+            )
+
+        await eventually(figures_moved)
 
 
 async def test_higher_priority_caller_is_served_first_when_an_agent_frees_up() -> None:
