@@ -19,6 +19,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent_ui import sockets
+from agent_ui.app import setup_agent_ui
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
@@ -49,14 +51,21 @@ from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
 from crm_core.notices.senders import ChannelSender, LoggingSender
 from crm_core.notices.service import NoticeService
+from crm_core.outages.service import OutageService
 from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
 from crm_core.reports.search import AppealSearch
+from crm_core.selfservice.service import SelfService
+from crm_core.selfservice.voicemail import VoicemailService
 from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
-from ivr.fallback import greet_and_queue
+from ivr.asr import VoskRecogniser
+from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
+from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.session import RunnerConfig, SoundDirectory, ivr_handler
+from ivr.tts import CachedTts, TtsWorker, Voice
 from recordings import http as recording_http
 from recordings.events import RecordingReady
 from recordings.retention import RetentionPolicy
@@ -64,7 +73,7 @@ from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony import dialplan
-from telephony.agi import AgiServer
+from telephony.agi import AgiHandler, AgiServer
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -134,8 +143,11 @@ class App:
             await self.engine.dispose()
 
 
-def build(settings: Settings, *, demo: bool = False) -> App:
-    """Construct the service's parts from `settings` and wire them together."""
+def build(
+    settings: Settings, *, demo: bool = False, asr: VoskRecogniser | None = None
+) -> App:
+    """Construct the service's parts from `settings` and wire them together;
+    `asr` is the speech recogniser, loaded beforehand (see `load_recogniser`)."""
     clock = UtcClock()
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
@@ -157,7 +169,6 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         bus,
     )
     agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
-    agi.route(dialplan.INBOUND_SCRIPT, greet_and_queue)
 
     country = settings.default_country
     crm = settings.crm
@@ -194,6 +205,32 @@ def build(settings: Settings, *, demo: bool = False) -> App:
     bus.subscribe(AppealCreated, incidents.on_appeal_created)
     bus.subscribe(AppealChanged, notices.on_appeal_changed)
 
+    attachments = AttachmentService(
+        sessions,
+        clock,
+        directory=crm.attachments_dir,
+        max_bytes=crm.attachment_max_bytes,
+    )
+    tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
+    agi.route(
+        dialplan.INBOUND_SCRIPT,
+        _ivr_handler(
+            settings,
+            bus=bus,
+            clock=clock,
+            asr=asr,
+            tts=tts_worker,
+            crm=InProcessIvrCrm(
+                customers=customers,
+                selfservice=SelfService(sessions, clock),
+                outages=OutageService(sessions, clock),
+                voicemail=VoicemailService(sessions, appeals, attachments),
+                clock=clock,
+                options=IvrCrmOptions(currency=settings.ivr.currency),
+            ),
+        ),
+    )
+
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
@@ -202,21 +239,17 @@ def build(settings: Settings, *, demo: bool = False) -> App:
     app[recording_http.RECORDINGS] = recordings
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
+    auth = AuthService(sessions, clock)
     setup_api(
         app,
         ApiDeps(
-            auth=AuthService(sessions, clock),
+            auth=auth,
             webhooks=WebhookService(sessions, clock),
             customers=customers,
             contacts=contacts,
             appeals=appeals,
             topics=topics,
-            attachments=AttachmentService(
-                sessions,
-                clock,
-                directory=crm.attachments_dir,
-                max_bytes=crm.attachment_max_bytes,
-            ),
+            attachments=attachments,
             notifications=sla,
             reports=ReportApi(
                 search=search,
@@ -232,6 +265,16 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         ),
     )
 
+    desktops = sockets.Desktops(
+        sockets.make_server(),
+        sessions=auth,
+        cards=customers,
+        publisher=bus,
+        clock=clock,
+    )
+    bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    setup_agent_ui(app, desktops=desktops, sessions=auth)
+
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
 
@@ -241,6 +284,14 @@ def build(settings: Settings, *, demo: bool = False) -> App:
                 RetentionPolicy(keep_days=settings.recording.keep_days),
                 every_s=settings.recording.retention_check_s,
             )
+
+    async def speech() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await tts_worker.close()
+            if asr is not None:
+                await asyncio.to_thread(asr.close)
 
     async def deliver_webhooks() -> None:
         try:
@@ -255,6 +306,7 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         notice_dispatcher.run,
         check_sla,
         retain_recordings,
+        speech,
     ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
@@ -270,6 +322,52 @@ def build(settings: Settings, *, demo: bool = False) -> App:
         telephony=telephony,
         agi=agi,
         jobs=jobs,
+    )
+
+
+def _ivr_handler(
+    settings: Settings,
+    *,
+    bus: Bus,
+    clock: UtcClock,
+    asr: VoskRecogniser | None,
+    tts: TtsWorker,
+    crm: InProcessIvrCrm,
+) -> AgiHandler:
+    """The FastAGI `inbound` handler: the published flows over the CRM, with TTS
+    prompts cached where Asterisk reads sounds; keys only without ASR models."""
+    ivr = settings.ivr
+    flows = FlowRegistry()
+    loaded = flows.load_directory(ivr.flows_dir or DEMO_FLOWS)
+    for refused in loaded.refused:
+        log.warning("IVR flow not published: %s", refused)
+    voices = {
+        language: Voice(voice_id=voice_id, rate_wpm=ivr.tts_rate_wpm)
+        for language, voice_id in ivr.tts_voices.items()
+    }
+    return ivr_handler(
+        flows=flows,
+        crm=crm,
+        tts=CachedTts(tts, sounds_dir=ivr.sounds_dir, voices=voices),
+        asr=asr,
+        publish=bus,
+        clock=clock,
+        config=RunnerConfig(
+            recordings_dir=settings.recordings_dir.resolve() / "ivr",
+            sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
+        ),
+    )
+
+
+async def load_recogniser(settings: Settings) -> VoskRecogniser | None:
+    """The vosk models named in the settings, loaded once (seconds per model);
+    None when none are set. Raises AsrModelMissing naming the path."""
+    models = settings.ivr.asr_models
+    if not models:
+        log.info("no ASR models set: IVR menus take keys only")
+        return None
+    return await asyncio.to_thread(
+        VoskRecogniser.load, models, max_concurrent=settings.ivr.asr_max_concurrent
     )
 
 
@@ -289,11 +387,16 @@ async def migrate(settings: Settings) -> None:
 
 async def serve(settings: Settings, *, demo: bool) -> None:
     log.info("settings: %s", settings.masked())
+    asr = await load_recogniser(settings)
     if not demo:
-        await build(settings).run()
+        await build(settings, asr=asr).run()
         return
     await migrate(settings)
-    app = build(settings, demo=True)
+    # the simulator plays any sound file, so none is missing in the demo
+    settings = settings.model_copy(
+        update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
+    )
+    app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)
     log.info(

@@ -20,6 +20,7 @@ from crm_core.auth.seed import seed_users
 from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.db import Sessions
+from crm_core.selfservice.seed import seed_voicemail_topic
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
 
@@ -27,7 +28,11 @@ log = logging.getLogger(__name__)
 
 DEMO_CUSTOMERS = 200
 STRANGER_SHARE = 0.2
-DNIS = ("2001", "2002")
+DNIS = ("8800", "8801")
+"""The demo flows' numbers: English and Russian main menus (ivr/flows/)."""
+KEY_SCRIPTS = ("11", "2", "3", "0", "125", "")
+"""Keys a caller presses, one per menu: billing then an agent; support; sales;
+the operator; billing, done, a survey mark of 5; nothing at all."""
 
 
 def demo_password(settings: Settings) -> str:
@@ -52,6 +57,7 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
             administrators=by_role[Role.SUPERVISOR],
         ),
     )
+    await seed_voicemail_topic(sessions, clock, members=by_role[Role.BACK_OFFICE])
     log.info("demo data ready (%d new customers)", made)
 
 
@@ -84,7 +90,7 @@ def demo_caller(rng: random.Random, numbers: Sequence[str]) -> Caller:
     return Caller(
         ani=ani,
         dnis=rng.choice(DNIS),
-        digits=rng.choice(("1", "2", "3", "")),
+        digits=rng.choice(KEY_SCRIPTS),
         digit_delay_s=round(rng.uniform(0.5, 2.5), 2),
         patience_s=round(rng.expovariate(1 / 90), 1),
         talk_s=round(rng.lognormvariate(4.3, 0.5), 1),

@@ -88,6 +88,25 @@ class RecordingSettings(_Section):
     """Where Asterisk sees the recordings directory, if it mounts it elsewhere."""
 
 
+class IvrSettings(_Section):
+    flows_dir: Path | None = None
+    """YAML flows to publish at start; None: the shipped demo flows."""
+    sounds_dir: Path = Path("var/sounds")
+    """The sounds directory Asterisk reads: TTS prompts are cached under it."""
+    check_sounds: bool = True
+    """Fall back when a sound file is missing from `sounds_dir` (off in the demo,
+    whose simulator plays every sound)."""
+    asr_models: dict[str, Path] = Field(default_factory=dict)
+    """Language -> vosk model directory; none: menus take keys only."""
+    asr_max_concurrent: int = Field(default=2, ge=1)
+    tts_voices: dict[str, str] = Field(
+        default_factory=lambda: {"en": "gmw/en", "ru": "zle/ru"}
+    )
+    tts_rate_wpm: int = Field(default=160, ge=80, le=400)
+    tts_job_timeout_s: float = Field(default=10.0, gt=0)
+    currency: str = "RUB"
+
+
 class SimulatorSettings(_Section):
     """The PBX simulator that `demo` runs in-process."""
 
@@ -126,6 +145,7 @@ class Settings(BaseSettings):
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
     crm: CrmSettings = CrmSettings()
     recording: RecordingSettings = RecordingSettings()
+    ivr: IvrSettings = IvrSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"
