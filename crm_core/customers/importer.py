@@ -364,19 +364,25 @@ def _quick_sex(
     return value in ("m", "f")
 
 
+@lru_cache(maxsize=1 << 16)
+def _iso_date(text: str) -> date | None:
+    """`YYYY-MM-DD` as a date; None for anything else (the model says what is wrong).
+    Cached: a file holds a few tens of thousands of distinct birth dates at most."""
+    match = _ISO_DATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
 def _quick_birth_date(
     row: dict[str, object], _a: dict[str, str], _p: _Phones, value: str, _c: str
 ) -> bool:
-    match = _ISO_DATE.fullmatch(_birth_date(value))
-    if match is None:
-        return False
-    year, month, day = (int(g) for g in match.groups())
-    try:
-        born = date(year, month, day)
-    except ValueError:
-        return False  # the model says which part is wrong
+    born = _iso_date(_birth_date(value))
     row["birth_date"] = born
-    return year >= 1900
+    return born is not None and born.year >= 1900
 
 
 def _quick_emails(
