@@ -130,8 +130,10 @@ class _Offer:
 
 class AcdService:
     """Runs the ACD until cancelled (`run()`); queue requests arrive through
-    `call_waits`, call ends through `on_call_ended`, agents act through `login`,
-    `logout`, `pause`, `ready` and `finish_wrap_up` (which raise `AcdError`)."""
+    `call_waits`, call ends through `on_call_ended`, callbacks through
+    `request_callback`; agents act through `login`, `logout`, `pause`, `ready` and
+    `finish_wrap_up` (which raise `AcdError`). `calls` (the bridge's tracker) lets
+    it notice a caller hanging up while an agent's phone rings."""
 
     def __init__(
         self,
