@@ -136,7 +136,7 @@ class Desktops:
         rooms = views.rooms_for(actor)
         if not rooms:
             raise socketio.exceptions.ConnectionRefusedError("no desktop for this role")
-        agent_id = str(actor.user_id)
+        agent_id = views.acd_agent_id(actor)
         known = self._agents.get(agent_id)
         if known is not None and views.agent_room(agent_id) in rooms:
             rooms += sorted(views.queue_rooms(known["queue_ids"]))
@@ -159,7 +159,7 @@ class Desktops:
         connection = self._connections.get(sid)
         if connection is None:
             return
-        agent_id = str(connection.actor.user_id)
+        agent_id = views.acd_agent_id(connection.actor)
         if views.WALLBOARD_ROOM in connection.rooms:
             snapshot = {
                 "queues": list(self._queues.values()),
@@ -181,7 +181,7 @@ class Desktops:
         connection = self._connections.pop(sid, None)
         if connection is None:
             return
-        agent_id = str(connection.actor.user_id)
+        agent_id = views.acd_agent_id(connection.actor)
         log.info("desktop disconnected user=%s sid=%s", agent_id, sid)
         if views.agent_room(agent_id) in connection.rooms:
             await self._publisher.publish(
@@ -194,12 +194,14 @@ class Desktops:
 
     def _count(self, agent_id: str) -> int:
         return sum(
-            1 for c in self._connections.values() if str(c.actor.user_id) == agent_id
+            1
+            for c in self._connections.values()
+            if views.acd_agent_id(c.actor) == agent_id
         )
 
     def _local_actor(self, agent_id: str) -> Actor | None:
         for connection in self._connections.values():
-            if str(connection.actor.user_id) == agent_id:
+            if views.acd_agent_id(connection.actor) == agent_id:
                 return connection.actor
         return None
 
@@ -238,7 +240,7 @@ class Desktops:
         """Keep the agent's desktops in the rooms of the queues they serve."""
         wanted = views.queue_rooms(queue_ids)
         for sid, connection in self._connections.items():
-            if str(connection.actor.user_id) != agent_id:
+            if views.acd_agent_id(connection.actor) != agent_id:
                 continue
             held = {
                 r for r in connection.rooms if r.startswith(views.QUEUE_ROOM_PREFIX)

@@ -54,12 +54,17 @@ def may_open(actor: Actor, page: Page) -> bool:
     return actor.can(_PAGE_PERMISSION[page])
 
 
+def acd_agent_id(actor: Actor) -> str:
+    """The actor's agent id in the ACD: the login, as seats are configured."""
+    return actor.login
+
+
 def rooms_for(actor: Actor) -> list[str]:
     """The rooms a desktop of `actor` joins when it connects (an agent joins
     their queues' rooms once the ACD says which queues those are)."""
     rooms: list[str] = []
     if actor.can(Permission.AGENT_WORK):
-        rooms.append(agent_room(str(actor.user_id)))
+        rooms.append(agent_room(acd_agent_id(actor)))
     if actor.can(Permission.QUEUE_SUPERVISE):
         rooms += [supervisor_room(str(actor.user_id)), WALLBOARD_ROOM]
     return rooms

@@ -19,6 +19,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from acd import http as acd_http
+from acd.engine import AcdEngine
+from acd.handoff import queue_on_hand_off
+from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.service import AcdService, AgentSeat
+from acd.service import AcdSettings as AcdConfig
+from acd.tables import SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.app import setup_agent_ui
 from contactcentre import migrate as migrations
@@ -26,7 +33,13 @@ from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
 from contactcentre.calls_api import calls_routes
-from contactcentre.demo import demo_password, run_simulated_traffic, seed_demo
+from contactcentre.demo import (
+    demo_password,
+    log_in_simulated_agents,
+    run_simulated_traffic,
+    seed_demo,
+    with_demo_seats,
+)
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
@@ -127,6 +140,7 @@ class App:
     web: web.Application
     telephony: TelephonyBridge
     agi: AgiServer
+    acd: AcdService
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -211,23 +225,31 @@ def build(
         directory=crm.attachments_dir,
         max_bytes=crm.attachment_max_bytes,
     )
+    acd = _acd(settings, telephony, bus, clock, sessions)
+    bus.subscribe(CallEnded, acd.on_call_ended)
     tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
+    first_pbx = PbxId(settings.pbxs[0].id)
     agi.route(
         dialplan.INBOUND_SCRIPT,
-        _ivr_handler(
-            settings,
-            bus=bus,
-            clock=clock,
-            asr=asr,
-            tts=tts_worker,
-            crm=InProcessIvrCrm(
-                customers=customers,
-                selfservice=SelfService(sessions, clock),
-                outages=OutageService(sessions, clock),
-                voicemail=VoicemailService(sessions, appeals, attachments),
+        queue_on_hand_off(
+            _ivr_handler(
+                settings,
+                bus=bus,
                 clock=clock,
-                options=IvrCrmOptions(currency=settings.ivr.currency),
+                asr=asr,
+                tts=tts_worker,
+                crm=InProcessIvrCrm(
+                    customers=customers,
+                    selfservice=SelfService(sessions, clock),
+                    outages=OutageService(sessions, clock),
+                    voicemail=VoicemailService(sessions, appeals, attachments),
+                    clock=clock,
+                    options=IvrCrmOptions(currency=settings.ivr.currency),
+                ),
             ),
+            acd,
+            pbx_id=first_pbx,
+            calls=telephony.tracker,
         ),
     )
 
@@ -237,6 +259,7 @@ def build(
 
     app = make_web_app()
     app[recording_http.RECORDINGS] = recordings
+    app[acd_http.ACD] = acd
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock)
@@ -261,6 +284,7 @@ def build(
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
                 incident_routes.routes,
+                acd_http.routes,
             ],
         ),
     )
@@ -301,6 +325,7 @@ def build(
 
     jobs: list[Job] = [
         telephony.run,
+        acd.run,
         agi.run,
         deliver_webhooks,
         notice_dispatcher.run,
@@ -321,7 +346,61 @@ def build(
         web=app,
         telephony=telephony,
         agi=agi,
+        acd=acd,
         jobs=jobs,
+    )
+
+
+def _acd(
+    settings: Settings,
+    telephony: TelephonyBridge,
+    bus: Bus,
+    clock: UtcClock,
+    sessions: Sessions,
+) -> AcdService:
+    """The ACD for the first PBX: the configured queues and agents' seats."""
+    config = settings.acd
+    queues = tuple(
+        QueueConfig(
+            queue_id=QueueId(q.id),
+            ring_timeout_s=q.ring_timeout_s,
+            wrap_up_s=q.wrap_up_s,
+            service_level_s=q.service_level_s,
+            max_wait_s=q.max_wait_s,
+        )
+        for q in config.queues
+    )
+    seats = tuple(
+        AgentSeat(
+            profile=AgentProfile(
+                agent_id=AgentId(seat.login),
+                skills=dict(seat.skills),
+                languages=frozenset(seat.languages),
+                memberships=tuple(
+                    Membership(queue_id=QueueId(q))
+                    for q in (seat.queues or [q.id for q in config.queues])
+                ),
+            ),
+            endpoint=seat.endpoint,
+        )
+        for seat in config.seats
+    )
+    return AcdService(
+        AcdEngine(),
+        telephony.pbx,
+        bus,
+        clock,
+        settings=AcdConfig(
+            pbx_id=PbxId(settings.pbxs[0].id),
+            queues=queues,
+            agents=seats,
+            default_queue=QueueId(config.default_queue)
+            if config.default_queue
+            else None,
+            announce_every_s=config.announce_every_s,
+        ),
+        intervals=SqlIntervalStore(sessions),
+        calls=telephony.tracker,
     )
 
 
@@ -393,8 +472,10 @@ async def serve(settings: Settings, *, demo: bool) -> None:
         return
     await migrate(settings)
     # the simulator plays any sound file, so none is missing in the demo
-    settings = settings.model_copy(
-        update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
+    settings = with_demo_seats(
+        settings.model_copy(
+            update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
+        )
     )
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
@@ -413,6 +494,7 @@ async def serve(settings: Settings, *, demo: bool) -> None:
 
     app.bus.subscribe(PbxConnected, connected)
     app.jobs.insert(0, partial(run_simulated_traffic, settings, bridge_up=bridge_up))
+    app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
     await app.run()
 
 

@@ -13,7 +13,9 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
-from contactcentre.settings import Settings
+from acd.model import AgentId
+from acd.service import AcdService
+from contactcentre.settings import SeatSettings, Settings
 from crm_core.appeals.seed import DemoStaff, seed_appeals
 from crm_core.auth.model import Role
 from crm_core.auth.seed import seed_users
@@ -59,6 +61,47 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
     )
     await seed_voicemail_topic(sessions, clock, members=by_role[Role.BACK_OFFICE])
     log.info("demo data ready (%d new customers)", made)
+
+
+DEMO_SKILLS = {"billing": 5, "support": 5, "sales": 5, "en": 5, "ru": 5}
+SIMULATED_PREFIX = "sim-"
+PEOPLE = ("agent", "agent2", "supervisor")
+"""Demo users with a seat: their phones are the simulator's, which answer."""
+
+
+def with_demo_seats(settings: Settings) -> Settings:
+    """`settings` with seats for the simulated agents (logged in at start) and for
+    the demo users (who log in from the browser), unless seats are configured."""
+    if settings.acd.seats:
+        return settings
+    simulated = [
+        SeatSettings(
+            login=f"{SIMULATED_PREFIX}{1001 + i}",
+            endpoint=str(1001 + i),
+            skills=DEMO_SKILLS,
+            languages=["en", "ru"],
+        )
+        for i in range(settings.simulator.agents)
+    ]
+    people = [
+        SeatSettings(
+            login=login,
+            endpoint=str(2101 + i),
+            skills=DEMO_SKILLS,
+            languages=["en", "ru"],
+        )
+        for i, login in enumerate(PEOPLE)
+    ]
+    acd = settings.acd.model_copy(update={"seats": simulated + people})
+    return settings.model_copy(update={"acd": acd})
+
+
+async def log_in_simulated_agents(acd: AcdService, settings: Settings) -> None:
+    """The simulated agents start their shift (the people log in themselves)."""
+    for seat in settings.acd.seats:
+        if seat.login.startswith(SIMULATED_PREFIX):
+            await acd.login(AgentId(seat.login))
+    log.info("simulated agents logged in")
 
 
 def simulator_config(settings: Settings) -> SimConfig:

@@ -107,6 +107,36 @@ class IvrSettings(_Section):
     currency: str = "RUB"
 
 
+class QueueSettings(_Section):
+    id: str = Field(min_length=1)
+    ring_timeout_s: float = Field(default=15.0, gt=0)
+    wrap_up_s: float = Field(default=10.0, ge=0)
+    service_level_s: float = Field(default=20.0, gt=0)
+    max_wait_s: float | None = Field(default=None, gt=0)
+
+
+class SeatSettings(_Section):
+    """An agent the ACD may route to: their login, phone endpoint and skills."""
+
+    login: str = Field(min_length=1)
+    endpoint: str = Field(min_length=1)
+    queues: list[str] = Field(default_factory=list)
+    skills: dict[str, int] = Field(default_factory=dict)
+    languages: list[str] = Field(default_factory=list)
+
+
+def _default_queues() -> list[QueueSettings]:
+    return [QueueSettings(id=q) for q in ("billing", "support", "sales", "general")]
+
+
+class AcdSettings(_Section):
+    queues: list[QueueSettings] = Field(default_factory=_default_queues)
+    seats: list[SeatSettings] = Field(default_factory=list)
+    default_queue: str | None = "general"
+    """Where a call asking for an unknown queue goes (None: refused)."""
+    announce_every_s: float | None = Field(default=30.0, gt=0)
+
+
 class SimulatorSettings(_Section):
     """The PBX simulator that `demo` runs in-process."""
 
@@ -146,6 +176,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     recording: RecordingSettings = RecordingSettings()
     ivr: IvrSettings = IvrSettings()
+    acd: AcdSettings = AcdSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$"

@@ -263,9 +263,9 @@ def test_pages_follow_the_role_when_a_user_signs_in(
 def test_rooms_are_the_agents_own_and_the_wallboard_when_a_supervisor_joins() -> None:
     agent = actor(Role.AGENT)
     supervisor = actor(Role.SUPERVISOR)
-    assert views.rooms_for(agent) == [f"agent:{agent.user_id}"]
+    assert views.rooms_for(agent) == [f"agent:{agent.login}"]
     assert views.rooms_for(supervisor) == [
-        f"agent:{supervisor.user_id}",
+        f"agent:{supervisor.login}",
         f"supervisor:{supervisor.user_id}",
         views.WALLBOARD_ROOM,
     ]
