@@ -16,6 +16,7 @@ from crm_core.db import Sessions
 from crm_core.notices.model import SENDABLE, NoticeChannel, NoticeStatus
 from crm_core.notices.ports import NoticeSender, NoticeSendFailed, OutgoingMessage
 from crm_core.notices.tables import NoticeRow
+from crm_core.outbox import run_outbox
 from crm_core.webhooks.model import RetryPolicy, next_attempt_at
 
 log = logging.getLogger(__name__)
@@ -46,19 +47,13 @@ class NoticeDispatcher:
 
     async def run(self) -> None:
         """Send due notices until cancelled; wakes on `wake` or every poll."""
-        while True:
-            self._wake.clear()
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("notice dispatch failed; retrying in %s s", self._poll_s)
-                sent = 0
-            if sent < self._batch:
-                try:
-                    async with asyncio.timeout(self._poll_s):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+        await run_outbox(
+            self.run_once,
+            wake=self._wake,
+            batch=self._batch,
+            poll_s=self._poll_s,
+            name="notice",
+        )
 
     async def run_once(self) -> int:
         """Claim and send every notice due now (up to one batch); how many."""

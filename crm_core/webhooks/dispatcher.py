@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from crm_core.auth.ports import Clock
 from crm_core.auth.store import utc
 from crm_core.db import Sessions
+from crm_core.outbox import run_outbox
 from crm_core.webhooks import model
 from crm_core.webhooks.model import DeliveryStatus, RetryPolicy, WebhookKind
 from crm_core.webhooks.ports import SendFailed, WebhookSender
@@ -87,19 +88,13 @@ class WebhookDispatcher:
 
     async def run(self) -> None:
         """Send due deliveries until cancelled; wakes on `notify` or every poll."""
-        while True:
-            self._wake.clear()
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("webhook dispatch failed; retrying in %s s", self._poll_s)
-                sent = 0
-            if sent < self._batch:
-                try:
-                    async with asyncio.timeout(self._poll_s):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+        await run_outbox(
+            self.run_once,
+            wake=self._wake,
+            batch=self._batch,
+            poll_s=self._poll_s,
+            name="webhook",
+        )
 
     async def run_once(self) -> int:
         """Claim and send every delivery due now (up to one batch); how many."""
