@@ -30,7 +30,7 @@ from ivr.crm_port import CallerInfo, LookupAnswer
 from ivr.events import IvrCompleted
 from ivr.loader import FlowRegistry
 from ivr.model import LookupKind
-from ivr.session import RunnerConfig, run_flow
+from ivr.session import IvrParts, RunnerConfig, run_flow
 from telephony.agi import AgiServer, AgiSession
 from telephony.agi_parse import AgiReply
 from telephony.sim.model import Caller, SimConfig
@@ -162,7 +162,15 @@ async def main(callers: int, ramp_s: float, speed: float, think_s: float) -> Non
     peak = 0
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = RunnerConfig(recordings_dir=Path(tmp) / "rec")
+        parts = IvrParts(
+            flows=flows,
+            crm=crm,
+            tts=tts,
+            asr=None,
+            publish=collector,
+            clock=clock,
+            config=RunnerConfig(recordings_dir=Path(tmp) / "rec"),
+        )
 
         async def handle(session: AgiSession) -> None:
             nonlocal active, peak
@@ -171,16 +179,7 @@ async def main(callers: int, ramp_s: float, speed: float, think_s: float) -> Non
             active += 1
             peak = max(peak, active)
             try:
-                await run_flow(
-                    session,
-                    flows=flows,
-                    crm=crm,
-                    tts=tts,
-                    asr=None,
-                    publish=collector,
-                    clock=clock,
-                    config=config,
-                )
+                await run_flow(session, parts)
             finally:
                 active -= 1
 

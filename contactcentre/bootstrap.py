@@ -77,7 +77,7 @@ from crm_core.webhooks.service import WebhookService
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
 from ivr.loader import DEMO_FLOWS, FlowRegistry
-from ivr.session import RunnerConfig, SoundDirectory, ivr_handler
+from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
 from ivr.tts import CachedTts, TtsWorker, Voice
 from recordings import http as recording_http
 from recordings.events import RecordingReady
@@ -425,16 +425,18 @@ def _ivr_handler(
         for language, voice_id in ivr.tts_voices.items()
     }
     return ivr_handler(
-        flows=flows,
-        crm=crm,
-        tts=CachedTts(tts, sounds_dir=ivr.sounds_dir, voices=voices),
-        asr=asr,
-        publish=bus,
-        clock=clock,
-        config=RunnerConfig(
-            recordings_dir=settings.recordings_dir.resolve() / "ivr",
-            sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
-        ),
+        IvrParts(
+            flows=flows,
+            crm=crm,
+            tts=CachedTts(tts, sounds_dir=ivr.sounds_dir, voices=voices),
+            asr=asr,
+            publish=bus,
+            clock=clock,
+            config=RunnerConfig(
+                recordings_dir=settings.recordings_dir.resolve() / "ivr",
+                sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
+            ),
+        )
     )
 
 

@@ -127,32 +127,26 @@ class RunnerConfig:
         )
 
 
-async def run_flow(
-    session: AgiSession,
-    *,
-    flows: FlowRegistry,
-    crm: IvrCrm,
-    tts: Synthesiser,
-    asr: Recogniser | None,
-    publish: Publisher,
-    clock: Clock,
-    config: RunnerConfig | None = None,
-) -> None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrParts:
+    """What the runner works with: the published flows, the CRM, speech, where
+    IvrCompleted goes, the clock and the runner's settings."""
+
+    flows: FlowRegistry
+    crm: IvrCrm
+    tts: Synthesiser
+    asr: Recogniser | None
+    publish: Publisher
+    clock: Clock
+    config: RunnerConfig = RunnerConfig()
+
+
+async def run_flow(session: AgiSession, parts: IvrParts) -> None:
     """Serve one inbound call: identify the caller, run the flow for the dialled
     number to its end, hand the call over, and publish IvrCompleted. Never raises
     for the caller's hang-up or the runner's own failure (the caller then goes to
     the operator queue)."""
-    runner = _Runner(
-        session,
-        flows=flows,
-        crm=crm,
-        tts=tts,
-        asr=asr,
-        publish=publish,
-        clock=clock,
-        config=config or RunnerConfig(),
-    )
-    await runner.run()
+    await _Runner(session, parts).run()
 
 
 def dialled_number(session: AgiSession) -> str:
@@ -163,33 +157,22 @@ def dialled_number(session: AgiSession) -> str:
 
 
 class _Runner:
-    def __init__(
-        self,
-        session: AgiSession,
-        *,
-        flows: FlowRegistry,
-        crm: IvrCrm,
-        tts: Synthesiser,
-        asr: Recogniser | None,
-        publish: Publisher,
-        clock: Clock,
-        config: RunnerConfig,
-    ) -> None:
+    def __init__(self, session: AgiSession, parts: IvrParts) -> None:
         self.session = session
-        self.flows = flows
-        self.crm = crm
-        self.tts = tts
-        self.asr = asr
-        self.publisher = publish
-        self.clock = clock
-        self.config = config
+        self.flows = parts.flows
+        self.crm = parts.crm
+        self.tts = parts.tts
+        self.asr = parts.asr
+        self.publisher = parts.publish
+        self.clock = parts.clock
+        self.config = parts.config
         request = session.request
         self.call_id = request.uniqueid
         self.ani = request.callerid
         self.caller = CallerInfo(ani=self.ani)
         self.flow: Flow | None = None
         self.state: FlowState | None = None
-        self.speech_ok = asr is not None
+        self.speech_ok = parts.asr is not None
         self.recordings = 0
         self.outage_pending = False
         self.details: dict[str, JsonValue] = {
@@ -681,28 +664,10 @@ def _uuid(value: str | None) -> UUID | None:
         return None
 
 
-def ivr_handler(
-    *,
-    flows: FlowRegistry,
-    crm: IvrCrm,
-    tts: Synthesiser,
-    asr: Recogniser | None,
-    publish: Publisher,
-    clock: Clock,
-    config: RunnerConfig | None = None,
-) -> Callable[[AgiSession], Awaitable[None]]:
+def ivr_handler(parts: IvrParts) -> Callable[[AgiSession], Awaitable[None]]:
     """The FastAGI handler for the `inbound` script: run_flow with these parts."""
 
     async def handle(session: AgiSession) -> None:
-        await run_flow(
-            session,
-            flows=flows,
-            crm=crm,
-            tts=tts,
-            asr=asr,
-            publish=publish,
-            clock=clock,
-            config=config,
-        )
+        await run_flow(session, parts)
 
     return handle

@@ -27,7 +27,7 @@ from ivr.events import IvrCompleted
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import FieldValue, LookupKind
 from ivr.ports import RecogniserFailed, Recognition, TtsFailed
-from ivr.session import RunnerConfig, SoundDirectory, ivr_handler
+from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
 from telephony.agi import AgiServer
 from telephony.dialplan import WAIT_CONTEXT
 from telephony.sim.model import Caller, SimConfig
@@ -303,13 +303,15 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             write_wav(path, tone(800))
         sounds = SoundDirectory(tmp_path / "sounds")
     handler = ivr_handler(
-        flows=flows,
-        crm=parts.crm,
-        tts=parts.tts,
-        asr=parts.asr,
-        publish=publisher,
-        clock=FakeClock(),
-        config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
+        IvrParts(
+            flows=flows,
+            crm=parts.crm,
+            tts=parts.tts,
+            asr=parts.asr,
+            publish=publisher,
+            clock=FakeClock(),
+            config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
+        )
     )
     server = AgiServer(port=0, handlers={"inbound": handler}, command_timeout_s=5)
     port = await server.start()
