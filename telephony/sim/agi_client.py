@@ -174,7 +174,8 @@ class AgiRun:
             max_digits = int(args[2]) if len(args) > 2 and args[2].isdigit() else 1024
             return await self._get_data(timeout_ms / 1000, max_digits)
         if upper.startswith("WAIT FOR DIGIT"):
-            timeout_ms = int(args[0]) if args and args[0].lstrip("-").isdigit() else -1
+            given = words[3] if len(words) > 3 else ""
+            timeout_ms = int(given) if given.lstrip("-").isdigit() else -1
             digit = await self._digit(None if timeout_ms < 0 else timeout_ms / 1000)
             if digit is None:
                 return "200 result=-1" if line.hung.is_set() else "200 result=0"
