@@ -1,7 +1,8 @@
 # Russian words are meant here, not look-alike Latin letters.
 # ruff: noqa: RUF001, RUF002
 """Text a synthesiser can speak: numbers, money, dates and digit strings in words,
-in English ("en") and Russian ("ru"). Pure: no I/O, no clock.
+in English ("en"), Russian ("ru") and Korean ("ko", Sino-Korean numerals). Pure: no
+I/O, no clock.
 
     speakable("1 234 руб. 50 коп.", "ru")
     -> "одна тысяча двести тридцать четыре рубля пятьдесят копеек"
@@ -13,7 +14,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-LANGUAGES = ("en", "ru")
+LANGUAGES = ("en", "ru", "ko")
 
 # --- English ----------------------------------------------------------------------
 
@@ -312,15 +313,69 @@ def _ru_ordinal(n: int, *, genitive: bool) -> str:
     return f"{_ru_cardinal(rest)} {word}" if rest else word
 
 
+# --- Korean -----------------------------------------------------------------------
+
+_KO_DIGITS = ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"]
+_KO_PLACES = ((1000, "천"), (100, "백"), (10, "십"))
+_KO_SCALES = ((10**12, "조"), (10**8, "억"), (10**4, "만"))
+_KO_HOURS = [
+    "열두",
+    "한",
+    "두",
+    "세",
+    "네",
+    "다섯",
+    "여섯",
+    "일곱",
+    "여덟",
+    "아홉",
+    "열",
+    "열한",
+]
+"""Hours are counted with native numerals (세 시), minutes with Sino ones (삼십 분)."""
+
+
+def _ko_below_10000(n: int) -> str:
+    out = ""
+    for value, place in _KO_PLACES:
+        digit, n = divmod(n, value)
+        if digit:
+            out += ("" if digit == 1 else _KO_DIGITS[digit]) + place
+    return out + (_KO_DIGITS[n] if n else "")
+
+
+def _ko_cardinal(n: int) -> str:
+    if n == 0:
+        return _KO_DIGITS[0]
+    words = []
+    for value, scale in _KO_SCALES:
+        group, n = divmod(n, value)
+        if group:
+            one = group == 1 and scale == "만"  # 만, but 일억 and 일조
+            words.append(("" if one else _ko_below_10000(group)) + scale)
+    if n:
+        words.append(_ko_below_10000(n))
+    return " ".join(words)
+
+
+def _ko_month(month: int) -> str:
+    return {6: "유월", 10: "시월"}.get(month, f"{_ko_cardinal(month)}월")
+
+
 # --- public -----------------------------------------------------------------------
 
 
 def number_words(n: int, language: str, *, feminine: bool = False) -> str:
     """`n` in words; `feminine` picks "одна/две" in Russian."""
-    sign = ("minus " if language == "en" else "минус ") if n < 0 else ""
+    sign = _MINUS[language] if n < 0 else ""
     if language == "en":
         return sign + _en_cardinal(abs(n))
+    if language == "ko":
+        return sign + _ko_cardinal(abs(n))
     return sign + _ru_cardinal(abs(n), feminine=feminine)
+
+
+_MINUS = {"en": "minus ", "ru": "минус ", "ko": "마이너스 "}
 
 
 _CURRENCIES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
@@ -334,6 +389,12 @@ _CURRENCIES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
         "USD": (("доллар", "доллара", "долларов"), ("цент", "цента", "центов")),
         "EUR": (("евро", "евро", "евро"), ("цент", "цента", "центов")),
     },
+    "ko": {
+        "KRW": (("원",), ("전",)),
+        "RUB": (("루블",), ("코페이카",)),
+        "USD": (("달러",), ("센트",)),
+        "EUR": (("유로",), ("센트",)),
+    },
 }
 _FEMININE_MINOR = {"RUB"}
 
@@ -343,7 +404,7 @@ def money_words(amount: Decimal, language: str, currency: str = "RUB") -> str:
     cents_total = int((abs(amount) * 100).quantize(Decimal(1), ROUND_HALF_UP))
     major, minor = divmod(cents_total, 100)
     major_forms, minor_forms = _CURRENCIES[language][currency]
-    sign = ("minus " if language == "en" else "минус ") if amount < 0 else ""
+    sign = _MINUS[language] if amount < 0 else ""
     parts = [f"{number_words(major, language)} {_noun(major, major_forms)}"]
     if minor:
         fem = language == "ru" and currency in _FEMININE_MINOR
@@ -356,7 +417,7 @@ def money_words(amount: Decimal, language: str, currency: str = "RUB") -> str:
 def _noun(n: int, forms: tuple[str, ...]) -> str:
     if len(forms) == 3:
         return plural_ru(n, forms[0], forms[1], forms[2])
-    return forms[0] if n == 1 else forms[1]
+    return forms[0] if n == 1 or len(forms) == 1 else forms[1]
 
 
 def date_words(day: date, language: str) -> str:
@@ -366,6 +427,9 @@ def date_words(day: date, language: str) -> str:
         return (
             f"{_EN_MONTHS[day.month - 1]} {_en_ordinal(day.day)}, {_en_year(day.year)}"
         )
+    if language == "ko":
+        year, month = _ko_cardinal(day.year), _ko_month(day.month)
+        return f"{year}년 {month} {_ko_cardinal(day.day)}일"
     year = _ru_ordinal(day.year, genitive=True) if day.year < 3000 else str(day.year)
     month = _RU_MONTHS_GEN[day.month - 1]
     return f"{_ru_ordinal(day.day, genitive=False)} {month} {year} года"
@@ -377,6 +441,10 @@ def time_words(moment: datetime, language: str) -> str:
     if language == "en":
         tail = "hundred" if minutes == 0 else _en_minutes(minutes)
         return f"{number_words(moment.hour, 'en')} {tail}"
+    if language == "ko":
+        noon = "오전" if moment.hour < 12 else "오후"
+        hour = f"{noon} {_KO_HOURS[moment.hour % 12]} 시"
+        return hour if minutes == 0 else f"{hour} {_ko_cardinal(minutes)} 분"
     hour = number_words(moment.hour, "ru")
     if minutes == 0:
         return f"{hour} {plural_ru(moment.hour, 'час', 'часа', 'часов')}"
@@ -401,6 +469,7 @@ _DIGIT_NAMES = {
         "nine",
     ],
     "ru": _RU_UNITS_M,
+    "ko": _KO_DIGITS,
 }
 _DIGIT_WORDS = {
     **{word: str(i) for i, word in enumerate(_DIGIT_NAMES["en"])},
@@ -409,6 +478,8 @@ _DIGIT_WORDS = {
     "нуль": "0",
     "одна": "1",
     "две": "2",
+    **{word: str(i) for i, word in enumerate(_KO_DIGITS)},
+    "공": "0",
 }
 
 
@@ -484,11 +555,7 @@ def value_words(
         case None:
             return ""
         case bool():
-            return (
-                ("yes" if value else "no")
-                if language == "en"
-                else ("да" if value else "нет")
-            )
+            return _YES_NO[language][0 if value else 1]
         case datetime():
             if style == "time":
                 return time_words(value, language)
@@ -503,6 +570,10 @@ def value_words(
             return _text_words(value, language, style=style, currency=currency)
 
 
+_YES_NO = {"en": ("yes", "no"), "ru": ("да", "нет"), "ko": ("예", "아니요")}
+_POINT = {"en": "point", "ru": "запятая", "ko": "점"}
+
+
 def _decimal_words(value: Decimal, language: str, *, style: str, currency: str) -> str:
     if style == "money":
         return money_words(value, language, currency)
@@ -511,7 +582,7 @@ def _decimal_words(value: Decimal, language: str, *, style: str, currency: str) 
     if value == value.to_integral_value():
         return number_words(int(value), language)
     whole, _, frac = str(abs(value)).partition(".")
-    point = "point" if language == "en" else "запятая"
+    point = _POINT[language]
     sign = "-" if value < 0 else ""
     return (
         f"{number_words(int(sign + whole), language)} {point} "
