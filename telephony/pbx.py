@@ -264,6 +264,18 @@ class AmiPbx:
             (("Channel", channel), ("Digit", digit), ("Duration", str(duration_ms))),
         )
 
+    async def attended_transfer(
+        self, pbx_id: PbxId, *, channel: str, context: str, exten: str
+    ) -> None:
+        await self._bridge.client(pbx_id).action(
+            "Atxfer", (("Channel", channel), ("Exten", exten), ("Context", context))
+        )
+
+    async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
+        await self._bridge.client(pbx_id).action(
+            "CancelAtxfer", (("Channel", channel),)
+        )
+
     async def core_show_channels(self, pbx_id: PbxId) -> list[LiveChannel]:
         """The PBX's live channels right now (`CoreShowChannels`)."""
         client = self._bridge.client(pbx_id)

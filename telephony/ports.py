@@ -86,3 +86,21 @@ class PbxPort(Protocol):
     async def play_dtmf(
         self, pbx_id: PbxId, *, channel: str, digit: str, duration_ms: int = 250
     ) -> None: ...
+
+    async def attended_transfer(
+        self, pbx_id: PbxId, *, channel: str, context: str, exten: str
+    ) -> None:
+        """Start an attended transfer (`Atxfer`): `channel` is the transferer, in a
+        two-party bridge. Its peer is held (music on hold) while a consultation
+        channel `Local/<exten>@<context>` with the transferer's Linkedid calls the
+        target; once it answers, transferer and target talk in a new bridge.
+        Hanging the transferer up completes the transfer (peer and target bridged,
+        an `AttendedTransfer` event); `cancel_attended_transfer` returns to the peer.
+        The reply only says the request was queued: the rest arrives as events."""
+        ...
+
+    async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
+        """Abort the attended transfer `channel` started (`CancelAtxfer`): the
+        consultation channel hangs up and the transferer is bridged with its peer
+        again."""
+        ...

@@ -75,6 +75,14 @@ class FakePbx:
     ) -> None:
         self._do("PlayDTMF", channel, digit)
 
+    async def attended_transfer(
+        self, pbx_id: PbxId, *, channel: str, context: str, exten: str
+    ) -> None:
+        self._do("Atxfer", channel, f"{exten}@{context}")
+
+    async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
+        self._do("CancelAtxfer", channel)
+
 
 @dataclass(slots=True)
 class FakeCallContacts:

@@ -136,6 +136,14 @@ class FakePbx:
     ) -> None:
         return None
 
+    async def attended_transfer(
+        self, pbx_id: PbxId, *, channel: str, context: str, exten: str
+    ) -> None:
+        return None
+
+    async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
+        return None
+
 
 @dataclass(slots=True)
 class Rig:
