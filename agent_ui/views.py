@@ -166,6 +166,16 @@ class NewCaller(TypedDict):
 CallerView = KnownCaller | CandidateCallers | NewCaller
 
 
+class RecognisedView(TypedDict):
+    name: str
+    """The menu or variable the caller answered."""
+    value: str
+    channel: str
+    """How it was heard: "dtmf" or "speech"."""
+    confidence: float | None
+    """The recogniser's confidence 0..1 for speech; None for keypresses."""
+
+
 class IvrView(TypedDict):
     flow: str | None
     outcome: str
@@ -173,6 +183,7 @@ class IvrView(TypedDict):
     queue: str | None
     menu_path: list[str]
     values: dict[str, JsonValue]
+    recognised: list[RecognisedView]
 
 
 class ScreenPop(TypedDict):
@@ -218,6 +229,7 @@ def ivr_view(event: IvrCompleted) -> IvrView:
     flow = hand.get("flow")
     path = hand.get("menu_path")
     values = hand.get("values")
+    heard = hand.get("recognised")
     return {
         "flow": flow if isinstance(flow, str) else None,
         "outcome": event.outcome,
@@ -225,7 +237,33 @@ def ivr_view(event: IvrCompleted) -> IvrView:
         "queue": event.queue,
         "menu_path": [str(p) for p in path] if isinstance(path, list) else [],
         "values": dict(values) if isinstance(values, dict) else {},
+        "recognised": recognised_views(heard if isinstance(heard, list) else []),
     }
+
+
+def recognised_views(items: Sequence[JsonValue]) -> list[RecognisedView]:
+    """The hand-off's recognised answers; an entry without a name or value is
+    left out rather than shown half-empty."""
+    views: list[RecognisedView] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name, value = item.get("name"), item.get("value")
+        if not isinstance(name, str) or not isinstance(value, str):
+            continue
+        channel = item.get("channel")
+        confidence = item.get("confidence")
+        views.append(
+            {
+                "name": name,
+                "value": value,
+                "channel": channel if isinstance(channel, str) else "",
+                "confidence": float(confidence)
+                if isinstance(confidence, int | float) and not isinstance(confidence, bool)
+                else None,
+            }
+        )
+    return views
 
 
 def screen_pop(

@@ -96,6 +96,15 @@ def ivr_completed(customer_id: str | None = None) -> IvrCompleted:
                 "flow": "main",
                 "menu_path": ["billing", "balance"],
                 "values": {"account": "ACC-1"},
+                "recognised": [
+                    {
+                        "name": "topic",
+                        "value": "balance",
+                        "channel": "speech",
+                        "confidence": 0.87,
+                    },
+                    {"name": "account", "value": "1", "channel": "dtmf"},
+                ],
             },
             "journal": [],
         },
@@ -148,6 +157,15 @@ def test_ivr_data_is_in_the_pop_when_the_ivr_completed_first() -> None:
         "queue": "billing",
         "menu_path": ["billing", "balance"],
         "values": {"account": "ACC-1"},
+        "recognised": [
+            {
+                "name": "topic",
+                "value": "balance",
+                "channel": "speech",
+                "confidence": 0.87,
+            },
+            {"name": "account", "value": "1", "channel": "dtmf", "confidence": None},
+        ],
     }
 
 
@@ -189,6 +207,23 @@ def test_ivr_view_is_empty_when_the_ivr_left_no_handoff() -> None:
     assert view["flow"] is None
     assert view["menu_path"] == []
     assert view["values"] == {}
+    assert view["recognised"] == []
+
+
+def test_recognised_answer_is_left_out_when_it_has_no_name_or_value() -> None:
+    heard = views.recognised_views(
+        [
+            {"name": "topic", "value": "balance", "channel": "speech"},
+            {"name": "account", "channel": "dtmf"},
+            {"value": "7", "channel": "dtmf"},
+            "not an answer",
+            {"name": "ok", "value": "yes", "channel": 3, "confidence": True},
+        ]
+    )
+    assert heard == [
+        {"name": "topic", "value": "balance", "channel": "speech", "confidence": None},
+        {"name": "ok", "value": "yes", "channel": "", "confidence": None},
+    ]
 
 
 def stats(*, answered: int, abandoned: int) -> QueueStatsUpdated:
