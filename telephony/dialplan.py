@@ -10,8 +10,23 @@ from __future__ import annotations
 INBOUND_CONTEXT = "cc-inbound"
 """Every inbound call enters here and goes straight to FastAGI `inbound`."""
 WAIT_CONTEXT = "cc-wait"
-"""A caller waiting for an agent hears music on hold here (extension `s`)."""
+"""A caller waiting for an agent hears music on hold here (extension `s`): music for
+`ANNOUNCE_EVERY` seconds, FastAGI `announce`, then music again, until the ACD bridges
+an agent in or redirects the caller elsewhere."""
 WAIT_EXTEN = "s"
+WAIT_LOOP_LABEL = "wait"
+"""The priority label of the music step the waiting loop goes back to."""
+ANNOUNCE_EVERY_VARIABLE = "ANNOUNCE_EVERY"
+"""The [globals] variable holding the seconds of music between two announcements."""
+ANNOUNCE_EVERY_S = 30
+"""Its value in the reference extensions.conf."""
+QUEUE_EXIT_CONTEXT = "cc-queue-exit"
+"""Where the ACD redirects a waiting caller who leaves the queue without an agent:
+extension `voicemail` or `callback` (acd.model.ExitKind values), priority 1, each
+running FastAGI `queue-exit` then Hangup."""
+QUEUE_EXIT_VOICEMAIL = "voicemail"
+QUEUE_EXIT_CALLBACK = "callback"
+QUEUE_EXIT_EXTENS = frozenset({QUEUE_EXIT_VOICEMAIL, QUEUE_EXIT_CALLBACK})
 AGENT_CONTEXT = "cc-agent"
 """`Local/<endpoint>@cc-agent` rings the agent's phone `PJSIP/<endpoint>`."""
 DIALER_CONTEXT = "cc-dialer"
@@ -24,7 +39,15 @@ PHONES_CONTEXT = "cc-phones"
 
 INBOUND_SCRIPT = "inbound"
 DIALER_SCRIPT = "dialer"
-AGI_SCRIPTS = frozenset({INBOUND_SCRIPT, DIALER_SCRIPT})
+ANNOUNCE_SCRIPT = "announce"
+"""Run from `cc-wait` between spells of music: tells the caller their place
+(`CC_QUEUE_POSITION`) and expected wait (`CC_EXPECTED_WAIT_S`, whole seconds, empty
+when unknown), both set on the channel by the ACD."""
+QUEUE_EXIT_SCRIPT = "queue-exit"
+"""Run from `cc-queue-exit`: voicemail or a callback offer, by the extension."""
+AGI_SCRIPTS = frozenset(
+    {INBOUND_SCRIPT, DIALER_SCRIPT, ANNOUNCE_SCRIPT, QUEUE_EXIT_SCRIPT}
+)
 
 MOH_CLASS = "default"
 

@@ -4,7 +4,9 @@
 Wire as in ../shared/asterisk-traces/*.agi.txt: `agi_*` environment lines and a blank
 line, LF-terminated; `200 result=...` replies; after the caller hangs up, the command
 in flight gets `200 result=-1`, a bare `HANGUP` line precedes the next reply, and
-commands a dead channel cannot run get `511` (agi-hangup.agi.txt).
+commands a dead channel cannot run get `511` (agi-hangup.agi.txt). A channel
+bridged by another's Bridge() or moved by an AMI Redirect while in AGI leaves the
+script the same way (Asterisk pulls it out of the application).
 """
 
 from __future__ import annotations
@@ -75,6 +77,15 @@ class AgiRun:
         self.hangup_sent = False
         self.timeout_s = dp.config.agi_timeout_s
 
+    def gone(self) -> bool:
+        """The channel left the script: hung up, bridged away or redirected."""
+        line = self.line
+        return (
+            line.hung.is_set()
+            or line.ch.bridge is not None
+            or line.redirect is not None
+        )
+
     async def run(self) -> str:
         cfg = self.dp.config
         assert cfg.agi_host is not None
@@ -119,13 +130,13 @@ class AgiRun:
     async def _command(self, command: str) -> str:
         dp, line = self.dp, self.line
         prefix = ""
-        if line.hung.is_set() and not self.hangup_sent:
+        if self.gone() and not self.hangup_sent:
             self.hangup_sent = True
             prefix = "HANGUP\n"
         command_id = dp.rng.randrange(1, 2**31)
         dp.pbx.agi_exec_start(line.ch, command_id, command)
         upper = command.upper()
-        if line.hung.is_set() and not upper.startswith(DEAD_OK):
+        if self.gone() and not upper.startswith(DEAD_OK):
             dp.pbx.agi_exec_end(line.ch, command_id, command, 511, DEAD_RESULT)
             return prefix + DEAD_REPLY + "\n"
         try:
@@ -178,7 +189,7 @@ class AgiRun:
             timeout_ms = int(given) if given.lstrip("-").isdigit() else -1
             digit = await self._digit(None if timeout_ms < 0 else timeout_ms / 1000)
             if digit is None:
-                return "200 result=-1" if line.hung.is_set() else "200 result=0"
+                return "200 result=-1" if self.gone() else "200 result=0"
             return f"200 result={ord(digit)}"
         if upper.startswith(("SAY DIGITS", "SAY NUMBER")):
             spoken = args[0] if args else ""
@@ -245,7 +256,7 @@ class AgiRun:
                 return f"200 result={ord(digit)} endpos={int(seconds * RATE_HZ / 2)}"
         elif await self.dp.wait(self.line, seconds) == "hung":
             return "200 result=-1 endpos=0"
-        if self.line.hung.is_set():
+        if self.gone():
             return "200 result=-1 endpos=0"
         return f"200 result=0 endpos={int(seconds * RATE_HZ)}"
 
@@ -254,7 +265,7 @@ class AgiRun:
         while len(got) < max_digits:
             digit = await self._digit(timeout_s)
             if digit is None:
-                if self.line.hung.is_set():
+                if self.gone():
                     return "200 result=-1"
                 return f"200 result={got} (timeout)"
             if digit == "#":
@@ -277,13 +288,15 @@ class AgiRun:
                 return digit if not only or digit in only else None
         get = asyncio.ensure_future(line.digits.get())
         hung = asyncio.ensure_future(line.hung.wait())
+        wake = asyncio.ensure_future(line.wake.wait())  # bridged or redirected
         limit = None if timeout_s is None else timeout_s / self.dp.config.speed
         try:
             await asyncio.wait(
-                {get, hung}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
+                {get, hung, wake}, timeout=limit, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             hung.cancel()
+            wake.cancel()
             if not get.done():
                 get.cancel()
         if get.done() and not get.cancelled():
@@ -312,7 +325,7 @@ class AgiRun:
         pcm = pcm[: int(took * RATE_HZ) * 2]
         write_wav(path, pcm)
         endpos = len(pcm) // 2
-        if what == "hung":
+        if what == "hung" or self.gone():
             return f"200 result=-1 (hangup) endpos={endpos}"
         return f"200 result=0 (timeout) endpos={endpos}"
 

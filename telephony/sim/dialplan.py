@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from telephony.dialplan import AGENT_CONTEXT
+from telephony.dialplan import (
+    AGENT_CONTEXT,
+    ANNOUNCE_EVERY_S,
+    ANNOUNCE_EVERY_VARIABLE,
+    ANNOUNCE_SCRIPT,
+    MOH_CLASS,
+    QUEUE_EXIT_CONTEXT,
+    QUEUE_EXIT_EXTENS,
+    QUEUE_EXIT_SCRIPT,
+    WAIT_CONTEXT,
+    WAIT_EXTEN,
+    WAIT_LOOP_LABEL,
+)
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
 from telephony.sim.wav import GrowingWav
@@ -41,6 +53,8 @@ AGENT_PHONE_CONTEXTS = frozenset({"cc-agentphone", AGENT_CONTEXT})
 (`cc-agentphone`) and the product's agent leg (`cc-agent`, which on a real
 Asterisk Dials PJSIP/<endpoint>; the simulator answers as the phone itself, without
 the PJSIP channel and its DialBegin/DialEnd)."""
+PRIORITY_LABELS = {(WAIT_CONTEXT, WAIT_EXTEN): {WAIT_LOOP_LABEL: 2}}
+"""The `n(label)` priorities of the table below, for Goto."""
 _DIGITS = re.compile(r"^\+?[0-9*#]+$")
 
 
@@ -116,7 +130,10 @@ class Dialplan:
         self.lines: dict[Channel, Line] = {}
         self.agents = {a.endpoint: a for a in config.agents}
         self.parties = {p.number: p for p in config.parties}
-        self.globals = {"AGI_HOST": self.agi_host}
+        self.globals = {
+            "AGI_HOST": self.agi_host,
+            ANNOUNCE_EVERY_VARIABLE: str(ANNOUNCE_EVERY_S),
+        }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
 
     @property
@@ -173,10 +190,20 @@ class Dialplan:
                 ("AGI", f"{agi}/inbound"),
                 ("Hangup", ""),
             ]
-        if ctx == "cc-wait" and exten == "s":
-            return [("Answer", ""), ("MusicOnHold", "default,300"), ("Hangup", "")]
+        if ctx == WAIT_CONTEXT and exten == WAIT_EXTEN:
+            every = self.globals[ANNOUNCE_EVERY_VARIABLE]
+            return [
+                ("Answer", ""),
+                ("MusicOnHold", f"{MOH_CLASS},{every}"),
+                ("AGI", f"{agi}/{ANNOUNCE_SCRIPT}"),
+                ("Goto", WAIT_LOOP_LABEL),
+            ]
+        if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
+            return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
         if ctx == "cc-party":
             return self._party_steps(line, exten)
+        if ctx == "cc-outbound" and _DIGITS.match(exten):
+            return self._party_steps(line, exten)  # the trunk's called party answers
         if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
             agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
             line.agent = agent
@@ -278,6 +305,7 @@ class Dialplan:
         assert line.redirect is not None
         ctx, exten, prio = line.redirect
         line.redirect = None
+        line.wake.clear()  # the redirect is taken: no stale wake-up for the next app
         if line.ch.bridge is not None:
             self.pbx.bridge_leave(line.ch)
         line.ch.context, line.ch.exten, line.ch.priority = ctx, exten, prio
@@ -318,11 +346,21 @@ class Dialplan:
                 await self.wait(line, float(data or 0))
                 return "stop"
             case "Goto":
-                ctx, exten, prio = data.split(",")
-                ch.context, ch.exten, ch.priority = ctx, exten, int(prio)
+                self._goto(ch, data)
                 return "jump"
             case _:
                 return "next"
+
+    def _goto(self, ch: Channel, data: str) -> None:
+        """Goto([[context,]exten,]priority); a priority may be a label (an unknown
+        one leaves the dialplan, as Asterisk does)."""
+        *where, prio = data.split(",")
+        if len(where) == 2:
+            ch.context, ch.exten = where
+        elif len(where) == 1:
+            ch.exten = where[0]
+        labels = PRIORITY_LABELS.get((ch.context, ch.exten), {})
+        ch.priority = int(prio) if prio.isdigit() else labels.get(prio, 0)
 
     def answer(self, line: Line) -> None:
         self.pbx.newstate(line.ch, "Up")
@@ -334,7 +372,7 @@ class Dialplan:
             moh_class, _, seconds = data.partition(",")
             self.pbx.moh_start(ch, moh_class or "default")
             duration = float(seconds) if seconds else None
-            if line.caller is not None:
+            if line.caller is not None and ch.context != WAIT_CONTEXT:
                 duration = None  # a scripted caller decides when the call ends
         elif app == "Playback":
             duration = PLAYBACK_S.get(data, 2.0)
@@ -372,6 +410,8 @@ class Dialplan:
         self.pbx.varset(line.ch, "AGISTATUS", status)
         if line.hung.is_set():
             return "stop"
+        if line.redirect is not None:
+            return self._jump(line)  # an AMI Redirect ended the AGI (async goto)
         if (line.ch.context, line.ch.exten, line.ch.priority) != location:
             return "jump"  # SET CONTEXT/EXTENSION/PRIORITY: the dialplan goes on there
         return "next"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from acd.model import ExitKind
 from contactcentre.settings import PbxSettings, Settings, load_settings
 from telephony import dialplan
 
@@ -202,6 +203,7 @@ def test_contexts_the_service_uses_exist_when_the_dialplan_is_read(
     for context in (
         dialplan.INBOUND_CONTEXT,
         dialplan.WAIT_CONTEXT,
+        dialplan.QUEUE_EXIT_CONTEXT,
         dialplan.AGENT_CONTEXT,
         dialplan.DIALER_CONTEXT,
         dialplan.OUTBOUND_CONTEXT,
@@ -259,6 +261,58 @@ def test_waiting_caller_hears_the_moh_class_when_parked(
     assert section(conf("musiconhold.conf"), dialplan.MOH_CLASS).value("mode")
 
 
+def test_waiting_caller_hears_announcements_between_music_when_parked(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN)
+    assert [s.application for s in route] == ["Answer", "MusicOnHold", "AGI", "Goto"]
+    music, _, back = route[1:]
+    assert music.priority == f"n({dialplan.WAIT_LOOP_LABEL})"
+    assert back.data == dialplan.WAIT_LOOP_LABEL
+    every = f"${{{dialplan.ANNOUNCE_EVERY_VARIABLE}}}"
+    assert music.data == f"{dialplan.MOH_CLASS},{every}"
+    globals_ = section(extensions, "globals")
+    assert int(globals_.value(dialplan.ANNOUNCE_EVERY_VARIABLE)) == (
+        dialplan.ANNOUNCE_EVERY_S
+    )
+    agi_host = globals_.value("AGI_HOST")
+    assert agi_urls(route, agi_host)[0].endswith("/" + dialplan.ANNOUNCE_SCRIPT)
+
+
+@pytest.mark.parametrize("exten", sorted(dialplan.QUEUE_EXIT_EXTENS))
+def test_queue_exit_runs_fastagi_then_hangs_up_when_the_acd_redirects(
+    extensions: list[Section], exten: str
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.QUEUE_EXIT_CONTEXT, exten)
+    assert route[0].pattern == exten
+    assert route[0].priority == "1"
+    assert [s.application for s in route] == ["AGI", "Hangup"]
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    assert agi_urls(route, agi_host) == [
+        f"agi://{agi_host}/{dialplan.QUEUE_EXIT_SCRIPT}"
+    ]
+
+
+def test_queue_exit_extensions_are_the_acd_exit_kinds_when_compared() -> None:
+    assert {ExitKind.VOICEMAIL.value, ExitKind.CALLBACK.value} == (
+        dialplan.QUEUE_EXIT_EXTENS
+    )
+
+
+def test_every_agi_script_is_used_when_the_dialplan_is_read(
+    extensions: list[Section],
+) -> None:
+    agi_host = section(extensions, "globals").value("AGI_HOST")
+    urls = [
+        url
+        for context in dialplan_steps(extensions).values()
+        for url in agi_urls(context, agi_host)
+    ]
+    assert {url.rsplit("/", 1)[1] for url in urls} == dialplan.AGI_SCRIPTS
+
+
 @pytest.mark.parametrize("endpoint", ["1001", "1004"])
 def test_agent_leg_dials_the_pjsip_endpoint_when_originated(
     extensions: list[Section], endpoint: str
@@ -297,14 +351,29 @@ def test_patterns_avoid_lower_case_wildcards_when_written(
                 assert not re.search(r"[a-z]", outside_brackets), (context, step)
 
 
+def labels(steps: list[Step], pattern: str) -> set[str]:
+    """The `n(label)` priority labels of one extension."""
+    return {
+        m[1]
+        for s in steps
+        if s.pattern == pattern and (m := re.fullmatch(r"n\((\w+)\)", s.priority))
+    }
+
+
 def test_gotos_and_phone_contexts_exist_when_referenced(
     extensions: list[Section],
 ) -> None:
     steps = dialplan_steps(extensions)
-    for context in steps.values():
+    for name, context in steps.items():
         for step in context:
-            if step.application == "Goto":
-                assert step.data.split(",")[0] in steps, step
+            if step.application != "Goto":
+                continue
+            *where, priority = step.data.split(",")
+            target = where[0] if len(where) == 2 else name
+            assert target in steps, step
+            if not priority.isdigit():  # a label: in the same extension if none named
+                pattern = where[-1] if where else step.pattern
+                assert priority in labels(steps[target], pattern), step
     pjsip = conf("pjsip.conf")
     templates = {s.name: s for s in pjsip if s.options == "!"}
     for sec in pjsip:
