@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,19 @@ class IdentificationOut(BaseModel):
     candidates: list[CustomerSummaryOut]
 
 
+class IvrVisitOut(_Out):
+    """The call's way through the IVR: where the caller left it and every step."""
+
+    completed_at: datetime
+    flow: str | None
+    outcome: str
+    last_node: str | None
+    language: str
+    queue: str | None
+    journal: list[dict[str, Any]]
+    details: dict[str, Any]
+
+
 class ContactOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID | None
@@ -112,6 +126,7 @@ class ContactOut(_Out):
     talk_s: float | None
     outcome: str | None
     notes: str
+    ivr: IvrVisitOut | None = None
 
 
 class InfoRequestIn(BaseModel):

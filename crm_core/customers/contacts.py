@@ -29,6 +29,7 @@ from crm_core.customers.model import (
     ContactDirection,
     CustomerId,
     Identified,
+    IvrVisit,
     Page,
     Unknown,
     decode_cursor,
@@ -36,7 +37,7 @@ from crm_core.customers.model import (
     identification,
 )
 from crm_core.customers.ports import Clock, NoPublisher, Publisher
-from crm_core.customers.tables import ContactRow
+from crm_core.customers.tables import ContactRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from crm_core.errors import FieldError, ValidationFailed
 from crm_core.phone import try_normalise
@@ -114,25 +115,13 @@ class ContactService:
         does not exist yet (the end arrived first), it is created closed from the
         log's `ani`, `dnis`, `started_at` and `direction`: the record is never lost.
         """
-        async with self._sessions.begin() as s:
-            row = await store.contact_by_call(s, call_id)
-            customer_ids = (
-                [] if row is not None else await self._candidates(s, call_log.ani)
-            )
-        if row is None:
-            owner = customer_ids[0] if len(customer_ids) == 1 else None
-            started = call_log.started_at or call_log.ended_at
-            fresh = _call_row(
-                call_id,
-                call_log.ani,
-                dnis=call_log.dnis,
-                direction=call_log.direction,
-                started_at=started,
-                customer_id=owner,
-            )
-            early, created = await self._insert_once(fresh)
-            if created:
-                await self._publisher.publish(_opened(early, self._clock.now()))
+        await self._ensure_call_contact(
+            call_id,
+            call_log.ani,
+            dnis=call_log.dnis,
+            direction=call_log.direction,
+            started_at=call_log.started_at or call_log.ended_at,
+        )
         async with self._sessions.begin() as s:
             row = await store.contact_by_call(s, call_id)
             assert row is not None
@@ -149,6 +138,55 @@ class ContactService:
             contact = store.contact_from(row)
         log.info("contact=%s call=%s closed", contact.id, call_id)
         await self._publisher.publish(_closed(contact, self._clock.now()))
+        return contact
+
+    async def record_ivr(
+        self,
+        call_id: str,
+        visit: IvrVisit,
+        *,
+        ani: str,
+        customer_id: uuid.UUID | None = None,
+    ) -> Contact:
+        """Keep the IVR's record of call `call_id` on its contact (I7): the flow, the
+        node the caller left it at, the way out and the journal.
+
+        Idempotent: a visit completed no later than the stored one changes nothing,
+        so a repeated event is harmless and a later pass through the IVR replaces an
+        earlier one. If the contact does not exist yet (the IVR's event came first),
+        it is created open from `ani`: the record is never lost. A contact without a
+        customer takes `customer_id` (the caller identified in the IVR, by account
+        number say) when that customer exists.
+        """
+        await self._ensure_call_contact(
+            call_id,
+            ani,
+            dnis="",
+            direction=ContactDirection.IN,
+            started_at=visit.completed_at,
+        )
+        async with self._sessions.begin() as s:
+            row = await store.contact_by_call(s, call_id)
+            assert row is not None
+            stored = store.maybe_aware(row.ivr_completed_at)
+            if stored is not None and stored >= visit.completed_at:
+                return store.contact_from(row)
+            _write_ivr(row, visit)
+            if (
+                row.customer_id is None
+                and customer_id is not None
+                and await s.get(CustomerRow, customer_id) is not None
+            ):
+                row.customer_id = customer_id
+            await s.flush()
+            contact = store.contact_from(row)
+        log.info(
+            "contact=%s call=%s ivr outcome=%s node=%s",
+            contact.id,
+            call_id,
+            visit.outcome,
+            visit.last_node,
+        )
         return contact
 
     async def register_contact(
@@ -240,6 +278,34 @@ class ContactService:
             case Unknown():
                 return []
 
+    async def _ensure_call_contact(
+        self,
+        call_id: str,
+        ani: str,
+        *,
+        dnis: str,
+        direction: ContactDirection,
+        started_at: datetime,
+    ) -> None:
+        """Create the contact of `call_id` if it does not exist yet, with the caller
+        identified from `ani`; publishes ContactOpened only when it is new."""
+        async with self._sessions() as s:
+            if await store.contact_by_call(s, call_id) is not None:
+                return
+            customer_ids = await self._candidates(s, ani)
+        owner = customer_ids[0] if len(customer_ids) == 1 else None
+        fresh = _call_row(
+            call_id,
+            ani,
+            dnis=dnis,
+            direction=direction,
+            started_at=started_at,
+            customer_id=owner,
+        )
+        early, created = await self._insert_once(fresh)
+        if created:
+            await self._publisher.publish(_opened(early, self._clock.now()))
+
     async def _insert_once(self, row: ContactRow) -> tuple[Contact, bool]:
         """Insert `row`, or return the contact a concurrent handler inserted first."""
         try:
@@ -282,6 +348,17 @@ def _call_row(
         started_at=started_at,
         notes="",
     )
+
+
+def _write_ivr(row: ContactRow, visit: IvrVisit) -> None:
+    row.ivr_completed_at = visit.completed_at
+    row.ivr_flow = None if visit.flow is None else visit.flow[:100]
+    row.ivr_outcome = visit.outcome[:40]
+    row.ivr_last_node = None if visit.last_node is None else visit.last_node[:100]
+    row.ivr_language = visit.language[:16]
+    row.ivr_queue = None if visit.queue is None else visit.queue[:100]
+    row.ivr_journal = [dict(entry) for entry in visit.journal]
+    row.ivr_details = dict(visit.details)
 
 
 def _opened(contact: Contact, now: datetime) -> ContactOpened:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -172,6 +172,25 @@ class Contact:
     outcome: str | None
     hangup_cause: int | None
     notes: str
+    ivr: IvrVisit | None = None
+    """What the IVR did with the call, once it let the call go (I7)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrVisit:
+    """A call's way through the IVR, kept on its contact (I7): the flow, the node the
+    caller left it at, the way out (an IVR outcome such as queued or caller_hung_up),
+    the journal of every step and the rest of the hand-off, as JSON values."""
+
+    completed_at: datetime
+    flow: str | None
+    outcome: str
+    last_node: str | None
+    language: str
+    queue: str | None = None
+    journal: Sequence[Mapping[str, object]] = ()
+    details: Mapping[str, object] = field(default_factory=dict)
+    """The hand-off (menu path, values, recognised values) and the outcome's facts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,6 +27,7 @@ from crm_core.customers.model import (
     CustomerKind,
     CustomerSummary,
     InfoRequest,
+    IvrVisit,
     Phone,
     PhoneKind,
 )
@@ -324,6 +325,22 @@ def contact_from(row: ContactRow) -> Contact:
         outcome=row.outcome,
         hangup_cause=row.hangup_cause,
         notes=row.notes,
+        ivr=_ivr_visit(row),
+    )
+
+
+def _ivr_visit(row: ContactRow) -> IvrVisit | None:
+    if row.ivr_completed_at is None or row.ivr_outcome is None:
+        return None
+    return IvrVisit(
+        completed_at=aware(row.ivr_completed_at),
+        flow=row.ivr_flow,
+        outcome=row.ivr_outcome,
+        last_node=row.ivr_last_node,
+        language=row.ivr_language or "",
+        queue=row.ivr_queue,
+        journal=tuple(row.ivr_journal or ()),
+        details=row.ivr_details or {},
     )
 
 

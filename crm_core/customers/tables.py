@@ -134,3 +134,16 @@ class ContactRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
     hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
     notes: Mapped[str] = mapped_column(Text)
+    ivr_completed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    """When the IVR let the call go; NULL when the call met no IVR (I7)."""
+    ivr_flow: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ivr_outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    ivr_last_node: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The flow node the caller was at when the IVR let the call go."""
+    ivr_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ivr_queue: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ivr_journal: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    """Every step of the flow, oldest first, as the IVR journalled it."""
+    ivr_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

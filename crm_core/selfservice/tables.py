@@ -1,4 +1,5 @@
-"""Self-service tables: meter readings, callback requests and survey answers."""
+"""Self-service tables: meter readings, callback requests, survey answers and
+callbacks the ACD gave up on."""
 
 from __future__ import annotations
 
@@ -80,3 +81,19 @@ class SurveyAnswerRow(Base):
     answer: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FailedCallbackRow(Base):
+    """A callback the ACD gave up on after every attempt (A5), claimed once per call
+    so that its appeal is created once; `appeal_id` is NULL while it is created."""
+
+    __tablename__ = "failed_callbacks"
+
+    call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer)
+    gave_up_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appeals.id"), nullable=True
+    )

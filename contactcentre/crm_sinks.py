@@ -1,0 +1,72 @@
+"""Bus handlers that carry IVR and ACD events into the CRM: the IVR's record of a
+call onto its contact (I7). They translate events into CRM values and call the CRM
+services; no decisions of their own, no SQL."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from crm_core.customers.contacts import ContactService
+from crm_core.customers.model import IvrVisit
+from ivr.events import IvrCompleted, JsonValue
+
+log = logging.getLogger(__name__)
+
+OWN_KEYS = frozenset({"outcome", "journal"})
+"""Keys of IvrCompleted.data that the visit carries as fields of its own."""
+
+
+def ivr_visit(event: IvrCompleted) -> IvrVisit:
+    """The CRM's record of the IVR's way with a call, from its IvrCompleted."""
+    handoff = event.data.get("handoff")
+    flow = last_node = None
+    if isinstance(handoff, dict):
+        flow = _text(handoff.get("flow"))
+        last_node = _text(handoff.get("last_node"))
+    journal = event.data.get("journal")
+    entries = (
+        tuple(e for e in journal if isinstance(e, dict))
+        if isinstance(journal, list)
+        else ()
+    )
+    return IvrVisit(
+        completed_at=event.occurred_at,
+        flow=flow,
+        outcome=event.outcome,
+        last_node=last_node,
+        language=event.language,
+        queue=event.queue,
+        journal=entries,
+        details={k: v for k, v in event.data.items() if k not in OWN_KEYS},
+    )
+
+
+def _text(value: JsonValue) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _customer(raw: str | None) -> uuid.UUID | None:
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+class CrmSinks:
+    """Bus handlers: subscribe `on_ivr_completed` to IvrCompleted."""
+
+    def __init__(self, contacts: ContactService) -> None:
+        self._contacts = contacts
+
+    async def on_ivr_completed(self, event: IvrCompleted) -> None:
+        """Keep the IVR's journal, flow, last node and outcome on the call's contact
+        (created if the call's own events have not arrived yet)."""
+        await self._contacts.record_ivr(
+            event.call_id,
+            ivr_visit(event),
+            ani=event.ani,
+            customer_id=_customer(event.customer_id),
+        )
