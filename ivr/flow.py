@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from crm_core.rules.errors import RuleError
 from crm_core.rules.model import Schema, ValueType
 from crm_core.rules.rule import Rule, compile_rule
+from ivr.crm_port import DEFAULT_METER
 from ivr.errors import FlowInvalid, FlowProblem
 from ivr.model import (
     INPUT_NODES,
@@ -43,6 +44,7 @@ from ivr.model import (
     PlayNode,
     PromptSpec,
     QueueNode,
+    ReadingStore,
     SetNode,
     SurveyNode,
     Template,
@@ -74,6 +76,8 @@ LOOKUP_FIELDS: Mapping[LookupKind, frozenset[str]] = {
     LookupKind.ORDER_STATUS: frozenset({"number", "status", "expected_on"}),
     LookupKind.OUTAGE: frozenset({"active", "kind", "text", "expected_end"}),
 }
+READING_MAX_DIGITS = 12
+"""The longest meter reading a flow may collect for storing."""
 STYLES = frozenset({"", "money", "digits", "number", "date", "time", "text"})
 RULE_SCHEMA: Schema = {
     "Call": {
@@ -162,6 +166,14 @@ class MenuIn(_In):
     min_confidence: _Confidence | None = None
 
 
+class StoreReadingIn(_In):
+    meter: str = Field(default=DEFAULT_METER, pattern=r"^[\w\-]{1,40}$")
+    failed_prompt: Prompts
+    """What the caller hears when the reading cannot be stored."""
+    on_error: str | None = None
+    """Where the flow goes then; the flow's operator when not set."""
+
+
 class CollectIn(_In):
     kind: Literal["collect"]
     prompt: Prompts
@@ -175,6 +187,8 @@ class CollectIn(_In):
     timeout_s: _Timeout = 7.0
     retries: _Retries = 2
     min_confidence: _Confidence | None = None
+    store_reading: StoreReadingIn | None = None
+    """Store the confirmed value as a meter reading of the caller."""
     next: str
     on_failure: str
 
@@ -618,6 +632,9 @@ class _Builder:
         )
 
     def collect(self, node_id: NodeId, body: CollectIn) -> CollectNode:
+        store = None
+        if body.store_reading is not None:
+            store = self.reading_store(node_id, body)
         return CollectNode(
             id=node_id,
             prompts=self.prompts(node_id, "prompt", body.prompt),
@@ -635,6 +652,30 @@ class _Builder:
             min_confidence=body.min_confidence or self.doc.min_confidence,
             next=NodeId(body.next),
             on_failure=NodeId(body.on_failure),
+            store=store,
+        )
+
+    def reading_store(self, node_id: NodeId, body: CollectIn) -> ReadingStore:
+        spec = body.store_reading
+        assert spec is not None
+        if not body.confirm:
+            self.problem(
+                node_id,
+                "store_reading",
+                "a reading is read back before it is stored: set confirm: true",
+            )
+        if body.max_digits > READING_MAX_DIGITS:
+            self.problem(
+                node_id,
+                "max_digits",
+                f"a meter reading has at most {READING_MAX_DIGITS} digits",
+            )
+        return ReadingStore(
+            meter=spec.meter,
+            failed_prompts=self.prompts(
+                node_id, "store_reading.failed_prompt", spec.failed_prompt
+            ),
+            on_error=NodeId(spec.on_error or self.doc.operator),
         )
 
     def branch(self, node_id: NodeId, body: BranchIn) -> BranchNode:

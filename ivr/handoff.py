@@ -83,6 +83,7 @@ def handoff_json(data: HandoffData) -> dict[str, JsonValue]:
             for r in data.recognised
         ],
         "last_node": str(data.last_node),
+        "fallback": None if data.fallback is None else data.fallback.value,
     }
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 
 from crm_core.rules.errors import RuleError
 from crm_core.rules.evaluator import EvalContext
@@ -32,6 +33,7 @@ from ivr.model import (
     Digits,
     EntryKind,
     Expect,
+    Fallback,
     FieldValue,
     Flow,
     FlowState,
@@ -55,10 +57,12 @@ from ivr.model import (
     PromptSpec,
     Queue,
     QueueNode,
+    ReadingStore,
     Recognised,
     SetNode,
     SoundFile,
     Speech,
+    StoreReading,
     StoreSurveyAnswer,
     SurveyNode,
     Template,
@@ -109,7 +113,7 @@ def step(flow: Flow, state: FlowState, event: Input, now: datetime) -> Result:
             state, Hangup(reason=HangupReason.CALLER_HUNG_UP, data=handoff(state))
         )
     if state.steps >= flow.max_steps:
-        state = _note(state, now, EntryKind.FALLBACK, "step limit reached")
+        state = _fallback(state, now, Fallback.STEP_LIMIT, "step limit reached")
         return _enter(flow, state, flow.operator, now)
     if isinstance(event, PromptFailed) and state.phase in _PROMPTING:
         return _prompt_failed(flow, state, event, now)
@@ -147,6 +151,7 @@ def handoff(state: FlowState) -> HandoffData:
         values=dict(state.values),
         recognised=state.recognised,
         last_node=state.node,
+        fallback=state.fallback,
     )
 
 
@@ -327,6 +332,7 @@ def _menu_input(
         state,
         menu_path=(*state.menu_path, choice.label),
         recognised=(*state.recognised, recognised),
+        fallback=None,
     )
     return _enter(flow, state, choice.goto, now)
 
@@ -384,6 +390,10 @@ def _collect_input(
 ) -> Result:
     if state.phase is Phase.CONFIRMING:
         return _confirm_input(flow, state, node, event, now)
+    if node.store is not None and state.phase is Phase.ACTING:
+        return _reading_stored(flow, state, node, node.store, event, now)
+    if node.store is not None and state.phase is Phase.PLAYING:
+        return _enter(flow, state, node.store.on_error, now)  # heard why
     value, state, retry = _digits_of(state, node, event)
     if value is None:
         return _retry(flow, state, node, retry, now, exhausted=node.on_failure)
@@ -445,14 +455,57 @@ def _confirm_input(
             state.candidate_confidence,
             now,
         )
+        if node.store is not None:
+            return _store_reading(flow, state, node, node.store, now)
         return _enter(flow, state, node.next, now)
     state = dataclasses.replace(state, attempts=state.attempts + 1)
     if state.attempts > node.retries:
-        state = _note(state, now, EntryKind.FALLBACK, "not confirmed")
+        state = _fallback(state, now, Fallback.NOT_CONFIRMED, "not confirmed")
         return _enter(flow, state, node.on_failure, now)
     if answer == "no":
         return _ask(flow, state, node, node.prompts)
     return _ask(flow, state, node, node.confirm_prompts, confirming=True)
+
+
+def _store_reading(
+    flow: Flow, state: FlowState, node: CollectNode, store: ReadingStore, now: datetime
+) -> Result:
+    """The confirmed reading goes to the CRM; a stranger's cannot."""
+    customer_id = handoff(state).customer_id
+    if customer_id is None:
+        return _reading_failed(flow, state, store, "caller not identified", now)
+    action = StoreReading(
+        value=Decimal(state.values[node.into]),
+        meter=store.meter,
+        customer_id=customer_id,
+    )
+    return _emit(state, action, Phase.ACTING)
+
+
+def _reading_stored(
+    flow: Flow,
+    state: FlowState,
+    node: CollectNode,
+    store: ReadingStore,
+    event: Input,
+    now: datetime,
+) -> Result:
+    if isinstance(event, ActionDone) and event.ok:
+        state = _note(state, now, EntryKind.STORED, node.into)
+        return _enter(flow, state, node.next, now)
+    why = event.detail if isinstance(event, ActionDone) and event.detail else ""
+    return _reading_failed(flow, state, store, why or "not stored", now)
+
+
+def _reading_failed(
+    flow: Flow, state: FlowState, store: ReadingStore, why: str, now: datetime
+) -> Result:
+    """Tell the caller the reading was not saved, then go to the error exit."""
+    state = _fallback(state, now, Fallback.ACTION_FAILED, f"reading {why}")
+    prompts = _render_prompts(flow, state, store.failed_prompts)
+    if not prompts:
+        return _enter(flow, state, store.on_error, now)
+    return _emit(state, Play(prompts=prompts), Phase.PLAYING)
 
 
 def _retry(
@@ -466,12 +519,20 @@ def _retry(
 ) -> Result:
     state = dataclasses.replace(state, attempts=state.attempts + 1)
     if state.attempts > node.retries:
-        state = _note(state, now, EntryKind.FALLBACK, f"retries exhausted ({why})")
+        note = f"retries exhausted ({why})"
+        state = _fallback(state, now, _RETRY_FALLBACK[why], note)
         return _enter(flow, state, exhausted, now)
     prefix: tuple[PromptSpec, ...] = ()
     if isinstance(node, MenuNode):
         prefix = node.no_input_prompts if why == "no_input" else node.invalid_prompts
     return _ask(flow, state, node, prefix + node.prompts)
+
+
+_RETRY_FALLBACK = {
+    "no_input": Fallback.NO_INPUT,
+    "invalid": Fallback.INVALID_INPUT,
+    "low_confidence": Fallback.LOW_CONFIDENCE,
+}
 
 
 def _low_confidence(state: FlowState) -> FlowState:
@@ -496,7 +557,10 @@ def _lookup_result(
 def _acted(state: FlowState, event: Input, now: datetime) -> FlowState:
     if isinstance(event, ActionDone) and event.ok:
         return state
-    return _note(state, now, EntryKind.FALLBACK, "action not carried out")
+    note = "action not carried out"
+    if isinstance(event, ActionDone) and event.detail:
+        note += f": {event.detail}"
+    return _fallback(state, now, Fallback.ACTION_FAILED, note)
 
 
 def _prompt_failed(
@@ -512,13 +576,24 @@ def _prompt_failed(
     if remaining and isinstance(last, Play | Ask):
         return _emit(state, dataclasses.replace(last, prompts=remaining), state.phase)
     if not heard:
-        state = _note(state, now, EntryKind.FALLBACK, f"prompt failed: {event.reason}")
+        note = f"prompt failed: {event.reason}"
+        state = _fallback(state, now, Fallback.PROMPT_FAILED, note)
         return _enter(flow, state, flow.operator, now)
     if isinstance(last, Ask):
         return _emit(state, dataclasses.replace(last, prompts=()), state.phase)
-    node = flow.nodes[state.node]
-    assert isinstance(node, PlayNode)  # only play nodes emit Play
-    return _enter(flow, state, node.next, now)
+    return _enter(flow, state, _after_play(flow, state.node), now)
+
+
+def _after_play(flow: Flow, node_id: NodeId) -> NodeId:
+    """Where a node goes once its Play is over: a play node's next; a collect
+    node plays only why its reading was not stored."""
+    match flow.nodes[node_id]:
+        case PlayNode() as node:
+            return node.next
+        case CollectNode(store=ReadingStore() as store):
+            return store.on_error
+        case _:
+            return flow.operator
 
 
 # --- branch -------------------------------------------------------------------------
@@ -672,6 +747,13 @@ def _note(
     return dataclasses.replace(state, journal=(*state.journal, entry))
 
 
+def _fallback(state: FlowState, now: datetime, why: Fallback, detail: str) -> FlowState:
+    """The flow leaves the caller's path for a fallback exit: journalled, and kept
+    as the call's latest fallback until the caller next answers."""
+    state = dataclasses.replace(state, fallback=why)
+    return _note(state, now, EntryKind.FALLBACK, detail, value=why.value)
+
+
 def _record_input(state: FlowState, event: Input, now: datetime) -> FlowState:
     value: str | None = None
     confidence: float | None = None
@@ -708,6 +790,7 @@ def _collected(
         state,
         values={**state.values, name: value},
         recognised=(*state.recognised, recognised),
+        fallback=None,
     )
     return _note(
         state, now, EntryKind.COLLECTED, name,

@@ -92,6 +92,17 @@ class MenuNode:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReadingStore:
+    """A collect node's confirmed value is a meter reading to store on the
+    customer; when it cannot be stored the caller hears `failed_prompts` and the
+    flow goes to `on_error`."""
+
+    meter: str
+    failed_prompts: tuple[PromptSpec, ...]
+    on_error: NodeId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollectNode:
     id: NodeId
     prompts: tuple[PromptSpec, ...]
@@ -107,6 +118,8 @@ class CollectNode:
     min_confidence: float
     next: NodeId
     on_failure: NodeId
+    store: ReadingStore | None = None
+    """Set: the confirmed value is stored as a meter reading before `next`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,7 +255,12 @@ def exits(node: Node) -> Iterator[tuple[str, NodeId]]:
             for i, choice in enumerate(node.choices):
                 yield f"choices[{i}].goto", choice.goto
             yield "default", node.default
-        case CollectNode() | LookupNode():
+        case CollectNode():
+            yield "next", node.next
+            yield "on_failure", node.on_failure
+            if node.store is not None:
+                yield "store_reading.on_error", node.store.on_error
+        case LookupNode():
             yield "next", node.next
             yield "on_failure", node.on_failure
         case BranchNode():
@@ -343,6 +361,8 @@ class HandoffData:
     """Collected and set values by name."""
     recognised: tuple[Recognised, ...]
     last_node: NodeId
+    fallback: Fallback | None = None
+    """Why the flow last left the caller's path (None: it followed their answers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -396,6 +416,16 @@ class StoreSurveyAnswer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoreReading:
+    """Store a confirmed meter reading on the customer, with the call's id and the
+    time it was taken; report ActionDone (ok False, with why, if not stored)."""
+
+    value: Decimal
+    meter: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transfer:
     """Terminal: transfer the call to a number."""
 
@@ -424,6 +454,7 @@ Action = (
     | Voicemail
     | Callback
     | StoreSurveyAnswer
+    | StoreReading
     | Transfer
     | Hangup
 )
@@ -473,9 +504,11 @@ class LookupResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActionDone:
-    """A Callback or StoreSurveyAnswer was carried out (ok False if it failed)."""
+    """A Callback, StoreSurveyAnswer or StoreReading was carried out (ok False if
+    it failed, `detail` saying why for the journal)."""
 
     ok: bool = True
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -510,6 +543,25 @@ class EntryKind(StrEnum):
     BRANCH = "branch"
     FALLBACK = "fallback"
     """Something went wrong and the flow took its way out (prompt, rule, retries)."""
+    STORED = "stored"
+    """A collected value was stored in the CRM (a meter reading)."""
+
+
+class Fallback(StrEnum):
+    """Why a flow left the caller's path for a fallback exit."""
+
+    NO_INPUT = "no_input"
+    """Retries ran out with nothing pressed or said."""
+    INVALID_INPUT = "invalid_input"
+    """Retries ran out with keys or words no choice takes."""
+    LOW_CONFIDENCE = "low_confidence"
+    """Retries ran out on speech heard too unsure to act on."""
+    NOT_CONFIRMED = "not_confirmed"
+    PROMPT_FAILED = "prompt_failed"
+    """Nothing of a node could be played (missing sound, TTS failure)."""
+    ACTION_FAILED = "action_failed"
+    """A CRM write (reading, callback) was not carried out."""
+    STEP_LIMIT = "step_limit"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -564,3 +616,5 @@ class FlowState:
     journal: tuple[JournalEntry, ...] = ()
     steps: int = 0
     last_action: Action | None = None
+    fallback: Fallback | None = None
+    """The latest fallback exit since the caller last answered (see Fallback)."""

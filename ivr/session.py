@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError
+from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError, ReadingRefused
 from ivr.events import IvrCompleted, JsonValue
 from ivr.fallback import greet_and_queue
 from ivr.handoff import (
@@ -52,6 +52,7 @@ from ivr.model import (
     QueueNode,
     SoundFile,
     Speech,
+    StoreReading,
     StoreSurveyAnswer,
     Transfer,
     Voicemail,
@@ -280,6 +281,8 @@ class _Runner:
                 return await self._callback(action)
             case StoreSurveyAnswer():
                 return await self._survey(action)
+            case StoreReading():
+                return await self._store_reading(action)
             case Queue() | Voicemail() | Transfer() | Hangup():
                 raise AssertionError("terminal actions are finished, not carried out")
 
@@ -475,6 +478,43 @@ class _Runner:
         except (IvrCrmError, TimeoutError) as exc:
             log.warning("survey answer lost call_id=%s: %r", self.call_id, exc)
             return ActionDone(ok=False)
+        return ActionDone()
+
+    async def _store_reading(self, action: StoreReading) -> Input:
+        """Store the confirmed reading with the call's id and the time now; the
+        flow tells the caller when it could not be stored."""
+        customer_id = _uuid(action.customer_id)
+        if customer_id is None:
+            return ActionDone(ok=False, detail="caller not identified")
+        try:
+            await self._crm(
+                self.crm.store_meter_reading(
+                    customer_id,
+                    value=action.value,
+                    call_id=self.call_id,
+                    at=self.clock.now(),
+                    meter=action.meter,
+                )
+            )
+        except ReadingRefused as exc:
+            log.warning(
+                "meter reading refused call_id=%s customer=%s meter=%s: %s",
+                self.call_id,
+                customer_id,
+                action.meter,
+                exc.reason,
+            )
+            return ActionDone(ok=False, detail=f"refused: {exc.reason}")
+        except (IvrCrmError, TimeoutError) as exc:
+            log.error(
+                "meter reading not stored call_id=%s customer=%s meter=%s: %r",
+                self.call_id,
+                customer_id,
+                action.meter,
+                exc,
+            )
+            return ActionDone(ok=False, detail="CRM unavailable")
+        self.details["meter_reading"] = str(action.value)
         return ActionDone()
 
     # --- ways out ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from ivr.crm_port import (
     CrmUnavailable,
     LookupAnswer,
     OutageKind,
+    ReadingRefused,
 )
 from ivr.events import IvrCompleted
 from ivr.loader import DEMO_FLOWS, FlowRegistry
@@ -92,6 +93,14 @@ TEST_FLOW: dict[str, object] = {
 # --- fakes --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reading:
+    customer_id: UUID
+    value: Decimal
+    call_id: str
+    at: datetime
+
+
 @dataclass
 class FakeCrm:
     """IvrCrm over dictionaries; `down` makes every call fail as the CRM would."""
@@ -104,6 +113,8 @@ class FakeCrm:
     outages_heard: list[UUID] = field(default_factory=list)
     surveys: list[tuple[str, str]] = field(default_factory=list)
     callbacks: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    refuse_readings: bool = False
 
     def _check(self) -> None:
         if self.down:
@@ -130,6 +141,11 @@ class FakeCrm:
         meter: str = DEFAULT_METER,
     ) -> None:
         self._check()
+        if self.refuse_readings:
+            raise ReadingRefused("lower_than_previous")
+        self.readings.append(
+            Reading(customer_id=customer_id, value=value, call_id=call_id, at=at)
+        )
 
     async def register_callback(
         self,
@@ -270,6 +286,7 @@ class Rig:
 
 @dataclass
 class Parts:
+    clock: FakeClock = field(default_factory=FakeClock)
     crm: FakeCrm = field(default_factory=FakeCrm)
     tts: FakeTts = field(default_factory=FakeTts)
     asr: AudioRecogniser | None = None
@@ -309,7 +326,7 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             tts=parts.tts,
             asr=parts.asr,
             publish=publisher,
-            clock=FakeClock(),
+            clock=parts.clock,
             config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
         )
     )
@@ -625,6 +642,52 @@ async def test_keys_are_read_when_the_recogniser_fails(
 
 
 # --- self-service and other ways out ---------------------------------------------
+
+READING_KEYS = "41234#1"
+"""Meter reading (4), 1234 ended by #, confirmed (1)."""
+
+
+async def test_reading_reaches_the_crm_with_the_call_id_when_confirmed(
+    parts: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits=READING_KEYS, digit_delay_s=0.5)
+    )
+
+    assert KNOWN.customer_id is not None
+    assert rig.crm.readings == [
+        Reading(
+            customer_id=KNOWN.customer_id,
+            value=Decimal(1234),
+            call_id=placed.ivr_uniqueid,
+            at=parts.clock.now(),
+        )
+    ]
+    assert "Thank you, your reading is saved." in rig.tts.said
+    assert done.data["meter_reading"] == "1234"
+    assert handoff_of(done)["values"] == {"meter_reading": "1234"}
+
+
+@pytest.fixture
+def refusing_crm(parts: Parts) -> Parts:
+    parts.crm.refuse_readings = True
+    return parts
+
+
+async def test_caller_hears_not_saved_and_reaches_operator_when_crm_refuses(
+    refusing_crm: Parts, rig: Rig
+) -> None:
+    _placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits=READING_KEYS, digit_delay_s=0.5)
+    )
+
+    assert (done.outcome, done.queue) == ("queued", "general")
+    assert rig.crm.readings == []
+    assert rig.tts.said[-1] == (
+        "Sorry, we could not save your reading. Connecting you to an operator."
+    )
+    assert "Thank you, your reading is saved." not in rig.tts.said
+    assert handoff_of(done)["fallback"] == "action_failed"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import yaml
 from ivr.errors import FlowInvalid, FlowProblem
 from ivr.flow import parse_flow
 from ivr.loader import DEMO_FLOWS, FlowRegistry
-from ivr.model import NodeId
+from ivr.model import CollectNode, NodeId
 
 
 def minimal() -> dict[str, Any]:
@@ -31,6 +31,17 @@ def minimal() -> dict[str, Any]:
                 "default": "operator",
             },
             "sales": {"kind": "queue", "queue": "sales"},
+            "reading": {
+                "kind": "collect",
+                "prompt": [{"say": "Your reading?"}],
+                "into": "reading",
+                "max_digits": 8,
+                "confirm": True,
+                "confirm_prompt": [{"say": "You said {value}. 1 yes, 2 no."}],
+                "store_reading": {"failed_prompt": [{"say": "Not saved."}]},
+                "next": "sales",
+                "on_failure": "operator",
+            },
             "operator": {"kind": "queue", "queue": "general"},
         },
     }
@@ -88,6 +99,40 @@ def write(directory: Path, name: str, data: object) -> Path:
             "",
             "operator",
             "must be a queue, transfer, voicemail or hangup node",
+        ),
+        (
+            lambda d: d["nodes"]["reading"].__setitem__("confirm", False),
+            "reading",
+            "store_reading",
+            "read back before it is stored: set confirm: true",
+        ),
+        (
+            lambda d: d["nodes"]["reading"].__setitem__("max_digits", 20),
+            "reading",
+            "max_digits",
+            "at most 12 digits",
+        ),
+        (
+            lambda d: d["nodes"]["reading"]["store_reading"].__setitem__(
+                "on_error", "gone"
+            ),
+            "reading",
+            "store_reading.on_error",
+            "'gone', which is not a node",
+        ),
+        (
+            lambda d: d["nodes"]["reading"]["store_reading"].pop("failed_prompt"),
+            "reading",
+            "store_reading.failed_prompt",
+            "Field required",
+        ),
+        (
+            lambda d: d["nodes"]["reading"]["store_reading"].__setitem__(
+                "failed_prompt", [{"say": "Not saved, {vars.nothing}."}]
+            ),
+            "reading",
+            "store_reading.failed_prompt[0].say",
+            "unknown field {vars.nothing}",
         ),
     ],
 )
@@ -235,3 +280,14 @@ def test_exact_number_wins_when_a_pattern_also_matches(
     registry.publish(pattern, source="pattern.yaml")
     flow = registry.flow_for(dialled)
     assert (None if flow is None else flow.name) == expected
+
+
+def test_reading_is_stored_on_the_main_meter_and_fails_to_operator_when_unset() -> None:
+    flow = parse_flow(minimal(), source="flows/demo.yaml")
+
+    node = flow.nodes[NodeId("reading")]
+
+    assert isinstance(node, CollectNode)
+    assert node.store is not None
+    assert (node.store.meter, node.store.on_error) == ("main", "operator")
+    assert len(node.store.failed_prompts) == 1

@@ -27,6 +27,7 @@ from ivr.model import (
     Channel,
     Digits,
     EntryKind,
+    Fallback,
     Flow,
     FlowState,
     Hangup,
@@ -40,6 +41,7 @@ from ivr.model import (
     PromptFailed,
     Queue,
     Speech,
+    StoreReading,
     StoreSurveyAnswer,
     Tts,
     Voicemail,
@@ -178,6 +180,68 @@ def test_meter_reading_is_stored_when_confirmed_after_speech() -> None:
     )
     [reading] = [r for r in state.recognised if r.name == "meter_reading"]
     assert (reading.channel, reading.confidence) == (Channel.SPEECH, 0.8)
+    assert actions[-1] == StoreReading(
+        value=Decimal(1234), meter="main", customer_id="42"
+    )
+
+
+READING: list[Input] = [NO_OUTAGE, Played(), Digits(digits="4"), Digits(digits="987#")]
+
+
+def test_thanks_are_played_when_the_confirmed_reading_is_stored() -> None:
+    state, actions = run(demo(), [*READING, Digits(digits="1"), ActionDone()])
+    assert actions[-2] == StoreReading(
+        value=Decimal(987), meter="main", customer_id="42"
+    )
+    thanks = actions[-1]
+    assert isinstance(thanks, Play)
+    assert thanks.prompts == (
+        Tts(text="Thank you, your reading is saved.", language="en"),
+    )
+    assert [e.detail for e in state.journal if e.kind is EntryKind.STORED] == [
+        "meter_reading"
+    ]
+
+
+def test_caller_hears_why_then_reaches_operator_when_the_reading_is_not_stored() -> (
+    None
+):
+    refused = ActionDone(ok=False, detail="refused: lower_than_previous")
+    state, actions = run(demo(), [*READING, Digits(digits="1"), refused])
+    sorry = actions[-1]
+    assert sorry == Play(
+        prompts=(
+            Tts(
+                text="Sorry, we could not save your reading. Connecting you to an "
+                "operator.",
+                language="en",
+            ),
+        )
+    )
+    assert state.fallback is Fallback.ACTION_FAILED
+    assert "lower_than_previous" in state.journal[-1].detail
+    state, action = step(demo(), state, Played(), OPEN)
+    assert isinstance(action, Queue)
+    assert (action.queue, action.data.fallback) == ("general", Fallback.ACTION_FAILED)
+
+
+def test_operator_is_reached_when_the_not_saved_notice_cannot_play() -> None:
+    state, _ = run(
+        demo("main-ru"), [*READING, Digits(digits="1"), ActionDone(ok=False)]
+    )
+    _, action = step(demo("main-ru"), state, PromptFailed(index=0, reason="tts"), OPEN)
+    assert isinstance(action, Queue)
+    assert action.queue == "general"
+
+
+def test_reading_is_not_sent_when_the_caller_is_a_stranger() -> None:
+    stranger = dataclasses.replace(CALL, customer={})
+    _, actions = run(demo(), [*READING, Digits(digits="1")], call=stranger)
+    assert not any(isinstance(a, StoreReading) for a in actions)
+    sorry = actions[-1]
+    assert isinstance(sorry, Play)
+    assert isinstance(sorry.prompts[0], Tts)
+    assert sorry.prompts[0].text.startswith("Sorry, we could not save")
 
 
 def test_digits_are_asked_again_when_the_caller_says_no_to_the_read_back() -> None:

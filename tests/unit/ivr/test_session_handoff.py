@@ -123,6 +123,7 @@ def test_event_carries_queue_and_data_as_json_when_call_is_queued() -> None:
             },
         ],
         "last_node": "billing_queue",
+        "fallback": None,
     }
     assert event.data["journal"] == [
         {"at": AT.isoformat(), "node": "main", "kind": "entered", "detail": "main"},
