@@ -18,6 +18,7 @@ from telephony.ami_parse import AmiFramer, AmiMessage, FramingProblem, encode
 from telephony.sim.channels import Event
 from telephony.sim.dialplan import Dialplan, OriginateRequest, parse_callerid
 from telephony.sim.originate import originate, originate_response, split_local
+from telephony.sim.transfer import TransferRefused, Transfers
 from telephony.sim.wav import GrowingWav
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class AmiServer:
         self.state = state
         self.on_restart = on_restart
         self.sessions: set[AmiSession] = set()
+        self.transfers = Transfers(dp)
         self._server: asyncio.Server | None = None
         self._next_session = 0x7FA828004940
 
@@ -343,7 +345,55 @@ async def _hangup(server: AmiServer, session: AmiSession, msg: AmiMessage) -> No
         server._reply(session, msg, "Error", ("Message", "No such channel"))
         return
     server._reply(session, msg, "Success", ("Message", "Channel Hungup"))
+    server.transfers.complete(ch)
     server.dp.hangup_from_ami(ch)
+
+
+async def _atxfer(server: AmiServer, session: AmiSession, msg: AmiMessage) -> None:
+    name, exten = msg.get("Channel"), msg.get("Exten")
+    if not name:
+        server._reply(session, msg, "Error", ("Message", "No channel specified"))
+        return
+    if not exten:
+        server._reply(session, msg, "Error", ("Message", "No extension specified"))
+        return
+    ch = server.dp.pbx.find(name)
+    if ch is None:
+        server._reply(
+            session, msg, "Error", ("Message", "Channel specified does not exist")
+        )
+        return
+    try:
+        server.transfers.start(
+            ch, context=msg.get("Context") or ch.context, exten=exten
+        )
+    except TransferRefused as refused:
+        server._reply(session, msg, "Error", ("Message", str(refused)))
+        return
+    server._reply(session, msg, "Success", ("Message", "Atxfer successfully queued"))
+
+
+async def _cancel_atxfer(
+    server: AmiServer, session: AmiSession, msg: AmiMessage
+) -> None:
+    name = msg.get("Channel")
+    if not name:
+        server._reply(session, msg, "Error", ("Message", "No channel specified"))
+        return
+    ch = server.dp.pbx.find(name)
+    if ch is None:
+        server._reply(
+            session, msg, "Error", ("Message", "Channel specified does not exist")
+        )
+        return
+    try:
+        server.transfers.cancel(ch)
+    except TransferRefused as refused:
+        server._reply(session, msg, "Error", ("Message", str(refused)))
+        return
+    server._reply(
+        session, msg, "Success", ("Message", "CancelAtxfer successfully queued")
+    )
 
 
 async def _redirect(server: AmiServer, session: AmiSession, msg: AmiMessage) -> None:
@@ -524,6 +574,8 @@ _HANDLERS: dict[str, Handler] = {
     "coreshowchannels": _core_show_channels,
     "originate": _originate,
     "hangup": _hangup,
+    "atxfer": _atxfer,
+    "cancelatxfer": _cancel_atxfer,
     "redirect": _redirect,
     "bridge": _bridge,
     "setvar": _setvar,

@@ -95,6 +95,21 @@ def bridge_fields(bridge: Bridge) -> Event:
     ]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferParties:
+    """Who took part in an attended transfer (the AttendedTransfer event's parts)."""
+
+    transferer: Channel
+    transferee: Channel
+    target: Channel
+    transferee_bridge: Bridge
+    target_bridge: Bridge
+
+
+def _prefixed(fields: Event, prefix: str) -> Event:
+    return [(prefix + key, value) for key, value in fields]
+
+
 def duration_text(seconds: float) -> str:
     s = max(0, int(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
@@ -148,22 +163,25 @@ class Pbx:
         uids: tuple[str | None, str | None] = (None, None),
         callerid: tuple[str, str] | None = None,
         variables: Iterable[tuple[str, str]] = (),
+        linkedid: str | None = None,
     ) -> tuple[Channel, Channel]:
         """Create `Local/<exten>@<context>-<seq>;1` and `;2` as an Originate does,
-        up to the point where `;2` starts its dialplan (inbound-spine.ami.txt)."""
+        up to the point where `;2` starts its dialplan (inbound-spine.ami.txt).
+        `linkedid`: the requesting channel's, when a channel dials (a transfer)."""
         base = f"Local/{exten}@{context}-{self._local_seq:08x}"
         self._local_seq += 1
         uid1 = uids[0] or self.next_uid()
         uid2 = uids[1] or self.next_uid()
+        link = linkedid or uid1
         now = self.clock()
         device = f"Local/{exten}@{context}"
         one = Channel(
-            base + ";1", uid1, uid1, context, exten, created_at=now, device=device
+            base + ";1", uid1, link, context, exten, created_at=now, device=device
         )
         two = Channel(
             base + ";2",
             uid2,
-            uid1,
+            link,
             context,
             exten,
             "Ring",
@@ -395,6 +413,26 @@ class Pbx:
                 ("Privilege", "call,all"),
                 *bridge_fields(bridge),
                 *channel_fields(ch),
+            ]
+        )
+
+    def attended_transfer(self, transfer: TransferParties) -> None:
+        """`AttendedTransfer` for a transfer completed by merging the bridges."""
+        dest = transfer.transferee_bridge
+        self.emit(
+            [
+                ("Event", "AttendedTransfer"),
+                ("Privilege", "call,all"),
+                ("Result", "Success"),
+                *channel_fields(transfer.transferer, "OrigTransferer"),
+                *_prefixed(bridge_fields(dest), "Orig"),
+                *channel_fields(transfer.transferer, "SecondTransferer"),
+                *_prefixed(bridge_fields(transfer.target_bridge), "Second"),
+                *channel_fields(transfer.transferee, "Transferee"),
+                *channel_fields(transfer.target, "TransferTarget"),
+                ("IsExternal", "No"),
+                ("DestType", "Bridge"),
+                ("DestBridgeUniqueid", dest.uniqueid),
             ]
         )
 
