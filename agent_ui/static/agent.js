@@ -1,5 +1,6 @@
 // The agent's screen-pop: the caller's card (or candidates, or a new-customer
-// form), the IVR's answers and the contact already opened for the call.
+// form), the IVR's answers and the contact already opened for the call; the
+// call controls (controls.js) hear the same live channel.
 "use strict";
 
 (() => {
@@ -63,14 +64,32 @@
   function ivr(view) {
     const box = el("div", null, { id: "ivr" });
     box.append(el("h3", "IVR"));
-    const values = Object.entries(view.values)
-      .map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v));
     box.append(details([
       ["Flow", view.flow],
-      ["Menu", view.menu_path.join(" › ")],
-      ["Entered", values.join("; ")],
+      ["Outcome", view.outcome.replace(/_/g, " ")],
       ["Language", view.language],
+      ["Queue", view.queue],
+      ["Menu", view.menu_path.join(" › ")],
     ]));
+    const values = Object.entries(view.values)
+      .map(([k, v]) => [k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v) : v]);
+    if (values.length) {
+      box.append(el("h4", "Recognised"));
+      const list = details(values);
+      list.id = "ivr-values";
+      box.append(list);
+    }
+    const heard = view.recognised || [];
+    if (heard.length) {
+      box.append(el("h4", "Heard"));
+      const list = details(heard.map((r) => [
+        r.name.replace(/_/g, " "),
+        r.value + " (" + (r.channel === "dtmf" ? "keypad" : r.channel || "?") +
+          (r.confidence === null ? "" : ", " + Math.round(r.confidence * 100) + " % sure") + ")",
+      ]));
+      list.id = "ivr-heard";
+      box.append(list);
+    }
     return box;
   }
 
@@ -109,15 +128,23 @@
   }
 
   desktop.whoAmI();
+  controls.start();
   desktop.connect({
-    queue_stats: (q) => { queues.set(q.queue_id, q); renderQueues(); },
-    screen_pop: show,
+    connect: controls.onLinkUp,
+    disconnect: controls.onLinkDown,
+    connect_error: controls.onLinkDown,
+    queue_stats: (q) => {
+      queues.set(q.queue_id, q);
+      renderQueues();
+      controls.onQueueStats(q);
+    },
+    screen_pop: (data) => {
+      show(data);
+      controls.onScreenPop(data);
+    },
     offer_withdrawn: (data) => {
       if (data.call_id === currentCall) pop.className = "withdrawn";
     },
-    agent_state: (data) => {
-      document.getElementById("agent-state").textContent =
-        data.state + (data.reason ? " (" + data.reason + ")" : "");
-    },
+    agent_state: controls.onAgentState,
   });
 })();

@@ -4,73 +4,30 @@ a Playwright trace beside the test's temporary files."""
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from acd.events import QueueStatsUpdated
 from acd.model import QueueId
 from crm_core.auth.model import system_actor
 from crm_core.customers.events import CallerIdentified
 from crm_core.db import Sessions
-from tests.browser.conftest import FAILED
-from tests.integration.agent_ui.harness import PASSWORD, Desk, running_desk
+from ivr.events import IvrCompleted, JsonValue
+from tests.browser.conftest import sign_in
+from tests.integration.agent_ui.harness import Desk, running_desk
 
-CHROMIUM = "/usr/bin/chromium"
 ANI = "+79161234567"
 CALL = "pbx1-1700000000.9"
+MENU_STEP = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
 
 
 @pytest.fixture
 async def desk(sessions: Sessions) -> AsyncIterator[Desk]:
     async with running_desk(sessions) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest.fixture
-async def page(
-    browser: Browser, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Page]:
-    context = await browser.new_context()
-    await context.tracing.start(screenshots=True, snapshots=True)
-    page = await context.new_page()
-    try:
-        yield page
-    finally:
-        if request.node.stash.get(FAILED, False):
-            await page.screenshot(path=tmp_path / "failure.png", full_page=True)
-            await context.tracing.stop(path=tmp_path / "trace.zip")
-            sys.stderr.write(f"screenshot and trace in {tmp_path}\n")
-        else:
-            await context.tracing.stop()
-        await context.close()
-
-
-async def sign_in(page: Page, desk: Desk, path: str, login: str) -> None:
-    await page.goto(desk.url + path)
-    await expect(page).to_have_url(re.compile(r"/login\?next="))
-    await page.fill("#login", login)
-    await page.fill("#password", PASSWORD)
-    await page.click("#sign-in")
-    await expect(page).to_have_url(desk.url + path)
-    await expect(page.locator("#link-status")).to_have_text("live")
 
 
 async def test_screen_pop_appears_when_a_call_is_offered_to_the_signed_in_agent(
@@ -99,6 +56,45 @@ async def test_screen_pop_appears_when_a_call_is_offered_to_the_signed_in_agent(
     await expect(pop.locator("#pop-title")).to_have_text(f"Call from {ANI}")
     await expect(pop).to_have_attribute("data-contact-id", "contact-9")
     await expect(pop).to_contain_text("ACC-7")
+
+
+async def test_pop_shows_ivr_answers_and_a_new_customer_form_when_the_caller_is_unknown(
+    desk: Desk, page: Page
+) -> None:
+    await sign_in(page, desk, "/agent", "anna")
+    handoff: dict[str, JsonValue] = {
+        "flow": "main",
+        "menu_path": ["billing", "balance"],
+        "values": {"account_number": "4411"},
+        "recognised": [
+            {
+                "name": "topic",
+                "value": "balance",
+                "channel": "speech",
+                "confidence": 0.9,
+            }
+        ],
+    }
+    await desk.bus.publish(
+        IvrCompleted(
+            occurred_at=datetime.now(UTC), call_id=CALL, ani=ANI, customer_id=None,
+            outcome="queue", queue="billing", skills=(), priority=0, language="ru",
+            data={"handoff": handoff},
+        )
+    )  # fmt: skip
+    await desk.bus.publish(desk.offer(CALL, "anna"))
+
+    pop = page.locator("#screen-pop")
+    form = pop.locator("#new-customer")
+    await expect(form.locator("h3")).to_have_text("New customer")
+    await expect(form.locator('input[name="phone"]')).to_have_value(ANI)
+    ivr = pop.locator("#ivr")
+    await expect(ivr).to_contain_text("main")
+    await expect(ivr).to_contain_text(f"billing {MENU_STEP} balance")
+    await expect(ivr.locator("#ivr-values")).to_contain_text("account number4411")
+    await expect(ivr.locator("#ivr-heard")).to_contain_text(
+        "balance (speech, 90 % sure)"
+    )
 
 
 async def test_wallboard_updates_without_reload_when_queue_figures_arrive(

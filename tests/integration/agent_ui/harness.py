@@ -5,11 +5,13 @@ and a marketer."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from aiohttp import web
 
 from acd.events import CallOffered
 from acd.model import AgentId, QueueId
@@ -20,6 +22,7 @@ from contactcentre.bus import Bus
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import SESSION_COOKIE
+from crm_core.api.routing import ApiRoutes
 from crm_core.auth.credentials import Passwords
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
@@ -59,8 +62,21 @@ class Desk:
         )
 
 
+def _nothing(_app: web.Application) -> None:
+    return None
+
+
 @asynccontextmanager
-async def running_desk(sessions: Sessions) -> AsyncIterator[Desk]:
+async def running_desk(
+    sessions: Sessions,
+    *,
+    bus: Bus | None = None,
+    routes: Sequence[ApiRoutes] = (),
+    extend: Callable[[web.Application], None] = _nothing,
+) -> AsyncIterator[Desk]:
+    """The desk on a free port; `routes` are served under /api/v1 beside sign-in,
+    `extend` stores their services on the app, and `bus` (a new one by default)
+    may already have publishers that feed the desktops."""
     clock = FakeClock()
     auth = AuthService(sessions, clock, passwords=FAST)
     user_ids = {}
@@ -71,7 +87,7 @@ async def running_desk(sessions: Sessions) -> AsyncIterator[Desk]:
         )
         user_ids[login] = user.id
     customers = CustomerService(sessions, clock)
-    bus = Bus()
+    bus = bus if bus is not None else Bus()
     desktops = sockets.Desktops(
         sockets.make_server(),
         sessions=auth,
@@ -82,8 +98,9 @@ async def running_desk(sessions: Sessions) -> AsyncIterator[Desk]:
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
     app = make_web_app(
         [
-            lambda app: setup_api(app, ApiDeps(auth=auth)),
+            lambda app: setup_api(app, ApiDeps(auth=auth, routes=routes)),
             lambda app: setup_agent_ui(app, desktops=desktops, sessions=auth),
+            extend,
         ]
     )
     runner = await serve_http(app, host="127.0.0.1", port=0)
