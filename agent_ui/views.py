@@ -258,12 +258,16 @@ def recognised_views(items: Sequence[JsonValue]) -> list[RecognisedView]:
                 "name": name,
                 "value": value,
                 "channel": channel if isinstance(channel, str) else "",
-                "confidence": float(confidence)
-                if isinstance(confidence, int | float) and not isinstance(confidence, bool)
-                else None,
+                "confidence": _confidence(confidence),
             }
         )
     return views
+
+
+def _confidence(value: JsonValue) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def screen_pop(
