@@ -1,5 +1,6 @@
-"""What the IVR runner needs from speech: a recogniser and a synthesiser, with the
-typed errors it turns into re-prompts, DTMF fallback or the next prompt.
+"""What the IVR runner needs from speech (a recogniser and a synthesiser, with the
+typed errors it turns into re-prompts, DTMF fallback or the next prompt) and from
+telephony (the call id of an IVR channel).
 
 Contracts only: no vosk, no pyttsx3, no I/O here.
 
@@ -105,4 +106,12 @@ class Synthesiser(Protocol):
         """Return the Asterisk sound name (no extension, relative to the sounds
         directory, e.g. ``cc-tts/3f2a...``) of `text` spoken in `language`, as
         8 kHz mono 16-bit WAV. Raises TtsFailed."""
+        ...
+
+
+class CallIdOf(Protocol):
+    def __call__(self, uniqueid: str, /) -> str:
+        """The telephony call id (`<pbx id>:<linkedid>`, the key of the call's CRM
+        contact) of the call whose IVR channel has FastAGI `uniqueid`. Never
+        raises: a channel the caller does not know gets its best guess."""
         ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,7 +58,7 @@ from ivr.model import (
     Transfer,
     Voicemail,
 )
-from ivr.ports import Recogniser, RecogniserFailed, Synthesiser, TtsFailed
+from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, Synthesiser, TtsFailed
 from telephony.agi import AgiSession
 from telephony.dialplan import OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
 from telephony.errors import AgiHangup
@@ -128,10 +129,17 @@ class RunnerConfig:
         )
 
 
+def uniqueid_as_call_id(uniqueid: str, /) -> str:
+    """A CallIdOf for a runner with no call tracker (tests, benchmarks): the
+    channel's uniqueid stands for the call."""
+    return uniqueid
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IvrParts:
     """What the runner works with: the published flows, the CRM, speech, where
-    IvrCompleted goes, the clock and the runner's settings."""
+    IvrCompleted goes, the clock, the call id of a channel and the runner's
+    settings. Every CRM write and IvrCompleted carry `call_id_of(uniqueid)`."""
 
     flows: FlowRegistry
     crm: IvrCrm
@@ -139,6 +147,7 @@ class IvrParts:
     asr: Recogniser | None
     publish: Publisher
     clock: Clock
+    call_id_of: CallIdOf = uniqueid_as_call_id
     config: RunnerConfig = RunnerConfig()
 
 
@@ -168,7 +177,7 @@ class _Runner:
         self.clock = parts.clock
         self.config = parts.config
         request = session.request
-        self.call_id = request.uniqueid
+        self.call_id = _call_id(parts.call_id_of, request.uniqueid)
         self.ani = request.callerid
         self.caller = CallerInfo(ani=self.ani)
         self.flow: Flow | None = None
@@ -410,7 +419,7 @@ class _Runner:
 
     def _recording_path(self, what: str) -> Path:
         self.recordings += 1
-        call = self.call_id.replace("/", "_").replace(".", "-")
+        call = re.sub(r"[^\w\-]", "-", self.call_id)
         name = f"{what}-{call}-{self.recordings}"
         return self.config.recordings_dir / name
 
@@ -689,6 +698,14 @@ class _Runner:
             await self.publisher.publish(event)
         except Exception:
             log.exception("IvrCompleted not published call_id=%s", self.call_id)
+
+
+def _call_id(call_id_of: CallIdOf, uniqueid: str) -> str:
+    try:
+        return call_id_of(uniqueid)
+    except Exception:  # a resolver bug must not cost the caller their call
+        log.exception("call id not resolved uniqueid=%s; using it as is", uniqueid)
+        return uniqueid
 
 
 def _wav(path: Path) -> Path:

@@ -115,6 +115,8 @@ class FakeCrm:
     callbacks: list[str] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     refuse_readings: bool = False
+    call_ids: list[tuple[str, str]] = field(default_factory=list)
+    """(method, call_id) of every call that names the call."""
 
     def _check(self) -> None:
         if self.down:
@@ -123,6 +125,7 @@ class FakeCrm:
     async def caller(self, ani: str, *, call_id: str) -> CallerInfo:
         self.identified.append(ani)
         self._check()
+        self.call_ids.append(("caller", call_id))
         return self.callers.get(ani, CallerInfo(ani=ani))
 
     async def lookup(
@@ -141,6 +144,7 @@ class FakeCrm:
         meter: str = DEFAULT_METER,
     ) -> None:
         self._check()
+        self.call_ids.append(("store_meter_reading", call_id))
         if self.refuse_readings:
             raise ReadingRefused("lower_than_previous")
         self.readings.append(
@@ -157,6 +161,7 @@ class FakeCrm:
         note: str = "",
     ) -> UUID:
         self._check()
+        self.call_ids.append(("register_callback", call_id))
         self.callbacks.append(ani)
         return uuid4()
 
@@ -170,6 +175,7 @@ class FakeCrm:
         channel: str = "dtmf",
     ) -> None:
         self._check()
+        self.call_ids.append(("store_survey_answer", call_id))
         self.surveys.append((question, answer))
 
     async def leave_voicemail(
@@ -182,12 +188,30 @@ class FakeCrm:
         topic_code: str,
     ) -> UUID:
         self._check()
+        self.call_ids.append(("leave_voicemail", call_id))
         self.voicemails.append((ani, _pcm(recording), topic_code))
         return uuid4()
 
     async def outage_heard(self, *, call_id: str, outage_id: UUID) -> None:
         self._check()
+        self.call_ids.append(("outage_heard", call_id))
         self.outages_heard.append(outage_id)
+
+
+@dataclass
+class FakeCalls:
+    """CallIdOf as the telephony tracker answers it: the IVR channel belongs to a
+    call keyed by the PBX and the caller's linkedid, not by its own uniqueid."""
+
+    asked: list[str] = field(default_factory=list)
+
+    def __call__(self, uniqueid: str, /) -> str:
+        self.asked.append(uniqueid)
+        return call_of(uniqueid)
+
+
+def call_of(uniqueid: str) -> str:
+    return f"pbx-1:linked-{uniqueid}"
 
 
 @dataclass
@@ -257,7 +281,7 @@ class Rig:
 
         async def done() -> IvrCompleted | None:
             for event in self.publisher.of_type(IvrCompleted):
-                if event.call_id == placed.ivr_uniqueid:
+                if event.data["uniqueid"] == placed.ivr_uniqueid:
                     return event
             return None
 
@@ -287,6 +311,7 @@ class Rig:
 @dataclass
 class Parts:
     clock: FakeClock = field(default_factory=FakeClock)
+    calls: FakeCalls = field(default_factory=FakeCalls)
     crm: FakeCrm = field(default_factory=FakeCrm)
     tts: FakeTts = field(default_factory=FakeTts)
     asr: AudioRecogniser | None = None
@@ -327,6 +352,7 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             asr=parts.asr,
             publish=publisher,
             clock=parts.clock,
+            call_id_of=parts.calls,
             config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
         )
     )
@@ -573,13 +599,14 @@ async def test_message_becomes_voicemail_when_caller_leaves_one(
     message = tone(RATE_HZ // 2)
     write_wav(wav, message)
 
-    _placed, done = await rig.call(
+    placed, done = await rig.call(
         Caller(ani="79990000007", dnis="7000", digits="2", digit_delay_s=0.5, wav=wav)
     )
 
     assert done.outcome == "voicemail"
     assert rig.crm.voicemails == [("79990000007", message, "voicemail")]
     assert "voicemail_appeal_id" in done.data
+    assert ("leave_voicemail", call_of(placed.ivr_uniqueid)) in rig.crm.call_ids
 
 
 # --- speech ----------------------------------------------------------------------
@@ -643,6 +670,32 @@ async def test_keys_are_read_when_the_recogniser_fails(
 
 # --- self-service and other ways out ---------------------------------------------
 
+
+@pytest.fixture
+def balance_and_outage(outage: Parts) -> Parts:
+    fields: dict[str, FieldValue] = {"amount": Decimal("120.50"), "currency": "RUB"}
+    outage.crm.answers[LookupKind.BALANCE] = LookupAnswer(found=True, fields=fields)
+    return outage
+
+
+async def test_crm_writes_and_event_carry_the_telephony_call_id_when_resolved(
+    balance_and_outage: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits="125", digit_delay_s=1.0)
+    )
+
+    the_call = call_of(placed.ivr_uniqueid)
+    assert balance_and_outage.calls.asked == [placed.ivr_uniqueid]
+    assert rig.crm.call_ids == [
+        ("caller", the_call),
+        ("outage_heard", the_call),
+        ("store_survey_answer", the_call),
+    ]
+    assert done.call_id == the_call
+    assert done.data["uniqueid"] == placed.ivr_uniqueid
+
+
 READING_KEYS = "41234#1"
 """Meter reading (4), 1234 ended by #, confirmed (1)."""
 
@@ -659,7 +712,7 @@ async def test_reading_reaches_the_crm_with_the_call_id_when_confirmed(
         Reading(
             customer_id=KNOWN.customer_id,
             value=Decimal(1234),
-            call_id=placed.ivr_uniqueid,
+            call_id=call_of(placed.ivr_uniqueid),
             at=parts.clock.now(),
         )
     ]
