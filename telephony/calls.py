@@ -356,11 +356,19 @@ class CallTracker:
             self.anomalies["channel of an ended call"] += 1
             self._ended.add(ckey)
             return None
-        live = self._calls.get(key)
+        live = self._calls.get(key) or self._call_of_linked(event)
         if live is None:
             live = self._arrive(event, out)
         self._add_leg(live, event)
         return live
+
+    def _call_of_linked(self, event: ChannelEvent) -> _Live | None:
+        """The call of the channel the event's Linkedid names, when that channel
+        was folded into a call keyed otherwise: a leg originated into a call keeps
+        its own Linkedid on its `;2` half, so what that half dials (the agent's
+        phone, a transfer's consultation) names it and belongs to the same call."""
+        key = self._channels.get((event.pbx_id, ChannelId(event.linkedid)))
+        return self._calls[key] if key is not None else None
 
     def _find_channel(self, pbx_id: PbxId, channel: str) -> _Live | None:
         for live in self._calls.values():
