@@ -74,14 +74,14 @@
     const values = Object.entries(view.values)
       .map(([k, v]) => [k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v) : v]);
     if (values.length) {
-      box.append(el("h4", "Recognised"));
+      box.append(el("h4", "Values given"));
       const list = details(values);
       list.id = "ivr-values";
       box.append(list);
     }
     const heard = view.recognised || [];
     if (heard.length) {
-      box.append(el("h4", "Heard"));
+      box.append(el("h4", "Recognised"));
       const list = details(heard.map((r) => [
         r.name.replace(/_/g, " "),
         r.value + " (" + (r.channel === "dtmf" ? "keypad" : r.channel || "?") +

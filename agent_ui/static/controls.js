@@ -98,6 +98,9 @@ const controls = (() => {
         page.agent = false;
         page.state = "unknown";
         render();
+        showError($("action-error"), "You have no seat in the ACD (" + error.message +
+          "), so the call controls are off: ask a supervisor.");
+        return;
       }
       showError($("action-error"), error);
     }

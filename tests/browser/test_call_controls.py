@@ -79,6 +79,7 @@ async def test_transfer_form_refuses_a_bad_number_inline_and_sends_a_good_one(
     error = page.locator("#transfer-error")
 
     await page.select_option("#transfer-kind", "number")
+    await expect(page.locator("#transfer-agent")).to_be_hidden()
     await page.fill("#transfer-number", "12ab")
     await page.click("#btn-transfer")
     await expect(error).to_contain_text("3 to 20 digits")
