@@ -1,20 +1,39 @@
 """Bus handlers that carry IVR and ACD events into the CRM: the IVR's record of a
-call onto its contact (I7). They translate events into CRM values and call the CRM
-services; no decisions of their own, no SQL."""
+call onto its contact (I7), a callback the ACD gave up on into an appeal (A5). They
+translate events into CRM values and call the CRM services; no decisions, no SQL."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
+from typing import Protocol
 
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.model import IvrVisit
+from crm_core.selfservice.failed_callbacks import FailedCallbackService
+from crm_core.selfservice.model import FailedCallback
 from ivr.events import IvrCompleted, JsonValue
 
 log = logging.getLogger(__name__)
 
 OWN_KEYS = frozenset({"outcome", "journal"})
 """Keys of IvrCompleted.data that the visit carries as fields of its own."""
+
+
+class GaveUpCallback(Protocol):
+    """The fields of acd.events.CallbackGaveUp that the CRM reads."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def queue_id(self) -> str: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
 
 
 def ivr_visit(event: IvrCompleted) -> IvrVisit:
@@ -56,10 +75,14 @@ def _customer(raw: str | None) -> uuid.UUID | None:
 
 
 class CrmSinks:
-    """Bus handlers: subscribe `on_ivr_completed` to IvrCompleted."""
+    """Bus handlers: subscribe `on_ivr_completed` to ivr.events.IvrCompleted and
+    `on_callback_gave_up` to acd.events.CallbackGaveUp."""
 
-    def __init__(self, contacts: ContactService) -> None:
+    def __init__(
+        self, contacts: ContactService, failed_callbacks: FailedCallbackService
+    ) -> None:
         self._contacts = contacts
+        self._failed_callbacks = failed_callbacks
 
     async def on_ivr_completed(self, event: IvrCompleted) -> None:
         """Keep the IVR's journal, flow, last node and outcome on the call's contact
@@ -69,4 +92,16 @@ class CrmSinks:
             ivr_visit(event),
             ani=event.ani,
             customer_id=_customer(event.customer_id),
+        )
+
+    async def on_callback_gave_up(self, event: GaveUpCallback) -> None:
+        """Turn the callback the ACD gave up on into an appeal, once per call."""
+        await self._failed_callbacks.record(
+            FailedCallback(
+                call_id=event.call_id,
+                queue=event.queue_id,
+                number=event.number,
+                attempts=event.attempts,
+                gave_up_at=event.at,
+            )
         )

@@ -3,7 +3,8 @@
 CrmError
 ├── NotFound
 │   ├── CallbackNotFound     no such callback request
-│   └── TopicMissing         the voicemail topic code is not defined
+│   └── TopicMissing         no usable topic for a call's appeal (voicemail,
+│                            failed callback)
 ├── ValidationFailed
 │   └── ReadingRejected      a meter reading lower than the previous one, or out of
 │                            range; `reason` is "lower" or "range"

@@ -50,6 +50,18 @@ class CallbackRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FailedCallback:
+    """A callback the ACD gave up on after `attempts` tries at `number` (A5)."""
+
+    call_id: str
+    """The telephony call id of the call that asked for the callback."""
+    queue: str
+    number: str
+    attempts: int
+    gave_up_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SurveyAnswer:
     call_id: str
     customer_id: uuid.UUID | None

@@ -1,16 +1,26 @@
 """The CRM's bus handlers on SQLite and PostgreSQL: the IVR's record lands on the
-call's contact."""
+call's contact, and a callback the ACD gave up on becomes one appeal."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
+from sqlalchemy import select
+
+from contactcentre.bus import Bus
 from contactcentre.crm_sinks import CrmSinks, ivr_visit
+from crm_core.appeals.service import AppealService
+from crm_core.appeals.tables import AppealRow, TopicRow
 from crm_core.auth.model import system_actor
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.model import ContactDirection
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
+from crm_core.selfservice.failed_callbacks import FailedCallbackService
+from crm_core.selfservice.seed import CALLBACK_FAILED_TOPIC, seed_callback_failed_topic
 from ivr.events import IvrCompleted
 from ivr.handoff import Outcome, completed, completed_by
 from ivr.model import (
@@ -23,10 +33,33 @@ from ivr.model import (
     Queue,
     Recognised,
 )
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, RecordingPublisher
+from tests.integration.crm_core.appeals.world import build
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CALL = "pbx1:1700.1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackGaveUp:
+    """The shape of acd.events.CallbackGaveUp, as the ACD publishes it."""
+
+    topic: ClassVar[str] = "acd.callback_gave_up"
+    occurred_at: datetime
+    call_id: str
+    queue_id: str
+    number: str
+    attempts: int
+    at: datetime
+
+
+def crm_sinks(sessions: Sessions, clock: FakeClock) -> CrmSinks:
+    customers = CustomerService(sessions, clock)
+    appeals = AppealService(sessions, clock, RecordingPublisher())
+    return CrmSinks(
+        ContactService(sessions, clock),
+        FailedCallbackService(sessions, appeals, customers),
+    )
 
 
 def queued(*, customer_id: str | None = None) -> IvrCompleted:
@@ -88,9 +121,41 @@ async def test_ivr_completed_lands_on_the_call_contact_when_handled(
     card = await CustomerService(sessions, clock).create(
         system_actor(), {"name": "Petrov"}
     )
-    await CrmSinks(contacts).on_ivr_completed(queued(customer_id=str(card.id)))
+    await crm_sinks(sessions, clock).on_ivr_completed(queued(customer_id=str(card.id)))
     stored = await contacts.get(system_actor(), opened.id)
     assert stored.customer_id == card.id
     assert stored.ivr is not None
     assert stored.ivr.last_node == "to_billing"
     assert [e["node"] for e in stored.ivr.journal] == ["menu", "menu"]
+
+
+async def test_callback_gave_up_becomes_one_appeal_when_published_twice_on_the_bus(
+    sessions: Sessions,
+) -> None:
+    world = await build(sessions)
+    await seed_callback_failed_topic(sessions, world.clock)
+    card = await CustomerService(sessions, world.clock).create(
+        system_actor(), {"name": "Petrov", "phones": [{"number": "+74957654321"}]}
+    )
+    handlers = crm_sinks(sessions, world.clock)
+    event = CallbackGaveUp(
+        occurred_at=T0, call_id=CALL, queue_id="billing", number="84957654321",
+        attempts=2, at=T0,
+    )  # fmt: skip
+    async with asyncio.timeout(10), Bus() as bus:
+        bus.subscribe(CallbackGaveUp, handlers.on_callback_gave_up)
+        await bus.publish(event)
+        await bus.publish(event)
+        await bus.drain()
+    async with sessions() as s:
+        rows = list(
+            await s.execute(
+                select(AppealRow.customer_id, AppealRow.description, TopicRow.code)
+                .join(TopicRow, TopicRow.id == AppealRow.topic_id)
+                .where(TopicRow.code == CALLBACK_FAILED_TOPIC)
+            )
+        )
+    assert len(rows) == 1
+    customer_id, description, _ = rows[0]
+    assert customer_id == card.id
+    assert "2 attempts" in description
