@@ -34,6 +34,7 @@ from tests.waiting import eventually
 
 PBX = PbxId("pbx1")
 NUMBER = "+74957654321"
+BUSY, SLOW = "+74950000017", "+74950000019"
 AGENT, COLLEAGUE = "1001", "1002"
 
 
@@ -134,7 +135,11 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             AgentPhone(endpoint=AGENT, ring_s=0.1, talk_s=600),
             AgentPhone(endpoint=COLLEAGUE, ring_s=0.2, talk_s=600),
         ),
-        parties=(Party(number=NUMBER, kind=PartyKind.HUMAN, ring_s=0.2, talk_s=600),),
+        parties=(
+            Party(number=NUMBER, kind=PartyKind.HUMAN, ring_s=0.2, talk_s=600),
+            Party(number=BUSY, kind=PartyKind.BUSY),
+            Party(number=SLOW, kind=PartyKind.HUMAN, ring_s=1.0, talk_s=600),
+        ),
     )
     async with Simulator(config, keep_events=True) as sim:
         published = RecordingPublisher()
@@ -306,3 +311,56 @@ async def test_atxfer_is_refused_when_channel_is_not_bridged(rig: Rig) -> None:
     assert (sent.get("Exten"), sent.get("Context")) == (NUMBER, OUTBOUND_CONTEXT)
     assert call.caller.bridge is not None
     assert not call.caller.moh
+
+
+async def test_agent_returns_to_caller_when_transfer_target_is_busy(rig: Rig) -> None:
+    call = await rig.connected()
+    original = call.caller.bridge
+
+    await rig.bridge.pbx.attended_transfer(
+        PBX, channel=call.agent, context=OUTBOUND_CONTEXT, exten=BUSY
+    )
+
+    async def back() -> bool:
+        agent = rig.sim.pbx.find(call.agent)
+        return (
+            bool(rig.sim_events("DialEnd"))
+            and agent is not None
+            and agent.bridge is original
+            and rig.consultation(OUTBOUND_CONTEXT, BUSY) is None
+        )
+
+    await eventually(back, timeout_s=5)
+    assert not call.caller.moh
+    assert rig.sim_events("DialEnd")[-1]["DialStatus"] == "BUSY"
+    assert rig.sim_events("AttendedTransfer") == []
+    assert [c.call_id for c in rig.calls()] == [call.call_id]
+
+
+async def test_target_gets_caller_when_agent_hangs_up_before_target_answers(
+    rig: Rig,
+) -> None:
+    call = await rig.connected()
+    original = call.caller.bridge
+
+    await rig.bridge.pbx.attended_transfer(
+        PBX, channel=call.agent, context=OUTBOUND_CONTEXT, exten=SLOW
+    )
+
+    async def ringing() -> Channel | None:
+        return rig.consultation(OUTBOUND_CONTEXT, SLOW)
+
+    target: Channel = await eventually(ringing, timeout_s=5)
+    assert target.state != "Up"
+    await rig.bridge.pbx.hangup(PBX, channel=call.agent)
+
+    async def transferred() -> bool:
+        return target.bridge is original and not call.caller.moh
+
+    await eventually(transferred, timeout_s=5)
+    assert rig.sim.pbx.find(call.agent) is None
+    [done] = rig.sim_events("AttendedTransfer")
+    assert done["TransferTargetChannel"] == target.name
+    await rig.bridge.drain()
+    assert [c.call_id for c in rig.calls()] == [call.call_id]
+    assert rig.ended(call.call_id) == []
