@@ -345,7 +345,10 @@ async def _hangup(server: AmiServer, session: AmiSession, msg: AmiMessage) -> No
         server._reply(session, msg, "Error", ("Message", "No such channel"))
         return
     server._reply(session, msg, "Success", ("Message", "Channel Hungup"))
-    server.transfers.complete(ch)
+    # Hanging up a transferer, or the phone half of its Local pair, completes its
+    # attended transfer before the hangup reaches the bridge.
+    if not server.transfers.complete(ch) and ch.peer is not None:
+        server.transfers.complete(ch.peer)
     server.dp.hangup_from_ami(ch)
 
 

@@ -337,7 +337,7 @@ async def test_agent_returns_to_caller_when_transfer_target_is_busy(rig: Rig) ->
     assert [c.call_id for c in rig.calls()] == [call.call_id]
 
 
-async def test_target_gets_caller_when_agent_hangs_up_before_target_answers(
+async def test_target_gets_caller_when_agent_phone_hangs_up_before_target_answers(
     rig: Rig,
 ) -> None:
     call = await rig.connected()
@@ -352,7 +352,10 @@ async def test_target_gets_caller_when_agent_hangs_up_before_target_answers(
 
     target: Channel = await eventually(ringing, timeout_s=5)
     assert target.state != "Up"
-    await rig.bridge.pbx.hangup(PBX, channel=call.agent)
+    agent = rig.sim.pbx.find(call.agent)
+    assert agent is not None
+    assert agent.peer is not None
+    await rig.bridge.pbx.hangup(PBX, channel=agent.peer.name)  # the phone's half
 
     async def transferred() -> bool:
         return target.bridge is original and not call.caller.moh
