@@ -11,6 +11,7 @@ decision. One task owns an engine.
 from __future__ import annotations
 
 import heapq
+from dataclasses import replace
 from datetime import datetime
 
 from acd.errors import (
@@ -22,10 +23,10 @@ from acd.errors import (
 from acd.events import (
     CallAbandoned,
     CallConnected,
-    CallOverflowed,
-    CallRequeued,
 )
+from acd.lifecycle import Lifecycle
 from acd.model import (
+    PAUSE_DISCONNECTED,
     PAUSE_NO_ANSWER,
     AgentId,
     AgentProfile,
@@ -35,15 +36,13 @@ from acd.model import (
     CancelOffer,
     ExitKind,
     ExitReason,
-    OfferOptions,
-    OverflowKind,
-    OverflowRule,
     QueueConfig,
     QueueExit,
     QueueId,
 )
 from acd.routing import (
     NEVER,
+    PRESENCE_TIMER,
     RING_TIMER,
     WRAP_UP_TIMER,
     Action,
@@ -52,7 +51,6 @@ from acd.routing import (
     CallRecord,
     CallView,
     QueueRecord,
-    RoutingState,
     Step,
     epoch_s,
     signature_of,
@@ -62,15 +60,8 @@ from telephony.model import CallId
 
 __all__ = ["AcdEngine", "Action", "AgentView", "CallView"]
 
-_MAX_MOVES = 8
-"""Overflow hops after which a call is hung up (guards against queue loops)."""
-_OFFER_OPTIONS = {
-    OverflowKind.OFFER_VOICEMAIL: (ExitKind.VOICEMAIL,),
-    OverflowKind.OFFER_CALLBACK: (ExitKind.CALLBACK,),
-}
 
-
-class AcdEngine(RoutingState):
+class AcdEngine(Lifecycle):
     """Routes waiting calls to agents. Not thread-safe: one task drives it."""
 
     def configure_queue(self, config: QueueConfig) -> None:
@@ -177,8 +168,11 @@ class AcdEngine(RoutingState):
         return step.actions
 
     def resume(self, agent_id: AgentId, now: datetime) -> list[Action]:
-        """A paused agent is ready again (and may be offered a call at once)."""
+        """A paused agent is ready again (and may be offered a call at once);
+        InvalidTransition while their desktop is away."""
         agent = self._agent(agent_id)
+        if agent.away:
+            raise InvalidTransition(f"agent {agent_id} has no desktop connected")
         agent.pending_pause = None
         if agent.state is not AgentState.PAUSED:
             if agent.state is AgentState.LOGGED_OUT:
@@ -188,8 +182,57 @@ class AcdEngine(RoutingState):
         self._make_ready(agent, step)
         return step.actions
 
-    def enqueue(self, request: CallRequest, now: datetime) -> list[Action]:
-        """A call starts waiting in `request.queue_id` (offered at once if it can)."""
+    def agent_gone(
+        self, agent_id: AgentId, now: datetime, *, grace_s: float
+    ) -> list[Action]:
+        """The agent's last desktop went away: unless it is back within `grace_s`
+        (a page reload), the agent counts as disconnected (see `tick`). Unknown or
+        logged-out agents are ignored."""
+        agent = self._agents.get(agent_id)
+        if agent is None or agent.state is AgentState.LOGGED_OUT or agent.away:
+            return []
+        agent.presence, agent.absent = agent.presence + 1, True
+        step = Step(now)
+        if grace_s <= 0:
+            self._disconnect(agent, step)
+        else:
+            key, token = agent_id, agent.presence
+            self._timer(step.ts + grace_s, PRESENCE_TIMER, key=key, token=token)
+        return step.actions
+
+    def agent_back(self, agent_id: AgentId, now: datetime) -> list[Action]:
+        """A desktop of the agent is connected: a pending grace ends; an agent
+        paused "disconnected" is ready again."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            return []
+        agent.presence += 1
+        paused_away = (agent.state, agent.reason) == (
+            AgentState.PAUSED,
+            PAUSE_DISCONNECTED,
+        )
+        if not agent.absent or not (agent.away or paused_away):
+            agent.absent = False
+            return []
+        agent.absent = agent.away = False
+        step = Step(now)
+        if agent.pending_pause == PAUSE_DISCONNECTED:
+            agent.pending_pause = None
+        if agent.state is AgentState.PAUSED and agent.reason == PAUSE_DISCONNECTED:
+            self._make_ready(agent, step)
+        return step.actions
+
+    def enqueue(
+        self,
+        request: CallRequest,
+        now: datetime,
+        *,
+        callback: bool = False,
+        not_before: datetime | None = None,
+    ) -> list[Action]:
+        """A call starts waiting in `request.queue_id` (offered at once if it can).
+        `callback`: the caller waits to be called back (as `request_callback`);
+        `not_before`: the call is not offered before then (a callback's retry)."""
         if request.call_id in self._calls:
             raise DuplicateCall(request.call_id)
         queue = self._queues.get(request.queue_id)
@@ -206,6 +249,8 @@ class AcdEngine(RoutingState):
             arrived=arrived,
             joined=step.ts,
             signature=signature_of(request.skills, request.language),
+            callback=callback,
+            not_before=epoch_s(not_before) if not_before is not None else 0.0,
         )
         self._set_signature(call, call.signature)
         self._calls[request.call_id] = call
@@ -254,7 +299,7 @@ class AcdEngine(RoutingState):
             raise InvalidTransition(f"agent {agent_id} has no offered call")
         step = Step(now)
         self._withdraw_offer(agent, step, cancel=False)
-        agent.reason = PAUSE_NO_ANSWER
+        agent.reason = PAUSE_DISCONNECTED if agent.absent else PAUSE_NO_ANSWER
         self._set_state(agent, AgentState.PAUSED, step=step, force=True)
         return step.actions
 
@@ -292,15 +337,21 @@ class AcdEngine(RoutingState):
         return step.actions
 
     def leave(
-        self, call_id: CallId, now: datetime, *, exit_kind: ExitKind
+        self,
+        call_id: CallId,
+        now: datetime,
+        *,
+        exit_kind: ExitKind,
+        reason: ExitReason = ExitReason.CALLER_CHOICE,
     ) -> list[Action]:
-        """The waiting caller took an offered option (voicemail, callback)."""
+        """The waiting caller took an offered option (voicemail, callback), or the
+        ACD gave the call up (`reason`); an offer of it is cancelled."""
         call = self._calls.get(call_id)
         if call is None or call.phase is CallPhase.CONNECTED:
             raise UnknownCall(call_id)
         step = Step(now)
         exit = QueueExit(kind=exit_kind)
-        self._remove(call, ExitReason.CALLER_CHOICE, exit=exit, step=step)
+        self._remove(call, reason, exit=exit, step=step)
         if call.phase is CallPhase.OFFERED:
             assert call.agent_id is not None
             agent = self._agents[call.agent_id]
@@ -320,6 +371,66 @@ class AcdEngine(RoutingState):
         self._arm(call, epoch_s(now))
         return []
 
+    def defer(self, call_id: CallId, now: datetime, *, until: datetime) -> list[Action]:
+        """A callback whose ring failed through no fault of the agent waits until
+        `until` (keeping its place) before it is offered again; the agent it was
+        offered to is free at once."""
+        call = self._calls.get(call_id)
+        if call is None or call.phase is CallPhase.CONNECTED:
+            raise UnknownCall(call_id)
+        step = Step(now)
+        self._unlist(call)
+        call.held_for, call.held_until = None, NEVER
+        call.not_before = max(epoch_s(until), step.ts)
+        agent_id, call.agent_id = call.agent_id, None
+        call.phase = CallPhase.WAITING
+        self._arm(call, step.ts)
+        if agent_id is not None:
+            agent = self._agents[agent_id]
+            agent.call_id = None
+            self._after_call(agent, step)
+        return step.actions
+
+    def transfer(
+        self,
+        call_id: CallId,
+        now: datetime,
+        *,
+        queue_id: QueueId,
+        agent_id: AgentId | None = None,
+    ) -> list[Action]:
+        """A connected call re-enters `queue_id` (same call id, data and priority):
+        its agent starts wrap-up; `agent_id` is the preferred agent to offer it to
+        (held for them as for an appeal's owner)."""
+        call = self._calls.get(call_id)
+        if call is None or call.phase is not CallPhase.CONNECTED:
+            raise UnknownCall(call_id)
+        self._queue(queue_id)  # UnknownQueue before anything changes
+        assert call.agent_id is not None
+        step = Step(now)
+        del self._calls[call_id]
+        self._start_wrap_up(self._agents[call.agent_id], call, step=step)
+        request = replace(
+            call.request,
+            queue_id=queue_id,
+            priority=call.priority,
+            category=None,
+            preferred_agent=agent_id,
+            arrived_at=now,
+        )
+        again = CallRecord(
+            request=request,
+            queue_id=queue_id,
+            priority=call.priority,
+            arrived=step.ts,
+            joined=step.ts,
+            signature=signature_of(request.skills, request.language),
+        )
+        self._set_signature(again, again.signature)
+        self._calls[call_id] = again
+        self._join(again, step)
+        return step.actions
+
     def finish_wrap_up(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The agent ended wrap-up before its time ran out."""
         agent = self._agent(agent_id)
@@ -338,6 +449,10 @@ class AcdEngine(RoutingState):
             _, _, kind, key, token = heapq.heappop(timers)
             if kind == RING_TIMER:
                 self._ring_timeout(AgentId(key), token, step=step)
+            elif kind == PRESENCE_TIMER:
+                agent = self._agents.get(AgentId(key))
+                if agent and agent.presence == token and not agent.away:
+                    self._disconnect(agent, step)
             elif kind == WRAP_UP_TIMER:
                 agent = self._agents.get(AgentId(key))
                 if agent and agent.token == token and agent.state is AgentState.WRAP_UP:
@@ -347,245 +462,3 @@ class AcdEngine(RoutingState):
                 if call is not None and call.generation == token:
                     self._review(call, step)
         return step.actions
-
-    def _join(self, call: CallRecord, step: Step) -> None:
-        """Put the call in its queue (or out by the queue's full exit) and route it."""
-        queue = self._queues[call.queue_id]
-        config = queue.config
-        queue.size += 1
-        call.joined, call.next_rule = step.ts, 0
-        if config.max_length is not None and queue.size > config.max_length:
-            self._exit(call, ExitReason.QUEUE_FULL, exit=config.on_full, step=step)
-            return
-        preferred = self._preferred(call, config)
-        if preferred is not None and preferred.state is not AgentState.READY:
-            call.held_for, call.held_until = (
-                preferred.profile.agent_id,
-                step.ts + (config.preferred_agent_s),
-            )
-            self._hold(call, preferred)
-        else:
-            agent = preferred or self._find_agent(call)
-            if agent is not None:
-                step.actions.append(self._queued(call, 1, now=step.now))
-                self._offer(call, agent, step=step)
-                return
-            self._list(call)
-        step.actions.append(
-            self._queued(call, self._position(queue, call), now=step.now)
-        )
-        self._arm(call, step.ts)
-
-    def _requeue(self, call: CallRecord, step: Step) -> None:
-        """Route a call that is waiting again; apply rules that fell due meanwhile."""
-        call.phase, call.agent_id = CallPhase.WAITING, None
-        if call.held_for is None:
-            self._list(call)
-            agent = self._find_agent(call)
-            if agent is not None:
-                self._offer(call, agent, step=step)
-                return
-        self._review(call, step)
-
-    def _release_hold(self, call: CallRecord, step: Step) -> None:
-        """The preferred agent's time is up (or they left): any agent may take it."""
-        call.held_for, call.held_until = None, NEVER
-        self._requeue(call, step)
-
-    def _withdraw_offer(
-        self,
-        agent: AgentRecord,
-        step: Step,
-        *,
-        cancel: bool = True,
-    ) -> None:
-        """Take an offered call back from the agent and put it at the head again."""
-        assert agent.call_id is not None
-        call = self._calls[agent.call_id]
-        agent.call_id, agent.pending_pause = None, None
-        agent.token += 1
-        if cancel:
-            step.actions.append(
-                CancelOffer(
-                    call_id=call.request.call_id, agent_id=agent.profile.agent_id
-                )
-            )
-        step.actions.append(
-            CallRequeued(
-                occurred_at=step.now,
-                call_id=call.request.call_id,
-                queue_id=call.queue_id,
-                agent_id=agent.profile.agent_id,
-            )
-        )
-        self._requeue(call, step)
-
-    def _ring_timeout(
-        self,
-        agent_id: AgentId,
-        token: int,
-        *,
-        step: Step,
-    ) -> None:
-        agent = self._agents.get(agent_id)
-        if agent is None or agent.token != token:
-            return
-        if agent.state not in (AgentState.RESERVED, AgentState.RINGING):
-            return
-        self._withdraw_offer(agent, step)
-        agent.reason = PAUSE_NO_ANSWER
-        self._set_state(agent, AgentState.PAUSED, step=step, force=True)
-
-    def _make_ready(self, agent: AgentRecord, step: Step) -> None:
-        """The agent is free: pause if asked to, else take a call or wait ready."""
-        agent.idle_since = step.ts
-        if agent.pending_pause is not None:
-            agent.reason, agent.pending_pause = agent.pending_pause, None
-            self._set_state(agent, AgentState.PAUSED, step=step, force=True)
-            return
-        call = self._find_call(agent)
-        if call is not None:
-            self._offer(call, agent, step=step)
-            return
-        self._set_state(agent, AgentState.READY, step=step)
-        for queue_id in agent.queue_ids:
-            self._add_ready(self._queues[queue_id], agent)
-
-    def _after_call(self, agent: AgentRecord, step: Step) -> None:
-        """The caller left during the offer: the agent is free again at once."""
-        agent.token += 1
-        self._make_ready(agent, step)
-
-    def _start_wrap_up(
-        self,
-        agent: AgentRecord,
-        call: CallRecord,
-        *,
-        step: Step,
-    ) -> None:
-        agent.talk_s = step.ts - agent.talk_started
-        agent.wrap_started = step.ts
-        agent.call_id = None
-        agent.wrap_call = (call.request.call_id, call.queue_id)
-        agent.token += 1
-        wrap_up_s = self._queues[call.queue_id].config.wrap_up_s
-        if wrap_up_s <= 0:
-            self._end_wrap_up(agent, step)
-            return
-        self._set_state(agent, AgentState.WRAP_UP, step=step)
-        self._timer(
-            step.ts + wrap_up_s,
-            WRAP_UP_TIMER,
-            key=agent.profile.agent_id,
-            token=agent.token,
-        )
-
-    def _end_wrap_up(self, agent: AgentRecord, step: Step) -> None:
-        self._close_wrap_up(agent, step)
-        self._make_ready(agent, step)
-
-    def _review(self, call: CallRecord, step: Step) -> None:
-        """Apply what fell due for a waiting call, then schedule the next review."""
-        if call.phase is not CallPhase.WAITING:
-            return
-        if call.held_for is not None and step.ts >= call.held_until:
-            self._release_hold(call, step)
-            return
-        config = self._queues[call.queue_id].config
-        waited = step.ts - call.joined
-        if (
-            config.max_wait_s is not None
-            and waited >= config.max_wait_s
-            and not call.callback
-        ):
-            self._exit(call, ExitReason.MAX_WAIT, exit=config.on_max_wait, step=step)
-            return
-        rules = config.overflow
-        while call.next_rule < len(rules) and rules[call.next_rule].after_s <= waited:
-            rule = rules[call.next_rule]
-            call.next_rule += 1
-            if not self._apply_rule(call, rule, step=step):
-                return
-        self._arm(call, step.ts)
-
-    def _apply_rule(
-        self,
-        call: CallRecord,
-        rule: OverflowRule,
-        *,
-        step: Step,
-    ) -> bool:
-        """Apply one overflow rule; False when the call left or was offered."""
-        match rule.kind:
-            case OverflowKind.TO_QUEUE:
-                self._move(
-                    call, rule.target_queue, reason=ExitReason.OVERFLOW, step=step
-                )
-                return False
-            case OverflowKind.RELAX_SKILLS:
-                relaxed = {
-                    n: min(level, rule.relax_to) for n, level in call.signature[0]
-                }
-                self._set_signature(call, signature_of(relaxed, call.signature[1]))
-                if call.held_for is not None:
-                    return True
-                agent = self._find_agent(call)
-                if agent is None:
-                    return True
-                self._offer(call, agent, step=step)
-                return False
-            case OverflowKind.OFFER_VOICEMAIL | OverflowKind.OFFER_CALLBACK:
-                if call.callback:
-                    return True
-                step.actions.append(
-                    OfferOptions(
-                        call_id=call.request.call_id,
-                        queue_id=call.queue_id,
-                        options=_OFFER_OPTIONS[rule.kind],
-                    )
-                )
-                return True
-
-    def _move(
-        self,
-        call: CallRecord,
-        target: QueueId | None,
-        *,
-        reason: ExitReason,
-        step: Step,
-    ) -> None:
-        queue = self._queues.get(target) if target is not None else None
-        if queue is None or target == call.queue_id or call.moves >= _MAX_MOVES:
-            why = ExitReason.NO_QUEUE if queue is None else reason
-            self._remove(call, why, exit=QueueExit(kind=ExitKind.HANGUP), step=step)
-            return
-        assert target is not None
-        self._unlist(call)
-        self._queues[call.queue_id].size -= 1
-        step.actions.append(
-            CallOverflowed(
-                occurred_at=step.now,
-                call_id=call.request.call_id,
-                from_queue_id=call.queue_id,
-                to_queue_id=target,
-                reason=reason,
-            )
-        )
-        call.moves += 1
-        call.held_for, call.held_until, call.entry_seq = None, NEVER, -1
-        call.queue_id = target
-        call.priority = self._priority(call.request, queue.config)
-        self._join(call, step)
-
-    def _exit(
-        self,
-        call: CallRecord,
-        reason: ExitReason,
-        *,
-        exit: QueueExit,
-        step: Step,
-    ) -> None:
-        if exit.kind is ExitKind.QUEUE:
-            self._move(call, exit.target_queue, reason=reason, step=step)
-        else:
-            self._remove(call, reason, exit=exit, step=step)

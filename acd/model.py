@@ -60,6 +60,8 @@ class ExitReason(StrEnum):
     """An exit or overflow named a queue the engine does not know."""
     CALLER_CHOICE = "caller_choice"
     """The caller took an offered option (voicemail, callback)."""
+    CALLBACK_FAILED = "callback_failed"
+    """Every attempt to call the caller back failed."""
 
 
 class OverflowKind(StrEnum):
@@ -77,6 +79,8 @@ class CallPhase(StrEnum):
 
 PAUSE_NO_ANSWER = "no_answer"
 """The pause reason given to an agent who let an offered call ring out."""
+PAUSE_DISCONNECTED = "disconnected"
+"""The pause reason given to an agent whose desktop stayed away past the grace."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +121,10 @@ class QueueConfig:
     """How long a call waits for its preferred agent before any agent may take it."""
     category_boost: Mapping[str, int] = field(default_factory=_no_levels)
     """Priority added for a customer category, e.g. {"vip": 10}."""
+    callback_attempts: int | None = None
+    """Tries to reach a caller who asked for a callback (None: the ACD's setting)."""
+    callback_retry_s: float | None = None
+    """Clock seconds between those tries (None: the ACD's setting)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

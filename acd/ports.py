@@ -37,6 +37,24 @@ class WaitingCall:
     while an agent's leg (already part of the call) is ringing."""
 
 
+class PresenceChange(Protocol):
+    """An agent's desktop connected or went away (`agent_ui.events.AgentConnected`
+    and `AgentDisconnected` have this shape)."""
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+    @property
+    def agent_id(self) -> str:
+        """The agent's login (the ACD's `AgentId`)."""
+        ...
+
+    @property
+    def connections(self) -> int:
+        """The agent's desktops open after the change (0: none is left)."""
+        ...
+
+
 class QueueRequests(Protocol):
     """Where a call asking for a queue is handed over (the ACD service). Sources:
     the FastAGI hand-off (`acd.service.queue_on_hand_off`), or an IVR event."""

@@ -51,8 +51,9 @@ Entry = tuple[int, float, int, CallId, int]
 the sequence is unique, so the signature id never takes part in the order."""
 
 NEVER = float("inf")
-RING_TIMER, WRAP_UP_TIMER, REVIEW_TIMER = 0, 1, 2
-"""Timer kinds: an offer's ring timeout, a wrap-up's end, a waiting call's review."""
+RING_TIMER, WRAP_UP_TIMER, REVIEW_TIMER, PRESENCE_TIMER = 0, 1, 2, 3
+"""Timer kinds: an offer's ring timeout, a wrap-up's end, a waiting call's review,
+an absent agent's grace period."""
 _MATCH_CACHE = 4096
 """Requirement signatures an agent remembers matching, before the cache restarts."""
 
@@ -116,6 +117,12 @@ class AgentRecord:
     preferred: list[Entry] = field(default_factory=list)
     """Calls held for this agent as their preferred agent."""
     queue_ids: tuple[QueueId, ...] = ()
+    absent: bool = False
+    """The agent's desktop is gone (within the grace period or past it)."""
+    away: bool = False
+    """The agent's desktop has been gone past the grace period: no call is offered."""
+    presence: int = 0
+    """Bumped on every desktop connect and disconnect, so a stale grace does nothing."""
 
 
 @dataclass(slots=True, eq=False)
@@ -140,6 +147,8 @@ class CallRecord:
     moves: int = 0
     callback: bool = False
     """The caller hung up keeping their place; no maximum wait or offers apply."""
+    not_before: float = 0.0
+    """A callback to retry: not offered before this time (epoch seconds)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -405,7 +414,7 @@ class RoutingState:
         if wanted is None or call.moves or config.preferred_agent_s <= 0:
             return None
         agent = self._agents.get(wanted)
-        if agent is None or agent.state is AgentState.LOGGED_OUT:
+        if agent is None or agent.state is AgentState.LOGGED_OUT or agent.away:
             return None
         return agent
 
@@ -503,6 +512,8 @@ class RoutingState:
         """Schedule the call's next review: hold expiry, overflow rule or max wait."""
         config = self._queues[call.queue_id].config
         due = call.held_until if call.held_for is not None else NEVER
+        if call.not_before > ts:
+            due = min(due, call.not_before)
         if config.max_wait_s is not None and not call.callback:
             due = min(due, call.joined + config.max_wait_s)
         if call.next_rule < len(config.overflow):

@@ -34,6 +34,8 @@ from acd.model import (
 from telephony.model import CallId
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+GRACE_S = 10
+"""Seconds an agent's desktop may be away before the agent counts as gone."""
 QUEUES = (QueueId("a"), QueueId("b"), QueueId("c"))
 SKILLS = ("billing", "russian")
 CONFIGS = (
@@ -85,6 +87,7 @@ agent_ops = st.tuples(
         [
             *("login", "login", "logout", "pause", "resume", "update"),
             *("answer", "answer", "no_answer", "no_answer", "ringing", "finish"),
+            *("gone", "back"),
         ]
     ),
     st.integers(0, 2),
@@ -108,10 +111,15 @@ class Shadow:
     agents: list[AgentProfile]
     held_by: dict[CallId, AgentId] = field(default_factory=dict)
     calls: list[CallId] = field(default_factory=list)
+    absent_from: dict[AgentId, datetime] = field(default_factory=dict)
+    """Agents whose desktop went away, and when the grace ends."""
+    away: set[AgentId] = field(default_factory=set)
+    """Agents whose grace ended at a tick: they must never be offered a call."""
 
     def apply(self, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, OfferCall):
+                assert action.agent_id not in self.away, "offered to an absent agent"
                 assert action.call_id not in self.held_by, "call offered twice"
                 assert action.agent_id not in self.held_by.values(), (
                     "agent given two calls"
@@ -123,6 +131,22 @@ class Shadow:
     def ended(self, call_id: CallId) -> None:
         self.held_by.pop(call_id, None)
 
+    def presence(self, engine: AcdEngine, kind: object, agent: AgentId) -> None:
+        if kind == "gone" and agent not in self.away:
+            if engine.agent(agent).state is not AgentState.LOGGED_OUT:
+                self.absent_from[agent] = self.now + timedelta(seconds=GRACE_S)
+        elif kind in ("back", "login"):
+            self.absent_from.pop(agent, None)
+            self.away.discard(agent)
+
+    def ticked(self, now: datetime) -> None:
+        for agent, due in list(self.absent_from.items()):
+            if due <= now:
+                self.away.add(agent)
+                del self.absent_from[agent]
+
+    now: datetime = T0
+
 
 AgentOp = Callable[[AcdEngine, AgentId, datetime], list[Action]]
 AGENT_OPS: dict[str, AgentOp] = {
@@ -133,6 +157,8 @@ AGENT_OPS: dict[str, AgentOp] = {
     "no_answer": AcdEngine.no_answer,
     "ringing": AcdEngine.ringing,
     "finish": AcdEngine.finish_wrap_up,
+    "gone": lambda engine, agent, now: engine.agent_gone(agent, now, grace_s=GRACE_S),
+    "back": AcdEngine.agent_back,
 }
 
 
@@ -177,10 +203,16 @@ def run(
             actions = engine.request_callback(call_id, now)
         elif kind == "tick":
             actions = engine.tick(now)
+            shadow.ticked(now)
         else:
-            actions = AGENT_OPS[str(kind)](engine, AgentId(f"ag{number}"), now)
+            agent_id = AgentId(f"ag{number}")
+            shadow.now = now
+            shadow.presence(engine, kind, agent_id)
+            actions = AGENT_OPS[str(kind)](engine, agent_id, now)
     except AcdError:
         return
+    if kind == "login":
+        shadow.presence(engine, kind, AgentId(f"ag{number}"))
     shadow.apply(actions)
 
 
@@ -219,6 +251,9 @@ def drain(engine: AcdEngine, shadow: Shadow, *, now: datetime) -> datetime:
             if isinstance(action, OfferCall):
                 apply(engine.answer(action.agent_id, now))
 
+    for profile in shadow.agents:
+        shadow.presence(engine, "back", profile.agent_id)
+        apply(engine.agent_back(profile.agent_id, now))
     for _ in range(40):
         now += timedelta(seconds=31)
         apply(engine.tick(now))

@@ -1,0 +1,338 @@
+"""The ACD shell's PBX side: rings agents (into a waiting caller, or out to a number
+for a callback), reports ring outcomes to the owner task, and carries calls out of
+the queue. No routing decisions here (they are `acd.engine`'s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from acd.engine import AcdEngine, Action
+from acd.model import (
+    AgentId,
+    AgentProfile,
+    CallPhase,
+    CancelOffer,
+    ExitKind,
+    ExitQueue,
+    OfferCall,
+    QueueConfig,
+    QueueId,
+)
+from acd.ports import (
+    CallLocator,
+    Clock,
+    IntervalStore,
+    Publisher,
+    WaitingCall,
+)
+from acd.stats import (
+    QueueStats,
+)
+from telephony.dialplan import OUTBOUND_CONTEXT, agent_channel
+from telephony.errors import PbxError
+from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.ports import PbxPort
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Apply = Callable[[datetime], list[Action]]
+
+POSITION_VAR = "CC_QUEUE_POSITION"
+EXPECTED_WAIT_VAR = "CC_EXPECTED_WAIT_S"
+"""Whole seconds; empty when there is no basis for an estimate yet."""
+EXIT_VAR = "CC_ACD_EXIT"
+"""Set on a caller's channel leaving the queue without an agent (voicemail,
+callback, hangup), for the dialplan or IVR to act on."""
+_ENDED_MEMORY = 4096
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSeat:
+    """An agent the ACD may route to: their phone and their routing profile."""
+
+    profile: AgentProfile
+    endpoint: str
+    """The phone endpoint rung through `Local/<endpoint>@cc-agent`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcdSettings:
+    pbx_id: PbxId
+    queues: tuple[QueueConfig, ...]
+    agents: tuple[AgentSeat, ...]
+    default_queue: QueueId | None = None
+    """Where a call asking for an unknown queue goes (None: it is refused)."""
+    stats_every_s: float = 1.0
+    """Wall seconds between QueueStatsUpdated rounds."""
+    abandon_grace_s: float = 5.0
+    time_scale: float = 1.0
+    """Clock seconds per wall second (the clock may run fast in simulations)."""
+    caller_check_s: float = 0.1
+    """Wall seconds between looks at a ringing offer's caller leg."""
+    presence_grace_s: float = 20.0
+    """Clock seconds an agent's desktop may be away (a page reload) before the
+    agent counts as disconnected."""
+    callback_attempts: int = 3
+    """Tries to reach a caller who asked for a callback (a queue may override)."""
+    callback_retry_s: float = 300.0
+    """Clock seconds between those tries (a queue may override)."""
+    announce_every_s: float | None = None
+    """Clock seconds between position and expected-wait updates on each waiting
+    caller's channel (`CC_QUEUE_POSITION`, `CC_EXPECTED_WAIT_S`); None: none."""
+
+
+@dataclass(slots=True)
+class Job:
+    apply: Apply
+    done: asyncio.Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Target:
+    """Where an agent's answered leg goes: a Bridge into the caller, or a number."""
+
+    application: str | None = None
+    data: str = ""
+    context: str | None = None
+    exten: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Offer:
+    offer: OfferCall
+    channel_id: ChannelId
+    cancelled: bool = False
+    fault: bool = False
+    """The PBX failed (connection lost, timeout): not the agent's doing."""
+
+
+class Dialing:
+    """The state the owner task shares with the PBX side, and the PBX side itself;
+    `acd.service.AcdService` adds the inputs and the owner task."""
+
+    def __init__(
+        self,
+        engine: AcdEngine,
+        pbx: PbxPort,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        settings: AcdSettings,
+        intervals: IntervalStore | None = None,
+        calls: CallLocator | None = None,
+    ) -> None:
+        self.engine = engine
+        self._pbx = pbx
+        self._publisher = publisher
+        self._clock = clock
+        self.settings = settings
+        self._intervals = intervals
+        self._calls = calls
+        self._seats = {s.profile.agent_id: s for s in settings.agents}
+        self._inbox: asyncio.Queue[Job] = asyncio.Queue()
+        self._waiting: dict[CallId, WaitingCall] = {}
+        self._offers: dict[AgentId, _Offer] = {}
+        self._ended: OrderedDict[CallId, None] = OrderedDict()
+        self._callbacks: dict[CallId, str] = {}
+        """Calls whose caller hung up to be called back, and the number to dial."""
+        self._aliases: dict[CallId, CallId] = {}
+        """A callback's own telephony call id -> the queued call it serves."""
+        self._stats: dict[QueueId, QueueStats] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        for config in settings.queues:
+            engine.configure_queue(config)
+
+    def _ended_call(self, ended: CallId, now: datetime) -> list[Action]:
+        served = self._aliases.pop(ended, None)
+        if served is not None:  # the callback's own call ended
+            self._callbacks.pop(served, None)
+            ended = served
+        elif ended in self._callbacks:
+            if self.engine.call_phase(ended) is not CallPhase.CONNECTED:
+                return []  # hung up to wait for the callback: keeps its place
+            del self._callbacks[ended]
+        self._ended[ended] = None
+        while len(self._ended) > _ENDED_MEMORY:
+            self._ended.popitem(last=False)
+        self._waiting.pop(ended, None)
+        return self.engine.hang_up(ended, now)
+
+    def _ring(self, offer: OfferCall, now: datetime) -> list[Action]:
+        """Start ringing the agent; returns the engine's actions for `ringing`."""
+        seat = self._seats.get(offer.agent_id)
+        waiting = self._waiting.get(offer.call_id)
+        record = _Offer(offer=offer, channel_id=ChannelId(f"acd-{uuid.uuid4().hex}"))
+        self._offers[offer.agent_id] = record
+        if seat is None or waiting is None:
+            log.warning(
+                "call=%s agent=%s: nothing to ring", offer.call_id, offer.agent_id
+            )
+            self._report(record, answered=False)
+            return []
+        if offer.callback:
+            number = self._callbacks.get(offer.call_id, "")
+            self._spawn(self._dial_back(record, seat, waiting.pbx_id, number))
+        else:
+            self._spawn(self._dial(record, seat, waiting))
+        return self.engine.ringing(offer.agent_id, now)
+
+    async def _dial_back(
+        self, record: _Offer, seat: AgentSeat, pbx_id: PbxId, number: str
+    ) -> None:
+        """Ring the agent; once they answer, their leg dials the caller's number."""
+        # The originated channel starts its own call: its Linkedid is its Uniqueid.
+        alias = call_id(pbx_id, record.channel_id)
+        self._aliases[alias] = record.offer.call_id
+        label = f'"Callback {record.offer.queue_id}" <{number}>'
+        target = _Target(context=OUTBOUND_CONTEXT, exten=number)
+        answered = await self._originate(record, seat, pbx_id, label, target)
+        if not answered:
+            self._aliases.pop(alias, None)
+        self._report(record, answered=answered)
+
+    async def _dial(
+        self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
+    ) -> None:
+        offer = record.offer
+        label = f'"Queue {offer.queue_id}" <{waiting.request.call_id}>'
+        target = _Target(application="Bridge", data=waiting.channel)
+        ringing = asyncio.ensure_future(
+            self._originate(record, seat, waiting.pbx_id, label, target)
+        )
+        watch = asyncio.ensure_future(self._caller_left(waiting))
+        try:
+            await asyncio.wait((ringing, watch), return_when=asyncio.FIRST_COMPLETED)
+            if watch.done() and watch.result():
+                # The agent's leg keeps the call alive, so no CallEnded comes yet.
+                log.info("call=%s caller hung up during the ring", offer.call_id)
+                self._inbox.put_nowait(
+                    Job(lambda now: self._ended_call(offer.call_id, now))
+                )
+            answered = await ringing
+        finally:
+            watch.cancel()
+            ringing.cancel()
+        self._report(record, answered=answered)
+
+    async def _originate(
+        self,
+        record: _Offer,
+        seat: AgentSeat,
+        pbx_id: PbxId,
+        label: str,
+        target: _Target,
+    ) -> bool:
+        """Ring the agent's phone into `target`; True once they answered."""
+        offer = record.offer
+        try:
+            result = await self._pbx.originate(
+                pbx_id,
+                channel=agent_channel(seat.endpoint),
+                caller_id=label,
+                timeout_s=offer.ring_timeout_s,
+                channel_id=record.channel_id,
+                application=target.application,
+                data=target.data,
+                context=target.context,
+                exten=target.exten,
+            )
+        except PbxError as error:
+            log.warning("call=%s agent=%s ring failed: %r", offer.call_id, seat, error)
+            record.fault = True
+            return False
+        if not result.success:
+            log.info("call=%s not answered: reason=%s", offer.call_id, result.reason)
+        return result.success
+
+    async def _caller_left(self, waiting: WaitingCall) -> bool:
+        """True once the caller's own leg has hung up (never, without a locator)."""
+        if self._calls is None or waiting.channel_id is None:
+            await asyncio.Event().wait()
+            return False
+        while True:
+            call = self._calls.call_of_channel(waiting.pbx_id, waiting.channel_id)
+            legs = [] if call is None else call.legs
+            mine = [leg for leg in legs if leg.channel_id == waiting.channel_id]
+            if not mine or mine[0].ended_at is not None:
+                return True
+            await asyncio.sleep(self.settings.caller_check_s)
+
+    def _report(self, record: _Offer, *, answered: bool) -> None:
+        self._inbox.put_nowait(
+            Job(lambda now: self._ring_outcome(record, answered=answered, now=now))
+        )
+
+    def _ring_outcome(
+        self, record: _Offer, *, answered: bool, now: datetime
+    ) -> list[Action]:
+        agent_id = record.offer.agent_id
+        if self._offers.get(agent_id) is not record or record.cancelled:
+            if answered:  # the call was taken back meanwhile: free the agent's phone
+                self._hang_up_leg(record)
+            return []
+        del self._offers[agent_id]
+        if answered:
+            return self.engine.answer(agent_id, now)
+        actions = self.engine.no_answer(agent_id, now)
+        if record.fault:  # the call is back at the head; the agent is not to blame
+            actions += self.engine.resume(agent_id, now)
+        return actions
+
+    def _cancel(self, cancel: CancelOffer) -> None:
+        record = self._offers.get(cancel.agent_id)
+        if record is None or record.offer.call_id != cancel.call_id:
+            return
+        del self._offers[cancel.agent_id]
+        record.cancelled = True
+        self._hang_up_leg(record)
+
+    def _hang_up_leg(self, record: _Offer) -> None:
+        waiting = self._waiting.get(record.offer.call_id)
+        pbx_id = waiting.pbx_id if waiting is not None else self.settings.pbx_id
+        self._spawn(self._quietly(self._pbx.hangup(pbx_id, channel=record.channel_id)))
+
+    def _exit(self, exit: ExitQueue) -> None:
+        waiting = self._waiting.pop(exit.call_id, None)
+        log.info(
+            "call=%s left queue=%s: %s -> %s",
+            exit.call_id,
+            exit.queue_id,
+            exit.reason,
+            exit.exit.kind,
+        )
+        if waiting is None:
+            return
+        pbx, pbx_id, channel = self._pbx, waiting.pbx_id, waiting.channel
+        kind = exit.exit.kind
+        self._spawn(
+            self._quietly(
+                pbx.set_var(pbx_id, channel=channel, name=EXIT_VAR, value=kind)
+            )
+        )
+        if kind is ExitKind.HANGUP:
+            self._spawn(self._quietly(pbx.hangup(pbx_id, channel=channel)))
+
+    # --- tasks ------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _quietly(action: Awaitable[None]) -> None:
+        try:
+            await action
+        except PbxError as error:  # e.g. the channel hung up meanwhile
+            log.info("acd side action refused: %r", error)
+        except Exception:
+            log.exception("acd side action failed")
