@@ -236,3 +236,24 @@ async def test_agent_is_bridged_in_when_the_caller_is_mid_announcement(
         and m.get("Command").startswith("STREAM FILE")
     ]
     assert played == ["511"]  # the announcement never reached the agent's call
+
+
+async def test_voicemail_follows_when_the_acd_redirects_mid_announcement(
+    room: Room,
+) -> None:
+    room.tts.release.clear()
+    ch = await room.caller()
+
+    async def in_announcement() -> bool:
+        return room.tts.waiting >= 1
+
+    await eventually(in_announcement, timeout_s=10)
+    await room.redirect(ch, "voicemail")
+    room.tts.release.set()
+
+    async def left() -> bool:
+        return bool(room.crm.voicemails) and ch.dead
+
+    await eventually(left, timeout_s=10)
+    assert room.ended == ["ok", "ok"]  # the announcement, then the queue exit
+    assert room.crm.voicemails[0]["topic_code"] == "billing"
