@@ -36,7 +36,7 @@ from acd.ports import (
 from acd.stats import (
     QueueStats,
 )
-from telephony.dialplan import OUTBOUND_CONTEXT, agent_channel
+from telephony.dialplan import OUTBOUND_CONTEXT, QUEUE_EXIT_CONTEXT, agent_channel
 from telephony.errors import PbxError
 from telephony.model import CallId, ChannelId, PbxId, call_id
 from telephony.ports import PbxPort
@@ -311,15 +311,26 @@ class Dialing:
         )
         if waiting is None:
             return
+        self._spawn(self._quietly(self._send_out(waiting, exit.exit.kind)))
+
+    async def _send_out(self, waiting: WaitingCall, kind: ExitKind) -> None:
+        """Tell the caller's channel how it left, then take it there: voicemail and
+        callback run in `QUEUE_EXIT_CONTEXT` (which reads `CC_QUEUE`, still set)."""
         pbx, pbx_id, channel = self._pbx, waiting.pbx_id, waiting.channel
-        kind = exit.exit.kind
-        self._spawn(
-            self._quietly(
-                pbx.set_var(pbx_id, channel=channel, name=EXIT_VAR, value=kind)
-            )
-        )
-        if kind is ExitKind.HANGUP:
-            self._spawn(self._quietly(pbx.hangup(pbx_id, channel=channel)))
+        await pbx.set_var(pbx_id, channel=channel, name=EXIT_VAR, value=kind)
+        match kind:
+            case ExitKind.VOICEMAIL | ExitKind.CALLBACK:
+                await pbx.redirect(
+                    pbx_id,
+                    channel=channel,
+                    context=QUEUE_EXIT_CONTEXT,
+                    exten=kind.value,
+                    priority=1,
+                )
+            case ExitKind.HANGUP:
+                await pbx.hangup(pbx_id, channel=channel)
+            case ExitKind.QUEUE:  # the engine moves the call; it never leaves so
+                pass
 
     # --- tasks ------------------------------------------------------------------
 

@@ -58,6 +58,12 @@ class FakePbx:
     rings: list[Ring] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    redirects: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """(channel, context, exten, priority), in order."""
+    transfers: list[tuple[str, str, str]] = field(default_factory=list)
+    """Attended transfers started: (channel, context, exten)."""
+    cancelled: list[str] = field(default_factory=list)
+    """Channels whose attended transfer was cancelled."""
 
     async def originate(
         self,
@@ -100,7 +106,7 @@ class FakePbx:
         exten: str,
         priority: int = 1,
     ) -> None:
-        return None
+        self.redirects.append((channel, context, exten, priority))
 
     async def hangup(self, pbx_id: PbxId, *, channel: str, cause: int = 16) -> None:
         self.hangups.append(channel)
@@ -139,10 +145,10 @@ class FakePbx:
     async def attended_transfer(
         self, pbx_id: PbxId, *, channel: str, context: str, exten: str
     ) -> None:
-        return None
+        self.transfers.append((channel, context, exten))
 
     async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
-        return None
+        self.cancelled.append(channel)
 
 
 @dataclass(slots=True)
