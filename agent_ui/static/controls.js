@@ -325,6 +325,7 @@ const controls = (() => {
 
   setInterval(tick, 1000);
   render();
+  startPolling();  // until the live channel is up
 
   return {
     start: refresh,

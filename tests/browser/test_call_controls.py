@@ -4,16 +4,18 @@ server side is the real ACD (fake PBX) and a recording fake of the call routes."
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 
 from acd.model import AgentId, AgentState
 from crm_core.db import Sessions
 from recordings.http import MuteIn
 from tests.browser.calls import Floor, TransferIn, running_floor
 from tests.browser.conftest import sign_in
+from tests.integration.agent_ui.harness import PASSWORD
 from tests.waiting import eventually
 
 
@@ -70,6 +72,26 @@ async def test_state_buttons_change_the_state_shown_when_the_agent_clicks_them(
     await expect(shown).to_have_text("Logged out")
     assert floor.state("anna") is AgentState.LOGGED_OUT
     await expect(page.locator("#action-error")).to_be_hidden()
+
+
+async def test_state_is_polled_when_the_live_channel_is_down(
+    floor: Floor, page: Page
+) -> None:
+    async def silent(_socket: WebSocketRoute) -> None:
+        """Never reaches the server: the page's live channel stays down."""
+
+    await page.route_web_socket(re.compile(r"/socket\.io/"), silent)
+    await page.goto(floor.desk.url + "/agent")
+    await page.fill("#login", "anna")
+    await page.fill("#password", PASSWORD)
+    await page.click("#sign-in")
+    await expect(page.locator("#who")).to_have_text("anna")
+    shown = page.locator("#agent-state")
+    await expect(shown).to_have_text("Logged out")
+
+    await floor.service.login(AgentId("anna"))
+    await expect(shown).to_have_text("Ready", timeout=5000)
+    await expect(page.locator("#link-status")).not_to_have_text("live")
 
 
 async def test_transfer_form_refuses_a_bad_number_inline_and_sends_a_good_one(
