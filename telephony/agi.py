@@ -20,7 +20,7 @@ from telephony.agi_parse import (
     parse_environment,
     parse_reply,
 )
-from telephony.errors import AgiHangup, AgiProtocolError, AgiTimeout
+from telephony.errors import AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,15 @@ _RAW_LOG_CHARS = 300
 _USAGE_LINES_MAX = 100
 
 AgiHandler = Callable[["AgiSession"], Awaitable[None]]
+
+
+class SoundMissing(AgiError):
+    """STREAM FILE found no such sound on the PBX; the caller is still there and
+    the session goes on."""
+
+    def __init__(self, message: str, *, sound: str) -> None:
+        super().__init__(message)
+        self.sound = sound
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +62,8 @@ class AgiSession:
     """One FastAGI conversation. Commands are sent one at a time, in order.
 
     Every command raises AgiHangup when the caller has hung up (`200 result=-1`, a
-    `HANGUP` line ahead of the reply, `511`, or the connection closed), AgiTimeout
+    `HANGUP` line ahead of the reply, `511`, or the connection closed; STREAM FILE
+    checks the channel first, see `stream_file`), AgiTimeout
     when Asterisk does not answer within the timeout (the session is then closed:
     a late reply would put every later command out of step), and AgiProtocolError
     for `510`/`520` errors or a reply that does not parse.
@@ -84,6 +94,13 @@ class AgiSession:
         `wait_s` is added to the command timeout for commands that wait by design
         (GET DATA, RECORD FILE, a long STREAM FILE).
         """
+        reply = await self._exchange(verb, arguments, wait_s=wait_s)
+        return self._check(verb, reply)
+
+    async def _exchange(
+        self, verb: str, arguments: tuple[str | int, ...], *, wait_s: float
+    ) -> AgiReply:
+        """Send one command and read its reply, unchecked."""
         if self._broken is not None:
             raise AgiProtocolError(f"session unusable: {self._broken}")
         line = format_command((verb, *arguments))
@@ -102,7 +119,7 @@ class AgiSession:
             self._broken = "connection lost"
             self.hung_up = True
             raise AgiHangup(f"{self._who()}: connection lost ({exc})") from None
-        return self._check(verb, reply)
+        return reply
 
     async def _read_reply(self) -> AgiReply:
         while True:
@@ -177,9 +194,27 @@ class AgiSession:
         self, name: str, escape_digits: str = "", *, timeout_s: float = 0.0
     ) -> str | None:
         """Play `name` (no extension); return the escape digit pressed, or None.
-        `timeout_s` is the longest the prompt may play, beyond the command timeout."""
-        reply = await self.command("STREAM FILE", name, escape_digits, wait_s=timeout_s)
-        return _digit(reply)
+        `timeout_s` is the longest the prompt may play, beyond the command timeout.
+
+        Raises SoundMissing when Asterisk has no such sound and the caller is still
+        there: Asterisk answers a missing file with `200 result=-1 endpos=0`, the
+        same line as a hang-up, so the channel's status tells the two apart.
+        """
+        verb = "STREAM FILE"
+        reply = await self._exchange(verb, (name, escape_digits), wait_s=timeout_s)
+        told = self._saw_hangup or self.hung_up
+        if _unplayed(reply) and not told and await self._channel_up():
+            raise SoundMissing(f"{self._who()}: no sound {name!r}", sound=name)
+        return _digit(self._check(verb, reply))
+
+    async def _channel_up(self) -> bool:
+        """CHANNEL STATUS: a live channel answers its state (6 = Up); a hung-up
+        one a HANGUP line, `511` or `result=-1` (agi-hangup.agi.txt)."""
+        try:
+            status = await self.command("CHANNEL STATUS")
+        except AgiHangup:
+            return False
+        return status.result.isdigit()
 
     async def get_data(
         self, prompt: str, timeout_ms: int, max_digits: int
@@ -257,6 +292,17 @@ class AgiSession:
 
     async def verbose(self, message: str, level: int = 1) -> None:
         await self.command("VERBOSE", message, level)
+
+
+def _unplayed(reply: AgiReply) -> bool:
+    """STREAM FILE's answer both to a missing file and to a hang-up before the
+    first sample."""
+    return (
+        reply.kind is ReplyKind.OK
+        and reply.result == "-1"
+        and reply.data is None
+        and reply.extra.get("endpos") == "0"
+    )
 
 
 def _digit(reply: AgiReply) -> str | None:
@@ -404,7 +450,7 @@ class AgiServer:
             await handler(session)
         except AgiHangup as exc:
             log.info("caller hung up: %s (%s)", where, exc)
-        except (AgiTimeout, AgiProtocolError) as exc:
+        except (AgiTimeout, AgiProtocolError, SoundMissing) as exc:
             log.warning("FastAGI session failed: %s: %s", where, exc)
         except Exception:
             log.exception("FastAGI handler failed: %s", where)

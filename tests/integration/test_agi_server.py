@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from telephony.agi import AgiServer, AgiSession, GetDataResult, RecordResult
+from telephony.agi import (
+    AgiServer,
+    AgiSession,
+    GetDataResult,
+    RecordResult,
+    SoundMissing,
+)
 from telephony.errors import AgiHangup, AgiProtocolError, AgiTimeout
 
 NETWORK_TIMEOUT_S = 5.0
@@ -224,6 +230,72 @@ async def test_hangup_is_raised_and_its_reply_consumed_when_hangup_line_is_news(
     await outcome.finished()
     assert outcome.error is None
     assert outcome.results == ["billing"]
+
+
+DEAD = "511 Command Not Permitted on a dead channel or intercepted channel"
+
+
+async def test_sound_missing_is_raised_and_session_goes_on_when_channel_is_up(
+    server: AgiServer,
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        with pytest.raises(SoundMissing) as caught:
+            await session.stream_file("cc/en/absent", "12")
+        outcome.results.append(caught.value.sound)
+        outcome.results.append(session.hung_up)
+        outcome.results.append(await session.stream_file("cc/en/hello", "12"))
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect('STREAM FILE "cc/en/absent" "12"', "200 result=-1 endpos=0")
+    await peer.expect("CHANNEL STATUS", "200 result=6")
+    await peer.expect('STREAM FILE "cc/en/hello" "12"', "200 result=49 endpos=800")
+    await outcome.finished()
+    assert outcome.error is None
+    assert outcome.results == ["cc/en/absent", False, "1"]
+
+
+@pytest.mark.parametrize(
+    "status",
+    [(DEAD,), ("HANGUP", "200 result=-1"), ("200 result=-1",)],
+    ids=["511", "hangup-line", "result-minus-one"],
+)
+async def test_hangup_is_raised_when_the_status_probe_finds_the_channel_gone(
+    server: AgiServer, status: tuple[str, ...]
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        await session.stream_file("cc/en/hello")
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect('STREAM FILE "cc/en/hello" ""', "200 result=-1 endpos=0")
+    await peer.expect("CHANNEL STATUS", *status)
+    await outcome.finished()
+    assert isinstance(outcome.error, AgiHangup)
+    assert not isinstance(outcome.error, SoundMissing)
+    assert await peer.closed_by_server()
+
+
+async def test_hangup_is_raised_without_a_probe_when_hangup_line_came_first(
+    server: AgiServer,
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        await session.stream_file("cc/en/hello")
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect(
+        'STREAM FILE "cc/en/hello" ""', "HANGUP", "200 result=-1 endpos=0"
+    )
+    await outcome.finished()
+    assert isinstance(outcome.error, AgiHangup)
+    assert await peer.closed_by_server()  # no CHANNEL STATUS was sent
 
 
 async def test_usage_error_is_raised_with_its_text_when_asterisk_says_520(
