@@ -18,7 +18,10 @@ class IvrCompleted:
     `skills` and `priority` say where the ACD takes the call (queue None when the
     call did not go to a queue); `data` is the hand-off (flow, version, menu path,
     values, recognised values, last node), the journal and the outcome's details,
-    as JSON primitives for the contact record and the screen-pop."""
+    as JSON primitives for the contact record and the screen-pop. `data` always
+    has `last_node` (None when no flow ran) and `ended`, an ivr.handoff.Ending
+    value: where the caller left (hung up mid-prompt, mid-input, mid-recording)
+    or the fallback that ended the flow (no_input, invalid_input, ...)."""
 
     topic: ClassVar[str] = "ivr.completed"
     occurred_at: datetime

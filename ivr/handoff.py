@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from ivr.events import IvrCompleted, JsonValue
 from ivr.model import (
+    Fallback,
     HandoffData,
     Hangup,
     HangupReason,
@@ -37,7 +38,43 @@ class Outcome(StrEnum):
     """The runner failed; the caller was sent to the operator queue."""
 
 
+class Ending(StrEnum):
+    """Where and how the caller's time in the IVR ended, finer than Outcome: what
+    the contact records as where they left."""
+
+    FLOW = "flow"
+    """The flow's own way out, following the caller's answers."""
+    HUNG_UP_MID_PROMPT = "hung_up_mid_prompt"
+    HUNG_UP_MID_INPUT = "hung_up_mid_input"
+    """While the IVR waited for keys."""
+    HUNG_UP_MID_RECORDING = "hung_up_mid_recording"
+    """While the IVR recorded what they said (not a voicemail, which ends so)."""
+    HUNG_UP = "hung_up"
+    """Elsewhere: before the first prompt, during a lookup or the hand-over."""
+    NO_INPUT = Fallback.NO_INPUT.value
+    INVALID_INPUT = Fallback.INVALID_INPUT.value
+    LOW_CONFIDENCE = Fallback.LOW_CONFIDENCE.value
+    NOT_CONFIRMED = Fallback.NOT_CONFIRMED.value
+    PROMPT_FAILED = Fallback.PROMPT_FAILED.value
+    ACTION_FAILED = Fallback.ACTION_FAILED.value
+    STEP_LIMIT = Fallback.STEP_LIMIT.value
+    NO_FLOW = "no_flow"
+    """No flow serves the number: the default greeting and queue."""
+    FAILED = "failed"
+    """The runner failed; the caller went to the operator queue."""
+
+
 Terminal = Queue | Voicemail | Transfer | Hangup
+
+
+def ending_of(action: Terminal) -> Ending:
+    """How a flow that reached `action` ended, as far as the flow knows (the runner
+    knows better where a caller hung up)."""
+    if isinstance(action, Hangup) and action.reason is HangupReason.CALLER_HUNG_UP:
+        return Ending.HUNG_UP
+    if action.data.fallback is not None:
+        return Ending(action.data.fallback.value)
+    return Ending.FLOW
 
 
 def outcome_of(action: Terminal) -> Outcome:
@@ -119,11 +156,17 @@ def completed(
     queue: str | None = None,
     skills: Sequence[str] = (),
     priority: int = 0,
+    ended: Ending | None = None,
     details: Mapping[str, JsonValue] | None = None,
 ) -> IvrCompleted:
     """The event for a call the IVR let go of; `details` are the outcome's own
-    facts (voicemail appeal id, transfer number, failure reason...)."""
-    data: dict[str, JsonValue] = {"outcome": outcome.value}
+    facts (voicemail appeal id, transfer number, failure reason...). The data
+    always names the last node reached (None before any) and how it ended."""
+    data: dict[str, JsonValue] = {
+        "outcome": outcome.value,
+        "ended": (ended or _ENDINGS.get(outcome, Ending.FLOW)).value,
+        "last_node": None if handoff is None else str(handoff.last_node),
+    }
     if handoff is not None:
         data["handoff"] = handoff_json(handoff)
     data["journal"] = journal_json(journal)
@@ -142,6 +185,13 @@ def completed(
     )
 
 
+_ENDINGS = {
+    Outcome.CALLER_HUNG_UP: Ending.HUNG_UP,
+    Outcome.FALLBACK: Ending.NO_FLOW,
+    Outcome.FAILED: Ending.FAILED,
+}
+
+
 def completed_by(
     action: Terminal,
     *,
@@ -150,9 +200,11 @@ def completed_by(
     ani: str,
     language: str,
     journal: Sequence[JournalEntry],
+    ended: Ending | None = None,
     details: Mapping[str, JsonValue] | None = None,
 ) -> IvrCompleted:
-    """The event for a flow that reached `action`."""
+    """The event for a flow that reached `action`; `ended` defaults to
+    ending_of(action)."""
     extra: dict[str, JsonValue] = {}
     queue: str | None = None
     skills: tuple[str, ...] = ()
@@ -179,5 +231,6 @@ def completed_by(
         queue=queue,
         skills=skills,
         priority=priority,
+        ended=ended or ending_of(action),
         details=extra,
     )

@@ -20,6 +20,7 @@ from ivr.events import IvrCompleted, JsonValue
 from ivr.fallback import greet_and_queue
 from ivr.handoff import (
     QUEUE_VARIABLE,
+    Ending,
     Outcome,
     completed,
     completed_by,
@@ -59,7 +60,7 @@ from ivr.model import (
     Voicemail,
 )
 from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, Synthesiser, TtsFailed
-from telephony.agi import AgiSession
+from telephony.agi import AgiSession, SoundMissing
 from telephony.dialplan import OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
 from telephony.errors import AgiHangup
 
@@ -193,6 +194,9 @@ class _Runner:
             # AGI(agi://.../inbound,${CHANNEL(linkedid)}): the telephony call's key
             self.details["linkedid"] = request.arguments[0]
         self.published = False
+        self.doing = Ending.HUNG_UP
+        """How the call ends if the caller hangs up now (what the PBX is doing)."""
+        self.hung_up_at: Ending | None = None
 
     # --- the call ---------------------------------------------------------------
 
@@ -236,6 +240,7 @@ class _Runner:
                     state.node,
                     exc,
                 )
+                self.hung_up_at = self.doing
                 event = CallerHungUp()
             state, action = step(flow, state, event, self.clock.now())
             self.state = state
@@ -312,12 +317,19 @@ class _Runner:
         first prompt that could not be played."""
         for index, prompt in enumerate(prompts):
             name = await self._sound(prompt)
-            if isinstance(name, str):
-                digit = await self.session.stream_file(name, barge_in)
-                if digit is not None:
-                    return digit
-            else:
+            if isinstance(name, tuple):
                 return PromptFailed(index=index, reason=name[0])
+            try:
+                self.doing = Ending.HUNG_UP_MID_PROMPT
+                digit = await self.session.stream_file(name, barge_in)
+                self.doing = Ending.HUNG_UP
+            except SoundMissing:
+                log.warning(
+                    "sound missing on the PBX call_id=%s sound=%s", self.call_id, name
+                )
+                return PromptFailed(index=index, reason=f"missing sound {name}")
+            if digit is not None:
+                return digit
         return Played()
 
     async def _sound(self, prompt: Prompt) -> str | tuple[str]:
@@ -373,9 +385,11 @@ class _Runner:
         """GET DATA: up to the expected count, `#` ending early; NoInput when
         nothing was pressed within the timeout."""
         wanted = max(action.expect.max_digits - len(first), 1)
+        self.doing = Ending.HUNG_UP_MID_INPUT
         result = await self.session.get_data(
             prompt, int(action.timeout_s * 1000), wanted
         )
+        self.doing = Ending.HUNG_UP
         digits = first + result.digits
         return Digits(digits=digits) if digits else NoInput()
 
@@ -386,6 +400,7 @@ class _Runner:
         target = self._recording_path("utterance")
         local = _wav(self.config.local(target))
         try:
+            self.doing = Ending.HUNG_UP_MID_RECORDING
             recorded = await self.session.record_file(
                 str(target),
                 "wav",
@@ -393,6 +408,7 @@ class _Runner:
                 int(min(action.timeout_s + self.config.utterance_max_s, 60) * 1000),
                 silence_s=self.config.utterance_silence_s,
             )
+            self.doing = Ending.HUNG_UP
             if recorded.digit is not None:
                 return await self._more_digits(action, recorded.digit)
             if recorded.end_position == 0:
@@ -535,6 +551,7 @@ class _Runner:
             try:
                 await self._hand_over(action)
             except AgiHangup:
+                self.hung_up_at = Ending.HUNG_UP
                 self.details["handed_over"] = type(action).__name__.lower()
                 action = Hangup(reason=HangupReason.CALLER_HUNG_UP, data=action.data)
         elif action.reason is HangupReason.FLOW_ENDED:
@@ -547,6 +564,7 @@ class _Runner:
                 ani=self.ani,
                 language=language,
                 journal=journal,
+                ended=self.hung_up_at,
                 details=self.details,
             )
         )
@@ -630,6 +648,7 @@ class _Runner:
                         ani=self.ani,
                         language=state.language,
                         journal=state.journal,
+                        ended=self.hung_up_at or self.doing,
                         details=self.details,
                     )
                 )
@@ -644,6 +663,7 @@ class _Runner:
                 language=self.session.request.language,
                 handoff=None if state is None else handoff(state),
                 journal=() if state is None else state.journal,
+                ended=self.hung_up_at or self.doing,
                 details=self.details,
             )
         )

@@ -437,6 +437,7 @@ async def test_caller_goes_to_operator_after_reprompts_when_pressing_nothing(
     assert rig.tts.said.count("Sorry, I did not hear you.") == 1
     assert journal_nodes(done)[-1] == "operator"
     assert done.customer_id is None
+    assert (done.data["ended"], done.data["last_node"]) == ("no_input", "operator")
 
 
 async def test_garbage_keys_get_the_invalid_prompt_then_operator_when_pressed(
@@ -466,6 +467,8 @@ async def test_contact_records_where_caller_left_when_hanging_up_mid_prompt(
     assert done.outcome == "caller_hung_up"
     assert done.queue is None
     assert handoff_of(done)["last_node"] == "main"
+    assert done.data["last_node"] == "main"
+    assert done.data["ended"] in ("hung_up_mid_prompt", "hung_up_mid_input")
     assert done.data["hangup_reason"] == "caller_hung_up"
     assert done.customer_id == str(KNOWN.customer_id)
 

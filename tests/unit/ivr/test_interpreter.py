@@ -331,6 +331,46 @@ def test_journal_records_where_the_caller_left_when_they_hang_up() -> None:
     assert state.journal[-1].detail == "CallerHungUp"
 
 
+@pytest.mark.parametrize(
+    ("answers", "fallback"),
+    [
+        ([NoInput(), NoInput(), NoInput()], Fallback.NO_INPUT),
+        (
+            [Digits(digits="*"), Digits(digits="9"), Digits(digits="#")],
+            Fallback.INVALID_INPUT,
+        ),
+        (
+            [NoInput(), Digits(digits="9"), Digits(digits="*")],
+            Fallback.INVALID_INPUT,
+        ),
+    ],
+    ids=["silence", "garbage", "silence-then-garbage"],
+)
+def test_hand_off_names_why_the_caller_reached_the_operator_when_menu_fails(
+    answers: list[Input], fallback: Fallback
+) -> None:
+    _, actions = run(demo(), [NO_OUTAGE, Played(), *answers])
+    last = actions[-1]
+    assert isinstance(last, Queue)
+    assert last.queue == "general"
+    assert last.data.last_node == "operator"
+    assert last.data.fallback is fallback
+
+
+def test_fallback_is_forgotten_when_the_caller_answers_after_it() -> None:
+    state, _ = run(
+        demo(),
+        [NO_OUTAGE, Played(), Digits(digits="1"), LookupResult(found=True), Played()],
+    )
+    state, action = step(demo(), state, NoInput(), OPEN)
+    state, action = step(demo(), state, NoInput(), OPEN)
+    state, action = step(demo(), state, NoInput(), OPEN)
+    assert state.fallback is Fallback.NO_INPUT  # billing menu gave up: survey
+    state, action = step(demo(), state, Digits(digits="5"), OPEN)
+    assert isinstance(action, StoreSurveyAnswer)
+    assert state.fallback is None
+
+
 def test_ended_call_stays_ended_when_more_input_arrives() -> None:
     state, actions = run(demo(), [NO_OUTAGE, Played(), Digits(digits="3")])
     again, action = step(demo(), state, Digits(digits="1"), OPEN)

@@ -3,15 +3,25 @@ the journal as JSON primitives, per way out of a flow."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
 import pytest
 
-from ivr.handoff import Outcome, completed, completed_by, outcome_of, queue_variables
+from ivr.handoff import (
+    Ending,
+    Outcome,
+    completed,
+    completed_by,
+    ending_of,
+    outcome_of,
+    queue_variables,
+)
 from ivr.model import (
     Channel,
     EntryKind,
+    Fallback,
     FlowName,
     HandoffData,
     Hangup,
@@ -154,6 +164,10 @@ def test_event_says_where_caller_left_when_they_hung_up() -> None:
 
     assert event.queue is None
     assert event.data["hangup_reason"] == "caller_hung_up"
+    assert (event.data["ended"], event.data["last_node"]) == (
+        "hung_up",
+        "billing_queue",
+    )
     assert event.data["outage_heard"] == "o-1"
     handoff = event.data["handoff"]
     assert isinstance(handoff, dict)
@@ -185,5 +199,40 @@ def test_event_has_no_handoff_when_no_flow_ran() -> None:
         queue="general",
     )
 
-    assert event.data == {"outcome": "fallback", "journal": []}
+    assert event.data == {
+        "outcome": "fallback",
+        "ended": "no_flow",
+        "last_node": None,
+        "journal": [],
+    }
     assert event.queue == "general"
+
+
+@pytest.mark.parametrize(
+    ("fallback", "ended"),
+    [
+        (None, "flow"),
+        (Fallback.NO_INPUT, "no_input"),
+        (Fallback.INVALID_INPUT, "invalid_input"),
+        (Fallback.ACTION_FAILED, "action_failed"),
+    ],
+)
+def test_event_says_how_the_flow_ended_when_it_took_a_fallback_exit(
+    fallback: Fallback | None, ended: str
+) -> None:
+    data = dataclasses.replace(DATA, fallback=fallback)
+
+    event = completed_by(
+        Queue(queue="general", skills=(), priority=0, data=data),
+        at=AT,
+        call_id="pbx-1:1.2",
+        ani="1",
+        language="en",
+        journal=(),
+    )
+
+    assert event.data["ended"] == ended
+    assert event.data["last_node"] == "billing_queue"
+    assert ending_of(Queue(queue="general", skills=(), priority=0, data=data)) == (
+        Ending(ended)
+    )
