@@ -116,6 +116,9 @@ class RunnerConfig:
     utterance_max_s: float = 10.0
     utterance_silence_s: int = 2
     voicemail_silence_s: int = 5
+    speech_languages: frozenset[str] | None = None
+    """Languages the recogniser has a model for: menus in others take keys only
+    (None: try every language, keys when recognition fails)."""
     digit_gap_s: float = 5.0
     """The longest pause between two keys of a number."""
     crm_timeout_s: float = 3.0
@@ -357,7 +360,13 @@ class _Runner:
         or keys: the last prompt goes through GET DATA so keys end it."""
         expect = action.expect
         keys = expect.dtmf + expect.terminator
-        listen = expect.speech and self.speech_ok and self.asr is not None
+        languages = self.config.speech_languages
+        listen = (
+            expect.speech
+            and self.speech_ok
+            and self.asr is not None
+            and (languages is None or action.language in languages)
+        )
         prompts = action.prompts
         head = prompts if listen or not prompts else prompts[:-1]
         played = await self._play(head, keys)

@@ -62,8 +62,13 @@ def speech(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
+def speech_languages() -> frozenset[str] | None:
+    return None
+
+
+@pytest.fixture
 async def peer(
-    tmp_path: Path, speech: bool
+    tmp_path: Path, speech: bool, speech_languages: frozenset[str] | None
 ) -> AsyncIterator[tuple[AsteriskPeer, Served]]:
     flows = FlowRegistry()
     flows.publish(FLOW, source="api:test")
@@ -78,7 +83,9 @@ async def peer(
             publish=publisher,
             clock=FakeClock(),
             call_id_of=lambda uniqueid: f"pbx-1:{uniqueid}",
-            config=RunnerConfig(recordings_dir=tmp_path / "rec"),
+            config=RunnerConfig(
+                recordings_dir=tmp_path / "rec", speech_languages=speech_languages
+            ),
         )
     )
     server = AgiServer(port=0, handlers={"inbound": handler}, command_timeout_s=2)
@@ -175,3 +182,20 @@ async def test_contact_records_hang_up_mid_input_when_caller_leaves_at_the_keys(
         "hung_up_mid_input",
         "ask",
     )
+
+
+@pytest.mark.parametrize(
+    ("speech", "speech_languages"), [(True, frozenset({"ru"}))], ids=["ru-model"]
+)
+async def test_menu_takes_keys_only_when_no_model_serves_the_flow_language(
+    peer: tuple[AsteriskPeer, Served],
+) -> None:
+    asterisk, served = peer
+    await asterisk.expect('STREAM FILE "cc/t/absent" ""', "200 result=0 endpos=800")
+    await asterisk.expect('STREAM FILE "cc/t/hello" ""', "200 result=0 endpos=800")
+    await asterisk.expect('GET DATA "cc/t/menu" 5000 1', "200 result=1")
+    await asterisk.expect("HANGUP", "200 result=1")
+
+    done = await served.completed()
+
+    assert (done.outcome, done.data["last_node"]) == ("flow_ended", "bye")

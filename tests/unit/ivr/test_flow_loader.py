@@ -13,7 +13,7 @@ import yaml
 from ivr.errors import FlowInvalid, FlowProblem
 from ivr.flow import parse_flow
 from ivr.loader import DEMO_FLOWS, FlowRegistry
-from ivr.model import CollectNode, NodeId
+from ivr.model import CollectNode, MenuNode, NodeId, SurveyNode
 
 
 def minimal() -> dict[str, Any]:
@@ -291,3 +291,20 @@ def test_reading_is_stored_on_the_main_meter_and_fails_to_operator_when_unset() 
     assert node.store is not None
     assert (node.store.meter, node.store.on_error) == ("main", "operator")
     assert len(node.store.failed_prompts) == 1
+
+
+@pytest.mark.parametrize("name", ["main-en", "main-ru"])
+def test_demo_menus_take_both_a_key_and_spoken_words_when_published(
+    name: str,
+) -> None:
+    registry = FlowRegistry()
+    registry.load_directory(DEMO_FLOWS)
+    flow = registry.current(name)
+    assert flow is not None
+
+    menus = [n for n in flow.nodes.values() if isinstance(n, MenuNode | SurveyNode)]
+
+    assert len(menus) >= 3
+    for menu in menus:
+        choices = menu.choices if isinstance(menu, MenuNode) else menu.answers
+        assert all(c.key is not None and c.words for c in choices), menu.id
