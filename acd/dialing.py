@@ -10,11 +10,13 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TypeVar
 
+from acd.callbacks import Callback, customer_answered, rule_for
 from acd.engine import AcdEngine, Action
+from acd.events import CallbackGaveUp
 from acd.model import (
     AgentId,
     AgentProfile,
@@ -22,6 +24,7 @@ from acd.model import (
     CancelOffer,
     ExitKind,
     ExitQueue,
+    ExitReason,
     OfferCall,
     QueueConfig,
     QueueId,
@@ -138,12 +141,16 @@ class Dialing:
         self._intervals = intervals
         self._calls = calls
         self._seats = {s.profile.agent_id: s for s in settings.agents}
+        self._queue_configs = {q.queue_id: q for q in settings.queues}
         self._inbox: asyncio.Queue[Job] = asyncio.Queue()
         self._waiting: dict[CallId, WaitingCall] = {}
         self._offers: dict[AgentId, _Offer] = {}
         self._ended: OrderedDict[CallId, None] = OrderedDict()
-        self._callbacks: dict[CallId, str] = {}
-        """Calls whose caller hung up to be called back, and the number to dial."""
+        self._callbacks: dict[CallId, Callback] = {}
+        """Calls whose caller hung up to be called back: the number and tries."""
+        self._exited: OrderedDict[CallId, WaitingCall] = OrderedDict()
+        """Calls that left by the callback exit: the queue-exit script may still
+        ask for the callback (`request_callback`)."""
         self._aliases: dict[CallId, CallId] = {}
         """A callback's own telephony call id -> the queued call it serves."""
         self._stats: dict[QueueId, QueueStats] = {}
@@ -154,6 +161,9 @@ class Dialing:
     def _ended_call(self, ended: CallId, now: datetime) -> list[Action]:
         served = self._aliases.pop(ended, None)
         if served is not None:  # the callback's own call ended
+            callback = self._callbacks.get(served)
+            if callback is not None and not callback.reached:
+                return self._callback_failed(served, now)
             self._callbacks.pop(served, None)
             ended = served
         elif ended in self._callbacks:
@@ -165,6 +175,48 @@ class Dialing:
             self._ended.popitem(last=False)
         self._waiting.pop(ended, None)
         return self.engine.hang_up(ended, now)
+
+    def _callback_failed(self, served: CallId, now: datetime) -> list[Action]:
+        """A try failed (the ring could not be placed, or the customer's leg did
+        not answer): try again after the rule's interval, keeping the caller's
+        place (their first arrival), or give up after the last try."""
+        callback, waiting = self._callbacks[served], self._waiting[served]
+        queue_id = self.engine.call_queue(served) or waiting.request.queue_id
+        connected = self.engine.call_phase(served) is CallPhase.CONNECTED
+        actions = self.engine.hang_up(served, now) if connected else []
+        callback.attempts += 1
+        callback.reached = False
+        rule = rule_for(
+            self._queue_configs.get(queue_id),
+            attempts=self.settings.callback_attempts,
+            retry_s=self.settings.callback_retry_s,
+        )
+        log.info("call=%s callback try %d failed", served, callback.attempts)
+        if callback.attempts < rule.attempts:
+            until = now + timedelta(seconds=rule.retry_s)
+            if connected:
+                request = replace(waiting.request, queue_id=queue_id)
+                return actions + self.engine.enqueue(
+                    request, now, callback=True, not_before=until
+                )
+            return self.engine.defer(served, now, until=until)
+        if not connected:
+            actions = self.engine.leave(
+                served,
+                now,
+                exit_kind=ExitKind.CALLBACK,
+                reason=ExitReason.CALLBACK_FAILED,
+            )
+        del self._callbacks[served]
+        self._waiting.pop(served, None)
+        gave_up = CallbackGaveUp(
+            call_id=served,
+            queue_id=queue_id,
+            number=callback.number,
+            attempts=callback.attempts,
+            at=now,
+        )
+        return [*actions, gave_up]
 
     def _ring(self, offer: OfferCall, now: datetime) -> list[Action]:
         """Start ringing the agent; returns the engine's actions for `ringing`."""
@@ -178,26 +230,45 @@ class Dialing:
             )
             self._report(record, answered=False)
             return []
-        if offer.callback:
-            number = self._callbacks.get(offer.call_id, "")
-            self._spawn(self._dial_back(record, seat, waiting.pbx_id, number))
+        callback = self._callbacks.get(offer.call_id)
+        if offer.callback and callback is not None:
+            self._spawn(self._dial_back(record, seat, waiting.pbx_id, callback))
         else:
             self._spawn(self._dial(record, seat, waiting))
         return self.engine.ringing(offer.agent_id, now)
 
     async def _dial_back(
-        self, record: _Offer, seat: AgentSeat, pbx_id: PbxId, number: str
+        self, record: _Offer, seat: AgentSeat, pbx_id: PbxId, callback: Callback
     ) -> None:
-        """Ring the agent; once they answer, their leg dials the caller's number."""
+        """Ring the agent; once they answer, their leg dials the caller's number
+        (watched until the customer's leg answers, to tell a failed try)."""
         # The originated channel starts its own call: its Linkedid is its Uniqueid.
         alias = call_id(pbx_id, record.channel_id)
         self._aliases[alias] = record.offer.call_id
+        number = callback.number
+        callback.reached = self._calls is None  # without a locator: cannot tell
         label = f'"Callback {record.offer.queue_id}" <{number}>'
         target = _Target(context=OUTBOUND_CONTEXT, exten=number)
         answered = await self._originate(record, seat, pbx_id, label, target)
         if not answered:
             self._aliases.pop(alias, None)
         self._report(record, answered=answered)
+        if answered:
+            await self._watch_customer(pbx_id, record, seat, callback)
+
+    async def _watch_customer(
+        self, pbx_id: PbxId, record: _Offer, seat: AgentSeat, callback: Callback
+    ) -> None:
+        """Note when the customer's leg of the callback answers; stop when the
+        callback's call is gone."""
+        if self._calls is None:
+            return
+        while not callback.reached:
+            call = self._calls.call_of_channel(pbx_id, record.channel_id)
+            if call is None:
+                return
+            callback.reached = customer_answered(call, endpoint=seat.endpoint)
+            await asyncio.sleep(self.settings.caller_check_s)
 
     async def _dial(
         self, record: _Offer, seat: AgentSeat, waiting: WaitingCall
@@ -282,6 +353,8 @@ class Dialing:
         del self._offers[agent_id]
         if answered:
             return self.engine.answer(agent_id, now)
+        if record.fault and record.offer.callback:
+            return self._callback_failed(record.offer.call_id, now)
         actions = self.engine.no_answer(agent_id, now)
         if record.fault:  # the call is back at the head; the agent is not to blame
             actions += self.engine.resume(agent_id, now)
@@ -309,8 +382,12 @@ class Dialing:
             exit.reason,
             exit.exit.kind,
         )
-        if waiting is None:
-            return
+        if waiting is None or exit.reason is ExitReason.CALLBACK_FAILED:
+            return  # the caller hung up long ago
+        if exit.exit.kind is ExitKind.CALLBACK:
+            self._exited[exit.call_id] = waiting
+            while len(self._exited) > _ENDED_MEMORY:
+                self._exited.popitem(last=False)
         self._spawn(self._quietly(self._send_out(waiting, exit.exit.kind)))
 
     async def _send_out(self, waiting: WaitingCall, kind: ExitKind) -> None:

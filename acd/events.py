@@ -112,6 +112,24 @@ class CallHandled:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackGaveUp:
+    """Every try to call a caller back failed (their leg did not answer, or the
+    ring could not be placed); the callback is dropped. The CRM makes an appeal."""
+
+    topic: ClassVar[str] = "acd.callback_gave_up"
+    call_id: CallId
+    queue_id: QueueId
+    number: str
+    attempts: int
+    at: datetime
+
+    @property
+    def occurred_at(self) -> datetime:
+        """`at`, under the name every ACD event has."""
+        return self.at
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentStateChanged:
     topic: ClassVar[str] = "acd.agent_state_changed"
     occurred_at: datetime
@@ -158,6 +176,7 @@ AcdEvent = (
     | CallOverflowed
     | CallLeftQueue
     | CallHandled
+    | CallbackGaveUp
     | AgentStateChanged
     | QueueStatsUpdated
 )
@@ -171,6 +190,7 @@ _EVENT_TYPES = (
     CallOverflowed,
     CallLeftQueue,
     CallHandled,
+    CallbackGaveUp,
     AgentStateChanged,
     QueueStatsUpdated,
 )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from acd.callbacks import Callback
 from acd.dialing import EXIT_VAR, AcdSettings, AgentSeat, Apply, Dialing, Job
 from acd.engine import Action, AgentView
 from acd.errors import (
@@ -92,7 +93,10 @@ class AcdService(Dialing):
     async def request_callback(self, call_id: CallId, *, number: str) -> None:
         """The waiting caller will hang up and be called back on `number`: the call
         keeps its place; when its turn comes the agent's phone rings first, then
-        the number is dialled. UnknownCall if the call is not waiting."""
+        the number is dialled; a try that fails is repeated per the queue's rule
+        (`callback_attempts`, `callback_retry_s`), then `CallbackGaveUp` is
+        published. A call sent to the callback exit is queued again, in its first
+        place. UnknownCall if the call is neither waiting nor sent there."""
         await self._ask(lambda now: self._want_callback(call_id, number, now))
 
     async def login(self, agent_id: AgentId) -> AgentView:
@@ -275,19 +279,27 @@ class AcdService(Dialing):
             if fallback is None:
                 raise UnknownQueue(request.queue_id)
             request = replace(request, queue_id=fallback)
+        if request.arrived_at is None:  # kept for a callback's retries
+            request = replace(request, arrived_at=now)
         try:
             actions = self.engine.enqueue(request, now)
         except DuplicateCall:
             log.warning("call=%s is already queued", request.call_id)
             return []
-        self._waiting[request.call_id] = waiting
+        self._waiting[request.call_id] = replace(waiting, request=request)
         return actions
 
     def _want_callback(
         self, call_id: CallId, number: str, now: datetime
     ) -> list[Action]:
-        actions = self.engine.request_callback(call_id, now)
-        self._callbacks[call_id] = number
+        exited = self._exited.pop(call_id, None)
+        if exited is not None and self.engine.call(call_id) is None:
+            # Sent to the callback exit: back in its queue, in its first place.
+            actions = self.engine.enqueue(exited.request, now, callback=True)
+            self._waiting[call_id] = exited
+        else:
+            actions = self.engine.request_callback(call_id, now)
+        self._callbacks[call_id] = Callback(number=number)
         return actions
 
     # --- statistics -------------------------------------------------------------
