@@ -45,12 +45,15 @@ class CallbackGaveUp:
     """The shape of acd.events.CallbackGaveUp, as the ACD publishes it."""
 
     topic: ClassVar[str] = "acd.callback_gave_up"
-    occurred_at: datetime
     call_id: str
     queue_id: str
     number: str
     attempts: int
     at: datetime
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.at
 
 
 def crm_sinks(sessions: Sessions, clock: FakeClock) -> CrmSinks:
@@ -139,8 +142,7 @@ async def test_callback_gave_up_becomes_one_appeal_when_published_twice_on_the_b
     )
     handlers = crm_sinks(sessions, world.clock)
     event = CallbackGaveUp(
-        occurred_at=T0, call_id=CALL, queue_id="billing", number="84957654321",
-        attempts=2, at=T0,
+        call_id=CALL, queue_id="billing", number="84957654321", attempts=2, at=T0,
     )  # fmt: skip
     async with asyncio.timeout(10), Bus() as bus:
         bus.subscribe(CallbackGaveUp, handlers.on_callback_gave_up)
