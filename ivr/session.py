@@ -327,6 +327,7 @@ class _Runner:
                 digit = await self.session.stream_file(name, barge_in)
                 self.doing = Ending.HUNG_UP
             except SoundMissing:
+                self.doing = Ending.HUNG_UP
                 log.warning(
                     "sound missing on the PBX call_id=%s sound=%s", self.call_id, name
                 )
