@@ -4,13 +4,15 @@ routing is the service's."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from acd.model import CallRequest, QueueId, parse_skill
-from acd.ports import CallLocator, QueueRequests, WaitingCall
+from acd.model import AgentId, CallRequest, QueueId, parse_skill
+from acd.ports import CallLocator, PreferredAgents, QueueRequests, WaitingCall
 from telephony.agi import AgiSession
-from telephony.model import ChannelId, PbxId, call_id
+from telephony.model import CallId, ChannelId, PbxId, call_id
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,14 @@ SKILLS_VAR = "CC_SKILLS"
 """Comma-separated `name:level` minimums, e.g. `billing:3,russian:5`."""
 PRIORITY_VAR = "CC_PRIORITY"
 LANGUAGE_VAR = "CC_LANGUAGE"
+CATEGORY_VAR = "CC_CATEGORY"
+"""The customer's category (e.g. `vip`): the queue's `category_boost` applies."""
+VIP_VAR = "CC_VIP"
+"""Set to `1`/`yes`/`true` by a flow that only knows "VIP": category `vip`."""
+VIP_CATEGORY = "vip"
+PREFERRED_TIMEOUT_S = 1.0
+"""How long the caller's hand-off waits for the appeal owner's look-up."""
+_TRUE = frozenset({"1", "yes", "true", "y"})
 
 
 def parse_skills(text: str) -> dict[str, int]:
@@ -32,33 +42,25 @@ def queue_on_hand_off(
     *,
     pbx_id: PbxId,
     calls: CallLocator,
+    preferred: PreferredAgents | None = None,
 ) -> Callable[[AgiSession], Awaitable[None]]:
     """A FastAGI handler that runs `handler`, then, if it set `CC_QUEUE`, hands the
     call to the ACD (the channel goes on to the waiting context as the script ends).
-    `CC_SKILLS`, `CC_PRIORITY` and `CC_LANGUAGE` refine the request."""
+    `CC_SKILLS`, `CC_PRIORITY`, `CC_LANGUAGE` and `CC_CATEGORY` (or `CC_VIP`)
+    refine the request; `preferred` names the agent who owns the caller's appeal."""
 
     async def handle(session: AgiSession) -> None:
         await handler(session)
         queue = await session.get_variable(QUEUE_VAR)
         if not queue:
             return
-        skills = await session.get_variable(SKILLS_VAR) or ""
-        priority = await session.get_variable(PRIORITY_VAR) or "0"
-        language = await session.get_variable(LANGUAGE_VAR) or None
         request = session.request
         found = calls.call_of_channel(pbx_id, ChannelId(request.uniqueid))
         the_call = found.call_id if found else call_id(pbx_id, request.uniqueid)
-        try:
-            wanted = CallRequest(
-                call_id=the_call,
-                queue_id=QueueId(queue),
-                skills=parse_skills(skills),
-                priority=int(priority) if priority.lstrip("-").isdigit() else 0,
-                language=language,
-            )
-        except ValueError as error:
-            log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
-            wanted = CallRequest(call_id=the_call, queue_id=QueueId(queue))
+        wanted = await _request(session, the_call, QueueId(queue))
+        owner = await _owner(preferred, request.callerid, the_call)
+        if owner is not None:
+            wanted = replace(wanted, preferred_agent=AgentId(owner))
         await requests.call_waits(
             WaitingCall(
                 pbx_id=pbx_id,
@@ -69,3 +71,41 @@ def queue_on_hand_off(
         )
 
     return handle
+
+
+async def _request(
+    session: AgiSession, the_call: CallId, queue: QueueId
+) -> CallRequest:
+    """The request the IVR's variables describe (bad ones are logged and dropped)."""
+    skills = await session.get_variable(SKILLS_VAR) or ""
+    priority = await session.get_variable(PRIORITY_VAR) or "0"
+    language = await session.get_variable(LANGUAGE_VAR) or None
+    category = await session.get_variable(CATEGORY_VAR) or None
+    vip = (await session.get_variable(VIP_VAR) or "").strip().lower()
+    if category is None and vip in _TRUE:
+        category = VIP_CATEGORY
+    try:
+        return CallRequest(
+            call_id=the_call,
+            queue_id=queue,
+            skills=parse_skills(skills),
+            priority=int(priority) if priority.lstrip("-").isdigit() else 0,
+            language=language,
+            category=category,
+        )
+    except ValueError as error:
+        log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
+        return CallRequest(call_id=the_call, queue_id=queue, category=category)
+
+
+async def _owner(
+    preferred: PreferredAgents | None, ani: str, the_call: CallId
+) -> str | None:
+    if preferred is None or not ani:
+        return None
+    try:
+        async with asyncio.timeout(PREFERRED_TIMEOUT_S):
+            return await preferred.preferred_agent(ani)
+    except Exception:  # the caller is queued anyway, for any agent
+        log.exception("call=%s appeal owner look-up failed", the_call)
+        return None

@@ -65,6 +65,15 @@ class QueueRequests(Protocol):
         ...
 
 
+class PreferredAgents(Protocol):
+    """Who should take a caller's call: the owner of their open appeal (the CRM)."""
+
+    async def preferred_agent(self, ani: str) -> str | None:
+        """The agent's login for the caller's number as the PBX gave it, or None.
+        Must answer quickly (the caller waits); errors are logged and ignored."""
+        ...
+
+
 class CallLocator(Protocol):
     """Finds the call a channel belongs to (`telephony.calls.CallTracker`)."""
 

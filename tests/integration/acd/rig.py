@@ -4,9 +4,10 @@ telephony bridge, the FastAGI server running the fallback IVR, and the ACD servi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TypeVar
 
 from acd.engine import AcdEngine
@@ -20,6 +21,7 @@ from acd.model import (
     QueueConfig,
     QueueId,
 )
+from acd.ports import PreferredAgents
 from acd.service import AcdService, AcdSettings, AgentSeat
 from ivr.fallback import greet_and_queue
 from telephony.agi import AgiServer, AgiSession
@@ -126,6 +128,8 @@ async def running(
     *,
     ring_timeout_s: float = 5.0,
     ivr: Handler = greet_and_queue,
+    preferred: PreferredAgents | None = None,
+    category_boost: Mapping[str, int] | None = None,
 ) -> AsyncIterator[Rig]:
     wire = Wire()
     agi = AgiServer(port=0, handlers={})
@@ -147,7 +151,12 @@ async def running(
             backoff=Backoff(initial_s=0.05, cap_s=0.2),
         )
         queues = tuple(
-            QueueConfig(queue_id=q, ring_timeout_s=ring_timeout_s, wrap_up_s=0.5)
+            QueueConfig(
+                queue_id=q,
+                ring_timeout_s=ring_timeout_s,
+                wrap_up_s=0.5,
+                category_boost=MappingProxyType(dict(category_boost or {})),
+            )
             for q in (BILLING, SUPPORT, GENERAL)
         )
         settings = AcdSettings(
@@ -164,7 +173,9 @@ async def running(
         wire.service = service
         agi.route(
             INBOUND_SCRIPT,
-            queue_on_hand_off(ivr, service, pbx_id=PBX, calls=bridge.tracker),
+            queue_on_hand_off(
+                ivr, service, pbx_id=PBX, calls=bridge.tracker, preferred=preferred
+            ),
         )
         rig = Rig(sim, bridge, service, wire)
         tasks = [asyncio.create_task(bridge.run()), asyncio.create_task(service.run())]

@@ -1,0 +1,91 @@
+"""What the IVR leaves on the channel reaches the ACD's request: the VIP category
+raises the priority, and the owner of the caller's open appeal is the preferred
+agent."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from acd.handoff import CATEGORY_VAR, VIP_VAR
+from acd.model import AgentId
+from telephony.agi import AgiSession
+from telephony.dialplan import WAIT_CONTEXT, WAIT_EXTEN
+from telephony.sim.model import AgentPhone
+from tests.integration.acd.rig import BILLING, running, seat
+
+
+@dataclass(slots=True)
+class AppealOwners:
+    """The CRM's answer: the owner of each number's open appeal."""
+
+    owners: dict[str, str]
+    asked: list[str] = field(default_factory=list)
+
+    async def preferred_agent(self, ani: str) -> str | None:
+        self.asked.append(ani)
+        return self.owners.get(ani)
+
+
+def flow(**variables: str) -> Callable[[AgiSession], Awaitable[None]]:
+    """A flow that queues the caller in billing with these channel variables."""
+
+    async def to_billing(session: AgiSession) -> None:
+        await session.answer()
+        await session.set_variable("CC_QUEUE", BILLING)
+        for name, value in variables.items():
+            await session.set_variable(name, value)
+        await session.set_context(WAIT_CONTEXT)
+        await session.set_extension(WAIT_EXTEN)
+        await session.set_priority(1)
+
+    return to_billing
+
+
+async def test_vip_caller_gets_the_category_boost_when_the_ivr_marks_them() -> None:
+    phones = (AgentPhone(endpoint="1001", ring_s=0.1),)
+    async with running(
+        phones,
+        (seat("anna", "1001", BILLING),),
+        ivr=flow(**{VIP_VAR: "1"}),
+        category_boost={"vip": 10, "gold": 5},
+    ) as rig:
+        vip = await rig.call("")
+        view = rig.service.engine.call(vip)
+        assert view is not None
+        assert view.priority == 10
+
+
+async def test_category_from_the_ivr_sets_the_priority_when_it_is_given() -> None:
+    phones = (AgentPhone(endpoint="1001", ring_s=0.1),)
+    async with running(
+        phones,
+        (seat("anna", "1001", BILLING),),
+        ivr=flow(**{CATEGORY_VAR: "gold", VIP_VAR: "1"}),
+        category_boost={"vip": 10, "gold": 5},
+    ) as rig:
+        gold = await rig.call("")
+        view = rig.service.engine.call(gold)
+        assert view is not None
+        assert view.priority == 5
+
+
+async def test_call_is_held_for_the_appeal_owner_when_the_crm_names_one() -> None:
+    phones = (
+        AgentPhone(endpoint="1001", ring_s=0.1),
+        AgentPhone(endpoint="1002", ring_s=0.1),
+    )
+    owners = AppealOwners({"+74956667788": "anna"})
+    seats = (seat("anna", "1001", BILLING), seat("boris", "1002", BILLING))
+    async with running(phones, seats, ivr=flow(), preferred=owners) as rig:
+        await rig.service.login(AgentId("anna"))
+        await rig.service.pause(AgentId("anna"), reason="coffee")
+        await rig.service.login(AgentId("boris"))
+
+        held = await rig.call("")
+
+        view = rig.service.engine.call(held)
+        assert view is not None
+        assert view.held_for == "anna"
+        assert rig.service.agent(AgentId("boris")).call_id is None
+        assert owners.asked == ["+74956667788"]
