@@ -4,12 +4,12 @@ call's contact, and a callback the ACD gave up on becomes one appeal."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
 
 from sqlalchemy import select
 
+from acd.events import CallbackGaveUp
+from acd.model import QueueId
 from contactcentre.bus import Bus
 from contactcentre.crm_sinks import CrmSinks, ivr_visit
 from crm_core.appeals.service import AppealService
@@ -33,27 +33,12 @@ from ivr.model import (
     Queue,
     Recognised,
 )
+from telephony.model import CallId
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.crm_core.appeals.world import build
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CALL = "pbx1:1700.1"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallbackGaveUp:
-    """The shape of acd.events.CallbackGaveUp, as the ACD publishes it."""
-
-    topic: ClassVar[str] = "acd.callback_gave_up"
-    call_id: str
-    queue_id: str
-    number: str
-    attempts: int
-    at: datetime
-
-    @property
-    def occurred_at(self) -> datetime:
-        return self.at
 
 
 def crm_sinks(sessions: Sessions, clock: FakeClock) -> CrmSinks:
@@ -142,7 +127,8 @@ async def test_callback_gave_up_becomes_one_appeal_when_published_twice_on_the_b
     )
     handlers = crm_sinks(sessions, world.clock)
     event = CallbackGaveUp(
-        call_id=CALL, queue_id="billing", number="84957654321", attempts=2, at=T0,
+        call_id=CallId(CALL), queue_id=QueueId("billing"), number="84957654321",
+        attempts=2, at=T0,
     )  # fmt: skip
     async with asyncio.timeout(10), Bus() as bus:
         bus.subscribe(CallbackGaveUp, handlers.on_callback_gave_up)
