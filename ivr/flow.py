@@ -293,8 +293,8 @@ class CalendarIn(_In):
 
 class FlowIn(_In):
     flow: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    language: Literal["en", "ru"]
-    currency: Literal["RUB", "USD", "EUR"] = "RUB"
+    language: Literal["en", "ru", "ko"]
+    currency: Literal["RUB", "USD", "EUR", "KRW"] = "RUB"
     numbers: list[Annotated[str, Field(pattern=r"^(\+?[0-9]+|_[0-9XZN.!\[\]\-]+)$")]]
     start: str
     operator: str

@@ -80,8 +80,13 @@ Result = tuple[FlowState, Action]
 YES_WORDS = {
     "en": ("yes", "yeah", "correct", "right"),
     "ru": ("да", "верно", "правильно"),
+    "ko": ("네", "예"),
 }
-NO_WORDS = {"en": ("no", "wrong", "incorrect"), "ru": ("нет", "неверно", "неправильно")}
+NO_WORDS = {
+    "en": ("no", "wrong", "incorrect"),
+    "ru": ("нет", "неверно", "неправильно"),
+    "ko": ("아니요", "아니오"),
+}
 CONFIRM_KEY, REDO_KEY = "1", "2"
 LOW_CONFIDENCE_LIMIT = 2
 """Low-confidence answers at one node before it asks by keypad only."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import wave
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from ivr.asr import LoadedModel, VoskRecogniser
 from ivr.crm_port import (
     DEFAULT_METER,
     ActiveOutage,
@@ -35,6 +36,7 @@ from telephony.sim.model import Caller, SimConfig
 from telephony.sim.simulator import InboundCall, Simulator
 from telephony.sim.wav import RATE_HZ, tone, write_wav
 from tests.fakes import FakeClock, RecordingPublisher
+from tests.integration.ivr.speech import speak_korean
 from tests.waiting import eventually
 
 SPEED = 20.0
@@ -315,6 +317,8 @@ class Parts:
     crm: FakeCrm = field(default_factory=FakeCrm)
     tts: FakeTts = field(default_factory=FakeTts)
     asr: AudioRecogniser | None = None
+    vosk: VoskRecogniser | None = None
+    """The real recogniser, when a test hears real speech."""
     sounds: tuple[str, ...] | None = None
     """Sound files present (None: no check)."""
 
@@ -349,7 +353,7 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             flows=flows,
             crm=parts.crm,
             tts=parts.tts,
-            asr=parts.asr,
+            asr=parts.vosk or parts.asr,
             publish=publisher,
             clock=parts.clock,
             call_id_of=parts.calls,
@@ -669,6 +673,27 @@ async def test_keys_are_read_when_the_recogniser_fails(
     ]
     commands = rig.commands(placed)
     assert 'GET DATA "silence/1" 4000 1' in commands
+
+
+@pytest.fixture
+def korean(parts: Parts, korean_models: dict[str, LoadedModel]) -> Iterator[Parts]:
+    recogniser = VoskRecogniser(korean_models, max_concurrent=1)
+    parts.vosk = recogniser
+    yield parts
+    recogniser.close()
+
+
+async def test_caller_reaches_support_when_saying_it_at_the_korean_demo_menu(
+    korean: Parts, rig: Rig
+) -> None:
+    said = speak_korean("지원", rig.tmp / "support.wav")
+    placed, done = await rig.call(Caller(ani=KNOWN.ani, dnis="8802", wav=said))
+
+    assert (done.outcome, done.queue) == ("queued", "support")
+    recognised = handoff_of(done)["recognised"]
+    assert isinstance(recognised, list)
+    assert [(r["value"], r["channel"]) for r in recognised] == [("support", "speech")]
+    assert any(c.startswith("RECORD FILE") for c in rig.commands(placed))
 
 
 # --- self-service and other ways out ---------------------------------------------

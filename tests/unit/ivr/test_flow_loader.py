@@ -200,9 +200,10 @@ def test_demo_flows_load_and_serve_their_numbers_when_published() -> None:
     registry = FlowRegistry()
     loaded = registry.load_directory(DEMO_FLOWS)
     assert loaded.refused == ()
-    assert {f.name for f in loaded.published} == {"main-en", "main-ru"}
+    assert {f.name for f in loaded.published} == {"main-en", "main-ru", "main-ko"}
     assert registry.flow_for("88001234567") is registry.current("main-en")
     assert registry.flow_for("8801") is registry.current("main-ru")
+    assert registry.flow_for("8802") is registry.current("main-ko")
     assert registry.flow_for("12345") is None
 
 
