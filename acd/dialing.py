@@ -22,6 +22,7 @@ from acd.model import (
     AgentProfile,
     CallPhase,
     CancelOffer,
+    ConnectedCall,
     ExitKind,
     ExitQueue,
     ExitReason,
@@ -151,6 +152,8 @@ class Dialing:
         self._exited: OrderedDict[CallId, WaitingCall] = OrderedDict()
         """Calls that left by the callback exit: the queue-exit script may still
         ask for the callback (`request_callback`)."""
+        self._connected: dict[AgentId, ConnectedCall] = {}
+        """Each agent's answered call (for transfers and the agent's hang-up)."""
         self._aliases: dict[CallId, CallId] = {}
         """A callback's own telephony call id -> the queued call it serves."""
         self._stats: dict[QueueId, QueueStats] = {}
@@ -174,6 +177,7 @@ class Dialing:
         while len(self._ended) > _ENDED_MEMORY:
             self._ended.popitem(last=False)
         self._waiting.pop(ended, None)
+        self._forget_connected(ended)
         return self.engine.hang_up(ended, now)
 
     def _callback_failed(self, served: CallId, now: datetime) -> list[Action]:
@@ -184,6 +188,7 @@ class Dialing:
         queue_id = self.engine.call_queue(served) or waiting.request.queue_id
         connected = self.engine.call_phase(served) is CallPhase.CONNECTED
         actions = self.engine.hang_up(served, now) if connected else []
+        self._forget_connected(served)
         callback.attempts += 1
         callback.reached = False
         rule = rule_for(
@@ -352,13 +357,32 @@ class Dialing:
             return []
         del self._offers[agent_id]
         if answered:
-            return self.engine.answer(agent_id, now)
+            actions = self.engine.answer(agent_id, now)
+            self._note_connected(record)
+            return actions
         if record.fault and record.offer.callback:
             return self._callback_failed(record.offer.call_id, now)
         actions = self.engine.no_answer(agent_id, now)
         if record.fault:  # the call is back at the head; the agent is not to blame
             actions += self.engine.resume(agent_id, now)
         return actions
+
+    def _note_connected(self, record: _Offer) -> None:
+        offer = record.offer
+        waiting = self._waiting.get(offer.call_id)
+        self._connected[offer.agent_id] = ConnectedCall(
+            call_id=offer.call_id,
+            queue_id=offer.queue_id,
+            pbx_id=waiting.pbx_id if waiting is not None else self.settings.pbx_id,
+            caller_channel=(
+                waiting.channel if waiting is not None and not offer.callback else None
+            ),
+            agent_leg=record.channel_id,
+        )
+
+    def _forget_connected(self, call: CallId) -> None:
+        for agent_id in [a for a, c in self._connected.items() if c.call_id == call]:
+            del self._connected[agent_id]
 
     def _cancel(self, cancel: CancelOffer) -> None:
         record = self._offers.get(cancel.agent_id)

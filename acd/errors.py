@@ -5,7 +5,9 @@ AcdError
 ├── UnknownAgent
 ├── UnknownCall
 ├── DuplicateCall
-└── InvalidTransition   (the agent's state does not allow the request)
+├── InvalidTransition   (the agent's state does not allow the request)
+├── NoConnectedCall     (a transfer or hang-up asked of an agent not on a call)
+└── TransferRefused     (the target is unknown, or the call cannot go there)
 """
 
 from __future__ import annotations
@@ -32,4 +34,12 @@ class DuplicateCall(AcdError):
 
 
 class InvalidTransition(AcdError):
+    pass
+
+
+class NoConnectedCall(AcdError):
+    pass
+
+
+class TransferRefused(AcdError):
     pass

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NewType
 
-from telephony.model import CallId
+from telephony.model import CallId, ChannelId, PbxId
 
 QueueId = NewType("QueueId", str)
 AgentId = NewType("AgentId", str)
@@ -209,3 +209,17 @@ class ExitQueue:
 
 
 Command = OfferCall | CancelOffer | OfferOptions | ExitQueue
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectedCall:
+    """An agent's answered ACD call, as the PBX knows it (for transfers)."""
+
+    call_id: CallId
+    queue_id: QueueId
+    pbx_id: PbxId
+    caller_channel: str | None
+    """The caller's channel, bridged to the agent (None for a callback: the
+    customer's leg was dialled by the agent's own)."""
+    agent_leg: ChannelId
+    """The agent's originated leg (its Uniqueid; AMI accepts it as a channel)."""

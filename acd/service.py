@@ -15,7 +15,7 @@ from datetime import datetime
 
 from acd.callbacks import Callback
 from acd.dialing import EXIT_VAR, AcdSettings, AgentSeat, Apply, Dialing, Job
-from acd.engine import Action, AgentView
+from acd.engine import AcdEngine, Action, AgentView
 from acd.errors import (
     AcdError,
     DuplicateCall,
@@ -28,11 +28,20 @@ from acd.model import (
     AgentId,
     AgentState,
     CancelOffer,
+    ConnectedCall,
     ExitQueue,
     OfferCall,
     OfferOptions,
+    QueueId,
 )
-from acd.ports import PresenceChange, WaitingCall
+from acd.ports import (
+    CallLocator,
+    Clock,
+    IntervalStore,
+    PresenceChange,
+    Publisher,
+    WaitingCall,
+)
 from acd.stats import (
     IntervalRecord,
     StatsConfig,
@@ -42,8 +51,10 @@ from acd.stats import (
     observe_all,
     snapshot,
 )
+from acd.transfers import TransferDesk
 from telephony.events import CallEnded
 from telephony.model import CallId
+from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +68,33 @@ __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
 class AcdService(Dialing):
     """Runs the ACD until cancelled (`run()`); queue requests arrive through
     `call_waits`, call ends through `on_call_ended`, callbacks through
-    `request_callback`; agents act through `login`, `logout`, `pause`, `ready` and
-    `finish_wrap_up` (which raise `AcdError`). `calls` (the bridge's tracker) lets
-    it notice a caller hanging up while an agent's phone rings."""
+    `request_callback`, desktops through `on_agent_connected` and
+    `on_agent_disconnected`; agents act through `login`, `logout`, `pause`, `ready`,
+    `finish_wrap_up` and `transfers` (which raise `AcdError`). `calls` (the
+    bridge's tracker) lets it notice a caller hanging up while an agent's phone
+    rings, and a callback's customer answering."""
+
+    def __init__(
+        self,
+        engine: AcdEngine,
+        pbx: PbxPort,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        settings: AcdSettings,
+        intervals: IntervalStore | None = None,
+        calls: CallLocator | None = None,
+    ) -> None:
+        super().__init__(
+            engine,
+            pbx,
+            publisher,
+            clock,
+            settings=settings,
+            intervals=intervals,
+            calls=calls,
+        )
+        self.transfers = TransferDesk(self, pbx)
 
     # --- inputs -----------------------------------------------------------------
 
@@ -139,6 +174,46 @@ class AcdService(Dialing):
 
         await self._ask(apply)
         return self.engine.agent(agent_id)
+
+    def connected_call(self, agent_id: AgentId) -> ConnectedCall | None:
+        """The agent's answered ACD call, if they are on one."""
+        return self._connected.get(agent_id)
+
+    def endpoint_of(self, agent_id: AgentId) -> str | None:
+        """The agent's phone endpoint (None: no such agent)."""
+        seat = self._seats.get(agent_id)
+        return None if seat is None else seat.endpoint
+
+    def has_queue(self, queue_id: QueueId) -> bool:
+        return queue_id in self._queue_configs
+
+    async def requeue_connected(
+        self, call_id: CallId, *, queue_id: QueueId, agent_id: AgentId | None = None
+    ) -> None:
+        """A connected call whose caller is back in the waiting context re-enters
+        `queue_id` (same call id and data, priority kept; `agent_id` preferred);
+        its agent wraps up. UnknownCall if it is not connected."""
+
+        def apply(now: datetime) -> list[Action]:
+            actions = self.engine.transfer(
+                call_id, now, queue_id=queue_id, agent_id=agent_id
+            )
+            self._forget_connected(call_id)
+            return actions
+
+        await self._ask(apply)
+
+    async def release_connected(self, call_id: CallId) -> None:
+        """A connected call left the ACD with its caller (sent to a number, or
+        handed to a consulted party): its agent wraps up."""
+
+        def apply(now: datetime) -> list[Action]:
+            self._forget_connected(call_id)
+            self._waiting.pop(call_id, None)
+            self._callbacks.pop(call_id, None)
+            return self.engine.hang_up(call_id, now)
+
+        await self._ask(apply)
 
     def agent(self, agent_id: AgentId) -> AgentView:
         if agent_id not in self._seats:

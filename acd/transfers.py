@@ -1,0 +1,203 @@
+"""Transfers of an agent's connected call: blind (to a queue, an agent or a number)
+and attended (consult an agent or a number, then complete or cancel), and the
+agent's own hang-up. The call id never changes, so the call record follows; the
+recording follows because MixMonitor runs on the caller's channel.
+
+PBX commands and the service's inputs only; the routing stays the engine's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from acd.errors import NoConnectedCall, TransferRefused
+from acd.model import AgentId, ConnectedCall, QueueId
+from telephony.dialplan import AGENT_CONTEXT, OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.model import CallId
+from telephony.ports import PbxPort
+
+log = logging.getLogger(__name__)
+
+
+class TransferMode(StrEnum):
+    BLIND = "blind"
+    ATTENDED = "attended"
+
+
+class TargetKind(StrEnum):
+    QUEUE = "queue"
+    AGENT = "agent"
+    NUMBER = "number"
+
+
+class TransferState(StrEnum):
+    DONE = "done"
+    CONSULTING = "consulting"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferTarget:
+    kind: TargetKind
+    value: str
+    """The queue id, the agent's login or the number."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    mode: TransferMode
+    target: TransferTarget
+    state: TransferState
+
+
+class ConnectedCalls(Protocol):
+    """What transfers need of the ACD service (`acd.service.AcdService`)."""
+
+    def connected_call(self, agent_id: AgentId) -> ConnectedCall | None: ...
+
+    def endpoint_of(self, agent_id: AgentId) -> str | None: ...
+
+    def has_queue(self, queue_id: QueueId) -> bool: ...
+
+    async def requeue_connected(
+        self, call_id: CallId, *, queue_id: QueueId, agent_id: AgentId | None = None
+    ) -> None: ...
+
+    async def release_connected(self, call_id: CallId) -> None: ...
+
+
+class TransferDesk:
+    """Carries out an agent's transfer requests. Errors: NoConnectedCall when the
+    agent is not on an ACD call, TransferRefused for an unknown target or a mode
+    the call does not allow; `PbxError` from the PBX passes through."""
+
+    def __init__(self, calls: ConnectedCalls, pbx: PbxPort) -> None:
+        self._calls = calls
+        self._pbx = pbx
+        self._consulting: dict[AgentId, Transfer] = {}
+
+    async def transfer(
+        self, agent_id: AgentId, *, mode: TransferMode, target: TransferTarget
+    ) -> Transfer:
+        connected = self._connected(agent_id)
+        if agent_id in self._consulting:
+            raise TransferRefused("a consultation is in progress: complete or cancel")
+        if mode is TransferMode.BLIND:
+            await self._blind(agent_id, connected, target)
+            return Transfer(mode=mode, target=target, state=TransferState.DONE)
+        context, exten = self._dial_target(target)
+        await self._pbx.attended_transfer(
+            connected.pbx_id, channel=connected.agent_leg, context=context, exten=exten
+        )
+        consulting = Transfer(mode=mode, target=target, state=TransferState.CONSULTING)
+        self._consulting[agent_id] = consulting
+        return consulting
+
+    async def complete(self, agent_id: AgentId) -> Transfer:
+        """The agent leaves: the PBX joins the caller and the consulted party."""
+        connected = self._connected(agent_id)
+        consulting = self._consultation(agent_id)
+        await self._pbx.hangup(connected.pbx_id, channel=connected.agent_leg)
+        del self._consulting[agent_id]
+        await self._calls.release_connected(connected.call_id)
+        return Transfer(
+            mode=consulting.mode, target=consulting.target, state=TransferState.DONE
+        )
+
+    async def cancel(self, agent_id: AgentId) -> Transfer:
+        """The consulted party is hung up; the agent is back with the caller."""
+        connected = self._connected(agent_id)
+        consulting = self._consultation(agent_id)
+        await self._pbx.cancel_attended_transfer(
+            connected.pbx_id, channel=connected.agent_leg
+        )
+        del self._consulting[agent_id]
+        return Transfer(
+            mode=consulting.mode,
+            target=consulting.target,
+            state=TransferState.CANCELLED,
+        )
+
+    async def hang_up(self, agent_id: AgentId) -> None:
+        """Hang up the agent's leg (the caller's call ends; wrap-up follows)."""
+        connected = self._connected(agent_id)
+        self._consulting.pop(agent_id, None)
+        await self._pbx.hangup(connected.pbx_id, channel=connected.agent_leg)
+
+    def _connected(self, agent_id: AgentId) -> ConnectedCall:
+        connected = self._calls.connected_call(agent_id)
+        if connected is None:
+            self._consulting.pop(agent_id, None)
+            raise NoConnectedCall(f"agent {agent_id} has no connected call")
+        return connected
+
+    def _consultation(self, agent_id: AgentId) -> Transfer:
+        consulting = self._consulting.get(agent_id)
+        if consulting is None:
+            raise TransferRefused(f"agent {agent_id} is not consulting anyone")
+        return consulting
+
+    def _dial_target(self, target: TransferTarget) -> tuple[str, str]:
+        """The dialplan place that rings an agent's phone or a number."""
+        match target.kind:
+            case TargetKind.AGENT:
+                endpoint = self._calls.endpoint_of(AgentId(target.value))
+                if endpoint is None:
+                    raise TransferRefused(f"no agent {target.value}")
+                return AGENT_CONTEXT, endpoint
+            case TargetKind.NUMBER:
+                return OUTBOUND_CONTEXT, target.value
+            case TargetKind.QUEUE:
+                raise TransferRefused("an attended transfer goes to an agent or number")
+
+    async def _blind(
+        self, agent_id: AgentId, connected: ConnectedCall, target: TransferTarget
+    ) -> None:
+        """Send the caller on, then free the agent's leg (in that order: the leg
+        going first would take the caller with it)."""
+        caller = connected.caller_channel
+        if caller is None:
+            raise TransferRefused("a callback can only be transferred attended")
+        pbx, pbx_id = self._pbx, connected.pbx_id
+        queue_id, preferred = self._queue_target(connected, target)
+        if target.kind is TargetKind.NUMBER:
+            await pbx.redirect(
+                pbx_id, channel=caller, context=OUTBOUND_CONTEXT, exten=target.value
+            )
+        else:
+            await pbx.redirect(
+                pbx_id, channel=caller, context=WAIT_CONTEXT, exten=WAIT_EXTEN
+            )
+        log.info(
+            "call=%s agent=%s blind transfer to %s %s",
+            connected.call_id,
+            agent_id,
+            target.kind,
+            target.value,
+        )
+        await pbx.hangup(pbx_id, channel=connected.agent_leg)
+        if queue_id is None:
+            await self._calls.release_connected(connected.call_id)
+        else:
+            await self._calls.requeue_connected(
+                connected.call_id, queue_id=queue_id, agent_id=preferred
+            )
+
+    def _queue_target(
+        self, connected: ConnectedCall, target: TransferTarget
+    ) -> tuple[QueueId | None, AgentId | None]:
+        """The queue the call re-enters and its preferred agent (None: it leaves)."""
+        match target.kind:
+            case TargetKind.QUEUE:
+                if not self._calls.has_queue(QueueId(target.value)):
+                    raise TransferRefused(f"no queue {target.value}")
+                return QueueId(target.value), None
+            case TargetKind.AGENT:
+                if self._calls.endpoint_of(AgentId(target.value)) is None:
+                    raise TransferRefused(f"no agent {target.value}")
+                return connected.queue_id, AgentId(target.value)
+            case TargetKind.NUMBER:
+                return None, None

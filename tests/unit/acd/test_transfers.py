@@ -1,0 +1,146 @@
+"""Transfers of an agent's connected call over the fake PBX: blind to a queue, an
+agent or a number; attended with complete and cancel; the agent's hang-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from acd.errors import NoConnectedCall, TransferRefused
+from acd.model import AgentId, AgentState, CallPhase, QueueId
+from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from telephony.model import CallId
+from tests.unit.acd.test_service import Rig, Ring
+
+ANNA, BORIS = AgentId("anna"), AgentId("boris")
+CALLER = "Local/2001@cc-inbound-1;2"
+
+
+async def anna_on_call(rig: Rig) -> tuple[CallId, Ring]:
+    await rig.service.login(ANNA)
+    call = await rig.arrive(1)
+    [ring] = await rig.rings(1)
+    ring.outcome.set_result(True)
+    await rig.until_state("anna", AgentState.ON_CALL)
+    return call, ring
+
+
+def to(kind: TargetKind, value: str) -> TransferTarget:
+    return TransferTarget(kind=kind, value=value)
+
+
+async def test_caller_waits_in_the_target_queue_when_sent_blind_to_a_queue(
+    rig: Rig,
+) -> None:
+    call, ring = await anna_on_call(rig)
+
+    done = await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.BLIND, target=to(TargetKind.QUEUE, "general")
+    )
+
+    assert done.state is TransferState.DONE
+    assert rig.pbx.redirects == [(CALLER, "cc-wait", "s", 1)]
+    assert rig.pbx.hangups == [ring.channel_id]
+    assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.service.engine.call_queue(call) == "general"
+    assert rig.service.engine.call_phase(call) is CallPhase.WAITING
+    assert rig.service.connected_call(ANNA) is None
+
+
+async def test_named_agent_is_rung_into_the_caller_when_sent_blind_to_them(
+    rig: Rig,
+) -> None:
+    call, _ = await anna_on_call(rig)
+    await rig.service.login(BORIS)
+
+    await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.BLIND, target=to(TargetKind.AGENT, "boris")
+    )
+
+    [_, second] = await rig.rings(2)
+    assert (second.channel, second.data) == ("Local/1002@cc-agent", CALLER)
+    assert rig.service.agent(BORIS).call_id == call
+
+
+async def test_caller_is_dialled_out_and_leaves_the_acd_when_sent_to_a_number(
+    rig: Rig,
+) -> None:
+    call, ring = await anna_on_call(rig)
+
+    await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.BLIND, target=to(TargetKind.NUMBER, "+74950001122")
+    )
+
+    assert rig.pbx.redirects == [(CALLER, "cc-outbound", "+74950001122", 1)]
+    assert rig.pbx.hangups == [ring.channel_id]
+    assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.service.engine.call(call) is None
+
+
+async def test_agent_leaves_the_caller_with_the_consulted_agent_when_completing(
+    rig: Rig,
+) -> None:
+    _, ring = await anna_on_call(rig)
+    target = to(TargetKind.AGENT, "boris")
+
+    consulting = await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.ATTENDED, target=target
+    )
+
+    assert consulting.state is TransferState.CONSULTING
+    assert rig.pbx.transfers == [(ring.channel_id, "cc-agent", "1002")]
+    done = await rig.service.transfers.complete(ANNA)
+    assert (done.state, done.target) == (TransferState.DONE, target)
+    assert rig.pbx.hangups == [ring.channel_id]
+    assert rig.state("anna") is AgentState.WRAP_UP
+
+
+async def test_agent_is_back_with_the_caller_when_the_consultation_is_cancelled(
+    rig: Rig,
+) -> None:
+    _, ring = await anna_on_call(rig)
+    await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.ATTENDED, target=to(TargetKind.NUMBER, "+7495")
+    )
+
+    cancelled = await rig.service.transfers.cancel(ANNA)
+
+    assert cancelled.state is TransferState.CANCELLED
+    assert rig.pbx.transfers == [(ring.channel_id, "cc-outbound", "+7495")]
+    assert rig.pbx.cancelled == [ring.channel_id]
+    assert rig.state("anna") is AgentState.ON_CALL
+    with pytest.raises(TransferRefused):
+        await rig.service.transfers.complete(ANNA)
+
+
+async def test_transfer_is_refused_when_the_agent_has_no_connected_call(
+    rig: Rig,
+) -> None:
+    await rig.service.login(ANNA)
+
+    with pytest.raises(NoConnectedCall):
+        await rig.service.transfers.transfer(
+            ANNA, mode=TransferMode.BLIND, target=to(TargetKind.QUEUE, "general")
+        )
+    with pytest.raises(NoConnectedCall):
+        await rig.service.transfers.hang_up(ANNA)
+
+
+async def test_nothing_moves_when_the_target_queue_is_unknown(rig: Rig) -> None:
+    call, _ = await anna_on_call(rig)
+
+    with pytest.raises(TransferRefused):
+        await rig.service.transfers.transfer(
+            ANNA, mode=TransferMode.BLIND, target=to(TargetKind.QUEUE, "nowhere")
+        )
+
+    assert rig.pbx.redirects == []
+    assert rig.service.engine.call_queue(call) == QueueId("billing")
+
+
+async def test_agent_leg_is_hung_up_when_the_agent_hangs_up(rig: Rig) -> None:
+    call, ring = await anna_on_call(rig)
+
+    await rig.service.transfers.hang_up(ANNA)
+    assert rig.pbx.hangups == [ring.channel_id]
+    await rig.end(call)  # the PBX ends the call
+    assert rig.state("anna") is AgentState.WRAP_UP
