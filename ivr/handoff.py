@@ -19,10 +19,13 @@ from ivr.model import (
     Transfer,
     Voicemail,
 )
-
-QUEUE_VARIABLE = "CC_QUEUE"
-SKILLS_VARIABLE = "CC_SKILLS"
-PRIORITY_VARIABLE = "CC_PRIORITY"
+from telephony.dialplan import (
+    CATEGORY_VARIABLE,
+    LANGUAGE_VARIABLE,
+    PRIORITY_VARIABLE,
+    QUEUE_VARIABLE,
+    SKILLS_VARIABLE,
+)
 
 
 class Outcome(StrEnum):
@@ -92,13 +95,20 @@ def outcome_of(action: Terminal) -> Outcome:
 
 
 def queue_variables(
-    queue: str, skills: Sequence[str], priority: int
+    queue: str,
+    skills: Sequence[str],
+    priority: int,
+    *,
+    language: str = "",
+    category: str | None = None,
 ) -> tuple[tuple[str, str], ...]:
     """The channel variables the ACD reads in the waiting context, in set order."""
     return (
         (QUEUE_VARIABLE, queue),
         (SKILLS_VARIABLE, ",".join(skills)),
         (PRIORITY_VARIABLE, str(priority)),
+        (LANGUAGE_VARIABLE, language),
+        (CATEGORY_VARIABLE, category or ""),
     )
 
 

@@ -19,7 +19,6 @@ from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError, ReadingRefused
 from ivr.events import IvrCompleted, JsonValue
 from ivr.fallback import greet_and_queue
 from ivr.handoff import (
-    QUEUE_VARIABLE,
     Ending,
     Outcome,
     completed,
@@ -61,7 +60,12 @@ from ivr.model import (
 )
 from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, Synthesiser, TtsFailed
 from telephony.agi import AgiSession, SoundMissing
-from telephony.dialplan import OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.dialplan import (
+    OUTBOUND_CONTEXT,
+    QUEUE_VARIABLE,
+    WAIT_CONTEXT,
+    WAIT_EXTEN,
+)
 from telephony.errors import AgiHangup
 
 log = logging.getLogger(__name__)
@@ -593,7 +597,15 @@ class _Runner:
     async def _to_queue(
         self, queue: str, skills: tuple[str, ...], priority: int
     ) -> None:
-        for name, value in queue_variables(queue, skills, priority):
+        state, caller = self.state, self.caller
+        values = queue_variables(
+            queue,
+            skills,
+            priority,
+            language=state.language if state is not None else "",
+            category="vip" if caller.vip else caller.category,
+        )
+        for name, value in values:
             await self.session.set_variable(name, value)
         await self.session.set_context(WAIT_CONTEXT)
         await self.session.set_extension(WAIT_EXTEN)

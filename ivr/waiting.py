@@ -21,20 +21,22 @@ from pathlib import Path
 from typing import Protocol
 
 from ivr.crm_port import IvrCrm, IvrCrmError
-from ivr.handoff import QUEUE_VARIABLE
 from ivr.ports import Synthesiser, TtsFailed
 from ivr.speech_text import digits_words, number_words, plural_ru
 from telephony.agi import AgiSession
-from telephony.dialplan import QUEUE_EXIT_CALLBACK, QUEUE_EXIT_VOICEMAIL
+from telephony.dialplan import (
+    EXPECTED_WAIT_VARIABLE,
+    LANGUAGE_VARIABLE,
+    QUEUE_EXIT_CALLBACK,
+    QUEUE_EXIT_VOICEMAIL,
+    QUEUE_POSITION_VARIABLE,
+    QUEUE_VARIABLE,
+)
 from telephony.errors import AgiHangup
 from telephony.model import Call, CallId, ChannelId, PbxId, call_id
 
 log = logging.getLogger(__name__)
 
-POSITION_VARIABLE = "CC_QUEUE_POSITION"
-EXPECTED_WAIT_VARIABLE = "CC_EXPECTED_WAIT_S"
-"""Whole seconds; empty when the ACD has no basis for an estimate."""
-LANGUAGE_VARIABLE = "CC_LANGUAGE"
 DEFAULT_TOPIC = "voicemail"
 """The appeal topic of a message left by a caller with no queue on the channel."""
 ACCEPT_KEY = "1"
@@ -217,7 +219,7 @@ def announce_handler(
 async def announce(
     session: AgiSession, tts: Synthesiser, *, config: WaitingConfig
 ) -> None:
-    position = whole_number(await session.get_variable(POSITION_VARIABLE))
+    position = whole_number(await session.get_variable(QUEUE_POSITION_VARIABLE))
     if position is None:
         return
     wait_s = whole_number(await session.get_variable(EXPECTED_WAIT_VARIABLE))

@@ -51,6 +51,20 @@ AGI_SCRIPTS = frozenset(
 
 MOH_CLASS = "default"
 
+QUEUE_VARIABLE = "CC_QUEUE"
+"""Set by the IVR on a caller it hands to the ACD: the queue asked for."""
+SKILLS_VARIABLE = "CC_SKILLS"
+"""Comma-separated `name:level` minimums (or bare names), e.g. `billing:3,ru`."""
+PRIORITY_VARIABLE = "CC_PRIORITY"
+LANGUAGE_VARIABLE = "CC_LANGUAGE"
+"""The language the caller was served in (also what announcements speak)."""
+CATEGORY_VARIABLE = "CC_CATEGORY"
+"""The customer's category, for the ACD's category priority (e.g. `vip`)."""
+QUEUE_POSITION_VARIABLE = "CC_QUEUE_POSITION"
+"""Set by the ACD on a waiting caller: their place in the queue (1 = next)."""
+EXPECTED_WAIT_VARIABLE = "CC_EXPECTED_WAIT_S"
+"""Set by the ACD: whole seconds; empty when there is no basis for an estimate."""
+
 AMI_EVENTS = frozenset(
     {
         "FullyBooted",

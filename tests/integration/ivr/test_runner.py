@@ -409,10 +409,12 @@ async def test_caller_reaches_queue_with_data_when_navigating_demo_menu_by_keys(
     assert "Hello, Anna Petrova." in rig.tts.said
     commands = rig.commands(placed)
     assert commands[0] == "ANSWER"  # identified before anything was played
-    assert commands[-6:-3] == [
+    assert commands[-8:-3] == [
         'SET VARIABLE "CC_QUEUE" "support"',
         'SET VARIABLE "CC_SKILLS" "support,en"',
         'SET VARIABLE "CC_PRIORITY" "5"',
+        'SET VARIABLE "CC_LANGUAGE" "en"',
+        'SET VARIABLE "CC_CATEGORY" ""',
     ]
     channel = rig.sim.pbx.find(placed.ivr_uniqueid)
     assert channel is not None

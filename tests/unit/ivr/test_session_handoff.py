@@ -89,7 +89,14 @@ def test_acd_variables_carry_queue_skills_and_priority_when_queueing() -> None:
         ("CC_QUEUE", "billing"),
         ("CC_SKILLS", "billing,en"),
         ("CC_PRIORITY", "7"),
+        ("CC_LANGUAGE", ""),
+        ("CC_CATEGORY", ""),
     )
+
+
+def test_acd_variables_carry_language_and_category_when_known() -> None:
+    variables = dict(queue_variables("sales", (), 0, language="ru", category="vip"))
+    assert (variables["CC_LANGUAGE"], variables["CC_CATEGORY"]) == ("ru", "vip")
 
 
 def test_event_carries_queue_and_data_as_json_when_call_is_queued() -> None:
