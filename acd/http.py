@@ -1,5 +1,6 @@
 """ACD endpoints under /api/v1: an agent logs in and out of the queues, pauses with a
-reason, becomes ready and ends wrap-up (as themselves: the agent id is their login);
+reason, becomes ready, ends wrap-up, transfers or hangs up their call (as
+themselves: the agent id is their login);
 supervisors see every agent, the queues' live figures and a waiting call's place,
 and may turn a waiting call into a callback. Decisions are the service's.
 """
@@ -11,16 +12,29 @@ from collections.abc import Awaitable
 from datetime import datetime
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from acd.engine import AgentView
-from acd.errors import AcdError, UnknownAgent, UnknownCall
+from acd.errors import (
+    AcdError,
+    NoConnectedCall,
+    TransferRefused,
+    UnknownAgent,
+    UnknownCall,
+)
 from acd.events import QueueStatsUpdated
 from acd.model import AgentId
 from acd.service import AcdService
+from acd.transfers import (
+    TargetKind,
+    Transfer,
+    TransferMode,
+    TransferTarget,
+)
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import Conflict, NotFound
+from telephony.errors import PbxError
 from telephony.model import CallId
 
 ACD: web.AppKey[AcdService] = web.AppKey("acd_service")
@@ -40,6 +54,18 @@ class AgentStateConflict(Conflict):
 
 class AcdBusy(Conflict):
     error_id = "acd_busy"
+
+
+class NotOnACall(Conflict):
+    error_id = "acd_no_connected_call"
+
+
+class TransferNotPossible(Conflict):
+    error_id = "acd_transfer_refused"
+
+
+class PbxRefused(Conflict):
+    error_id = "acd_pbx_refused"
 
 
 class AgentOut(BaseModel):
@@ -93,6 +119,53 @@ class CallbackIn(BaseModel):
         min_length=2, max_length=32, pattern=r"^\+?[0-9]+$",
         description="the number to call back",
     )  # fmt: skip
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: TransferMode
+    queue: str | None = Field(default=None, min_length=1, max_length=64)
+    agent: str | None = Field(default=None, min_length=1, max_length=64)
+    number: str | None = Field(
+        default=None, min_length=2, max_length=32, pattern=r"^\+?[0-9]+$"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if sum(v is not None for v in (self.queue, self.agent, self.number)) != 1:
+            raise ValueError("give exactly one of queue, agent, number")
+        return self
+
+    def target(self) -> TransferTarget:
+        if self.queue is not None:
+            return TransferTarget(kind=TargetKind.QUEUE, value=self.queue)
+        if self.agent is not None:
+            return TransferTarget(kind=TargetKind.AGENT, value=self.agent)
+        assert self.number is not None
+        return TransferTarget(kind=TargetKind.NUMBER, value=self.number)
+
+
+class TransferStateOut(BaseModel):
+    mode: str
+    target_kind: str
+    target: str
+    state: str
+
+
+class TransferOut(BaseModel):
+    transfer: TransferStateOut
+
+
+def transfer_out(transfer: Transfer) -> TransferOut:
+    return TransferOut(
+        transfer=TransferStateOut(
+            mode=transfer.mode,
+            target_kind=transfer.target.kind,
+            target=transfer.target.value,
+            state=transfer.state,
+        )
+    )
 
 
 class CallNotWaiting(NotFound):
@@ -251,3 +324,76 @@ async def call_back(call: ApiCall) -> PlaceOut:
     place = service.place_of(call_id)
     position, expected = place if place is not None else (0, None)
     return PlaceOut(call_id=call_id, position=position, expected_wait_s=expected)
+
+
+async def _transfer(request: Awaitable[Transfer]) -> TransferOut:
+    """The transfer's outcome, with its errors as API errors."""
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            return transfer_out(await request)
+    except NoConnectedCall as error:
+        raise NotOnACall(str(error)) from None
+    except TransferRefused as error:
+        raise TransferNotPossible(str(error)) from None
+    except AcdError as error:
+        raise AgentStateConflict(str(error)) from None
+    except PbxError as error:
+        raise PbxRefused(f"the PBX refused: {error}") from None
+    except TimeoutError:
+        raise AcdBusy("the ACD did not answer in time; try again") from None
+
+
+@routes.post(
+    "/acd/agents/me/transfer", permission=Permission.AGENT_WORK, body=TransferIn,
+    response=TransferOut, summary="Transfer my call",
+)  # fmt: skip
+async def transfer(call: ApiCall) -> TransferOut:
+    """Blind: the caller goes to the queue (waiting again, priority kept), the agent
+    or the number at once, and I wrap up. Attended: I consult the agent or number
+    first ("consulting"), then complete or cancel. 409 when I have no call."""
+    body = call.body(TransferIn)
+    desk = call.service(ACD).transfers
+    return await _transfer(
+        desk.transfer(_me(call), mode=body.mode, target=body.target())
+    )
+
+
+@routes.post(
+    "/acd/agents/me/transfer/complete", permission=Permission.AGENT_WORK,
+    response=TransferOut, summary="Complete my attended transfer",
+)  # fmt: skip
+async def complete_transfer(call: ApiCall) -> TransferOut:
+    """I leave; the caller and the consulted party stay together."""
+    return await _transfer(call.service(ACD).transfers.complete(_me(call)))
+
+
+@routes.post(
+    "/acd/agents/me/transfer/cancel", permission=Permission.AGENT_WORK,
+    response=TransferOut, summary="Cancel my attended transfer",
+)  # fmt: skip
+async def cancel_transfer(call: ApiCall) -> TransferOut:
+    """The consulted party is hung up; I am back with the caller."""
+    return await _transfer(call.service(ACD).transfers.cancel(_me(call)))
+
+
+@routes.post(
+    "/acd/agents/me/hangup", permission=Permission.AGENT_WORK, response=AgentOut,
+    summary="Hang up my call",
+)  # fmt: skip
+async def hang_up(call: ApiCall) -> AgentOut:
+    """Hang up my leg; the call ends and wrap-up follows (409 when I have none)."""
+    service, me = call.service(ACD), _me(call)
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            await service.transfers.hang_up(me)
+    except NoConnectedCall as error:
+        raise NotOnACall(str(error)) from None
+    except PbxError as error:
+        raise PbxRefused(f"the PBX refused: {error}") from None
+    except TimeoutError:
+        raise AcdBusy("the ACD did not answer in time; try again") from None
+    return await _answer(_current(service, me))
+
+
+async def _current(service: AcdService, agent_id: AgentId) -> AgentView:
+    return service.agent(agent_id)

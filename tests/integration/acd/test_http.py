@@ -31,6 +31,7 @@ from telephony.model import CallId, PbxId
 from tests.fakes import RecordingPublisher
 from tests.integration.recordings.accounts import SystemClock, users
 from tests.unit.acd.test_service import FakePbx
+from tests.waiting import eventually
 
 BILLING = QueueId("billing")
 
@@ -40,6 +41,7 @@ class Api:
     client: TestClient[web.Request, web.Application]
     tokens: dict[str, str]
     service: AcdService
+    pbx: FakePbx
 
     async def call(
         self, method: str, path: str, who: str, json: object = None
@@ -66,8 +68,9 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
     settings = AcdSettings(
         pbx_id=PbxId("pbx1"), queues=(QueueConfig(queue_id=BILLING),), agents=seats
     )
+    pbx = FakePbx()
     service = AcdService(
-        AcdEngine(), FakePbx(), RecordingPublisher(), SystemClock(), settings=settings
+        AcdEngine(), pbx, RecordingPublisher(), SystemClock(), settings=settings
     )
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
@@ -76,7 +79,7 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
     await client.start_server()
     task = asyncio.create_task(service.run())
     try:
-        yield Api(client, tokens, service)
+        yield Api(client, tokens, service, pbx)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -182,3 +185,121 @@ async def test_supervisor_turns_a_waiting_call_into_a_callback_when_asked(
     )
     assert (status, body["error_id"]) == (404, "acd_call_not_waiting")
     assert (await api.call("GET", f"/calls/{call}/place", "anna"))[0] == 403
+
+
+async def anna_on_call(api: Api) -> str:
+    """Anna answers a billing call; returns her leg's channel id."""
+    await api.call("POST", "/agents/me/login", "anna")
+    await api.service.call_waits(
+        WaitingCall(
+            pbx_id=PbxId("pbx1"),
+            channel="Local/2001@cc-inbound-5;2",
+            request=CallRequest(call_id=CallId("pbx1:5"), queue_id=BILLING),
+        )
+    )
+
+    async def rung() -> bool:
+        return len(api.pbx.rings) == 1
+
+    await eventually(rung, timeout_s=2)
+    [ring] = api.pbx.rings
+    ring.outcome.set_result(True)
+
+    async def talking() -> bool:
+        return api.service.connected_call(AgentId("anna")) is not None
+
+    await eventually(talking, timeout_s=2)
+    return ring.channel_id
+
+
+async def test_agent_transfers_blind_to_a_queue_when_on_a_call(api: Api) -> None:
+    leg = await anna_on_call(api)
+
+    status, body = await api.call(
+        "POST",
+        "/agents/me/transfer",
+        "anna",
+        json={"mode": "blind", "queue": "billing"},
+    )
+
+    assert (status, body) == (
+        200,
+        {
+            "transfer": {
+                "mode": "blind",
+                "target_kind": "queue",
+                "target": "billing",
+                "state": "done",
+            }
+        },
+    )
+    assert api.pbx.hangups == [leg]
+    assert (await api.call("GET", "/agents/me", "anna"))[1]["state"] == "wrap_up"
+
+
+async def test_agent_consults_then_completes_when_transferring_attended(
+    api: Api,
+) -> None:
+    leg = await anna_on_call(api)
+
+    status, body = await api.call(
+        "POST",
+        "/agents/me/transfer",
+        "anna",
+        json={"mode": "attended", "agent": "boris"},
+    )
+    assert (status, body["transfer"]["state"]) == (200, "consulting")
+    assert api.pbx.transfers == [(leg, "cc-agent", "1002")]
+    status, body = await api.call("POST", "/agents/me/transfer/cancel", "anna")
+    assert (status, body["transfer"]["state"]) == (200, "cancelled")
+    await api.call(
+        "POST",
+        "/agents/me/transfer",
+        "anna",
+        json={"mode": "attended", "number": "+7495"},
+    )
+    status, body = await api.call("POST", "/agents/me/transfer/complete", "anna")
+    assert (status, body["transfer"]) == (
+        200,
+        {
+            "mode": "attended",
+            "target_kind": "number",
+            "target": "+7495",
+            "state": "done",
+        },
+    )
+    assert api.pbx.hangups == [leg]
+
+
+async def test_transfer_is_refused_when_the_body_or_the_state_is_wrong(
+    api: Api,
+) -> None:
+    await api.call("POST", "/agents/me/login", "anna")
+
+    status, body = await api.call(
+        "POST",
+        "/agents/me/transfer",
+        "anna",
+        json={"mode": "blind", "queue": "billing"},
+    )
+    assert (status, body["error_id"]) == (409, "acd_no_connected_call")
+    two = {"mode": "blind", "queue": "billing", "number": "+7495"}
+    assert (await api.call("POST", "/agents/me/transfer", "anna", json=two))[0] == 422
+    bad_mode = {"mode": "sideways", "queue": "billing"}
+    assert (await api.call("POST", "/agents/me/transfer", "anna", json=bad_mode))[
+        0
+    ] == 422
+    status, body = await api.call("POST", "/agents/me/transfer/complete", "anna")
+    assert (status, body["error_id"]) == (409, "acd_no_connected_call")
+    status, body = await api.call("POST", "/agents/me/hangup", "anna")
+    assert (status, body["error_id"]) == (409, "acd_no_connected_call")
+    assert (await api.call("POST", "/agents/me/hangup", "masha"))[0] == 403
+
+
+async def test_agent_hangs_up_their_leg_when_asked(api: Api) -> None:
+    leg = await anna_on_call(api)
+
+    status, body = await api.call("POST", "/agents/me/hangup", "anna")
+
+    assert (status, body["state"]) == (200, "on_call")  # until the call ends
+    assert api.pbx.hangups == [leg]
