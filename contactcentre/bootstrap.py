@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
 from acd.engine import AcdEngine
-from acd.handoff import queue_on_hand_off
+from acd.events import CallbackGaveUp
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
@@ -33,6 +33,7 @@ from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
 from contactcentre.calls_api import calls_routes
+from contactcentre.crm_sinks import CrmSinks
 from contactcentre.demo import (
     demo_password,
     log_in_simulated_agents,
@@ -42,6 +43,7 @@ from contactcentre.demo import (
     with_demo_speech,
 )
 from contactcentre.redis_bridge import RedisEventBridge
+from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
 from contactcentre.settings import Settings
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api import incident_routes
@@ -69,6 +71,8 @@ from crm_core.outages.service import OutageService
 from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
 from crm_core.reports.search import AppealSearch
+from crm_core.selfservice.failed_callbacks import FailedCallbackService
+from crm_core.selfservice.preferred_agents import AppealOwners
 from crm_core.selfservice.service import SelfService
 from crm_core.selfservice.voicemail import VoicemailService
 from crm_core.webhooks.dispatcher import WebhookDispatcher
@@ -77,17 +81,15 @@ from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
-from ivr.loader import DEMO_FLOWS, FlowRegistry
-from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
-from ivr.tts import CachedTts, TtsWorker, Voice
+from ivr.events import IvrCompleted
+from ivr.tts import TtsWorker
 from recordings import http as recording_http
 from recordings.events import RecordingReady
 from recordings.retention import RetentionPolicy
 from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
-from telephony import dialplan
-from telephony.agi import AgiHandler, AgiServer
+from telephony.agi import AgiServer
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -229,30 +231,31 @@ def build(
     acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
     tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
-    first_pbx = PbxId(settings.pbxs[0].id)
-    agi.route(
-        dialplan.INBOUND_SCRIPT,
-        queue_on_hand_off(
-            _ivr_handler(
-                settings,
-                bus=bus,
-                clock=clock,
-                asr=asr,
-                tts=tts_worker,
-                crm=InProcessIvrCrm(
-                    customers=customers,
-                    selfservice=SelfService(sessions, clock),
-                    outages=OutageService(sessions, clock),
-                    voicemail=VoicemailService(sessions, appeals, attachments),
-                    clock=clock,
-                    options=IvrCrmOptions(currency=settings.ivr.currency),
-                ),
-            ),
-            acd,
-            pbx_id=first_pbx,
+    ivr_crm = InProcessIvrCrm(
+        customers=customers,
+        selfservice=SelfService(sessions, clock),
+        outages=OutageService(sessions, clock),
+        voicemail=VoicemailService(sessions, appeals, attachments),
+        clock=clock,
+        options=IvrCrmOptions(currency=settings.ivr.currency),
+    )
+    route_scripts(
+        agi,
+        settings,
+        ScriptParts(
+            bus=bus,
+            clock=clock,
+            asr=asr,
+            tts=tts_worker,
+            crm=ivr_crm,
+            acd=acd,
             calls=telephony.tracker,
+            preferred=AppealOwners(sessions, customers),
         ),
     )
+    sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
+    bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
+    bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
 
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
@@ -402,54 +405,6 @@ def _acd(
         ),
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
-    )
-
-
-def _ivr_handler(
-    settings: Settings,
-    *,
-    bus: Bus,
-    clock: UtcClock,
-    asr: VoskRecogniser | None,
-    tts: TtsWorker,
-    crm: InProcessIvrCrm,
-) -> AgiHandler:
-    """The FastAGI `inbound` handler: the published flows over the CRM, with TTS
-    prompts cached where Asterisk reads sounds; keys only without ASR models."""
-    ivr = settings.ivr
-    flows = FlowRegistry()
-    loaded = flows.load_directory(ivr.flows_dir or DEMO_FLOWS)
-    for refused in loaded.refused:
-        log.warning("IVR flow not published: %s", refused)
-    voices = {
-        language: Voice(voice_id=voice_id, rate_wpm=ivr.tts_rate_wpm)
-        for language, voice_id in ivr.tts_voices.items()
-    }
-    return ivr_handler(
-        IvrParts(
-            flows=flows,
-            crm=crm,
-            tts=CachedTts(tts, sounds_dir=ivr.sounds_dir, voices=voices),
-            asr=asr,
-            publish=bus,
-            clock=clock,
-            config=RunnerConfig(
-                recordings_dir=settings.recordings_dir.resolve() / "ivr",
-                sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
-            ),
-        )
-    )
-
-
-async def load_recogniser(settings: Settings) -> VoskRecogniser | None:
-    """The vosk models named in the settings, loaded once (seconds per model);
-    None when none are set. Raises AsrModelMissing naming the path."""
-    models = settings.ivr.asr_models
-    if not models:
-        log.info("no ASR models set: IVR menus take keys only")
-        return None
-    return await asyncio.to_thread(
-        VoskRecogniser.load, models, max_concurrent=settings.ivr.asr_max_concurrent
     )
 
 

@@ -23,7 +23,10 @@ from crm_core.auth.seed import seed_users
 from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.db import Sessions
-from crm_core.selfservice.seed import seed_voicemail_topic
+from crm_core.selfservice.seed import (
+    seed_callback_failed_topic,
+    seed_voicemail_topic,
+)
 from ivr.ports import TtsFailed
 from ivr.tts import CachedTts, TtsWorker, Voice
 from telephony.sim.model import AgentPhone, Caller, SimConfig
@@ -69,7 +72,9 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
             administrators=by_role[Role.SUPERVISOR],
         ),
     )
-    await seed_voicemail_topic(sessions, clock, members=by_role[Role.BACK_OFFICE])
+    back_office = by_role[Role.BACK_OFFICE]
+    await seed_voicemail_topic(sessions, clock, members=back_office)
+    await seed_callback_failed_topic(sessions, clock, members=back_office)
     log.info("demo data ready (%d new customers)", made)
 
 

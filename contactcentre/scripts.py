@@ -1,0 +1,130 @@
+"""The FastAGI scripts the service answers, wired from settings: `inbound` (the IVR,
+handing queued callers to the ACD), and the waiting room's `announce` and
+`queue-exit` (ivr.waiting)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from acd.handoff import queue_on_hand_off
+from acd.ports import PreferredAgents
+from acd.service import AcdService
+from contactcentre.bus import Bus
+from contactcentre.settings import Settings
+from crm_core.clock import Clock
+from ivr.asr import VoskRecogniser
+from ivr.crm_adapter import InProcessIvrCrm
+from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.ports import CallIdOf
+from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
+from ivr.tts import CachedTts, TtsWorker, Voice
+from ivr.waiting import (
+    QueueExitParts,
+    WaitingConfig,
+    announce_handler,
+    queue_exit_handler,
+)
+from telephony import dialplan
+from telephony.agi import AgiServer
+from telephony.calls import CallTracker
+from telephony.model import ChannelId, PbxId, call_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptParts:
+    """What the scripts use, made once by `bootstrap.build`."""
+
+    bus: Bus
+    clock: Clock
+    asr: VoskRecogniser | None
+    tts: TtsWorker
+    crm: InProcessIvrCrm
+    acd: AcdService
+    calls: CallTracker
+    preferred: PreferredAgents | None = None
+
+
+def route_scripts(agi: AgiServer, settings: Settings, parts: ScriptParts) -> None:
+    """Route every script in `telephony.dialplan.AGI_SCRIPTS` but the dialer's.
+    The published flows come from `settings.ivr.flows_dir` (else the demo flows);
+    TTS prompts are cached where Asterisk reads sounds; menus in a language with no
+    speech model take keys only."""
+    ivr = settings.ivr
+    pbx_id = PbxId(settings.pbxs[0].id)
+    flows = FlowRegistry()
+    loaded = flows.load_directory(ivr.flows_dir or DEMO_FLOWS)
+    for refused in loaded.refused:
+        log.warning("IVR flow not published: %s", refused)
+    voices = {
+        language: Voice(voice_id=voice_id, rate_wpm=ivr.tts_rate_wpm)
+        for language, voice_id in ivr.tts_voices.items()
+    }
+    speech = CachedTts(parts.tts, sounds_dir=ivr.sounds_dir, voices=voices)
+    recordings = settings.recordings_dir.resolve() / "ivr"
+    inbound = ivr_handler(
+        IvrParts(
+            flows=flows,
+            crm=parts.crm,
+            tts=speech,
+            asr=parts.asr,
+            publish=parts.bus,
+            clock=parts.clock,
+            call_id_of=call_id_resolver(parts.calls, pbx_id),
+            config=RunnerConfig(
+                recordings_dir=recordings,
+                sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
+                speech_languages=frozenset(ivr.asr_models),
+            ),
+        )
+    )
+    agi.route(
+        dialplan.INBOUND_SCRIPT,
+        queue_on_hand_off(
+            inbound,
+            parts.acd,
+            pbx_id=pbx_id,
+            calls=parts.calls,
+            preferred=parts.preferred,
+        ),
+    )
+    room = WaitingConfig(recordings_dir=recordings)
+    agi.route(dialplan.ANNOUNCE_SCRIPT, announce_handler(speech, config=room))
+    agi.route(
+        dialplan.QUEUE_EXIT_SCRIPT,
+        queue_exit_handler(
+            QueueExitParts(
+                tts=speech,
+                crm=parts.crm,
+                callbacks=parts.acd,
+                calls=parts.calls,
+                pbx_id=pbx_id,
+                config=room,
+            )
+        ),
+    )
+
+
+def call_id_resolver(calls: CallTracker, pbx_id: PbxId) -> CallIdOf:
+    """The telephony call id of the call an IVR channel belongs to."""
+
+    def resolve(uniqueid: str, /) -> str:
+        found = calls.call_of_channel(pbx_id, ChannelId(uniqueid))
+        return found.call_id if found is not None else call_id(pbx_id, uniqueid)
+
+    return resolve
+
+
+async def load_recogniser(settings: Settings) -> VoskRecogniser | None:
+    """The vosk models named in the settings, loaded once (seconds per model);
+    None when none are set. Raises AsrModelMissing naming the path."""
+    models = settings.ivr.asr_models
+    if not models:
+        log.info("no ASR models set: IVR menus take keys only")
+        return None
+    return await asyncio.to_thread(
+        VoskRecogniser.load, models, max_concurrent=settings.ivr.asr_max_concurrent
+    )
