@@ -40,6 +40,7 @@ from acd.ports import (
 from acd.stats import (
     QueueStats,
 )
+from telephony import dialplan
 from telephony.dialplan import OUTBOUND_CONTEXT, QUEUE_EXIT_CONTEXT, agent_channel
 from telephony.errors import PbxError
 from telephony.model import CallId, ChannelId, PbxId, call_id
@@ -50,9 +51,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Apply = Callable[[datetime], list[Action]]
 
-POSITION_VAR = "CC_QUEUE_POSITION"
-EXPECTED_WAIT_VAR = "CC_EXPECTED_WAIT_S"
-"""Whole seconds; empty when there is no basis for an estimate yet."""
+POSITION_VAR = dialplan.QUEUE_POSITION_VARIABLE
+EXPECTED_WAIT_VAR = dialplan.EXPECTED_WAIT_VARIABLE
 EXIT_VAR = "CC_ACD_EXIT"
 """Set on a caller's channel leaving the queue without an agent (voicemail,
 callback, hangup), for the dialplan or IVR to act on."""

@@ -11,17 +11,17 @@ from dataclasses import replace
 
 from acd.model import AgentId, CallRequest, QueueId, parse_skill
 from acd.ports import CallLocator, PreferredAgents, QueueRequests, WaitingCall
+from telephony import dialplan
 from telephony.agi import AgiSession
 from telephony.model import CallId, ChannelId, PbxId, call_id
 
 log = logging.getLogger(__name__)
 
-QUEUE_VAR = "CC_QUEUE"
-SKILLS_VAR = "CC_SKILLS"
-"""Comma-separated `name:level` minimums, e.g. `billing:3,russian:5`."""
-PRIORITY_VAR = "CC_PRIORITY"
-LANGUAGE_VAR = "CC_LANGUAGE"
-CATEGORY_VAR = "CC_CATEGORY"
+QUEUE_VAR = dialplan.QUEUE_VARIABLE
+SKILLS_VAR = dialplan.SKILLS_VARIABLE
+PRIORITY_VAR = dialplan.PRIORITY_VARIABLE
+LANGUAGE_VAR = dialplan.LANGUAGE_VARIABLE
+CATEGORY_VAR = dialplan.CATEGORY_VARIABLE
 """The customer's category (e.g. `vip`): the queue's `category_boost` applies."""
 VIP_VAR = "CC_VIP"
 """Set to `1`/`yes`/`true` by a flow that only knows "VIP": category `vip`."""

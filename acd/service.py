@@ -14,7 +14,16 @@ from dataclasses import replace
 from datetime import datetime
 
 from acd.callbacks import Callback
-from acd.dialing import EXIT_VAR, AcdSettings, AgentSeat, Apply, Dialing, Job
+from acd.dialing import (
+    EXIT_VAR,
+    EXPECTED_WAIT_VAR,
+    POSITION_VAR,
+    AcdSettings,
+    AgentSeat,
+    Apply,
+    Dialing,
+    Job,
+)
 from acd.engine import AcdEngine, Action, AgentView
 from acd.errors import (
     AcdError,
@@ -58,9 +67,6 @@ from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
 
-POSITION_VAR = "CC_QUEUE_POSITION"
-EXPECTED_WAIT_VAR = "CC_EXPECTED_WAIT_S"
-"""Whole seconds; empty when there is no basis for an estimate yet."""
 
 __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
 

@@ -28,6 +28,7 @@ from acd.service import AcdSettings as AcdConfig
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.app import setup_agent_ui
+from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
@@ -230,6 +231,8 @@ def build(
     )
     acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
+    bus.subscribe(AgentConnected, acd.on_agent_connected)
+    bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
     tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
     ivr_crm = InProcessIvrCrm(
         customers=customers,
@@ -402,6 +405,9 @@ def _acd(
             if config.default_queue
             else None,
             announce_every_s=config.announce_every_s,
+            presence_grace_s=config.presence_grace_s,
+            callback_attempts=config.callback_attempts,
+            callback_retry_s=config.callback_retry_s,
         ),
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,

@@ -135,6 +135,12 @@ class AcdSettings(_Section):
     default_queue: str | None = "general"
     """Where a call asking for an unknown queue goes (None: refused)."""
     announce_every_s: float | None = Field(default=30.0, gt=0)
+    presence_grace_s: float = Field(default=20.0, ge=0)
+    """How long an agent's desktop may be gone (a page reload) before the ACD
+    pauses them `disconnected` and takes back a ringing call."""
+    callback_attempts: int = Field(default=3, ge=1)
+    """Tries to call a caller back before the request becomes an appeal."""
+    callback_retry_s: float = Field(default=300.0, gt=0)
 
 
 class SimulatorSettings(_Section):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from telephony.agi import AgiSession
-from telephony.dialplan import WAIT_CONTEXT, WAIT_EXTEN
+from telephony.dialplan import QUEUE_VARIABLE, WAIT_CONTEXT, WAIT_EXTEN
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ async def greet_and_queue(session: AgiSession) -> None:
         result.digits,
         queue,
     )
-    await session.set_variable("CC_QUEUE", queue)
+    await session.set_variable(QUEUE_VARIABLE, queue)
     await session.set_context(WAIT_CONTEXT)
     await session.set_extension(WAIT_EXTEN)
     await session.set_priority(1)
