@@ -330,6 +330,21 @@ def test_agent_leg_dials_the_pjsip_endpoint_when_originated(
     assert endpoints, f"no PJSIP endpoint {endpoint}"
 
 
+def test_agent_phone_may_transfer_and_atxfer_has_codes_when_configured(
+    extensions: list[Section],
+) -> None:
+    exten, _, context = (
+        dialplan.agent_channel("1001").removeprefix("Local/").partition("@")
+    )
+    route = context_for(dialplan_steps(extensions), context, exten)
+    (dial,) = [s for s in route if s.application == "Dial"]
+    options = dial.data.split(",")[2] if dial.data.count(",") >= 2 else ""
+    assert "t" in options, "the agent's phone must be allowed to transfer (Dial t)"
+    features = {s.name: s for s in conf("features.conf")}
+    assert features["featuremap"].value("atxfer"), "AMI Atxfer needs the atxfer code"
+    assert features["general"].value("atxferabort"), "CancelAtxfer needs atxferabort"
+
+
 def test_outbound_number_goes_to_the_trunk_when_originated(
     extensions: list[Section],
 ) -> None:
