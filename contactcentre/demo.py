@@ -44,7 +44,11 @@ SPEAKING_SHARE = 0.3
 SPOKEN_CHOICES = {"요금": "1", "지원": "2", "가입": "3", "검침": "4", "상담원": "0"}
 """What a speaking caller says at the Korean main menu, and the key they press
 when the menu reads keys (no speech model, or the word was not recognised)."""
-CALLER_VOICE = Voice(voice_id="ko", rate_wpm=140)
+CALLER_VOICE = Voice(voice_id="ko", rate_wpm=175)
+"""espeak-ng's own pace, which the Korean model hears best."""
+SPEAKER_KEY_DELAY_S = 4.0
+"""Longer than a prompt: a speaking caller speaks first and presses a key only when
+the menu falls back to keys."""
 KEY_SCRIPTS = ("11", "2", "3", "0", "125", "")
 """Keys a caller presses, one per menu: billing then an agent; support; sales;
 the operator; billing, done, a survey mark of 5; nothing at all."""
@@ -187,15 +191,17 @@ def demo_caller(
     else:
         ani = rng.choice(numbers)
     dnis, digits, wav = rng.choice(DNIS), rng.choice(KEY_SCRIPTS), None
+    delay_s = round(rng.uniform(0.5, 2.5), 2)
     if speech and rng.random() < SPEAKING_SHARE:
         word = rng.choice(sorted(speech))
         dnis, digits, wav = SPEAKING_DNIS, SPOKEN_CHOICES[word], speech[word]
+        delay_s = SPEAKER_KEY_DELAY_S
     return Caller(
         ani=ani,
         dnis=dnis,
         digits=digits,
         wav=wav,
-        digit_delay_s=round(rng.uniform(0.5, 2.5), 2),
+        digit_delay_s=delay_s,
         patience_s=round(rng.expovariate(1 / 90), 1),
         talk_s=round(rng.lognormvariate(4.3, 0.5), 1),
     )
