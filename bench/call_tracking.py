@@ -19,9 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
-from telephony.calls import (
+from telephony.calls import CallTracker
+from telephony.channel_events import (
     BridgeEntered,
-    CallTracker,
     ChannelCreated,
     ChannelHungUp,
     ChannelStateChanged,

@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TypedDict
 
 from telephony.ami_parse import AmiFramer, AmiMessage, Banner, encode
 from telephony.backoff import Backoff
-from telephony.calls import (
+from telephony.channel_events import (
     BridgeEntered,
     BridgeLeft,
     CallerIdChanged,

@@ -10,10 +10,25 @@ deterministic function of its inputs; `Call` values handed out are frozen.
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from telephony.call_state import CallKey, ChannelKey, LiveCall, RecentKeys
+from telephony.channel_events import (
+    BridgeEntered,
+    BridgeLeft,
+    CallerIdChanged,
+    ChannelCreated,
+    ChannelEvent,
+    ChannelHungUp,
+    ChannelStateChanged,
+    LegExpectationDropped,
+    LegExpected,
+    LiveChannel,
+    Resynced,
+    TrackerInput,
+)
 from telephony.events import (
     CallAnswered,
     CallArrived,
@@ -23,7 +38,6 @@ from telephony.events import (
 )
 from telephony.model import (
     Call,
-    CallId,
     ChannelId,
     Direction,
     EndReason,
@@ -34,109 +48,6 @@ from telephony.model import (
 
 UP = "Up"
 VANISHED_TEXT = "call gone from the PBX's channel list after reconnect"
-
-# --- inputs ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelEvent:
-    """What every channel event says about its channel (Asterisk's channel snapshot)."""
-
-    pbx_id: PbxId
-    now: datetime
-    channel_id: ChannelId
-    channel: str
-    linkedid: str
-    state: str
-    caller_num: str
-    """Empty when Asterisk said `<unknown>`."""
-    caller_name: str
-    context: str
-    exten: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelCreated(ChannelEvent):
-    pass
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelStateChanged(ChannelEvent):
-    pass
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallerIdChanged(ChannelEvent):
-    pass
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeEntered(ChannelEvent):
-    bridge_id: str
-    bridge_channels: int
-    """Channels in the bridge after this one entered (`BridgeNumChannels`)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BridgeLeft(ChannelEvent):
-    bridge_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelHungUp(ChannelEvent):
-    cause: int
-    cause_text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveChannel(ChannelEvent):
-    """One channel of a `CoreShowChannels` snapshot."""
-
-    bridge_id: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Resynced:
-    """The PBX's complete list of live channels, taken after a (re)connect."""
-
-    pbx_id: PbxId
-    now: datetime
-    channels: tuple[LiveChannel, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LegExpected:
-    """An Originate that will bridge new channels into an existing channel's call
-    (e.g. an agent leg with `Application: Bridge`). Asterisk gives those channels a
-    Linkedid of their own until they enter the bridge (inbound-spine.ami.txt:
-    `agent-1` starts with Linkedid `agent-1`, its `;2` half keeps it to the end),
-    so the tracker is told which call they belong to."""
-
-    pbx_id: PbxId
-    channel_ids: tuple[ChannelId, ...]
-    joins_channel: str
-    """The channel name of the call to join (the Originate's `Data`)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LegExpectationDropped:
-    """The Originate finished (its channels exist by now, or never will)."""
-
-    pbx_id: PbxId
-    channel_ids: tuple[ChannelId, ...]
-
-
-TrackerInput = (
-    ChannelCreated
-    | ChannelStateChanged
-    | CallerIdChanged
-    | BridgeEntered
-    | BridgeLeft
-    | ChannelHungUp
-    | Resynced
-    | LegExpected
-    | LegExpectationDropped
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,82 +70,6 @@ class DirectionRule:
         return Direction.INTERNAL
 
 
-# --- state ----------------------------------------------------------------------
-
-CallKey = tuple[PbxId, str]
-ChannelKey = tuple[PbxId, ChannelId]
-
-
-@dataclass(slots=True, kw_only=True)
-class _Live:
-    """A live call's mutable record (only the tracker sees it)."""
-
-    key: CallKey
-    call_id: CallId
-    direction: Direction
-    first: ChannelId
-    first_channel: str
-    ani: str
-    ani_name: str
-    dnis: str
-    arrived_at: datetime
-    legs: dict[ChannelId, Leg] = field(default_factory=dict)
-    answered_at: datetime | None = None
-    bridged_at: datetime | None = None
-    hangup_cause: int | None = None
-    hangup_cause_text: str = ""
-    bridges: dict[str, set[ChannelId]] = field(default_factory=dict)
-    announced: bool = False
-    """CallArrived was published. A Local channel's caller ID follows its
-    Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the
-    caller ID or for the call's next event, whichever comes first."""
-
-    def snapshot(self) -> Call:
-        return Call(
-            call_id=self.call_id,
-            pbx_id=self.key[0],
-            linkedid=self.key[1],
-            direction=self.direction,
-            ani=self.ani,
-            ani_name=self.ani_name,
-            dnis=self.dnis,
-            legs=tuple(self.legs.values()),
-            arrived_at=self.arrived_at,
-            answered_at=self.answered_at,
-            bridged_at=self.bridged_at,
-            hangup_cause=self.hangup_cause,
-            hangup_cause_text=self.hangup_cause_text,
-        )
-
-    def all_ended(self) -> bool:
-        return all(leg.ended_at is not None for leg in self.legs.values())
-
-
-class _Recent:
-    """A bounded set of keys that must not come back (ended calls and channels):
-    late or duplicated events for them are ignored instead of reviving a call."""
-
-    __slots__ = ("_order", "_set")
-
-    def __init__(self, size: int) -> None:
-        self._order: deque[object] = deque(maxlen=size)
-        self._set: set[object] = set()
-
-    def add(self, key: object) -> None:
-        if key in self._set:
-            return
-        if len(self._order) == self._order.maxlen:
-            self._set.discard(self._order[0])
-        self._order.append(key)
-        self._set.add(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._set
-
-    def __len__(self) -> int:
-        return len(self._set)
-
-
 class CallTracker:
     """Turns channel events into calls. `apply` returns the events to publish, in
     order. Inputs outside a call's normal life (ignored or adopted) are counted by
@@ -245,10 +80,10 @@ class CallTracker:
     ) -> None:
         self.rule = rule or DirectionRule()
         self.anomalies: Counter[str] = Counter()
-        self._calls: dict[CallKey, _Live] = {}
+        self._calls: dict[CallKey, LiveCall] = {}
         self._channels: dict[ChannelKey, CallKey] = {}
         self._expected: dict[ChannelKey, str] = {}
-        self._ended = _Recent(remember_ended)
+        self._ended = RecentKeys(remember_ended)
 
     # --- queries ---
 
@@ -315,7 +150,7 @@ class CallTracker:
 
     def _route(
         self, event: ChannelEvent, out: list[TelephonyEvent], *, adopt: bool = True
-    ) -> _Live | None:
+    ) -> LiveCall | None:
         """The live call of the event's channel, creating it for a new channel."""
         ckey = (event.pbx_id, event.channel_id)
         key = self._channels.get(ckey)
@@ -340,7 +175,7 @@ class CallTracker:
 
     def _new_channel(
         self, event: ChannelEvent, out: list[TelephonyEvent]
-    ) -> _Live | None:
+    ) -> LiveCall | None:
         ckey = (event.pbx_id, event.channel_id)
         joins = self._expected.pop(ckey, None)
         if joins is not None:
@@ -362,7 +197,7 @@ class CallTracker:
         self._add_leg(live, event)
         return live
 
-    def _call_of_linked(self, event: ChannelEvent) -> _Live | None:
+    def _call_of_linked(self, event: ChannelEvent) -> LiveCall | None:
         """The call of the channel the event's Linkedid names, when that channel
         was folded into a call keyed otherwise: a leg originated into a call keeps
         its own Linkedid on its `;2` half, so what that half dials (the agent's
@@ -370,7 +205,7 @@ class CallTracker:
         key = self._channels.get((event.pbx_id, ChannelId(event.linkedid)))
         return self._calls[key] if key is not None else None
 
-    def _find_channel(self, pbx_id: PbxId, channel: str) -> _Live | None:
+    def _find_channel(self, pbx_id: PbxId, channel: str) -> LiveCall | None:
         for live in self._calls.values():
             if live.key[0] != pbx_id:
                 continue
@@ -379,10 +214,10 @@ class CallTracker:
                     return live
         return None
 
-    def _arrive(self, event: ChannelEvent, out: list[TelephonyEvent]) -> _Live:
+    def _arrive(self, event: ChannelEvent, out: list[TelephonyEvent]) -> LiveCall:
         key = (event.pbx_id, event.linkedid)
         cid = call_id(event.pbx_id, event.linkedid)
-        live = _Live(
+        live = LiveCall(
             key=key,
             call_id=cid,
             direction=self.rule.direction(event.context),
@@ -398,7 +233,7 @@ class CallTracker:
             self._announce(live, out)
         return live
 
-    def _announce(self, live: _Live, out: list[TelephonyEvent]) -> None:
+    def _announce(self, live: LiveCall, out: list[TelephonyEvent]) -> None:
         """Publish the call's CallArrived once, before any other event of it."""
         if live.announced:
             return
@@ -417,7 +252,7 @@ class CallTracker:
             )
         )
 
-    def _add_leg(self, live: _Live, event: ChannelEvent) -> None:
+    def _add_leg(self, live: LiveCall, event: ChannelEvent) -> None:
         live.legs[event.channel_id] = Leg(
             channel_id=event.channel_id,
             channel=event.channel,
@@ -431,8 +266,8 @@ class CallTracker:
         self._channels[(event.pbx_id, event.channel_id)] = live.key
 
     def _relink(
-        self, live: _Live, event: ChannelEvent, out: list[TelephonyEvent]
-    ) -> _Live:
+        self, live: LiveCall, event: ChannelEvent, out: list[TelephonyEvent]
+    ) -> LiveCall:
         """The channel now reports another call's Linkedid (Asterisk relinks a
         channel bridged into another call): move it there when that call is known."""
         target = self._calls.get((event.pbx_id, event.linkedid))
@@ -448,7 +283,7 @@ class CallTracker:
         return target
 
     def _update(
-        self, live: _Live, event: ChannelEvent, out: list[TelephonyEvent]
+        self, live: LiveCall, event: ChannelEvent, out: list[TelephonyEvent]
     ) -> None:
         leg = live.legs[event.channel_id]
         if leg.state != event.state or (
@@ -482,7 +317,7 @@ class CallTracker:
             )
 
     def _enter_bridge(
-        self, live: _Live, event: BridgeEntered, out: list[TelephonyEvent]
+        self, live: LiveCall, event: BridgeEntered, out: list[TelephonyEvent]
     ) -> None:
         members = live.bridges.setdefault(event.bridge_id, set())
         members.add(event.channel_id)
@@ -533,7 +368,7 @@ class CallTracker:
 
     def _end(
         self,
-        live: _Live,
+        live: LiveCall,
         now: datetime,
         reason: EndReason,
         out: list[TelephonyEvent],
@@ -597,7 +432,7 @@ class CallTracker:
             self._announce(live, out)
             self._adopt_state(live, channel)
 
-    def _adopt_state(self, live: _Live, channel: LiveChannel) -> None:
+    def _adopt_state(self, live: LiveCall, channel: LiveChannel) -> None:
         """Take answer and bridge state from the snapshot without publishing it
         again: what happened while disconnected is not replayed as news."""
         leg = live.legs[channel.channel_id]

@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 
 from telephony.ami import AmiClient, AmiConfig, resynced
 from telephony.backoff import Backoff
-from telephony.calls import (
-    CallTracker,
-    DirectionRule,
+from telephony.calls import CallTracker, DirectionRule
+from telephony.channel_events import (
     LegExpectationDropped,
     LegExpected,
     LiveChannel,

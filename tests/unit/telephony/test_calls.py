@@ -13,16 +13,14 @@ from hypothesis import strategies as st
 
 from telephony.ami import NOISE_EVENTS, normalise, resynced
 from telephony.ami_parse import AmiFramer, AmiMessage
-from telephony.calls import (
-    VANISHED_TEXT,
+from telephony.calls import VANISHED_TEXT, CallTracker, DirectionRule
+from telephony.channel_events import (
     BridgeEntered,
     CallerIdChanged,
-    CallTracker,
     ChannelCreated,
     ChannelEvent,
     ChannelHungUp,
     ChannelStateChanged,
-    DirectionRule,
     LegExpectationDropped,
     LegExpected,
     LiveChannel,

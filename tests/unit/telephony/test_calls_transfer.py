@@ -3,10 +3,10 @@ agent's place, and channels dialled by a leg folded into the caller's call."""
 
 from __future__ import annotations
 
-from telephony.calls import (
+from telephony.calls import CallTracker
+from telephony.channel_events import (
     BridgeEntered,
     BridgeLeft,
-    CallTracker,
     ChannelCreated,
     LegExpected,
     TrackerInput,
