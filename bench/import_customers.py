@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 
 from contactcentre.migrate import migrate
-from crm_core.customers import importer
+from crm_core.customers import import_rows
 from crm_core.customers.importer import import_customers
 from crm_core.db import make_engine, make_sessions
 from tests import servers
@@ -61,19 +61,19 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
 
 def declined(
     columns: Sequence[str], values: Sequence[str], country: str
-) -> tuple[dict[str, object], tuple[importer.PhoneValues, ...]] | None:
+) -> tuple[dict[str, object], tuple[import_rows.PhoneValues, ...]] | None:
     return None
 
 
 @contextmanager
 def model_for_every_row() -> Iterator[None]:
     """The baseline: the quick check declines every row, so the model checks each."""
-    quick_row = importer.quick_row
-    importer.quick_row = declined
+    quick_row = import_rows.quick_row
+    import_rows.quick_row = declined
     try:
         yield
     finally:
-        importer.quick_row = quick_row
+        import_rows.quick_row = quick_row
 
 
 async def run_once(server: servers.PostgresServer, name: str, csv_path: Path) -> float:

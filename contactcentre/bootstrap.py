@@ -60,7 +60,8 @@ from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
-from crm_core.customers.importer import ImportFailed, import_customers
+from crm_core.customers.import_source import ImportFailed
+from crm_core.customers.importer import import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_core.customers.importer import (
+from crm_core.customers.import_rows import (
     GoodRow,
     Rejected,
     check_row,

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
-from crm_core.customers.importer import ImportFailed, import_customers
+from crm_core.customers.import_source import ImportFailed
+from crm_core.customers.importer import import_customers
 from crm_core.customers.model import Ambiguous, Identified
 from crm_core.customers.service import CustomerQuery, CustomerService
 from crm_core.customers.tables import CustomerPhoneRow, CustomerRow
