@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from acd.model import AgentId, AgentState, ExitKind, ExitReason, QueueId
@@ -121,6 +122,36 @@ class CallbackGaveUp:
     queue_id: QueueId
     number: str
     attempts: int
+    at: datetime
+
+    @property
+    def occurred_at(self) -> datetime:
+        """`at`, under the name every ACD event has."""
+        return self.at
+
+
+class Disposition(StrEnum):
+    """How the agent says a call ended, chosen in wrap-up."""
+
+    RESOLVED = "resolved"
+    FOLLOW_UP = "follow_up"
+    ESCALATED = "escalated"
+    INFORMATION = "information"
+    WRONG_NUMBER = "wrong_number"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapUpFinished:
+    """An agent ended wrap-up of a call, with the disposition and notes they gave
+    (None and "" when they gave none). The CRM keeps them on the call's contact.
+    Published by the agent API, not the engine, so it is not an `AcdEvent`."""
+
+    topic: ClassVar[str] = "acd.wrap_up_finished"
+    agent_id: AgentId
+    call_id: CallId
+    disposition: Disposition | None
+    notes: str
     at: datetime
 
     @property

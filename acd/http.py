@@ -1,15 +1,17 @@
 """ACD endpoints under /api/v1: an agent logs in and out of the queues, pauses with a
 reason, becomes ready, ends wrap-up, transfers or hangs up their call (as
-themselves: the agent id is their login);
-supervisors see every agent, the queues' live figures and a waiting call's place,
-and may turn a waiting call into a callback. Decisions are the service's.
+themselves: the agent id is their login; wrap-up ends with a disposition the CRM
+keeps) and list the queues to transfer to; supervisors see every agent, the queues'
+live figures and a waiting call's place, and may turn a waiting call into a
+callback. Decisions are the service's.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,7 +24,7 @@ from acd.errors import (
     UnknownAgent,
     UnknownCall,
 )
-from acd.events import QueueStatsUpdated
+from acd.events import Disposition, QueueStatsUpdated, WrapUpFinished
 from acd.model import AgentId
 from acd.service import AcdService
 from acd.transfers import (
@@ -38,6 +40,17 @@ from telephony.errors import PbxError
 from telephony.model import CallId
 
 ACD: web.AppKey[AcdService] = web.AppKey("acd_service")
+
+
+class WrapUpPublisher(Protocol):
+    """Where an agent's wrap-up goes (the bus satisfies it)."""
+
+    async def publish(self, event: WrapUpFinished) -> None: ...
+
+
+EVENTS: web.AppKey[WrapUpPublisher] = web.AppKey("acd_events")
+"""Where the routes publish what agents report (`WrapUpFinished`): the bus."""
+
 ANSWER_TIMEOUT_S = 5.0
 """How long a request waits for the ACD's owner task to apply it."""
 
@@ -83,6 +96,23 @@ class PauseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=64, description="a pause code")
+
+
+class WrapUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition | None = Field(
+        default=None, description="how the call ended, from a fixed list"
+    )
+    notes: str = Field(default="", max_length=2000)
+
+
+class QueueOut(BaseModel):
+    queue_id: str
+
+
+class QueueListOut(BaseModel):
+    items: list[QueueOut]
 
 
 class QueueStatsOut(BaseModel):
@@ -263,11 +293,24 @@ async def ready(call: ApiCall) -> AgentOut:
 
 @routes.post(
     "/acd/agents/me/wrap-up/finish", permission=Permission.AGENT_WORK,
-    response=AgentOut, summary="End wrap-up now",
+    body=WrapUpIn, response=AgentOut, summary="End wrap-up now",
 )  # fmt: skip
 async def finish_wrap_up(call: ApiCall) -> AgentOut:
-    """End wrap-up before its time runs out; the agent may be offered a call."""
-    return await _answer(call.service(ACD).finish_wrap_up(_me(call)))
+    """End wrap-up before its time runs out, with an optional disposition and notes
+    (422 for a code not on the list); the agent may be offered a call. The call
+    wrapped up gets `WrapUpFinished`; without a call in wrap-up nothing changes."""
+    body, service, me = call.body(WrapUpIn), call.service(ACD), _me(call)
+    publisher = call.service(EVENTS)
+    call_id = service.wrap_up_call(me)
+    view = await _answer(service.finish_wrap_up(me))
+    if call_id is not None:
+        await publisher.publish(
+            WrapUpFinished(
+                agent_id=me, call_id=call_id, disposition=body.disposition,
+                notes=body.notes, at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    return view
 
 
 @routes.get(
@@ -278,6 +321,16 @@ async def list_agents(call: ApiCall) -> AgentListOut:
     """The agents the ACD knows, logged in or not."""
     service = call.service(ACD)
     return AgentListOut(items=[agent_out(v) for v in service.agents()])
+
+
+@routes.get(
+    "/acd/queues", permission=Permission.AGENT_WORK, response=QueueListOut,
+    summary="The queues",
+)  # fmt: skip
+async def list_queues(call: ApiCall) -> QueueListOut:
+    """Every configured queue, sorted by id (a transfer may go to any of them)."""
+    queues = sorted(q.queue_id for q in call.service(ACD).settings.queues)
+    return QueueListOut(items=[QueueOut(queue_id=q) for q in queues])
 
 
 @routes.get(

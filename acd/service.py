@@ -185,6 +185,12 @@ class AcdService(Dialing):
         """The agent's answered ACD call, if they are on one."""
         return self._connected.get(agent_id)
 
+    def wrap_up_call(self, agent_id: AgentId) -> CallId | None:
+        """The call the agent is wrapping up (None: not in wrap-up)."""
+        record = self.engine._agents.get(agent_id)  # the engine has no query for it
+        wrapping = None if record is None else record.wrap_call
+        return None if wrapping is None else wrapping[0]
+
     def endpoint_of(self, agent_id: AgentId) -> str | None:
         """The agent's phone endpoint (None: no such agent)."""
         seat = self._seats.get(agent_id)

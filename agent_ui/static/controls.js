@@ -190,6 +190,17 @@ const controls = (() => {
     if (names.includes(chosen)) select.value = chosen;
   }
 
+  // Every queue may take a transfer, not only the agent's own: the ACD lists them.
+  async function loadQueues() {
+    try {
+      const answer = await api("GET", "/acd/queues");
+      for (const q of answer.items) page.queues.add(q.queue_id);
+      renderQueues();
+    } catch (error) {
+      showError($("action-error"), error);
+    }
+  }
+
   function knowQueue(queueId) {
     if (page.queues.has(queueId)) return;
     page.queues.add(queueId);
@@ -311,9 +322,12 @@ const controls = (() => {
     }
     const notes = $("wrap-notes").value.trim();
     const callId = page.callId;
-    const view = await act(() => api("POST", "/acd/agents/me/wrap-up/finish"), error);
+    const view = await act(
+      () => api("POST", "/acd/agents/me/wrap-up/finish", { disposition: code, notes }),
+      error,
+    );
     if (!view) return;
-    // The ACD keeps no disposition: the page keeps the last one for the agent.
+    // The CRM keeps the disposition on the call's contact; the page shows the last one.
     const last = $("last-disposition");
     last.textContent = "Last call" + (callId ? " " + callId : "") + ": " +
       $("disposition").selectedOptions[0].textContent + (notes ? " — " + notes : "");
@@ -328,7 +342,7 @@ const controls = (() => {
   startPolling();  // until the live channel is up
 
   return {
-    start: refresh,
+    start: () => Promise.all([refresh(), loadQueues()]),
     onAgentState,
     onScreenPop: (data) => {
       page.offeredCallId = data.call_id;

@@ -37,6 +37,7 @@ from crm_core.errors import Conflict, FieldError, ValidationFailed
 from recordings.http import MuteIn
 from telephony.events import CallEnded
 from telephony.model import CallId, Direction, EndReason, PbxId
+from tests.fakes import RecordingPublisher
 from tests.integration.agent_ui.harness import Desk, running_desk
 from tests.integration.recordings.accounts import SystemClock
 from tests.unit.acd.test_service import FakePbx, Ring
@@ -44,6 +45,8 @@ from tests.waiting import eventually
 
 PBX = PbxId("pbx1")
 BILLING, SUPPORT = QueueId("billing"), QueueId("support")
+SALES = QueueId("sales")
+"""A queue the agent is not a member of (a transfer may still go there)."""
 CONTROL_PATHS = frozenset(
     {
         "/acd/agents/me/transfer",
@@ -197,6 +200,8 @@ class Floor:
     service: AcdService
     pbx: FakePbx
     controls: CallControls
+    reported: RecordingPublisher
+    """What the ACD routes published (`WrapUpFinished`)."""
 
     def state(self, login: str) -> AgentState:
         return self.service.agent(AgentId(login)).state
@@ -236,7 +241,7 @@ def _acd(bus: Bus) -> tuple[AcdService, FakePbx]:
     )
     queues = tuple(
         QueueConfig(queue_id=q, ring_timeout_s=30, wrap_up_s=600)
-        for q in (BILLING, SUPPORT)
+        for q in (BILLING, SUPPORT, SALES)
     )
     settings = AcdSettings(pbx_id=PBX, queues=queues, agents=(seat,))
     pbx = FakePbx()
@@ -248,12 +253,14 @@ async def running_floor(sessions: Sessions) -> AsyncIterator[Floor]:
     bus = Bus()
     service, pbx = _acd(bus)
     controls = CallControls(service)
+    reported = RecordingPublisher()
     acd_routes = ApiRoutes(
         "acd", [r for r in http.routes.routes if r.path not in CONTROL_PATHS]
     )
 
     def extend(app: web.Application) -> None:
         app[http.ACD] = service
+        app[http.EVENTS] = reported
         app[CONTROLS] = controls
 
     task = asyncio.create_task(service.run())
@@ -261,7 +268,7 @@ async def running_floor(sessions: Sessions) -> AsyncIterator[Floor]:
         async with running_desk(
             sessions, bus=bus, routes=[acd_routes, control_routes], extend=extend
         ) as desk:
-            yield Floor(desk, service, pbx, controls)
+            yield Floor(desk, service, pbx, controls, reported)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

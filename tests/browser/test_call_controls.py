@@ -1,6 +1,7 @@
 """The agent works from the page: state buttons change their ACD state, the transfer
-form checks a number before sending it, and wrap-up ends with a disposition. The
-server side is the real ACD (fake PBX) and a recording fake of the call routes."""
+form lists every queue and checks a number before sending it, and wrap-up ends
+with a disposition the server receives. The server side is the real ACD (fake PBX)
+and a recording fake of the call routes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page, WebSocketRoute, expect
 
+from acd.events import Disposition, WrapUpFinished
 from acd.model import AgentId, AgentState
 from crm_core.db import Sessions
 from recordings.http import MuteIn
@@ -99,6 +101,9 @@ async def test_transfer_form_refuses_a_bad_number_inline_and_sends_a_good_one(
 ) -> None:
     call_id = await on_a_call(floor, page)
     error = page.locator("#transfer-error")
+    await expect(page.locator("#transfer-queue option")).to_have_text(
+        ["billing", "sales", "support"]
+    )
 
     await page.select_option("#transfer-kind", "number")
     await expect(page.locator("#transfer-agent")).to_be_hidden()
@@ -154,3 +159,9 @@ async def test_wrap_up_finishes_with_a_disposition_when_the_agent_hangs_up(
         f"Last call {call_id}: Resolved — refund promised"
     )
     await expect(page.locator("#btn-finish-wrap-up")).to_be_disabled()
+    [finished] = floor.reported.of_type(WrapUpFinished)
+    assert (finished.call_id, finished.disposition, finished.notes) == (
+        call_id,
+        Disposition.RESOLVED,
+        "refund promised",
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd import http
 from acd.engine import AcdEngine
+from acd.events import Disposition, WrapUpFinished
 from acd.model import (
     AgentId,
     AgentProfile,
+    AgentState,
     CallRequest,
     Membership,
     QueueConfig,
@@ -27,13 +30,14 @@ from acd.ports import WaitingCall
 from acd.service import AcdService, AcdSettings, AgentSeat
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.db import Sessions
-from telephony.model import CallId, PbxId
+from telephony.events import CallEnded
+from telephony.model import CallId, Direction, EndReason, PbxId
 from tests.fakes import RecordingPublisher
 from tests.integration.recordings.accounts import SystemClock, users
 from tests.unit.acd.test_service import FakePbx
 from tests.waiting import eventually
 
-BILLING = QueueId("billing")
+BILLING, ARCHIVE = QueueId("billing"), QueueId("archive")
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Api:
     tokens: dict[str, str]
     service: AcdService
     pbx: FakePbx
+    events: RecordingPublisher
 
     async def call(
         self, method: str, path: str, who: str, json: object = None
@@ -66,7 +71,9 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
         for login, endpoint in (("anna", "1001"), ("boris", "1002"))
     )
     settings = AcdSettings(
-        pbx_id=PbxId("pbx1"), queues=(QueueConfig(queue_id=BILLING),), agents=seats
+        pbx_id=PbxId("pbx1"),
+        queues=(QueueConfig(queue_id=BILLING), QueueConfig(queue_id=ARCHIVE)),
+        agents=seats,
     )
     pbx = FakePbx()
     service = AcdService(
@@ -75,11 +82,12 @@ async def api(sessions: Sessions) -> AsyncIterator[Api]:
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
     app[http.ACD] = service
+    app[http.EVENTS] = events = RecordingPublisher()
     client = TestClient(TestServer(app))
     await client.start_server()
     task = asyncio.create_task(service.run())
     try:
-        yield Api(client, tokens, service, pbx)
+        yield Api(client, tokens, service, pbx, events)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -140,7 +148,7 @@ async def test_supervisor_sees_agents_and_queue_figures_when_asked(api: Api) -> 
     }
     status, body = await api.call("GET", "/queues/stats", "sveta")
     assert status == 200
-    [billing] = body["items"]
+    [billing] = [q for q in body["items"] if q["queue_id"] == "billing"]
     assert billing["queue_id"] == "billing"
     assert billing["waiting"] == 0
     assert billing["agents_by_state"] == {"ready": 1}
@@ -303,3 +311,103 @@ async def test_agent_hangs_up_their_leg_when_asked(api: Api) -> None:
 
     assert (status, body["state"]) == (200, "on_call")  # until the call ends
     assert api.pbx.hangups == [leg]
+
+
+def _ended(call_id: CallId) -> CallEnded:
+    now = datetime.now(UTC)
+    return CallEnded(
+        occurred_at=now, call_id=call_id, pbx_id=PbxId("pbx1"),
+        direction=Direction.INBOUND, ani="+74950000000", dnis="2001",
+        arrived_at=now, answered_at=now, bridged_at=now, ended_at=now,
+        hangup_cause=16, hangup_cause_text="Normal Clearing", reason=EndReason.HANGUP,
+    )  # fmt: skip
+
+
+async def anna_wraps_up(api: Api) -> CallId:
+    """Anna's billing call ends; she is in wrap-up. The call's id."""
+    await anna_on_call(api)
+    call_id = CallId("pbx1:5")
+    await api.service.on_call_ended(_ended(call_id))
+
+    async def wrapping() -> bool:
+        return api.service.agent(AgentId("anna")).state is AgentState.WRAP_UP
+
+    await eventually(wrapping, timeout_s=2)
+    return call_id
+
+
+async def test_wrap_up_finish_publishes_the_disposition_when_a_call_was_wrapped_up(
+    api: Api,
+) -> None:
+    call_id = await anna_wraps_up(api)
+    before = datetime.now(UTC)
+
+    status, body = await api.call(
+        "POST",
+        "/agents/me/wrap-up/finish",
+        "anna",
+        json={"disposition": "follow_up", "notes": "refund promised"},
+    )
+
+    assert (status, body["state"]) == (200, "ready")
+    [finished] = api.events.of_type(WrapUpFinished)
+    assert finished == WrapUpFinished(
+        agent_id=AgentId("anna"),
+        call_id=call_id,
+        disposition=Disposition.FOLLOW_UP,
+        notes="refund promised",
+        at=finished.at,
+    )
+    assert before <= finished.at <= datetime.now(UTC)
+
+
+async def test_wrap_up_finish_is_refused_when_the_disposition_or_notes_are_bad(
+    api: Api,
+) -> None:
+    await anna_wraps_up(api)
+    for bad in (
+        {"disposition": "lost"},
+        {"disposition": "resolved", "notes": "x" * 2001},
+        {"disposition": "resolved", "colour": "red"},
+    ):
+        status, body = await api.call(
+            "POST", "/agents/me/wrap-up/finish", "anna", json=bad
+        )
+        assert (status, body["error_id"]) == (422, "invalid_input"), bad
+    assert api.service.agent(AgentId("anna")).state is AgentState.WRAP_UP
+    assert api.events.of_type(WrapUpFinished) == []
+
+
+async def test_wrap_up_finish_publishes_no_disposition_when_the_body_is_empty(
+    api: Api,
+) -> None:
+    call_id = await anna_wraps_up(api)
+
+    status, body = await api.call("POST", "/agents/me/wrap-up/finish", "anna")
+
+    assert (status, body["state"]) == (200, "ready")
+    [finished] = api.events.of_type(WrapUpFinished)
+    assert (finished.call_id, finished.disposition, finished.notes) == (
+        call_id,
+        None,
+        "",
+    )
+
+
+async def test_wrap_up_finish_publishes_nothing_when_no_call_is_wrapped_up(
+    api: Api,
+) -> None:
+    await api.call("POST", "/agents/me/login", "anna")
+
+    status, body = await api.call(
+        "POST", "/agents/me/wrap-up/finish", "anna", json={"disposition": "other"}
+    )
+
+    assert (status, body["state"]) == (200, "ready")
+    assert api.events.of_type(WrapUpFinished) == []
+
+
+async def test_agents_list_every_queue_sorted_when_asked(api: Api) -> None:
+    expected = {"items": [{"queue_id": "archive"}, {"queue_id": "billing"}]}
+    assert await api.call("GET", "/queues", "anna") == (200, expected)
+    assert (await api.call("GET", "/queues", "masha"))[0] == 403
