@@ -73,7 +73,8 @@ from ivr.model import (
     Voicemail,
     VoicemailNode,
 )
-from ivr.speech_text import digits_from_speech, speakable, value_words
+from ivr.speech_text import speakable, value_words
+from ivr.spoken_numbers import digits_from_speech
 
 Result = tuple[FlowState, Action]
 

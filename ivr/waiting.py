@@ -22,7 +22,7 @@ from typing import Protocol
 
 from ivr.crm_port import IvrCrm, IvrCrmError
 from ivr.ports import Synthesiser, TtsFailed
-from ivr.speech_text import digits_words, number_words, plural_ru
+from ivr.spoken_numbers import digits_words, number_words, plural_ru
 from telephony.agi import AgiSession
 from telephony.dialplan import (
     EXPECTED_WAIT_VARIABLE,

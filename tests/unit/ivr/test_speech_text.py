@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from ivr.speech_text import (
+from ivr.speech_text import speakable
+from ivr.spoken_numbers import (
     date_words,
     digits_from_speech,
     money_words,
     number_words,
-    speakable,
 )
 
 

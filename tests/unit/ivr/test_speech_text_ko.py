@@ -1,4 +1,4 @@
-"""Korean (Sino-Korean numerals, native hours) in speech_text."""
+"""Korean (Sino-Korean numerals, native hours) in spoken numbers and speakable text."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from ivr.speech_text import (
+from ivr.speech_text import speakable, value_words
+from ivr.spoken_numbers import (
     date_words,
     digits_from_speech,
     digits_words,
     money_words,
     number_words,
-    speakable,
     time_words,
-    value_words,
 )
 
 
