@@ -22,6 +22,7 @@ from telephony.dialplan import (
     ANNOUNCE_EVERY_VARIABLE,
     ANNOUNCE_SCRIPT,
     MOH_CLASS,
+    OUTBOUND_CONTEXT,
     QUEUE_EXIT_CONTEXT,
     QUEUE_EXIT_EXTENS,
     QUEUE_EXIT_SCRIPT,
@@ -202,8 +203,12 @@ class Dialplan:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
         if ctx == "cc-party":
             return self._party_steps(line, exten)
-        if ctx == "cc-outbound" and _DIGITS.match(exten):
-            return self._party_steps(line, exten)  # the trunk's called party answers
+        if ctx == OUTBOUND_CONTEXT and _DIGITS.match(exten):
+            if ch.name.startswith(f"Local/{exten}@{OUTBOUND_CONTEXT}-"):
+                return self._party_steps(line, exten)  # the trunk's called party
+            # Any other channel (a caller redirected here, a callback's agent leg)
+            # dials out as Dial(PJSIP/<number>@trunk) does: a new leg in its call.
+            return [("Dial", f"Local/{exten}@{OUTBOUND_CONTEXT}"), ("Hangup", "")]
         if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
             agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
             line.agent = agent
@@ -340,6 +345,8 @@ class Dialplan:
                 return await self._agi(line, data)
             case "AMD":
                 return await self._amd(line)
+            case "Dial":
+                return await self._dial(line, data)
             case "Busy":
                 self.pbx.newstate(ch, "Busy")
                 line.busy.set()
@@ -384,6 +391,60 @@ class Dialplan:
         if app == "MusicOnHold" and what == "timeout":
             self.pbx.moh_stop(ch)
         return await self.interrupted(line, what) or "next"
+
+    async def _dial(self, line: Line, data: str) -> Outcome:
+        """Dial(`Local/<exten>@<context>`): ring a new leg in the dialling
+        channel's call and, once it answers, bridge the two until either hangs up.
+        The called party is the leg's `;2` half (as for an Originate); the
+        dialling channel goes on to its next priority when the leg is gone."""
+        ch = line.ch
+        exten, _, context = data.removeprefix("Local/").partition("@")
+        one, two = self.pbx.local_pair(
+            exten, context, callerid=(ch.cid_num, ch.cid_name), linkedid=ch.linkedid
+        )
+        l1, l2 = self.line(one), self.line(two)
+        if self.steps(l2) is None:
+            self.pbx.hangup(two, 0)
+            self.pbx.hangup(one, 0)
+            self.lines.pop(one, None)
+            self.lines.pop(two, None)
+            return "next"
+        self.pbx.local_bridge_and_dial(one, two)
+        self.spawn(self.run(l2))
+        waits = [
+            asyncio.ensure_future(e.wait())
+            for e in (l2.answered, l2.busy, l2.hung, line.hung, line.wake)
+        ]
+        try:
+            await asyncio.wait(
+                waits,
+                timeout=60 / self.config.speed,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            for w in waits:
+                w.cancel()
+        if not l2.answered.is_set() or line.hung.is_set() or line.wake.is_set():
+            if one.state != "Up":
+                self.pbx.dial_end(one, "BUSY" if l2.busy.is_set() else "NOANSWER")
+            self.hang(l1, "ami", 0)
+            self.spawn(self.finish(l1))
+            if line.hung.is_set():
+                return "stop"
+            if line.wake.is_set() and line.redirect is not None:
+                line.wake.clear()
+                return self._jump(line)
+            return "next"
+        self.pbx.newstate(one, "Up")
+        self.pbx.dial_end(one, "ANSWER")
+        self.bridge(l1, line)
+        ch.priority -= 1  # Dial, unlike Bridge(), resumes after itself
+        self.spawn(self._dialled(l1))
+        return "next"
+
+    async def _dialled(self, l1: Line) -> None:
+        await self.wait(l1, None)
+        await self.finish(l1)
 
     async def _amd(self, line: Line) -> Outcome:
         peer = line.ch.peer

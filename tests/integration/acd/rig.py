@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -31,7 +32,7 @@ from telephony.dialplan import INBOUND_SCRIPT
 from telephony.events import CallEnded, PbxConnected, TelephonyEvent
 from telephony.model import CallId, PbxId
 from telephony.pbx import TelephonyBridge
-from telephony.sim.model import AgentPhone, Caller, SimConfig
+from telephony.sim.model import AgentPhone, Caller, Party, SimConfig
 from telephony.sim.simulator import InboundCall, Simulator
 from tests.integration.recordings.accounts import SystemClock
 from tests.waiting import eventually
@@ -65,9 +66,11 @@ class Rig:
     service: AcdService
     wire: Wire
 
-    async def call(self, digits: str, *, patience_s: float | None = None) -> CallId:
+    async def call(
+        self, digits: str, *, patience_s: float | None = None, talk_s: float = 0.3
+    ) -> CallId:
         """A caller dials in, presses `digits` and waits in the queue."""
-        placed = await self.place(digits, patience_s=patience_s)
+        placed = await self.place(digits, patience_s=patience_s, talk_s=talk_s)
         call_id = CallId(f"{PBX}:{placed.linkedid}")
 
         async def queued() -> bool:
@@ -76,14 +79,16 @@ class Rig:
         await eventually(queued, timeout_s=5)
         return call_id
 
-    async def place(self, digits: str, *, patience_s: float | None) -> InboundCall:
+    async def place(
+        self, digits: str, *, patience_s: float | None, talk_s: float = 0.3
+    ) -> InboundCall:
         return await self.sim.place_inbound(
             Caller(
                 ani="+74956667788",
                 digits=digits,
                 digit_delay_s=0.01,
                 patience_s=patience_s,
-                talk_s=0.3,
+                talk_s=talk_s,
             )
         )
 
@@ -130,11 +135,15 @@ async def running(
     ivr: Handler = greet_and_queue,
     preferred: PreferredAgents | None = None,
     category_boost: Mapping[str, int] | None = None,
+    parties: tuple[Party, ...] = (),
+    recordings_dir: Path | None = None,
 ) -> AsyncIterator[Rig]:
     wire = Wire()
     agi = AgiServer(port=0, handlers={})
     agi_port = await agi.start()
-    config = SimConfig(agi_port=agi_port, seed=11, agents=phones)
+    config = SimConfig(agi_port=agi_port, seed=11, agents=phones, parties=parties)
+    if recordings_dir is not None:
+        config = replace(config, recordings_dir=recordings_dir)
     async with Simulator(config) as sim:
         bridge = TelephonyBridge(
             [
