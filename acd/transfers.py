@@ -16,10 +16,14 @@ from typing import Protocol
 from acd.errors import NoConnectedCall, TransferRefused
 from acd.model import AgentId, ConnectedCall, QueueId
 from telephony.dialplan import AGENT_CONTEXT, OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.errors import PbxError, PbxTimeout, PbxUnavailable
 from telephony.model import CallId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
+
+BRIDGE_PEER_VAR = "BRIDGEPEER"
+"""Set by Asterisk on each channel of a two-party bridge: the other one's name."""
 
 
 class TransferMode(StrEnum):
@@ -53,6 +57,13 @@ class Transfer:
     state: TransferState
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Consultation:
+    transfer: Transfer
+    channel: str
+    """The agent's channel Atxfer acted on (the one hung up or cancelled on)."""
+
+
 class ConnectedCalls(Protocol):
     """What transfers need of the ACD service (`acd.service.AcdService`)."""
 
@@ -77,7 +88,7 @@ class TransferDesk:
     def __init__(self, calls: ConnectedCalls, pbx: PbxPort) -> None:
         self._calls = calls
         self._pbx = pbx
-        self._consulting: dict[AgentId, Transfer] = {}
+        self._consulting: dict[AgentId, _Consultation] = {}
 
     async def transfer(
         self, agent_id: AgentId, *, mode: TransferMode, target: TransferTarget
@@ -89,43 +100,53 @@ class TransferDesk:
             await self._blind(agent_id, connected, target)
             return Transfer(mode=mode, target=target, state=TransferState.DONE)
         context, exten = self._dial_target(target)
+        channel = await self._agent_channel(connected)
         await self._pbx.attended_transfer(
-            connected.pbx_id, channel=connected.agent_leg, context=context, exten=exten
+            connected.pbx_id, channel=channel, context=context, exten=exten
         )
         consulting = Transfer(mode=mode, target=target, state=TransferState.CONSULTING)
-        self._consulting[agent_id] = consulting
+        self._consulting[agent_id] = _Consultation(transfer=consulting, channel=channel)
         return consulting
 
     async def complete(self, agent_id: AgentId) -> Transfer:
         """The agent leaves: the PBX joins the caller and the consulted party."""
         connected = self._connected(agent_id)
         consulting = self._consultation(agent_id)
-        await self._pbx.hangup(connected.pbx_id, channel=connected.agent_leg)
+        try:
+            await self._pbx.hangup(connected.pbx_id, channel=consulting.channel)
+        except (PbxTimeout, PbxUnavailable):
+            raise  # the agent may still be consulting: nothing changed
+        except PbxError as refused:
+            # The agent's channel is gone already: hanging up the transferer is
+            # what completes an attended transfer, so the PBX has done it.
+            log.info("call=%s transferer already gone: %r", connected.call_id, refused)
         del self._consulting[agent_id]
         await self._calls.release_connected(connected.call_id)
-        return Transfer(
-            mode=consulting.mode, target=consulting.target, state=TransferState.DONE
-        )
+        done = consulting.transfer
+        return Transfer(mode=done.mode, target=done.target, state=TransferState.DONE)
 
     async def cancel(self, agent_id: AgentId) -> Transfer:
         """The consulted party is hung up; the agent is back with the caller."""
         connected = self._connected(agent_id)
         consulting = self._consultation(agent_id)
         await self._pbx.cancel_attended_transfer(
-            connected.pbx_id, channel=connected.agent_leg
+            connected.pbx_id, channel=consulting.channel
         )
         del self._consulting[agent_id]
+        done = consulting.transfer
         return Transfer(
-            mode=consulting.mode,
-            target=consulting.target,
-            state=TransferState.CANCELLED,
+            mode=done.mode, target=done.target, state=TransferState.CANCELLED
         )
 
     async def hang_up(self, agent_id: AgentId) -> None:
         """Hang up the agent's leg (the caller's call ends; wrap-up follows)."""
         connected = self._connected(agent_id)
-        self._consulting.pop(agent_id, None)
-        await self._pbx.hangup(connected.pbx_id, channel=connected.agent_leg)
+        consulting = self._consulting.pop(agent_id, None)
+        if consulting is not None:
+            channel = consulting.channel
+        else:
+            channel = await self._agent_channel(connected)
+        await self._pbx.hangup(connected.pbx_id, channel=channel)
 
     def _connected(self, agent_id: AgentId) -> ConnectedCall:
         connected = self._calls.connected_call(agent_id)
@@ -134,7 +155,29 @@ class TransferDesk:
             raise NoConnectedCall(f"agent {agent_id} has no connected call")
         return connected
 
-    def _consultation(self, agent_id: AgentId) -> Transfer:
+    async def _agent_channel(self, connected: ConnectedCall) -> str:
+        """The agent's channel in the caller's bridge, as the PBX names it now.
+
+        The ACD rings the agent through a Local channel; on Asterisk the pair is
+        optimised away once the phone answers, leaving the phone's own channel
+        (`PJSIP/<endpoint>-...`) in the caller's bridge and the originated leg
+        gone. The caller's BRIDGEPEER names whichever is there; the originated
+        leg is the answer when it cannot tell (a callback, a bridge of more)."""
+        caller = connected.caller_channel
+        if caller is None:
+            return connected.agent_leg
+        try:
+            peer = await self._pbx.get_var(
+                connected.pbx_id, channel=caller, name=BRIDGE_PEER_VAR
+            )
+        except PbxError as error:
+            log.info("call=%s no bridge peer: %r", connected.call_id, error)
+            return connected.agent_leg
+        if not peer or "," in peer:
+            return connected.agent_leg
+        return peer
+
+    def _consultation(self, agent_id: AgentId) -> _Consultation:
         consulting = self._consulting.get(agent_id)
         if consulting is None:
             raise TransferRefused(f"agent {agent_id} is not consulting anyone")
@@ -163,6 +206,7 @@ class TransferDesk:
             raise TransferRefused("a callback can only be transferred attended")
         pbx, pbx_id = self._pbx, connected.pbx_id
         queue_id, preferred = self._queue_target(connected, target)
+        agent_channel = await self._agent_channel(connected)
         if target.kind is TargetKind.NUMBER:
             await pbx.redirect(
                 pbx_id, channel=caller, context=OUTBOUND_CONTEXT, exten=target.value
@@ -178,7 +222,12 @@ class TransferDesk:
             target.kind,
             target.value,
         )
-        await pbx.hangup(pbx_id, channel=connected.agent_leg)
+        try:
+            await pbx.hangup(pbx_id, channel=agent_channel)
+        except PbxError as error:
+            # The caller is on their way: the ACD follows whatever became of
+            # the agent's leg (already gone, or the AMI link lost meanwhile).
+            log.warning("call=%s agent leg not hung up: %r", connected.call_id, error)
         if queue_id is None:
             await self._calls.release_connected(connected.call_id)
         else:

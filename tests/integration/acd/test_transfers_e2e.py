@@ -70,6 +70,10 @@ class Talk:
     def ended(self) -> list[CallEnded]:
         return self.rig.wire.of_type(CallEnded)
 
+    def sent(self, action: str) -> list[str]:
+        """The Channel of every `action` the PBX received."""
+        return [a.get("Channel") for a in self.rig.sim.actions if a.action == action]
+
     async def caller_hangs_up(self) -> CallEnded:
         assert self.rig.sim.hangup(self.caller.name)
 
@@ -126,6 +130,8 @@ async def test_caller_talks_to_the_number_and_agent_wraps_up_when_sent_blind(
     rig: Rig,
 ) -> None:
     talk = await _talk(rig)
+    agent = talk.peer()
+    assert agent is not None
 
     done = await rig.service.transfers.transfer(
         ANNA,
@@ -136,6 +142,8 @@ async def test_caller_talks_to_the_number_and_agent_wraps_up_when_sent_blind(
     assert done.state is TransferState.DONE
     await talk.until_bridged_with(f"Local/{NUMBER}@cc-outbound-")
     await _gone(talk)
+    assert talk.sent("Redirect") == [talk.caller.name]
+    assert talk.sent("Hangup") == [agent.name]  # the one in the caller's bridge
     assert S.WRAP_UP in talk.states(ANNA)
     await rig.until_state("anna", S.READY)
     assert rig.service.connected_call(ANNA) is None
@@ -211,6 +219,8 @@ async def test_caller_talks_to_the_number_when_attended_transfer_completes(
 ) -> None:
     talk = await _talk(rig, boris=False)
     original = talk.caller.bridge
+    agent = talk.peer()
+    assert agent is not None
 
     consulting = await rig.service.transfers.transfer(
         ANNA,
@@ -222,11 +232,13 @@ async def test_caller_talks_to_the_number_when_attended_transfer_completes(
     target = await _consulted(talk, f"Local/{NUMBER}@cc-outbound-")
     assert talk.caller.moh
     assert rig.state("anna") is S.ON_CALL
+    assert talk.sent("Atxfer") == [agent.name]  # the one in the caller's bridge
     size = talk.recording.stat().st_size
 
     done = await rig.service.transfers.complete(ANNA)
 
     assert done.state is TransferState.DONE
+    assert talk.sent("Hangup") == [agent.name]
     assert await talk.until_bridged_with(f"Local/{NUMBER}@cc-outbound-") is target
     assert talk.caller.bridge is original
     await _gone(talk)
@@ -260,6 +272,7 @@ async def test_agent_is_back_with_the_caller_when_attended_transfer_is_cancelled
     cancelled = await rig.service.transfers.cancel(ANNA)
 
     assert cancelled.state is TransferState.CANCELLED
+    assert talk.sent("Atxfer") == talk.sent("CancelAtxfer") == [leg.name]
     assert await talk.until_bridged_with("Local/1001@cc-agent-") is leg
 
     async def target_gone() -> bool:
