@@ -1,6 +1,7 @@
 """Bus handlers that carry IVR and ACD events into the CRM: the IVR's record of a
-call onto its contact (I7), a callback the ACD gave up on into an appeal (A5). They
-translate events into CRM values and call the CRM services; no decisions, no SQL."""
+call onto its contact (I7), a callback the ACD gave up on into an appeal (A5), the
+agent's wrap-up (disposition, notes) onto the call's contact. They translate events
+into CRM values and call the CRM services; no decisions, no SQL."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
+from acd.events import WrapUpFinished
 from crm_core.customers.contacts import ContactService
-from crm_core.customers.model import IvrVisit
+from crm_core.customers.model import IvrVisit, WrapUp
 from crm_core.selfservice.failed_callbacks import FailedCallbackService
 from crm_core.selfservice.model import FailedCallback
 from ivr.events import IvrCompleted, JsonValue
@@ -75,8 +77,9 @@ def _customer(raw: str | None) -> uuid.UUID | None:
 
 
 class CrmSinks:
-    """Bus handlers: subscribe `on_ivr_completed` to ivr.events.IvrCompleted and
-    `on_callback_gave_up` to acd.events.CallbackGaveUp."""
+    """Bus handlers: subscribe `on_ivr_completed` to ivr.events.IvrCompleted,
+    `on_callback_gave_up` to acd.events.CallbackGaveUp and `on_wrap_up_finished` to
+    acd.events.WrapUpFinished."""
 
     def __init__(
         self, contacts: ContactService, failed_callbacks: FailedCallbackService
@@ -104,4 +107,19 @@ class CrmSinks:
                 attempts=event.attempts,
                 gave_up_at=event.at,
             )
+        )
+
+    async def on_wrap_up_finished(self, event: WrapUpFinished) -> None:
+        """Keep the agent's disposition, notes, login and time on the call's contact
+        (created if the call's own events have not arrived yet); once per wrap-up."""
+        await self._contacts.record_wrap_up(
+            event.call_id,
+            WrapUp(
+                finished_at=event.at,
+                agent=event.agent_id,
+                disposition=None
+                if event.disposition is None
+                else str(event.disposition),
+                notes=event.notes,
+            ),
         )

@@ -32,6 +32,7 @@ from crm_core.customers.model import (
     IvrVisit,
     Page,
     Unknown,
+    WrapUp,
     decode_cursor,
     encode_cursor,
     identification,
@@ -45,6 +46,8 @@ from crm_core.phone import try_normalise
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 200
+MAX_NOTES = 2000
+"""The longest wrap-up notes kept."""
 
 
 class ContactService:
@@ -186,6 +189,43 @@ class ContactService:
             call_id,
             visit.outcome,
             visit.last_node,
+        )
+        return contact
+
+    async def record_wrap_up(self, call_id: str, wrap_up: WrapUp) -> Contact:
+        """Keep the agent's disposition, notes, login and time on the contact of call
+        `call_id` (the notes are cut to 2000 characters).
+
+        Idempotent: a wrap-up finished no later than the stored one changes nothing,
+        so a repeated event is harmless and a later wrap-up of the same call (after
+        a transfer back, say) replaces it. If the contact does not exist yet, it is
+        created open with no caller number: the record is never lost.
+        """
+        await self._ensure_call_contact(
+            call_id,
+            "",
+            dnis="",
+            direction=ContactDirection.IN,
+            started_at=wrap_up.finished_at,
+        )
+        async with self._sessions.begin() as s:
+            row = await store.contact_by_call(s, call_id)
+            assert row is not None
+            stored = store.maybe_aware(row.wrap_up_at)
+            if stored is not None and stored >= wrap_up.finished_at:
+                return store.contact_from(row)
+            row.wrap_up_at = wrap_up.finished_at
+            row.wrap_up_agent = wrap_up.agent[:64]
+            row.disposition = wrap_up.disposition
+            row.disposition_notes = wrap_up.notes[:MAX_NOTES]
+            await s.flush()
+            contact = store.contact_from(row)
+        log.info(
+            "contact=%s call=%s wrapped up by agent=%s disposition=%s",
+            contact.id,
+            call_id,
+            wrap_up.agent,
+            wrap_up.disposition,
         )
         return contact
 

@@ -174,6 +174,8 @@ class Contact:
     notes: str
     ivr: IvrVisit | None = None
     """What the IVR did with the call, once it let the call go (I7)."""
+    wrap_up: WrapUp | None = None
+    """How the agent closed the call in wrap-up, once they finished it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +193,18 @@ class IvrVisit:
     journal: Sequence[Mapping[str, object]] = ()
     details: Mapping[str, object] = field(default_factory=dict)
     """The hand-off (menu path, values, recognised values) and the outcome's facts."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapUp:
+    """What the agent said about a call when they finished wrap-up: a disposition
+    code from the ACD's list (None: none given) and free notes."""
+
+    finished_at: datetime
+    agent: str
+    """The agent's login."""
+    disposition: str | None
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,6 +30,7 @@ from crm_core.customers.model import (
     IvrVisit,
     Phone,
     PhoneKind,
+    WrapUp,
 )
 from crm_core.customers.tables import (
     ContactRow,
@@ -326,6 +327,18 @@ def contact_from(row: ContactRow) -> Contact:
         hangup_cause=row.hangup_cause,
         notes=row.notes,
         ivr=_ivr_visit(row),
+        wrap_up=_wrap_up(row),
+    )
+
+
+def _wrap_up(row: ContactRow) -> WrapUp | None:
+    if row.wrap_up_at is None or row.wrap_up_agent is None:
+        return None
+    return WrapUp(
+        finished_at=aware(row.wrap_up_at),
+        agent=row.wrap_up_agent,
+        disposition=row.disposition,
+        notes=row.disposition_notes or "",
     )
 
 

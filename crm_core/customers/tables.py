@@ -147,3 +147,11 @@ class ContactRow(Base):
     ivr_journal: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     """Every step of the flow, oldest first, as the IVR journalled it."""
     ivr_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    wrap_up_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    """When the agent finished wrap-up; NULL until they do."""
+    wrap_up_agent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The login of the agent who wrapped the call up."""
+    disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    disposition_notes: Mapped[str | None] = mapped_column(Text, nullable=True)

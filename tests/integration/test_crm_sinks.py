@@ -1,5 +1,6 @@
 """The CRM's bus handlers on SQLite and PostgreSQL: the IVR's record lands on the
-call's contact, and a callback the ACD gave up on becomes one appeal."""
+call's contact, a callback the ACD gave up on becomes one appeal, and the agent's
+wrap-up lands on the call's contact."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from acd.events import CallbackGaveUp
-from acd.model import QueueId
+from acd.events import CallbackGaveUp, Disposition, WrapUpFinished
+from acd.model import AgentId, QueueId
 from contactcentre.bus import Bus
 from contactcentre.crm_sinks import CrmSinks, ivr_visit
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.tables import AppealRow, TopicRow
 from crm_core.auth.model import system_actor
 from crm_core.customers.contacts import ContactService
-from crm_core.customers.model import ContactDirection
+from crm_core.customers.model import ContactDirection, WrapUp
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
 from crm_core.selfservice.failed_callbacks import FailedCallbackService
@@ -147,3 +148,28 @@ async def test_callback_gave_up_becomes_one_appeal_when_published_twice_on_the_b
     customer_id, description, _ = rows[0]
     assert customer_id == card.id
     assert "2 attempts" in description
+
+
+async def test_wrap_up_lands_on_the_call_contact_once_when_published_twice_on_the_bus(
+    sessions: Sessions,
+) -> None:
+    clock = FakeClock()
+    contacts = ContactService(sessions, clock)
+    opened = await contacts.open_call_contact(
+        CALL, "4951234567", dnis="100", direction=ContactDirection.IN, started_at=T0
+    )
+    handlers = crm_sinks(sessions, clock)
+    done = T0 + timedelta(minutes=5)
+    event = WrapUpFinished(
+        agent_id=AgentId("anna"), call_id=CallId(CALL),
+        disposition=Disposition.ESCALATED, notes="to second line", at=done,
+    )  # fmt: skip
+    async with asyncio.timeout(10), Bus() as bus:
+        bus.subscribe(WrapUpFinished, handlers.on_wrap_up_finished)
+        await bus.publish(event)
+        await bus.publish(event)
+        await bus.drain()
+    stored = await contacts.get(system_actor(), opened.id)
+    assert stored.wrap_up == WrapUp(
+        finished_at=done, agent="anna", disposition="escalated", notes="to second line"
+    )
