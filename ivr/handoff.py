@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from ivr.events import IvrCompleted, JsonValue
-from ivr.model import (
+from ivr.dialogue import (
     Fallback,
     HandoffData,
     Hangup,
@@ -19,6 +18,7 @@ from ivr.model import (
     Transfer,
     Voicemail,
 )
+from ivr.events import IvrCompleted, JsonValue
 from telephony.dialplan import (
     CATEGORY_VARIABLE,
     LANGUAGE_VARIABLE,

@@ -16,6 +16,34 @@ from typing import Protocol, TypeVar
 from uuid import UUID
 
 from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError, ReadingRefused
+from ivr.dialogue import (
+    TERMINAL,
+    Action,
+    ActionDone,
+    Ask,
+    Callback,
+    CallContext,
+    CallerHungUp,
+    Digits,
+    FlowState,
+    Hangup,
+    HangupReason,
+    Input,
+    Lookup,
+    LookupResult,
+    NoInput,
+    Play,
+    Played,
+    Prompt,
+    PromptFailed,
+    Queue,
+    SoundFile,
+    Speech,
+    StoreReading,
+    StoreSurveyAnswer,
+    Transfer,
+    Voicemail,
+)
 from ivr.events import IvrCompleted, JsonValue
 from ivr.fallback import greet_and_queue
 from ivr.handoff import (
@@ -27,37 +55,7 @@ from ivr.handoff import (
 )
 from ivr.interpreter import handoff, start, step
 from ivr.loader import FlowRegistry
-from ivr.model import (
-    TERMINAL,
-    Action,
-    ActionDone,
-    Ask,
-    Callback,
-    CallContext,
-    CallerHungUp,
-    Digits,
-    Flow,
-    FlowState,
-    Hangup,
-    HangupReason,
-    Input,
-    Lookup,
-    LookupKind,
-    LookupResult,
-    NoInput,
-    Play,
-    Played,
-    Prompt,
-    PromptFailed,
-    Queue,
-    QueueNode,
-    SoundFile,
-    Speech,
-    StoreReading,
-    StoreSurveyAnswer,
-    Transfer,
-    Voicemail,
-)
+from ivr.model import Flow, LookupKind, QueueNode
 from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, Synthesiser, TtsFailed
 from telephony.agi import AgiSession, SoundMissing
 from telephony.dialplan import (

@@ -13,22 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.flow import parse_hours
-from ivr.interpreter import start, step
-from ivr.loader import DEMO_FLOWS, FlowRegistry
-from ivr.model import (
+from ivr.dialogue import (
     TERMINAL,
     Action,
     ActionDone,
     Ask,
-    Calendar,
     CallContext,
     CallerHungUp,
-    Channel,
     Digits,
     EntryKind,
     Fallback,
-    Flow,
     FlowState,
     Hangup,
     HangupReason,
@@ -46,6 +40,10 @@ from ivr.model import (
     Tts,
     Voicemail,
 )
+from ivr.flow import parse_hours
+from ivr.interpreter import start, step
+from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.model import Calendar, Channel, Flow
 
 OPEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # Monday 12:00 in Moscow
 SUNDAY = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)

@@ -9,6 +9,18 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ivr.dialogue import (
+    EntryKind,
+    Fallback,
+    HandoffData,
+    Hangup,
+    HangupReason,
+    JournalEntry,
+    Queue,
+    Recognised,
+    Transfer,
+    Voicemail,
+)
 from ivr.handoff import (
     Ending,
     Outcome,
@@ -18,21 +30,7 @@ from ivr.handoff import (
     outcome_of,
     queue_variables,
 )
-from ivr.model import (
-    Channel,
-    EntryKind,
-    Fallback,
-    FlowName,
-    HandoffData,
-    Hangup,
-    HangupReason,
-    JournalEntry,
-    NodeId,
-    Queue,
-    Recognised,
-    Transfer,
-    Voicemail,
-)
+from ivr.model import Channel, FlowName, NodeId
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DATA = HandoffData(
