@@ -5,6 +5,7 @@ one telephony call throughout, and the agents' states follow."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from acd.events import AgentStateChanged, CallConnected
 from acd.model import AgentId, ConnectedCall
 from acd.model import AgentState as S
 from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from telephony.dialplan import OUTBOUND_CONTEXT
 from telephony.events import CallArrived, CallEnded
 from telephony.model import CallId
 from telephony.sim.channels import Channel
@@ -318,3 +320,23 @@ async def _consulted(talk: Talk, prefix: str) -> Channel:
 
     target: Channel = await eventually(talking, timeout_s=5)
     return target
+
+
+async def test_caller_still_reaches_the_number_when_agent_leg_hangs_up_at_once(
+    rig: Rig,
+) -> None:
+    talk = await _talk(rig)
+    agent = talk.peer()
+    assert agent is not None
+    pbx = rig.bridge.pbx
+
+    await asyncio.gather(  # both on the wire before the caller has left the bridge
+        pbx.redirect(
+            PBX, channel=talk.caller.name, context=OUTBOUND_CONTEXT, exten=NUMBER
+        ),
+        pbx.hangup(PBX, channel=agent.name),
+    )
+
+    await talk.until_bridged_with(f"Local/{NUMBER}@cc-outbound-")
+    assert agent.dead
+    assert talk.ended() == []
