@@ -411,27 +411,14 @@ class Dialplan:
             return "next"
         self.pbx.local_bridge_and_dial(one, two)
         self.spawn(self.run(l2))
-        waits = [
-            asyncio.ensure_future(e.wait())
-            for e in (l2.answered, l2.busy, l2.hung, line.hung, line.wake)
-        ]
-        try:
-            await asyncio.wait(
-                waits,
-                timeout=60 / self.config.speed,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            for w in waits:
-                w.cancel()
-        if not l2.answered.is_set() or line.hung.is_set() or line.wake.is_set():
+        if not await self._dial_ring(line, l2):
             if one.state != "Up":
                 self.pbx.dial_end(one, "BUSY" if l2.busy.is_set() else "NOANSWER")
             self.hang(l1, "ami", 0)
             self.spawn(self.finish(l1))
             if line.hung.is_set():
                 return "stop"
-            if line.wake.is_set() and line.redirect is not None:
+            if line.redirect is not None:
                 line.wake.clear()
                 return self._jump(line)
             return "next"
@@ -441,6 +428,30 @@ class Dialplan:
         ch.priority -= 1  # Dial, unlike Bridge(), resumes after itself
         self.spawn(self._dialled(l1))
         return "next"
+
+    async def _dial_ring(self, line: Line, l2: Line) -> bool:
+        """Ring until the called leg answers (True), or it is busy or gone, the
+        dialling channel hangs up or is redirected, or 60 s pass (False)."""
+        deadline = self.clock() + 60.0  # simulated seconds, as Dial(...,60)
+        while not (l2.answered.is_set() or l2.busy.is_set() or l2.hung.is_set()):
+            if line.hung.is_set() or line.redirect is not None:
+                return False
+            left = deadline - self.clock()
+            if left <= 0:
+                return False
+            events = (l2.answered, l2.busy, l2.hung, line.hung, line.wake)
+            waits = [asyncio.ensure_future(e.wait()) for e in events]
+            try:
+                await asyncio.wait(
+                    waits,
+                    timeout=left / self.config.speed,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                for w in waits:
+                    w.cancel()
+            line.wake.clear()
+        return l2.answered.is_set() and not line.hung.is_set()
 
     async def _dialled(self, l1: Line) -> None:
         await self.wait(l1, None)
