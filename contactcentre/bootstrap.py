@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
 from acd.engine import AcdEngine
-from acd.events import CallbackGaveUp
+from acd.events import CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
@@ -260,6 +260,7 @@ def build(
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
     bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
+    bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
@@ -268,6 +269,7 @@ def build(
     app = make_web_app()
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
+    app[acd_http.EVENTS] = bus
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock)

@@ -109,6 +109,15 @@ class IvrVisitOut(_Out):
     details: dict[str, Any]
 
 
+class WrapUpOut(_Out):
+    """How the agent closed the call: their disposition code and notes."""
+
+    finished_at: datetime
+    agent: str
+    disposition: str | None
+    notes: str
+
+
 class ContactOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID | None
@@ -127,6 +136,7 @@ class ContactOut(_Out):
     outcome: str | None
     notes: str
     ivr: IvrVisitOut | None = None
+    wrap_up: WrapUpOut | None = None
 
 
 class InfoRequestIn(BaseModel):

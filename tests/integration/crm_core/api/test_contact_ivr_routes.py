@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm_core.customers.contacts import ContactService
-from crm_core.customers.model import ContactDirection, IvrVisit
+from crm_core.customers.model import ContactDirection, IvrVisit, WrapUp
 from tests.integration.crm_core.api.conftest import Api
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -42,3 +42,26 @@ async def test_contact_shows_the_ivr_record_when_the_ivr_let_the_call_go(
     assert ivr["journal"] == [{"node": "menu", "kind": "entered", "detail": ""}]
     assert ivr["details"] == {"handoff": {"menu_path": []}}
     assert datetime.fromisoformat(ivr["completed_at"]) == T0
+
+
+async def test_contact_shows_the_disposition_when_the_agent_finished_wrap_up(
+    api: Api,
+) -> None:
+    contacts = ContactService(api.sessions, api.clock)
+    opened = await contacts.open_call_contact(
+        "pbx1:9.2", "anonymous", dnis="100", direction=ContactDirection.IN,
+        started_at=T0,
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {api.agent_token}"}
+    await contacts.record_wrap_up(
+        "pbx1:9.2",
+        WrapUp(finished_at=T0, agent="anna", disposition="resolved", notes="refund"),
+    )
+    got = await api.client.get(f"/api/v1/contacts/{opened.id}", headers=headers)
+    assert got.status == 200, await got.text()
+    assert (await got.json())["wrap_up"] == {
+        "finished_at": T0.isoformat().replace("+00:00", "Z"),
+        "agent": "anna",
+        "disposition": "resolved",
+        "notes": "refund",
+    }
