@@ -139,13 +139,14 @@ class TransferDesk:
         )
 
     async def hang_up(self, agent_id: AgentId) -> None:
-        """Hang up the agent's leg (the caller's call ends; wrap-up follows)."""
+        """Hang up the agent's leg: the caller's call ends and wrap-up follows;
+        during a consultation the PBX hands the caller to the consulted party
+        instead (as `complete`)."""
         connected = self._connected(agent_id)
-        consulting = self._consulting.pop(agent_id, None)
-        if consulting is not None:
-            channel = consulting.channel
-        else:
-            channel = await self._agent_channel(connected)
+        if agent_id in self._consulting:
+            await self.complete(agent_id)
+            return
+        channel = await self._agent_channel(connected)
         await self._pbx.hangup(connected.pbx_id, channel=channel)
 
     def _connected(self, agent_id: AgentId) -> ConnectedCall:

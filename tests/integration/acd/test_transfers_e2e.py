@@ -340,3 +340,23 @@ async def test_caller_still_reaches_the_number_when_agent_leg_hangs_up_at_once(
     await talk.until_bridged_with(f"Local/{NUMBER}@cc-outbound-")
     assert agent.dead
     assert talk.ended() == []
+
+
+async def test_agent_wraps_up_when_hanging_up_during_a_consultation(
+    rig: Rig,
+) -> None:
+    talk = await _talk(rig, boris=False)
+    await rig.service.transfers.transfer(
+        ANNA,
+        mode=TransferMode.ATTENDED,
+        target=TransferTarget(kind=TargetKind.NUMBER, value=NUMBER),
+    )
+    target = await _consulted(talk, f"Local/{NUMBER}@cc-outbound-")
+
+    await rig.service.transfers.hang_up(ANNA)
+
+    assert await talk.until_bridged_with(f"Local/{NUMBER}@cc-outbound-") is target
+    await _gone(talk)
+    assert S.WRAP_UP in talk.states(ANNA)
+    assert rig.service.connected_call(ANNA) is None
+    assert talk.ended() == []
