@@ -5,19 +5,27 @@ and the one action the runner must carry out. Pure: no I/O, no clock, no logging
     state, action = step(flow, state, Digits(digits="1"), now)   # ... until terminal
 
 Every step records its input once in the state's journal; the journal, the menu
-path and the recognised values travel with the call (HandoffData).
+path and the recognised values travel with the call (HandoffData). Reading answers
+is in ivr.answers, filling prompts in ivr.prompting, the journal in ivr.journal.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
 from crm_core.rules.errors import RuleError
-from crm_core.rules.evaluator import EvalContext
+from ivr.answers import (
+    CONFIRM_KEY,
+    NO_WORDS,
+    REDO_KEY,
+    YES_WORDS,
+    channel_of,
+    confirm_answer,
+    digits_heard,
+    match_choice,
+)
 from ivr.dialogue import (
     Action,
     ActionDone,
@@ -25,7 +33,6 @@ from ivr.dialogue import (
     Callback,
     CallContext,
     CallerHungUp,
-    Digits,
     EntryKind,
     Expect,
     Fallback,
@@ -34,31 +41,25 @@ from ivr.dialogue import (
     Hangup,
     HangupReason,
     Input,
-    JournalEntry,
     Lookup,
     LookupResult,
-    NoInput,
     Phase,
     Play,
     Prompt,
     PromptFailed,
     Queue,
     Recognised,
-    SoundFile,
-    Speech,
     StoreReading,
     StoreSurveyAnswer,
     Transfer,
-    Tts,
     Voicemail,
 )
+from ivr.journal import record_collected, record_fallback, record_input, record_note
 from ivr.model import (
     BranchNode,
     CallbackNode,
-    Channel,
     Choice,
     CollectNode,
-    FieldValue,
     Flow,
     HangupNode,
     LookupNode,
@@ -70,29 +71,13 @@ from ivr.model import (
     ReadingStore,
     SetNode,
     SurveyNode,
-    Template,
-    TemplateField,
     TransferNode,
     VoicemailNode,
 )
-from ivr.speech_text import speakable, value_words
-from ivr.spoken_numbers import digits_from_speech
+from ivr.prompting import lookup_params, render, render_prompts, rule_context
+from ivr.speech_text import value_words
 
 Result = tuple[FlowState, Action]
-
-YES_WORDS = {
-    "en": ("yes", "yeah", "correct", "right"),
-    "ru": ("да", "верно", "правильно"),
-    "ko": ("네", "예"),
-}
-NO_WORDS = {
-    "en": ("no", "wrong", "incorrect"),
-    "ru": ("нет", "неверно", "неправильно"),
-    "ko": ("아니요", "아니오"),
-}
-CONFIRM_KEY, REDO_KEY = "1", "2"
-LOW_CONFIDENCE_LIMIT = 2
-"""Low-confidence answers at one node before it asks by keypad only."""
 
 
 def start(flow: Flow, call: CallContext, now: datetime) -> Result:
@@ -113,7 +98,7 @@ def step(flow: Flow, state: FlowState, event: Input, now: datetime) -> Result:
 
     Total: an input the current node does not expect counts as an invalid answer
     (or a failed lookup or action), so every call ends within flow.max_steps."""
-    state = _record_input(state, event, now)
+    state = record_input(state, event, now)
     if state.phase is Phase.ENDED and state.last_action is not None:
         return state, state.last_action
     if isinstance(event, CallerHungUp):
@@ -121,7 +106,7 @@ def step(flow: Flow, state: FlowState, event: Input, now: datetime) -> Result:
             state, Hangup(reason=HangupReason.CALLER_HUNG_UP, data=handoff(state))
         )
     if state.steps >= flow.max_steps:
-        state = _fallback(state, now, Fallback.STEP_LIMIT, "step limit reached")
+        state = record_fallback(state, now, Fallback.STEP_LIMIT, "step limit reached")
         return _enter(flow, state, flow.operator, now)
     if isinstance(event, PromptFailed) and state.phase in _PROMPTING:
         return _prompt_failed(flow, state, event, now)
@@ -179,7 +164,7 @@ def _enter(flow: Flow, state: FlowState, node_id: NodeId, now: datetime) -> Resu
             candidate="",
             candidate_confidence=None,
         )
-        state = _note(state, now, EntryKind.ENTERED, node_id)
+        state = record_note(state, now, EntryKind.ENTERED, node_id)
         node = flow.nodes[node_id]
         match node:
             case BranchNode():
@@ -188,15 +173,17 @@ def _enter(flow: Flow, state: FlowState, node_id: NodeId, now: datetime) -> Resu
                 values = {**state.values}
                 for name, template in node.values:
                     values[name] = render(flow, state, template, spoken=False)
-                    state = _note(state, now, EntryKind.SET, name, value=values[name])
+                    state = record_note(
+                        state, now, EntryKind.SET, name, value=values[name]
+                    )
                 state = dataclasses.replace(state, values=values)
                 node_id = node.next
-            case PlayNode() if not _render_prompts(flow, state, node.prompts):
-                state = _note(state, now, EntryKind.FALLBACK, "nothing to say")
+            case PlayNode() if not render_prompts(flow, state, node.prompts):
+                state = record_note(state, now, EntryKind.FALLBACK, "nothing to say")
                 node_id = node.next
             case _:
                 return _action_of(flow, state, node)
-    state = _note(state, now, EntryKind.FALLBACK, "no prompt reached")
+    state = record_note(state, now, EntryKind.FALLBACK, "no prompt reached")
     return _terminal(flow, state, flow.nodes[flow.operator])
 
 
@@ -216,12 +203,12 @@ def _action_of(
 ) -> Result:
     match node:
         case PlayNode():
-            prompts = _render_prompts(flow, state, node.prompts)
+            prompts = render_prompts(flow, state, node.prompts)
             return _emit(state, Play(prompts=prompts), Phase.PLAYING)
         case MenuNode() | CollectNode() | SurveyNode():
             return _ask(flow, state, node, node.prompts)
         case LookupNode():
-            lookup = Lookup(kind=node.lookup, params=_lookup_params(state.call))
+            lookup = Lookup(kind=node.lookup, params=lookup_params(state.call))
             return _emit(state, lookup, Phase.LOOKING_UP)
         case CallbackNode():
             number = render(flow, state, node.number, spoken=False)
@@ -240,7 +227,7 @@ def _terminal(flow: Flow, state: FlowState, node: object) -> Result:
                 queue=node.queue, skills=skills, priority=node.priority, data=data
             )
         case VoicemailNode():
-            prompts = _render_prompts(flow, state, node.prompts)
+            prompts = render_prompts(flow, state, node.prompts)
             action = Voicemail(
                 topic=node.topic,
                 prompts=prompts,
@@ -274,7 +261,7 @@ def _ask(
     *,
     confirming: bool = False,
 ) -> Result:
-    prompts = _render_prompts(flow, state, specs)
+    prompts = render_prompts(flow, state, specs)
     action = Ask(
         prompts=prompts,
         expect=_expect(state, node, confirming=confirming),
@@ -325,11 +312,11 @@ def _digit_grammar(language: str) -> tuple[str, ...]:
 def _menu_input(
     flow: Flow, state: FlowState, node: MenuNode, event: Input, now: datetime
 ) -> Result:
-    choice, state, retry = _match_choice(state, node, node.choices, event)
+    choice, state, retry = match_choice(state, node, node.choices, event)
     if choice is None:
         return _retry(flow, state, node, retry, now, exhausted=node.default)
-    channel, confidence = _channel(event)
-    state = _note(
+    channel, confidence = channel_of(event)
+    state = record_note(
         state, now, EntryKind.CHOSEN, choice.label, value=choice.label,
         confidence=confidence, channel=channel,
     )  # fmt: skip
@@ -350,11 +337,13 @@ def _survey_input(
 ) -> Result:
     if state.phase is Phase.ACTING:
         return _enter(flow, _acted(state, event, now), node.next, now)
-    answer, state, retry = _match_choice(state, node, node.answers, event)
+    answer, state, retry = match_choice(state, node, node.answers, event)
     if answer is None:
         return _retry(flow, state, node, retry, now, exhausted=node.next)
-    channel, confidence = _channel(event)
-    state = _collected(state, node.question, answer.label, channel, confidence, now)
+    channel, confidence = channel_of(event)
+    state = record_collected(
+        state, node.question, answer.label, channel, confidence, now
+    )
     action = StoreSurveyAnswer(
         question=node.question,
         answer=answer.label,
@@ -363,34 +352,6 @@ def _survey_input(
         call_id=state.call.call_id,
     )
     return _emit(state, action, Phase.ACTING)
-
-
-def _match_choice(
-    state: FlowState,
-    node: MenuNode | SurveyNode,
-    choices: tuple[Choice, ...],
-    event: Input,
-) -> tuple[Choice | None, FlowState, str]:
-    """The choice an input selects, or None with the state and why to retry."""
-    match event:
-        case Digits(digits=digits):
-            for choice in choices:
-                if choice.key is not None and digits[:1] == choice.key:
-                    return choice, state, ""
-            return None, state, "invalid"
-        case Speech(text=text, confidence=confidence):
-            threshold = node.min_confidence if isinstance(node, MenuNode) else 0.5
-            if text and confidence < threshold:
-                return None, _low_confidence(state), "low_confidence"
-            heard = _normalise(text)
-            for choice in choices:
-                if any(_says(heard, word) for word in choice.words):
-                    return choice, state, ""
-            return None, state, "invalid"
-        case NoInput():
-            return None, state, "no_input"
-        case _:
-            return None, state, "invalid"
 
 
 def _collect_input(
@@ -402,12 +363,12 @@ def _collect_input(
         return _reading_stored(flow, state, node, node.store, event, now)
     if node.store is not None and state.phase is Phase.PLAYING:
         return _enter(flow, state, node.store.on_error, now)  # heard why
-    value, state, retry = _digits_of(state, node, event)
+    value, state, retry = digits_heard(state, node, event)
     if value is None:
         return _retry(flow, state, node, retry, now, exhausted=node.on_failure)
-    channel, confidence = _channel(event)
+    channel, confidence = channel_of(event)
     if not node.confirm:
-        state = _collected(state, node.into, value, channel, confidence, now)
+        state = record_collected(state, node.into, value, channel, confidence, now)
         return _enter(flow, state, node.next, now)
     state = dataclasses.replace(
         state,
@@ -418,44 +379,12 @@ def _collect_input(
     return _ask(flow, state, node, node.confirm_prompts, confirming=True)
 
 
-def _digits_of(
-    state: FlowState, node: CollectNode, event: Input
-) -> tuple[str | None, FlowState, str]:
-    match event:
-        case Digits(digits=digits):
-            value = digits.split(node.terminator)[0] if node.terminator else digits
-        case Speech(text=text, confidence=confidence):
-            if text and confidence < node.min_confidence:
-                return None, _low_confidence(state), "low_confidence"
-            value = digits_from_speech(text) or ""
-        case NoInput():
-            return None, state, "no_input"
-        case _:
-            return None, state, "invalid"
-    if value.isdigit() and node.min_digits <= len(value) <= node.max_digits:
-        return value, state, ""
-    return None, state, "invalid"
-
-
 def _confirm_input(
     flow: Flow, state: FlowState, node: CollectNode, event: Input, now: datetime
 ) -> Result:
-    answer = ""
-    match event:
-        case Digits(digits=digits):
-            answer = {CONFIRM_KEY: "yes", REDO_KEY: "no"}.get(digits[:1], "")
-        case Speech(text=text, confidence=confidence) if (
-            confidence >= node.min_confidence
-        ):
-            heard = _normalise(text)
-            if any(_says(heard, w) for w in NO_WORDS[state.language]):
-                answer = "no"
-            elif any(_says(heard, w) for w in YES_WORDS[state.language]):
-                answer = "yes"
-        case _:
-            pass
+    answer = confirm_answer(state, node, event)
     if answer == "yes":
-        state = _collected(
+        state = record_collected(
             state,
             node.into,
             state.candidate,
@@ -468,7 +397,7 @@ def _confirm_input(
         return _enter(flow, state, node.next, now)
     state = dataclasses.replace(state, attempts=state.attempts + 1)
     if state.attempts > node.retries:
-        state = _fallback(state, now, Fallback.NOT_CONFIRMED, "not confirmed")
+        state = record_fallback(state, now, Fallback.NOT_CONFIRMED, "not confirmed")
         return _enter(flow, state, node.on_failure, now)
     if answer == "no":
         return _ask(flow, state, node, node.prompts)
@@ -499,7 +428,7 @@ def _reading_stored(
     now: datetime,
 ) -> Result:
     if isinstance(event, ActionDone) and event.ok:
-        state = _note(state, now, EntryKind.STORED, node.into)
+        state = record_note(state, now, EntryKind.STORED, node.into)
         return _enter(flow, state, node.next, now)
     why = event.detail if isinstance(event, ActionDone) and event.detail else ""
     return _reading_failed(flow, state, store, why or "not stored", now)
@@ -509,8 +438,8 @@ def _reading_failed(
     flow: Flow, state: FlowState, store: ReadingStore, why: str, now: datetime
 ) -> Result:
     """Tell the caller the reading was not saved, then go to the error exit."""
-    state = _fallback(state, now, Fallback.ACTION_FAILED, f"reading {why}")
-    prompts = _render_prompts(flow, state, store.failed_prompts)
+    state = record_fallback(state, now, Fallback.ACTION_FAILED, f"reading {why}")
+    prompts = render_prompts(flow, state, store.failed_prompts)
     if not prompts:
         return _enter(flow, state, store.on_error, now)
     return _emit(state, Play(prompts=prompts), Phase.PLAYING)
@@ -528,7 +457,7 @@ def _retry(
     state = dataclasses.replace(state, attempts=state.attempts + 1)
     if state.attempts > node.retries:
         note = f"retries exhausted ({why})"
-        state = _fallback(state, now, _RETRY_FALLBACK[why], note)
+        state = record_fallback(state, now, _RETRY_FALLBACK[why], note)
         return _enter(flow, state, exhausted, now)
     prefix: tuple[PromptSpec, ...] = ()
     if isinstance(node, MenuNode):
@@ -543,22 +472,15 @@ _RETRY_FALLBACK = {
 }
 
 
-def _low_confidence(state: FlowState) -> FlowState:
-    count = state.low_confidence + 1
-    return dataclasses.replace(
-        state, low_confidence=count, dtmf_only=count >= LOW_CONFIDENCE_LIMIT
-    )
-
-
 def _lookup_result(
     flow: Flow, state: FlowState, node: LookupNode, event: Input, now: datetime
 ) -> Result:
     if isinstance(event, LookupResult) and event.found:
         lookups = {**state.lookups, node.into: dict(event.fields)}
         state = dataclasses.replace(state, lookups=lookups)
-        state = _note(state, now, EntryKind.LOOKUP, f"{node.lookup} found")
+        state = record_note(state, now, EntryKind.LOOKUP, f"{node.lookup} found")
         return _enter(flow, state, node.next, now)
-    state = _note(state, now, EntryKind.LOOKUP, f"{node.lookup} not found")
+    state = record_note(state, now, EntryKind.LOOKUP, f"{node.lookup} not found")
     return _enter(flow, state, node.on_failure, now)
 
 
@@ -568,7 +490,7 @@ def _acted(state: FlowState, event: Input, now: datetime) -> FlowState:
     note = "action not carried out"
     if isinstance(event, ActionDone) and event.detail:
         note += f": {event.detail}"
-    return _fallback(state, now, Fallback.ACTION_FAILED, note)
+    return record_fallback(state, now, Fallback.ACTION_FAILED, note)
 
 
 def _prompt_failed(
@@ -585,7 +507,7 @@ def _prompt_failed(
         return _emit(state, dataclasses.replace(last, prompts=remaining), state.phase)
     if not heard:
         note = f"prompt failed: {event.reason}"
-        state = _fallback(state, now, Fallback.PROMPT_FAILED, note)
+        state = record_fallback(state, now, Fallback.PROMPT_FAILED, note)
         return _enter(flow, state, flow.operator, now)
     if isinstance(last, Ask):
         return _emit(state, dataclasses.replace(last, prompts=()), state.phase)
@@ -616,209 +538,10 @@ def _branch(
             holds = case.rule.holds(context)
         except RuleError as error:
             note = f"rule {case.rule.source!r}: {error.reason}"
-            state = _note(state, now, EntryKind.FALLBACK, note)
+            state = record_note(state, now, EntryKind.FALLBACK, note)
             continue
         if holds:
-            return case.goto, _note(state, now, EntryKind.BRANCH, case.rule.source)
-    return node.otherwise, _note(state, now, EntryKind.BRANCH, "else")
-
-
-def rule_context(flow: Flow, state: FlowState, now: datetime) -> EvalContext:
-    """What a branch rule sees: Call (with business hours and holidays from the
-    flow's calendar), Customer, Vars and Lookup."""
-    calendar = flow.calendar
-    local = now.astimezone(calendar.zone)
-    holiday = local.date() in calendar.holidays
-    open_now = not holiday and any(
-        begin <= local.time() < end
-        for begin, end in calendar.hours.get(local.weekday(), ())
-    )
-    call = state.call
-    fields: Mapping[str, object] = {
-        "Call": {
-            "Id": call.call_id,
-            "Caller": call.caller,
-            "Dialled": call.dialled,
-            "InBusinessHours": open_now,
-            "Holiday": holiday,
-            "Weekday": local.isoweekday(),
-            "Hour": local.hour,
-            "Minute": local.minute,
-        },
-        "Customer": {
-            **call.customer,
-            **{_camel(k): v for k, v in call.customer.items()},
-        },
-        "Vars": dict(state.values),
-        "Lookup": {k: dict(v) for k, v in state.lookups.items()},
-    }
-    return EvalContext(fields=fields, today=local.date(), now=now)
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
-
-# --- templates and prompts ----------------------------------------------------------
-
-
-def render(flow: Flow, state: FlowState, template: Template, *, spoken: bool) -> str:
-    """Fill a template. Spoken: literals and values in words for TTS; otherwise the
-    raw values (for set and callback numbers). Unknown values render empty."""
-    out: list[str] = []
-    for part in template.parts:
-        if isinstance(part, str):
-            out.append(speakable(part, state.language) if spoken else part)
-            continue
-        value = _field_value(state, part)
-        if not spoken:
-            out.append("" if value is None else str(value))
-            continue
-        style = part.style or _default_style(part)
-        out.append(
-            value_words(value, state.language, style=style, currency=flow.currency)
-        )
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def _default_style(item: TemplateField) -> str:
-    if item.path in (("call", "caller"), ("call", "dialled"), ("value",)):
-        return "digits"
-    return ""
-
-
-def _field_value(state: FlowState, item: TemplateField) -> FieldValue:
-    match item.path:
-        case ("value",):
-            return state.candidate or None
-        case ("customer", name):
-            return state.call.customer.get(name)
-        case ("call", "id"):
-            return state.call.call_id
-        case ("call", "caller"):
-            return state.call.caller
-        case ("call", "dialled"):
-            return state.call.dialled
-        case ("vars", name):
-            return state.values.get(name)
-        case ("lookup", into, name):
-            return state.lookups.get(into, {}).get(name)
-        case _:
-            return None
-
-
-def _render_prompts(
-    flow: Flow, state: FlowState, specs: tuple[PromptSpec, ...]
-) -> tuple[Prompt, ...]:
-    prompts: list[Prompt] = []
-    for spec in specs:
-        if spec.file is not None:
-            prompts.append(SoundFile(name=spec.file))
-        elif spec.say is not None:
-            text = render(flow, state, spec.say, spoken=True)
-            if text:
-                prompts.append(Tts(text=text, language=state.language))
-    return tuple(prompts)
-
-
-def _lookup_params(call: CallContext) -> dict[str, str]:
-    params = {"call_id": call.call_id, "caller": call.caller}
-    for name in ("id", "account", "address", "network_node"):
-        value = call.customer.get(name)
-        if value is not None:
-            params["customer_id" if name == "id" else name] = str(value)
-    return params
-
-
-# --- journal ------------------------------------------------------------------------
-
-
-def _note(
-    state: FlowState,
-    now: datetime,
-    kind: EntryKind,
-    detail: str,
-    *,
-    value: str | None = None,
-    confidence: float | None = None,
-    channel: Channel | None = None,
-) -> FlowState:
-    entry = JournalEntry(
-        at=now,
-        node=state.node,
-        kind=kind,
-        detail=detail,
-        value=value,
-        confidence=confidence,
-        channel=channel,
-    )
-    return dataclasses.replace(state, journal=(*state.journal, entry))
-
-
-def _fallback(state: FlowState, now: datetime, why: Fallback, detail: str) -> FlowState:
-    """The flow leaves the caller's path for a fallback exit: journalled, and kept
-    as the call's latest fallback until the caller next answers."""
-    state = dataclasses.replace(state, fallback=why)
-    return _note(state, now, EntryKind.FALLBACK, detail, value=why.value)
-
-
-def _record_input(state: FlowState, event: Input, now: datetime) -> FlowState:
-    value: str | None = None
-    confidence: float | None = None
-    channel: Channel | None = None
-    match event:
-        case Digits(digits=digits):
-            value, channel = digits, Channel.DTMF
-        case Speech(text=text, confidence=conf):
-            value, confidence, channel = text, conf, Channel.SPEECH
-        case PromptFailed(index=index, reason=reason):
-            value = f"{index}: {reason}"
-        case _:
-            pass
-    detail = type(event).__name__
-    state = dataclasses.replace(state, steps=state.steps + 1)
-    return _note(
-        state, now, EntryKind.INPUT, detail,
-        value=value, confidence=confidence, channel=channel,
-    )  # fmt: skip
-
-
-def _collected(
-    state: FlowState,
-    name: str,
-    value: str,
-    channel: Channel,
-    confidence: float | None,
-    now: datetime,
-) -> FlowState:
-    recognised = Recognised(
-        name=name, value=value, channel=channel, confidence=confidence
-    )
-    state = dataclasses.replace(
-        state,
-        values={**state.values, name: value},
-        recognised=(*state.recognised, recognised),
-        fallback=None,
-    )
-    return _note(
-        state, now, EntryKind.COLLECTED, name,
-        value=value, confidence=confidence, channel=channel,
-    )  # fmt: skip
-
-
-def _channel(event: Input) -> tuple[Channel, float | None]:
-    if isinstance(event, Speech):
-        return Channel.SPEECH, event.confidence
-    return Channel.DTMF, None
-
-
-def _normalise(text: str) -> str:
-    return (
-        " "
-        + re.sub(r"[^\w]+", " ", text.lower().replace("\u0451", "\u0435")).strip()
-        + " "
-    )
-
-
-def _says(heard: str, phrase: str) -> bool:
-    return f" {_normalise(phrase).strip()} " in heard
+            return case.goto, record_note(
+                state, now, EntryKind.BRANCH, case.rule.source
+            )
+    return node.otherwise, record_note(state, now, EntryKind.BRANCH, "else")
