@@ -30,7 +30,8 @@ from ivr.crm_port import CallerInfo, LookupAnswer
 from ivr.events import IvrCompleted
 from ivr.loader import FlowRegistry
 from ivr.model import LookupKind
-from ivr.session import IvrParts, RunnerConfig, run_flow
+from ivr.parts import IvrParts, RunnerConfig
+from ivr.session import run_flow
 from telephony.agi import AgiServer, AgiSession
 from telephony.agi_parse import AgiReply
 from telephony.sim.model import Caller, SimConfig

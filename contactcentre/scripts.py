@@ -17,8 +17,9 @@ from crm_core.clock import Clock
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm
 from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.parts import IvrParts, RunnerConfig, SoundDirectory
 from ivr.ports import CallIdOf
-from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
+from ivr.session import ivr_handler
 from ivr.tts import CachedTts, TtsWorker, Voice
 from ivr.waiting import (
     QueueExitParts,

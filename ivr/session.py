@@ -1,6 +1,7 @@
 """The IVR runner: drives the interpreter over one FastAGI session (identify the
 caller, play, ask, look up, record, hand off) and publishes IvrCompleted. Keeps no
-flow logic of its own; one session's failure never reaches another."""
+flow logic of its own; one session's failure never reaches another. What it is
+built from is in ivr.parts; its CRM requests go through ivr.call_crm."""
 
 from __future__ import annotations
 
@@ -9,17 +10,13 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
-from uuid import UUID
 
-from ivr.crm_port import CallerInfo, IvrCrm, IvrCrmError, ReadingRefused
+from ivr.call_crm import CallCrm
+from ivr.crm_port import CallerInfo
 from ivr.dialogue import (
     TERMINAL,
     Action,
-    ActionDone,
     Ask,
     Callback,
     CallContext,
@@ -30,7 +27,6 @@ from ivr.dialogue import (
     HangupReason,
     Input,
     Lookup,
-    LookupResult,
     NoInput,
     Play,
     Played,
@@ -54,9 +50,9 @@ from ivr.handoff import (
     queue_variables,
 )
 from ivr.interpreter import handoff, start, step
-from ivr.loader import FlowRegistry
 from ivr.model import Flow, LookupKind, QueueNode
-from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, Synthesiser, TtsFailed
+from ivr.parts import IvrParts
+from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, TtsFailed
 from telephony.agi import AgiSession, SoundMissing
 from telephony.dialplan import (
     OUTBOUND_CONTEXT,
@@ -68,93 +64,8 @@ from telephony.errors import AgiHangup
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 SILENCE = "silence/1"
 """A core Asterisk sound: GET DATA's prompt when only keys are awaited."""
-SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
-
-
-class Publisher(Protocol):
-    async def publish(self, event: IvrCompleted) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SoundLibrary(Protocol):
-    """Which sound files Asterisk can play (STREAM FILE gives no reliable answer:
-    a missing file reads like a hang-up)."""
-
-    def has(self, name: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SoundDirectory:
-    """The sounds directory Asterisk reads, as mounted on this host."""
-
-    root: Path
-
-    def has(self, name: str) -> bool:
-        base = self.root / name
-        return any(
-            base.with_name(base.name + ext).is_file() for ext in SOUND_EXTENSIONS
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunnerConfig:
-    """`recordings_dir` is where Asterisk writes RECORD FILE output;
-    `local_recordings_dir` is that directory as this host sees it (None: same)."""
-
-    recordings_dir: Path = Path("/var/spool/asterisk/cc-ivr")
-    local_recordings_dir: Path | None = None
-    sounds: SoundLibrary | None = None
-    """None: every sound file is taken to exist."""
-    operator_queue: str = "general"
-    """Where a caller goes when the runner itself fails and the flow has no
-    operator queue."""
-    utterance_max_s: float = 10.0
-    utterance_silence_s: int = 2
-    voicemail_silence_s: int = 5
-    speech_languages: frozenset[str] | None = None
-    """Languages the recogniser has a model for: menus in others take keys only
-    (None: try every language, keys when recognition fails)."""
-    digit_gap_s: float = 5.0
-    """The longest pause between two keys of a number."""
-    crm_timeout_s: float = 3.0
-    tts_timeout_s: float = 10.0
-    asr_timeout_s: float = 10.0
-
-    def local(self, asterisk_path: Path) -> Path:
-        if self.local_recordings_dir is None:
-            return asterisk_path
-        return self.local_recordings_dir / asterisk_path.relative_to(
-            self.recordings_dir
-        )
-
-
-def uniqueid_as_call_id(uniqueid: str, /) -> str:
-    """A CallIdOf for a runner with no call tracker (tests, benchmarks): the
-    channel's uniqueid stands for the call."""
-    return uniqueid
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IvrParts:
-    """What the runner works with: the published flows, the CRM, speech, where
-    IvrCompleted goes, the clock, the call id of a channel and the runner's
-    settings. Every CRM write and IvrCompleted carry `call_id_of(uniqueid)`."""
-
-    flows: FlowRegistry
-    crm: IvrCrm
-    tts: Synthesiser
-    asr: Recogniser | None
-    publish: Publisher
-    clock: Clock
-    call_id_of: CallIdOf = uniqueid_as_call_id
-    config: RunnerConfig = RunnerConfig()
 
 
 async def run_flow(session: AgiSession, parts: IvrParts) -> None:
@@ -176,7 +87,6 @@ class _Runner:
     def __init__(self, session: AgiSession, parts: IvrParts) -> None:
         self.session = session
         self.flows = parts.flows
-        self.crm = parts.crm
         self.tts = parts.tts
         self.asr = parts.asr
         self.publisher = parts.publish
@@ -198,6 +108,12 @@ class _Runner:
         if request.arguments and request.arguments[0]:
             # AGI(agi://.../inbound,${CHANNEL(linkedid)}): the telephony call's key
             self.details["linkedid"] = request.arguments[0]
+        self.crm = CallCrm(
+            crm=parts.crm,
+            call_id=self.call_id,
+            timeout_s=parts.config.crm_timeout_s,
+            details=self.details,
+        )
         self.published = False
         self.doing = Ending.HUNG_UP
         """How the call ends if the caller hangs up now (what the PBX is doing)."""
@@ -254,16 +170,7 @@ class _Runner:
     async def _identify(self) -> CallerInfo:
         if not self.ani:
             return CallerInfo(ani="")
-        try:
-            return await self._crm(self.crm.caller(self.ani, call_id=self.call_id))
-        except (IvrCrmError, TimeoutError) as exc:
-            log.warning(
-                "caller not identified call_id=%s ani=%s: %r",
-                self.call_id,
-                self.ani,
-                exc,
-            )
-            return CallerInfo(ani=self.ani)
+        return await self.crm.caller(self.ani)
 
     async def _fallback(self) -> None:
         log.info(
@@ -297,11 +204,11 @@ class _Runner:
             case Lookup():
                 return await self._lookup(action)
             case Callback():
-                return await self._callback(action)
+                return await self.crm.callback(action, ani=self.ani)
             case StoreSurveyAnswer():
-                return await self._survey(action)
+                return await self.crm.survey(action)
             case StoreReading():
-                return await self._store_reading(action)
+                return await self.crm.store_reading(action, at=self.clock.now())
             case Queue() | Voicemail() | Transfer() | Hangup():
                 raise AssertionError("terminal actions are finished, not carried out")
 
@@ -452,23 +359,15 @@ class _Runner:
         return self.config.recordings_dir / name
 
     async def _lookup(self, action: Lookup) -> Input:
-        try:
-            answer = await self._crm(
-                self.crm.lookup(action.kind, action.params, self.caller)
-            )
-        except (IvrCrmError, TimeoutError) as exc:
-            log.warning(
-                "lookup %s failed call_id=%s: %r", action.kind, self.call_id, exc
-            )
-            return LookupResult(found=False)
+        result = await self.crm.lookup(action, self.caller)
         if (
             action.kind is LookupKind.OUTAGE
-            and answer.found
-            and answer.fields.get("active") is True
+            and result.found
+            and result.fields.get("active") is True
             and self.caller.outage is not None
         ):
             self.outage_pending = True
-        return LookupResult(found=answer.found, fields=answer.fields)
+        return result
 
     async def _outage_heard(self) -> None:
         """The outage notice was just played: the call records it once."""
@@ -476,83 +375,7 @@ class _Runner:
         if not self.outage_pending or outage is None:
             return
         self.outage_pending = False
-        self.details["outage_heard"] = str(outage.outage_id)
-        try:
-            await self._crm(
-                self.crm.outage_heard(call_id=self.call_id, outage_id=outage.outage_id)
-            )
-        except (IvrCrmError, TimeoutError) as exc:
-            log.warning("outage heard not stored call_id=%s: %r", self.call_id, exc)
-
-    async def _callback(self, action: Callback) -> Input:
-        try:
-            request_id = await self._crm(
-                self.crm.register_callback(
-                    call_id=self.call_id,
-                    ani=action.number or self.ani,
-                    customer_id=_uuid(action.data.customer_id),
-                    queue=action.queue,
-                    note=f"IVR {action.data.flow} at {action.data.last_node}",
-                )
-            )
-        except (IvrCrmError, TimeoutError) as exc:
-            log.warning("callback not registered call_id=%s: %r", self.call_id, exc)
-            return ActionDone(ok=False)
-        self.details["callback_id"] = str(request_id)
-        return ActionDone()
-
-    async def _survey(self, action: StoreSurveyAnswer) -> Input:
-        try:
-            await self._crm(
-                self.crm.store_survey_answer(
-                    call_id=action.call_id,
-                    customer_id=_uuid(action.customer_id),
-                    question=action.question,
-                    answer=action.answer,
-                    channel=action.channel.value,
-                )
-            )
-        except (IvrCrmError, TimeoutError) as exc:
-            log.warning("survey answer lost call_id=%s: %r", self.call_id, exc)
-            return ActionDone(ok=False)
-        return ActionDone()
-
-    async def _store_reading(self, action: StoreReading) -> Input:
-        """Store the confirmed reading with the call's id and the time now; the
-        flow tells the caller when it could not be stored."""
-        customer_id = _uuid(action.customer_id)
-        if customer_id is None:
-            return ActionDone(ok=False, detail="caller not identified")
-        try:
-            await self._crm(
-                self.crm.store_meter_reading(
-                    customer_id,
-                    value=action.value,
-                    call_id=self.call_id,
-                    at=self.clock.now(),
-                    meter=action.meter,
-                )
-            )
-        except ReadingRefused as exc:
-            log.warning(
-                "meter reading refused call_id=%s customer=%s meter=%s: %s",
-                self.call_id,
-                customer_id,
-                action.meter,
-                exc.reason,
-            )
-            return ActionDone(ok=False, detail=f"refused: {exc.reason}")
-        except (IvrCrmError, TimeoutError) as exc:
-            log.error(
-                "meter reading not stored call_id=%s customer=%s meter=%s: %r",
-                self.call_id,
-                customer_id,
-                action.meter,
-                exc,
-            )
-            return ActionDone(ok=False, detail="CRM unavailable")
-        self.details["meter_reading"] = str(action.value)
-        return ActionDone()
+        await self.crm.outage_heard(outage.outage_id)
 
     # --- ways out ---------------------------------------------------------------
 
@@ -630,25 +453,7 @@ class _Runner:
         except AgiHangup:
             hung_up = True  # hanging up is how most messages end
         if local.is_file() and local.stat().st_size > 44:
-            try:
-                appeal_id = await self._crm(
-                    self.crm.leave_voicemail(
-                        call_id=self.call_id,
-                        ani=self.ani,
-                        customer_id=_uuid(action.data.customer_id),
-                        recording=local,
-                        topic_code=action.topic,
-                    )
-                )
-                self.details["voicemail_appeal_id"] = str(appeal_id)
-            except (IvrCrmError, TimeoutError) as exc:
-                log.error(
-                    "voicemail not stored call_id=%s recording=%s: %r",
-                    self.call_id,
-                    local,
-                    exc,
-                )
-                self.details["voicemail_recording"] = str(local)
+            await self.crm.voicemail(action, ani=self.ani, recording=local)
         else:
             self.details["voicemail_empty"] = True
         if not hung_up:
@@ -723,10 +528,6 @@ class _Runner:
 
     # --- helpers ----------------------------------------------------------------
 
-    async def _crm(self, call: Awaitable[T]) -> T:
-        async with asyncio.timeout(self.config.crm_timeout_s):
-            return await call
-
     def _customer_id(self) -> str | None:
         return None if self.caller.customer_id is None else str(self.caller.customer_id)
 
@@ -750,15 +551,6 @@ def _call_id(call_id_of: CallIdOf, uniqueid: str) -> str:
 
 def _wav(path: Path) -> Path:
     return path.with_name(path.name + ".wav")
-
-
-def _uuid(value: str | None) -> UUID | None:
-    if value is None:
-        return None
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
 
 
 def ivr_handler(parts: IvrParts) -> Callable[[AgiSession], Awaitable[None]]:

@@ -28,8 +28,9 @@ from ivr.crm_port import (
 from ivr.events import IvrCompleted
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import FieldValue, LookupKind
+from ivr.parts import IvrParts, RunnerConfig, SoundDirectory
 from ivr.ports import RecogniserFailed, Recognition, TtsFailed
-from ivr.session import IvrParts, RunnerConfig, SoundDirectory, ivr_handler
+from ivr.session import ivr_handler
 from telephony.agi import AgiServer
 from telephony.dialplan import WAIT_CONTEXT
 from telephony.sim.model import Caller, SimConfig

@@ -11,7 +11,8 @@ import pytest
 
 from ivr.events import IvrCompleted
 from ivr.loader import FlowRegistry
-from ivr.session import IvrParts, RunnerConfig, ivr_handler
+from ivr.parts import IvrParts, RunnerConfig
+from ivr.session import ivr_handler
 from telephony.agi import AgiServer
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.ivr.test_runner import AudioRecogniser, FakeCrm, FakeTts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.session import RunnerConfig, SoundDirectory
+from ivr.parts import RunnerConfig, SoundDirectory
 
 
 def test_sound_is_found_when_any_asterisk_format_exists(tmp_path: Path) -> None:
