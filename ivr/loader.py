@@ -7,6 +7,7 @@ Reads files synchronously: call it at start-up or from a thread, not per call.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class FlowRegistry:
     def __init__(self) -> None:
         self._flows: dict[FlowName, Flow] = {}
         self._history: dict[FlowName, list[Flow]] = {}
+        self._documents: dict[tuple[FlowName, int], object] = {}
 
     def flow_for(self, dialled: str) -> Flow | None:
         """The current flow for a dialled number: an exact number first, then the
@@ -53,6 +55,15 @@ class FlowRegistry:
     def versions(self, name: str) -> tuple[Flow, ...]:
         return tuple(self._history.get(FlowName(name), ()))
 
+    def names(self) -> tuple[FlowName, ...]:
+        """Every flow in service, sorted."""
+        return tuple(sorted(self._flows))
+
+    def document(self, name: str, version: int) -> object | None:
+        """The document a version was published from (parsed YAML or a JSON body,
+        as given), so it can be fetched, edited and published again."""
+        return copy.deepcopy(self._documents.get((FlowName(name), version)))
+
     def publish(self, data: object, *, source: str) -> Flow:
         """Validate and publish a flow document; returns the flow now serving new
         calls (the same version if the document did not change). Raises
@@ -66,6 +77,7 @@ class FlowRegistry:
         self._check_numbers(flow)
         self._flows[flow.name] = flow
         self._history.setdefault(flow.name, []).append(flow)
+        self._documents[flow.name, flow.version] = copy.deepcopy(data)
         return flow
 
     def publish_file(self, path: Path) -> Flow:

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     CAMPAIGN_MANAGE = "campaign.manage"
     INCIDENT_MANAGE = "incident.manage"
     OUTAGE_MANAGE = "outage.manage"
+    FLOW_ADMIN = "flow.admin"
+    """Read and publish IVR flows."""
 
 
 P = Permission
@@ -63,7 +65,7 @@ _BACK_OFFICE = _AGENT - {P.AGENT_WORK} | {
 }  # fmt: skip
 _SUPERVISOR = _BACK_OFFICE | {
     P.QUEUE_SUPERVISE, P.AGENT_WORK, P.CUSTOMER_IMPORT, P.INCIDENT_MANAGE,
-    P.OUTAGE_MANAGE,
+    P.OUTAGE_MANAGE, P.FLOW_ADMIN,
 }  # fmt: skip
 _MARKETING = frozenset(
     {
