@@ -1,0 +1,218 @@
+"""IVR flow endpoints under /api/v1: list the flows in service, read one with its
+versions and the document it was published from, and publish a new version (JSON,
+or YAML text) that takes new calls only. Validation is the registry's."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from aiohttp import web
+from pydantic import BaseModel
+
+from crm_core.api.encoding import dumps
+from crm_core.api.routing import ApiCall, ApiRoutes
+from crm_core.auth.model import Permission
+from crm_core.errors import NotFound
+from ivr.errors import FlowInvalid, FlowProblem
+from ivr.loader import FlowRegistry
+from ivr.model import Flow
+
+log = logging.getLogger(__name__)
+
+FLOWS: web.AppKey[FlowRegistry] = web.AppKey("ivr_flows")
+"""The registry the IVR serves calls from (what `route_scripts` returns)."""
+
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
+"""Content types read as YAML text; anything else is read as JSON."""
+
+routes = ApiRoutes("ivr")
+
+
+class FlowNotFound(NotFound):
+    error_id = "ivr_flow_not_found"
+
+
+class FlowOut(BaseModel):
+    name: str
+    version: int
+    language: str
+    numbers: list[str]
+    source: str
+    """The file, or "api:<login>" for a version published through the API."""
+    digest: str
+    node_count: int
+
+
+class FlowListOut(BaseModel):
+    items: list[FlowOut]
+
+
+class VersionOut(BaseModel):
+    version: int
+    source: str
+    digest: str
+
+
+class FlowDetailOut(BaseModel):
+    current: FlowOut
+    document: dict[str, Any]
+    """The current version's document, to edit and publish again."""
+    versions: list[VersionOut]
+    """Oldest first."""
+
+
+class PublishedOut(BaseModel):
+    flow: FlowOut
+    published: bool
+    """False when the document equals the running version's (nothing changed)."""
+
+
+def flow_out(flow: Flow) -> FlowOut:
+    return FlowOut(
+        name=flow.name, version=flow.version, language=flow.language,
+        numbers=list(flow.numbers), source=flow.source, digest=flow.digest,
+        node_count=len(flow.nodes),
+    )  # fmt: skip
+
+
+@routes.get(
+    "/ivr/flows", permission=Permission.FLOW_ADMIN, response=FlowListOut,
+    summary="The IVR flows in service",
+)  # fmt: skip
+async def list_flows(call: ApiCall) -> FlowListOut:
+    """Every flow's current version, sorted by name."""
+    registry = call.service(FLOWS)
+    current = (registry.current(name) for name in registry.names())
+    return FlowListOut(items=[flow_out(f) for f in current if f is not None])
+
+
+@routes.get(
+    "/ivr/flows/{name}", permission=Permission.FLOW_ADMIN, response=FlowDetailOut,
+    summary="One IVR flow: its current version, document and versions",
+)  # fmt: skip
+async def get_flow(call: ApiCall) -> FlowDetailOut:
+    """404 for a flow not in service."""
+    registry, name = call.service(FLOWS), call.path("name")
+    flow = registry.current(name)
+    if flow is None:
+        raise FlowNotFound(f"no IVR flow {name!r}")
+    document = registry.document(name, flow.version)
+    return FlowDetailOut(
+        current=flow_out(flow),
+        document=dict(document) if isinstance(document, Mapping) else {},
+        versions=[
+            VersionOut(version=v.version, source=v.source, digest=v.digest)
+            for v in registry.versions(name)
+        ],
+    )
+
+
+@routes.post(
+    "/ivr/flows", permission=Permission.FLOW_ADMIN, status=201,
+    response=PublishedOut, summary="Publish a new version of an IVR flow",
+    description="The body is a flow document: JSON, or YAML text with "
+    "`Content-Type: application/yaml` (the structure of the flow files). 201 with "
+    "the new version, which takes new calls only (calls in progress keep theirs); "
+    "200 when the document equals the running version; 422 listing every problem "
+    'as {"source", "node", "field", "message"}, the running version staying in '
+    "service.",
+)  # fmt: skip
+async def publish_flow(call: ApiCall) -> web.Response:
+    registry, login = call.service(FLOWS), call.actor.login
+    source = f"api:{login}"
+    raw = await call.request.read()
+    try:
+        data = _document(raw, call.request.content_type, source=source)
+        running = _running(registry, data)
+        flow = registry.publish(data, source=source)
+    except FlowInvalid as refused:
+        log.warning(
+            "IVR flow refused by=%s problems=%s body=%.300r", login, refused, raw
+        )
+        return _refused(refused)
+    published = flow is not running
+    if published:
+        log.info(
+            "IVR flow published flow=%s version=%s digest=%s by=%s",
+            flow.name, flow.version, flow.digest, login,
+        )  # fmt: skip
+    else:
+        log.info(
+            "IVR flow unchanged flow=%s version=%s by=%s",
+            flow.name,
+            flow.version,
+            login,
+        )
+    body = PublishedOut(flow=flow_out(flow), published=published)
+    return _json(body, 201 if published else 200)
+
+
+def _running(registry: FlowRegistry, data: object) -> Flow | None:
+    name = data.get("flow") if isinstance(data, Mapping) else None
+    return registry.current(name) if isinstance(name, str) else None
+
+
+def _document(raw: bytes, content_type: str, *, source: str) -> object:
+    """The parsed body; FlowInvalid naming the body when it is not JSON or YAML."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _body_problem(source, "not UTF-8 text") from None
+    if content_type in YAML_TYPES:
+        try:
+            return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe, no aliases)
+        except yaml.YAMLError as error:
+            raise _body_problem(source, f"not YAML: {_yaml_where(error)}") from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise _body_problem(source, f"not JSON: {error}") from None
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors/aliases: a few nested aliases expand to gigabytes
+    when the document is hashed or validated, and flow files do not need them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.current_event.start_mark  # set by check_event
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _yaml_where(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
+
+
+def _body_problem(source: str, message: str) -> FlowInvalid:
+    return FlowInvalid(
+        [FlowProblem(source=source, node="", field="body", message=message)]
+    )
+
+
+def _refused(refused: FlowInvalid) -> web.Response:
+    body = {
+        "error_id": "ivr_flow_invalid",
+        "message": f"the flow was not published: {refused}",
+        "details": [
+            {"source": p.source, "node": p.node, "field": p.field, "message": p.message}
+            for p in refused.problems
+        ],
+    }
+    return _json(body, 422)
+
+
+def _json(body: object, status: int) -> web.Response:
+    return web.Response(
+        text=dumps(body), status=status, content_type="application/json"
+    )
