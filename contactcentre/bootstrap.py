@@ -81,6 +81,7 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
+from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
 from ivr.events import IvrCompleted
@@ -243,7 +244,7 @@ def build(
         clock=clock,
         options=IvrCrmOptions(currency=settings.ivr.currency),
     )
-    route_scripts(
+    flows = route_scripts(
         agi,
         settings,
         ScriptParts(
@@ -270,6 +271,7 @@ def build(
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
     app[acd_http.EVENTS] = bus
+    app[ivr_http.FLOWS] = flows
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock)
@@ -295,6 +297,7 @@ def build(
                 recording_http.routes,
                 incident_routes.routes,
                 acd_http.routes,
+                ivr_http.routes,
             ],
         ),
     )

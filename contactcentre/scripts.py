@@ -49,11 +49,14 @@ class ScriptParts:
     preferred: PreferredAgents | None = None
 
 
-def route_scripts(agi: AgiServer, settings: Settings, parts: ScriptParts) -> None:
-    """Route every script in `telephony.dialplan.AGI_SCRIPTS` but the dialer's.
-    The published flows come from `settings.ivr.flows_dir` (else the demo flows);
-    TTS prompts are cached where Asterisk reads sounds; menus in a language with no
-    speech model take keys only."""
+def route_scripts(
+    agi: AgiServer, settings: Settings, parts: ScriptParts
+) -> FlowRegistry:
+    """Route every script in `telephony.dialplan.AGI_SCRIPTS` but the dialer's;
+    returns the flow registry the IVR serves (new versions take the next call).
+    The flows published at start come from `settings.ivr.flows_dir` (else the demo
+    flows); TTS prompts are cached where Asterisk reads sounds; menus in a language
+    with no speech model take keys only."""
     ivr = settings.ivr
     pbx_id = PbxId(settings.pbxs[0].id)
     flows = FlowRegistry()
@@ -107,6 +110,7 @@ def route_scripts(agi: AgiServer, settings: Settings, parts: ScriptParts) -> Non
             )
         ),
     )
+    return flows
 
 
 def call_id_resolver(calls: CallTracker, pbx_id: PbxId) -> CallIdOf:

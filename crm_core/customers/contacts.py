@@ -86,16 +86,10 @@ class ContactService:
             if existing is not None:
                 return store.contact_from(existing)
             customer_ids = await self._candidates(s, ani)
-        owner = customer_ids[0] if len(customer_ids) == 1 else None
-        row = _call_row(
-            call_id,
-            ani,
-            dnis=dnis,
-            direction=direction,
+        contact, created = await self._insert_call_contact(
+            call_id, ani, customer_ids, dnis=dnis, direction=direction,
             started_at=started_at,
-            customer_id=owner,
-        )
-        contact, created = await self._insert_once(row)
+        )  # fmt: skip
         if created:
             log.info("contact=%s call=%s opened", contact.id, call_id)
             now = self._clock.now()
@@ -333,8 +327,27 @@ class ContactService:
             if await store.contact_by_call(s, call_id) is not None:
                 return
             customer_ids = await self._candidates(s, ani)
+        early, created = await self._insert_call_contact(
+            call_id, ani, customer_ids, dnis=dnis, direction=direction,
+            started_at=started_at,
+        )  # fmt: skip
+        if created:
+            await self._publisher.publish(_opened(early, self._clock.now()))
+
+    async def _insert_call_contact(
+        self,
+        call_id: str,
+        ani: str,
+        customer_ids: list[CustomerId],
+        *,
+        dnis: str,
+        direction: ContactDirection,
+        started_at: datetime,
+    ) -> tuple[Contact, bool]:
+        """Insert the contact of `call_id`, owned by the caller when exactly one
+        customer holds the number; (the contact, whether this call made it)."""
         owner = customer_ids[0] if len(customer_ids) == 1 else None
-        fresh = _call_row(
+        row = _call_row(
             call_id,
             ani,
             dnis=dnis,
@@ -342,9 +355,7 @@ class ContactService:
             started_at=started_at,
             customer_id=owner,
         )
-        early, created = await self._insert_once(fresh)
-        if created:
-            await self._publisher.publish(_opened(early, self._clock.now()))
+        return await self._insert_once(row)
 
     async def _insert_once(self, row: ContactRow) -> tuple[Contact, bool]:
         """Insert `row`, or return the contact a concurrent handler inserted first."""
