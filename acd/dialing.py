@@ -202,7 +202,7 @@ class Dialing:
             if connected:
                 request = replace(waiting.request, queue_id=queue_id)
                 return actions + self.engine.enqueue(
-                    request, now, callback=True, not_before=until
+                    request, now, callback=True, not_before=until, returning=True
                 )
             return self.engine.defer(served, now, until=until)
         if not connected:

@@ -14,6 +14,7 @@ import heapq
 from dataclasses import replace
 from datetime import datetime
 
+from acd.consultations import Consultations
 from acd.errors import (
     DuplicateCall,
     InvalidTransition,
@@ -24,7 +25,6 @@ from acd.events import (
     CallAbandoned,
     CallConnected,
 )
-from acd.lifecycle import Lifecycle
 from acd.model import (
     PAUSE_DISCONNECTED,
     PAUSE_NO_ANSWER,
@@ -61,7 +61,7 @@ from telephony.model import CallId
 __all__ = ["AcdEngine", "Action", "AgentView", "CallView"]
 
 
-class AcdEngine(Lifecycle):
+class AcdEngine(Consultations):
     """Routes waiting calls to agents. Not thread-safe: one task drives it."""
 
     def configure_queue(self, config: QueueConfig) -> None:
@@ -132,7 +132,13 @@ class AcdEngine(Lifecycle):
         step = Step(now)
         if agent.state is AgentState.LOGGED_OUT:
             return step.actions
-        if agent.state is AgentState.WRAP_UP:
+        if agent.consulted_for is not None:  # the consultation goes on without us
+            consulted = self._calls.get(agent.consulted_for)
+            if consulted is not None:
+                consulted.consulting = None
+            agent.consulted_for = None
+            agent.token += 1
+        elif agent.state is AgentState.WRAP_UP:
             self._close_wrap_up(agent, step)
         elif agent.state in (AgentState.RESERVED, AgentState.RINGING):
             self._withdraw_offer(agent, step)
@@ -229,10 +235,12 @@ class AcdEngine(Lifecycle):
         *,
         callback: bool = False,
         not_before: datetime | None = None,
+        returning: bool = False,
     ) -> list[Action]:
         """A call starts waiting in `request.queue_id` (offered at once if it can).
         `callback`: the caller waits to be called back (as `request_callback`);
-        `not_before`: the call is not offered before then (a callback's retry)."""
+        `not_before`: the call is not offered before then (a callback's retry);
+        `returning`: it was queued here before (its CallQueued is no arrival)."""
         if request.call_id in self._calls:
             raise DuplicateCall(request.call_id)
         queue = self._queues.get(request.queue_id)
@@ -251,6 +259,7 @@ class AcdEngine(Lifecycle):
             signature=signature_of(request.skills, request.language),
             callback=callback,
             not_before=epoch_s(not_before) if not_before is not None else 0.0,
+            returning=returning,
         )
         self._set_signature(call, call.signature)
         self._calls[request.call_id] = call
@@ -314,6 +323,7 @@ class AcdEngine(Lifecycle):
             assert call.agent_id is not None
             del self._calls[call_id]
             self._start_wrap_up(self._agents[call.agent_id], call, step=step)
+            self._release_consulted(call, step)
             return step.actions
         del self._calls[call_id]
         self._unlist(call)
@@ -410,6 +420,7 @@ class AcdEngine(Lifecycle):
         step = Step(now)
         del self._calls[call_id]
         self._start_wrap_up(self._agents[call.agent_id], call, step=step)
+        self._release_consulted(call, step)
         request = replace(
             call.request,
             queue_id=queue_id,

@@ -6,6 +6,7 @@ AcdError
 ├── UnknownCall
 ├── DuplicateCall
 ├── InvalidTransition   (the agent's state does not allow the request)
+├── AgentBusy           (the agent asked for is not ready: on a call, paused...)
 ├── NoConnectedCall     (a transfer or hang-up asked of an agent not on a call)
 └── TransferRefused     (the target is unknown, or the call cannot go there)
 """
@@ -35,6 +36,10 @@ class DuplicateCall(AcdError):
 
 class InvalidTransition(AcdError):
     pass
+
+
+class AgentBusy(AcdError):
+    """The agent to consult is not ready (an attended transfer reserves them)."""
 
 
 class NoConnectedCall(AcdError):

@@ -26,6 +26,9 @@ class CallQueued:
     priority: int
     position: int
     """1-based place in the queue's order when it was queued."""
+    returning: bool = False
+    """The call was queued here before (a callback tried again, or asked for after
+    the callback exit): not a new arrival."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

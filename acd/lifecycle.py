@@ -170,6 +170,8 @@ class Lifecycle(RoutingState):
                 pass
             case AgentState.ON_CALL | AgentState.WRAP_UP:
                 agent.pending_pause = PAUSE_DISCONNECTED
+            case AgentState.RESERVED if agent.consulted_for is not None:
+                agent.pending_pause = PAUSE_DISCONNECTED  # talking on the phone
             case AgentState.RESERVED | AgentState.RINGING:
                 self._withdraw_offer(agent, step)
                 self._make_ready(agent, step)
@@ -181,6 +183,17 @@ class Lifecycle(RoutingState):
             if call is not None and call.held_for == agent.profile.agent_id:
                 self._release_hold(call, step)
         agent.preferred.clear()
+
+    def _release_consulted(self, call: CallRecord, step: Step) -> None:
+        """The call's consultation ended without a hand-over: the agent reserved
+        for it is free again (and may be offered a call at once)."""
+        target_id, call.consulting = call.consulting, None
+        if target_id is None:
+            return
+        target = self._agents[target_id]
+        target.consulted_for = None
+        target.token += 1
+        self._make_ready(target, step)
 
     def _after_call(self, agent: AgentRecord, step: Step) -> None:
         """The caller left during the offer: the agent is free again at once."""
@@ -310,6 +323,7 @@ class Lifecycle(RoutingState):
             )
         )
         call.moves += 1
+        call.returning = False  # a new arrival in the queue it moves to
         call.held_for, call.held_until, call.entry_seq = None, NEVER, -1
         call.queue_id = target
         call.priority = self._priority(call.request, queue.config)

@@ -123,6 +123,9 @@ class AgentRecord:
     """The agent's desktop has been gone past the grace period: no call is offered."""
     presence: int = 0
     """Bumped on every desktop connect and disconnect, so a stale grace does nothing."""
+    consulted_for: CallId | None = None
+    """The connected call whose agent is consulting this one (an attended
+    transfer): reserved for it, offered nothing else."""
 
 
 @dataclass(slots=True, eq=False)
@@ -149,6 +152,10 @@ class CallRecord:
     """The caller hung up keeping their place; no maximum wait or offers apply."""
     not_before: float = 0.0
     """A callback to retry: not offered before this time (epoch seconds)."""
+    consulting: AgentId | None = None
+    """The agent the call's agent is consulting, reserved for a hand-over."""
+    returning: bool = False
+    """Queued here before (a callback tried again): its CallQueued is no arrival."""
 
 
 @dataclass(slots=True, eq=False)
@@ -425,6 +432,7 @@ class RoutingState:
             queue_id=call.queue_id,
             priority=call.priority,
             position=position,
+            returning=call.returning,
         )
 
     def _offer(self, call: CallRecord, agent: AgentRecord, *, step: Step) -> None:

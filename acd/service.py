@@ -382,7 +382,9 @@ class AcdService(Dialing):
         exited = self._exited.pop(call_id, None)
         if exited is not None and self.engine.call(call_id) is None:
             # Sent to the callback exit: back in its queue, in its first place.
-            actions = self.engine.enqueue(exited.request, now, callback=True)
+            actions = self.engine.enqueue(
+                exited.request, now, callback=True, returning=True
+            )
             self._waiting[call_id] = exited
         else:
             actions = self.engine.request_callback(call_id, now)

@@ -175,6 +175,8 @@ def _apply(stats: QueueStats, event: AcdEvent) -> QueueStats:
     match event:
         case CallQueued(queue_id=q) if q == stats.queue_id:
             waiting = {**stats.waiting, event.call_id: event.occurred_at}
+            if event.returning:  # one arrival per call: counted when it came
+                return _with(stats, waiting)
             return _with(stats, waiting, offered=counts.offered + 1)
         case CallOverflowed(from_queue_id=q) if q == stats.queue_id:
             return _with(
