@@ -23,17 +23,18 @@ class Consultations(Lifecycle):
     ) -> list[Action]:
         """The connected call's agent consults `agent_id` before handing the call
         over: that agent is reserved for it (offered no queue call meanwhile).
-        UnknownCall unless the call is connected; UnknownAgent for an agent never
-        logged in; InvalidTransition for the call's own agent or while it consults
-        someone already; AgentBusy unless `agent_id` is ready."""
+        UnknownCall unless the call is connected; InvalidTransition for the call's
+        own agent or while it consults someone already; AgentBusy unless
+        `agent_id` is ready (one never logged in is not)."""
         call = self._connected(call_id)
         if call.consulting is not None:
             raise InvalidTransition(f"call {call_id} consults {call.consulting}")
         if agent_id == call.agent_id:
             raise InvalidTransition(f"agent {agent_id} is on call {call_id}")
-        target = self._agent(agent_id)
-        if target.state is not AgentState.READY or target.away:
-            raise AgentBusy(f"agent {agent_id} is {target.state}, not ready")
+        target = self._agents.get(agent_id)
+        if target is None or target.state is not AgentState.READY or target.away:
+            state = AgentState.LOGGED_OUT if target is None else target.state
+            raise AgentBusy(f"agent {agent_id} is {state}, not ready")
         step = Step(now)
         self._leave_ready(target)
         call.consulting, target.consulted_for = agent_id, call_id

@@ -43,7 +43,7 @@ from acd.stats import (
 from telephony import dialplan
 from telephony.dialplan import OUTBOUND_CONTEXT, QUEUE_EXIT_CONTEXT, agent_channel
 from telephony.errors import PbxError
-from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.model import Call, CallId, ChannelId, PbxId, call_id
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -379,6 +379,25 @@ class Dialing:
             ),
             agent_leg=record.channel_id,
         )
+
+    def live_call(self, call_id: CallId) -> Call | None:
+        """The PBX's live call an ACD call is (None: ended, or no call locator),
+        found by the caller's channel or an agent's leg."""
+        if self._calls is None:
+            return None
+        anchors = [
+            (c.pbx_id, c.agent_leg)
+            for c in self._connected.values()
+            if c.call_id == call_id
+        ]
+        waiting = self._waiting.get(call_id)
+        if waiting is not None and waiting.channel_id is not None:
+            anchors.insert(0, (waiting.pbx_id, waiting.channel_id))
+        for pbx_id, channel_id in anchors:
+            call = self._calls.call_of_channel(pbx_id, channel_id)
+            if call is not None:
+                return call
+        return None
 
     def _forget_connected(self, call: CallId) -> None:
         for agent_id in [a for a, c in self._connected.items() if c.call_id == call]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from acd.engine import AgentView
 from acd.errors import (
     AcdError,
+    AgentBusy,
     NoConnectedCall,
     TransferRefused,
     UnknownAgent,
@@ -71,6 +72,10 @@ class AcdBusy(Conflict):
 
 class NotOnACall(Conflict):
     error_id = "acd_no_connected_call"
+
+
+class AgentNotReady(Conflict):
+    error_id = "acd_agent_busy"
 
 
 class TransferNotPossible(Conflict):
@@ -388,6 +393,8 @@ async def _transfer(request: Awaitable[Transfer]) -> TransferOut:
         raise NotOnACall(str(error)) from None
     except TransferRefused as error:
         raise TransferNotPossible(str(error)) from None
+    except AgentBusy as error:
+        raise AgentNotReady(str(error)) from None
     except AcdError as error:
         raise AgentStateConflict(str(error)) from None
     except PbxError as error:
@@ -403,7 +410,8 @@ async def _transfer(request: Awaitable[Transfer]) -> TransferOut:
 async def transfer(call: ApiCall) -> TransferOut:
     """Blind: the caller goes to the queue (waiting again, priority kept), the agent
     or the number at once, and I wrap up. Attended: I consult the agent or number
-    first ("consulting"), then complete or cancel. 409 when I have no call."""
+    first ("consulting"), then complete or cancel. 409 when I have no call, and
+    `acd_agent_busy` when the agent to consult is not ready."""
     body = call.body(TransferIn)
     desk = call.service(ACD).transfers
     return await _transfer(

@@ -62,7 +62,7 @@ from acd.stats import (
 )
 from acd.transfers import TransferDesk
 from telephony.events import CallEnded
-from telephony.model import CallId
+from telephony.model import CallId, ChannelId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class AcdService(Dialing):
             intervals=intervals,
             calls=calls,
         )
-        self.transfers = TransferDesk(self, pbx)
+        self.transfers = TransferDesk(self, pbx, check_s=settings.caller_check_s)
 
     # --- inputs -----------------------------------------------------------------
 
@@ -219,13 +219,56 @@ class AcdService(Dialing):
         """A connected call left the ACD with its caller (sent to a number, or
         handed to a consulted party): its agent wraps up."""
 
+        await self._ask(lambda now: self._release(call_id, now))
+
+    def _release(self, call_id: CallId, now: datetime) -> list[Action]:
+        self._forget_connected(call_id)
+        self._waiting.pop(call_id, None)
+        self._callbacks.pop(call_id, None)
+        return self.engine.hang_up(call_id, now)
+
+    async def reserve_for_consultation(
+        self, call_id: CallId, agent_id: AgentId
+    ) -> None:
+        """Reserve `agent_id` while the connected call's agent consults them (no
+        queue call is offered to them meanwhile). AgentBusy unless they are ready;
+        UnknownAgent for no seat; UnknownCall if the call is not connected;
+        InvalidTransition for the call's own agent or a second consultation."""
+        if agent_id not in self._seats:
+            raise UnknownAgent(agent_id)
+        await self._ask(
+            lambda now: self.engine.consult(call_id, now, agent_id=agent_id)
+        )
+
+    async def end_consultation(self, call_id: CallId) -> None:
+        """The call's consultation ended without a hand-over: the consulted agent
+        is free again (nothing happens when none is reserved)."""
+        await self._ask(lambda now: self.engine.end_consultation(call_id, now))
+
+    async def hand_over_connected(
+        self, call_id: CallId, *, agent_id: AgentId, agent_leg: ChannelId | None
+    ) -> bool:
+        """An attended transfer to `agent_id` completed: they are on the call
+        (`connected_call`, with `agent_leg` when known) and its agent wraps up.
+        False when `agent_id` was no longer reserved for it (logged out): the
+        call leaves the ACD as `release_connected` does."""
+        taken = False
+
         def apply(now: datetime) -> list[Action]:
+            nonlocal taken
+            if self.engine.consulted(call_id) != agent_id:
+                return self._release(call_id, now)
+            actions = self.engine.hand_over(call_id, now)
+            taken = True
+            before = [c for c in self._connected.values() if c.call_id == call_id]
             self._forget_connected(call_id)
-            self._waiting.pop(call_id, None)
-            self._callbacks.pop(call_id, None)
-            return self.engine.hang_up(call_id, now)
+            if before:
+                leg = agent_leg if agent_leg is not None else before[0].agent_leg
+                self._connected[agent_id] = replace(before[0], agent_leg=leg)
+            return actions
 
         await self._ask(apply)
+        return taken
 
     def agent(self, agent_id: AgentId) -> AgentView:
         if agent_id not in self._seats:
@@ -278,6 +321,7 @@ class AcdService(Dialing):
             try:
                 await self._serve()
             finally:
+                self.transfers.close()
                 for task in list(self._tasks):
                     task.cancel()
 

@@ -8,16 +8,17 @@ PBX commands and the service's inputs only; the routing stays the engine's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from acd.errors import NoConnectedCall, TransferRefused
+from acd.errors import AcdError, NoConnectedCall, TransferRefused
 from acd.model import AgentId, ConnectedCall, QueueId
 from telephony.dialplan import AGENT_CONTEXT, OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
 from telephony.errors import PbxError, PbxTimeout, PbxUnavailable
-from telephony.model import CallId
+from telephony.model import Call, CallId, ChannelId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,18 @@ class ConnectedCalls(Protocol):
 
     def connected_call(self, agent_id: AgentId) -> ConnectedCall | None: ...
 
+    def live_call(self, call_id: CallId) -> Call | None: ...
+
+    async def reserve_for_consultation(
+        self, call_id: CallId, agent_id: AgentId
+    ) -> None: ...
+
+    async def end_consultation(self, call_id: CallId) -> None: ...
+
+    async def hand_over_connected(
+        self, call_id: CallId, *, agent_id: AgentId, agent_leg: ChannelId | None
+    ) -> bool: ...
+
     def endpoint_of(self, agent_id: AgentId) -> str | None: ...
 
     def has_queue(self, queue_id: QueueId) -> bool: ...
@@ -83,12 +96,21 @@ class ConnectedCalls(Protocol):
 class TransferDesk:
     """Carries out an agent's transfer requests. Errors: NoConnectedCall when the
     agent is not on an ACD call, TransferRefused for an unknown target or a mode
-    the call does not allow; `PbxError` from the PBX passes through."""
+    the call does not allow, AgentBusy when the agent to consult is not ready;
+    `PbxError` from the PBX passes through.
 
-    def __init__(self, calls: ConnectedCalls, pbx: PbxPort) -> None:
+    While an agent consults, their leg is watched every `check_s` wall seconds
+    (through the service's call locator): hanging up their phone completes the
+    transfer, as on the PBX. `close()` stops the watches (on shutdown)."""
+
+    def __init__(
+        self, calls: ConnectedCalls, pbx: PbxPort, *, check_s: float = 0.1
+    ) -> None:
         self._calls = calls
         self._pbx = pbx
+        self._check_s = check_s
         self._consulting: dict[AgentId, _Consultation] = {}
+        self._watches: dict[AgentId, asyncio.Task[None]] = {}
 
     async def transfer(
         self, agent_id: AgentId, *, mode: TransferMode, target: TransferTarget
@@ -101,15 +123,28 @@ class TransferDesk:
             return Transfer(mode=mode, target=target, state=TransferState.DONE)
         context, exten = self._dial_target(target)
         channel = await self._agent_channel(connected)
-        await self._pbx.attended_transfer(
-            connected.pbx_id, channel=channel, context=context, exten=exten
-        )
+        consulted = self._consulted_agent(agent_id, target)
+        if consulted is not None:  # AgentBusy unless ready; held from now on
+            await self._calls.reserve_for_consultation(connected.call_id, consulted)
+        try:
+            await self._pbx.attended_transfer(
+                connected.pbx_id, channel=channel, context=context, exten=exten
+            )
+        except PbxError:
+            if consulted is not None:
+                await self._calls.end_consultation(connected.call_id)
+            raise
         consulting = Transfer(mode=mode, target=target, state=TransferState.CONSULTING)
-        self._consulting[agent_id] = _Consultation(transfer=consulting, channel=channel)
+        record = _Consultation(transfer=consulting, channel=channel)
+        self._consulting[agent_id] = record
+        self._watches[agent_id] = asyncio.ensure_future(
+            self._watch(agent_id, record, connected)
+        )
         return consulting
 
     async def complete(self, agent_id: AgentId) -> Transfer:
-        """The agent leaves: the PBX joins the caller and the consulted party."""
+        """The agent leaves: the PBX joins the caller and the consulted party; a
+        consulted agent is on the call from now on."""
         connected = self._connected(agent_id)
         consulting = self._consultation(agent_id)
         try:
@@ -120,23 +155,119 @@ class TransferDesk:
             # The agent's channel is gone already: hanging up the transferer is
             # what completes an attended transfer, so the PBX has done it.
             log.info("call=%s transferer already gone: %r", connected.call_id, refused)
-        del self._consulting[agent_id]
-        await self._calls.release_connected(connected.call_id)
+        if self._take(agent_id, consulting):  # else the watch completed it
+            await self._hand_over(connected, consulting)
         done = consulting.transfer
         return Transfer(mode=done.mode, target=done.target, state=TransferState.DONE)
 
     async def cancel(self, agent_id: AgentId) -> Transfer:
-        """The consulted party is hung up; the agent is back with the caller."""
+        """The consulted party is hung up; the agent is back with the caller and a
+        consulted agent is free again."""
         connected = self._connected(agent_id)
         consulting = self._consultation(agent_id)
         await self._pbx.cancel_attended_transfer(
             connected.pbx_id, channel=consulting.channel
         )
-        del self._consulting[agent_id]
+        if self._take(agent_id, consulting):
+            await self._calls.end_consultation(connected.call_id)
         done = consulting.transfer
         return Transfer(
             mode=done.mode, target=done.target, state=TransferState.CANCELLED
         )
+
+    def close(self) -> None:
+        """Stop watching the consulting agents' legs."""
+        for watch in self._watches.values():
+            watch.cancel()
+        self._watches.clear()
+
+    def _take(self, agent_id: AgentId, consulting: _Consultation) -> bool:
+        """End the agent's consultation here; False when it had ended already."""
+        if self._consulting.get(agent_id) is not consulting:
+            return False
+        del self._consulting[agent_id]
+        watch = self._watches.pop(agent_id, None)
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
+        return True
+
+    async def _hand_over(
+        self, connected: ConnectedCall, consulting: _Consultation
+    ) -> None:
+        """The transferer left: a consulted agent takes the call over; otherwise
+        the call leaves the ACD with the caller (the transferer wraps up)."""
+        target = consulting.transfer.target
+        if target.kind is TargetKind.AGENT:
+            consulted = AgentId(target.value)
+            leg = self._leg_of(connected.call_id, consulted)
+            await self._calls.hand_over_connected(
+                connected.call_id, agent_id=consulted, agent_leg=leg
+            )
+            return
+        await self._calls.release_connected(connected.call_id)
+
+    async def _watch(
+        self, agent_id: AgentId, consulting: _Consultation, connected: ConnectedCall
+    ) -> None:
+        """Hand the call over once the agent's leg hangs up while the call goes
+        on (the PBX completes an attended transfer so); stop when the call ends."""
+        try:
+            call = await self._transferer_left(connected, consulting.channel)
+            if call is None or not self._take(agent_id, consulting):
+                return
+            log.info("call=%s agent=%s hung up consulting", call.call_id, agent_id)
+            if _caller_gone(call, connected.caller_channel):
+                await self._calls.release_connected(connected.call_id)
+                return
+            await self._hand_over(connected, consulting)
+        except AcdError as error:  # the call changed meanwhile (it ended)
+            log.info(
+                "call=%s consultation not handed over: %r", connected.call_id, error
+            )
+        except Exception:
+            log.exception("call=%s consultation watch failed", connected.call_id)
+
+    async def _transferer_left(
+        self, connected: ConnectedCall, channel: str
+    ) -> Call | None:
+        """The call once the agent's `channel` in it has hung up; None once the
+        call has ended (or cannot be located)."""
+        while True:
+            call = self._calls.live_call(connected.call_id)
+            if call is None:
+                return None
+            mine = [
+                leg for leg in call.legs if channel in (leg.channel, leg.channel_id)
+            ]
+            if mine and all(leg.ended_at is not None for leg in mine):
+                return call
+            await asyncio.sleep(self._check_s)
+
+    def _leg_of(self, call_id: CallId, agent_id: AgentId) -> ChannelId | None:
+        """The consulted agent's live leg in the call (their Local half that
+        the caller is bridged with, else their phone's channel), if known."""
+        endpoint = self._calls.endpoint_of(agent_id)
+        call = self._calls.live_call(call_id)
+        if endpoint is None or call is None:
+            return None
+        own = (f"Local/{endpoint}@", f"PJSIP/{endpoint}-")
+        legs = [
+            leg
+            for leg in call.legs
+            if leg.ended_at is None and leg.channel.startswith(own)
+        ]
+        legs.sort(key=lambda leg: leg.channel.endswith(";2"))
+        return legs[0].channel_id if legs else None
+
+    def _consulted_agent(
+        self, agent_id: AgentId, target: TransferTarget
+    ) -> AgentId | None:
+        """The agent an attended transfer consults (None: a number)."""
+        if target.kind is not TargetKind.AGENT:
+            return None
+        if target.value == agent_id:
+            raise TransferRefused("an agent cannot consult themselves")
+        return AgentId(target.value)
 
     async def hang_up(self, agent_id: AgentId) -> None:
         """Hang up the agent's leg: the caller's call ends and wrap-up follows;
@@ -152,7 +283,9 @@ class TransferDesk:
     def _connected(self, agent_id: AgentId) -> ConnectedCall:
         connected = self._calls.connected_call(agent_id)
         if connected is None:
-            self._consulting.pop(agent_id, None)
+            stale = self._consulting.get(agent_id)
+            if stale is not None:
+                self._take(agent_id, stale)
             raise NoConnectedCall(f"agent {agent_id} has no connected call")
         return connected
 
@@ -251,3 +384,9 @@ class TransferDesk:
                 return connected.queue_id, AgentId(target.value)
             case TargetKind.NUMBER:
                 return None, None
+
+
+def _caller_gone(call: Call, caller_channel: str | None) -> bool:
+    """Whether the caller's own leg has hung up (unknown for a callback: no)."""
+    legs = [leg for leg in call.legs if leg.channel == caller_channel]
+    return bool(legs) and all(leg.ended_at is not None for leg in legs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from acd.errors import NoConnectedCall, TransferRefused
+from acd.errors import AgentBusy, NoConnectedCall, TransferRefused
 from acd.model import AgentId, AgentState, CallPhase, QueueId
 from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
 from telephony.model import CallId
@@ -79,7 +79,8 @@ async def test_caller_is_dialled_out_and_leaves_the_acd_when_sent_to_a_number(
 async def test_agent_leaves_the_caller_with_the_consulted_agent_when_completing(
     rig: Rig,
 ) -> None:
-    _, ring = await anna_on_call(rig)
+    call, ring = await anna_on_call(rig)
+    await rig.service.login(BORIS)
     target = to(TargetKind.AGENT, "boris")
 
     consulting = await rig.service.transfers.transfer(
@@ -88,10 +89,51 @@ async def test_agent_leaves_the_caller_with_the_consulted_agent_when_completing(
 
     assert consulting.state is TransferState.CONSULTING
     assert rig.pbx.transfers == [(ring.channel_id, "cc-agent", "1002")]
+    assert rig.state("boris") is AgentState.RESERVED
     done = await rig.service.transfers.complete(ANNA)
     assert (done.state, done.target) == (TransferState.DONE, target)
     assert rig.pbx.hangups == [ring.channel_id]
     assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.state("boris") is AgentState.ON_CALL
+    assert rig.service.agent(BORIS).call_id == call
+    handed = rig.service.connected_call(BORIS)
+    assert handed is not None
+    assert handed.call_id == call
+    assert rig.service.connected_call(ANNA) is None
+    await rig.end(call)
+    assert rig.state("boris") is AgentState.WRAP_UP
+
+
+async def test_attended_transfer_is_refused_when_the_agent_to_consult_is_not_ready(
+    rig: Rig,
+) -> None:
+    await anna_on_call(rig)
+    await rig.service.login(BORIS)
+    await rig.service.pause(BORIS, reason="lunch")
+
+    with pytest.raises(AgentBusy):
+        await rig.service.transfers.transfer(
+            ANNA, mode=TransferMode.ATTENDED, target=to(TargetKind.AGENT, "boris")
+        )
+
+    assert rig.pbx.transfers == []
+    assert rig.state("boris") is AgentState.PAUSED
+    assert rig.state("anna") is AgentState.ON_CALL
+
+
+async def test_consulted_agent_is_ready_again_when_the_consultation_is_cancelled(
+    rig: Rig,
+) -> None:
+    await anna_on_call(rig)
+    await rig.service.login(BORIS)
+    await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.ATTENDED, target=to(TargetKind.AGENT, "boris")
+    )
+
+    await rig.service.transfers.cancel(ANNA)
+
+    assert rig.state("boris") is AgentState.READY
+    assert rig.state("anna") is AgentState.ON_CALL
 
 
 async def test_agent_is_back_with_the_caller_when_the_consultation_is_cancelled(
