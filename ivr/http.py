@@ -1,12 +1,14 @@
 """IVR flow endpoints under /api/v1: list the flows in service, read one with its
 versions and the document it was published from, and publish a new version (JSON,
-or YAML text) that takes new calls only. Validation is the registry's."""
+or YAML text) that takes new calls only, once it is saved so that it survives a
+restart. Validation is the registry's."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -18,13 +20,21 @@ from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import NotFound
 from ivr.errors import FlowInvalid, FlowProblem
-from ivr.loader import FlowRegistry
+from ivr.flow_store import FlowStore, FlowStoreFailed, FlowVersionTaken
+from ivr.loader import FlowRegistry, Publication
 from ivr.model import Flow
+from ivr.parts import Clock
 
 log = logging.getLogger(__name__)
 
 FLOWS: web.AppKey[FlowRegistry] = web.AppKey("ivr_flows")
 """The registry the IVR serves calls from (what `route_scripts` returns)."""
+
+FLOW_STORE: web.AppKey[FlowStore] = web.AppKey("ivr_flow_store")
+"""Where published versions are saved (`ivr.tables.SqlFlowStore`)."""
+
+FLOW_CLOCK: web.AppKey[Clock] = web.AppKey("ivr_flow_clock")
+"""Stamps each published version's time."""
 
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
 """Content types read as YAML text; anything else is read as JSON."""
@@ -45,6 +55,10 @@ class FlowOut(BaseModel):
     """The file, or "api:<login>" for a version published through the API."""
     digest: str
     node_count: int
+    published_at: datetime | None
+    """When it was published through the API; null for a file's version."""
+    published_by: str | None
+    """The login that published it; null for a file's version."""
 
 
 class FlowListOut(BaseModel):
@@ -55,6 +69,8 @@ class VersionOut(BaseModel):
     version: int
     source: str
     digest: str
+    published_at: datetime | None
+    published_by: str | None
 
 
 class FlowDetailOut(BaseModel):
@@ -71,11 +87,21 @@ class PublishedOut(BaseModel):
     """False when the document equals the running version's (nothing changed)."""
 
 
-def flow_out(flow: Flow) -> FlowOut:
+def flow_out(registry: FlowRegistry, flow: Flow) -> FlowOut:
+    published = registry.publication(flow.name, flow.version)
     return FlowOut(
         name=flow.name, version=flow.version, language=flow.language,
         numbers=list(flow.numbers), source=flow.source, digest=flow.digest,
-        node_count=len(flow.nodes),
+        node_count=len(flow.nodes), published_at=published.at,
+        published_by=published.by,
+    )  # fmt: skip
+
+
+def version_out(registry: FlowRegistry, flow: Flow) -> VersionOut:
+    published = registry.publication(flow.name, flow.version)
+    return VersionOut(
+        version=flow.version, source=flow.source, digest=flow.digest,
+        published_at=published.at, published_by=published.by,
     )  # fmt: skip
 
 
@@ -87,7 +113,7 @@ async def list_flows(call: ApiCall) -> FlowListOut:
     """Every flow's current version, sorted by name."""
     registry = call.service(FLOWS)
     current = (registry.current(name) for name in registry.names())
-    return FlowListOut(items=[flow_out(f) for f in current if f is not None])
+    return FlowListOut(items=[flow_out(registry, f) for f in current if f is not None])
 
 
 @routes.get(
@@ -102,12 +128,9 @@ async def get_flow(call: ApiCall) -> FlowDetailOut:
         raise FlowNotFound(f"no IVR flow {name!r}")
     document = registry.document(name, flow.version)
     return FlowDetailOut(
-        current=flow_out(flow),
+        current=flow_out(registry, flow),
         document=dict(document) if isinstance(document, Mapping) else {},
-        versions=[
-            VersionOut(version=v.version, source=v.source, digest=v.digest)
-            for v in registry.versions(name)
-        ],
+        versions=[version_out(registry, v) for v in registry.versions(name)],
     )
 
 
@@ -116,10 +139,11 @@ async def get_flow(call: ApiCall) -> FlowDetailOut:
     response=PublishedOut, summary="Publish a new version of an IVR flow",
     description="The body is a flow document: JSON, or YAML text with "
     "`Content-Type: application/yaml` (the structure of the flow files). 201 with "
-    "the new version, which takes new calls only (calls in progress keep theirs); "
-    "200 when the document equals the running version; 422 listing every problem "
-    'as {"source", "node", "field", "message"}, the running version staying in '
-    "service.",
+    "the new version, saved (it survives a restart) and taking new calls only "
+    "(calls in progress keep theirs); 200 when the document equals the running "
+    'version; 422 listing every problem as {"source", "node", "field", '
+    '"message"}; 409 when another version was published meanwhile; 503 when it '
+    "could not be saved. On any error the running version stays in service.",
 )  # fmt: skip
 async def publish_flow(call: ApiCall) -> web.Response:
     registry, login = call.service(FLOWS), call.actor.login
@@ -128,27 +152,59 @@ async def publish_flow(call: ApiCall) -> web.Response:
     try:
         data = _document(raw, call.request.content_type, source=source)
         running = _running(registry, data)
-        flow = registry.publish(data, source=source)
+        flow = registry.candidate(data, source=source)
     except FlowInvalid as refused:
         log.warning(
             "IVR flow refused by=%s problems=%s body=%.300r", login, refused, raw
         )
         return _refused(refused)
-    published = flow is not running
-    if published:
-        log.info(
-            "IVR flow published flow=%s version=%s digest=%s by=%s",
-            flow.name, flow.version, flow.digest, login,
-        )  # fmt: skip
-    else:
+    if flow is running:
         log.info(
             "IVR flow unchanged flow=%s version=%s by=%s",
             flow.name,
             flow.version,
             login,
         )
-    body = PublishedOut(flow=flow_out(flow), published=published)
-    return _json(body, 201 if published else 200)
+        return _json(PublishedOut(flow=flow_out(registry, flow), published=False), 200)
+    return await _save_and_publish(call, flow, data)
+
+
+async def _save_and_publish(call: ApiCall, flow: Flow, data: object) -> web.Response:
+    """Save first, publish after: a version that serves calls is always one a
+    restart brings back. A save that fails publishes nothing (503, or 409 when
+    another version took the number), the running version staying in service."""
+    registry, login = call.service(FLOWS), call.actor.login
+    at = call.service(FLOW_CLOCK).now()
+    try:
+        await call.service(FLOW_STORE).save(flow, data, by=login, at=at)
+    except FlowVersionTaken as error:
+        log.warning("IVR flow not published flow=%s by=%s: %s", flow.name, login, error)
+        return _error(
+            409, "ivr_flow_version_taken",
+            f"flow {flow.name!r} version {flow.version} was published meanwhile; "
+            "fetch the flow and publish again",
+        )  # fmt: skip
+    except FlowStoreFailed as error:
+        log.error("IVR flow not saved flow=%s by=%s: %s", flow.name, login, error)
+        return _error(
+            503, "ivr_flow_not_saved",
+            f"flow {flow.name!r} was not published: it could not be saved, so it "
+            "would not survive a restart; the running version stays in service. "
+            "Try again later",
+        )  # fmt: skip
+    try:
+        served = registry.publish(
+            data, source=flow.source, version=flow.version,
+            published=Publication(at=at, by=login),
+        )  # fmt: skip
+    except FlowInvalid as refused:  # another flow took its numbers meanwhile
+        log.error("IVR flow saved but refused flow=%s: %s", flow.name, refused)
+        return _refused(refused)
+    log.info(
+        "IVR flow published flow=%s version=%s digest=%s by=%s",
+        served.name, served.version, served.digest, login,
+    )  # fmt: skip
+    return _json(PublishedOut(flow=flow_out(registry, served), published=True), 201)
 
 
 def _running(registry: FlowRegistry, data: object) -> Flow | None:
@@ -210,6 +266,10 @@ def _refused(refused: FlowInvalid) -> web.Response:
         ],
     }
     return _json(body, 422)
+
+
+def _error(status: int, error_id: str, message: str) -> web.Response:
+    return _json({"error_id": error_id, "message": message, "details": []}, status)
 
 
 def _json(body: object, status: int) -> web.Response:

@@ -11,6 +11,7 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -30,6 +31,16 @@ class Reloaded:
     """Files refused; their flows (if any) keep their running version."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Publication:
+    """When and by whom a version was published, when known (a file's is not)."""
+
+    at: datetime | None = None
+    """Aware UTC."""
+    by: str | None = None
+    """The login that published it."""
+
+
 class FlowRegistry:
     """The flows in service. Not thread-safe: one owner publishes."""
 
@@ -37,6 +48,8 @@ class FlowRegistry:
         self._flows: dict[FlowName, Flow] = {}
         self._history: dict[FlowName, list[Flow]] = {}
         self._documents: dict[tuple[FlowName, int], object] = {}
+        self._publications: dict[tuple[FlowName, int], Publication] = {}
+        self._taken: dict[FlowName, int] = {}
 
     def flow_for(self, dialled: str) -> Flow | None:
         """The current flow for a dialled number: an exact number first, then the
@@ -64,21 +77,56 @@ class FlowRegistry:
         as given), so it can be fetched, edited and published again."""
         return copy.deepcopy(self._documents.get((FlowName(name), version)))
 
-    def publish(self, data: object, *, source: str) -> Flow:
-        """Validate and publish a flow document; returns the flow now serving new
-        calls (the same version if the document did not change). Raises
-        FlowInvalid, leaving the running version in service."""
+    def publication(self, name: str, version: int) -> Publication:
+        """When and by whom a version was published (empty when not known)."""
+        return self._publications.get((FlowName(name), version), Publication())
+
+    def reserve(self, name: str, *, through: int) -> None:
+        """Versions up to `through` are taken elsewhere (a store): the next one
+        published for `name` is numbered after them."""
+        key = FlowName(name)
+        self._taken[key] = max(self._taken.get(key, 0), through)
+
+    def candidate(
+        self, data: object, *, source: str, version: int | None = None
+    ) -> Flow:
+        """The flow `publish` would serve, without publishing it: the running one
+        if the document did not change, else a new version (`version`, or the next
+        free number if that is not after the running one). Raises FlowInvalid."""
         name = data.get("flow") if isinstance(data, Mapping) else None
         running = self._flows.get(FlowName(str(name)))
         if running is not None and running.digest == document_digest(data):
             return running
-        version = 1 if running is None else running.version + 1
-        flow = parse_flow(data, source=source, version=version)
+        after = max(0 if running is None else running.version, self._taken_by(name))
+        number = after + 1 if version is None or version <= after else version
+        flow = parse_flow(data, source=source, version=number)
         self._check_numbers(flow)
+        return flow
+
+    def publish(
+        self,
+        data: object,
+        *,
+        source: str,
+        version: int | None = None,
+        published: Publication | None = None,
+    ) -> Flow:
+        """Validate and publish a flow document; returns the flow now serving new
+        calls (the same version if the document did not change). `version` asks
+        for a number (kept when it is after the running one). Raises
+        FlowInvalid, leaving the running version in service."""
+        flow = self.candidate(data, source=source, version=version)
+        if flow is self._flows.get(flow.name):
+            return flow
         self._flows[flow.name] = flow
         self._history.setdefault(flow.name, []).append(flow)
         self._documents[flow.name, flow.version] = copy.deepcopy(data)
+        if published is not None:
+            self._publications[flow.name, flow.version] = published
         return flow
+
+    def _taken_by(self, name: object) -> int:
+        return self._taken.get(FlowName(str(name)), 0)
 
     def publish_file(self, path: Path) -> Flow:
         """Publish one YAML file. Raises FlowInvalid naming the file."""

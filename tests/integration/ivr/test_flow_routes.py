@@ -1,13 +1,15 @@
 """The IVR flow API over a real aiohttp server and database: supervisors list and
-read the flows in service and publish new versions (JSON or YAML) that take new
-calls only; an invalid flow is refused naming node and field, the running version
-staying; agents are refused."""
+read the flows in service and publish new versions (JSON or YAML) that are saved
+and take new calls only; an invalid flow, or one that cannot be saved, is refused,
+the running version staying; agents are refused."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,7 +20,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.db import Sessions
 from ivr import http
+from ivr.flow_store import FlowStore, FlowStoreFailed, StoredFlow, restore
 from ivr.loader import DEMO_FLOWS, FlowRegistry
+from ivr.model import Flow
+from ivr.tables import SqlFlowStore
+from tests.fakes import FakeClock
 from tests.integration.recordings.accounts import users
 
 SOUNDS: dict[str, Any] = {
@@ -40,6 +46,8 @@ class Api:
     client: TestClient[web.Request, web.Application]
     tokens: dict[str, str]
     flows: FlowRegistry
+    sessions: Sessions
+    clock: FakeClock
 
     async def call(
         self,
@@ -59,20 +67,29 @@ class Api:
             return response.status, await response.json()
 
 
-@pytest.fixture
-async def api(sessions: Sessions) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def serving(sessions: Sessions, store: FlowStore) -> AsyncIterator[Api]:
     auth, tokens, _ = await users(sessions)
     flows = FlowRegistry()
     assert not flows.load_directory(DEMO_FLOWS).refused
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
     app[http.FLOWS] = flows
+    app[http.FLOW_STORE] = store
+    clock = FakeClock()
+    app[http.FLOW_CLOCK] = clock
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
-        yield Api(client, tokens, flows)
+        yield Api(client, tokens, flows, sessions, clock)
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def api(sessions: Sessions) -> AsyncIterator[Api]:
+    async with serving(sessions, SqlFlowStore(sessions)) as running:
+        yield running
 
 
 async def test_supervisor_sees_every_current_version_when_listing(api: Api) -> None:
@@ -90,6 +107,8 @@ async def test_supervisor_sees_every_current_version_when_listing(api: Api) -> N
         "source": str(DEMO_FLOWS / "main_en.yaml"),
         "digest": running.digest,
         "node_count": len(running.nodes),
+        "published_at": None,
+        "published_by": None,
     }
 
 
@@ -106,6 +125,8 @@ async def test_flow_is_read_with_its_document_and_versions_when_asked(
             "version": 1,
             "source": str(DEMO_FLOWS / "main_ko.yaml"),
             "digest": body["current"]["digest"],
+            "published_at": None,
+            "published_by": None,
         }
     ]
 
@@ -212,3 +233,93 @@ async def test_agent_is_forbidden_when_managing_flows(
 async def test_unknown_flow_is_not_found_when_read(api: Api) -> None:
     status, body = await api.call("GET", "/flows/nope", "sveta")
     assert (status, body["error_id"]) == (404, "ivr_flow_not_found")
+
+
+async def test_published_version_serves_after_restart_when_saved(api: Api) -> None:
+    _, read = await api.call("GET", "/flows/main-en", "sveta")
+    document = read["document"]
+    document["nodes"]["goodbye"]["text"] = "Goodbye, and thank you."
+    status, _ = await api.call("POST", "/flows", "sveta", json=document)
+    assert status == 201
+    restarted = FlowRegistry()
+    assert not restarted.load_directory(DEMO_FLOWS).refused
+    assert await restore(restarted, SqlFlowStore(api.sessions)) == 1
+    serving = restarted.flow_for("8800")
+    assert serving is not None
+    assert (serving.name, serving.version, serving.source) == (
+        "main-en",
+        2,
+        "api:sveta",
+    )
+    assert restarted.document("main-en", 2) == document
+    published = restarted.publication("main-en", 2)
+    assert (published.at, published.by) == (api.clock.now(), "sveta")
+
+
+async def test_version_shows_when_and_by_whom_when_published_through_the_api(
+    api: Api,
+) -> None:
+    await api.call("POST", "/flows", "sveta", json=SOUNDS)
+    _, listed = await api.call("GET", "/flows", "sveta")
+    [sounds] = [f for f in listed["items"] if f["name"] == "sounds"]
+    assert datetime.fromisoformat(sounds["published_at"]) == api.clock.now()
+    assert sounds["published_by"] == "sveta"
+    _, read = await api.call("GET", "/flows/sounds", "sveta")
+    [version] = read["versions"]
+    assert datetime.fromisoformat(version["published_at"]) == api.clock.now()
+    assert version["published_by"] == "sveta"
+
+
+async def test_next_version_is_numbered_after_the_stored_ones_when_restored(
+    api: Api,
+) -> None:
+    await api.call("POST", "/flows", "sveta", json=SOUNDS)
+    changed = {**SOUNDS, "numbers": ["2002"]}
+    await api.call("POST", "/flows", "sveta", json=changed)
+    restarted = FlowRegistry()
+    await restore(restarted, SqlFlowStore(api.sessions))
+    again = {**SOUNDS, "numbers": ["2003"]}
+    flow = restarted.publish(again, source="api:sveta")
+    assert flow.version == 3
+
+
+class FailingStore:
+    """A database that does not answer."""
+
+    async def save(
+        self, flow: Flow, document: object, *, by: str | None, at: datetime
+    ) -> None:
+        raise FlowStoreFailed("database timed out")
+
+    async def latest(self) -> list[StoredFlow]:
+        raise FlowStoreFailed("database timed out")
+
+
+async def test_flow_is_not_published_when_it_cannot_be_saved(
+    sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with serving(sessions, FailingStore()) as api:
+        running = api.flows.current("main-en")
+        _, read = await api.call("GET", "/flows/main-en", "sveta")
+        document = read["document"]
+        document["nodes"]["goodbye"]["text"] = "Goodbye, and thank you."
+        with caplog.at_level(logging.ERROR, logger="ivr.http"):
+            status, body = await api.call("POST", "/flows", "sveta", json=document)
+            _, sounds = await api.call("POST", "/flows", "sveta", json=SOUNDS)
+        assert (status, body["error_id"]) == (503, "ivr_flow_not_saved")
+        assert "restart" in body["message"]
+        assert sounds["error_id"] == "ivr_flow_not_saved"
+        assert api.flows.current("main-en") is running
+        assert api.flows.current("sounds") is None
+    assert any("flow=main-en" in r.getMessage() for r in caplog.records)
+
+
+async def test_flow_is_refused_when_another_version_took_its_number(
+    api: Api,
+) -> None:
+    taken = api.flows.candidate(SOUNDS, source="api:olga")
+    await SqlFlowStore(api.sessions).save(taken, SOUNDS, by="olga", at=api.clock.now())
+    changed = {**SOUNDS, "numbers": ["2002"]}
+    status, body = await api.call("POST", "/flows", "sveta", json=changed)
+    assert (status, body["error_id"]) == (409, "ivr_flow_version_taken")
+    assert api.flows.current("sounds") is None
