@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from acd.events import AgentStateChanged, CallConnected
-from acd.model import AgentId, ConnectedCall
+from acd.errors import TransferRefused
+from acd.events import AgentStateChanged, CallConnected, CallHandled, CallOffered
+from acd.model import AgentId, CallPhase, ConnectedCall
 from acd.model import AgentState as S
 from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
 from telephony.dialplan import OUTBOUND_CONTEXT
@@ -270,6 +271,7 @@ async def test_agent_is_back_with_the_caller_when_attended_transfer_is_cancelled
         target=TransferTarget(kind=TargetKind.AGENT, value=BORIS),
     )
     target = await _consulted(talk, "Local/1002@cc-agent-")
+    assert rig.state("boris") is S.RESERVED
 
     cancelled = await rig.service.transfers.cancel(ANNA)
 
@@ -360,3 +362,94 @@ async def test_agent_wraps_up_when_hanging_up_during_a_consultation(
     assert S.WRAP_UP in talk.states(ANNA)
     assert rig.service.connected_call(ANNA) is None
     assert talk.ended() == []
+
+
+async def _consult_boris(talk: Talk) -> Channel:
+    """anna starts an attended transfer to boris; his phone talks with her."""
+    consulting = await talk.rig.service.transfers.transfer(
+        ANNA,
+        mode=TransferMode.ATTENDED,
+        target=TransferTarget(kind=TargetKind.AGENT, value=BORIS),
+    )
+    assert consulting.state is TransferState.CONSULTING
+    target = await _consulted(talk, "Local/1002@cc-agent-")
+    assert talk.rig.state("boris") is S.RESERVED
+    return target
+
+
+async def _boris_has_the_call(talk: Talk) -> None:
+    rig = talk.rig
+    await rig.until_state("boris", S.ON_CALL)
+    assert rig.service.agent(BORIS).call_id == talk.call_id
+    handed = rig.service.connected_call(BORIS)
+    assert handed is not None
+    assert handed.call_id == talk.call_id
+    assert rig.service.connected_call(ANNA) is None
+    assert S.WRAP_UP in talk.states(ANNA)
+
+
+async def _boris_wraps_up_after_the_caller(talk: Talk) -> None:
+    ended = await talk.caller_hangs_up()
+    assert ended.call_id == talk.call_id
+
+    async def boris_handled() -> list[CallHandled]:
+        return [e for e in talk.rig.wire.of_type(CallHandled) if e.agent_id == BORIS]
+
+    [handled] = await eventually(boris_handled, timeout_s=5)
+    assert handled.call_id == talk.call_id
+    assert talk.states(BORIS)[-2:] == [S.WRAP_UP, S.READY]
+    assert len(talk.arrivals()) == 1
+    assert [e.agent_id for e in talk.rig.wire.of_type(CallConnected)] == [ANNA]
+
+
+async def test_consulted_agent_is_on_the_call_when_attended_transfer_completes(
+    rig: Rig,
+) -> None:
+    talk = await _talk(rig)
+    target = await _consult_boris(talk)
+
+    done = await rig.service.transfers.complete(ANNA)
+
+    assert done.state is TransferState.DONE
+    assert await talk.until_bridged_with("Local/1002@cc-agent-") is target
+    await _boris_has_the_call(talk)
+    await _gone(talk)
+    await _boris_wraps_up_after_the_caller(talk)
+
+
+async def test_no_call_is_offered_to_the_consulted_agent_while_consulting(
+    rig: Rig,
+) -> None:
+    talk = await _talk(rig)
+    await _consult_boris(talk)
+
+    second = await rig.call("2", talk_s=600)  # support: boris's queue
+
+    assert rig.service.engine.call_phase(second) is CallPhase.WAITING
+    assert [e.call_id for e in rig.wire.of_type(CallOffered)] == [talk.call_id]
+    assert rig.state("boris") is S.RESERVED
+
+    await rig.service.transfers.cancel(ANNA)
+
+    assert (await _connected_to(rig, second, BORIS)).queue_id == SUPPORT
+    assert rig.state("anna") is S.ON_CALL
+
+
+async def test_consulted_agent_gets_the_call_when_the_agent_hangs_up_the_phone(
+    rig: Rig,
+) -> None:
+    talk = await _talk(rig)
+    agent = talk.peer()
+    assert agent is not None
+    target = await _consult_boris(talk)
+
+    # The phone hangs up: the PBX ends the leg on its own (the simulator's
+    # in-process hangup skips the transfer completion AMI Hangup models).
+    await rig.bridge.pbx.hangup(PBX, channel=agent.name)
+
+    assert await talk.until_bridged_with("Local/1002@cc-agent-") is target
+    await _boris_has_the_call(talk)
+    assert talk.sent("Hangup") == [agent.name]  # only the phone's own
+    with pytest.raises(TransferRefused):
+        await rig.service.transfers.complete(BORIS)
+    await _boris_wraps_up_after_the_caller(talk)
