@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from acd.engine import AcdEngine
-from acd.events import CallbackGaveUp
+from acd.events import CallbackGaveUp, CallQueued, events_in
 from acd.model import AgentId, AgentState, ExitKind, QueueConfig, QueueExit
 from acd.service import EXIT_VAR, AcdService, AcdSettings
+from acd.stats import new_queue_stats, observe_all
 from telephony.dialplan import QUEUE_EXIT_CONTEXT
 from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId
 from tests.fakes import FakeClock, RecordingPublisher
@@ -180,6 +181,23 @@ async def test_callback_is_tried_again_after_the_interval_when_nobody_answers() 
         await rig.service.poke()
         [_, again] = await rig.rings(2)
         assert again.exten == NUMBER
+
+
+async def test_retried_callback_counts_one_arrival_when_queued_again() -> None:
+    config = QueueConfig(queue_id=BILLING, wrap_up_s=5)
+    async with with_calls(settings_with(config, attempts=2, retry_s=300)) as (
+        rig,
+        calls,
+    ):
+        call = await callback_waiting(rig)
+        await rig.service.ready(ANNA)
+        await unanswered_try(rig, calls, n=1)
+
+        queued = [e for e in rig.published.of_type(CallQueued) if e.call_id == call]
+        assert [e.returning for e in queued] == [False, True]
+        start = {BILLING: new_queue_stats(BILLING, rig.clock.now())}
+        book, _ = observe_all(start, events_in(rig.published.events))
+        assert (book[BILLING].counts.offered, len(book[BILLING].waiting)) == (1, 1)
 
 
 async def test_callback_is_given_up_after_the_last_try_when_nobody_answers() -> None:
