@@ -5,6 +5,7 @@ given; validation is the registry's."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,13 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _as_json(document: object) -> object:
+    """The document as JSON primitives. YAML bodies may hold dates (holidays):
+    they are kept as the ISO text the flow model reads back, the way
+    `ivr.flow.document_digest` writes them, so the digest does not change."""
+    return json.loads(json.dumps(document, default=str, ensure_ascii=False))
+
+
 def _stored(row: IvrFlowVersionRow) -> StoredFlow:
     return StoredFlow(
         name=FlowName(row.name),
@@ -77,7 +85,7 @@ class SqlFlowStore:
             source=flow.source,
             published_by=by,
             published_at=at,
-            document=document,
+            document=_as_json(document),
         )
         try:
             async with asyncio.timeout(self._timeout_s), self._sessions.begin() as s:
