@@ -249,7 +249,15 @@ async def test_agent_consults_then_completes_when_transferring_attended(
     api: Api,
 ) -> None:
     leg = await anna_on_call(api)
+    status, body = await api.call(
+        "POST",
+        "/agents/me/transfer",
+        "anna",
+        json={"mode": "attended", "agent": "boris"},
+    )
+    assert (status, body["error_id"]) == (409, "acd_agent_busy")  # not logged in
 
+    await api.call("POST", "/agents/me/login", "boris")
     status, body = await api.call(
         "POST",
         "/agents/me/transfer",
