@@ -61,36 +61,53 @@ class FlowStore(Protocol):
 
 async def restore(registry: FlowRegistry, store: FlowStore) -> int:
     """Publish each flow's newest stored version over the one loaded from files,
-    keeping its number, time and login; returns how many now serve. A stored
-    document that no longer validates is logged and skipped (the file version
-    keeps serving). Later versions are numbered after every stored one.
+    keeping its number, time and login; returns how many replaced their file's
+    version or added a flow (a stored document equal to its file adds none).
+    A stored document that no longer validates is logged and skipped (the file
+    version keeps serving). Later versions are numbered after every stored one.
     Raises FlowStoreFailed when the store cannot be read."""
-    restored = 0
-    for stored in await store.latest():
-        running = registry.current(stored.name)
-        try:
-            flow = registry.publish(
-                stored.document,
-                source=stored.source,
-                version=stored.version,
-                published=Publication(at=stored.published_at, by=stored.published_by),
-            )
-        except FlowInvalid as error:
-            log.error(
-                "IVR flow not restored flow=%s version=%s: %s",
-                stored.name,
-                stored.version,
-                error,
-            )
-            continue
-        finally:
-            registry.reserve(stored.name, through=stored.version)
-        if flow is not running:
-            restored += 1
-            log.info(
-                "IVR flow restored flow=%s version=%s by=%s",
-                flow.name,
-                flow.version,
-                stored.published_by,
-            )
+    stored_flows = await store.latest()
+    pending, restored = list(stored_flows), 0
+    while pending:
+        # a number moved from one flow to another is free only once the flow that
+        # gave it up is restored: retry the refused ones while any went through
+        refused: dict[FlowName, FlowInvalid] = {}
+        for stored in pending:
+            outcome = _restore(registry, stored)
+            if isinstance(outcome, FlowInvalid):
+                refused[stored.name] = outcome
+            restored += outcome is True
+        if len(refused) == len(pending):
+            for stored in pending:
+                log.error(
+                    "IVR flow not restored flow=%s version=%s: %s",
+                    stored.name, stored.version, refused[stored.name],
+                )  # fmt: skip
+            break
+        pending = [s for s in pending if s.name in refused]
+    for stored in stored_flows:
+        registry.reserve(stored.name, through=stored.version)
     return restored
+
+
+def _restore(registry: FlowRegistry, stored: StoredFlow) -> bool | FlowInvalid:
+    """True when the stored version now serves in place of another (or none)."""
+    running = registry.current(stored.name)
+    try:
+        flow = registry.publish(
+            stored.document,
+            source=stored.source,
+            version=stored.version,
+            published=Publication(at=stored.published_at, by=stored.published_by),
+        )
+    except FlowInvalid as error:
+        return error
+    if flow is running:
+        return False
+    log.info(
+        "IVR flow restored flow=%s version=%s by=%s",
+        flow.name,
+        flow.version,
+        stored.published_by,
+    )
+    return True

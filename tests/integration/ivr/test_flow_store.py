@@ -186,3 +186,17 @@ async def test_file_version_serves_when_the_stored_document_equals_it(
     assert after.candidate(SOUNDS, source="api:sveta").version == 1
     changed = {**_english(), "numbers": ["8899"]}
     assert after.candidate(changed, source="api:sveta").version == 3
+
+
+async def test_number_moves_to_another_flow_when_both_are_restored(
+    sessions: Sessions,
+) -> None:
+    store, before = SqlFlowStore(sessions), _files()
+    english = {**_english(), "numbers": ["_8800XXXXXXX"]}
+    await _save(store, before, english)
+    await _save(store, before, {**SOUNDS, "flow": "aaa", "numbers": ["8800"]})
+    after = _files()
+    assert await restore(after, store) == 2
+    serving = after.flow_for("8800")
+    assert serving is not None
+    assert serving.name == "aaa"
