@@ -85,6 +85,8 @@ from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
 from ivr.events import IvrCompleted
+from ivr.flow_store import FlowStoreFailed, restore
+from ivr.tables import SqlFlowStore
 from ivr.tts import TtsWorker
 from recordings import http as recording_http
 from recordings.events import RecordingReady
@@ -272,6 +274,9 @@ def build(
     app[acd_http.ACD] = acd
     app[acd_http.EVENTS] = bus
     app[ivr_http.FLOWS] = flows
+    flow_store = SqlFlowStore(sessions)
+    app[ivr_http.FLOW_STORE] = flow_store
+    app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock)
@@ -336,10 +341,18 @@ def build(
         finally:
             await sender.close()
 
+    async def answer_calls() -> None:
+        try:
+            restored = await restore(flows, flow_store)
+            log.info("IVR flows restored from the database: %d", restored)
+        except FlowStoreFailed as error:
+            log.error("stored IVR flows not restored, the files serve: %s", error)
+        await agi.run()
+
     jobs: list[Job] = [
         telephony.run,
         acd.run,
-        agi.run,
+        answer_calls,
         deliver_webhooks,
         notice_dispatcher.run,
         check_sla,
