@@ -66,6 +66,16 @@ class AgentSeat:
     profile: AgentProfile
     endpoint: str
     """The phone endpoint rung through `Local/<endpoint>@cc-agent`."""
+    pbx_id: PbxId | None = None
+    """The PBX the phone is registered on: the agent takes only calls there (None:
+    any PBX, as with a single one)."""
+
+    @property
+    def routing_profile(self) -> AgentProfile:
+        """The profile the engine routes by, on the seat's PBX."""
+        if self.pbx_id is None or self.profile.pbx_id == self.pbx_id:
+            return self.profile
+        return replace(self.profile, pbx_id=self.pbx_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

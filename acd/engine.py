@@ -256,7 +256,7 @@ class AcdEngine(Consultations):
             priority=self._priority(request, queue.config),
             arrived=arrived,
             joined=step.ts,
-            signature=signature_of(request.skills, request.language),
+            signature=signature_of(request.skills, request.language, request.pbx_id),
             callback=callback,
             not_before=epoch_s(not_before) if not_before is not None else 0.0,
             returning=returning,
@@ -435,7 +435,7 @@ class AcdEngine(Consultations):
             priority=call.priority,
             arrived=step.ts,
             joined=step.ts,
-            signature=signature_of(request.skills, request.language),
+            signature=signature_of(request.skills, request.language, request.pbx_id),
         )
         self._set_signature(again, again.signature)
         self._calls[call_id] = again

@@ -14,6 +14,7 @@ from acd.ports import CallLocator, PreferredAgents, QueueRequests, WaitingCall
 from telephony import dialplan
 from telephony.agi import AgiSession
 from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.pbx_of import PbxResolver
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,14 @@ def queue_on_hand_off(
     pbx_id: PbxId,
     calls: CallLocator,
     preferred: PreferredAgents | None = None,
+    pbx_of: PbxResolver | None = None,
 ) -> Callable[[AgiSession], Awaitable[None]]:
     """A FastAGI handler that runs `handler`, then, if it set `CC_QUEUE`, hands the
     call to the ACD (the channel goes on to the waiting context as the script ends).
     `CC_SKILLS`, `CC_PRIORITY`, `CC_LANGUAGE` and `CC_CATEGORY` (or `CC_VIP`)
-    refine the request; `preferred` names the agent who owns the caller's appeal."""
+    refine the request; `preferred` names the agent who owns the caller's appeal.
+    The call is on the PBX `pbx_of` finds for the session (with several PBXs),
+    else on `pbx_id`; the ACD offers it only to agents whose phones are there."""
 
     async def handle(session: AgiSession) -> None:
         await handler(session)
@@ -55,15 +59,16 @@ def queue_on_hand_off(
         if not queue:
             return
         request = session.request
-        found = calls.call_of_channel(pbx_id, ChannelId(request.uniqueid))
-        the_call = found.call_id if found else call_id(pbx_id, request.uniqueid)
-        wanted = await _request(session, the_call, QueueId(queue))
+        pbx = pbx_id if pbx_of is None else await pbx_of(session)
+        found = calls.call_of_channel(pbx, ChannelId(request.uniqueid))
+        the_call = found.call_id if found else call_id(pbx, request.uniqueid)
+        wanted = await _request(session, the_call, QueueId(queue), pbx)
         owner = await _owner(preferred, request.callerid, the_call)
         if owner is not None:
             wanted = replace(wanted, preferred_agent=AgentId(owner))
         await requests.call_waits(
             WaitingCall(
-                pbx_id=pbx_id,
+                pbx_id=pbx,
                 channel=request.channel,
                 request=wanted,
                 channel_id=ChannelId(request.uniqueid),
@@ -74,7 +79,7 @@ def queue_on_hand_off(
 
 
 async def _request(
-    session: AgiSession, the_call: CallId, queue: QueueId
+    session: AgiSession, the_call: CallId, queue: QueueId, pbx_id: PbxId
 ) -> CallRequest:
     """The request the IVR's variables describe (bad ones are logged and dropped)."""
     skills = await session.get_variable(SKILLS_VAR) or ""
@@ -92,10 +97,13 @@ async def _request(
             priority=int(priority) if priority.lstrip("-").isdigit() else 0,
             language=language,
             category=category,
+            pbx_id=pbx_id,
         )
     except ValueError as error:
         log.warning("call=%s bad queue request %r: %s", the_call, skills, error)
-        return CallRequest(call_id=the_call, queue_id=queue, category=category)
+        return CallRequest(
+            call_id=the_call, queue_id=queue, category=category, pbx_id=pbx_id
+        )
 
 
 async def _owner(

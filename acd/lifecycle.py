@@ -277,7 +277,8 @@ class Lifecycle(RoutingState):
                 relaxed = {
                     n: min(level, rule.relax_to) for n, level in call.signature[0]
                 }
-                self._set_signature(call, signature_of(relaxed, call.signature[1]))
+                _, language, pbx_id = call.signature
+                self._set_signature(call, signature_of(relaxed, language, pbx_id))
                 if call.held_for is not None:
                     return True
                 agent = self._find_agent(call)

@@ -141,6 +141,9 @@ class AgentProfile:
     """Skill name to level, e.g. {"billing": 3, "russian": 5}; absent means 0."""
     languages: frozenset[str] = frozenset()
     memberships: tuple[Membership, ...] = ()
+    pbx_id: PbxId | None = None
+    """The PBX the agent's phone is on: only calls there are offered to them (a
+    bridge cannot join channels of two servers). None: calls of any PBX."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +161,8 @@ class CallRequest:
     category: str | None = None
     arrived_at: datetime | None = None
     """When the caller started waiting (defaults to the enqueue time)."""
+    pbx_id: PbxId | None = None
+    """The PBX the caller is on: only agents there may take the call (None: any)."""
 
 
 def parse_skill(text: str) -> tuple[str, int]:

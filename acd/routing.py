@@ -40,12 +40,13 @@ from acd.model import (
     QueueId,
 )
 from acd.strategies import ReadyAgents, skill_score
-from telephony.model import CallId
+from telephony.model import CallId, PbxId
 
 Action = Command | AcdEvent
 
-Signature = tuple[tuple[tuple[str, int], ...], str | None]
-"""A call's requirements: sorted (skill, minimum level) pairs and the language."""
+Signature = tuple[tuple[tuple[str, int], ...], str | None, PbxId | None]
+"""A call's requirements: sorted (skill, minimum level) pairs, the language and the
+PBX its caller is on (None: any)."""
 Entry = tuple[int, float, int, CallId, int]
 """A waiting call in order: (-priority, arrived, sequence, call id, signature id);
 the sequence is unique, so the signature id never takes part in the order."""
@@ -173,8 +174,14 @@ class QueueRecord:
     next_ring: int = 0
 
 
-def signature_of(skills: Mapping[str, int], language: str | None) -> Signature:
-    return (tuple(sorted((k, v) for k, v in skills.items() if v > 0)), language)
+def signature_of(
+    skills: Mapping[str, int], language: str | None, pbx_id: PbxId | None = None
+) -> Signature:
+    return (
+        tuple(sorted((k, v) for k, v in skills.items() if v > 0)),
+        language,
+        pbx_id,
+    )
 
 
 def line_of(signature: Signature) -> str | None:
@@ -291,8 +298,11 @@ class RoutingState:
     def _accepts(agent: AgentRecord, signature: Signature) -> bool:
         if len(agent.matches) > _MATCH_CACHE:
             agent.matches.clear()
-        skills, language = signature
-        if language is not None and language not in agent.profile.languages:
+        skills, language, pbx_id = signature
+        profile = agent.profile
+        if language is not None and language not in profile.languages:
+            return False
+        if pbx_id is not None and profile.pbx_id not in (None, pbx_id):
             return False
         levels = agent.levels
         # A plain loop: all() over a generator costs twice as much on this hot path.
@@ -423,7 +433,15 @@ class RoutingState:
         agent = self._agents.get(wanted)
         if agent is None or agent.state is AgentState.LOGGED_OUT or agent.away:
             return None
+        if not self._same_pbx(agent, call):
+            return None
         return agent
+
+    @staticmethod
+    def _same_pbx(agent: AgentRecord, call: CallRecord) -> bool:
+        """The agent's phone can be bridged to the call's caller."""
+        pbx_id, agent_pbx = call.signature[2], agent.profile.pbx_id
+        return pbx_id is None or agent_pbx is None or agent_pbx == pbx_id
 
     def _queued(self, call: CallRecord, position: int, *, now: datetime) -> CallQueued:
         return CallQueued(

@@ -144,7 +144,7 @@ class AcdService(Dialing):
         seat = self._seats.get(agent_id)
         if seat is None:
             raise UnknownAgent(agent_id)
-        await self._ask(lambda now: self.engine.login(seat.profile, now))
+        await self._ask(lambda now: self.engine.login(seat.routing_profile, now))
         return self.engine.agent(agent_id)
 
     async def logout(self, agent_id: AgentId) -> AgentView:
@@ -395,6 +395,8 @@ class AcdService(Dialing):
 
     def _enqueue(self, waiting: WaitingCall, now: datetime) -> list[Action]:
         request = waiting.request
+        if request.pbx_id is None:  # only agents on the caller's PBX can be bridged
+            request = replace(request, pbx_id=waiting.pbx_id)
         if request.call_id in self._ended:
             log.info("call=%s ended before it was queued", request.call_id)
             return []

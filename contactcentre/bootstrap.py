@@ -384,7 +384,9 @@ def _acd(
     clock: UtcClock,
     sessions: Sessions,
 ) -> AcdService:
-    """The ACD for the first PBX: the configured queues and agents' seats."""
+    """The ACD: the configured queues and agents' seats, each on its PBX (the
+    first one unless the seat names another); `pbx_id` is where a call with no
+    PBX of its own goes."""
     config = settings.acd
     queues = tuple(
         QueueConfig(
@@ -408,6 +410,7 @@ def _acd(
                 ),
             ),
             endpoint=seat.endpoint,
+            pbx_id=PbxId(seat.pbx or settings.pbxs[0].id),
         )
         for seat in config.seats
     )

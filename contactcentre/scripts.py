@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from acd.handoff import queue_on_hand_off
 from acd.ports import PreferredAgents
@@ -19,7 +20,7 @@ from ivr.crm_adapter import InProcessIvrCrm
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.parts import IvrParts, RunnerConfig, SoundDirectory
 from ivr.ports import CallIdOf
-from ivr.session import ivr_handler
+from ivr.session import run_flow
 from ivr.tts import CachedTts, TtsWorker, Voice
 from ivr.waiting import (
     QueueExitParts,
@@ -28,11 +29,14 @@ from ivr.waiting import (
     queue_exit_handler,
 )
 from telephony import dialplan
-from telephony.agi import AgiServer
+from telephony.agi import AgiServer, AgiSession
 from telephony.calls import CallTracker
 from telephony.model import ChannelId, PbxId, call_id
+from telephony.pbx_of import PbxOf, PbxResolver
 
 log = logging.getLogger(__name__)
+
+AgiHandler = Callable[[AgiSession], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +63,7 @@ def route_scripts(
     with no speech model take keys only."""
     ivr = settings.ivr
     pbx_id = PbxId(settings.pbxs[0].id)
+    pbx_of = PbxOf([PbxId(p.id) for p in settings.pbxs], default=pbx_id)
     flows = FlowRegistry()
     loaded = flows.load_directory(ivr.flows_dir or DEMO_FLOWS)
     for refused in loaded.refused:
@@ -69,7 +74,7 @@ def route_scripts(
     }
     speech = CachedTts(parts.tts, sounds_dir=ivr.sounds_dir, voices=voices)
     recordings = settings.recordings_dir.resolve() / "ivr"
-    inbound = ivr_handler(
+    inbound = on_own_pbx(
         IvrParts(
             flows=flows,
             crm=parts.crm,
@@ -77,13 +82,14 @@ def route_scripts(
             asr=parts.asr,
             publish=parts.bus,
             clock=parts.clock,
-            call_id_of=call_id_resolver(parts.calls, pbx_id),
             config=RunnerConfig(
                 recordings_dir=recordings,
                 sounds=SoundDirectory(ivr.sounds_dir) if ivr.check_sounds else None,
                 speech_languages=frozenset(ivr.asr_models),
             ),
-        )
+        ),
+        calls=parts.calls,
+        pbx_of=pbx_of,
     )
     agi.route(
         dialplan.INBOUND_SCRIPT,
@@ -93,6 +99,7 @@ def route_scripts(
             pbx_id=pbx_id,
             calls=parts.calls,
             preferred=parts.preferred,
+            pbx_of=pbx_of,
         ),
     )
     room = WaitingConfig(recordings_dir=recordings)
@@ -107,10 +114,25 @@ def route_scripts(
                 calls=parts.calls,
                 pbx_id=pbx_id,
                 config=room,
+                pbx_of=pbx_of,
             )
         ),
     )
     return flows
+
+
+def on_own_pbx(
+    parts: IvrParts, *, calls: CallTracker, pbx_of: PbxResolver
+) -> AgiHandler:
+    """The IVR handler whose CRM writes and events carry the call id on the PBX
+    the session comes from (`GLOBAL(PBX_ID)`, read once per session)."""
+
+    async def handle(session: AgiSession) -> None:
+        pbx_id = await pbx_of(session)
+        own = replace(parts, call_id_of=call_id_resolver(calls, pbx_id))
+        await run_flow(session, own)
+
+    return handle
 
 
 def call_id_resolver(calls: CallTracker, pbx_id: PbxId) -> CallIdOf:

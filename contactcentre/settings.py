@@ -16,6 +16,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -123,6 +124,9 @@ class SeatSettings(_Section):
     queues: list[str] = Field(default_factory=list)
     skills: dict[str, int] = Field(default_factory=dict)
     languages: list[str] = Field(default_factory=list)
+    pbx: str | None = None
+    """The id (in `pbxs`) of the Asterisk the phone is registered on: the agent
+    takes only that PBX's calls. None: the first PBX."""
 
 
 def _default_queues() -> list[QueueSettings]:
@@ -196,6 +200,14 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"duplicate PBX id(s): {', '.join(duplicates)}")
         return pbxs
+
+    @model_validator(mode="after")
+    def _seats_on_known_pbxs(self) -> Settings:
+        ids = {p.id for p in self.pbxs}
+        unknown = sorted({s.pbx for s in self.acd.seats if s.pbx and s.pbx not in ids})
+        if unknown:
+            raise ValueError(f"seat PBX id(s) not in pbxs: {', '.join(unknown)}")
+        return self
 
     @classmethod
     def settings_customise_sources(

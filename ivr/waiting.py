@@ -34,6 +34,7 @@ from telephony.dialplan import (
 )
 from telephony.errors import AgiHangup
 from telephony.model import Call, CallId, ChannelId, PbxId, call_id
+from telephony.pbx_of import PbxResolver
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,10 @@ class QueueExitParts:
     callbacks: CallbackRequests
     calls: ChannelCalls
     pbx_id: PbxId
+    """The PBX of every call when `pbx_of` is None (a single PBX)."""
     config: WaitingConfig = WaitingConfig()
+    pbx_of: PbxResolver | None = None
+    """Finds the PBX a session's call is on, with several PBXs."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,9 +254,10 @@ def queue_exit_handler(parts: QueueExitParts) -> AgiHandler:
 
 async def queue_exit(session: AgiSession, parts: QueueExitParts) -> None:
     request = session.request
-    found = parts.calls.call_of_channel(parts.pbx_id, ChannelId(request.uniqueid))
+    pbx = parts.pbx_id if parts.pbx_of is None else await parts.pbx_of(session)
+    found = parts.calls.call_of_channel(pbx, ChannelId(request.uniqueid))
     leaving = _Leaving(
-        call_id=found.call_id if found else call_id(parts.pbx_id, request.uniqueid),
+        call_id=found.call_id if found else call_id(pbx, request.uniqueid),
         ani=request.callerid,
         queue=await session.get_variable(QUEUE_VARIABLE) or "",
         language=spoken_language(await session.get_variable(LANGUAGE_VARIABLE)),

@@ -20,6 +20,13 @@ ANNOUNCE_EVERY_VARIABLE = "ANNOUNCE_EVERY"
 """The [globals] variable holding the seconds of music between two announcements."""
 ANNOUNCE_EVERY_S = 30
 """Its value in the reference extensions.conf."""
+PBX_ID_VARIABLE = "PBX_ID"
+"""The [globals] variable naming this Asterisk as the service knows it (a `CC_PBXS`
+id): FastAGI scripts read `GLOBAL(PBX_ID)`, since a FastAGI connection does not say
+which server opened it."""
+PBX_ID_DEFAULT = "pbx1"
+"""Its value in the reference extensions.conf (the first PBX of the default
+settings)."""
 QUEUE_EXIT_CONTEXT = "cc-queue-exit"
 """Where the ACD redirects a waiting caller who leaves the queue without an agent:
 extension `voicemail` or `callback` (acd.model.ExitKind values), priority 1, each

@@ -23,6 +23,7 @@ from telephony.dialplan import (
     ANNOUNCE_SCRIPT,
     MOH_CLASS,
     OUTBOUND_CONTEXT,
+    PBX_ID_VARIABLE,
     QUEUE_EXIT_CONTEXT,
     QUEUE_EXIT_EXTENS,
     QUEUE_EXIT_SCRIPT,
@@ -134,6 +135,7 @@ class Dialplan:
         self.globals = {
             "AGI_HOST": self.agi_host,
             ANNOUNCE_EVERY_VARIABLE: str(ANNOUNCE_EVERY_S),
+            PBX_ID_VARIABLE: config.pbx_id,
         }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
 

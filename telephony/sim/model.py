@@ -100,5 +100,7 @@ class SimConfig:
     agents: tuple[AgentPhone, ...] = ()
     parties: tuple[Party, ...] = ()
     party_profile: PartyProfile = field(default_factory=PartyProfile)
+    pbx_id: str = "pbx1"
+    """The `PBX_ID` global: which PBX of the service this simulator plays."""
     epoch: int | None = None
     """Start of the Uniqueid counter (`<epoch>.<n>`); None: the wall clock."""

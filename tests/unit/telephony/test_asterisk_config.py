@@ -445,3 +445,11 @@ def test_compose_settings_load_and_agree_with_asterisk_when_applied(
     assert agi_host == f"app:{settings.agi.port}"
     # Asterisk runs in another container: FastAGI must not listen on loopback only
     assert settings.agi.host not in ("127.0.0.1", "localhost")
+
+
+def test_asterisk_names_itself_as_the_first_pbx_when_configured_as_shipped(
+    extensions: list[Section],
+) -> None:
+    globals_ = section(extensions, "globals")
+    assert globals_.value(dialplan.PBX_ID_VARIABLE) == dialplan.PBX_ID_DEFAULT
+    assert Settings().pbxs[0].id == dialplan.PBX_ID_DEFAULT
