@@ -17,7 +17,7 @@ from sqlalchemy import select
 from acd.model import AgentId, AgentState
 from contactcentre.bootstrap import App, build
 from contactcentre.demo import simulator_config
-from contactcentre.settings import Settings, load_settings
+from contactcentre.settings import Settings, SettingsError, load_settings
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.customers.tables import ContactRow
 from telephony.agi import AgiServer, AgiSession
@@ -150,3 +150,16 @@ async def test_script_falls_back_to_the_first_pbx_when_its_id_is_unknown(
     warned = [r for r in caplog.records if r.name == "telephony.pbx_of"]
     assert len(warned) == 1
     assert "pbx9" in warned[0].getMessage()
+
+
+def test_settings_are_refused_when_a_seat_names_an_unknown_pbx() -> None:
+    with pytest.raises(SettingsError, match="pbx3"):
+        load_settings(
+            pbxs=[{"id": "pbx1"}, {"id": "pbx2"}],
+            acd={"seats": [{"login": "ann", "endpoint": "1001", "pbx": "pbx3"}]},
+        )
+    ok = load_settings(
+        pbxs=[{"id": "pbx1"}, {"id": "pbx2"}],
+        acd={"seats": [{"login": "ann", "endpoint": "1001", "pbx": "pbx2"}]},
+    )
+    assert ok.acd.seats[0].pbx == "pbx2"
