@@ -25,7 +25,7 @@ class Consultations(Lifecycle):
         over: that agent is reserved for it (offered no queue call meanwhile).
         UnknownCall unless the call is connected; InvalidTransition for the call's
         own agent or while it consults someone already; AgentBusy unless
-        `agent_id` is ready (one never logged in is not)."""
+        `agent_id` is ready (one never logged in is not) on the call's PBX."""
         call = self._connected(call_id)
         if call.consulting is not None:
             raise InvalidTransition(f"call {call_id} consults {call.consulting}")
@@ -35,6 +35,8 @@ class Consultations(Lifecycle):
         if target is None or target.state is not AgentState.READY or target.away:
             state = AgentState.LOGGED_OUT if target is None else target.state
             raise AgentBusy(f"agent {agent_id} is {state}, not ready")
+        if not self._same_pbx(target, call):
+            raise AgentBusy(f"agent {agent_id} is on another PBX than call {call_id}")
         step = Step(now)
         self._leave_ready(target)
         call.consulting, target.consulted_for = agent_id, call_id

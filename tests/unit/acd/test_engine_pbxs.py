@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from acd.dialing import AgentSeat
 from acd.engine import AcdEngine, Action
+from acd.errors import AgentBusy
 from acd.model import (
     AgentId,
     AgentProfile,
@@ -157,3 +158,17 @@ def test_no_call_is_offered_across_pbxs_when_agents_and_calls_mix(
     for agent_id, pbx in seats.items():
         if pbx in waiting:
             assert engine.agent(agent_id).state is AgentState.RESERVED
+
+
+def test_consulting_an_agent_is_refused_when_their_phone_is_on_another_pbx() -> None:
+    engine = engine_with()
+    engine.login(agent("a2", PBX2), at(0))
+    engine.enqueue(call("pbx2:c1", PBX2), at(1))
+    engine.answer(AgentId("a2"), at(2))
+    engine.login(agent("a1", PBX1), at(3))
+    with pytest.raises(AgentBusy, match="another PBX"):
+        engine.consult(CallId("pbx2:c1"), at(4), agent_id=AgentId("a1"))
+    assert engine.agent(AgentId("a1")).state is AgentState.READY
+    engine.login(agent("a3", PBX2), at(5))
+    engine.consult(CallId("pbx2:c1"), at(6), agent_id=AgentId("a3"))
+    assert engine.agent(AgentId("a3")).state is AgentState.RESERVED
