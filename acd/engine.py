@@ -457,19 +457,29 @@ class AcdEngine(Consultations):
         step = Step(now)
         timers = self._timers
         while timers and timers[0][0] <= step.ts:
-            _, _, kind, key, token = heapq.heappop(timers)
-            if kind == RING_TIMER:
-                self._ring_timeout(AgentId(key), token, step=step)
-            elif kind == PRESENCE_TIMER:
-                agent = self._agents.get(AgentId(key))
-                if agent and agent.presence == token and not agent.away:
-                    self._disconnect(agent, step)
-            elif kind == WRAP_UP_TIMER:
-                agent = self._agents.get(AgentId(key))
-                if agent and agent.token == token and agent.state is AgentState.WRAP_UP:
-                    self._end_wrap_up(agent, step)
-            else:
-                call = self._calls.get(CallId(key))
-                if call is not None and call.generation == token:
-                    self._review(call, step)
+            # Every due timer acts at `now`: grace periods that ended go first, so no
+            # call is offered at `now` to an agent whose desktop is gone by then.
+            due: list[tuple[float, int, int, int, str, int]] = []
+            while timers and timers[0][0] <= step.ts:
+                due.append(heapq.heappop(timers))
+            due.sort(key=lambda timer: (timer[1], timer[0], timer[2]))
+            for _, _, _, kind, key, token in due:
+                self._fire(kind, key, token, step)
         return step.actions
+
+    def _fire(self, kind: int, key: str, token: int, step: Step) -> None:
+        """One timer; a stale token (the agent or call moved on) does nothing."""
+        if kind == RING_TIMER:
+            self._ring_timeout(AgentId(key), token, step=step)
+        elif kind == PRESENCE_TIMER:
+            agent = self._agents.get(AgentId(key))
+            if agent and agent.presence == token and not agent.away:
+                self._disconnect(agent, step)
+        elif kind == WRAP_UP_TIMER:
+            agent = self._agents.get(AgentId(key))
+            if agent and agent.token == token and agent.state is AgentState.WRAP_UP:
+                self._end_wrap_up(agent, step)
+        else:
+            call = self._calls.get(CallId(key))
+            if call is not None and call.generation == token:
+                self._review(call, step)

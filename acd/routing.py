@@ -201,7 +201,9 @@ class RoutingState:
         self._queues: dict[QueueId, QueueRecord] = {}
         self._agents: dict[AgentId, AgentRecord] = {}
         self._calls: dict[CallId, CallRecord] = {}
-        self._timers: list[tuple[float, int, int, str, int]] = []
+        self._timers: list[tuple[float, int, int, int, str, int]] = []
+        """(due, rank, sequence, kind, key, token); rank 0 (a grace period's end)
+        goes before the other timers due by the same tick."""
         self._seq = itertools.count()
         self._signatures: dict[Signature, int] = {}
         self._signature_list: list[Signature] = []
@@ -532,7 +534,8 @@ class RoutingState:
                 ready.remove(agent_id)
 
     def _timer(self, due: float, kind: int, *, key: str, token: int) -> None:
-        heapq.heappush(self._timers, (due, next(self._seq), kind, key, token))
+        rank = 0 if kind == PRESENCE_TIMER else 1
+        heapq.heappush(self._timers, (due, rank, next(self._seq), kind, key, token))
 
     def _arm(self, call: CallRecord, ts: float) -> None:
         """Schedule the call's next review: hold expiry, overflow rule or max wait."""
