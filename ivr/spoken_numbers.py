@@ -456,18 +456,7 @@ def _en_minutes(minutes: int) -> str:
 
 
 _DIGIT_NAMES = {
-    "en": [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-    ],
+    "en": _EN_SMALL[:10],
     "ru": _RU_UNITS_M,
     "ko": _KO_DIGITS,
 }
