@@ -13,6 +13,7 @@ from typing import Protocol
 from ivr.crm_port import IvrCrm
 from ivr.events import IvrCompleted
 from ivr.loader import FlowRegistry
+from ivr.messages import local_path
 from ivr.ports import CallIdOf, Recogniser, Synthesiser
 
 SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
@@ -71,10 +72,10 @@ class RunnerConfig:
     asr_timeout_s: float = 10.0
 
     def local(self, asterisk_path: Path) -> Path:
-        if self.local_recordings_dir is None:
-            return asterisk_path
-        return self.local_recordings_dir / asterisk_path.relative_to(
-            self.recordings_dir
+        return local_path(
+            asterisk_path,
+            asterisk_dir=self.recordings_dir,
+            local_dir=self.local_recordings_dir,
         )
 
 

@@ -50,6 +50,7 @@ from ivr.handoff import (
     queue_variables,
 )
 from ivr.interpreter import handoff, start, step
+from ivr.messages import record_message
 from ivr.model import Flow, LookupKind, QueueNode
 from ivr.parts import IvrParts
 from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, TtsFailed
@@ -439,24 +440,18 @@ class _Runner:
                 "voicemail prompt failed call_id=%s: %s", self.call_id, played.reason
             )
         target = self._recording_path("voicemail")
-        local = _wav(self.config.local(target))
-        hung_up = False
-        try:
-            await self.session.record_file(
-                str(target),
-                "wav",
-                "#",
-                int(action.max_duration_s * 1000),
-                silence_s=self.config.voicemail_silence_s,
-                beep=True,
-            )
-        except AgiHangup:
-            hung_up = True  # hanging up is how most messages end
-        if local.is_file() and local.stat().st_size > 44:
-            await self.crm.voicemail(action, ani=self.ani, recording=local)
+        recorded = await record_message(
+            self.session,
+            target,
+            local=self.config.local(target),
+            max_s=action.max_duration_s,
+            silence_s=self.config.voicemail_silence_s,
+        )
+        if recorded.path is not None:
+            await self.crm.voicemail(action, ani=self.ani, recording=recorded.path)
         else:
             self.details["voicemail_empty"] = True
-        if not hung_up:
+        if not recorded.hung_up:
             await self.session.hangup()
 
     async def _left_early(self) -> None:

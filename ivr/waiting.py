@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ivr.crm_port import IvrCrm, IvrCrmError
+from ivr.messages import local_path, record_message
 from ivr.ports import Synthesiser, TtsFailed
 from ivr.spoken_numbers import digits_words, number_words, plural_ru
 from telephony.agi import AgiSession
@@ -171,10 +172,10 @@ class WaitingConfig:
     acd_timeout_s: float = 3.0
 
     def local(self, asterisk_path: Path) -> Path:
-        if self.local_recordings_dir is None:
-            return asterisk_path
-        return self.local_recordings_dir / asterisk_path.relative_to(
-            self.recordings_dir
+        return local_path(
+            asterisk_path,
+            asterisk_dir=self.recordings_dir,
+            local_dir=self.local_recordings_dir,
         )
 
 
@@ -320,36 +321,6 @@ async def _voicemail(
         await _appeal(parts, leaving, recorded.path)
     if not recorded.hung_up:
         await session.hangup()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedMessage:
-    path: Path | None
-    """The WAV as this host sees it; None when nothing was said."""
-    hung_up: bool
-    """The caller hung up to end the message (the usual way)."""
-
-
-async def record_message(
-    session: AgiSession,
-    target: Path,
-    *,
-    local: Path,
-    max_s: int,
-    silence_s: int,
-) -> RecordedMessage:
-    """Beep and record into `target`.wav until `#`, `silence_s` of silence, `max_s`
-    or the caller's hang-up; `local` is `target` as this host sees it."""
-    hung_up = False
-    try:
-        await session.record_file(
-            str(target), "wav", "#", max_s * 1000, silence_s=silence_s, beep=True
-        )
-    except AgiHangup:
-        hung_up = True
-    wav = local.with_name(local.name + ".wav")
-    said = wav.is_file() and wav.stat().st_size > 44  # more than a WAV header
-    return RecordedMessage(path=wav if said else None, hung_up=hung_up)
 
 
 async def _appeal(parts: QueueExitParts, leaving: _Leaving, recording: Path) -> None:
