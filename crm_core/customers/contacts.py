@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -155,19 +155,8 @@ class ContactService:
         customer takes `customer_id` (the caller identified in the IVR, by account
         number say) when that customer exists.
         """
-        await self._ensure_call_contact(
-            call_id,
-            ani,
-            dnis="",
-            direction=ContactDirection.IN,
-            started_at=visit.completed_at,
-        )
-        async with self._sessions.begin() as s:
-            row = await store.contact_by_call(s, call_id)
-            assert row is not None
-            stored = store.maybe_aware(row.ivr_completed_at)
-            if stored is not None and stored >= visit.completed_at:
-                return store.contact_from(row)
+
+        async def write(s: AsyncSession, row: ContactRow) -> None:
             _write_ivr(row, visit)
             if (
                 row.customer_id is None
@@ -175,8 +164,14 @@ class ContactService:
                 and await s.get(CustomerRow, customer_id) is not None
             ):
                 row.customer_id = customer_id
-            await s.flush()
-            contact = store.contact_from(row)
+
+        contact = await self._update_once(
+            call_id,
+            ani,
+            at=visit.completed_at,
+            stored_at=lambda row: row.ivr_completed_at,
+            write=write,
+        )
         log.info(
             "contact=%s call=%s ivr outcome=%s node=%s",
             contact.id,
@@ -195,25 +190,20 @@ class ContactService:
         a transfer back, say) replaces it. If the contact does not exist yet, it is
         created open with no caller number: the record is never lost.
         """
-        await self._ensure_call_contact(
-            call_id,
-            "",
-            dnis="",
-            direction=ContactDirection.IN,
-            started_at=wrap_up.finished_at,
-        )
-        async with self._sessions.begin() as s:
-            row = await store.contact_by_call(s, call_id)
-            assert row is not None
-            stored = store.maybe_aware(row.wrap_up_at)
-            if stored is not None and stored >= wrap_up.finished_at:
-                return store.contact_from(row)
+
+        async def write(_s: AsyncSession, row: ContactRow) -> None:
             row.wrap_up_at = wrap_up.finished_at
             row.wrap_up_agent = wrap_up.agent[:64]
             row.disposition = wrap_up.disposition
             row.disposition_notes = wrap_up.notes[:MAX_NOTES]
-            await s.flush()
-            contact = store.contact_from(row)
+
+        contact = await self._update_once(
+            call_id,
+            "",
+            at=wrap_up.finished_at,
+            stored_at=lambda row: row.wrap_up_at,
+            write=write,
+        )
         log.info(
             "contact=%s call=%s wrapped up by agent=%s disposition=%s",
             contact.id,
@@ -333,6 +323,29 @@ class ContactService:
         )  # fmt: skip
         if created:
             await self._publisher.publish(_opened(early, self._clock.now()))
+
+    async def _update_once(
+        self,
+        call_id: str,
+        ani: str,
+        *,
+        at: datetime,
+        stored_at: Callable[[ContactRow], datetime | None],
+        write: Callable[[AsyncSession, ContactRow], Awaitable[None]],
+    ) -> Contact:
+        """Apply `write` to the contact of `call_id` (created open from `ani` if it
+        does not exist yet) unless what it stores is already as recent as `at`."""
+        await self._ensure_call_contact(
+            call_id, ani, dnis="", direction=ContactDirection.IN, started_at=at
+        )
+        async with self._sessions.begin() as s:
+            row = await store.contact_by_call(s, call_id)
+            assert row is not None
+            stored = store.maybe_aware(stored_at(row))
+            if stored is None or stored < at:
+                await write(s, row)
+                await s.flush()
+            return store.contact_from(row)
 
     async def _insert_call_contact(
         self,
