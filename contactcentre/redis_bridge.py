@@ -325,7 +325,7 @@ class RedisEventBridge:
         finally:
             with contextlib.suppress(*_FAILURES):
                 async with asyncio.timeout(self._timeout_s):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    await pubsub.aclose()
             with contextlib.suppress(*_FAILURES):
                 async with asyncio.timeout(self._timeout_s):
                     await client.aclose()

@@ -246,7 +246,7 @@ async def test_event_reaches_redis_channel_as_json_when_published_on_the_bus(
         await bridge.close()
     finally:
         async with asyncio.timeout(TIMEOUT_S):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            await pubsub.aclose()
             await client.aclose()
 
 
