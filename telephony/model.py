@@ -31,6 +31,14 @@ class EndReason(StrEnum):
     VANISHED = "vanished"
     """The call was missing from the PBX's channel list after a reconnect (the PBX
     restarted, or the Hangup was lost while the AMI connection was down)."""
+    PBX_SHUTDOWN = "pbx_shutdown"
+    """Asterisk hung the call up because it was shutting down or restarting (its
+    channels were soft-hung-up with the shutdown cause before `Shutdown`)."""
+
+    @property
+    def pbx_gone(self) -> bool:
+        """The PBX went away under the call: nobody abandoned or ended it."""
+        return self is not EndReason.HANGUP
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
