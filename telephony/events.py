@@ -66,6 +66,9 @@ class CallEnded:
     hangup_cause: int | None
     hangup_cause_text: str
     reason: EndReason
+    hold_s: float = 0.0
+    """Seconds the caller spent on hold after the call was bridged (music on hold
+    on the caller's channel; music while queued is waiting, not hold)."""
 
     @property
     def wait_s(self) -> float:
