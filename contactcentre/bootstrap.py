@@ -81,6 +81,7 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
@@ -265,7 +266,8 @@ def build(
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
-    sender = AiohttpSender()
+    targets = TargetPolicy(allowed_networks=tuple(crm.webhook_internal_networks))
+    sender = AiohttpSender(targets)
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
@@ -284,7 +286,7 @@ def build(
         app,
         ApiDeps(
             auth=auth,
-            webhooks=WebhookService(sessions, clock),
+            webhooks=WebhookService(sessions, clock, targets=targets),
             customers=customers,
             contacts=contacts,
             appeals=appeals,

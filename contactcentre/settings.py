@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -79,6 +80,9 @@ class CrmSettings(_Section):
     sla_check_interval_s: float = Field(default=60.0, gt=0)
     cookie_secure: bool = False
     """Send the session cookie only over HTTPS (set where TLS ends in front)."""
+    webhook_internal_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Internal networks (loopback, private, link-local...) webhooks may target all
+    the same, e.g. ["10.20.0.0/16"] for a receiver on the LAN; none by default."""
 
 
 class RecordingSettings(_Section):
