@@ -96,6 +96,7 @@ from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony.agi import AgiServer
+from telephony.agi_peers import AgiPeers
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -191,7 +192,13 @@ def build(
         ],
         bus,
     )
-    agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
+    agi = AgiServer(
+        host=settings.agi.host,
+        port=settings.agi.port,
+        peers=AgiPeers(
+            hosts=[p.host for p in settings.pbxs], networks=settings.agi.allow_from
+        ),
+    )
 
     country = settings.default_country
     crm = settings.crm

@@ -42,6 +42,13 @@ class ListenAddress(_Section):
     port: int = Field(default=0, ge=0, le=65535)
 
 
+class AgiSettings(ListenAddress):
+    port: int = Field(default=4573, ge=0, le=65535)
+    allow_from: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Networks Asterisk may connect from besides the `pbxs` hosts (resolved),
+    e.g. when it reaches FastAGI from another address than its AMI host."""
+
+
 class PbxSettings(_Section):
     """One Asterisk server reached over AMI."""
 
@@ -174,7 +181,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     pbxs: list[PbxSettings] = Field(default_factory=_default_pbxs)
-    agi: ListenAddress = ListenAddress(port=4573)
+    agi: AgiSettings = AgiSettings()
     http: ListenAddress = ListenAddress(port=8080)
     recordings_dir: Path = Path("var/recordings")
     data_dir: Path = Path("var")
