@@ -45,7 +45,7 @@ from contactcentre.demo import (
 )
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
-from contactcentre.settings import Settings
+from contactcentre.settings import CrmSettings, Settings
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api import incident_routes
 from crm_core.api.app import ApiDeps, setup_api
@@ -305,7 +305,7 @@ def build(
                 bulk=BulkOperations(appeals, search),
                 reports=ReportService(sessions, clock),
             ),
-            cookies=CookiePolicy(secure=crm.cookie_secure),
+            cookies=cookie_policy(crm, demo=demo),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
@@ -384,6 +384,21 @@ def build(
         acd=acd,
         jobs=jobs,
     )
+
+
+def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
+    """The session cookie's policy: Secure unless the demo or a setting says no."""
+    secure = crm.cookie_secure if crm.cookie_secure is not None else not demo
+    if secure:
+        log.info("session cookie: Secure, sent by browsers only over HTTPS")
+    elif demo:
+        log.info("session cookie: not Secure (the demo serves plain HTTP)")
+    else:
+        log.warning(
+            "session cookie: not Secure (crm.cookie_secure=false), sent over plain "
+            "HTTP where anyone on the path can read it"
+        )
+    return CookiePolicy(secure=secure)
 
 
 def _acd(

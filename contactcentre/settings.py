@@ -85,8 +85,9 @@ class CrmSettings(_Section):
     archive_after_days: int = Field(default=90, ge=1)
     """Closed appeals are archived (still searchable) after this many days."""
     sla_check_interval_s: float = Field(default=60.0, gt=0)
-    cookie_secure: bool = False
-    """Send the session cookie only over HTTPS (set where TLS ends in front)."""
+    cookie_secure: bool | None = None
+    """Send the session cookie only over HTTPS. Unset: on under `serve`, off in the
+    demo (http://127.0.0.1); set false for a deployment served over plain HTTP."""
     webhook_internal_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     """Internal networks (loopback, private, link-local...) webhooks may target all
     the same, e.g. ["10.20.0.0/16"] for a receiver on the LAN; none by default."""
