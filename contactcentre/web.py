@@ -8,6 +8,11 @@ from aiohttp import web
 
 RouteSetup = Callable[[web.Application], None]
 
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""The largest body a signed-in request may send to be read whole (JSON, an IVR
+flow's YAML). Attachments stream part by part under their own limit; requests
+without credentials get far less (crm_core.api.app.ANONYMOUS_BODY_BYTES)."""
+
 
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -15,7 +20,7 @@ async def healthz(_request: web.Request) -> web.Response:
 
 def make_web_app(setups: Iterable[RouteSetup] = ()) -> web.Application:
     """An application with `/healthz` and whatever routes `setups` add."""
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_get("/healthz", healthz)
     for setup in setups:
         setup(app)

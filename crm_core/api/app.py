@@ -74,6 +74,9 @@ from crm_core.webhooks.service import WebhookService
 
 log = logging.getLogger(__name__)
 
+ANONYMOUS_BODY_BYTES = 16 * 1024
+"""The most a request without credentials may send (a login is a few hundred
+bytes); signed-in requests get the application's limit, uploads stream."""
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ANONYMOUS = Actor(
@@ -170,6 +173,8 @@ async def api_middleware(
     try:
         if request.match_info.handler not in request.app[PUBLIC]:
             request[ACTOR] = await _authenticate(request)
+        else:
+            request = _anonymous(request)
         return await handler(request)
     except CrmError as exc:
         return error_response(exc, request)
@@ -185,6 +190,16 @@ async def api_middleware(
         )
         body = error_body("internal_error", f"internal error; reference {reference}")
         return _json(body, 500)
+
+
+def _anonymous(request: web.Request) -> web.Request:
+    """The request with the small body limit of one nobody has vouched for; a
+    declared length over it is refused before a byte is read."""
+    if (request.content_length or 0) > ANONYMOUS_BODY_BYTES:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=ANONYMOUS_BODY_BYTES, actual_size=request.content_length or 0
+        )
+    return request.clone(client_max_size=ANONYMOUS_BODY_BYTES)
 
 
 async def _authenticate(request: web.Request) -> Actor:

@@ -3,9 +3,12 @@ flag under `serve` and in the demo, request body caps, and login throttling."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +16,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from contactcentre.bootstrap import build
+from contactcentre.bootstrap import App, build
 from contactcentre.settings import load_settings
+from contactcentre.web import MAX_BODY_BYTES
+from crm_core.appeals.seed import DemoStaff, seed_appeals
+from crm_core.auth.accounts import User
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.clock import UtcClock
@@ -22,29 +28,49 @@ from crm_core.clock import UtcClock
 PASSWORD = "correct horse battery"
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _json(value: object) -> dict[str, Any]:
+    """A large JSON body as a stream (aiohttp warns about big in-memory bodies)."""
+    return {
+        "data": io.BytesIO(json.dumps(value).encode()),
+        "headers": {"Content-Type": "application/json"},
+    }
+
+
+@dataclass
+class Served:
+    server: TestServer
+    app: App
+    anna: User
+    token: str
+    """anna's API token."""
+
+
 @asynccontextmanager
 async def serving(
     database_url: str, tmp_path: Path, *, demo: bool = False, **overrides: Any
-) -> AsyncIterator[TestServer]:
+) -> AsyncIterator[Served]:
+    crm = {"attachments_dir": str(tmp_path / "attachments"), **overrides.pop("crm", {})}
     settings = load_settings(
         database={"url": database_url},
         recordings_dir=tmp_path / "recordings",
-        crm={
-            "attachments_dir": str(tmp_path / "attachments"),
-            **overrides.pop("crm", {}),
-        },
+        crm=crm,
         **overrides,
     )
     app = build(settings, demo=demo)
     auth = AuthService(app.sessions, UtcClock())
-    await auth.create_user(
+    anna = await auth.create_user(
         system_actor(),
         NewUser(login="anna", display_name="Anna", role=Role.AGENT, password=PASSWORD),
     )
+    issued = await auth.issue_token(system_actor(), "tests", user_id=anna.id)
     server = TestServer(app.web)
     await server.start_server()
     try:
-        yield server
+        yield Served(server, app, anna, issued.secret)
     finally:
         await server.close()
         await app.engine.dispose()
@@ -80,11 +106,86 @@ async def test_session_cookie_is_secure_under_serve_when_nothing_says_otherwise(
     secure: bool,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="contactcentre.bootstrap"):
-        async with serving(database_url, tmp_path, demo=demo, crm=crm) as server:
-            cookie = await _login_cookie(server)
+        async with serving(database_url, tmp_path, demo=demo, crm=crm) as served:
+            cookie = await _login_cookie(served.server)
     flags = {part.strip().lower() for part in cookie.split(";")}
     assert ("secure" in flags) is secure
     assert {"httponly", "samesite=lax"} <= flags
     [said] = [r for r in caplog.records if r.getMessage().startswith("session cookie")]
     assert ("not Secure" in said.getMessage()) is not secure
     assert said.levelno == (logging.WARNING if not (secure or demo) else logging.INFO)
+
+
+async def test_anonymous_body_is_refused_when_it_is_larger_than_a_login(
+    database_url: str, tmp_path: Path
+) -> None:
+    big = {"login": "anna", "password": "x" * (1024 * 1024)}
+    async with (
+        serving(database_url, tmp_path) as served,
+        aiohttp.ClientSession() as http,
+    ):
+        server = served.server
+        url = server.make_url("/api/v1/auth/login")
+        async with http.post(url, **_json(big)) as response:
+            assert response.status == 413
+            assert (await response.json())["error_id"] == "request_entity_too_large"
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+            yield b'{"login": "anna", "password": "'
+            for _ in range(64):
+                yield b"x" * 16384
+            yield b'"}'
+
+        async with http.post(url, data=chunks()) as response:
+            assert response.status == 413
+        async with http.post(
+            server.make_url("/api/v1/appeals/00000000-0000-0000-0000-000000000001/"
+                            "attachments"),
+            data=io.BytesIO(b"x" * (4 * 1024 * 1024)),
+        ) as response:  # fmt: skip
+            assert response.status == 401
+        async with http.post(
+            url, json={"login": "anna", "password": PASSWORD}
+        ) as response:
+            assert response.status == 200
+
+
+async def test_signed_in_upload_streams_past_the_body_limit_when_it_is_an_attachment(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with (
+        serving(database_url, tmp_path) as served,
+        aiohttp.ClientSession(headers=bearer(served.token)) as http,
+    ):
+        staff = DemoStaff(
+            front=[served.anna.id], technicians=[served.anna.id], administrators=[]
+        )
+        await seed_appeals(served.app.sessions, UtcClock(), staff)
+        async with http.get(served.server.make_url("/api/v1/topics")) as response:
+            topics = await response.json()
+        topic = next(t["id"] for t in topics if t["code"] == "complaint")
+        async with http.post(
+            served.server.make_url("/api/v1/appeals"),
+            json={"topic_id": topic, "description": "",
+                  "attributes": {"BrokenSince": "2026-01-04", "Speed": 100}},
+        ) as response:  # fmt: skip
+            assert response.status == 201, await response.text()
+            appeal = (await response.json())["id"]
+        scan = bytes(range(256)) * (3 * MAX_BODY_BYTES // 256)
+        form = aiohttp.FormData()
+        form.add_field(
+            "file",
+            io.BytesIO(scan),
+            filename="scan.pdf",
+            content_type="application/pdf",
+        )
+        async with http.post(
+            served.server.make_url(f"/api/v1/appeals/{appeal}/attachments"), data=form
+        ) as response:
+            assert response.status == 201, await response.text()
+            assert (await response.json())["size_bytes"] == len(scan)
+        async with http.post(
+            served.server.make_url("/api/v1/appeals"),
+            **_json({"topic_id": topic, "description": "x" * MAX_BODY_BYTES}),
+        ) as response:
+            assert response.status == 413
