@@ -288,7 +288,7 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
-    auth = AuthService(sessions, clock)
+    auth = AuthService(sessions, clock, publisher=bus)
     setup_api(
         app,
         ApiDeps(
@@ -306,6 +306,7 @@ def build(
                 reports=ReportService(sessions, clock),
             ),
             cookies=cookie_policy(crm, demo=demo),
+            trusted_proxies=tuple(settings.http.trusted_proxies),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,

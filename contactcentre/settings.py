@@ -42,6 +42,14 @@ class ListenAddress(_Section):
     port: int = Field(default=0, ge=0, le=65535)
 
 
+class HttpSettings(ListenAddress):
+    port: int = Field(default=8080, ge=0, le=65535)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For header names
+    the client, e.g. ["10.0.0.2/32"]; none by default: the header is ignored and
+    the peer's address is the client's (login throttling keys on it)."""
+
+
 class AgiSettings(ListenAddress):
     port: int = Field(default=4573, ge=0, le=65535)
     allow_from: list[IPvAnyNetwork] = Field(default_factory=list)
@@ -183,7 +191,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     pbxs: list[PbxSettings] = Field(default_factory=_default_pbxs)
     agi: AgiSettings = AgiSettings()
-    http: ListenAddress = ListenAddress(port=8080)
+    http: HttpSettings = HttpSettings()
     recordings_dir: Path = Path("var/recordings")
     data_dir: Path = Path("var")
     secret_key: SecretStr = Field(

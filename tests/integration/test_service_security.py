@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,9 +24,18 @@ from crm_core.appeals.seed import DemoStaff, seed_appeals
 from crm_core.auth.accounts import User
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
+from crm_core.auth.throttle import ACCOUNT_RULE
 from crm_core.clock import UtcClock
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """These are HTTP-level checks, the same on either database: SQLite only."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -189,3 +199,36 @@ async def test_signed_in_upload_streams_past_the_body_limit_when_it_is_an_attach
             **_json({"topic_id": topic, "description": "x" * MAX_BODY_BYTES}),
         ) as response:
             assert response.status == 413
+
+
+async def test_login_answers_429_with_retry_after_when_failures_pile_up(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with (
+        serving(database_url, tmp_path) as served,
+        aiohttp.ClientSession() as http,
+    ):
+        url = served.server.make_url("/api/v1/auth/login")
+
+        async def attempt(login: str, password: str) -> tuple[int, str, str | None]:
+            async with http.post(
+                url, json={"login": login, "password": password}
+            ) as response:
+                body = await response.json()
+                return (
+                    response.status,
+                    body["error_id"],
+                    response.headers.get("Retry-After"),
+                )
+
+        seen = {}
+        for login in ("anna", "nobody"):
+            seen[login] = [
+                await attempt(login, "wrong password!")
+                for _ in range(ACCOUNT_RULE.free_failures + 1)
+            ]
+            seen[login].append(await attempt(login, PASSWORD))
+        assert seen["anna"] == seen["nobody"]
+        *refused, throttled = seen["anna"]
+        assert set(refused) == {(401, "unauthenticated", None)}
+        assert throttled == (429, "login_throttled", "1")

@@ -47,7 +47,7 @@ class Desk:
 
     async def cookie(self, login: str) -> str:
         """A `Cookie` header for a fresh session of `login`."""
-        signed = await self.auth.login(login, PASSWORD)
+        signed = await self.auth.login(login, PASSWORD, address="127.0.0.1")
         return f"{SESSION_COOKIE}={signed.session_token}"
 
     def agent_id(self, login: str) -> str:

@@ -77,7 +77,7 @@ def extra_route_tables() -> list[ApiRoutes]:
 @pytest.fixture
 async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
     clock = FakeClock()
-    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600)
     auth = AuthService(sessions, clock, passwords=FAST, policy=policy)
     tokens = []
     ids = []
