@@ -33,6 +33,7 @@ from agent_ui.events import AgentConnected, AgentDisconnected
 from agent_ui.ports import Clock, CustomerCards, Publisher, Sessions
 from crm_core.api.context import SESSION_COOKIE
 from crm_core.auth.errors import Unauthenticated
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Actor
 from crm_core.customers.errors import CustomerNotFound
 from crm_core.customers.events import CallerIdentified, ContactOpened
@@ -85,6 +86,8 @@ class DesktopLimits:
 @dataclass(slots=True)
 class _Connection:
     actor: Actor
+    session_id: str
+    """The browser session it was opened with: when that ends, so does this."""
     rooms: list[str] = field(default_factory=list)
 
 
@@ -140,7 +143,9 @@ class Desktops:
         known = self._agents.get(agent_id)
         if known is not None and views.agent_room(agent_id) in rooms:
             rooms += sorted(views.queue_rooms(known["queue_ids"]))
-        self._connections[sid] = _Connection(actor=actor, rooms=rooms)
+        self._connections[sid] = _Connection(
+            actor=actor, session_id=session.session_id, rooms=rooms
+        )
         for room in rooms:
             await self._server.enter_room(sid, room, namespace=NAMESPACE)
         log.info("desktop connected user=%s sid=%s", agent_id, sid)
@@ -191,6 +196,18 @@ class Desktops:
                     connections=self._count(agent_id),
                 )
             )
+
+    async def on_sessions_ended(self, event: SessionsEnded) -> None:
+        """Cut off at once the desktops opened with sessions that ended (a logout,
+        a deactivation, a new password): they must not receive another pop."""
+        ended = frozenset(event.session_ids)
+        for sid in [s for s, c in self._connections.items() if c.session_id in ended]:
+            log.info(
+                "desktop closed user=%s sid=%s: session ended (%s)",
+                views.acd_agent_id(self._connections[sid].actor), sid, event.reason,
+            )  # fmt: skip
+            await self._server.disconnect(sid, namespace=NAMESPACE)
+            await self.disconnect(sid)
 
     def _count(self, agent_id: str) -> int:
         return sum(

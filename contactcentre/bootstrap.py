@@ -56,6 +56,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.contacts import ContactService
@@ -127,6 +128,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
     AppealChanged,
     AppealOverdue,
     RecordingReady,
+    SessionsEnded,
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
@@ -325,6 +327,7 @@ def build(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
     setup_agent_ui(app, desktops=desktops, sessions=auth)
 
     async def check_sla() -> None:

@@ -24,6 +24,7 @@ from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import SESSION_COOKIE
 from crm_core.api.routing import ApiRoutes
 from crm_core.auth.credentials import Passwords
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.customers.service import CustomerService
@@ -78,7 +79,8 @@ async def running_desk(
     `extend` stores their services on the app, and `bus` (a new one by default)
     may already have publishers that feed the desktops."""
     clock = FakeClock()
-    auth = AuthService(sessions, clock, passwords=FAST)
+    bus = bus if bus is not None else Bus()
+    auth = AuthService(sessions, clock, passwords=FAST, publisher=bus)
     user_ids = {}
     for login, role in USERS.items():
         user = await auth.create_user(
@@ -87,7 +89,6 @@ async def running_desk(
         )
         user_ids[login] = user.id
     customers = CustomerService(sessions, clock)
-    bus = bus if bus is not None else Bus()
     desktops = sockets.Desktops(
         sockets.make_server(),
         sessions=auth,
@@ -96,6 +97,7 @@ async def running_desk(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)
     app = make_web_app(
         [
             lambda app: setup_api(app, ApiDeps(auth=auth, routes=routes)),
