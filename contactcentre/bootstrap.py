@@ -214,6 +214,7 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    acd = _acd(settings, telephony, bus, clock, sessions)
     recordings = RecordingService(
         sessions,
         telephony.pbx,
@@ -222,6 +223,7 @@ def build(
         contacts=SqlCallContacts(sessions),
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
+        agents=AcdCallAgents(acd),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
@@ -243,7 +245,6 @@ def build(
         directory=crm.attachments_dir,
         max_bytes=crm.attachment_max_bytes,
     )
-    acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
@@ -462,6 +463,17 @@ def _acd(
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
     )
+
+
+@dataclass(frozen=True)
+class AcdCallAgents:
+    """Who is on a live call, as the ACD knows it (recordings' CallAgents)."""
+
+    acd: AcdService
+
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        connected = self.acd.connected_call(AgentId(agent_login))
+        return connected is not None and connected.call_id == call_id
 
 
 def _webhook_forwarder(
