@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ class Served:
     anna: User
     token: str
     """anna's API token."""
+    http: aiohttp.ClientSession
+    """A client with no credentials of its own."""
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
 
 
 @asynccontextmanager
@@ -80,22 +86,11 @@ async def serving(
     server = TestServer(app.web)
     await server.start_server()
     try:
-        yield Served(server, app, anna, issued.secret)
+        async with aiohttp.ClientSession() as http:
+            yield Served(server, app, anna, issued.secret, http)
     finally:
         await server.close()
         await app.engine.dispose()
-
-
-async def _login_cookie(server: TestServer) -> str:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            server.make_url("/api/v1/auth/login"),
-            json={"login": "anna", "password": PASSWORD},
-        ) as response,
-    ):
-        assert response.status == 200, await response.text()
-        return response.headers["Set-Cookie"]
 
 
 @pytest.mark.parametrize(
@@ -116,8 +111,15 @@ async def test_session_cookie_is_secure_under_serve_when_nothing_says_otherwise(
     secure: bool,
 ) -> None:
     with caplog.at_level(logging.INFO, logger="contactcentre.bootstrap"):
-        async with serving(database_url, tmp_path, demo=demo, crm=crm) as served:
-            cookie = await _login_cookie(served.server)
+        async with (
+            serving(database_url, tmp_path, demo=demo, crm=crm) as served,
+            served.http.post(
+                served.url("/api/v1/auth/login"),
+                json={"login": "anna", "password": PASSWORD},
+            ) as response,
+        ):
+            assert response.status == 200, await response.text()
+            cookie = response.headers["Set-Cookie"]
     flags = {part.strip().lower() for part in cookie.split(";")}
     assert ("secure" in flags) is secure
     assert {"httponly", "samesite=lax"} <= flags
@@ -130,12 +132,8 @@ async def test_anonymous_body_is_refused_when_it_is_larger_than_a_login(
     database_url: str, tmp_path: Path
 ) -> None:
     big = {"login": "anna", "password": "x" * (1024 * 1024)}
-    async with (
-        serving(database_url, tmp_path) as served,
-        aiohttp.ClientSession() as http,
-    ):
-        server = served.server
-        url = server.make_url("/api/v1/auth/login")
+    async with serving(database_url, tmp_path) as served:
+        http, url = served.http, served.url("/api/v1/auth/login")
         async with http.post(url, **_json(big)) as response:
             assert response.status == 413
             assert (await response.json())["error_id"] == "request_entity_too_large"
@@ -148,34 +146,30 @@ async def test_anonymous_body_is_refused_when_it_is_larger_than_a_login(
 
         async with http.post(url, data=chunks()) as response:
             assert response.status == 413
+        upload = served.url(f"/api/v1/appeals/{uuid.uuid4()}/attachments")
         async with http.post(
-            server.make_url("/api/v1/appeals/00000000-0000-0000-0000-000000000001/"
-                            "attachments"),
-            data=io.BytesIO(b"x" * (4 * 1024 * 1024)),
-        ) as response:  # fmt: skip
-            assert response.status == 401
-        async with http.post(
-            url, json={"login": "anna", "password": PASSWORD}
+            upload, data=io.BytesIO(b"x" * (4 * 1024 * 1024))
         ) as response:
+            assert response.status == 401
+        login = {"login": "anna", "password": PASSWORD}
+        async with http.post(url, json=login) as response:
             assert response.status == 200
 
 
 async def test_signed_in_upload_streams_past_the_body_limit_when_it_is_an_attachment(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with (
-        serving(database_url, tmp_path) as served,
-        aiohttp.ClientSession(headers=bearer(served.token)) as http,
-    ):
+    async with serving(database_url, tmp_path) as served:
+        http, auth = served.http, bearer(served.token)
         staff = DemoStaff(
             front=[served.anna.id], technicians=[served.anna.id], administrators=[]
         )
         await seed_appeals(served.app.sessions, UtcClock(), staff)
-        async with http.get(served.server.make_url("/api/v1/topics")) as response:
+        async with http.get(served.url("/api/v1/topics"), headers=auth) as response:
             topics = await response.json()
         topic = next(t["id"] for t in topics if t["code"] == "complaint")
         async with http.post(
-            served.server.make_url("/api/v1/appeals"),
+            served.url("/api/v1/appeals"), headers=auth,
             json={"topic_id": topic, "description": "",
                   "attributes": {"BrokenSince": "2026-01-04", "Speed": 100}},
         ) as response:  # fmt: skip
@@ -190,36 +184,29 @@ async def test_signed_in_upload_streams_past_the_body_limit_when_it_is_an_attach
             content_type="application/pdf",
         )
         async with http.post(
-            served.server.make_url(f"/api/v1/appeals/{appeal}/attachments"), data=form
+            served.url(f"/api/v1/appeals/{appeal}/attachments"), data=form, headers=auth
         ) as response:
             assert response.status == 201, await response.text()
             assert (await response.json())["size_bytes"] == len(scan)
-        async with http.post(
-            served.server.make_url("/api/v1/appeals"),
-            **_json({"topic_id": topic, "description": "x" * MAX_BODY_BYTES}),
-        ) as response:
+        too_big = _json({"topic_id": topic, "description": "x" * MAX_BODY_BYTES})
+        too_big["headers"].update(auth)
+        async with http.post(served.url("/api/v1/appeals"), **too_big) as response:
             assert response.status == 413
 
 
 async def test_login_answers_429_with_retry_after_when_failures_pile_up(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with (
-        serving(database_url, tmp_path) as served,
-        aiohttp.ClientSession() as http,
-    ):
-        url = served.server.make_url("/api/v1/auth/login")
+    async with serving(database_url, tmp_path) as served:
 
         async def attempt(login: str, password: str) -> tuple[int, str, str | None]:
-            async with http.post(
-                url, json={"login": login, "password": password}
+            async with served.http.post(
+                served.url("/api/v1/auth/login"),
+                json={"login": login, "password": password},
             ) as response:
                 body = await response.json()
-                return (
-                    response.status,
-                    body["error_id"],
-                    response.headers.get("Retry-After"),
-                )
+                retry = response.headers.get("Retry-After")
+                return response.status, body["error_id"], retry
 
         seen = {}
         for login in ("anna", "nobody"):

@@ -30,9 +30,18 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def auth(sessions: Sessions, clock: FakeClock) -> AuthService:
+def published() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def auth(
+    sessions: Sessions, clock: FakeClock, published: RecordingPublisher
+) -> AuthService:
     policy = AuthPolicy(session_idle_s=600, session_max_s=3600)
-    return AuthService(sessions, clock, passwords=FAST, policy=policy)
+    return AuthService(
+        sessions, clock, passwords=FAST, policy=policy, publisher=published
+    )
 
 
 async def _agent(auth: AuthService, login: str = "anna") -> None:
@@ -283,10 +292,8 @@ async def test_every_refused_login_costs_one_hash_when_the_account_is_not_there(
 
 
 async def test_new_password_revokes_tokens_and_ends_sessions_when_an_admin_sets_it(
-    sessions: Sessions, clock: FakeClock
+    auth: AuthService, published: RecordingPublisher
 ) -> None:
-    published = RecordingPublisher()
-    auth = AuthService(sessions, clock, passwords=FAST, publisher=published)
     await _agent(auth)
     signed = await auth.login("anna", PASSWORD, address=HOME)
     anna = signed.actor
@@ -308,10 +315,8 @@ async def test_new_password_revokes_tokens_and_ends_sessions_when_an_admin_sets_
 
 
 async def test_own_password_change_keeps_only_the_asking_session_when_proven(
-    sessions: Sessions, clock: FakeClock
+    auth: AuthService, published: RecordingPublisher
 ) -> None:
-    published = RecordingPublisher()
-    auth = AuthService(sessions, clock, passwords=FAST, publisher=published)
     await _agent(auth)
     here = await auth.login("anna", PASSWORD, address=HOME)
     elsewhere = await auth.login("anna", PASSWORD, address=HOME)
@@ -339,10 +344,8 @@ async def test_own_password_change_keeps_only_the_asking_session_when_proven(
 
 
 async def test_sessions_ended_is_published_when_a_user_logs_out_or_is_deactivated(
-    sessions: Sessions, clock: FakeClock
+    auth: AuthService, published: RecordingPublisher
 ) -> None:
-    published = RecordingPublisher()
-    auth = AuthService(sessions, clock, passwords=FAST, publisher=published)
     await _agent(auth)
     first = await auth.login("anna", PASSWORD, address=HOME)
     second = await auth.login("anna", PASSWORD, address=HOME)
