@@ -45,6 +45,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.readiness import Readiness, service_readiness, subscribed_check
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
 from contactcentre.settings import Settings
@@ -161,6 +162,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    readiness: Readiness
+    """What /readyz answers: add a part's check with `readiness.add(name, check)`."""
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -275,7 +278,8 @@ def build(
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
-    app = make_web_app()
+    readiness = service_readiness(engine, telephony.clients.values(), agi)
+    app = make_web_app(readiness=readiness)
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
     app[acd_http.EVENTS] = bus
@@ -370,6 +374,7 @@ def build(
         for event_type in SHARED_EVENTS:
             bus.subscribe(event_type, redis.publish)
         jobs.append(redis.run)
+        readiness.add("redis", subscribed_check(redis.subscribed))
     return App(
         settings=settings,
         bus=bus,
@@ -379,6 +384,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        readiness=readiness,
         jobs=jobs,
     )
 
