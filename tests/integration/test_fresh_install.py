@@ -46,6 +46,13 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def on_migrated(cli: Path, migrated: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`main()` on a migrated database; its URL."""
+    monkeypatch.setenv("CC_DATABASE__URL", migrated)
+    return migrated
+
+
 def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
@@ -102,12 +109,9 @@ async def test_an_unreachable_database_is_named_when_the_wait_runs_out() -> None
 
 
 def test_first_administrator_signs_in_when_created_from_standard_input(
-    cli: Path,
-    migrated: str,
-    monkeypatch: pytest.MonkeyPatch,
+    on_migrated: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("CC_DATABASE__URL", migrated)
+) -> None:  # fmt: skip
     _stdin(monkeypatch, PASSWORD + "\n")
     assert main(["users", "create", "--role", "admin", "--name", "Olga", "olga"]) == 0
     assert "created olga (administrator)" in capsys.readouterr().out
@@ -116,7 +120,7 @@ def test_first_administrator_signs_in_when_created_from_standard_input(
     assert listed[1].split() == ["olga", "administrator", "active", "Olga"]
 
     async def sign_in(password: str) -> str:
-        engine = make_engine(migrated)
+        engine = make_engine(on_migrated)
         try:
             auth = AuthService(make_sessions(engine), UtcClock())
             return (await auth.login("olga", password)).actor.login
@@ -132,12 +136,9 @@ def test_first_administrator_signs_in_when_created_from_standard_input(
 
 
 def test_weak_password_or_taken_login_changes_nothing_when_creating(
-    cli: Path,
-    migrated: str,
-    monkeypatch: pytest.MonkeyPatch,
+    on_migrated: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("CC_DATABASE__URL", migrated)
+) -> None:  # fmt: skip
     _stdin(monkeypatch, "short\n")
     assert main(["users", "create", "--role", "agent", "anna"]) == 1
     assert _one_line(capsys) == (
@@ -165,12 +166,11 @@ async def test_serve_says_how_to_create_the_first_user_when_there_is_none(
 
 
 def test_a_directory_that_cannot_be_written_is_named_with_its_setting(
-    cli: Path, migrated: str, monkeypatch: pytest.MonkeyPatch,
+    cli: Path, on_migrated: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     blocker = cli / "a-file"
     blocker.write_text("")
-    monkeypatch.setenv("CC_DATABASE__URL", migrated)
     monkeypatch.setenv("CC_CRM__ATTACHMENTS_DIR", str(blocker / "attachments"))
     assert main(["serve"]) == 1
     line = _one_line(capsys)

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from contactcentre.bootstrap import App, build
 from contactcentre.demo import simulator_config
-from contactcentre.settings import Settings, load_settings
+from contactcentre.settings import Settings
 from telephony.sim.simulator import Simulator
+from tests.integration.service import service_settings, serving
 from tests.servers import free_port
 from tests.waiting import eventually
 
@@ -61,30 +60,6 @@ async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.transport.abort()
 
 
-def _settings(database_url: str, tmp_path: Path, **more: Any) -> Settings:
-    return load_settings(
-        database={"url": database_url},
-        http={"port": free_port()},
-        agi={"port": free_port()},
-        pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
-        recordings_dir=tmp_path / "recordings",
-        crm={"attachments_dir": str(tmp_path / "attachments")},
-        ivr={"sounds_dir": str(tmp_path / "sounds")},
-        **more,
-    )
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[App]:
-    app = build(settings)
-    task = asyncio.create_task(app.run())
-    try:
-        yield app
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 async def _get(settings: Settings, path: str) -> tuple[int, dict[str, Any]]:
     url = f"http://127.0.0.1:{settings.http.port}{path}"
     async with aiohttp.ClientSession() as http, http.get(url) as response:
@@ -103,7 +78,7 @@ async def _answer(settings: Settings, status: int) -> dict[str, Any] | None:
 async def test_every_part_is_named_ready_when_database_pbx_fastagi_and_redis_are_up(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    settings = _settings(database_url, tmp_path, redis={"url": redis_url})
+    settings = service_settings(database_url, tmp_path, redis={"url": redis_url})
     async with Simulator(simulator_config(settings)), serving(settings):
         body = await eventually(lambda: _answer(settings, 200))
     assert body["ready"] is True
@@ -115,7 +90,7 @@ async def test_every_part_is_named_ready_when_database_pbx_fastagi_and_redis_are
 async def test_the_pbx_is_named_not_ready_when_asterisk_goes_away(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = _settings(database_url, tmp_path)
+    settings = service_settings(database_url, tmp_path)
     async with serving(settings):
         async with Simulator(simulator_config(settings)):
             await eventually(lambda: _answer(settings, 200))
@@ -138,7 +113,7 @@ async def test_the_database_is_named_not_ready_when_it_goes_down(
     relay = Relay(int(host_port.rsplit(":", 1)[1]))
     await relay.start()
     through_relay = f"{prefix}@127.0.0.1:{relay.port}/{name}"
-    settings = _settings(through_relay, tmp_path)
+    settings = service_settings(through_relay, tmp_path)
     async with Simulator(simulator_config(settings)), serving(settings) as app:
         await eventually(lambda: _answer(settings, 200))
         await relay.cut()

@@ -5,7 +5,6 @@ API shows both."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,6 @@ from typing import Any
 import aiohttp
 
 from contactcentre.bootstrap import App
-from contactcentre.bootstrap import build as build_app
-from contactcentre.settings import load_settings
 from crm_core.appeals.events import AppealChanged
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
@@ -30,7 +27,7 @@ from tests.integration.crm_core.incidents.town import (
     customer,
 )
 from tests.integration.crm_core.notices.conftest import Inbox
-from tests.servers import free_port
+from tests.integration.service import service_settings, serving
 from tests.waiting import eventually
 
 
@@ -67,43 +64,36 @@ async def test_email_is_sent_and_sms_waits_with_its_reason_when_served(
     database_url: str, tmp_path: Path, inbox: tuple[Inbox, int]
 ) -> None:
     box, smtp_port = inbox
-    settings = load_settings(
-        database={"url": database_url},
-        http={"port": free_port()},
-        agi={"port": free_port()},
-        pbxs=[{"id": "pbx1", "port": free_port(), "secret": "s"}],
-        recordings_dir=tmp_path / "recordings",
-        crm={"attachments_dir": str(tmp_path / "attachments")},
-        ivr={"sounds_dir": str(tmp_path / "sounds")},
+    settings = service_settings(
+        database_url, tmp_path,
         smtp={"host": "127.0.0.1", "port": smtp_port, "from_address": "cc@ex.org"},
-    )
-    app = build_app(settings)
+    )  # fmt: skip
+    async with serving(settings) as app:
+        await _notify_both(app, box)
+
+
+async def _notify_both(app: App, box: Inbox) -> None:
     town = await build_town(await build_world(app.sessions))
     olga = await customer(town, "Olga", emails=["olga@example.org"],
                           preferred_channels=["email"])  # fmt: skip
     petr = await customer(town, "Petr", phones=[{"number": "+79131112233"}])
-    task = asyncio.create_task(app.run())
-    try:
-        await _close_complaint(town, app, olga)
-        await _close_complaint(town, app, petr)
+    await _close_complaint(town, app, olga)
+    await _close_complaint(town, app, petr)
 
-        async def mailed() -> int:
-            return len(box.mails)
+    async def mailed() -> int:
+        return len(box.mails)
 
-        await eventually(mailed)
-        [(to, mail)] = box.mails
-        assert (to, mail["From"]) == (["olga@example.org"], "cc@ex.org")
-        assert "Refund made" in mail.get_payload()
+    await eventually(mailed)
+    [(to, mail)] = box.mails
+    assert (to, mail["From"]) == (["olga@example.org"], "cc@ex.org")
+    assert "Refund made" in mail.get_payload()
 
-        async def sms_held() -> list[dict[str, Any]]:
-            found = await _notices(app, petr)
-            return found if found and found[0]["last_error"] else []
+    async def sms_held() -> list[dict[str, Any]]:
+        found = await _notices(app, petr)
+        return found if found and found[0]["last_error"] else []
 
-        [sms] = await eventually(sms_held)
-        assert (sms["channel"], sms["status"], sms["attempts"]) == ("sms", "queued", 0)
-        assert sms["last_error"] == held_reason(NoticeChannel.SMS)
-        [email] = await _notices(app, olga)
-        assert (email["status"], email["last_error"]) == ("sent", None)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    [sms] = await eventually(sms_held)
+    assert (sms["channel"], sms["status"], sms["attempts"]) == ("sms", "queued", 0)
+    assert sms["last_error"] == held_reason(NoticeChannel.SMS)
+    [email] = await _notices(app, olga)
+    assert (email["status"], email["last_error"]) == ("sent", None)
