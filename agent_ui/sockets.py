@@ -81,6 +81,8 @@ class DesktopLimits:
     """For the session check and the card reads."""
     remembered_calls: int = 5000
     """Calls whose facts are kept for pops; the oldest are forgotten first."""
+    sweep_every_s: float = 30.0
+    """How often open desktops' sessions are checked (see `Desktops.sweep`)."""
 
 
 @dataclass(slots=True)
@@ -200,11 +202,33 @@ class Desktops:
     async def on_sessions_ended(self, event: SessionsEnded) -> None:
         """Cut off at once the desktops opened with sessions that ended (a logout,
         a deactivation, a new password): they must not receive another pop."""
-        ended = frozenset(event.session_ids)
-        for sid in [s for s, c in self._connections.items() if c.session_id in ended]:
+        await self._cut_off(frozenset(event.session_ids), event.reason)
+
+    async def sweep(self) -> None:
+        """Cut off desktops whose session ended where no SessionsEnded reached
+        this instance (the `users` command, another instance) or ran out."""
+        held = {c.session_id for c in self._connections.values()}
+        async with asyncio.timeout(self._limits.lookup_timeout_s):
+            live = await self._sessions.live_sessions(held)
+        await self._cut_off(frozenset(held - live), "session no longer open")
+
+    async def run_sweeps(self) -> None:
+        """`sweep` every `limits.sweep_every_s` until cancelled; a failed one is
+        logged and tried again next time."""
+        while True:
+            await asyncio.sleep(self._limits.sweep_every_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("desktop session sweep failed")
+
+    async def _cut_off(self, session_ids: frozenset[str], reason: str) -> None:
+        for sid, connection in list(self._connections.items()):
+            if connection.session_id not in session_ids:
+                continue
             log.info(
-                "desktop closed user=%s sid=%s: session ended (%s)",
-                views.acd_agent_id(self._connections[sid].actor), sid, event.reason,
+                "desktop closed user=%s sid=%s: %s",
+                views.acd_agent_id(connection.actor), sid, reason,
             )  # fmt: skip
             await self._server.disconnect(sid, namespace=NAMESPACE)
             await self.disconnect(sid)

@@ -382,6 +382,7 @@ def build(
         check_sla,
         retain_recordings,
         speech,
+        desktops.run_sweeps,
     ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -347,6 +348,23 @@ class AuthService:
                 expires_at=utc(session.expires_at),
                 session_id=session.id,
             )
+
+    async def live_sessions(self, session_ids: Collection[str]) -> frozenset[str]:
+        """Which of these sessions (stored ids) are still open: not ended, not
+        expired, of an active user. Does not move their expiry."""
+        if not session_ids:
+            return frozenset()
+        query = (
+            select(BrowserSessionRow.id)
+            .join(UserRow, UserRow.id == BrowserSessionRow.user_id)
+            .where(
+                BrowserSessionRow.id.in_(sorted(session_ids)),
+                BrowserSessionRow.expires_at > self._clock.now(),
+                UserRow.active.is_(True),
+            )
+        )
+        async with self._sessions() as s:
+            return frozenset(await s.scalars(query))
 
     async def logout(self, session_token: str) -> None:
         """End the session (its desktops are cut off); an unknown or expired one

@@ -44,6 +44,7 @@ class Desk:
     auth: AuthService
     customers: CustomerService
     user_ids: dict[str, uuid.UUID]
+    desktops: sockets.Desktops
     presence: list[AgentConnected | AgentDisconnected] = field(default_factory=list)
 
     async def cookie(self, login: str) -> str:
@@ -113,6 +114,7 @@ async def running_desk(
         auth=auth,
         customers=customers,
         user_ids=user_ids,
+        desktops=desktops,
     )
 
     async def record(event: AgentConnected | AgentDisconnected) -> None:
