@@ -9,6 +9,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import assert_never
 
@@ -166,17 +167,7 @@ class RecordingService:
         now = self._clock.now()
         changed = muted(current, at=now) if muted_ else unmuted(current, at=now)
         await self._save(changed)
-        action = "paused" if muted_ else "resumed"
-        async with self._sessions.begin() as s:
-            write_audit(
-                s, actor, f"recording.{'pause' if muted_ else 'resume'}", at=now,
-                object_type="recording", object_id=current.id,
-                details={"call_id": call_id, "on_the_call": on_the_call},
-            )  # fmt: skip
-        log.info(
-            "recording=%s call=%s %s by %s at %s",
-            current.id, call_id, action, actor.login, now.isoformat(),
-        )  # fmt: skip
+        await self._audit_mute(actor, changed, on_the_call=on_the_call, at=now)
         await self._publisher.publish(
             RecordingMuted(
                 occurred_at=now, recording_id=str(current.id), call_id=call_id,
@@ -320,6 +311,21 @@ class RecordingService:
             await asyncio.sleep(every_s)
 
     # internals ------------------------------------------------------------------
+
+    async def _audit_mute(
+        self, actor: Actor, recording: Recording, *, on_the_call: bool, at: datetime
+    ) -> None:
+        action = "pause" if recording.muted else "resume"
+        async with self._sessions.begin() as s:
+            write_audit(
+                s, actor, f"recording.{action}", at=at, object_type="recording",
+                object_id=recording.id,
+                details={"call_id": recording.call_id, "on_the_call": on_the_call},
+            )  # fmt: skip
+        log.info(
+            "recording=%s call=%s %s by %s at %s",
+            recording.id, recording.call_id, action, actor.login, at.isoformat(),
+        )  # fmt: skip
 
     async def _hears(self, actor: Actor, recording: Recording) -> bool:
         contact = await self._contacts.of_call(recording.call_id)

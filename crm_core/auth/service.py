@@ -12,8 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, or_, select
 
 from crm_core.auth import accounts, credentials
 from crm_core.auth.accounts import ApiToken, AuditEntry, AuthPolicy, User
@@ -25,8 +24,11 @@ from crm_core.auth.ports import Clock, Publisher
 from crm_core.auth.rights import require
 from crm_core.auth.store import (
     audit_from_row,
+    end_sessions,
+    revoke_tokens,
     token_from_row,
     user_from_row,
+    user_row,
     utc,
     write_audit,
 )
@@ -194,22 +196,22 @@ class AuthService:
         hashed = None
         if changes.password is not None:
             async with self._sessions() as s:
-                login = (await _user_row(s, user_id)).login
+                login = (await user_row(s, user_id)).login
             if problems := _password_problems(changes.password, login):
                 raise ValidationFailed(problems)
             hashed = await self._workers.hash(changes.password)
         now = self._clock.now()
         async with self._sessions.begin() as s:
-            row = await _user_row(s, user_id)
+            row = await user_row(s, user_id)
             changed = _apply_changes(row, changes)
             ended: list[str] = []
             details: dict[str, object] = {"changed": changed}
             if hashed is not None:
                 row.password_hash = hashed
                 changed.append("password")
-                details["tokens_revoked"] = await _revoke_tokens(s, row.id, now)
+                details["tokens_revoked"] = await revoke_tokens(s, row.id, now)
             if hashed is not None or changes.active is False:
-                ended = await _end_sessions(s, row.id, keep=keep_session)
+                ended = await end_sessions(s, row.id, keep=keep_session)
                 details["sessions_ended"] = len(ended)
             row.updated_at = now
             write_audit(
@@ -228,7 +230,7 @@ class AuthService:
         if actor.user_id != user_id:
             require(actor, Permission.USER_ADMIN)
         async with self._sessions() as s:
-            return user_from_row(await _user_row(s, user_id))
+            return user_from_row(await user_row(s, user_id))
 
     async def list_users(
         self, actor: Actor, *, limit: int, after_login: str | None = None
@@ -290,7 +292,7 @@ class AuthService:
         other sessions end; `keep_session` (the one asking) stays open."""
         self._check_throttle(address, actor.login)
         async with self._sessions() as s:
-            stored = (await _user_row(s, actor.user_id)).password_hash
+            stored = (await user_row(s, actor.user_id)).password_hash
         if not await self._workers.verify(stored, current):
             self.throttle.failed(
                 address=address, login=actor.login, now=self._clock.now()
@@ -313,7 +315,7 @@ class AuthService:
         now = self._clock.now()
         expires = accounts.session_expiry(now, now, self.policy)
         async with self._sessions.begin() as s:
-            row = await _user_row(s, user_id)
+            row = await user_row(s, user_id)
             if rehashed is not None:
                 row.password_hash = rehashed
             s.add(
@@ -412,7 +414,7 @@ class AuthService:
             last_used_at=None, revoked_at=None,
         )  # fmt: skip
         async with self._sessions.begin() as s:
-            await _user_row(s, owner)
+            await user_row(s, owner)
             s.add(row)
             write_audit(s, actor, "token.issue", at=now, object_type="api_token",
                         object_id=row.id, details={"name": row.name,
@@ -508,38 +510,6 @@ class AuthService:
                 session_ids=tuple(session_ids), reason=reason,
             )
         )  # fmt: skip
-
-
-async def _revoke_tokens(s: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """Revoke every live API token of the user; how many."""
-    result = await s.execute(
-        update(ApiTokenRow)
-        .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def _end_sessions(
-    s: AsyncSession, user_id: uuid.UUID, *, keep: str | None = None
-) -> list[str]:
-    """Delete the user's browser sessions but `keep`; the ids of those ended."""
-    query = select(BrowserSessionRow.id).where(BrowserSessionRow.user_id == user_id)
-    if keep is not None:
-        query = query.where(BrowserSessionRow.id != keep)
-    ended = list(await s.scalars(query))
-    if ended:
-        await s.execute(
-            delete(BrowserSessionRow).where(BrowserSessionRow.id.in_(ended))
-        )
-    return ended
-
-
-async def _user_row(s: AsyncSession, user_id: uuid.UUID) -> UserRow:
-    row = await s.get(UserRow, user_id)
-    if row is None:
-        raise NotFound(f"no user {user_id}")
-    return row
 
 
 def _apply_changes(row: UserRow, changes: UserChanges) -> list[str]:
