@@ -48,7 +48,7 @@ from contactcentre.demo import (
 from contactcentre.readiness import Readiness, service_readiness, subscribed_check
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
-from contactcentre.settings import Settings
+from contactcentre.settings import CrmSettings, Settings
 from contactcentre.startup import (
     prepare_directories,
     report_missing_speech_tools,
@@ -66,6 +66,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
@@ -93,6 +94,7 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
@@ -107,6 +109,7 @@ from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony.agi import AgiServer
+from telephony.agi_peers import AgiPeers
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -138,6 +141,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
     AppealChanged,
     AppealOverdue,
     RecordingReady,
+    SessionsEnded,
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
@@ -205,7 +209,13 @@ def build(
         ],
         bus,
     )
-    agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
+    agi = AgiServer(
+        host=settings.agi.host,
+        port=settings.agi.port,
+        peers=AgiPeers(
+            hosts=[p.host for p in settings.pbxs], networks=settings.agi.allow_from
+        ),
+    )
 
     country = settings.default_country
     crm = settings.crm
@@ -219,6 +229,7 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    acd = _acd(settings, telephony, bus, clock, sessions)
     recordings = RecordingService(
         sessions,
         telephony.pbx,
@@ -227,6 +238,7 @@ def build(
         contacts=SqlCallContacts(sessions),
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
+        agents=AcdCallAgents(acd),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
@@ -242,7 +254,6 @@ def build(
         directory=crm.attachments_dir,
         max_bytes=crm.attachment_max_bytes,
     )
-    acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
@@ -274,7 +285,8 @@ def build(
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
-    sender = AiohttpSender()
+    targets = TargetPolicy(allowed_networks=tuple(crm.webhook_internal_networks))
+    sender = AiohttpSender(targets)
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
@@ -289,12 +301,12 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
-    auth = AuthService(sessions, clock)
+    auth = AuthService(sessions, clock, publisher=bus)
     setup_api(
         app,
         ApiDeps(
             auth=auth,
-            webhooks=WebhookService(sessions, clock),
+            webhooks=WebhookService(sessions, clock, targets=targets),
             customers=customers,
             contacts=contacts,
             appeals=appeals,
@@ -306,7 +318,8 @@ def build(
                 bulk=BulkOperations(appeals, search),
                 reports=ReportService(sessions, clock),
             ),
-            cookies=CookiePolicy(secure=crm.cookie_secure),
+            cookies=cookie_policy(crm, demo=demo),
+            trusted_proxies=tuple(settings.http.trusted_proxies),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
@@ -325,6 +338,7 @@ def build(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
     setup_agent_ui(app, desktops=desktops, sessions=auth)
 
     async def check_sla() -> None:
@@ -368,6 +382,7 @@ def build(
         check_sla,
         retain_recordings,
         speech,
+        desktops.run_sweeps,
     ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
@@ -387,6 +402,21 @@ def build(
         readiness=readiness,
         jobs=jobs,
     )
+
+
+def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
+    """The session cookie's policy: Secure unless the demo or a setting says no."""
+    secure = crm.cookie_secure if crm.cookie_secure is not None else not demo
+    if secure:
+        log.info("session cookie: Secure, sent by browsers only over HTTPS")
+    elif demo:
+        log.info("session cookie: not Secure (the demo serves plain HTTP)")
+    else:
+        log.warning(
+            "session cookie: not Secure (crm.cookie_secure=false), sent over plain "
+            "HTTP where anyone on the path can read it"
+        )
+    return CookiePolicy(secure=secure)
 
 
 def _acd(
@@ -446,6 +476,17 @@ def _acd(
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
     )
+
+
+@dataclass(frozen=True)
+class AcdCallAgents:
+    """Who is on a live call, as the ACD knows it (recordings' CallAgents)."""
+
+    acd: AcdService
+
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        connected = self.acd.connected_call(AgentId(agent_login))
+        return connected is not None and connected.call_id == call_id
 
 
 def _notice_senders(settings: Settings) -> dict[NoticeChannel, NoticeSender]:
