@@ -14,7 +14,7 @@ import heapq
 from dataclasses import replace
 from datetime import datetime
 
-from acd.consultations import Consultations
+from acd.consultations import Consultations, transferred
 from acd.errors import (
     DuplicateCall,
     InvalidTransition,
@@ -39,6 +39,8 @@ from acd.model import (
     QueueConfig,
     QueueExit,
     QueueId,
+    TargetKind,
+    TransferMode,
 )
 from acd.routing import (
     NEVER,
@@ -418,6 +420,15 @@ class AcdEngine(Consultations):
         self._queue(queue_id)  # UnknownQueue before anything changes
         assert call.agent_id is not None
         step = Step(now)
+        step.actions.append(
+            transferred(
+                call,
+                now,
+                mode=TransferMode.BLIND,
+                kind=TargetKind.QUEUE if agent_id is None else TargetKind.AGENT,
+                target=queue_id if agent_id is None else agent_id,
+            )
+        )
         del self._calls[call_id]
         self._start_wrap_up(self._agents[call.agent_id], call, step=step)
         self._release_consulted(call, step)
@@ -441,6 +452,18 @@ class AcdEngine(Consultations):
         self._calls[call_id] = again
         self._join(again, step)
         return step.actions
+
+    def transfer_out(
+        self, call_id: CallId, now: datetime, *, number: str, mode: TransferMode
+    ) -> list[Action]:
+        """A connected call left the centre for the outside `number`: its agent
+        starts wrap-up. A call no longer connected is let go as by `hang_up`."""
+        call = self._calls.get(call_id)
+        if call is None or call.phase is not CallPhase.CONNECTED:
+            return self.hang_up(call_id, now)
+        kind = TargetKind.NUMBER
+        sent = transferred(call, now, mode=mode, kind=kind, target=number)
+        return [sent, *self.hang_up(call_id, now)]
 
     def finish_wrap_up(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The agent ended wrap-up before its time ran out."""

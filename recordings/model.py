@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import struct
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -172,10 +173,10 @@ def _u32(data: bytes, offset: int) -> int:
     return value
 
 
-def may_hear(actor: Actor, *, agent_id: uuid.UUID | None) -> bool:
-    """Whether `actor` may listen to a call handled by `agent_id`: everyone's with
-    recording.listen_all (supervisors, back office), their own with listen_own."""
+def may_hear(actor: Actor, *, agent_ids: Collection[uuid.UUID]) -> bool:
+    """Whether `actor` may listen to a call the users `agent_ids` were on (the
+    transfer chain): everyone's with recording.listen_all (supervisors, back
+    office), those they were on with listen_own."""
     if actor.can(Permission.RECORDING_LISTEN_ALL):
         return True
-    own = agent_id is not None and agent_id == actor.user_id
-    return own and actor.can(Permission.RECORDING_LISTEN_OWN)
+    return actor.user_id in agent_ids and actor.can(Permission.RECORDING_LISTEN_OWN)

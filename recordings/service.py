@@ -305,7 +305,7 @@ class RecordingService:
         if actor.can(Permission.RECORDING_LISTEN_ALL):
             return True
         contact = await self._contacts.of_call(recording.call_id)
-        return may_hear(actor, agent_id=None if contact is None else contact.agent_id)
+        return may_hear(actor, agent_ids=() if contact is None else contact.agent_ids)
 
     def _pbx_path(self, recording: Recording) -> str:
         if self._pbx_directory is not None:

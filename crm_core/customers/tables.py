@@ -133,6 +133,21 @@ class ContactRow(Base):
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
     hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hangup_cause_text: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """hangup, vanished or pbx_shutdown (crm_core.customers.call_log.EndReason)."""
+    bridged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    hold_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    queues: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    call_agents: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, nullable=True
+    )
+    """The transfer chain: {agent, user_id, taken_at, queue} in order."""
+    call_steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """What the ACD did with the call, as heard: the facts the call log (queue,
+    agents, wait, talk, outcome) is computed from."""
     notes: Mapped[str] = mapped_column(Text)
     ivr_completed_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True

@@ -61,7 +61,7 @@ async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
     auth, tokens, anna = await users(sessions)
     pbx = FakePbx()
     contacts = FakeCallContacts(
-        {CALL: CallContact(contact_id=uuid.uuid4(), agent_id=anna, appeal_ids=())}
+        {CALL: CallContact(contact_id=uuid.uuid4(), agent_ids=(anna,), appeal_ids=())}
     )
     service = RecordingService(
         sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from acd.errors import AgentBusy, NoConnectedCall, TransferRefused
-from acd.model import AgentId, AgentState, CallPhase, QueueId
-from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from acd.model import AgentId, AgentState, CallPhase, QueueId, TargetKind, TransferMode
+from acd.transfers import TransferState, TransferTarget
 from telephony.model import CallId
 from tests.unit.acd.test_service import Rig, Ring
 

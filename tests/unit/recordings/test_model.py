@@ -143,22 +143,24 @@ def actor(role: Role, user_id: uuid.UUID | None = None) -> Actor:
     )  # fmt: skip
 
 
-def test_agent_hears_only_their_own_calls_when_checked() -> None:
-    me = uuid.uuid4()
+def test_agent_hears_only_calls_they_were_on_when_checked() -> None:
+    me, colleague = uuid.uuid4(), uuid.uuid4()
     agent = actor(Role.AGENT, me)
-    assert may_hear(agent, agent_id=me)
-    assert not may_hear(agent, agent_id=uuid.uuid4())
-    assert not may_hear(agent, agent_id=None)
+    assert may_hear(agent, agent_ids=(me,))
+    assert may_hear(agent, agent_ids=(colleague, me)), "transferred to them"
+    assert may_hear(agent, agent_ids=(me, colleague)), "transferred by them"
+    assert not may_hear(agent, agent_ids=(colleague,))
+    assert not may_hear(agent, agent_ids=())
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.BACK_OFFICE])
 def test_supervisor_and_back_office_hear_every_call_when_checked(role: Role) -> None:
-    assert may_hear(actor(role), agent_id=uuid.uuid4())
-    assert may_hear(actor(role), agent_id=None)
+    assert may_hear(actor(role), agent_ids=(uuid.uuid4(),))
+    assert may_hear(actor(role), agent_ids=())
 
 
 def test_marketing_hears_nothing_when_checked() -> None:
-    assert not may_hear(actor(Role.MARKETING), agent_id=None)
+    assert not may_hear(actor(Role.MARKETING), agent_ids=())
 
 
 def test_retention_picks_old_finished_recordings_when_past_the_age() -> None:

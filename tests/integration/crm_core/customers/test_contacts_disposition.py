@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from crm_core.auth.model import system_actor
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import ContactOpened
+from crm_core.customers.call_log import CallEnd
 from crm_core.customers.model import CallLog, ContactDirection, WrapUp
 from crm_core.customers.tables import ContactRow
 from crm_core.db import Sessions
@@ -39,12 +40,7 @@ async def test_wrap_up_is_on_the_contact_when_the_call_was_closed_first(
     assert opened.wrap_up is None
     await svc.close_call_contact(
         CALL,
-        CallLog(
-            ended_at=T0 + timedelta(minutes=3),
-            wait_s=5,
-            talk_s=150,
-            outcome="answered",
-        ),
+        CallLog(end=CallEnd(ended_at=T0 + timedelta(minutes=3))),
     )
     done = T0 + timedelta(minutes=4)
 
