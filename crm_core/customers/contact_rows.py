@@ -224,7 +224,7 @@ async def _users(s: AsyncSession, logins: Iterable[str]) -> dict[str, uuid.UUID]
     found = await s.execute(
         select(UserRow.login, UserRow.id).where(UserRow.login.in_(wanted))
     )
-    return dict(found.tuples().all())
+    return dict(found.all())
 
 
 def _raw_step(step: CallStep) -> dict[str, Any]:

@@ -21,10 +21,6 @@ from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
 from crm_core.selfservice.failed_callbacks import FailedCallbackService
 from crm_core.selfservice.seed import CALLBACK_FAILED_TOPIC, seed_callback_failed_topic
-from ivr.dialogue import EntryKind, HandoffData, JournalEntry, Queue, Recognised
-from ivr.events import IvrCompleted
-from ivr.handoff import Outcome, completed, completed_by
-from ivr.model import Channel, FlowName, NodeId
 from telephony.model import CallId
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.crm_core.appeals.world import build

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
+from crm_core.customers.call_log import CallEnd, CallOutcome
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import ContactOpened
-from crm_core.customers.call_log import CallEnd
 from crm_core.customers.model import CallLog, ContactDirection, WrapUp
 from crm_core.customers.tables import ContactRow
 from crm_core.db import Sessions
@@ -40,7 +40,11 @@ async def test_wrap_up_is_on_the_contact_when_the_call_was_closed_first(
     assert opened.wrap_up is None
     await svc.close_call_contact(
         CALL,
-        CallLog(end=CallEnd(ended_at=T0 + timedelta(minutes=3))),
+        CallLog(
+            end=CallEnd(
+                ended_at=T0 + timedelta(minutes=3), bridged_at=T0 + timedelta(seconds=5)
+            )
+        ),
     )
     done = T0 + timedelta(minutes=4)
 
@@ -54,7 +58,10 @@ async def test_wrap_up_is_on_the_contact_when_the_call_was_closed_first(
     )
     shown = await svc.get(system_actor(), opened.id)
     assert shown.wrap_up == recorded.wrap_up
-    assert (shown.outcome, shown.ended_at) == ("answered", T0 + timedelta(minutes=3))
+    assert (shown.outcome, shown.ended_at) == (
+        CallOutcome.ANSWERED,
+        T0 + timedelta(minutes=3),
+    )
 
 
 async def test_wrap_up_creates_the_contact_when_it_arrives_before_the_call(

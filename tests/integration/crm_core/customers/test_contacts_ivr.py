@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
+from crm_core.customers.call_log import CallEnd, CallOutcome
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import ContactOpened
-from crm_core.customers.call_log import CallEnd, CallOutcome
 from crm_core.customers.model import CallLog, ContactDirection, IvrVisit
 from crm_core.customers.service import CustomerService
 from crm_core.customers.tables import ContactRow
