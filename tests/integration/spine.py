@@ -1,0 +1,192 @@
+"""The service as `serve` composes it (`contactcentre.bootstrap.build`) with the PBX
+simulator as its Asterisk: agents anna and boris with phones, seats and users, a
+supervisor, API tokens, and helpers to place calls and read their contacts. What
+every spine test runs against; nothing here wires production objects itself."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from acd.model import AgentId, AgentState
+from contactcentre.bootstrap import App, build
+from contactcentre.demo import simulator_config
+from contactcentre.settings import Settings, load_settings
+from crm_core.auth.model import Role, system_actor
+from crm_core.auth.service import AuthService, NewUser
+from crm_core.clock import UtcClock
+from crm_core.customers import contact_rows
+from crm_core.customers.model import Contact
+from crm_core.customers.seed import seed_customers
+from telephony.model import PbxId, call_id
+from telephony.sim.model import AgentPhone, Caller
+from telephony.sim.simulator import InboundCall, Simulator
+from tests.integration.recordings.accounts import FAST
+from tests.servers import free_port
+from tests.waiting import eventually
+
+ANNA, BORIS = AgentId("anna"), AgentId("boris")
+PHONES = {ANNA: "1001", BORIS: "1002"}
+FALLBACK_DNIS = "2001"
+"""No flow serves it: the default greeting, then key 1 billing, 2 support, 3 sales,
+anything else general (ivr.fallback)."""
+SALES_MAX_WAIT_S = 1.0
+"""Sales has no agents: its callers leave through the voicemail exit."""
+
+
+@dataclass
+class Spine:
+    app: App
+    sim: Simulator
+    settings: Settings
+    http: aiohttp.ClientSession
+    tokens: dict[str, str]
+    users: dict[str, uuid.UUID]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http.port}"
+
+    async def get(self, path: str, who: str, **headers: str) -> aiohttp.ClientResponse:
+        auth = {"Authorization": f"Bearer {self.tokens[who]}", **headers}
+        return await self.http.get(self.base + path, headers=auth)
+
+    async def json(self, path: str, who: str) -> Any:
+        async with await self.get(path, who) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+    async def call(self, caller: Caller) -> tuple[InboundCall, str]:
+        placed = await self.sim.place_inbound(caller)
+        pbx_id = PbxId(self.sim.config.pbx_id)
+        return placed, call_id(pbx_id, placed.linkedid)
+
+    def hangup_cause(self, placed: InboundCall) -> tuple[int, str]:
+        """The call's cause as the PBX's Hangup events gave it: the first that
+        is not 0 (a channel hung up by another says 0), else 0."""
+        causes = [
+            (int(e["Cause"]), e["Cause-txt"])
+            for e in map(dict, self.sim.events)
+            if e.get("Event") == "Hangup" and e.get("Linkedid") == placed.linkedid
+        ]
+        assert causes, f"no Hangup of call {placed.linkedid}"
+        return next((c for c in causes if c[0] != 0), causes[0])
+
+    async def contact(self, call: str) -> Contact | None:
+        async with self.app.sessions() as s:
+            row = await contact_rows.contact_by_call(s, call)
+            return None if row is None else contact_rows.contact_from(row)
+
+    async def settled(
+        self, call: str, done: Callable[[Contact], bool], *, timeout_s: float = 15
+    ) -> Contact:
+        """The call's contact once it has ended and `done` holds of it."""
+
+        async def check() -> Contact | None:
+            found = await self.contact(call)
+            ended = found is not None and found.ended_at is not None
+            return found if ended and found is not None and done(found) else None
+
+        contact: Contact = await eventually(check, timeout_s=timeout_s)
+        return contact
+
+    async def logged_in(self, *agents: AgentId) -> None:
+        for agent in agents:
+            await self.app.acd.login(agent)
+
+    async def until_state(self, agent: AgentId, state: AgentState) -> None:
+        async def reached() -> bool:
+            return self.app.acd.agent(agent).state is state
+
+        await eventually(reached)
+
+
+def spine_settings(database_url: str, tmp_path: Path) -> Settings:
+    seats = [
+        {"login": ANNA, "endpoint": PHONES[ANNA], "queues": ["general", "billing"]},
+        {"login": BORIS, "endpoint": PHONES[BORIS], "queues": ["general", "support"]},
+    ]
+    queues = [
+        {"id": q, "wrap_up_s": 0.2, "ring_timeout_s": 5}
+        for q in ("general", "billing", "support")
+    ]
+    queues.append({"id": "sales", "max_wait_s": SALES_MAX_WAIT_S})
+    return load_settings(
+        database={"url": database_url},
+        http={"port": free_port()},
+        agi={"port": free_port()},
+        pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
+        recordings_dir=tmp_path / "recordings",
+        ivr={"sounds_dir": tmp_path / "sounds"},
+        simulator={"agents": 0},
+        acd={"seats": seats, "queues": queues, "announce_every_s": None},
+    )
+
+
+@asynccontextmanager
+async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
+    settings = spine_settings(database_url, tmp_path)
+    app = build(settings, demo=True)
+    await seed_customers(app.sessions, 30)
+    tokens, users = await _accounts(app)
+    config = replace(
+        simulator_config(settings),
+        agents=tuple(
+            AgentPhone(endpoint=endpoint, ring_s=0.2, talk_s=600)
+            for endpoint in PHONES.values()
+        ),
+    )
+    task = asyncio.create_task(app.run())
+    try:
+        async with (
+            Simulator(config, keep_events=True) as sim,
+            aiohttp.ClientSession() as http,
+        ):
+            await eventually(lambda: _connected(app))
+            await eventually(lambda: _listening(settings.agi.port))
+            yield Spine(app, sim, settings, http, tokens, users)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _connected(app: App) -> bool:
+    return all(c.connected for c in app.telephony.clients.values())
+
+
+async def _listening(port: int) -> bool:
+    """FastAGI takes connections (it starts once the stored flows are restored)."""
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
+async def _accounts(app: App) -> tuple[dict[str, str], dict[str, uuid.UUID]]:
+    """Users for the agents' seats and a supervisor, each with an API token."""
+    auth = AuthService(app.sessions, UtcClock(), passwords=FAST)
+    tokens: dict[str, str] = {}
+    users: dict[str, uuid.UUID] = {}
+    for login, role in (
+        (ANNA, Role.AGENT),
+        (BORIS, Role.AGENT),
+        ("sveta", Role.SUPERVISOR),
+    ):
+        user = await auth.create_user(
+            system_actor(),
+            NewUser(login=login, display_name=login, role=role,
+                    password="correct horse battery"),
+        )  # fmt: skip
+        issued = await auth.issue_token(system_actor(), "spine", user_id=user.id)
+        tokens[login], users[login] = issued.secret, user.id
+    return tokens, users
