@@ -231,6 +231,41 @@ async def test_caller_leaves_a_voicemail_when_the_queue_sends_them_to_its_exit(
     assert done.end_reason is EndReason.HANGUP
 
 
+async def test_caller_lost_to_a_pbx_restart_is_failed_not_abandoned_when_waiting(
+    spine: Spine,
+) -> None:
+    _, call = await spine.call(waiting_caller("+74990000005", patience_s=None))
+
+    async def parked() -> bool:
+        return any(ch.context == "cc-wait" for ch in spine.sim.live_channels())
+
+    await eventually(parked)
+    await spine.sim.restart(down_s=0.3)
+
+    done = await spine.settled(call, lambda c: c.outcome is not None)
+    assert done.outcome is CallOutcome.FAILED
+    assert (done.end_reason, done.pbx_gone) == (EndReason.VANISHED, True)
+    assert done.hangup_cause_text
+    assert (done.queue, done.agents) == ("general", ())
+
+
+async def test_call_lost_to_a_pbx_restart_is_answered_when_an_agent_had_it(
+    spine: Spine,
+) -> None:
+    await spine.logged_in(ANNA)
+    _, call = await spine.call(
+        waiting_caller("+74990000006", patience_s=None, talk_s=600)
+    )
+    await spine.until_state(ANNA, AgentState.ON_CALL)
+
+    await spine.sim.restart(down_s=0.3)
+
+    done = await spine.settled(call, lambda c: c.outcome is not None)
+    assert done.outcome is CallOutcome.ANSWERED
+    assert (done.end_reason, done.pbx_gone) == (EndReason.VANISHED, True)
+    assert [a.agent for a in done.agents] == [ANNA]
+
+
 async def test_stranger_gets_a_contact_without_a_customer_when_calling(
     spine: Spine,
 ) -> None:
