@@ -24,6 +24,7 @@ from acd.errors import (
 from acd.events import (
     CallAbandoned,
     CallConnected,
+    CallTransferred,
 )
 from acd.model import (
     PAUSE_DISCONNECTED,
@@ -420,34 +421,11 @@ class AcdEngine(Consultations):
         self._queue(queue_id)  # UnknownQueue before anything changes
         assert call.agent_id is not None
         step = Step(now)
-        step.actions.append(
-            transferred(
-                call,
-                now,
-                mode=TransferMode.BLIND,
-                kind=TargetKind.QUEUE if agent_id is None else TargetKind.AGENT,
-                target=queue_id if agent_id is None else agent_id,
-            )
-        )
+        step.actions.append(_blind(call, now, queue_id=queue_id, agent_id=agent_id))
         del self._calls[call_id]
         self._start_wrap_up(self._agents[call.agent_id], call, step=step)
         self._release_consulted(call, step)
-        request = replace(
-            call.request,
-            queue_id=queue_id,
-            priority=call.priority,
-            category=None,
-            preferred_agent=agent_id,
-            arrived_at=now,
-        )
-        again = CallRecord(
-            request=request,
-            queue_id=queue_id,
-            priority=call.priority,
-            arrived=step.ts,
-            joined=step.ts,
-            signature=signature_of(request.skills, request.language, request.pbx_id),
-        )
+        again = _waiting_again(call, step, queue_id=queue_id, agent_id=agent_id)
         self._set_signature(again, again.signature)
         self._calls[call_id] = again
         self._join(again, step)
@@ -506,3 +484,38 @@ class AcdEngine(Consultations):
             call = self._calls.get(CallId(key))
             if call is not None and call.generation == token:
                 self._review(call, step)
+
+
+def _blind(
+    call: CallRecord, now: datetime, *, queue_id: QueueId, agent_id: AgentId | None
+) -> CallTransferred:
+    """A blind transfer to a queue, or to an agent (waiting in the same queue)."""
+    blind = TransferMode.BLIND
+    if agent_id is None:
+        return transferred(
+            call, now, mode=blind, kind=TargetKind.QUEUE, target=queue_id
+        )
+    return transferred(call, now, mode=blind, kind=TargetKind.AGENT, target=agent_id)
+
+
+def _waiting_again(
+    call: CallRecord, step: Step, *, queue_id: QueueId, agent_id: AgentId | None
+) -> CallRecord:
+    """The connected `call` waiting anew in `queue_id` (same call id, data and
+    priority), for `agent_id` if set."""
+    request = replace(
+        call.request,
+        queue_id=queue_id,
+        priority=call.priority,
+        category=None,
+        preferred_agent=agent_id,
+        arrived_at=step.now,
+    )
+    return CallRecord(
+        request=request,
+        queue_id=queue_id,
+        priority=call.priority,
+        arrived=step.ts,
+        joined=step.ts,
+        signature=signature_of(request.skills, request.language, request.pbx_id),
+    )

@@ -57,6 +57,12 @@ class _Opening:
     direction: ContactDirection
     started_at: datetime
 
+    @classmethod
+    def heard_later(cls, at: datetime, *, ani: str = "") -> _Opening:
+        """What a later event (the IVR's, the ACD's, the wrap-up) knows: at most
+        the caller's number; the call's own events complete the contact."""
+        return cls(ani=ani, dnis="", direction=ContactDirection.IN, started_at=at)
+
 
 class CallRecords:
     """The call side of the contact service (see `ContactService`)."""
@@ -150,9 +156,7 @@ class CallRecords:
         exist yet, it is created open with no caller number: the record is never
         lost, and the call's own events complete it.
         """
-        opening = _Opening(
-            ani="", dnis="", direction=ContactDirection.IN, started_at=step.at
-        )
+        opening = _Opening.heard_later(step.at)
 
         async def add(_s: AsyncSession, row: ContactRow) -> bool:
             return rows.write_step(row, step)
@@ -197,12 +201,7 @@ class CallRecords:
                 row.customer_id = customer_id
             return True
 
-        opening = _Opening(
-            ani=ani,
-            dnis="",
-            direction=ContactDirection.IN,
-            started_at=visit.completed_at,
-        )
+        opening = _Opening.heard_later(visit.completed_at, ani=ani)
         contact, _ = await self._write(call_id, opening, write)
         log.info(
             "contact=%s call=%s ivr outcome=%s node=%s",
@@ -229,12 +228,7 @@ class CallRecords:
                 row.disposition_notes = wrap_up.notes[:MAX_NOTES]
             return False  # the call log does not read the wrap-up
 
-        opening = _Opening(
-            ani="",
-            dnis="",
-            direction=ContactDirection.IN,
-            started_at=wrap_up.finished_at,
-        )
+        opening = _Opening.heard_later(wrap_up.finished_at)
         contact, _ = await self._write(call_id, opening, write)
         log.info(
             "contact=%s call=%s wrapped up by agent=%s disposition=%s",

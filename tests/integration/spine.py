@@ -1,6 +1,6 @@
 """The service as `serve` composes it (`contactcentre.bootstrap.build`) with the PBX
 simulator as its Asterisk: agents anna and boris with phones, seats and users, a
-supervisor, API tokens, and helpers to place calls and read their contacts. What
+supervisor (sveta), API tokens, and helpers to place calls and read their contacts. What
 every spine test runs against; nothing here wires production objects itself."""
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ from acd.model import AgentId, AgentState
 from contactcentre.bootstrap import App, build
 from contactcentre.demo import simulator_config
 from contactcentre.settings import Settings, load_settings
-from crm_core.auth.model import Role, system_actor
-from crm_core.auth.service import AuthService, NewUser
-from crm_core.clock import UtcClock
 from crm_core.customers import contact_rows
 from crm_core.customers.model import Contact
 from crm_core.customers.seed import seed_customers
 from telephony.model import PbxId, call_id
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import InboundCall, Simulator
-from tests.integration.recordings.accounts import FAST
+from tests.integration.recordings.accounts import users
 from tests.servers import free_port
 from tests.waiting import eventually
 
@@ -135,7 +132,7 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
     settings = spine_settings(database_url, tmp_path)
     app = build(settings, demo=True)
     await seed_customers(app.sessions, 30)
-    tokens, users = await _accounts(app)
+    _, tokens, ids = await users(app.sessions)
     config = replace(
         simulator_config(settings),
         agents=tuple(
@@ -151,7 +148,7 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
         ):
             await eventually(lambda: _connected(app))
             await eventually(lambda: _listening(settings.agi.port))
-            yield Spine(app, sim, settings, http, tokens, users)
+            yield Spine(app, sim, settings, http, tokens, ids)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -170,23 +167,3 @@ async def _listening(port: int) -> bool:
     writer.close()
     await writer.wait_closed()
     return True
-
-
-async def _accounts(app: App) -> tuple[dict[str, str], dict[str, uuid.UUID]]:
-    """Users for the agents' seats and a supervisor, each with an API token."""
-    auth = AuthService(app.sessions, UtcClock(), passwords=FAST)
-    tokens: dict[str, str] = {}
-    users: dict[str, uuid.UUID] = {}
-    for login, role in (
-        (ANNA, Role.AGENT),
-        (BORIS, Role.AGENT),
-        ("sveta", Role.SUPERVISOR),
-    ):
-        user = await auth.create_user(
-            system_actor(),
-            NewUser(login=login, display_name=login, role=role,
-                    password="correct horse battery"),
-        )  # fmt: skip
-        issued = await auth.issue_token(system_actor(), "spine", user_id=user.id)
-        tokens[login], users[login] = issued.secret, user.id
-    return tokens, users

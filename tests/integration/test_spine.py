@@ -86,20 +86,27 @@ async def test_answered_call_has_its_call_log_and_recording_when_the_caller_hang
     assert [a["agent"] for a in shown["agents"]] == [ANNA]
     assert shown["outcome"] == "answered"
 
+    await _heard_only_by_its_agent(spine, call, done)
+
+
+async def _heard_only_by_its_agent(spine: Spine, call: str, contact: Contact) -> None:
+    """The call's recording, ready and on its contact, plays for anna (she took
+    the call) and not for boris, who does not even see it listed."""
+
     async def recorded() -> list[dict[str, Any]]:
         found = await spine.json(f"/api/v1/recordings?call_id={call}", "sveta")
         return [r for r in found["items"] if r["status"] == "ready"]
 
     [recording] = await eventually(recorded)
-    assert recording["contact_id"] == str(done.id)
+    assert recording["contact_id"] == str(contact.id)
     audio = f"/api/v1/recordings/{recording['id']}/audio"
     async with await spine.get(audio, ANNA) as heard:
         assert heard.status == 200
         assert (await heard.read())[:4] == b"RIFF"
     async with await spine.get(audio, BORIS) as refused:
         assert refused.status == 403
-    mine = await spine.json(f"/api/v1/recordings?call_id={call}", BORIS)
-    assert mine["items"] == []
+    theirs = await spine.json(f"/api/v1/recordings?call_id={call}", BORIS)
+    assert theirs["items"] == []
 
 
 async def test_caller_who_hangs_up_in_the_queue_is_abandoned_there_when_nobody_answers(
