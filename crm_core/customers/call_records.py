@@ -241,13 +241,24 @@ class CallRecords:
     ) -> tuple[Contact, bool]:
         """Apply `change` to the contact of `call_id` (created first from
         `opening` if there is none) under its row's lock; when it changed the
-        call's facts, the call log is computed again."""
-        made = await self._ensure_call_contact(call_id, opening)
-        if made is not None:
-            await self._publisher.publish(opened_event(made[0], self._clock.now()))
+        call's facts, the call log is computed again. (The contact, whether the
+        facts changed.)"""
+        done = await self._change(call_id, change)
+        if done is None:
+            made = await self._ensure_call_contact(call_id, opening)
+            if made is not None:
+                await self._publisher.publish(opened_event(made[0], self._clock.now()))
+            done = await self._change(call_id, change)
+            assert done is not None, f"contact of call {call_id} vanished"
+        return done
+
+    async def _change(
+        self, call_id: str, change: Change
+    ) -> tuple[Contact, bool] | None:
         async with self._sessions.begin() as s:
             row = await rows.contact_by_call(s, call_id, lock=True)
-            assert row is not None, f"contact of call {call_id} vanished"
+            if row is None:
+                return None
             changed = await change(s, row)
             if changed:
                 await rows.write_call_log(s, row)
