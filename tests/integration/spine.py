@@ -5,7 +5,6 @@ every spine test runs against; nothing here wires production objects itself."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,9 +15,9 @@ from typing import Any
 import aiohttp
 
 from acd.model import AgentId, AgentState
-from contactcentre.bootstrap import App, build
+from contactcentre.bootstrap import App
 from contactcentre.demo import simulator_config
-from contactcentre.settings import Settings, load_settings
+from contactcentre.settings import Settings
 from crm_core.customers import contact_rows
 from crm_core.customers.model import Contact
 from crm_core.customers.seed import seed_customers
@@ -26,7 +25,7 @@ from telephony.model import PbxId, call_id
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import InboundCall, Simulator
 from tests.integration.recordings.accounts import users
-from tests.servers import free_port
+from tests.integration.service import service_settings, serving
 from tests.waiting import eventually
 
 ANNA, BORIS = AgentId("anna"), AgentId("boris")
@@ -115,14 +114,9 @@ def spine_settings(database_url: str, tmp_path: Path) -> Settings:
         for q in ("general", "billing", "support")
     ]
     queues.append({"id": "sales", "max_wait_s": SALES_MAX_WAIT_S})
-    return load_settings(
-        database={"url": database_url},
-        http={"port": free_port()},
-        agi={"port": free_port()},
-        pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
-        recordings_dir=tmp_path / "recordings",
-        ivr={"sounds_dir": tmp_path / "sounds"},
-        simulator={"agents": 0},
+    return service_settings(
+        database_url,
+        tmp_path,
         acd={"seats": seats, "queues": queues, "announce_every_s": None},
     )
 
@@ -130,9 +124,6 @@ def spine_settings(database_url: str, tmp_path: Path) -> Settings:
 @asynccontextmanager
 async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
     settings = spine_settings(database_url, tmp_path)
-    app = build(settings, demo=True)
-    await seed_customers(app.sessions, 30)
-    _, tokens, ids = await users(app.sessions)
     config = replace(
         simulator_config(settings),
         agents=tuple(
@@ -140,30 +131,17 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
             for endpoint in PHONES.values()
         ),
     )
-    task = asyncio.create_task(app.run())
-    try:
-        async with (
-            Simulator(config, keep_events=True) as sim,
-            aiohttp.ClientSession() as http,
-        ):
-            await eventually(lambda: _connected(app))
-            await eventually(lambda: _listening(settings.agi.port))
-            yield Spine(app, sim, settings, http, tokens, ids)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    async with (
+        serving(settings) as app,
+        Simulator(config, keep_events=True) as sim,
+        aiohttp.ClientSession() as http,
+    ):
+        await seed_customers(app.sessions, 30)
+        _, tokens, ids = await users(app.sessions)
+        await eventually(lambda: _ready(app))
+        yield Spine(app, sim, settings, http, tokens, ids)
 
 
-async def _connected(app: App) -> bool:
-    return all(c.connected for c in app.telephony.clients.values())
-
-
-async def _listening(port: int) -> bool:
-    """FastAGI takes connections (it starts once the stored flows are restored)."""
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    await writer.wait_closed()
-    return True
+async def _ready(app: App) -> bool:
+    """/readyz would say ready: the database, the AMI link, FastAGI listening."""
+    return all(probe.ready for probe in (await app.readiness.report()).values())
