@@ -21,7 +21,7 @@ from contactcentre.settings import Settings
 from crm_core.customers import contact_rows
 from crm_core.customers.model import Contact
 from crm_core.customers.seed import seed_customers
-from telephony.model import PbxId, call_id
+from telephony.model import CallId, PbxId, call_id
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import InboundCall, Simulator
 from tests.integration.recordings.accounts import users
@@ -92,6 +92,14 @@ class Spine:
 
         contact: Contact = await eventually(check, timeout_s=timeout_s)
         return contact
+
+    async def queued(self, call: str) -> None:
+        """Until the ACD holds the call in a queue."""
+
+        async def waiting() -> bool:
+            return self.app.acd.engine.call(CallId(call)) is not None
+
+        await eventually(waiting)
 
     async def logged_in(self, *agents: AgentId) -> None:
         for agent in agents:

@@ -77,9 +77,9 @@ async def test_answered_call_has_its_call_log_and_recording_when_the_caller_hang
     assert done.started_at < turn.taken_at < (done.ended_at or turn.taken_at)
     assert done.agent_id == spine.users[ANNA]
     assert done.wait_s is not None
-    assert 0 < done.wait_s < 5
+    assert 0 < done.wait_s < 30
     assert done.talk_s is not None
-    assert 1.0 < done.talk_s < 5
+    assert 1.0 < done.talk_s < 30
     assert done.hold_s == 0
     ended_normally(spine, placed, done)
     shown = await spine.json(f"/api/v1/contacts/{done.id}", ANNA)
@@ -124,10 +124,7 @@ async def test_caller_who_hangs_up_in_the_queue_is_abandoned_there_when_nobody_a
     [shown] = [c for c in listed["calls"] if c["call_id"] == call]
     assert (shown["direction"], shown["dnis"]) == ("inbound", FALLBACK_DNIS)
 
-    async def parked() -> bool:
-        return any(ch.context == "cc-wait" for ch in spine.sim.live_channels())
-
-    await eventually(parked)
+    await spine.queued(call)
     assert spine.sim.hangup(placed.uniqueid)
 
     done = await spine.settled(
@@ -243,10 +240,7 @@ async def test_caller_lost_to_a_pbx_restart_is_failed_not_abandoned_when_waiting
 ) -> None:
     _, call = await spine.call(waiting_caller("+74990000005", patience_s=None))
 
-    async def parked() -> bool:
-        return any(ch.context == "cc-wait" for ch in spine.sim.live_channels())
-
-    await eventually(parked)
+    await spine.queued(call)
     await spine.sim.restart(down_s=0.3)
 
     done = await spine.settled(call, lambda c: c.outcome is not None)
