@@ -178,7 +178,7 @@ def summarise(facts: CallFacts) -> CallSummary:
         queues=queues,
         agents=agents,
         wait_s=None if end is None else round(_wait_s(facts.steps, end), 3),
-        talk_s=None if end is None else round(_talk_s(facts.steps, agents, end), 3),
+        talk_s=None if end is None else round(_talk_s(facts, agents, end), 3),
         hold_s=None if end is None else round(end.hold_s, 3),
         outcome=None if end is None else outcome(facts),
     )
@@ -285,18 +285,19 @@ def _wait_s(steps: Sequence[CallStep], end: CallEnd) -> float:
     return total + _seconds(since, end.ended_at)
 
 
-def _talk_s(
-    steps: Sequence[CallStep], agents: Sequence[AgentTurn], end: CallEnd
-) -> float:
+def _talk_s(facts: CallFacts, agents: Sequence[AgentTurn], end: CallEnd) -> float:
     """Seconds agents talked with the caller, hold excluded: each agent from
     taking the call to the next transfer or the end. With no ACD agent (a call
-    the ACD did not route), the time bridged."""
+    the ACD did not route: a callback's own leg), the time bridged, unless the
+    IVR sent the caller out of the centre."""
     if not agents:
+        if facts.ivr_outcome == IvrWayOut.TRANSFERRED:
+            return 0.0
         bridged = _seconds(end.bridged_at, end.ended_at)
         return max(0.0, bridged - end.hold_s)
     talked = 0.0
     since: datetime | None = None
-    for step in steps:
+    for step in facts.steps:
         if since is not None and step.kind in _LEAVES_AGENT:
             talked += _seconds(since, step.at)
             since = None

@@ -171,7 +171,7 @@ CASES = [
           sent(50, TargetKind.NUMBER, "+74957654321")],
          Out.TRANSFERRED_OUT, ("anna",), ("billing",), talk_s=30),
     Case("IVR sends the caller to a number", [ended(40, bridged=12)],
-         [ivr(10, Outcome.TRANSFERRED)], [], Out.TRANSFERRED_OUT, talk_s=28),
+         [ivr(10, Outcome.TRANSFERRED)], [], Out.TRANSFERRED_OUT, talk_s=0),
     Case("self-service: the flow ends the call", [ended(30)],
          [ivr(30, Outcome.FLOW_ENDED)], [], Out.SERVED_IN_IVR),
     Case("blind transfer to a queue, answered there", [ended(150, bridged=20)],
