@@ -103,7 +103,8 @@ class ContactRow(Base):
     """One interaction on any channel (C2, T3, T5).
 
     `agent_id` names a user but carries no foreign key: users arrive in a later
-    schema revision, and a contact must outlive the user who handled it.
+    schema revision, and a contact must outlive the user who handled it. For a
+    call it is the last agent of the transfer chain (`call_agents`).
     """
 
     __tablename__ = "contacts"
