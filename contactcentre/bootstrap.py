@@ -43,6 +43,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.journal import Journal
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
 from contactcentre.settings import Settings
@@ -91,6 +92,8 @@ from ivr.tts import TtsWorker
 from recordings import http as recording_http
 from recordings.events import RecordingReady
 from recordings.retention import RetentionPolicy
+from recordings.rows import EVENTS as RECORDING_ROW_EVENTS
+from recordings.rows import RecordingRows
 from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
@@ -149,6 +152,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    journal: Journal
+    """Call records waiting for the database; `journal.backlog()` is its depth."""
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -174,6 +179,14 @@ def build(
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
+    journal = Journal(
+        settings.data_dir / "journal",
+        max_held=settings.journal.max_held,
+        concurrency=settings.journal.concurrency,
+    )
+    # `records.subscribe` is `bus.subscribe` through the journal: for the handlers
+    # that keep call records, retried in order per call until the database answers
+    records = journal.on(bus)
 
     telephony = TelephonyBridge(
         [
@@ -196,7 +209,7 @@ def build(
     crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
-    bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    records.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
@@ -204,14 +217,20 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    recording_files = RecordingFiles(settings.recordings_dir)
+    call_contacts = SqlCallContacts(sessions)
+    recording_rows = RecordingRows(
+        sessions, recording_files, clock, contacts=call_contacts, publisher=bus
+    )
     recordings = RecordingService(
         sessions,
         telephony.pbx,
-        RecordingFiles(settings.recordings_dir),
+        recording_files,
         clock,
-        contacts=SqlCallContacts(sessions),
+        contacts=call_contacts,
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
+        keep=journal.durable(RECORDING_ROW_EVENTS, recording_rows.handle),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
@@ -261,9 +280,9 @@ def build(
         ),
     )
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
-    bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
-    bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
-    bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
+    records.subscribe(IvrCompleted, sinks.on_ivr_completed)
+    records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
+    records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
     sender = AiohttpSender()
     dispatcher = WebhookDispatcher(sessions, clock, sender)
@@ -321,11 +340,10 @@ def build(
         await sla.run(interval_s=crm.sla_check_interval_s)
 
     async def retain_recordings() -> None:
-        if settings.recording.keep_days:
-            await recordings.run_retention(
-                RetentionPolicy(keep_days=settings.recording.keep_days),
-                every_s=settings.recording.retention_check_s,
-            )
+        await recordings.run_retention(
+            RetentionPolicy(keep_days=settings.recording.keep_days),
+            every_s=settings.recording.retention_check_s,
+        )
 
     async def speech() -> None:
         try:
@@ -350,6 +368,7 @@ def build(
         await agi.run()
 
     jobs: list[Job] = [
+        journal.run,
         telephony.run,
         acd.run,
         answer_calls,
@@ -373,6 +392,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        journal=journal,
         jobs=jobs,
     )
 
