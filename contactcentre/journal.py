@@ -395,7 +395,7 @@ class Journal:
         log.warning(
             "database unreachable (%s): call records wait in journal %s "
             "(%d pending) and are retried until it answers",
-            str(error) or type(error).__name__,
+            _first_line(error),
             self._files.directory,
             self._held + self._on_disk_only,
         )
@@ -435,3 +435,8 @@ def handler_name(handler: object) -> str:
     qualname = getattr(handler, "__qualname__", None) or type(handler).__qualname__
     module = getattr(handler, "__module__", None) or type(handler).__module__
     return f"{module}.{qualname}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
