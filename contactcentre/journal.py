@@ -382,7 +382,7 @@ class Journal:
         }
         try:
             self._files.dead_letter(record)
-        except OSError as exc:
+        except (OSError, TypeError, ValueError) as exc:
             log.error(
                 "journal %s: dead letter not kept: %s", self._files.directory, exc
             )
