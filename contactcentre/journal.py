@@ -164,6 +164,11 @@ class Journal:
         )
 
     @property
+    def running(self) -> bool:
+        """Whether records are taken (between the start of `run()` and its end)."""
+        return self._open.is_set()
+
+    @property
     def event_types(self) -> tuple[type[Any], ...]:
         """Every event type a journaled handler takes (the journal's codec)."""
         return tuple(self._types)

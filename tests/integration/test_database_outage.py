@@ -12,28 +12,30 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from sqlalchemy import select
 
 from acd.events import Disposition, WrapUpFinished
 from acd.model import AgentId
-from contactcentre.bootstrap import App, build
+from contactcentre.bootstrap import App
 from contactcentre.demo import (
     log_in_simulated_agents,
     simulator_config,
     with_demo_seats,
 )
 from contactcentre.migrate import migrate
-from contactcentre.settings import Settings, load_settings
+from contactcentre.settings import Settings
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.customers.tables import ContactRow
 from recordings.tables import RecordingRow
 from telephony.sim.model import Caller
 from telephony.sim.simulator import Simulator
 from tests import servers
-from tests.servers import free_port
+from tests.integration.service import service_settings, serving
 from tests.waiting import eventually
 
 OUTAGE_S = 30.0
@@ -71,27 +73,16 @@ async def running(
         await conn.close()
     await migrate(own_postgres.url("cc"))
     settings = with_demo_seats(
-        load_settings(
-            database={"url": own_postgres.url("cc")},
-            http={"port": free_port()},
-            agi={"port": free_port()},
-            pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
-            recordings_dir=tmp_path / "recordings",
-            data_dir=tmp_path / "var",
-            simulator={"agents": AGENTS},
-        )
+        service_settings(own_postgres.url("cc"), tmp_path, simulator={"agents": AGENTS})
     )
-    app = build(settings, demo=True)
-    await seed_customers(app.sessions, 30)
-    task = asyncio.create_task(app.run())
-    try:
-        async with Simulator(simulator_config(settings)) as sim:
-            await eventually(lambda: _connected(app))
-            await log_in_simulated_agents(app.acd, settings)
-            yield app, sim
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    async with (
+        serving(settings) as app,
+        Simulator(simulator_config(settings)) as sim,
+    ):
+        await seed_customers(app.sessions, 30)
+        await eventually(lambda: _connected(app))
+        await log_in_simulated_agents(app.acd, settings)
+        yield app, sim
 
 
 async def _connected(app: App) -> bool:
@@ -152,7 +143,8 @@ async def test_every_call_record_is_complete_when_the_database_was_away_for_30s(
         await asyncio.sleep(BEFORE_S)
         await asyncio.to_thread(own_postgres.stop)
         stopped_at = time.monotonic()
-        await asyncio.sleep(OUTAGE_S)
+        journal = await eventually(lambda: _journal_waiting(app), timeout_s=OUTAGE_S)
+        await asyncio.sleep(OUTAGE_S - (time.monotonic() - stopped_at))
         await asyncio.to_thread(own_postgres.start)
         started_at = time.monotonic()
         await calls
@@ -178,6 +170,8 @@ async def test_every_call_record_is_complete_when_the_database_was_away_for_30s(
     answered = [c for c in traffic.calls if c in traffic.wrapped]
     assert len(answered) >= len(traffic.calls) * 0.8, "most calls reach an agent"
     assert set(during) & set(answered), "calls answered in the outage"
+    assert journal["retrying"] is True
+    assert journal["pending"] >= 1
     backlog = app.journal.backlog()
     assert (backlog.pending, backlog.dead_letters) == (0, 0)
     messages = [r.getMessage() for r in caplog.records]
@@ -204,6 +198,16 @@ def _missing(
         elif recording.contact_id != contact.id:
             missing.append("recording attached")
     return missing
+
+
+async def _journal_waiting(app: App) -> dict[str, Any] | None:
+    """/readyz while the database is away: not ready, the journal's depth shown."""
+    url = f"http://127.0.0.1:{app.settings.http.port}/readyz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        body: dict[str, Any] = await response.json()
+    journal: dict[str, Any] = body["checks"]["journal"]
+    waiting = response.status == 503 and journal["retrying"] and journal["pending"]
+    return journal if waiting else None
 
 
 async def _all_ended(sim: Simulator) -> bool:
