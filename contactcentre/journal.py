@@ -1,25 +1,7 @@
 """A write-ahead journal for the bus handlers that keep call records: each event is
 written to a local file before its handler runs, applied in order per call, retried
 while the database is away, and kept in a dead-letter file when it cannot be
-applied at all. It knows nothing of the records themselves.
-
-- Order: a call's records are applied one at a time in the order they were
-  journaled; different calls go in parallel (`concurrency`). The records left by
-  an earlier run are all applied before any new one.
-- Retries: an error that says the database is away (crm_core.db.is_transient) is
-  retried with telephony.backoff until the database answers; any other error is a
-  bug or bad data: logged with the event, kept in `dead-letters.jsonl`, and the
-  call's next records go on.
-- Bound: at most `max_held` records wait in memory. Past it, new records are still
-  written to the journal, in order, but wait on disk only and are read back as the
-  backlog drains: nothing is dropped and no bus handler waits. Only the disk bounds
-  the journal, at a few kilobytes per call against megabytes for its recording.
-- Durability: each record is written to the OS before its bus handler returns, so
-  a crash or SIGKILL of the service loses none. fsync runs in a thread at most once
-  a second (group commit): a power cut can cost the last second of records still
-  waiting for the database, and fsyncing on the event loop per record would stall
-  calls for every record, while the database is up and commits them itself anyway.
-"""
+applied at all. It knows nothing of the records themselves."""
 
 from __future__ import annotations
 
@@ -82,7 +64,25 @@ class _Entry:
 
 class Journal:
     """Wrap handlers with `durable` (or subscribe them through `on(bus)`) while
-    wiring, then own `run()` with the other long-running tasks."""
+    wiring, then own `run()` with the other long-running tasks.
+
+    - Order: a call's records are applied one at a time in the order they were
+      journaled; different calls go in parallel (`concurrency`). The records left by
+      an earlier run are all applied before any new one.
+    - Retries: an error that says the database is away (crm_core.db.is_transient) is
+      retried with telephony.backoff until the database answers; any other error is a
+      bug or bad data: logged with the event, kept in `dead-letters.jsonl`, and the
+      call's next records go on.
+    - Bound: at most `max_held` records wait in memory. Past it, new records are still
+      written to the journal, in order, but wait on disk only and are read back as the
+      backlog drains: nothing is dropped and no bus handler waits. Only the disk bounds
+      the journal, at a few kilobytes per call against megabytes for its recording.
+    - Durability: each record is written to the OS before its bus handler returns, so
+      a crash or SIGKILL of the service loses none. fsync runs in a thread at most once
+      a second (group commit): a power cut can cost the last second of records still
+      waiting for the database, and fsyncing on the event loop per record would stall
+      calls for every record, while the database is up and commits them itself anyway.
+    """
 
     def __init__(
         self,
@@ -143,7 +143,8 @@ class Journal:
         self._handlers[name] = handler
 
         async def journaled(event: R) -> None:
-            await self._open.wait()
+            while not self._open.is_set():  # set before the start, not after the end
+                await self._open.wait()
             self._append(name, event)
 
         journaled.__qualname__ = f"journaled:{name}"

@@ -1,12 +1,7 @@
 """The journal on disk: numbered segment files of JSON lines in one directory, each
 line an entry (an event waiting for its handler) or a mark that an entry is done,
-with a dead-letter file beside them. Stores and reads only; the order of work and
-the retries belong to contactcentre.journal.
-
-A segment is deleted once every entry in it and in the segments before it is done,
-so the done marks it holds can never bring back an entry (they are written after
-the entries they mark).
-"""
+and a dead-letter file. Stores and reads; the order of work and the retries belong
+to contactcentre.journal."""
 
 from __future__ import annotations
 
@@ -79,7 +74,11 @@ class _Segment:
 class JournalFiles:
     """Call `recover()` once (in a thread) before anything else, then `append`,
     `done` and `dead_letter` from the event loop; `sync()` makes what was written
-    durable (fsync, off the loop)."""
+    durable (fsync, off the loop).
+
+    A segment is deleted once every entry in it and in the segments before it is
+    done, so the done marks it holds can never bring back an entry (they are
+    written after the entries they mark)."""
 
     def __init__(
         self,
