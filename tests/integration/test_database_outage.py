@@ -86,7 +86,10 @@ async def running(
 
 
 async def _connected(app: App) -> bool:
-    return all(c.connected for c in app.telephony.clients.values())
+    """The AMI link is up and FastAGI listens (else the first call finds no IVR)."""
+    return app.agi.listening and all(
+        c.connected for c in app.telephony.clients.values()
+    )
 
 
 async def place_calls(sim: Simulator, traffic: Traffic, *, until: float) -> None:

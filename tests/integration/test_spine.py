@@ -68,7 +68,10 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
 
 
 async def _connected(app: App) -> bool:
-    return all(c.connected for c in app.telephony.clients.values())
+    """The AMI link is up and FastAGI listens (else the first call finds no IVR)."""
+    return app.agi.listening and all(
+        c.connected for c in app.telephony.clients.values()
+    )
 
 
 async def _contact(app: App, call_id: str) -> ContactRow | None:
