@@ -27,7 +27,6 @@ from recordings.model import (
     Recording,
     RecordingId,
     RecordingStatus,
-    caller_channel,
     closed_spans,
     file_name_for,
     may_hear,
@@ -97,14 +96,11 @@ class RecordingService:
     # recording ------------------------------------------------------------------
 
     async def on_call_bridged(self, event: CallBridged) -> None:
-        """Start MixMonitor on the caller's channel, once per call. A PBX refusal
-        is logged and stored on the recording (status missing), never raised."""
-        channel = caller_channel(event.channels)
-        if channel is None:
-            log.warning(
-                "call=%s no caller channel in %s", event.call_id, event.channels
-            )
-            return
+        """Start MixMonitor on the caller's channel, once per call: it stays there
+        through Local channel optimisation, transfers and consultations, so the
+        file keeps growing. A PBX refusal is logged and stored on the recording
+        (status missing), never raised."""
+        channel = event.caller_channel
         recording = Recording(
             id=RecordingId(uuid.uuid4()), call_id=event.call_id,
             pbx_id=event.pbx_id, channel=channel,
