@@ -217,14 +217,16 @@ class Script:
         state: str = "Ring",
         context: str = "cc-inbound",
         caller: str = "+74951234567",
+        name: str = "",
         **extra: object,
     ) -> E:
+        """`name`: the channel's name (default `PJSIP/<channel_id>`)."""
         self.seconds += 1
         return kind(
             pbx_id=PBX,
             now=T0 + timedelta(seconds=self.seconds),
             channel_id=ChannelId(channel_id),
-            channel=f"PJSIP/{channel_id}",
+            channel=name or f"PJSIP/{channel_id}",
             linkedid=linkedid or channel_id,
             state=state,
             caller_num=caller,
