@@ -321,14 +321,7 @@ class CallTracker:
             answered = leg.answered_at
             if event.state == UP and answered is None:
                 answered = event.now
-            leg = replace(
-                leg,
-                state=event.state,
-                caller_num=event.caller_num,
-                caller_name=event.caller_name,
-                answered_at=answered,
-            )
-            live.legs[event.channel_id] = leg
+            live.legs[event.channel_id] = _updated_leg(leg, event, answered)
         if isinstance(event, CallerIdChanged) and event.channel_id == live.first:
             live.ani = event.caller_num
             live.ani_name = event.caller_name
@@ -412,9 +405,7 @@ class CallTracker:
         if leg.ended_at is not None:
             self.anomalies["duplicate hangup"] += 1
             return
-        live.legs[event.channel_id] = replace(
-            leg, ended_at=event.now, hangup_cause=event.cause, state=event.state
-        )
+        live.legs[event.channel_id] = _hung_up_leg(leg, event)
         self._leave_bridge(live, event.channel_id)
         # The first non-zero cause says why the call ended: a Local channel's
         # `;1` half often reports 0 "Unknown" before the real cause arrives
@@ -524,6 +515,27 @@ class CallTracker:
             self._enter_bridge(live, channel.channel_id, channel.bridge_id)
         else:
             self._leave_bridge(live, channel.channel_id)
+
+
+def _updated_leg(leg: Leg, event: ChannelEvent, answered_at: datetime | None) -> Leg:
+    """The leg with the event's state and caller ID. Spelled out (here and in
+    `_hung_up_leg`) rather than `dataclasses.replace`, which costs three times as
+    much on the tracker's hottest path."""
+    return Leg(
+        channel_id=leg.channel_id, channel=leg.channel, state=event.state,
+        caller_num=event.caller_num, caller_name=event.caller_name,
+        context=leg.context, exten=leg.exten, created_at=leg.created_at,
+        answered_at=answered_at,
+    )  # fmt: skip
+
+
+def _hung_up_leg(leg: Leg, event: ChannelHungUp) -> Leg:
+    return Leg(
+        channel_id=leg.channel_id, channel=leg.channel, state=event.state,
+        caller_num=leg.caller_num, caller_name=leg.caller_name,
+        context=leg.context, exten=leg.exten, created_at=leg.created_at,
+        answered_at=leg.answered_at, ended_at=event.now, hangup_cause=event.cause,
+    )  # fmt: skip
 
 
 def _hold(live: LiveCall, event: MusicStarted | MusicStopped) -> None:
