@@ -36,6 +36,8 @@ PBX = PbxId("pbx1")
 NUMBER = "+74957654321"
 BUSY, SLOW = "+74950000017", "+74950000019"
 AGENT, COLLEAGUE = "1001", "1002"
+PHONE = f"Local/{AGENT}@cc-agentphone-"
+"""The agent's phone (the stand-in for PJSIP/1001) the agent leg dials."""
 
 
 async def park(session: AgiSession) -> None:
@@ -53,6 +55,7 @@ class Connected:
     caller: Channel
     """The caller's channel as the PBX bridges it (the `;2` half)."""
     agent: str
+    """The agent's phone channel, bridged with the caller."""
     recording: Path
 
     @property
@@ -87,12 +90,16 @@ class Rig:
             timeout_s=5,
         )
         assert leg.success
-        await eventually(lambda: self._bridged(caller, leg.channel), timeout_s=5)
-        return Connected(placed, caller, leg.channel, recording)
 
-    async def _bridged(self, one: Channel, other: str) -> bool:
-        ch = self.sim.pbx.find(other)
-        return ch is not None and ch.bridge is not None and ch.bridge is one.bridge
+        async def phone() -> Channel | None:
+            bridge = caller.bridge
+            members = [] if bridge is None else bridge.channels
+            mine = [c for c in members if c.name.startswith(PHONE)]
+            return mine[0] if len(members) == 2 and mine else None
+
+        agent: Channel = await eventually(phone, timeout_s=5)
+        assert self.sim.pbx.find(leg.channel) is None  # the agent leg optimised away
+        return Connected(placed, caller, agent.name, recording)
 
     def consultation(self, context: str, exten: str) -> Channel | None:
         prefix = f"Local/{exten}@{context}-"
