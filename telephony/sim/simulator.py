@@ -26,6 +26,7 @@ from telephony.sim.channels import Channel, Event, Pbx
 from telephony.sim.dialplan import Dialplan, OriginateRequest
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.originate import originate
+from telephony.sim.shutdown import hang_up_everything, shutdown_event
 
 log = logging.getLogger(__name__)
 
@@ -225,13 +226,24 @@ class Simulator:
         self.ami.drop_all()
         await asyncio.sleep(0)
 
-    async def restart(self, down_s: float = 0.5, boot_s: float = 0.0) -> None:
-        """`core restart now`: every AMI socket closes without Hangup or Shutdown
-        events, every call and FastAGI session is gone, logins get `Asterisk is
-        shutting down` for `down_s` (wall seconds); then Asterisk boots afresh
-        (Uptime 0, new Uniqueids, channel counters from 0) and logins work again.
-        During `boot_s` logins are accepted and `FullyBooted` follows when boot ends."""
+    async def restart(
+        self, down_s: float = 0.5, boot_s: float = 0.0, *, announce: bool | None = None
+    ) -> None:
+        """`core restart now`: every call and FastAGI session is gone, logins get
+        `Asterisk is shutting down` for `down_s` (wall seconds); then Asterisk
+        boots afresh (Uptime 0, new Uniqueids, channel counters from 0) and logins
+        work again. During `boot_s` logins are accepted and `FullyBooted` follows
+        when boot ends.
+
+        Announced (`announce`, default `config.shutdown_events`), every channel is
+        hung up with the shutdown cause and `Shutdown` sent before the AMI sockets
+        close (restart-with-shutdown.ami.txt); otherwise they just close, without
+        Hangup or Shutdown events (restart.ami.txt)."""
         self.state.shutting_down = True
+        if self.config.shutdown_events if announce is None else announce:
+            hang_up_everything(self.pbx)
+            self._emit(shutdown_event(restart=True))
+            await asyncio.sleep(0)
         self.ami.drop_all()
         dp = self.dialplan
         for line in list(dp.lines.values()):
