@@ -25,6 +25,7 @@ from telephony.channel_events import (
     ShutdownRequested,
     TrackerInput,
 )
+from telephony.dialplan import SHUTDOWN_CAUSE
 from telephony.model import ChannelId, PbxId
 
 NOISE_EVENTS = (
@@ -151,10 +152,6 @@ def _music_start(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
 
 def _music_stop(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
     return MusicStopped(**_channel_fields(p, f, now))
-
-
-SHUTDOWN_CAUSE = "4"
-"""SoftHangupRequest's Cause when Asterisk shuts down (AST_SOFTHANGUP_SHUTDOWN)."""
 
 
 def _soft_hangup(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput | None:
