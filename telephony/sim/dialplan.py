@@ -524,6 +524,19 @@ class Dialplan:
         target.bridged.set()
         agent.bridged.set()
 
+    def hold(self, ch: Channel, *, on: bool) -> None:
+        """`ch` (an agent's phone) puts its call on hold, or takes it off: the
+        channels bridged with it hear music on hold, as Asterisk plays it to a
+        held bridge peer (MusicOnHoldStart/Stop, inbound-spine.ami.txt)."""
+        bridge = ch.bridge
+        for other in [] if bridge is None else bridge.channels:
+            if other is ch:
+                continue
+            if on and not other.moh:
+                self.pbx.moh_start(other, MOH_CLASS)
+            elif not on:
+                self.pbx.moh_stop(other)
+
     def record_path(self, name: str) -> Path:
         path = Path(name)
         return path if path.is_absolute() else self.config.recordings_dir / path

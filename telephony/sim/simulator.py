@@ -51,7 +51,7 @@ class Simulator:
     Public: `ami_port`, `agents`, `actions` (every AMI action received, in order),
     `events` (every event emitted, when `keep_events=True`), `place_inbound()`,
     `live_channels()`, `restart()`, `drop_ami_connections()`, `run_load()`,
-    `hangup()`.
+    `hold()`, `hangup()`.
     """
 
     def __init__(self, config: SimConfig, *, keep_events: bool = False) -> None:
@@ -184,6 +184,15 @@ class Simulator:
             await dp.wait(line, caller.talk_s)
         if not ch.dead and not line.hung.is_set():
             dp.hangup_from_ami(ch)
+
+    def hold(self, uniqueid_or_name: str, *, on: bool = True) -> bool:
+        """The phone on this channel holds its call (`on=False`: resumes): the
+        party bridged with it hears music. False if the channel is gone."""
+        ch = self.pbx.find(uniqueid_or_name)
+        if ch is None:
+            return False
+        self.dialplan.hold(ch, on=on)
+        return True
 
     def hangup(self, uniqueid_or_name: str) -> bool:
         """Hang a channel up as the AMI Hangup action does; False if it is gone."""

@@ -374,3 +374,20 @@ async def test_target_gets_caller_when_agent_phone_hangs_up_before_target_answer
     await rig.bridge.drain()
     assert [c.call_id for c in rig.calls()] == [call.call_id]
     assert rig.ended(call.call_id) == []
+
+
+async def test_hold_counts_only_after_the_bridge_when_the_agent_holds(rig: Rig) -> None:
+    call = await rig.connected()  # the caller heard queue music before this
+
+    assert rig.sim.hold(call.agent)
+    held = call.caller.moh
+    await asyncio.sleep(0.3)
+    assert rig.sim.hold(call.agent, on=False)
+    assert (held, call.caller.moh) == (True, False)
+    ended = await rig.caller_hangs_up(call)
+
+    moh = rig.sim_events("MusicOnHoldStart")
+    assert [e["Channel"] for e in moh][-1] == call.caller.name
+    assert moh[-1]["Class"] == "default"
+    assert 0.25 <= ended.hold_s <= 0.5
+    assert ended.hold_s < ended.talk_s
