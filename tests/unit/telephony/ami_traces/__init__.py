@@ -32,7 +32,8 @@ def connections(name: str) -> list[Connection]:
         match = _LINE.match(line)
         if match is None:
             continue
-        direction, text = match.group(2), match.group(3).rstrip()
+        # Trailing blanks are Asterisk's own (`AccountCode: ` for an empty value).
+        direction, text = match.group(2), match.group(3)
         # A banner opens a new connection: restart.ami.txt shows no close note
         # where Asterisk dropped the socket on `core restart now`.
         new = text == CLOSED or text.startswith(BANNER)
