@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import re
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import SimConfig
@@ -135,14 +133,6 @@ async def replay(
                 v = str(files / Path(v).name)
             pairs.append((k, v))
         await client.send(verb, *pairs)
-
-
-@pytest.fixture
-async def agi() -> AsyncIterator[AgiScript]:
-    script = AgiScript([])
-    await script.start()
-    yield script
-    await script.stop()
 
 
 def sim_config(agi: AgiScript, **kw: object) -> SimConfig:

@@ -7,14 +7,15 @@ the optimisation) and the order in which channels enter and leave bridges."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import AgentPhone
 from telephony.sim.simulator import Simulator
-from tests.integration.sim_harness import AgiScript, AmiClient, trace_events
+from tests.integration.sim_harness import (
+    AgiScript,
+    AmiClient,
+    trace_agi_commands,
+    trace_events,
+)
 from tests.integration.test_sim_contract import (
     Action,
     key_values,
@@ -42,39 +43,10 @@ ACD_ORIGINATE: Action = (
 )
 """The ACD's Originate of the agent leg: it came on the service's own AMI
 connection, so the trace shows only its OriginateResponse."""
-IVR = [
-    'GET VARIABLE "GLOBAL(PBX_ID)"',
-    "ANSWER",
-    'STREAM FILE "cc-tts/6c10048ba5a785790141569f053b5e1d" ""',
-    'GET DATA "cc-tts/8fb797f5bac6d62263eb402b0a8d633b" 5000 1',
-    'SET VARIABLE "CC_QUEUE" "support"',
-    'SET VARIABLE "CC_SKILLS" "support,en"',
-    'SET VARIABLE "CC_PRIORITY" "5"',
-    'SET VARIABLE "CC_LANGUAGE" "en"',
-    'SET VARIABLE "CC_CATEGORY" "vip"',
-    'SET CONTEXT "cc-wait"',
-    'SET EXTENSION "s"',
-    "SET PRIORITY 1",
-    'GET VARIABLE "CC_QUEUE"',
-    'GET VARIABLE "CC_SKILLS"',
-    'GET VARIABLE "CC_PRIORITY"',
-    'GET VARIABLE "CC_LANGUAGE"',
-    'GET VARIABLE "CC_CATEGORY"',
-    'GET VARIABLE "CC_VIP"',
-]
-"""What the service's IVR sent on the FastAGI session (AGIExecStart in the trace)."""
 CHANNELLESS = {"LocalBridge", "BridgeCreate", "BridgeDestroy"} | {
     "LocalOptimizationBegin",
     "LocalOptimizationEnd",
 }
-
-
-@pytest.fixture
-async def agi() -> AsyncIterator[AgiScript]:
-    script = AgiScript(IVR)
-    await script.start()
-    yield script
-    await script.stop()
 
 
 def _waiting(m: AmiMessage) -> bool:
@@ -82,6 +54,7 @@ def _waiting(m: AmiMessage) -> bool:
 
 
 async def _replayed(agi: AgiScript) -> list[AmiMessage]:
+    agi.commands = trace_agi_commands(TRACE)  # the service's IVR
     phone = AgentPhone(endpoint="1001", ring_s=2.0, talk_s=120.0)
     async with Simulator(sim_config(agi, agents=(phone,))) as sim:
         client = await AmiClient.connect(sim.ami_port)

@@ -11,14 +11,16 @@ compared as a set, each with its Linkedid named by the channel it points at."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import AgentPhone
 from telephony.sim.simulator import Simulator
-from tests.integration.sim_harness import AgiScript, AmiClient, trace_events
+from tests.integration.sim_harness import (
+    AgiScript,
+    AmiClient,
+    trace_agi_commands,
+    trace_events,
+)
 from tests.integration.test_sim_contract import (
     SPEED,
     normalise,
@@ -27,35 +29,7 @@ from tests.integration.test_sim_contract import (
 )
 
 TRACE = "restart-with-shutdown.ami.txt"
-IVR = [
-    'GET VARIABLE "GLOBAL(PBX_ID)"',
-    "ANSWER",
-    'GET DATA "cc-tts/8fb797f5bac6d62263eb402b0a8d633b" 5000 1',
-    'SET VARIABLE "CC_QUEUE" "support"',
-    'SET VARIABLE "CC_SKILLS" "support,en"',
-    'SET VARIABLE "CC_PRIORITY" "5"',
-    'SET VARIABLE "CC_LANGUAGE" "en"',
-    'SET VARIABLE "CC_CATEGORY" ""',
-    'SET CONTEXT "cc-wait"',
-    'SET EXTENSION "s"',
-    "SET PRIORITY 1",
-    'GET VARIABLE "CC_QUEUE"',
-    'GET VARIABLE "CC_SKILLS"',
-    'GET VARIABLE "CC_PRIORITY"',
-    'GET VARIABLE "CC_LANGUAGE"',
-    'GET VARIABLE "CC_CATEGORY"',
-    'GET VARIABLE "CC_VIP"',
-]
-"""The IVR's FastAGI commands (AGIExecStart in the trace)."""
 RESTART_AT_S = 12.358
-
-
-@pytest.fixture
-async def agi() -> AsyncIterator[AgiScript]:
-    script = AgiScript(IVR)
-    await script.start()
-    yield script
-    await script.stop()
 
 
 def _waiting(uid: str) -> object:
@@ -104,6 +78,7 @@ def _phone_waits(m: AmiMessage) -> bool:
 
 
 async def _observed(agi: AgiScript) -> list[AmiMessage]:
+    agi.commands = trace_agi_commands(TRACE)  # the waiting caller's IVR
     phone = AgentPhone(endpoint="1001", ring_s=0.1, talk_s=600.0)
     config = sim_config(agi, agents=(phone,), shutdown_events=True)
     async with Simulator(config) as sim:
