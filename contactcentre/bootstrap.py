@@ -196,7 +196,8 @@ def build(
     crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
-    bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    call_contacts = CallContacts(contacts)
+    bus.subscribe_all(CALL_CONTACT_EVENTS, call_contacts)
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
@@ -246,7 +247,7 @@ def build(
         clock=clock,
         options=IvrCrmOptions(currency=settings.ivr.currency),
     )
-    flows = route_scripts(
+    scripts = route_scripts(
         agi,
         settings,
         ScriptParts(
@@ -257,9 +258,11 @@ def build(
             crm=ivr_crm,
             acd=acd,
             calls=telephony.tracker,
+            contacts=call_contacts,
             preferred=AppealOwners(sessions, customers),
         ),
     )
+    flows = scripts.flows
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
     bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
@@ -347,7 +350,9 @@ def build(
             log.info("IVR flows restored from the database: %d", restored)
         except FlowStoreFailed as error:
             log.error("stored IVR flows not restored, the files serve: %s", error)
-        await agi.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(agi.run(), name="fastagi")
+            group.create_task(scripts.provide_prompts(), name="ivr-prompts")
 
     jobs: list[Job] = [
         telephony.run,
@@ -459,12 +464,7 @@ async def serve(settings: Settings, *, demo: bool) -> None:
         await build(settings, asr=asr).run()
         return
     await migrate(settings)
-    # the simulator plays any sound file, so none is missing in the demo
-    settings = with_demo_seats(
-        settings.model_copy(
-            update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
-        )
-    )
+    settings = with_demo_seats(settings)
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)

@@ -1,6 +1,8 @@
 """Carries each call's telephony events into the CRM: a contact opens when the call
 arrives (the caller identified before any menu, T1/C2) and closes with its call log
-when the call ends (T3). Both arrive through one mailbox, so in order."""
+when the call ends (T3). Both arrive through one mailbox, so in order; the `inbound`
+script opens the contact too, through the same method, so it exists before the
+first prompt whatever the bus's pace."""
 
 from __future__ import annotations
 
@@ -31,13 +33,7 @@ class CallContacts:
     async def __call__(self, event: CallArrived | CallEnded) -> None:
         match event:
             case CallArrived():
-                await self._contacts.open_call_contact(
-                    event.call_id,
-                    event.ani,
-                    dnis=event.dnis,
-                    direction=_direction(event.direction),
-                    started_at=event.occurred_at,
-                )
+                await self.open(event)
             case CallEnded():
                 await self._contacts.close_call_contact(
                     event.call_id,
@@ -53,3 +49,15 @@ class CallContacts:
                         direction=_direction(event.direction),
                     ),
                 )
+
+    async def open(self, call: CallArrived) -> None:
+        """Open the contact of the call that `call` announces. The bus calls this
+        for CallArrived and the `inbound` FastAGI script before its first prompt
+        (T1): whichever comes first writes it, one contact per call id."""
+        await self._contacts.open_call_contact(
+            call.call_id,
+            call.ani,
+            dnis=call.dnis,
+            direction=_direction(call.direction),
+            started_at=call.occurred_at,
+        )

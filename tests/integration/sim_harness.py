@@ -1,5 +1,6 @@
 """Test-side peers for the simulator: a minimal AMI client, a FastAGI responder that
-plays a fixed command list, and a reader of the recorded traces."""
+plays a fixed command list, a reader of the recorded traces, and sound files for
+its sounds directory."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telephony.ami_parse import AmiFramer, AmiMessage, Banner, encode
+from telephony.sim.wav import tone, write_wav
 
 TRACES = Path("/work/shared/asterisk-traces")
 TIMEOUT_S = 10.0
+
+
+def write_sound(sounds_dir: Path, name: str) -> None:
+    """Put sound `name` (a short tone) where a simulator reading `sounds_dir`
+    finds it."""
+    path = sounds_dir / f"{name}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_wav(path, tone(800))
 
 
 def read_trace(name: str) -> list[tuple[str, AmiMessage | str]]:

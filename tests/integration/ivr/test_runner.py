@@ -28,7 +28,7 @@ from ivr.crm_port import (
 from ivr.events import IvrCompleted
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import FieldValue, LookupKind
-from ivr.parts import IvrParts, RunnerConfig, SoundDirectory
+from ivr.parts import IvrParts, RunnerConfig
 from ivr.ports import RecogniserFailed, Recognition, TtsFailed
 from ivr.session import ivr_handler
 from telephony.agi import AgiServer
@@ -38,6 +38,7 @@ from telephony.sim.simulator import InboundCall, Simulator
 from telephony.sim.wav import RATE_HZ, tone, write_wav
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.ivr.speech import speak_korean
+from tests.integration.sim_harness import write_sound
 from tests.waiting import eventually
 
 SPEED = 20.0
@@ -219,12 +220,15 @@ def call_of(uniqueid: str) -> str:
 
 @dataclass
 class FakeTts:
-    """Names each text's sound by its hash; texts containing `failing` fail."""
+    """Names each text's sound by its hash and writes it (a short tone) into
+    `sounds_dir`, where the simulator reads sounds; texts containing `failing`
+    fail."""
 
     failing: str | None = None
     crashing: bool = False
     """Fail with an unexpected error rather than TtsFailed."""
     said: list[str] = field(default_factory=list)
+    sounds_dir: Path | None = None
 
     async def say(self, text: str, *, language: str) -> str:
         if self.failing is not None and self.failing in text:
@@ -232,7 +236,10 @@ class FakeTts:
                 raise RuntimeError("synthesiser bug")
             raise TtsFailed(f"cannot say {text!r}")
         self.said.append(text)
-        return tts_name(text)
+        name = tts_name(text)
+        if self.sounds_dir is not None:
+            write_sound(self.sounds_dir, name)
+        return name
 
 
 @dataclass
@@ -320,8 +327,13 @@ class Parts:
     asr: AudioRecogniser | None = None
     vosk: VoskRecogniser | None = None
     """The real recogniser, when a test hears real speech."""
-    sounds: tuple[str, ...] | None = None
-    """Sound files present (None: no check)."""
+    sounds: tuple[str, ...] = (
+        "cc/test/welcome",
+        "cc/test/menu",
+        "cc/en/main-menu",
+        "cc/ru/main-menu",
+    )
+    """Sound files in the directory the simulator reads."""
 
 
 @pytest.fixture
@@ -342,13 +354,10 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
     flows.load_directory(DEMO_FLOWS)
     flows.publish(TEST_FLOW, source="api:test")
     publisher = RecordingPublisher()
-    sounds = None
-    if parts.sounds is not None:
-        for name in parts.sounds:
-            path = tmp_path / "sounds" / f"{name}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_wav(path, tone(800))
-        sounds = SoundDirectory(tmp_path / "sounds")
+    sounds = tmp_path / "sounds"
+    for name in parts.sounds:
+        write_sound(sounds, name)
+    parts.tts.sounds_dir = sounds
     handler = ivr_handler(
         IvrParts(
             flows=flows,
@@ -358,13 +367,17 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             publish=publisher,
             clock=parts.clock,
             call_id_of=parts.calls,
-            config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
+            config=RunnerConfig(recordings_dir=tmp_path / "rec"),
         )
     )
     server = AgiServer(port=0, handlers={"inbound": handler}, command_timeout_s=5)
     port = await server.start()
     config = SimConfig(
-        agi_port=port, speed=SPEED, recordings_dir=tmp_path / "mix", agi_timeout_s=5
+        agi_port=port,
+        speed=SPEED,
+        recordings_dir=tmp_path / "mix",
+        sounds_dir=sounds,
+        agi_timeout_s=5,
     )
     try:
         async with Simulator(config, keep_events=True) as sim:
@@ -517,10 +530,10 @@ async def test_next_prompt_plays_when_sound_file_is_missing(
 
     assert done.queue == "billing"
     played = rig.played(placed)
-    assert "cc/test/menu" not in played
-    assert played[:2] == ["cc/test/welcome", tts_name(rig.tts.said[0])], rig.commands(
-        placed
-    )
+    assert played[:3] == ["cc/test/welcome", "cc/test/menu", tts_name(rig.tts.said[0])]
+    commands = rig.commands(placed)
+    menu = commands.index('STREAM FILE "cc/test/menu" "1234"')
+    assert commands[menu + 1] == "CHANNEL STATUS"  # missing, or hung up? alive
 
 
 @pytest.fixture(params=[False, True], ids=["tts-failed", "tts-crashed"])
@@ -675,7 +688,7 @@ async def test_keys_are_read_when_the_recogniser_fails(
         {"name": "main", "value": "billing", "channel": "dtmf", "confidence": None}
     ]
     commands = rig.commands(placed)
-    assert 'GET DATA "silence/1" 4000 1' in commands
+    assert 'GET DATA "" 4000 1' in commands  # no prompt: keys only
 
 
 @pytest.fixture
