@@ -92,6 +92,25 @@ TEST_FLOW: dict[str, object] = {
         "operator": {"kind": "queue", "queue": "general", "skills": ["en"]},
     },
 }
+SPOKEN_FLOW: dict[str, object] = {
+    "flow": "spoken",
+    "language": "en",
+    "numbers": ["7001"],
+    "start": "main",
+    "operator": "operator",
+    "nodes": {
+        "main": {
+            "kind": "menu",
+            "prompt": [{"file": "cc/test/recorded", "say": "Press 1 for billing."}],
+            "choices": [{"key": "1", "goto": "billing", "label": "billing"}],
+            "timeout_s": 4,
+            "default": "operator",
+        },
+        "billing": {"kind": "queue", "queue": "billing"},
+        "operator": {"kind": "queue", "queue": "general"},
+    },
+}
+"""A menu whose only prompt is a recording with its text."""
 
 
 # --- fakes --------------------------------------------------------------------------
@@ -353,6 +372,7 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
     flows = FlowRegistry()
     flows.load_directory(DEMO_FLOWS)
     flows.publish(TEST_FLOW, source="api:test")
+    flows.publish(SPOKEN_FLOW, source="api:test")
     publisher = RecordingPublisher()
     sounds = tmp_path / "sounds"
     for name in parts.sounds:
@@ -534,6 +554,43 @@ async def test_next_prompt_plays_when_sound_file_is_missing(
     commands = rig.commands(placed)
     menu = commands.index('STREAM FILE "cc/test/menu" "1234"')
     assert commands[menu + 1] == "CHANNEL STATUS"  # missing, or hung up? alive
+
+
+async def test_text_of_a_missing_recording_is_spoken_when_the_caller_is_asked(
+    rig: Rig,
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani="79990000015", dnis="7001", digits="1", digit_delay_s=0.5)
+    )
+
+    assert (done.outcome, done.queue) == ("queued", "billing")
+    assert rig.played(placed) == [
+        "cc/test/recorded",
+        tts_name("Press one for billing."),
+    ]
+    commands = rig.commands(placed)
+    assert commands[commands.index('GET DATA "cc/test/recorded" 4000 1') + 1] == (
+        "CHANNEL STATUS"
+    )
+
+
+@pytest.fixture
+def no_menu_recording(parts: Parts) -> Parts:
+    parts.sounds = ("cc/test/welcome", "cc/test/menu")
+    return parts
+
+
+async def test_demo_menu_is_spoken_and_the_caller_served_when_its_recording_is_missing(
+    no_menu_recording: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits="2", digit_delay_s=0.5)
+    )
+
+    assert (done.outcome, done.queue) == ("queued", "support")
+    assert "cc/en/main-menu" in rig.played(placed)
+    assert any(text.startswith("For billing press one") for text in rig.tts.said)
+    assert done.data["ended"] == "flow"  # not the caller hanging up
 
 
 @pytest.fixture(params=[False, True], ids=["tts-failed", "tts-crashed"])
