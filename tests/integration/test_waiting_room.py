@@ -203,6 +203,35 @@ async def test_callback_is_booked_when_the_redirected_caller_presses_1(
     assert room.crm.voicemails == []
 
 
+async def test_caller_keeps_waiting_when_the_pbx_lacks_the_announcement(
+    room: Room,
+) -> None:
+    room.tts.sounds_dir = None  # synthesised where the PBX does not read
+    ch = await room.caller()
+
+    async def announced() -> bool:
+        return bool(room.tts.said) and room.ended[:1] == ["ok"]
+
+    await eventually(announced, timeout_s=10)
+    assert ch.context == WAIT_CONTEXT
+    assert not ch.dead
+
+
+async def test_voicemail_is_left_when_the_pbx_lacks_the_callback_offer(
+    room: Room,
+) -> None:
+    room.tts.sounds_dir = None
+    ch = await room.caller(digits="1")
+    await room.redirect(ch, "callback")
+
+    async def left() -> bool:
+        return bool(room.crm.voicemails) and ch.dead
+
+    await eventually(left, timeout_s=10)
+    assert room.acd.requested == []  # not offered, so not booked
+    assert room.ended == ["ok"]
+
+
 async def test_agent_is_bridged_in_when_the_caller_is_mid_announcement(
     room: Room,
 ) -> None:
