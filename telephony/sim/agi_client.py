@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from telephony.sim.channels import UNKNOWN
 from telephony.sim.dialplan import Dialplan, Line
-from telephony.sim.sounds import BEEP, data_dir, sound_exists
+from telephony.sim.sounds import BEEP, data_dir, play_seconds, sound_exists
 from telephony.sim.wav import RATE_HZ, read_pcm, tone, write_wav
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ class AgiRun:
         return reply
 
     async def _play(self, name: str, escape: str) -> str:
-        seconds = PLAY_SECONDS.get(name, 2.0)
+        seconds = play_seconds(name, sounds_dir=self.dp.config.sounds_dir)
         if escape:
             digit = await self._digit(seconds, only=escape)
             if digit is not None:
@@ -379,9 +379,6 @@ class AgiRun:
         if what == "hung" or self.gone():
             return f"200 result=-1 (hangup) endpos={endpos}"
         return f"200 result=0 (timeout) endpos={endpos}"
-
-
-PLAY_SECONDS = {"custom/welcome": 3.35, "custom/hello": 3.98}
 
 
 async def run_agi(dp: Dialplan, line: Line, script: str) -> str:

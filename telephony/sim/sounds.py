@@ -6,6 +6,7 @@ folder first, in any format it can read).
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 BEEP = "beep"
@@ -26,30 +27,52 @@ FORMATS = ("wav", "WAV", "wav16", "sln", "sln16", "gsm", "ulaw", "alaw", "g722")
 DEFAULT_DATA_DIR = Path("/var/lib/asterisk")
 
 
+PLAY_SECONDS = {"custom/welcome": 3.35, "custom/hello": 3.98}
+"""How long the installed sounds last (the traces' timings); others take 2 s."""
+DEFAULT_PLAY_S = 2.0
+
+
+def sound_file(
+    name: str, *, sounds_dir: Path | None, language: str = "en"
+) -> Path | None:
+    """The file Asterisk would open for `name` (no extension) on a channel speaking
+    `language`, or None."""
+    if not name:
+        return None
+    if name.startswith("/"):
+        bases = [Path(name)]
+    elif sounds_dir is None:
+        return None
+    else:
+        bases = [sounds_dir / language / name, sounds_dir / name]
+    for base in bases:
+        for ext in FORMATS:
+            found = base.with_name(f"{base.name}.{ext}")
+            if found.is_file():
+                return found
+    return None
+
+
 def sound_exists(
     name: str,
     *,
     sounds_dir: Path | None,
     installed: frozenset[str] = INSTALLED_SOUNDS,
-    language: str = "en",
 ) -> bool:
-    """Whether Asterisk would open `name` (no extension) for a channel speaking
-    `language`."""
-    if not name:
-        return False
-    if name.startswith("/"):
-        bases = [Path(name)]
-    elif name in installed:
-        return True
-    elif sounds_dir is None:
-        return False
-    else:
-        bases = [sounds_dir / language / name, sounds_dir / name]
-    return any(
-        base.with_name(f"{base.name}.{ext}").is_file()
-        for base in bases
-        for ext in FORMATS
-    )
+    """Whether Asterisk would open `name`: installed, or a file it reads."""
+    return name in installed or sound_file(name, sounds_dir=sounds_dir) is not None
+
+
+def play_seconds(name: str, *, sounds_dir: Path | None) -> float:
+    """How long `name` plays: a WAV file's own length, else a fixed guess."""
+    found = sound_file(name, sounds_dir=sounds_dir)
+    if found is not None and found.suffix.lower() == ".wav":
+        try:
+            with wave.open(str(found), "rb") as sound:
+                return sound.getnframes() / sound.getframerate()
+        except (OSError, EOFError, wave.Error, ZeroDivisionError):
+            return DEFAULT_PLAY_S
+    return PLAY_SECONDS.get(name, DEFAULT_PLAY_S)
 
 
 def data_dir(sounds_dir: Path | None) -> Path:

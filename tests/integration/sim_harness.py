@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telephony.ami_parse import AmiFramer, AmiMessage, Banner, encode
-from telephony.sim.wav import tone, write_wav
+from telephony.sim.wav import RATE_HZ, tone, write_wav
 
 TRACES = Path("/work/shared/asterisk-traces")
 TIMEOUT_S = 10.0
 
 
-def write_sound(sounds_dir: Path, name: str) -> None:
-    """Put sound `name` (a short tone) where a simulator reading `sounds_dir`
-    finds it."""
+def write_sound(sounds_dir: Path, name: str, *, seconds: float = 2.0) -> None:
+    """Put sound `name` (a tone of `seconds`) where a simulator reading
+    `sounds_dir` finds it."""
     path = sounds_dir / f"{name}.wav"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_wav(path, tone(800))
+    write_wav(path, tone(int(seconds * RATE_HZ)))
 
 
 def read_trace(name: str) -> list[tuple[str, AmiMessage | str]]:
