@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -74,14 +75,16 @@ class Running:
             return list(rows)
 
 
-def settings_for(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(
+    database_url: str, tmp_path: Path, *, contact_wait_s: float = 1.0
+) -> Settings:
     return load_settings(
         database={"url": database_url},
         http={"port": free_port()},
         agi={"port": free_port()},
         pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
         recordings_dir=tmp_path / "recordings",
-        ivr={"sounds_dir": tmp_path / "sounds"},
+        ivr={"sounds_dir": tmp_path / "sounds", "contact_wait_s": contact_wait_s},
         simulator={"agents": 0},
     )
 
@@ -151,6 +154,42 @@ async def test_contact_exists_before_the_first_prompt_when_ami_lags_the_call(
     await running.app.bus.drain()
     [contact] = await running.contacts_of(STRANGER)  # one row, whoever wrote it
     assert contact.call_id == f"pbx1:{placed.linkedid}"
+
+
+@pytest.fixture
+async def slow_database(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
+    settings = settings_for(database_url, tmp_path, contact_wait_s=0.3)
+    async for each in start(settings, simulator_config):
+        yield each
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_ivr_starts_after_the_wait_and_the_contact_follows_when_writes_stall(
+    slow_database: Running, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = slow_database
+    locker = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        stalled = locker.transaction()
+        await stalled.start()
+        await locker.execute("LOCK TABLE contacts IN EXCLUSIVE MODE")  # reads go on
+        placed = await running.call(Caller(ani=STRANGER, dnis="8800", digits="2"))
+
+        async def prompted() -> bool:
+            return placed.ivr_uniqueid in running.first.contact_existed
+
+        await eventually(prompted)
+        assert running.first.contact_existed == {placed.ivr_uniqueid: False}
+        await stalled.rollback()
+    finally:
+        await locker.close()
+
+    await eventually(lambda: running.parked(placed))
+    await eventually(lambda: running.contacts_of(STRANGER))
+    await running.app.bus.drain()
+    [contact] = await running.contacts_of(STRANGER)
+    assert contact.call_id == f"pbx1:{placed.linkedid}"
+    assert any("not written within 0.3 s" in r.getMessage() for r in caplog.records)
 
 
 async def test_demo_menu_recording_is_made_at_start_and_played_when_a_call_comes(
