@@ -40,12 +40,22 @@ from contactcentre.demo import (
     log_in_simulated_agents,
     run_simulated_traffic,
     seed_demo,
+    simulator_config,
+    with_demo_pbx_secret,
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.readiness import Readiness, service_readiness, subscribed_check
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
 from contactcentre.settings import Settings
+from contactcentre.startup import (
+    prepare_directories,
+    report_missing_speech_tools,
+    require_schema,
+)
+from contactcentre.users import run_command as users_command
+from contactcentre.users import warn_if_no_users
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api import incident_routes
 from crm_core.api.app import ApiDeps, setup_api
@@ -56,6 +66,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.contacts import ContactService
@@ -67,8 +78,9 @@ from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService
 from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
-from crm_core.notices.senders import ChannelSender, LoggingSender
+from crm_core.notices.ports import NoticeSender
 from crm_core.notices.service import NoticeService
+from crm_core.notices.smtp import SmtpConfig, SmtpSender
 from crm_core.outages.service import OutageService
 from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
@@ -106,6 +118,7 @@ from telephony.events import (
 )
 from telephony.model import PbxId
 from telephony.pbx import TelephonyBridge
+from telephony.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +162,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    readiness: Readiness
+    """What /readyz answers: add a part's check with `readiness.add(name, check)`."""
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -216,13 +231,7 @@ def build(
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
-    notice_dispatcher = NoticeDispatcher(
-        sessions,
-        clock,
-        ChannelSender(
-            {NoticeChannel.SMS: LoggingSender(), NoticeChannel.EMAIL: LoggingSender()}
-        ),
-    )
+    notice_dispatcher = NoticeDispatcher(sessions, clock, _notice_senders(settings))
     notices = NoticeService(sessions, clock, wake=notice_dispatcher.wake)
     incidents = IncidentService(sessions, clock, appeals=appeals, notices=notices)
     bus.subscribe(AppealCreated, incidents.on_appeal_created)
@@ -272,7 +281,8 @@ def build(
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
-    app = make_web_app()
+    readiness = service_readiness(engine, telephony.clients.values(), agi)
+    app = make_web_app(readiness=readiness)
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
     app[acd_http.EVENTS] = bus
@@ -369,6 +379,7 @@ def build(
         for event_type in SHARED_EVENTS:
             bus.subscribe(event_type, redis.publish)
         jobs.append(redis.run)
+        readiness.add("redis", subscribed_check(redis.subscribed))
     return App(
         settings=settings,
         bus=bus,
@@ -378,6 +389,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        readiness=readiness,
         jobs=jobs,
     )
 
@@ -441,6 +453,23 @@ def _acd(
     )
 
 
+def _notice_senders(settings: Settings) -> dict[NoticeChannel, NoticeSender]:
+    """E-mail through the configured SMTP server; no SMS gateway exists, so SMS
+    notices (and e-mail ones without a server) wait, saying why."""
+    smtp = settings.smtp
+    if not smtp.host or not smtp.from_address:
+        return {}
+    config = SmtpConfig(
+        host=smtp.host,
+        port=smtp.port,
+        sender=smtp.from_address,
+        starttls=smtp.starttls,
+        login=smtp.login,
+        password=smtp.password.get_secret_value() if smtp.password else None,
+    )
+    return {NoticeChannel.EMAIL: SmtpSender(config)}
+
+
 def _webhook_forwarder(
     dispatcher: WebhookDispatcher,
 ) -> Callable[[Any], Awaitable[None]]:
@@ -456,14 +485,24 @@ async def migrate(settings: Settings) -> None:
 
 
 async def serve(settings: Settings, *, demo: bool) -> None:
+    """Check what a start needs (raises StartRefused), then serve until cancelled:
+    `serve` on a database migrated beforehand, `demo` migrating its own."""
     if demo:
-        settings = with_demo_speech(settings)
+        settings = with_demo_pbx_secret(with_demo_speech(settings))
     log.info("settings: %s", settings.masked())
-    asr = await load_recogniser(settings)
+    prepare_directories(settings)
+    report_missing_speech_tools()
     if not demo:
-        await build(settings, asr=asr).run()
+        await require_schema(settings)
+        app = build(settings, asr=await load_recogniser(settings))
+        await warn_if_no_users(app.sessions)
+        await app.run()
         return
     await migrate(settings)
+    await _serve_demo(settings, await load_recogniser(settings))
+
+
+async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     settings = with_demo_seats(settings)
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
@@ -481,9 +520,30 @@ async def serve(settings: Settings, *, demo: bool) -> None:
         bridge_up.set()
 
     app.bus.subscribe(PbxConnected, connected)
-    app.jobs.insert(0, partial(run_simulated_traffic, settings, bridge_up=bridge_up))
-    app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
-    await app.run()
+    # listening before the bridge first dials, so the first attempt logs in
+    async with Simulator(simulator_config(settings)) as sim:
+        app.jobs.insert(
+            0, partial(run_simulated_traffic, sim, settings, bridge_up=bridge_up)
+        )
+        app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
+        await app.run()
+
+
+async def users(
+    settings: Settings,
+    action: str,
+    *,
+    login: str | None,
+    role: Role | None,
+    name: str | None,
+) -> None:
+    """`contactcentre users ACTION` on the configured, migrated database."""
+    await require_schema(settings, wait_s=0)
+    said = await users_command(
+        settings.database.url, action, login=login, role=role, name=name
+    )
+    if said:
+        sys.stdout.write(said + "\n")
 
 
 async def import_file(
@@ -497,7 +557,7 @@ async def import_file(
     """`contactcentre import customers FILE`: 0 when every row went in, 1 when some
     were rejected (see the report), 2 when the file could not be read."""
     assert kind == "customers", kind
-    await migrate(settings)
+    await require_schema(settings, wait_s=0)
     engine = make_engine(settings.database.url)
     report_path = report or file.with_name(file.stem + ".rejected.csv")
     try:

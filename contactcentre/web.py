@@ -1,10 +1,13 @@
-"""The aiohttp application factory: a health check and the routes modules add."""
+"""The aiohttp application factory: liveness (`/healthz`), readiness (`/readyz`,
+see contactcentre.readiness) and the routes modules add."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 from aiohttp import web
+
+from contactcentre.readiness import READINESS, Readiness, readyz
 
 RouteSetup = Callable[[web.Application], None]
 
@@ -13,10 +16,15 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def make_web_app(setups: Iterable[RouteSetup] = ()) -> web.Application:
-    """An application with `/healthz` and whatever routes `setups` add."""
+def make_web_app(
+    setups: Iterable[RouteSetup] = (), *, readiness: Readiness | None = None
+) -> web.Application:
+    """An application with `/healthz`, `/readyz` (answering `readiness`; with none,
+    ready at once) and whatever routes `setups` add."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[READINESS] = readiness or Readiness()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     for setup in setups:
         setup(app)
     return app

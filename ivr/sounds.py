@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
 CHECK_SOUND = "cc/sounds-check"
 """A 20 ms silence the service writes and asks each PBX to play once."""
+MAKE_TRIES = 2
 _RATE_HZ = 8000
 
 
@@ -103,19 +104,34 @@ async def provide_flow_prompts(
             text = fixed_text(spec.say, flow.language)
             if text is None or spec.file in made:
                 continue
-            try:
-                spoken = await tts.say(text, language=flow.language)
-                directory.install(spec.file, source=spoken)
-            except (TtsFailed, OSError) as exc:
+            failure = await _make(spec.file, text, flow.language, tts, directory)
+            if failure is None:
+                made.append(spec.file)
+            else:
                 log.warning(
                     "prompt %s of flow %s not made from its text: %s",
                     spec.file,
                     flow.name,
-                    exc,
+                    failure,
                 )
-                continue
-            made.append(spec.file)
     return made
+
+
+async def _make(
+    name: str, text: str, language: str, tts: Synthesiser, directory: SoundDirectory
+) -> Exception | None:
+    """Speak `text` into sound `name`; the failure, if the second try fails too
+    (a fresh espeak worker now and then writes nothing for its first job)."""
+    failure: Exception | None = None
+    for _ in range(MAKE_TRIES):
+        try:
+            spoken = await tts.say(text, language=language)
+            directory.install(name, source=spoken)
+        except (TtsFailed, OSError) as exc:
+            failure = exc
+            continue
+        return None
+    return failure
 
 
 class SharedSoundsCheck:

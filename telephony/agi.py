@@ -427,6 +427,10 @@ class AgiServer:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
     async def start(self) -> int:
         """Listen; return the bound port."""
         self._server = await asyncio.start_server(

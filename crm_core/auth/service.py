@@ -204,6 +204,15 @@ class AuthService:
         async with self._sessions() as s:
             return [user_from_row(r) for r in await s.scalars(query)]
 
+    async def user_by_login(self, actor: Actor, login: str) -> User:
+        """The user signing in as `login` (needs user.admin). Raises NotFound."""
+        require(actor, Permission.USER_ADMIN)
+        async with self._sessions() as s:
+            row = await s.scalar(select(UserRow).where(UserRow.login == login.strip()))
+        if row is None:
+            raise NotFound(f"no user {login!r}")
+        return user_from_row(row)
+
     # browser sessions -------------------------------------------------------
 
     async def login(self, login: str, password: str) -> SignedIn:

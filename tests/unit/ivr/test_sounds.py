@@ -44,10 +44,14 @@ class WritingTts:
 
     root: Path
     failing: str | None = None
+    first_jobs_failing: int = 0
     said: list[str] = field(default_factory=list)
 
     async def say(self, text: str, *, language: str) -> str:
         if self.failing is not None and self.failing in text:
+            raise TtsFailed("espeak wrote no audio")
+        if self.first_jobs_failing > 0:
+            self.first_jobs_failing -= 1
             raise TtsFailed("espeak wrote no audio")
         self.said.append(text)
         name = f"cc/tts/{len(self.said)}"
@@ -111,6 +115,16 @@ async def test_prompt_left_to_tts_at_each_call_when_it_cannot_be_made(
     assert made == ["cc/test/invalid"]
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "cc/test/menu" in warning.getMessage()
+
+
+async def test_prompt_is_made_on_the_second_try_when_the_first_job_fails(
+    tmp_path: Path,
+) -> None:
+    tts = WritingTts(tmp_path, first_jobs_failing=1)
+
+    made = await provide_flow_prompts([flow()], tts, SoundDirectory(tmp_path))
+
+    assert made == ["cc/test/menu", "cc/test/invalid"]
 
 
 async def test_demo_flows_name_only_prompts_that_can_be_made(tmp_path: Path) -> None:
