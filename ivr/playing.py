@@ -101,7 +101,7 @@ class Prompter:
             return await read(NO_PROMPT)
         return await self._attempt(prompt, read)
 
-    async def sound(self, prompt: Prompt) -> str | Unplayed:
+    async def _sound(self, prompt: Prompt) -> str | Unplayed:
         """The sound name `prompt` plays as: a file's name, or its text made into
         a TTS prompt (Unplayed when that fails)."""
         match prompt:
@@ -117,7 +117,7 @@ class Prompter:
         text spoken by TTS."""
         why = Unplayed(reason="nothing to play")
         for version in _versions(prompt):
-            name = await self.sound(version)
+            name = await self._sound(version)
             if isinstance(name, Unplayed):
                 why = name
                 continue
