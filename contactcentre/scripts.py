@@ -244,7 +244,7 @@ async def contact_opened(
     lost, only late (CallArrived on the bus opens it too). The write is never cut
     short; leaving waits for it, unless the session is being cancelled."""
     opening = asyncio.create_task(
-        contacts.open(arrived), name=f"contact:{arrived.call_id}"
+        contacts.on_call_arrived(arrived), name=f"contact:{arrived.call_id}"
     )
     try:
         done, _ = await asyncio.wait({opening}, timeout=wait_s)
