@@ -84,6 +84,7 @@ def settings_for(
         agi={"port": free_port()},
         pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
         recordings_dir=tmp_path / "recordings",
+        data_dir=tmp_path / "var",
         ivr={"sounds_dir": tmp_path / "sounds", "contact_wait_s": contact_wait_s},
         simulator={"agents": 0},
     )
