@@ -40,6 +40,8 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
 class PostgresServer:
     port: int
     user: str
+    directory: Path
+    run_as: tuple[str, ...]
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -47,6 +49,25 @@ class PostgresServer:
     def dsn(self, database: str) -> str:
         """A plain libpq/asyncpg DSN."""
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def pg_ctl(self, *args: str) -> None:
+        """`pg_ctl` on this server, e.g. `("-m", "fast", "restart")`; pg_ctl reuses
+        the options the server was started with. Blocks until it is done."""
+        subprocess.run(
+            [
+                *self.run_as,
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-l",
+                str(self.directory / "log"),
+                "-w",
+                *args,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 @contextlib.contextmanager
@@ -56,7 +77,7 @@ def postgres() -> Iterator[PostgresServer]:
     As root (CI), the server runs as the `postgres` user, since initdb refuses root.
     """
     as_root = os.geteuid() == 0
-    run_as: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
+    run_as = ("runuser", "-u", "postgres", "--") if as_root else ()
     user = "postgres" if as_root else pwd.getpwuid(os.geteuid()).pw_name
     tmp = Path(tempfile.mkdtemp(prefix="cc-pg-"))
     data = tmp / "data"
@@ -87,39 +108,14 @@ def postgres() -> Iterator[PostgresServer]:
         f"-c unix_socket_directories={tmp} "
         "-c max_connections=300 -c shared_buffers=256MB"
     )
-    subprocess.run(
-        [
-            *run_as,
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(tmp / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    server = PostgresServer(port=port, user=user, directory=tmp, run_as=run_as)
+    server.pg_ctl("-o", options, "start")
     try:
         _wait_for_port(port, 30)
-        yield PostgresServer(port=port, user=user)
+        yield server
     finally:
-        subprocess.run(
-            [
-                *run_as,
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            check=False,
-            capture_output=True,
-        )
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
