@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -49,6 +51,14 @@ class PostgresServer:
     def dsn(self, database: str) -> str:
         """A plain libpq/asyncpg DSN."""
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    async def execute(self, statement: str) -> None:
+        """Run one statement (CREATE DATABASE, CHECKPOINT...) as the superuser."""
+        conn = await asyncpg.connect(self.dsn("postgres"))
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
 
     def pg_ctl(self, *args: str) -> None:
         """`pg_ctl` on this server, e.g. `("-m", "fast", "restart")`; pg_ctl reuses

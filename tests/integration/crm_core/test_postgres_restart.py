@@ -11,7 +11,6 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -36,11 +35,7 @@ def server() -> Iterator[servers.PostgresServer]:
 @pytest.fixture
 async def sessions(server: servers.PostgresServer) -> AsyncIterator[Sessions]:
     name = f"restart{next(_names)}"
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    await server.execute(f'CREATE DATABASE "{name}"')
     await migrate(server.url(name))
     engine = make_engine(server.url(name))
     try:
@@ -58,16 +53,6 @@ async def customers_with_numbers(service: CustomerService, count: int) -> list[s
     return numbers
 
 
-async def checkpoint(server: servers.PostgresServer) -> None:
-    """Write out the WAL: the test server acknowledges commits before writing it, so
-    an immediate (crash) restart would otherwise lose the last ones."""
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute("CHECKPOINT")
-    finally:
-        await conn.close()
-
-
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 async def test_identify_answers_when_postgresql_restarted_unnoticed_between_lookups(
     server: servers.PostgresServer, sessions: Sessions, mode: str
@@ -75,7 +60,9 @@ async def test_identify_answers_when_postgresql_restarted_unnoticed_between_look
     service = CustomerService(sessions, FakeClock())
     [number] = await customers_with_numbers(service, 1)
     assert isinstance(await service.identify(number), Identified)
-    await checkpoint(server)
+    # The test server acknowledges commits before writing the WAL: without this an
+    # immediate (crash) restart would lose the customer.
+    await server.execute("CHECKPOINT")
     # Blocking: the event loop does not run, so the pooled connection still looks
     # alive and its first statement meets the closed socket.
     server.pg_ctl("-m", mode, "restart")
