@@ -6,9 +6,11 @@ every checkout), measured in the same run.
 The generator bulk-loads (COPY on PostgreSQL, executemany on SQLite) into migrated
 databases; lookups mix known numbers in other formats, shared numbers and strangers.
 While it measures, one process per other core hashes without pause and `--callers`
-lookups are in flight at once. In each run the two paths take turns every 100
-lookups, so load from elsewhere falls on both; a figure is the median over runs of
-each run's p99, printed with the runs' spread and the load average.
+lookups are in flight at once. On PostgreSQL a third path runs the same query
+straight through a bare asyncpg pool: the floor any code reaches on this machine
+at that moment. In each run the paths take turns every 100 lookups, so load from
+elsewhere falls on all; a figure is the median over runs of each run's p99,
+printed with the runs' spread and the load average.
 Left out: the rest of the service sharing the event loop and the pool, a database
 on another host (a network round trip), and cold caches after a restart.
 Last lines: `ani_lookup_sqlite_p99_ms=N`, then `ani_lookup_p99_ms=N` (PostgreSQL).
@@ -29,7 +31,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -252,50 +254,90 @@ async def timed(identify: Identify, anis: list[str], callers: int) -> list[float
     return times
 
 
-async def compare(
-    url: str, anis: list[str], *, runs: int, callers: int
-) -> dict[str, list[float]]:
-    """Per path, the p99 of each run. The paths take turns every TURN lookups, the
-    first of each pair alternating, so a burst of load from elsewhere hits both."""
-    engines = {"old": pinging_engine(url), "new": make_engine(url)}
+BARE_SQL = (
+    "SELECT c.id, c.name, c.kind, c.is_lead, c.category, c.customer_group, "
+    "c.account, c.balance FROM customers c JOIN customer_phones p "
+    "ON p.customer_id = c.id WHERE p.e164 = $1 LIMIT 20"
+)
+
+
+def bare_identify(pool: asyncpg.Pool) -> Identify:
+    """The floor: identify()'s query and result, straight through asyncpg."""
+
+    async def identify(ani: str) -> Identification:
+        e164 = try_normalise(ani, "RU")
+        if e164 is None:
+            return Unknown(ani=ani)
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(BARE_SQL, e164)
+        return identification(ani, [store.summary_from(tuple(r)) for r in rows])
+
+    return identify
+
+
+@contextlib.asynccontextmanager
+async def paths_on(url: str, dsn: str | None) -> AsyncIterator[dict[str, Identify]]:
+    """identify() now and as it was, and with `dsn` the bare-driver floor; each
+    path on its own pool."""
+    engines = {"now": make_engine(url), "before": pinging_engine(url)}
     paths: dict[str, Identify] = {
-        "old": session_identify(make_sessions(engines["old"])),
-        "new": CustomerService(make_sessions(engines["new"]), Clock()).identify,
+        "now": CustomerService(make_sessions(engines["now"]), Clock()).identify,
+        "before": session_identify(make_sessions(engines["before"])),
     }
-    p99s: dict[str, list[float]] = {name: [] for name in paths}
+    pool = (
+        None if dsn is None else await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    )
     try:
-        for identify in paths.values():  # fill both pools and statement caches
-            await timed(identify, anis[:400], callers)
-        for _ in range(runs):
-            times: dict[str, list[float]] = {name: [] for name in paths}
-            for turn, start in enumerate(range(0, len(anis), TURN)):
-                for name in sorted(paths, reverse=turn % 2 == 1):
-                    chunk = anis[start : start + TURN]
-                    times[name] += await timed(paths[name], chunk, callers)
-            for name, taken in times.items():
-                p99s[name].append(statistics.quantiles(taken, n=100)[98])
+        if pool is not None:
+            paths["floor"] = bare_identify(pool)
+        yield paths
     finally:
+        if pool is not None:
+            await pool.close()
         for engine in engines.values():
             await engine.dispose()
+
+
+async def compare(
+    paths: dict[str, Identify], anis: list[str], *, runs: int, callers: int
+) -> dict[str, list[float]]:
+    """Per path, the p99 of each run. The paths take turns every TURN lookups, in
+    an order reversed at each turn, so a burst of load from elsewhere hits all."""
+    for identify in paths.values():  # fill the pools and statement caches
+        await timed(identify, anis[:400], callers)
+    p99s: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(runs):
+        times: dict[str, list[float]] = {name: [] for name in paths}
+        for turn, start in enumerate(range(0, len(anis), TURN)):
+            for name in sorted(paths, reverse=turn % 2 == 1):
+                chunk = anis[start : start + TURN]
+                times[name] += await timed(paths[name], chunk, callers)
+        for name, taken in times.items():
+            p99s[name].append(statistics.quantiles(taken, n=100)[98])
     return p99s
 
 
+LABELS = {"now": "p99", "before": "session + pre-ping", "floor": "bare asyncpg"}
+
+
 async def measured(
-    name: str, url: str, anis: list[str], *, runs: int, callers: int
+    name: str, url: str, anis: list[str], *, dsn: str | None, runs: int, callers: int
 ) -> float:
-    """Both paths' p99 on `url` with the machine busy, printed; the new one returned."""
+    """Each path's p99 on `url` with the machine busy, printed; today's returned."""
     load = os.getloadavg()[0]
-    with busy_machine() as burners:
-        p99s = await compare(url, anis, runs=runs, callers=callers)
-    old, new = (statistics.median(p99s[k]) for k in ("old", "new"))
+    async with paths_on(url, dsn) as paths:
+        with busy_machine() as burners:
+            p99s = await compare(paths, anis, runs=runs, callers=callers)
+    figures = "; ".join(
+        f"{LABELS[path]} {statistics.median(p99s[path]):.3f} ms (runs "
+        f"{min(p99s[path]):.3f}-{max(p99s[path]):.3f})"
+        for path in p99s
+    )
     print(
-        f"{name}: p99 {new:.3f} ms (runs {min(p99s['new']):.3f}-"
-        f"{max(p99s['new']):.3f}); session + pre-ping {old:.3f} ms (runs "
-        f"{min(p99s['old']):.3f}-{max(p99s['old']):.3f}); {old / new:.1f}x; "
-        f"{burners} burning, load average {load:.1f} before, "
+        f"{name}: {figures}; {burners} burning, load average {load:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after"
     )
-    return new
+    return statistics.median(p99s["now"])
 
 
 async def on_sqlite(
@@ -308,7 +350,7 @@ async def on_sqlite(
         started = time.perf_counter()
         await asyncio.to_thread(load_sqlite, path, customers)
         print(f"sqlite: loaded in {time.perf_counter() - started:.0f}s")
-        return await measured("sqlite", url, anis, runs=runs, callers=callers)
+        return await measured("sqlite", url, anis, dsn=None, runs=runs, callers=callers)
 
 
 async def on_postgres(
@@ -321,7 +363,9 @@ async def on_postgres(
         started = time.perf_counter()
         await load_postgres(server.dsn("bench"), customers)
         print(f"postgres: loaded in {time.perf_counter() - started:.0f}s")
-        return await measured("postgres", url, anis, runs=runs, callers=callers)
+        return await measured(
+            "postgres", url, anis, dsn=server.dsn("bench"), runs=runs, callers=callers
+        )
 
 
 async def main(customers: int, runs: int, count: int, callers: int) -> None:
@@ -341,6 +385,6 @@ if __name__ == "__main__":
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--callers", type=int, default=4)
+    parser.add_argument("--callers", type=int, default=2)
     args = parser.parse_args()
     asyncio.run(main(args.customers, args.runs, args.lookups, args.callers))
