@@ -5,12 +5,14 @@ The same code serves SQLite (aiosqlite, the embedded default) and PostgreSQL (as
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -67,6 +69,49 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+_TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
+"""PostgreSQL error codes that mean "try again": connection exceptions, no
+resources (too many connections), the server shutting down, crashing or starting
+up, a serialisation failure or deadlock."""
+_TRANSIENT_ERRNOS = frozenset(
+    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+)
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database is away for a while
+    (refused or lost connection, timeout, PostgreSQL restarting, SQLite busy), so the
+    same work may succeed later. False for everything else: a bug or bad data."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if _transient_link(link):
+            return True
+        link = link.__cause__ or (
+            None if link.__suppress_context__ else link.__context__
+        )
+    return False
+
+
+def _transient_link(error: BaseException) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS:
+        return True
+    if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.OperationalError) and any(
+        text in str(error.orig).lower() for text in _SQLITE_TRANSIENT
+    ):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
 def make_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -88,10 +133,11 @@ async def reading(sessions: Sessions) -> AsyncIterator[AsyncConnection]:
 async def retry_once(read: Callable[[], Awaitable[T]]) -> T:
     """`read()`, run once more if its connection turned out dead (the server restarted
     since the pool last used it); `read` must be safe to repeat. Other errors, and a
-    second dead connection, propagate."""
+    second dead connection, propagate: a database that is down or starting up
+    (`is_transient`) wants waiting, not an immediate second try."""
     try:
         return await read()
-    except DBAPIError as exc:
+    except sa_exc.DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
     return await read()
@@ -101,7 +147,7 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """The event loop has already read the goodbye of a server that went away, so a
     dead connection is known here without asking the server."""
     if dbapi_connection.driver_connection.is_closed():
-        raise DisconnectionError("the server closed this connection")
+        raise sa_exc.DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

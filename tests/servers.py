@@ -42,15 +42,26 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
 class PostgresServer:
     port: int
     user: str
-    directory: Path
-    run_as: tuple[str, ...]
+    data: Path
+    log: Path
+    options: str
+    run_as: tuple[str, ...] = ()
 
-    def url(self, database: str) -> str:
-        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+    def stop(self) -> None:
+        """`pg_ctl stop` in fast mode: open sessions are cut off, as in a restart."""
+        _pg_ctl(self, "-m", "fast", "-w", "stop")
 
-    def dsn(self, database: str) -> str:
-        """A plain libpq/asyncpg DSN."""
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+    def start(self) -> None:
+        """Start it again on the same port and data directory."""
+        _pg_ctl(self, "-o", self.options, "-l", str(self.log), "-w", "start")
+        _wait_for_port(self.port, 30)
+
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart`: "fast" cuts open sessions off, "immediate" is a crash,
+        which loses the last commits unless a CHECKPOINT wrote them (the server
+        acknowledges commits before writing them)."""
+        _pg_ctl(self, "-m", mode, "-l", str(self.log), "-w", "restart")
+        _wait_for_port(self.port, 30)
 
     async def execute(self, statement: str) -> None:
         """Run one statement (CREATE DATABASE, CHECKPOINT...) as the superuser."""
@@ -60,24 +71,12 @@ class PostgresServer:
         finally:
             await conn.close()
 
-    def pg_ctl(self, *args: str) -> None:
-        """`pg_ctl` on this server, e.g. `("-m", "fast", "restart")`; pg_ctl reuses
-        the options the server was started with. Blocks until it is done."""
-        subprocess.run(
-            [
-                *self.run_as,
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(self.directory / "data"),
-                "-l",
-                str(self.directory / "log"),
-                "-w",
-                *args,
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def dsn(self, database: str) -> str:
+        """A plain libpq/asyncpg DSN."""
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
 
 @contextlib.contextmanager
@@ -87,7 +86,7 @@ def postgres() -> Iterator[PostgresServer]:
     As root (CI), the server runs as the `postgres` user, since initdb refuses root.
     """
     as_root = os.geteuid() == 0
-    run_as = ("runuser", "-u", "postgres", "--") if as_root else ()
+    run_as: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
     user = "postgres" if as_root else pwd.getpwuid(os.geteuid()).pw_name
     tmp = Path(tempfile.mkdtemp(prefix="cc-pg-"))
     data = tmp / "data"
@@ -118,15 +117,28 @@ def postgres() -> Iterator[PostgresServer]:
         f"-c unix_socket_directories={tmp} "
         "-c max_connections=300 -c shared_buffers=256MB"
     )
-    server = PostgresServer(port=port, user=user, directory=tmp, run_as=run_as)
-    server.pg_ctl("-o", options, "start")
+    server = PostgresServer(
+        port=port,
+        user=user,
+        data=data,
+        log=tmp / "log",
+        options=options,
+        run_as=tuple(run_as),
+    )
+    server.start()
     try:
-        _wait_for_port(port, 30)
         yield server
     finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            server.pg_ctl("-m", "immediate", "stop")
+        _pg_ctl(server, "-m", "immediate", "stop", check=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pg_ctl(server: PostgresServer, *args: str, check: bool = True) -> None:
+    subprocess.run(
+        [*server.run_as, str(PG_BIN / "pg_ctl"), "-D", str(server.data), *args],
+        check=check,
+        capture_output=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,9 +177,14 @@ class AgiRun:
                 words[1] if len(words) > 1 else "", words[2] if len(words) > 2 else ""
             )
         if upper.startswith("STREAM FILE"):
-            return await self._play(
+            reply = await self._play(
                 args[0] if args else "", args[1] if len(args) > 1 else ""
             )
+            if not self.gone():  # Asterisk 20 sets it (agent-leg-bridges.ami.txt)
+                played = reply.startswith("200 result=0 ")
+                status = "SUCCESS" if played else "FAILED"
+                dp.pbx.varset(ch, "PLAYBACKSTATUS", status)
+            return reply
         if upper.startswith("GET DATA"):
             timeout_ms = int(args[1]) if len(args) > 1 and args[1].isdigit() else 5000
             max_digits = int(args[2]) if len(args) > 2 and args[2].isdigit() else 1024

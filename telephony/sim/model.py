@@ -104,3 +104,7 @@ class SimConfig:
     """The `PBX_ID` global: which PBX of the service this simulator plays."""
     epoch: int | None = None
     """Start of the Uniqueid counter (`<epoch>.<n>`); None: the wall clock."""
+    shutdown_events: bool = False
+    """How a restart looks on AMI: Hangup for every channel then `Shutdown`
+    (restart-with-shutdown.ami.txt), or a socket that just closes (restart.ami.txt).
+    A real Asterisk does either."""

@@ -46,6 +46,12 @@ def read_trace(name: str) -> list[tuple[str, AmiMessage | str]]:
     return out
 
 
+def trace_agi_commands(name: str) -> list[str]:
+    """The FastAGI commands the service sent in a trace, in order, as Asterisk
+    reports them (`AGIExecStart`): what an AgiScript replays."""
+    return [m["Command"] for m in trace_events(name) if m.event == "AGIExecStart"]
+
+
 def trace_events(name: str) -> list[AmiMessage]:
     return [
         m

@@ -65,7 +65,7 @@ async def test_identify_answers_when_postgresql_restarted_unnoticed_between_look
     await server.execute("CHECKPOINT")
     # Blocking: the event loop does not run, so the pooled connection still looks
     # alive and its first statement meets the closed socket.
-    server.pg_ctl("-m", mode, "restart")
+    server.restart(mode)
     found = await service.identify(number)
     assert isinstance(found, Identified)
     assert found.customer.name == "Customer 0"
@@ -78,7 +78,7 @@ async def test_concurrent_lookups_all_answer_when_postgresql_restarted_between(
     numbers = await customers_with_numbers(service, 6)
     before = await asyncio.gather(*(service.identify(n) for n in numbers))
     assert all(isinstance(f, Identified) for f in before)
-    server.pg_ctl("-m", "fast", "restart")
+    server.restart()
     after = await asyncio.gather(*(service.identify(n) for n in numbers))
     assert [f.customer.name for f in after if isinstance(f, Identified)] == [
         f"Customer {i}" for i in range(6)
@@ -92,7 +92,7 @@ async def test_a_session_gets_a_live_connection_when_postgresql_restarted_since(
     await customers_with_numbers(service, 2)
     # The loop runs during the restart, as in the service, and reads each pooled
     # connection's end; a session's unit of work (not retried) must not get one.
-    await asyncio.to_thread(server.pg_ctl, "-m", "fast", "restart")
+    await asyncio.to_thread(server.restart)
     async with sessions() as s:
         count = await s.scalar(select(func.count()).select_from(CustomerRow))
     assert count == 2
