@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -182,7 +183,15 @@ def lookups(customers: int, count: int, seed: int) -> list[str]:
 
 Identify = Callable[[str], Awaitable[Identification]]
 TURN = 100
-"""Lookups each path makes before the other takes its turn."""
+"""Lookups each path makes before the next takes its turn."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workload:
+    anis: list[str]
+    runs: int
+    callers: int
+    """Lookups in flight at once."""
 
 
 def burn() -> None:
@@ -298,20 +307,18 @@ async def paths_on(url: str, dsn: str | None) -> AsyncIterator[dict[str, Identif
             await engine.dispose()
 
 
-async def compare(
-    paths: dict[str, Identify], anis: list[str], *, runs: int, callers: int
-) -> dict[str, list[float]]:
+async def compare(paths: dict[str, Identify], work: Workload) -> dict[str, list[float]]:
     """Per path, the p99 of each run. The paths take turns every TURN lookups, in
     an order reversed at each turn, so a burst of load from elsewhere hits all."""
     for identify in paths.values():  # fill the pools and statement caches
-        await timed(identify, anis[:400], callers)
+        await timed(identify, work.anis[:400], work.callers)
     p99s: dict[str, list[float]] = {name: [] for name in paths}
-    for _ in range(runs):
+    for _ in range(work.runs):
         times: dict[str, list[float]] = {name: [] for name in paths}
-        for turn, start in enumerate(range(0, len(anis), TURN)):
+        for turn, start in enumerate(range(0, len(work.anis), TURN)):
             for name in sorted(paths, reverse=turn % 2 == 1):
-                chunk = anis[start : start + TURN]
-                times[name] += await timed(paths[name], chunk, callers)
+                chunk = work.anis[start : start + TURN]
+                times[name] += await timed(paths[name], chunk, work.callers)
         for name, taken in times.items():
             p99s[name].append(statistics.quantiles(taken, n=100)[98])
     return p99s
@@ -320,14 +327,12 @@ async def compare(
 LABELS = {"now": "p99", "before": "session + pre-ping", "floor": "bare asyncpg"}
 
 
-async def measured(
-    name: str, url: str, anis: list[str], *, dsn: str | None, runs: int, callers: int
-) -> float:
+async def measured(name: str, url: str, *, dsn: str | None, work: Workload) -> float:
     """Each path's p99 on `url` with the machine busy, printed; today's returned."""
     load = os.getloadavg()[0]
     async with paths_on(url, dsn) as paths:
         with busy_machine() as burners:
-            p99s = await compare(paths, anis, runs=runs, callers=callers)
+            p99s = await compare(paths, work)
     figures = "; ".join(
         f"{LABELS[path]} {statistics.median(p99s[path]):.3f} ms (runs "
         f"{min(p99s[path]):.3f}-{max(p99s[path]):.3f})"
@@ -340,9 +345,7 @@ async def measured(
     return statistics.median(p99s["now"])
 
 
-async def on_sqlite(
-    customers: int, anis: list[str], *, runs: int, callers: int
-) -> float:
+async def on_sqlite(customers: int, work: Workload) -> float:
     with tempfile.TemporaryDirectory(prefix="ani-bench-") as tmp:
         path = Path(tmp) / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
@@ -350,12 +353,10 @@ async def on_sqlite(
         started = time.perf_counter()
         await asyncio.to_thread(load_sqlite, path, customers)
         print(f"sqlite: loaded in {time.perf_counter() - started:.0f}s")
-        return await measured("sqlite", url, anis, dsn=None, runs=runs, callers=callers)
+        return await measured("sqlite", url, dsn=None, work=work)
 
 
-async def on_postgres(
-    customers: int, anis: list[str], *, runs: int, callers: int
-) -> float:
+async def on_postgres(customers: int, work: Workload) -> float:
     with servers.postgres() as server:
         await server.execute('CREATE DATABASE "bench"')
         url = server.url("bench")
@@ -363,15 +364,13 @@ async def on_postgres(
         started = time.perf_counter()
         await load_postgres(server.dsn("bench"), customers)
         print(f"postgres: loaded in {time.perf_counter() - started:.0f}s")
-        return await measured(
-            "postgres", url, anis, dsn=server.dsn("bench"), runs=runs, callers=callers
-        )
+        return await measured("postgres", url, dsn=server.dsn("bench"), work=work)
 
 
-async def main(customers: int, runs: int, count: int, callers: int) -> None:
-    anis = lookups(customers, count, seed=2)
-    sqlite = await on_sqlite(customers, anis, runs=runs, callers=callers)
-    postgres = await on_postgres(customers, anis, runs=runs, callers=callers)
+async def main(customers: int, *, runs: int, count: int, callers: int) -> None:
+    work = Workload(anis=lookups(customers, count, seed=2), runs=runs, callers=callers)
+    sqlite = await on_sqlite(customers, work)
+    postgres = await on_postgres(customers, work)
     print(
         f"customers={customers} phones={2 * customers} lookups={count} runs={runs} "
         f"callers={callers}"
@@ -387,4 +386,6 @@ if __name__ == "__main__":
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--callers", type=int, default=2)
     args = parser.parse_args()
-    asyncio.run(main(args.customers, args.runs, args.lookups, args.callers))
+    asyncio.run(
+        main(args.customers, runs=args.runs, count=args.lookups, callers=args.callers)
+    )
