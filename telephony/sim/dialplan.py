@@ -141,6 +141,9 @@ class Dialplan:
             PBX_ID_VARIABLE: config.pbx_id,
         }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
+        self.before_agi_command: Callable[[str, str], Awaitable[None]] | None = None
+        """Awaited with (uniqueid, command) as each FastAGI command arrives, before
+        it runs: a test sees the world as the command found it."""
 
     @property
     def agi_host(self) -> str:

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -50,8 +51,8 @@ class Simulator:
 
     Public: `ami_port`, `agents`, `actions` (every AMI action received, in order),
     `events` (every event emitted, when `keep_events=True`), `place_inbound()`,
-    `live_channels()`, `restart()`, `drop_ami_connections()`, `run_load()`,
-    `hold()`, `hangup()`.
+    `live_channels()`, `restart()`, `drop_ami_connections()`, `ami_events_held()`,
+    `watch_agi()`, `run_load()`, `hold()`, `hangup()`.
     """
 
     def __init__(self, config: SimConfig, *, keep_events: bool = False) -> None:
@@ -131,6 +132,21 @@ class Simulator:
 
     def live_channels(self) -> list[Channel]:
         return list(self.pbx.channels.values())
+
+    def watch_agi(self, hook: Callable[[str, str], Awaitable[None]] | None) -> None:
+        """Await `hook(uniqueid, command)` as each FastAGI command arrives, before
+        Asterisk would run it (None: stop watching)."""
+        self.dialplan.before_agi_command = hook
+
+    @contextmanager
+    def ami_events_held(self) -> Iterator[None]:
+        """AMI events are held back inside the block and sent, in order, when it
+        ends: the manager link lags the calls (FastAGI is a separate socket)."""
+        self.ami.hold()
+        try:
+            yield
+        finally:
+            self.ami.release()
 
     # people ------------------------------------------------------------------
     async def place_inbound(self, caller: Caller) -> InboundCall:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import AgentPhone
 from telephony.sim.simulator import Simulator
+from telephony.sim.sounds import INSTALLED_SOUNDS
 from tests.integration.sim_harness import (
     AgiScript,
     AmiClient,
     trace_agi_commands,
     trace_events,
+    trace_sounds,
 )
 from tests.integration.test_sim_contract import (
     Action,
@@ -56,7 +58,13 @@ def _waiting(m: AmiMessage) -> bool:
 async def _replayed(agi: AgiScript) -> list[AmiMessage]:
     agi.commands = trace_agi_commands(TRACE)  # the service's IVR
     phone = AgentPhone(endpoint="1001", ring_s=2.0, talk_s=120.0)
-    async with Simulator(sim_config(agi, agents=(phone,))) as sim:
+    async with Simulator(
+        sim_config(
+            agi,
+            agents=(phone,),
+            installed_sounds=INSTALLED_SOUNDS | trace_sounds(TRACE),
+        )
+    ) as sim:
         client = await AmiClient.connect(sim.ami_port)
         await client.login()
         await replay(TRACE, sim, client, extra=(ACD_ORIGINATE,), extra_after=_waiting)

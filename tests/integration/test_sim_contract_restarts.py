@@ -15,11 +15,13 @@ import asyncio
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import AgentPhone
 from telephony.sim.simulator import Simulator
+from telephony.sim.sounds import INSTALLED_SOUNDS
 from tests.integration.sim_harness import (
     AgiScript,
     AmiClient,
     trace_agi_commands,
     trace_events,
+    trace_sounds,
 )
 from tests.integration.test_sim_contract import (
     SPEED,
@@ -80,7 +82,12 @@ def _phone_waits(m: AmiMessage) -> bool:
 async def _observed(agi: AgiScript) -> list[AmiMessage]:
     agi.commands = trace_agi_commands(TRACE)  # the waiting caller's IVR
     phone = AgentPhone(endpoint="1001", ring_s=0.1, talk_s=600.0)
-    config = sim_config(agi, agents=(phone,), shutdown_events=True)
+    config = sim_config(
+        agi,
+        agents=(phone,),
+        shutdown_events=True,
+        installed_sounds=INSTALLED_SOUNDS | trace_sounds(TRACE),
+    )
     async with Simulator(config) as sim:
         await _bridged_call(sim)
         client = await AmiClient.connect(sim.ami_port)
