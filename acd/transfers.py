@@ -287,13 +287,20 @@ class TransferDesk:
         return connected
 
     async def _agent_channel(self, connected: ConnectedCall) -> str:
-        """The agent's channel in the caller's bridge, as the PBX names it now.
+        """The agent's own channel in the call (their phone), as the PBX names it.
 
-        The ACD rings the agent through a Local channel; on Asterisk the pair is
-        optimised away once the phone answers, leaving the phone's own channel
-        (`PJSIP/<endpoint>-...`) in the caller's bridge and the originated leg
-        gone. The caller's BRIDGEPEER names whichever is there; the originated
-        leg is the answer when it cannot tell (a callback, a bridge of more)."""
+        The ACD rings the agent through a Local pair that Dials the phone; about
+        12 ms after the phone answers Asterisk optimises the pair away, moving the
+        caller into the phone's bridge (agent-leg-bridges.ami.txt), so the
+        originated leg and the caller's first BRIDGEPEER (the pair's `;1`) vanish
+        while the call goes on. The tracker names the phone from the first bridge
+        on; the caller's BRIDGEPEER is asked only while the tracker has not seen
+        the bridge yet (the Local half lives 12 ms more then), the originated leg
+        when neither can tell (a bridge of more)."""
+        call = self._calls.live_call(connected.call_id)
+        party = None if call is None else call.peer
+        if party is not None:
+            return party.channel
         caller = connected.caller_channel
         if caller is None:
             return connected.agent_leg
@@ -330,8 +337,10 @@ class TransferDesk:
     async def _blind(
         self, agent_id: AgentId, connected: ConnectedCall, target: TransferTarget
     ) -> None:
-        """Send the caller on, then free the agent's leg (in that order: the leg
-        going first would take the caller with it)."""
+        """Send the caller on, then make sure the agent's phone is free (in that
+        order: the phone going first would take the caller with it). Asterisk
+        frees it itself: a channel redirected out of a two-party bridge
+        dissolves it, and the phone, Dial's callee, hangs up."""
         caller = connected.caller_channel
         if caller is None:
             raise TransferRefused("a callback can only be transferred attended")
@@ -355,10 +364,14 @@ class TransferDesk:
         )
         try:
             await pbx.hangup(pbx_id, channel=agent_channel)
-        except PbxError as error:
+        except (PbxTimeout, PbxUnavailable) as error:
             # The caller is on their way: the ACD follows whatever became of
-            # the agent's leg (already gone, or the AMI link lost meanwhile).
-            log.warning("call=%s agent leg not hung up: %r", connected.call_id, error)
+            # the agent's phone.
+            log.warning("call=%s agent not hung up: %r", connected.call_id, error)
+        except PbxError as gone:
+            # The usual case on Asterisk: the caller leaving dissolved the
+            # bridge, which hung the agent's phone up before this arrived.
+            log.info("call=%s agent already gone: %r", connected.call_id, gone)
         if queue_id is None:
             await self._calls.release_connected(connected.call_id, sent_to=target.value)
         else:

@@ -181,6 +181,15 @@ class App:
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
     async def run(self) -> None:
+        """Serve until cancelled. Raises StartRefused (before serving anything)
+        when the journal cannot be used."""
+        try:
+            await self.journal.open()
+            await self._serve()
+        finally:
+            await self.engine.dispose()
+
+    async def _serve(self) -> None:
         http = self.settings.http
         runner = await serve_http(self.web, host=http.host, port=http.port)
         log.info("serving http://%s:%d", http.host, http.port)
@@ -190,7 +199,6 @@ class App:
                     group.create_task(job(), name=getattr(job, "__qualname__", None))
         finally:
             await runner.cleanup()
-            await self.engine.dispose()
 
 
 def build(
@@ -204,6 +212,7 @@ def build(
     bus = Bus()
     journal = Journal(
         settings.data_dir / "journal",
+        serves=engine.url.render_as_string(hide_password=True),
         max_held=settings.journal.max_held,
         concurrency=settings.journal.concurrency,
     )

@@ -326,7 +326,13 @@ class Dialplan:
         ctx, exten, prio = line.redirect
         line.redirect = None
         line.wake.clear()  # the redirect is taken: no stale wake-up for the next app
-        if line.ch.bridge is not None:
+        bridge = line.ch.bridge
+        if bridge is not None and len(bridge.channels) > 1:
+            # A basic bridge dissolves when a member leaves it for the dialplan
+            # (Asterisk's DISSOLVE_HANGUP): the others are hung up, as a Dial's
+            # callee or Bridge()'s caller has nowhere to go after it.
+            self._teardown(line.ch)
+        elif bridge is not None:
             self.pbx.bridge_leave(line.ch)
         line.ch.context, line.ch.exten, line.ch.priority = ctx, exten, prio
         return "jump"
