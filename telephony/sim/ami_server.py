@@ -431,6 +431,11 @@ async def _bridge(server: AmiServer, session: AmiSession, msg: AmiMessage) -> No
         )
         return
     server._reply(session, msg, "Success", ("Message", "Channels have been bridged"))
+    for ch in (one, two):  # each leaves the bridge it is in (an emptied one goes)
+        old = ch.bridge
+        dp.pbx.bridge_leave(ch)
+        if old is not None and not old.channels:
+            dp.pbx.bridge_destroy(old)
     dp.pbx.moh_stop(one)
     dp.bridge(dp.line(one), dp.line(two))
     dp.line(one).wake.set()

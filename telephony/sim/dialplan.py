@@ -21,6 +21,8 @@ from telephony.dialplan import (
     ANNOUNCE_EVERY_S,
     ANNOUNCE_EVERY_VARIABLE,
     ANNOUNCE_SCRIPT,
+    HOLD_CONTEXT,
+    HOLD_EXTEN,
     MOH_CLASS,
     OUTBOUND_CONTEXT,
     PBX_ID_VARIABLE,
@@ -201,6 +203,8 @@ class Dialplan:
                 ("AGI", f"{agi}/{ANNOUNCE_SCRIPT}"),
                 ("Goto", WAIT_LOOP_LABEL),
             ]
+        if ctx == HOLD_CONTEXT and exten == HOLD_EXTEN:
+            return [("MusicOnHold", MOH_CLASS), ("Hangup", "")]
         if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
         if ctx == "cc-party":
