@@ -126,6 +126,7 @@ def spine_settings(database_url: str, tmp_path: Path) -> Settings:
         database_url,
         tmp_path,
         acd={"seats": seats, "queues": queues, "announce_every_s": None},
+        crm={"cookie_secure": False},  # the browser tests sign in over plain HTTP
     )
 
 
