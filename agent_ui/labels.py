@@ -99,14 +99,15 @@ CATEGORIES: Mapping[str, str] = {
 }
 
 IVR_OUTCOMES: Mapping[str, str] = {
-    "queue": N_("Asked for an agent"),
     "queued": N_("Asked for an agent"),
-    "caller_hung_up": N_("Hung up in the menu"),
     "voicemail": N_("Left a voice message"),
-    "served": N_("Served by the menu"),
-    "transfer": N_("Transferred"),
-    "error": N_("The menu failed"),
+    "transferred": N_("Transferred"),
+    "flow_ended": N_("Served by the menu"),
+    "caller_hung_up": N_("Hung up in the menu"),
+    "fallback": N_("Greeted by the standard menu"),
+    "failed": N_("The menu failed; sent to an agent"),
 }
+"""ivr.handoff.Outcome values."""
 
 HEARD_BY: Mapping[str, str] = {
     "dtmf": N_("keypad"),

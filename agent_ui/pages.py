@@ -25,7 +25,7 @@ from crm_core.api.context import SESSION_COOKIE
 from crm_core.auth.credentials import same
 from crm_core.auth.errors import Unauthenticated
 from crm_core.auth.model import Actor, Permission
-from crm_core.errors import Forbidden, NotFound
+from crm_core.errors import Forbidden, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,9 @@ def guarded(permission: Permission, handler: Handler) -> Handler:
             return forbidden(request)
         except NotFound:
             return problem(request, "not_found.html", status=404)
+        except ValidationFailed as failed:
+            log.warning("page input refused %s: %.300s", request.path, failed)
+            return problem(request, "invalid.html", status=422)
         except Unauthenticated:
             return _to_login(request)
 

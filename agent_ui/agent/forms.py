@@ -43,8 +43,15 @@ class PauseForm(_Form):
 
 
 class WrapUpForm(_Form):
-    disposition: Disposition | None = None
+    disposition: str = ""
     notes: Annotated[str, Field(max_length=2000)] = ""
+
+    def chosen(self) -> Disposition | None:
+        """The disposition chosen; None for none (or one not on the list)."""
+        try:
+            return Disposition(self.disposition)
+        except ValueError:
+            return None
 
 
 class TransferForm(_Form):

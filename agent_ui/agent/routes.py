@@ -27,6 +27,7 @@ routes = web.RouteTableDef()
 STATE = "agent/_state.html"
 POP = "agent/_pop.html"
 APPEAL = "agent/_appeal.html"
+DISPOSITION = "disposition-error"
 
 
 def _desk(request: web.Request) -> AgentDesk:
@@ -66,27 +67,29 @@ async def state(request: web.Request) -> web.StreamResponse:
     return await _state(request)
 
 
-async def _state(
-    request: web.Request,
-    *,
-    message: str | None = None,
-    status: int = 200,
-    **more: Any,
-) -> web.Response:
+async def _state(request: web.Request) -> web.Response:
     found = await _desk(request).controls.state(_actor(request))
-    context = {**_state_context(found), "message": message, **more}
-    return pages.render(request, STATE, context, status=status)
+    return pages.render(request, STATE, _state_context(found))
+
+
+def _said(
+    request: web.Request, message: str, *, status: int = 409, ok: bool = False
+) -> web.Response:
+    """A sentence in the page's message area (not the state bar, which a push
+    may redraw at any moment), and the state bar asked to redraw itself."""
+    context = {"problem": message, "ok": ok}
+    response = pages.render(request, "agent/_message.html", context, status=status)
+    response.headers["HX-Retarget"] = "#flash"
+    response.headers["HX-Reswap"] = "innerHTML"
+    response.headers["HX-Trigger"] = "refresh"
+    return response
 
 
 def _state_context(found: DeskState) -> dict[str, Any]:
     return {
         "desk": desk_views.state_view(found),
         "banner": desk_views.banner_view(found),
-        "message": None,
-        "notice": None,
         "transfer": {},
-        "wrap_error": None,
-        "last": None,
     }
 
 
@@ -102,10 +105,10 @@ def _act(path: str, action: Action) -> None:
         try:
             await action(_desk(request), _actor(request), form)
         except DeskRefused as refused:
-            return await _state(request, message=refused.message, status=409)
+            return _said(request, refused.message)
         except ValidationFailed as failed:
             message = labels.field_problem(failed.errors[0].message)
-            return await _state(request, message=message, status=422)
+            return _said(request, message, status=422)
         return await _state(request)
 
     handler.__name__ = "agent_" + path.rsplit("/", 1)[-1].replace("-", "_")
@@ -144,7 +147,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     except ValidationFailed as failed:
         return await _transfer_refused(request, form, failed.errors[0])
     except DeskRefused as refused:
-        return await _state(request, message=refused.message, status=409)
+        return _said(request, refused.message)
     return await _state(request)
 
 
@@ -168,29 +171,37 @@ async def _transfer_refused(
 async def finish_wrap_up(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     parsed = forms.parsed(forms.WrapUpForm, form)
-    if parsed.disposition is None:
-        return await _state(
-            request, wrap_error=desk_views.CHOOSE_DISPOSITION, status=422
-        )
+    disposition = parsed.chosen()
+    if disposition is None:
+        context = {"problem": desk_views.CHOOSE_DISPOSITION, "error_id": DISPOSITION}
+        response = pages.render(request, "agent/_field_error.html", context, status=422)
+        response.headers["HX-Retarget"] = "#disposition-error"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     try:
         await _desk(request).controls.finish_wrap_up(
-            _actor(request), parsed.disposition, parsed.notes
+            _actor(request), disposition, parsed.notes
         )
     except DeskRefused as refused:
-        return await _state(request, message=refused.message, status=409)
-    last = {
-        "disposition": labels.DISPOSITIONS[parsed.disposition.value],
+        return _said(request, refused.message)
+    context = {
+        "disposition": labels.DISPOSITIONS[disposition.value],
         "notes": parsed.notes,
     }
-    return await _state(request, last=last)
+    response = pages.render(request, "agent/_wrapped.html", context)
+    response.headers["HX-Retarget"] = "#flash"
+    response.headers["HX-Reswap"] = "innerHTML"
+    response.headers["HX-Trigger"] = "refresh"
+    return response
 
 
 @routes.post("/agent/wrap-up/check")
 async def check_wrap_up(request: web.Request) -> web.StreamResponse:
     """The disposition's problem alone (none once one is chosen)."""
     parsed = forms.parsed(forms.WrapUpForm, await _form(request))
-    problem = desk_views.CHOOSE_DISPOSITION if parsed.disposition is None else None
-    return pages.render(request, "agent/_field_error.html", {"problem": problem})
+    problem = desk_views.CHOOSE_DISPOSITION if parsed.chosen() is None else None
+    context = {"problem": problem, "error_id": DISPOSITION}
+    return pages.render(request, "agent/_field_error.html", context)
 
 
 @routes.post("/agent/dial")
@@ -200,12 +211,12 @@ async def dial(request: web.Request) -> web.StreamResponse:
         number = forms.parsed(forms.DialForm, form).dialled()
         answered = await _desk(request).controls.dial(_actor(request), number)
     except ValidationFailed:
-        return await _state(request, message=desk_views.NOT_A_NUMBER, status=422)
+        return _said(request, desk_views.NOT_A_NUMBER, status=422)
     except DeskRefused as refused:
-        return await _state(request, message=refused.message, status=409)
+        return _said(request, refused.message)
     if not answered:
-        return await _state(request, message=desk_views.PHONE_SILENT)
-    return await _state(request, notice=desk_views.DIALLING)
+        return _said(request, desk_views.PHONE_SILENT, status=200)
+    return _said(request, desk_views.DIALLING, status=200, ok=True)
 
 
 @routes.get("/agent/queues")

@@ -23,6 +23,10 @@ const ui = (() => {
   }).observe(document.getElementById("flash"), { childList: true });
 
   document.addEventListener("htmx:sendError", () => flash(text("Failed")));
+  // A server failure is said in words; what the page showed stays.
+  document.addEventListener("htmx:responseError", (event) => {
+    if (event.detail.xhr.status >= 500) flash(text("Failed"));
+  });
 
   function elapsed(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));

@@ -107,8 +107,11 @@ class Site:
 
 
 @asynccontextmanager
-async def running_site(database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
-    async with running(database_url, tmp_path) as spine:
+async def running_site(
+    database_url: str, tmp_path: Path, *, ring_s: float = 0.2
+) -> AsyncIterator[Site]:
+    """Wrap-up lasts until the agent finishes it (ten minutes)."""
+    async with running(database_url, tmp_path, ring_s=ring_s, wrap_up_s=600) as spine:
         auth = AuthService(spine.app.sessions, SystemClock(), passwords=FAST)
         ids = dict(spine.users)
         for login, role in MORE_USERS.items():
