@@ -1,12 +1,13 @@
 """Hold and resume of an agent's connected call, and the agent calling a number
 from their phone (click-to-dial).
 
-Hold moves the caller out of the bridge to `cc-hold` (music on hold: the call
-log counts it as hold time) while the agent's phone stays in its bridge, alone
-and silent; resume bridges the two channels again (AMI `Bridge`). The call id
+Hold moves both channels out of their bridge with one Redirect: the caller to
+`cc-hold` (music on hold, which the call log counts as hold time), the agent's
+channel to `cc-held` (silence); resume bridges the two again (AMI `Bridge`).
+Moving only the caller would make Asterisk hang the agent's side up. The call id
 never changes, so the call record and the recording (MixMonitor on the caller's
-channel) follow. A caller who hangs up on hold ends the call: the agent's phone
-is hung up too, as a bridge would have done.
+channel) follow. A caller who hangs up on hold ends the call: the agent's side is
+hung up too, as the bridge would have done.
 
 PBX commands only; the agent's state stays the engine's.
 """
@@ -21,10 +22,15 @@ from dataclasses import dataclass
 from acd.errors import DialRefused, HoldRefused, NoConnectedCall
 from acd.model import AgentId, AgentState, ConnectedCall
 from acd.transfers import ConnectedCalls, agent_channel_now, caller_gone
-from telephony.dialplan import HOLD_CONTEXT, HOLD_EXTEN, OUTBOUND_CONTEXT
+from telephony.dialplan import (
+    HELD_AGENT_CONTEXT,
+    HOLD_CONTEXT,
+    HOLD_EXTEN,
+    OUTBOUND_CONTEXT,
+)
 from telephony.dialplan import agent_channel as phone_channel
 from telephony.errors import PbxError
-from telephony.ports import PbxPort
+from telephony.ports import PbxPort, Redirection
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ offered on top of it); they become ready again themselves."""
 class _Held:
     connected: ConnectedCall
     agent_channel: str
-    """The agent's channel, left alone in its bridge while the caller waits."""
+    """The agent's channel, waiting in `cc-held` while the caller hears music."""
 
 
 class HoldDesk:
@@ -78,9 +84,13 @@ class HoldDesk:
         if caller is None:
             raise HoldRefused("a callback's customer cannot be held")
         channel = await agent_channel_now(self._pbx, connected)
-        await self._pbx.redirect(
-            connected.pbx_id, channel=caller, context=HOLD_CONTEXT, exten=HOLD_EXTEN
+        agent_side = Redirection(
+            channel=channel, context=HELD_AGENT_CONTEXT, exten=HOLD_EXTEN
         )
+        await self._pbx.redirect(
+            connected.pbx_id, channel=caller, context=HOLD_CONTEXT, exten=HOLD_EXTEN,
+            also=agent_side,
+        )  # fmt: skip
         held = _Held(connected=connected, agent_channel=channel)
         self._held[agent_id] = held
         self._watches[agent_id] = asyncio.ensure_future(self._watch(agent_id, held))

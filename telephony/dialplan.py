@@ -38,6 +38,9 @@ HOLD_CONTEXT = "cc-hold"
 """An agent puts their caller on hold: the ACD redirects the caller here (extension
 `s`), to music on hold until the agent resumes (an AMI Bridge takes them out)."""
 HOLD_EXTEN = "s"
+HELD_AGENT_CONTEXT = "cc-held"
+"""...while the agent's own channel, moved out of the bridge at the same moment,
+waits here in silence (extension `s`) until the Bridge puts the two together."""
 AGENT_CONTEXT = "cc-agent"
 """`Local/<endpoint>@cc-agent` rings the agent's phone `PJSIP/<endpoint>`."""
 DIALER_CONTEXT = "cc-dialer"

@@ -21,6 +21,7 @@ from telephony.dialplan import (
     ANNOUNCE_EVERY_S,
     ANNOUNCE_EVERY_VARIABLE,
     ANNOUNCE_SCRIPT,
+    HELD_AGENT_CONTEXT,
     HOLD_CONTEXT,
     HOLD_EXTEN,
     MOH_CLASS,
@@ -205,6 +206,8 @@ class Dialplan:
             ]
         if ctx == HOLD_CONTEXT and exten == HOLD_EXTEN:
             return [("MusicOnHold", MOH_CLASS), ("Hangup", "")]
+        if ctx == HELD_AGENT_CONTEXT and exten == HOLD_EXTEN:
+            return [("Wait", "3600"), ("Hangup", "")]
         if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
         if ctx == "cc-party":
@@ -305,14 +308,15 @@ class Dialplan:
             outcome = await self.app(line, app, data)
             while ch.bridge is not None and not line.hung.is_set():
                 if await self.wait(line, None) == "wake" and line.redirect is not None:
-                    outcome = self._jump(line)
+                    outcome = self.jump(line)
             if outcome == "stop":
                 break
             if outcome == "next":
                 ch.priority += 1
         await self.finish(line)
 
-    def _jump(self, line: Line) -> Outcome:
+    def jump(self, line: Line) -> Outcome:
+        """Take the redirect the line was given: out of its bridge, to its place."""
         assert line.redirect is not None
         ctx, exten, prio = line.redirect
         line.redirect = None
@@ -328,7 +332,7 @@ class Dialplan:
             return "stop"
         if what == "wake" and line.redirect is not None:
             self.pbx.moh_stop(line.ch)
-            return self._jump(line)
+            return self.jump(line)
         if what == "wake" and line.ch.bridge is not None:
             return "next"
         return None
@@ -426,7 +430,7 @@ class Dialplan:
                 return "stop"
             if line.redirect is not None:
                 line.wake.clear()
-                return self._jump(line)
+                return self.jump(line)
             return "next"
         self.pbx.newstate(one, "Up")
         self.pbx.dial_end(one, "ANSWER")
@@ -489,7 +493,7 @@ class Dialplan:
         if line.hung.is_set():
             return "stop"
         if line.redirect is not None:
-            return self._jump(line)  # an AMI Redirect ended the AGI (async goto)
+            return self.jump(line)  # an AMI Redirect ended the AGI (async goto)
         if (line.ch.context, line.ch.exten, line.ch.priority) != location:
             return "jump"  # SET CONTEXT/EXTENSION/PRIORITY: the dialplan goes on there
         return "next"

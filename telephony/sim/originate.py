@@ -190,7 +190,8 @@ async def _connected(dp: Dialplan, req: OriginateRequest, l1: Line) -> None:
             peer = one.peer
             if peer is not None and not peer.dead:
                 dp.pbx.caller_id(peer, target.cid_num, target.cid_name)
-            await dp.wait(l1, None)
+            if await _bridged(dp, l1):
+                return
         else:
             originate_response(dp, req, ok=True, reason=REASON_ANSWERED, one=one)
         await dp.finish(l1)
@@ -204,3 +205,19 @@ async def _connected(dp: Dialplan, req: OriginateRequest, l1: Line) -> None:
         originate_response(dp, req, ok=True, reason=REASON_ANSWERED, one=one)
         await dp.app(l1, app, data)
     await dp.finish(l1)
+
+
+async def _bridged(dp: Dialplan, l1: Line) -> bool:
+    """Bridge() lasts while its channel is in a bridge (an AMI Bridge may move it
+    to another); a Redirect takes it out into the dialplan, which it then runs to
+    its end (True), as Asterisk runs a redirected channel's new location."""
+    while True:
+        what = await dp.wait(l1, None)
+        if what == "hung":
+            return False
+        if l1.redirect is not None:
+            dp.jump(l1)
+            await dp.run(l1)
+            return True
+        if l1.ch.bridge is None:
+            return False

@@ -76,15 +76,17 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=folder / f"{name}.png")
 
 
-async def sign_in(page: Page, site: Site, path: str, login: str) -> None:
-    """Open `path`, be sent to the sign-in page, sign in, and be back on `path`
-    with the live channel up (when the page has one)."""
+async def sign_in(
+    page: Page, site: Site, path: str, login: str, *, lands: str | None = None
+) -> None:
+    """Open `path`, be sent to the sign-in page, sign in, and land on `lands`
+    (default: `path`) with the live channel up (when the page has one)."""
     await page.goto(site.base + path)
     await expect(page).to_have_url(re.compile(r"/login\?next="))
     await page.fill("#login", login)
     await page.fill("#password", PASSWORD)
     await page.click("#sign-in")
-    await expect(page).to_have_url(site.base + path)
+    await expect(page).to_have_url(site.base + (lands or path))
     if await page.locator("#link-status").count():
         await expect(page.locator("#link-status")).to_have_class("status up")
 
