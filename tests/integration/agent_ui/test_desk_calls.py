@@ -73,7 +73,8 @@ async def test_caller_is_held_to_music_and_talked_to_again_when_resumed(
         return contact.hold_s is not None and contact.hold_s > 0
 
     contact = await site.spine.settled(call, counted)
-    assert contact.talk_s is not None and contact.talk_s > 0
+    assert contact.talk_s is not None
+    assert contact.talk_s > 0
 
 
 async def test_card_number_is_called_from_the_agents_phone_when_asked(
