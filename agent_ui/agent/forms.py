@@ -146,8 +146,17 @@ def parsed(model: type[_FormT], form: Form) -> _FormT:
 
 class AppealForm(_Form):
     topic_id: uuid.UUID
-    customer_id: uuid.UUID | None = None
+    customer: str = Field(default="", alias="customer_id")
+    """Empty for an appeal of no customer (an unknown caller not saved)."""
     description: Annotated[str, Field(max_length=4000)] = ""
+
+    @property
+    def customer_id(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.customer) if self.customer else None
+        except ValueError:
+            problem = FieldError("customer_id", "no such customer")
+            raise ValidationFailed([problem]) from None
 
 
 def appeal_attributes(form: Form) -> dict[str, object]:
