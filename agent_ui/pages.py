@@ -187,8 +187,24 @@ def problem(request: web.Request, template: str, *, status: int) -> web.Response
     page's message area (whatever the request meant to replace stays)."""
     response = render(request, template, {}, status=status)
     if is_htmx(request):
-        response.headers["HX-Retarget"] = "#flash"
-        response.headers["HX-Reswap"] = "innerHTML"
+        elsewhere(response, "#flash")
+    return response
+
+
+def elsewhere(
+    response: web.Response,
+    target: str,
+    *,
+    swap: str = "innerHTML",
+    then: str | None = None,
+) -> web.Response:
+    """`response` swapped into `target` (a CSS selector) rather than where the
+    request meant; `then` is an event htmx then fires on the asking element
+    (bubbling up, so a part of the page can redraw itself)."""
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = swap
+    if then is not None:
+        response.headers["HX-Trigger"] = then
     return response
 
 

@@ -20,6 +20,7 @@ from agent_ui.agent.screen import Pop
 from agent_ui.agent.service import AGENT_DESK, AgentDesk
 from agent_ui.agent.views import Shown
 from crm_core.auth.model import Actor
+from crm_core.customers.errors import DuplicateAccount
 from crm_core.errors import Conflict, FieldError, ValidationFailed
 
 routes = web.RouteTableDef()
@@ -79,10 +80,7 @@ def _said(
     may redraw at any moment), and the state bar asked to redraw itself."""
     context = {"problem": message, "ok": ok}
     response = pages.render(request, "agent/_message.html", context, status=status)
-    response.headers["HX-Retarget"] = "#flash"
-    response.headers["HX-Reswap"] = "innerHTML"
-    response.headers["HX-Trigger"] = "refresh"
-    return response
+    return pages.elsewhere(response, "#flash", then="refresh")
 
 
 def _state_context(found: DeskState) -> dict[str, Any]:
@@ -175,9 +173,7 @@ async def finish_wrap_up(request: web.Request) -> web.StreamResponse:
     if disposition is None:
         context = {"problem": desk_views.CHOOSE_DISPOSITION, "error_id": DISPOSITION}
         response = pages.render(request, "agent/_field_error.html", context, status=422)
-        response.headers["HX-Retarget"] = "#disposition-error"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        return pages.elsewhere(response, "#" + DISPOSITION, swap="outerHTML")
     try:
         await _desk(request).controls.finish_wrap_up(
             _actor(request), disposition, parsed.notes
@@ -189,10 +185,7 @@ async def finish_wrap_up(request: web.Request) -> web.StreamResponse:
         "notes": parsed.notes,
     }
     response = pages.render(request, "agent/_wrapped.html", context)
-    response.headers["HX-Retarget"] = "#flash"
-    response.headers["HX-Reswap"] = "innerHTML"
-    response.headers["HX-Trigger"] = "refresh"
-    return response
+    return pages.elsewhere(response, "#flash", then="refresh")
 
 
 @routes.post("/agent/wrap-up/check")
@@ -268,8 +261,12 @@ async def save_customer(request: web.Request) -> web.StreamResponse:
         found = await _desk(request).screen.save_customer(
             _actor(request), call_id, parsed.customer_input()
         )
-    except ValidationFailed as failed:
-        errors = [forms.form_field_error(e) for e in failed.errors]
+    except (ValidationFailed, DuplicateAccount) as failed:
+        errors = (
+            [forms.form_field_error(e) for e in failed.errors]
+            if isinstance(failed, ValidationFailed)
+            else [FieldError("account", str(failed))]
+        )
         context = {
             "call_id": call_id,
             "form": desk_views.customer_form_view(form, errors),
@@ -299,10 +296,7 @@ async def _pop_again(request: web.Request, found: Pop) -> web.Response:
         "pop": desk_views.pop_view(found),
         "topics": desk_views.topic_choices(menu),
     }
-    response = pages.render(request, POP, context)
-    response.headers["HX-Retarget"] = "#call"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
+    return pages.elsewhere(pages.render(request, POP, context), "#call")
 
 
 # appeals -------------------------------------------------------------------------
