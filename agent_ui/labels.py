@@ -162,6 +162,10 @@ FIELD_PROBLEMS: tuple[tuple[str, str], ...] = (
     ("longer than E.164 allows", N_("This number is too long to dial.")),
     ("no digits", N_("A phone number needs digits.")),
     (
+        "not a number to dial",
+        N_("Enter a phone number: digits, with a + in front if it is international."),
+    ),
+    (
         "unexpected character",
         N_("A phone number holds only digits, spaces, ( ) - and a leading +."),
     ),

@@ -264,3 +264,35 @@ async def test_supervisor_without_a_seat_sees_no_other_agents_state_on_the_desk(
     await page.evaluate("htmx.trigger('#desk-state', 'refresh')")
     await expect(page.locator("#no-seat")).to_be_visible()
     await expect(page.locator("#agent-state")).to_have_count(0)
+
+
+async def test_next_call_shows_its_own_caller_when_it_rings_after_the_last(
+    site: Site, page: Page
+) -> None:
+    await known_customer(site)
+    other = {
+        **CARD,
+        "name": "Oleg Orlov",
+        "account": "ACC-8",
+        "phones": [{"number": STRANGER}],
+    }
+    await known_customer(site, other)
+    await ready(page, site)
+    await page.select_option("#pause-reason", "lunch")
+    await page.click("#btn-pause")
+    await expect(page.locator("#agent-state")).to_have_text("Paused (Lunch)")
+    await page.click("#btn-ready")
+    await expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    first = await call_in(site, KNOWN)
+    await expect(page.locator("#caller")).to_have_text("Anna Petrova")
+    await page.click("#btn-hangup")
+    await page.select_option("#disposition", "information")
+    await page.click("#btn-finish-wrap-up")
+    await expect(page.locator("#agent-state")).to_have_attribute("data-state", "ready")
+
+    second = await call_in(site, STRANGER)
+    assert second != first
+    await expect(page.locator("#caller")).to_have_text("Oleg Orlov")
+    await expect(page.locator("#pop")).to_have_attribute("data-call-id", second)
+    await expect(page.locator("#customer-name")).to_have_text("Oleg Orlov")

@@ -138,3 +138,29 @@ async def test_appeal_with_bad_values_is_refused_field_by_field_and_nothing_save
 def _option(html: str, label: str) -> str:
     head, _, _ = html.partition(f">{label}</option>")
     return head.rsplit('value="', 1)[1].split('"', 1)[0]
+
+
+async def test_transfer_is_refused_in_the_form_when_its_target_is_wrong(
+    site: Site,
+) -> None:
+    async with site.visitor("anna") as anna:
+        await on_a_call(site, anna, demo_phone_numbers(30)[8])
+        bad_number = await anna.post(
+            "/agent/call/transfer",
+            {"mode": "blind", "kind": "number", "number": "12ab"},
+        )
+        nobody = await anna.post(
+            "/agent/call/transfer", {"mode": "blind", "kind": "agent", "agent": "zoe"}
+        )
+        assert actions(site, "Redirect") == []
+        done = await anna.post(
+            "/agent/call/transfer",
+            {"mode": "blind", "kind": "queue", "queue": "support"},
+        )
+    assert bad_number.status == 422
+    assert 'id="transfer-error"' in bad_number.text
+    assert "Enter a phone number" in bad_number.text
+    assert "No agent has this login." in nobody.text
+    assert done.status == 200
+    [redirect] = actions(site, "Redirect")
+    assert redirect["Context"] == "cc-wait"
