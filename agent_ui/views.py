@@ -1,5 +1,6 @@
-"""What the desktops show, as JSON for the browser: screen-pops, queue figures,
-agent states, and who may open which page. Pure: no I/O, no clock, no logging."""
+"""What the live channel pushes, as JSON for the browser: screen-pops, queue
+figures, agent states; the rooms each page's connection joins; each agent's call
+as the desk shows it. Pure: no I/O, no clock, no logging."""
 
 from __future__ import annotations
 

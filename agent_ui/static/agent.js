@@ -34,8 +34,18 @@
     showCall(banner.dataset.callId);
   }
 
+  // Fields the agent was filling in keep their values through redraws
+  // (hx-preserve); the transfer form shows the target field of the kind kept.
+  function followTransferKind() {
+    const kind = document.getElementById("transfer-kind");
+    if (kind) kind.form.dataset.kind = kind.value;
+  }
+
   document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.elt === stateBox || stateBox.contains(event.detail.elt)) followBanner();
+    if (event.detail.elt === stateBox || stateBox.contains(event.detail.elt)) {
+      followBanner();
+      followTransferKind();
+    }
   });
 
   // A page is silent until clicked: any click lets the ring sound from then on.
@@ -44,10 +54,8 @@
     soundOff.hidden = true;
   });
 
-  // The transfer form shows the field of the target kind chosen.
   document.addEventListener("change", (event) => {
-    const kind = event.target.closest("#transfer-kind");
-    if (kind) kind.form.dataset.kind = kind.value;
+    if (event.target.closest("#transfer-kind")) followTransferKind();
   });
 
   ui.connect("agent", {

@@ -217,7 +217,10 @@ async def test_call_is_shown_again_when_the_agent_signs_in_after_the_session_ran
     [cookie] = [c for c in await page.context.cookies() if c["name"] == "cc_session"]
     # the session ends elsewhere (it ran out, or was ended by an administrator)
     await AuthService(site.spine.app.sessions, UtcClock()).logout(cookie["value"])
-    await page.click("#btn-pause")
+    # the next request the page makes (a push's refresh, or this one) is refused
+    await page.evaluate(
+        "document.getElementById('desk-state') && htmx.trigger('#desk-state', 'refresh')"
+    )
     await expect(page).to_have_url(re.compile(r"/login\?next=/agent"))
     assert site.spine.app.acd.agent(ANNA).state is AgentState.ON_CALL
 

@@ -154,3 +154,15 @@ async def test_vendored_file_is_served_when_a_page_loads_it(
         answer = await visitor.get(path)
     assert answer.status == 200
     assert sign in answer.text
+
+
+async def test_signing_out_ends_the_session_when_the_user_asks(site: Site) -> None:
+    async with site.visitor("anna") as visitor:
+        refused = await visitor.post("/ui/sign-out", {}, htmx=False, csrf=False)
+        assert refused.status == 403
+        out = await visitor.post(
+            "/ui/sign-out", {"csrf_token": visitor.csrf}, htmx=False, csrf=False
+        )
+        assert (out.status, out.headers["Location"]) == (303, "/login")
+        again = await visitor.get("/agent")
+    assert again.status == 302
