@@ -7,9 +7,12 @@ to var/test-artefacts/screens/."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, WebSocketRoute, expect
 
 from acd.model import AgentState
@@ -18,7 +21,7 @@ from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.model import Contact
 from tests.browser.conftest import screenshot, sign_in
-from tests.integration.agent_ui.site import Site
+from tests.integration.agent_ui.site import Site, running_site
 from tests.integration.spine import ANNA
 from tests.integration.test_spine import waiting_caller
 
@@ -218,9 +221,8 @@ async def test_call_is_shown_again_when_the_agent_signs_in_after_the_session_ran
     # the session ends elsewhere (it ran out, or was ended by an administrator)
     await AuthService(site.spine.app.sessions, UtcClock()).logout(cookie["value"])
     # the next request the page makes (a push's refresh, or this one) is refused
-    await page.evaluate(
-        "document.getElementById('desk-state') && htmx.trigger('#desk-state', 'refresh')"
-    )
+    with contextlib.suppress(PlaywrightError):  # unless the page has gone already
+        await page.evaluate("htmx.trigger('#desk-state', 'refresh')")
     await expect(page).to_have_url(re.compile(r"/login\?next=/agent"))
     assert site.spine.app.acd.agent(ANNA).state is AgentState.ON_CALL
 
@@ -299,3 +301,23 @@ async def test_next_call_shows_its_own_caller_when_it_rings_after_the_last(
     await expect(page.locator("#caller")).to_have_text("Oleg Orlov")
     await expect(page.locator("#pop")).to_have_attribute("data-call-id", second)
     await expect(page.locator("#customer-name")).to_have_text("Oleg Orlov")
+
+
+async def test_ringing_call_is_unmissable_when_it_is_offered(
+    database_url: str, tmp_path: Path, page: Page
+) -> None:
+    async with running_site(database_url, tmp_path, ring_s=4.0) as slow:
+        await known_customer(slow)
+        await ready(page, slow)
+        await call_in(slow, KNOWN)
+        banner = page.locator("#call-banner")
+        await expect(banner).to_have_class(re.compile("ringing"))
+        await expect(page.locator("#call-phase")).to_have_text("Incoming call")
+        await expect(page.locator("#caller")).to_have_text("Anna Petrova")
+        assert await page.evaluate("ring.ringing()") is True
+        box = await banner.bounding_box()
+        assert box is not None
+        assert box["y"] < 120  # the first thing under the header
+        await screenshot(page, "agent-desk-ringing")
+        await expect(banner).to_have_class(re.compile("connected"), timeout=10_000)
+        assert await page.evaluate("ring.ringing()") is False
