@@ -27,7 +27,11 @@ from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
-from agent_ui.app import setup_agent_ui
+from agent_ui.agent.controls import ControlParts, Controls
+from agent_ui.agent.registration import Registration, RegistrationParts
+from agent_ui.agent.screen import CallScreen, ScreenParts
+from agent_ui.agent.service import AgentDesk
+from agent_ui.app import PageServices, setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
@@ -374,7 +378,25 @@ def build(
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
     bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
-    setup_agent_ui(app, desktops=desktops, sessions=auth)
+    desk = AgentDesk(
+        controls=Controls(
+            ControlParts(
+                acd=acd, calls=desktops, cards=customers, recordings=recordings,
+                publisher=bus,
+            )
+        ),
+        screen=CallScreen(
+            ScreenParts(
+                calls=desktops, customers=customers, contacts=contacts,
+                search=search, recordings=recordings, topics=topics,
+            )
+        ),
+        registration=Registration(
+            RegistrationParts(calls=desktops, appeals=appeals, topics=topics)
+        ),
+        country=country,
+    )  # fmt: skip
+    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)

@@ -21,6 +21,9 @@ from telephony.dialplan import (
     ANNOUNCE_EVERY_S,
     ANNOUNCE_EVERY_VARIABLE,
     ANNOUNCE_SCRIPT,
+    HELD_AGENT_CONTEXT,
+    HOLD_CONTEXT,
+    HOLD_EXTEN,
     MOH_CLASS,
     OUTBOUND_CONTEXT,
     PBX_ID_VARIABLE,
@@ -207,6 +210,10 @@ class Dialplan:
                 ("AGI", f"{agi}/{ANNOUNCE_SCRIPT}"),
                 ("Goto", WAIT_LOOP_LABEL),
             ]
+        if ctx == HOLD_CONTEXT and exten == HOLD_EXTEN:
+            return [("MusicOnHold", MOH_CLASS), ("Hangup", "")]
+        if ctx == HELD_AGENT_CONTEXT and exten == HOLD_EXTEN:
+            return [("Wait", "3600"), ("Hangup", "")]
         if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
         if ctx == "cc-party":

@@ -34,7 +34,7 @@ from acd.transfers import BRIDGE_PEER_VAR
 from telephony.errors import PbxUnavailable
 from telephony.events import CallEnded
 from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
-from telephony.ports import OriginateResult
+from telephony.ports import OriginateResult, Redirection
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.waiting import eventually
 
@@ -109,6 +109,7 @@ class FakePbx:
         context: str,
         exten: str,
         priority: int = 1,
+        also: Redirection | None = None,
     ) -> None:
         self.redirects.append((channel, context, exten, priority))
 

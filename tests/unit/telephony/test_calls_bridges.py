@@ -19,6 +19,7 @@ from telephony.channel_events import (
     MusicStopped,
     TrackerInput,
 )
+from telephony.dialplan import HOLD_CONTEXT
 from telephony.events import CallBridged, CallEnded, TelephonyEvent
 from telephony.model import ChannelId, EndReason
 from tests.unit.telephony.ami_traces import timed_messages
@@ -267,6 +268,32 @@ def test_hold_counts_music_on_the_bridged_caller_when_the_agent_holds() -> None:
     [ended] = [e for e in events if isinstance(e, CallEnded)]
     assert ended.hold_s == 3.0
     assert ended.talk_s == 7.0
+
+
+def test_hold_counts_music_in_the_hold_context_when_the_desk_holds_the_caller() -> None:
+    tracker = CallTracker()
+    s = Script()
+    inputs: list[TrackerInput] = [
+        s(ChannelCreated, "c"),
+        s(MusicStarted, "c", context="cc-wait"),  # queued: waiting, not hold
+        s(MusicStopped, "c", context="cc-wait"),
+        s(ChannelCreated, "a", linkedid="c", context="cc-phones"),
+        s(BridgeEntered, "c", bridge_id="b", state="Up"),
+        s(BridgeEntered, "a", linkedid="c", bridge_id="b", state="Up"),
+        s(BridgeLeft, "c", bridge_id="b", state="Up"),
+        s(BridgeLeft, "a", linkedid="c", bridge_id="b", state="Up"),
+        s(MusicStarted, "c", state="Up", context=HOLD_CONTEXT),  # 2 s on hold
+        s(BridgeEntered, "c", bridge_id="b2", state="Up"),
+        s(MusicStopped, "c", state="Up", context=HOLD_CONTEXT),
+        s(BridgeEntered, "a", linkedid="c", bridge_id="b2", state="Up"),
+        hangup(s, "a", "c"),
+        hangup(s, "c"),
+    ]
+
+    events = run(tracker, inputs)
+
+    [ended] = [e for e in events if isinstance(e, CallEnded)]
+    assert ended.hold_s == 2.0
 
 
 def test_bridged_event_repeats_only_for_a_new_party_when_the_caller_returns() -> None:
