@@ -47,3 +47,9 @@ async def serving(settings: Settings) -> AsyncIterator[App]:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def ready(app: App) -> bool:
+    """/readyz would say ready: the database, every AMI link and FastAGI listening
+    (else the first call finds no IVR)."""
+    return all(probe.ready for probe in (await app.readiness.report()).values())

@@ -25,7 +25,7 @@ from telephony.model import CallId, PbxId, call_id
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import InboundCall, Simulator
 from tests.integration.recordings.accounts import users
-from tests.integration.service import service_settings, serving
+from tests.integration.service import ready, service_settings, serving
 from tests.waiting import eventually
 
 ANNA, BORIS = AgentId("anna"), AgentId("boris")
@@ -153,10 +153,5 @@ async def running(
     ):
         await seed_customers(app.sessions, 30)
         _, tokens, ids = await users(app.sessions)
-        await eventually(lambda: _ready(app))
+        await eventually(lambda: ready(app))
         yield Spine(app, sim, settings, http, tokens, ids)
-
-
-async def _ready(app: App) -> bool:
-    """/readyz would say ready: the database, the AMI link, FastAGI listening."""
-    return all(probe.ready for probe in (await app.readiness.report()).values())

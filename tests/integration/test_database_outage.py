@@ -35,7 +35,7 @@ from recordings.tables import RecordingRow
 from telephony.sim.model import Caller
 from telephony.sim.simulator import Simulator
 from tests import servers
-from tests.integration.service import service_settings, serving
+from tests.integration.service import ready, service_settings, serving
 from tests.waiting import eventually
 
 OUTAGE_S = 30.0
@@ -80,16 +80,9 @@ async def running(
         Simulator(simulator_config(settings)) as sim,
     ):
         await seed_customers(app.sessions, 30)
-        await eventually(lambda: _connected(app))
+        await eventually(lambda: ready(app))
         await log_in_simulated_agents(app.acd, settings)
         yield app, sim
-
-
-async def _connected(app: App) -> bool:
-    """The AMI link is up and FastAGI listens (else the first call finds no IVR)."""
-    return app.agi.listening and all(
-        c.connected for c in app.telephony.clients.values()
-    )
 
 
 async def place_calls(sim: Simulator, traffic: Traffic, *, until: float) -> None:

@@ -25,7 +25,7 @@ from telephony.model import PbxId
 from telephony.pbx_of import PbxOf
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import Simulator
-from tests.integration.service import service_settings
+from tests.integration.service import ready, service_settings
 from tests.servers import free_port
 from tests.waiting import eventually
 
@@ -72,16 +72,11 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
     task = asyncio.create_task(app.run())
     try:
         async with Simulator(first) as pbx1, Simulator(second) as pbx2:
-            await eventually(lambda: _connected(app))
+            await eventually(lambda: ready(app))
             yield Running(app, pbx1, pbx2, settings)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-
-
-async def _connected(app: App) -> bool:
-    clients = app.telephony.clients.values()
-    return len(clients) == 2 and all(c.connected for c in clients)
 
 
 async def _contact(app: App, call_id: str) -> ContactRow | None:
