@@ -37,6 +37,16 @@ class WaitingCall:
     while an agent's leg (already part of the call) is ringing."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentOnCall:
+    """An agent's phone the PBX shows on a call when the service starts again."""
+
+    waiting: WaitingCall
+    """The call's caller (their channel, when known) and request."""
+    agent_leg: ChannelId
+    """The agent's channel on the call."""
+
+
 class PresenceChange(Protocol):
     """An agent's desktop connected or went away (`agent_ui.events.AgentConnected`
     and `AgentDisconnected` have this shape)."""

@@ -127,6 +127,8 @@ class AgentRecord:
     consulted_for: CallId | None = None
     """The connected call whose agent is consulting this one (an attended
     transfer): reserved for it, offered nothing else."""
+    since: float = 0.0
+    """When the agent entered their state (epoch seconds)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -499,6 +501,8 @@ class RoutingState:
         if previous is state and not force:
             return
         agent.state = state
+        if previous is not state:
+            agent.since = step.ts
         if state is not AgentState.PAUSED:
             agent.reason = ""
         step.actions.append(

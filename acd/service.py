@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from acd.callbacks import Callback
 from acd.dialing import (
@@ -35,6 +36,7 @@ from acd.errors import (
 from acd.events import AcdEvent, QueueStatsUpdated
 from acd.model import (
     AgentId,
+    AgentSession,
     AgentState,
     CancelOffer,
     ConnectedCall,
@@ -44,6 +46,7 @@ from acd.model import (
     QueueId,
 )
 from acd.ports import (
+    AgentOnCall,
     CallLocator,
     Clock,
     IntervalStore,
@@ -61,11 +64,16 @@ from acd.stats import (
     snapshot,
 )
 from acd.transfers import TransferDesk
+from telephony import dialplan
 from telephony.events import CallEnded
 from telephony.model import CallId, ChannelId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
+
+QUEUE_VAR = dialplan.QUEUE_VARIABLE
+QUEUED_AT_VAR = dialplan.QUEUED_AT_VARIABLE
+PREFERRED_AGENT_VAR = dialplan.PREFERRED_AGENT_VARIABLE
 
 
 __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
@@ -109,8 +117,43 @@ class AcdService(Dialing):
         self._inbox.put_nowait(Job(lambda now: self._enqueue(waiting, now)))
 
     async def on_call_ended(self, event: CallEnded) -> None:
-        """Bus handler for `CallEnded`: abandon or wrap up the call."""
-        self._inbox.put_nowait(Job(lambda now: self._ended_call(event.call_id, now)))
+        """Bus handler for `CallEnded`: abandon or wrap up the call; a waiting call
+        the PBX took down with it (a restart) leaves the queue unabandoned."""
+        gone = event.reason.pbx_gone
+        self._inbox.put_nowait(
+            Job(lambda now: self._ended_call(event.call_id, now, pbx_gone=gone))
+        )
+
+    async def restore(
+        self,
+        *,
+        waiting: Sequence[WaitingCall],
+        agents: Collection[AgentId],
+        sessions: Mapping[AgentId, AgentSession],
+        on_call: Mapping[AgentId, AgentOnCall],
+    ) -> None:
+        """After the service restarted: queue the callers found `waiting` again
+        in their place (their `arrived_at`), then put `agents` back as `sessions`
+        kept them; those `on_call` are that call's agents and get no other call
+        until its wrap-up. Refusals are logged; the others go on."""
+
+        def apply(now: datetime) -> list[Action]:
+            actions: list[Action] = []
+            for found in sorted(waiting, key=_arrival):
+                actions += self._quiet(
+                    partial(self._enqueue, found, now, restored=True)
+                )
+            for agent_id in agents:
+                session, busy = sessions.get(agent_id), on_call.get(agent_id)
+                restore = partial(self._restore_agent, agent_id, session, busy, now)
+                actions += self._quiet(restore)
+            return actions
+
+        await self._ask(apply)
+
+    def holds(self, call_id: CallId) -> bool:
+        """The ACD has the call: waiting, offered or connected."""
+        return self.engine.call(call_id) is not None
 
     async def on_agent_connected(self, event: PresenceChange) -> None:
         """Bus handler for `AgentConnected`: an agent paused "disconnected" is
@@ -393,7 +436,43 @@ class AcdService(Dialing):
 
     # --- what the owner does ----------------------------------------------------
 
-    def _enqueue(self, waiting: WaitingCall, now: datetime) -> list[Action]:
+    def _restore_agent(
+        self,
+        agent_id: AgentId,
+        session: AgentSession | None,
+        found: AgentOnCall | None,
+        now: datetime,
+    ) -> list[Action]:
+        seat = self._seats[agent_id]
+        request = None if found is None else found.waiting.request
+        actions = self.engine.restore_agent(
+            seat.routing_profile, session, now, on_call=request
+        )
+        if found is not None and self.engine.agent(agent_id).call_id == (
+            found.waiting.request.call_id
+        ):
+            self._waiting[found.waiting.request.call_id] = found.waiting
+            self._connected[agent_id] = ConnectedCall(
+                call_id=found.waiting.request.call_id,
+                queue_id=found.waiting.request.queue_id,
+                pbx_id=found.waiting.pbx_id,
+                caller_channel=found.waiting.channel or None,
+                agent_leg=found.agent_leg,
+            )
+        return actions
+
+    @staticmethod
+    def _quiet(apply: Callable[[], list[Action]]) -> list[Action]:
+        """One part of a larger input: refused alone, logged."""
+        try:
+            return apply()
+        except AcdError as error:
+            log.warning("acd restore refused: %r", error)
+            return []
+
+    def _enqueue(
+        self, waiting: WaitingCall, now: datetime, *, restored: bool = False
+    ) -> list[Action]:
         request = waiting.request
         if request.pbx_id is None:  # only agents on the caller's PBX can be bridged
             request = replace(request, pbx_id=waiting.pbx_id)
@@ -415,11 +494,14 @@ class AcdService(Dialing):
         if request.arrived_at is None:  # kept for a callback's retries
             request = replace(request, arrived_at=now)
         try:
-            actions = self.engine.enqueue(request, now)
+            actions = self.engine.enqueue(request, now, restored=restored)
         except DuplicateCall:
             log.warning("call=%s is already queued", request.call_id)
             return []
-        self._waiting[request.call_id] = replace(waiting, request=request)
+        waiting = replace(waiting, request=request)
+        self._waiting[request.call_id] = waiting
+        if not restored:  # a restored call's variables are where it came from
+            self._spawn(self._quietly(self._keep_on_channel(waiting)))
         return actions
 
     def _want_callback(
@@ -461,6 +543,19 @@ class AcdService(Dialing):
                 await self._tell(waiting, POSITION_VAR, str(position))
                 await self._tell(waiting, EXPECTED_WAIT_VAR, wait)
 
+    async def _keep_on_channel(self, waiting: WaitingCall) -> None:
+        """Leave on the caller's channel what queues them again, in their place,
+        should the service restart while they wait: the queue, when they joined
+        it and the agent they are held for (Asterisk keeps channel variables)."""
+        request = waiting.request
+        assert request.arrived_at is not None
+        await self._tell(waiting, QUEUE_VAR, request.queue_id)
+        await self._tell(
+            waiting, QUEUED_AT_VAR, f"{request.arrived_at.timestamp():.3f}"
+        )
+        if request.preferred_agent is not None:
+            await self._tell(waiting, PREFERRED_AGENT_VAR, request.preferred_agent)
+
     async def _tell(self, waiting: WaitingCall, name: str, value: str) -> None:
         pbx_id, channel = waiting.pbx_id, waiting.channel
         await self._quietly(
@@ -470,3 +565,8 @@ class AcdService(Dialing):
     def _store(self, closed: list[IntervalRecord]) -> None:
         if closed and self._intervals is not None:
             self._spawn(self._quietly(self._intervals.save(closed)))
+
+
+def _arrival(waiting: WaitingCall) -> float:
+    arrived = waiting.request.arrived_at
+    return float("inf") if arrived is None else arrived.timestamp()

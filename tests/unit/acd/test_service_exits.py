@@ -63,7 +63,8 @@ async def test_caller_is_sent_to_the_queue_exit_when_the_maximum_wait_passes() -
             await eventually(redirected, timeout_s=2)
             channel = "Local/2001@cc-inbound-1;2"
             assert rig.pbx.redirects == [(channel, QUEUE_EXIT_CONTEXT, kind.value, 1)]
-            assert rig.pbx.variables == [(channel, EXIT_VAR, kind.value)]
+            told = [v for v in rig.pbx.variables if v[1] == EXIT_VAR]
+            assert told == [(channel, EXIT_VAR, kind.value)]
             assert rig.pbx.hangups == []
 
 
