@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Protocol
 
 from acd.events import AcdEvent
-from acd.model import CallRequest
+from acd.model import AgentSession, CallRequest
 from acd.stats import IntervalRecord
+from telephony.channel_events import LiveChannel
 from telephony.model import Call, ChannelId, PbxId
 
 
@@ -95,4 +96,26 @@ class IntervalStore(Protocol):
 
     async def save(self, records: Sequence[IntervalRecord]) -> None:
         """Store the records (one row per queue and interval; a repeat replaces)."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Keeps the logged-in agents' sessions across restarts of the service."""
+
+    def load(self) -> list[AgentSession]:
+        """What was kept (nothing the first time); unreadable entries are logged
+        and skipped."""
+        ...
+
+    def save(self, sessions: Sequence[AgentSession]) -> None:
+        """Keep `sessions` in place of what was kept; a failure is logged."""
+        ...
+
+
+class LiveChannels(Protocol):
+    """Lists a PBX's channels (`telephony.pbx.AmiPbx`, AMI CoreShowChannels)."""
+
+    async def core_show_channels(self, pbx_id: PbxId) -> list[LiveChannel]:
+        """Every live channel now, with its dialplan place and bridge. Raises
+        `telephony.errors.PbxError`."""
         ...

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
 from acd.engine import AcdEngine
-from acd.events import CallbackGaveUp, WrapUpFinished
+from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.recovery import AcdRecovery
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
+from acd.sessions import JsonFileSessions
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.app import setup_agent_ui
@@ -128,6 +130,9 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
+ACD_SESSIONS_FILE = "acd-sessions.json"
+"""Where, under `data_dir`, the ACD keeps agents' sessions across restarts."""
+
 WEBHOOK_EVENTS: tuple[type[Any], ...] = (
     ContactOpened,
     ContactClosed,
@@ -149,6 +154,7 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    recovery: AcdRecovery
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -237,6 +243,15 @@ def build(
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
+    recovery = AcdRecovery(
+        acd,
+        pbx=telephony.pbx,
+        channels=telephony.pbx,
+        calls=telephony.tracker,
+        store=JsonFileSessions(settings.data_dir / ACD_SESSIONS_FILE),
+    )
+    bus.subscribe(PbxConnected, recovery.on_pbx_connected)
+    bus.subscribe(AgentStateChanged, recovery.on_agent_state_changed)
     tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
     ivr_crm = InProcessIvrCrm(
         customers=customers,
@@ -352,6 +367,7 @@ def build(
     jobs: list[Job] = [
         telephony.run,
         acd.run,
+        recovery.run,
         answer_calls,
         deliver_webhooks,
         notice_dispatcher.run,
@@ -373,6 +389,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        recovery=recovery,
         jobs=jobs,
     )
 

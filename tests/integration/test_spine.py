@@ -49,6 +49,7 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
         agi={"port": free_port()},
         pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
         recordings_dir=tmp_path / "recordings",
+        data_dir=tmp_path / "data",
         simulator={"agents": 0},
     )
     app = build(settings, demo=True)

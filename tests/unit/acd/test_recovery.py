@@ -1,0 +1,254 @@
+"""The ACD's own restart: what a PBX's channels say, sessions kept in a file, and the
+service restored from both the first time the PBX connects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from acd.engine import AcdEngine
+from acd.model import (
+    AgentId,
+    AgentProfile,
+    AgentSession,
+    AgentState,
+    Membership,
+    QueueConfig,
+    QueueId,
+)
+from acd.recovery import AcdRecovery, endpoint_in, findings
+from acd.service import AcdService, AcdSettings, AgentSeat
+from acd.sessions import JsonFileSessions
+from telephony.channel_events import LiveChannel
+from telephony.events import PbxConnected
+from telephony.model import Call, CallId, ChannelId, PbxId
+from tests.fakes import FakeClock, RecordingPublisher
+from tests.unit.acd.test_service import FakePbx
+from tests.waiting import eventually
+
+PBX = PbxId("pbx1")
+BILLING = QueueId("billing")
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def channel(
+    name: str,
+    uid: str,
+    *,
+    context: str = "cc-wait",
+    state: str = "Up",
+    bridge: str = "",
+    linkedid: str = "",
+) -> LiveChannel:
+    return LiveChannel(
+        pbx_id=PBX,
+        now=NOW,
+        channel_id=ChannelId(uid),
+        channel=name,
+        linkedid=linkedid or uid,
+        state=state,
+        caller_num="",
+        caller_name="",
+        context=context,
+        exten="s",
+        bridge_id=bridge,
+    )
+
+
+def seat(agent: str, endpoint: str) -> AgentSeat:
+    return AgentSeat(
+        profile=AgentProfile(
+            agent_id=AgentId(agent), memberships=(Membership(queue_id=BILLING),)
+        ),
+        endpoint=endpoint,
+        pbx_id=PBX,
+    )
+
+
+WAITING = channel("Local/2001@cc-inbound-00000001;2", "w.2", linkedid="w.1")
+CALLER = channel("Local/2001@cc-inbound-00000003;2", "c.2", bridge="b1", linkedid="c.1")
+ANSWERED = channel(
+    "Local/1001@cc-agent-00000004;1",
+    "acd-1",
+    context="cc-agent",
+    bridge="b1",
+    linkedid="c.1",
+)
+ANSWERED_PHONE = channel(
+    "Local/1001@cc-agent-00000004;2", "acd-1-2", context="cc-agent"
+)
+RINGING = channel(
+    "Local/1002@cc-agent-00000005;1", "acd-2", context="cc-agent", state="Down"
+)
+RINGING_PHONE = channel(
+    "Local/1002@cc-agent-00000005;2", "acd-2-2", context="cc-agent", state="Ring"
+)
+SEATS = {"1001": seat("anna", "1001"), "1002": seat("boris", "1002")}
+
+
+@pytest.mark.parametrize(
+    ("name", "endpoint"),
+    [
+        ("Local/1001@cc-agent-0000000a;1", "1001"),
+        ("Local/1001@cc-agentphone-0000000a;2", None),
+        ("PJSIP/1001-00000004", "1001"),
+        ("PJSIP/trunk-0000001f", "trunk"),
+        ("Local/2001@cc-inbound-00000001;2", None),
+    ],
+)
+def test_agent_phone_is_told_from_the_channel_name_when_listed(
+    name: str, endpoint: str | None
+) -> None:
+    assert endpoint_in(name) == endpoint
+
+
+def test_channels_sort_into_waiting_busy_and_stale_when_the_pbx_lists_them() -> None:
+    trunk = channel("PJSIP/trunk-00000001", "t", context="from-trunk")
+    found = findings(
+        [WAITING, CALLER, ANSWERED, ANSWERED_PHONE, RINGING, RINGING_PHONE, trunk],
+        SEATS,
+    )
+    assert found.waiting == [WAITING]
+    assert found.busy == {AgentId("anna"): ANSWERED}
+    assert found.stale == [RINGING]
+    assert found.peers["b1"] == [CALLER, ANSWERED]
+
+
+def test_phone_bridged_to_the_caller_is_busy_when_optimised_away() -> None:
+    phone = channel("PJSIP/1001-00000009", "p", context="cc-phones", bridge="b1")
+    assert findings([CALLER, phone], SEATS).busy == {AgentId("anna"): phone}
+
+
+def test_sessions_survive_a_round_trip_and_bad_entries_are_skipped_when_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "acd" / "sessions.json"
+    store = JsonFileSessions(path)
+    assert store.load() == []
+    kept = AgentSession(
+        agent_id=AgentId("anna"),
+        state=AgentState.WRAP_UP,
+        since=NOW,
+        call_id=CallId("pbx1:7"),
+        queue_id=BILLING,
+        pending_pause="lunch",
+        talk_s=42.5,
+    )
+    store.save([kept])
+    assert store.load() == [kept]
+    document = json.loads(path.read_text())
+    document["agents"].append({"agent_id": "x", "state": "dancing", "since": "?"})
+    path.write_text(json.dumps(document))
+    assert store.load() == [kept]
+    path.write_text("{not json")
+    assert store.load() == []
+
+
+@dataclass(slots=True)
+class ChannelsPbx(FakePbx):
+    """A PBX with channels to list and variables on them."""
+
+    channels: list[LiveChannel] = field(default_factory=list)
+    values: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    async def core_show_channels(self, pbx_id: PbxId) -> list[LiveChannel]:
+        return list(self.channels)
+
+    async def get_var(
+        self, pbx_id: PbxId, *, channel: str | None, name: str
+    ) -> str | None:
+        return self.values.get((channel or "", name))
+
+
+class NoCalls:
+    def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None:
+        return None
+
+
+@dataclass(slots=True)
+class Restarted:
+    service: AcdService
+    recovery: AcdRecovery
+    pbx: ChannelsPbx
+    store: JsonFileSessions
+
+
+@pytest.fixture
+async def restarted(tmp_path: Path) -> AsyncIterator[Restarted]:
+    pbx = ChannelsPbx()
+    settings = AcdSettings(
+        pbx_id=PBX,
+        queues=(QueueConfig(queue_id=BILLING),),
+        agents=tuple(SEATS.values()),
+    )
+    service = AcdService(
+        AcdEngine(), pbx, RecordingPublisher(), FakeClock(), settings=settings
+    )
+    store = JsonFileSessions(tmp_path / "sessions.json")
+    recovery = AcdRecovery(service, pbx=pbx, channels=pbx, calls=NoCalls(), store=store)
+    tasks = [asyncio.create_task(service.run())]
+    try:
+        yield Restarted(service, recovery, pbx, store)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_pbx_shows_what_the_acd_restores_when_it_first_connects(
+    restarted: Restarted,
+) -> None:
+    pbx, service = restarted.pbx, restarted.service
+    pbx.channels = [WAITING, CALLER, ANSWERED, ANSWERED_PHONE, RINGING, RINGING_PHONE]
+    pbx.values = {
+        (WAITING.channel, "CC_QUEUE"): BILLING,
+        (WAITING.channel, "CC_QUEUED_AT"): f"{NOW.timestamp() - 30:.3f}",
+        (WAITING.channel, "CC_PRIORITY"): "4",
+        (CALLER.channel, "CC_QUEUE"): BILLING,
+    }
+    paused = AgentSession(
+        agent_id=AgentId("boris"), state=AgentState.PAUSED, since=NOW, reason="lunch"
+    )
+    restarted.store.save([paused])
+    run = asyncio.create_task(restarted.recovery.run())
+    try:
+        await restarted.recovery.on_pbx_connected(
+            PbxConnected(occurred_at=NOW, pbx_id=PBX, live_calls=2)
+        )
+        assert restarted.recovery.recovered.is_set()
+        assert pbx.hangups == [RINGING.channel]
+        waiting = service.engine.call(CallId("pbx1:w.1"))
+        assert waiting is not None
+        assert (waiting.queue_id, waiting.priority) == (BILLING, 4)
+        anna = service.agent(AgentId("anna"))
+        assert (anna.state, anna.call_id) == (AgentState.ON_CALL, "pbx1:c.1")
+        boris = service.agent(AgentId("boris"))
+        assert (boris.state, boris.reason) == (AgentState.PAUSED, "lunch")
+        assert pbx.rings == []
+
+        async def kept() -> bool:
+            return {s.agent_id for s in restarted.store.load()} == {"anna", "boris"}
+
+        await eventually(kept, timeout_s=3)
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+
+
+async def test_kept_sessions_are_not_lost_when_the_pbx_has_not_connected_yet(
+    restarted: Restarted,
+) -> None:
+    ready = AgentSession(agent_id=AgentId("anna"), state=AgentState.READY, since=NOW)
+    restarted.store.save([ready])
+    run = asyncio.create_task(restarted.recovery.run())
+    await asyncio.sleep(0.05)
+    run.cancel()
+    await asyncio.gather(run, return_exceptions=True)
+    assert restarted.store.load() == [ready]
+    assert restarted.service.agent(AgentId("anna")).state is AgentState.LOGGED_OUT
