@@ -8,12 +8,8 @@ from __future__ import annotations
 import asyncio
 
 from telephony.sim.channels import UNKNOWN, Channel
-from telephony.sim.dialplan import (
-    AGENT_PHONE_CONTEXTS,
-    Dialplan,
-    Line,
-    OriginateRequest,
-)
+from telephony.sim.dialplan import Dialplan, Line, OriginateRequest
+from telephony.sim.extensions import AGENT_PHONE_CONTEXTS
 
 REASON_FAILURE = 0
 REASON_HANGUP = 1

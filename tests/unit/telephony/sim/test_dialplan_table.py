@@ -1,5 +1,5 @@
 """The simulator runs the same steps as the reference extensions.conf for the
-contexts it shares with it: the waiting loop and the queue exits."""
+contexts it shares with it: the waiting loop, the queue exits and the fallback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from telephony import dialplan
 from telephony.sim.channels import Channel, Event, Pbx
-from telephony.sim.dialplan import PRIORITY_LABELS, Dialplan, Line
+from telephony.sim.dialplan import Dialplan, Line
+from telephony.sim.extensions import PRIORITY_LABELS
 from telephony.sim.model import SimConfig
 from tests.unit.telephony.test_asterisk_config import (
     conf,
@@ -38,6 +39,7 @@ def simulated(context: str, exten: str) -> tuple[Dialplan, list[tuple[str, str]]
     [
         (dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN),
         *[(dialplan.QUEUE_EXIT_CONTEXT, e) for e in sorted(dialplan.QUEUE_EXIT_EXTENS)],
+        (dialplan.FALLBACK_CONTEXT, dialplan.FALLBACK_EXTEN),
     ],
 )
 def test_simulator_runs_the_conf_steps_when_a_shared_context_is_entered(
