@@ -106,6 +106,7 @@ from telephony.events import (
     PbxConnected,
     PbxDisconnected,
 )
+from telephony.journal import JsonLinesCallJournal
 from telephony.model import PbxId
 from telephony.pbx import TelephonyBridge
 
@@ -132,6 +133,8 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
 
 ACD_SESSIONS_FILE = "acd-sessions.json"
 """Where, under `data_dir`, the ACD keeps agents' sessions across restarts."""
+CALL_JOURNAL_FILE = "calls.journal"
+"""Where, under `data_dir`, the telephony bridge keeps which calls are live."""
 
 WEBHOOK_EVENTS: tuple[type[Any], ...] = (
     ContactOpened,
@@ -195,6 +198,7 @@ def build(
             for p in settings.pbxs
         ],
         bus,
+        journal=JsonLinesCallJournal(settings.data_dir / CALL_JOURNAL_FILE),
     )
     agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
 

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import logging
 import random
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -278,6 +279,10 @@ class AmiClient:
         self._clock = clock
         self._rand = rand
         self._ids = itertools.count(1)
+        # Async actions answer with events every session receives (OriginateResponse
+        # carries its ActionID): ids unique to this process keep a restarted
+        # service from taking its predecessor's late answers for its own.
+        self._id_prefix = f"cc-{secrets.token_hex(4)}-"
         self._pending: dict[str, _Pending] = {}
         self._wire: _Wire | None = None
         self._framer = AmiFramer(skip_events=NOISE_EVENTS)
@@ -515,7 +520,7 @@ class AmiClient:
         wire = self._wire
         if wire is None or wire.transport is None or not (early or self.connected):
             raise PbxUnavailable(f"no AMI connection to {self.pbx_id}")
-        action_id = f"cc-{next(self._ids)}"
+        action_id = f"{self._id_prefix}{next(self._ids)}"
         data = encode((("Action", name), ("ActionID", action_id), *fields))
         future: asyncio.Future[AmiMessage | list[AmiMessage]] = (
             asyncio.get_running_loop().create_future()

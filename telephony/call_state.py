@@ -37,6 +37,9 @@ class LiveCall:
     """CallArrived was published. A Local channel's caller ID follows its
     Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the
     caller ID or for the call's next event, whichever comes first."""
+    seen_at: datetime | None = None
+    """Set for a call known from before the service started, until its PBX's first
+    resync: the last time the service saw it live."""
 
     def snapshot(self) -> Call:
         return Call(

@@ -19,6 +19,7 @@ from telephony.channel_events import (
     BridgeEntered,
     BridgeLeft,
     CallerIdChanged,
+    CallsKnown,
     ChannelCreated,
     ChannelEvent,
     ChannelHungUp,
@@ -48,6 +49,7 @@ from telephony.model import (
 
 UP = "Up"
 VANISHED_TEXT = "call gone from the PBX's channel list after reconnect"
+SERVICE_DOWN_TEXT = "call ended while the service was down"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +142,8 @@ class CallTracker:
                             del live.bridges[event.bridge_id]
             case Resynced():
                 self._resync(event, out)
+            case CallsKnown():
+                self._know(event)
             case LegExpected():
                 for channel_id in event.channel_ids:
                     self._expected[(event.pbx_id, channel_id)] = event.joins_channel
@@ -401,18 +405,47 @@ class CallTracker:
             )
         )
 
+    def _know(self, event: CallsKnown) -> None:
+        """Take the calls known from before the start as live and announced."""
+        for known in event.calls:
+            key = (known.pbx_id, known.linkedid)
+            if key in self._calls or key in self._ended:
+                continue
+            self._calls[key] = LiveCall(
+                key=key,
+                call_id=call_id(known.pbx_id, known.linkedid),
+                direction=known.direction,
+                first=ChannelId(known.linkedid),
+                first_channel=known.channel,
+                ani=known.ani,
+                ani_name=known.ani_name,
+                dnis=known.dnis,
+                arrived_at=known.arrived_at,
+                answered_at=known.answered_at,
+                bridged_at=known.bridged_at,
+                announced=True,
+                seen_at=known.seen_at,
+            )
+
     def _resync(self, event: Resynced, out: list[TelephonyEvent]) -> None:
         """Make the PBX's calls match its channel list: end what is gone, drop the
-        legs that hung up unseen, adopt what is new (CallArrived once per call)."""
+        legs that hung up unseen, adopt what is new (CallArrived once per call). A
+        call known from before the start is gone when no channel has its Linkedid:
+        it ended while the service was down."""
         present = {c.channel_id: c for c in event.channels}
+        linked = {c.linkedid for c in event.channels}
         for gone in [c for c in self._calls.values() if c.key[0] == event.pbx_id]:
             for channel_id, leg in list(gone.legs.items()):
                 if channel_id not in present and leg.ended_at is None:
                     gone.legs[channel_id] = replace(leg, ended_at=event.now)
-            if gone.all_ended():
+            if gone.seen_at is not None and gone.key[1] not in linked:
+                gone.hangup_cause_text = SERVICE_DOWN_TEXT
+                self._end(gone, gone.seen_at, EndReason.SERVICE_DOWN, out)
+            elif gone.seen_at is None and gone.all_ended():
                 gone.hangup_cause_text = VANISHED_TEXT
                 self._announce(gone, out)
                 self._end(gone, event.now, EndReason.VANISHED, out)
+            gone.seen_at = None
         ordered = sorted(
             event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
         )
