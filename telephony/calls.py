@@ -85,6 +85,9 @@ class CallTracker:
         self._calls: dict[CallKey, LiveCall] = {}
         self._channels: dict[ChannelKey, CallKey] = {}
         self._expected: dict[ChannelKey, str] = {}
+        self._restoring: set[ChannelKey] = set()
+        """Expected legs of calls known from before the start, until their PBX's
+        first resync."""
         self._ended = RecentKeys(remember_ended)
 
     # --- queries ---
@@ -103,6 +106,11 @@ class CallTracker:
     def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None:
         key = self._channels.get((pbx_id, channel_id))
         return self._calls[key].snapshot() if key is not None else None
+
+    def call_with_channel(self, pbx_id: PbxId, channel: str) -> Call | None:
+        """The live call with a live channel of that name (a scan: use sparingly)."""
+        live = self._find_channel(pbx_id, channel)
+        return live.snapshot() if live is not None else None
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -426,6 +434,9 @@ class CallTracker:
                 announced=True,
                 seen_at=known.seen_at,
             )
+            for channel_id, joins in known.legs:
+                self._expected[(known.pbx_id, channel_id)] = joins
+                self._restoring.add((known.pbx_id, channel_id))
 
     def _resync(self, event: Resynced, out: list[TelephonyEvent]) -> None:
         """Make the PBX's calls match its channel list: end what is gone, drop the
@@ -446,8 +457,16 @@ class CallTracker:
                 self._announce(gone, out)
                 self._end(gone, event.now, EndReason.VANISHED, out)
             gone.seen_at = None
+        # Legs that join another call (and what they dial, which names them as
+        # its Linkedid) come after the channels of the calls they join.
+        joining = {cid for pbx, cid in self._expected if pbx == event.pbx_id}
         ordered = sorted(
-            event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
+            event.channels,
+            key=lambda c: (
+                c.linkedid in joining,
+                c.linkedid,
+                c.channel_id != c.linkedid,
+            ),
         )
         for channel in ordered:
             ckey = (event.pbx_id, channel.channel_id)
@@ -464,6 +483,9 @@ class CallTracker:
                 live = self._calls[key]
             self._announce(live, out)
             self._adopt_state(live, channel)
+        for ckey in [k for k in self._restoring if k[0] == event.pbx_id]:
+            self._restoring.discard(ckey)
+            self._expected.pop(ckey, None)
 
     def _adopt_state(self, live: LiveCall, channel: LiveChannel) -> None:
         """Take answer and bridge state from the snapshot without publishing it

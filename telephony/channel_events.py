@@ -116,6 +116,9 @@ class KnownCall:
     bridged_at: datetime | None = None
     seen_at: datetime
     """The last time the service saw it live."""
+    legs: tuple[tuple[ChannelId, str], ...] = ()
+    """Channels originated into it (`LegExpected`: their id and the channel they
+    join), which carry a Linkedid of their own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +23,7 @@ from telephony.events import (
     CallEnded,
     TelephonyEvent,
 )
-from telephony.model import Direction, PbxId
+from telephony.model import CallId, ChannelId, Direction, PbxId
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def _known(record: dict[str, Any], alive: datetime | None) -> KnownCall:
         answered_at=_time(record.get("answered_at")),
         bridged_at=_time(record.get("bridged_at")),
         seen_at=max(times),
+        legs=tuple((ChannelId(str(c)), str(j)) for c, j in record.get("legs", [])),
     )
 
 
@@ -110,6 +112,18 @@ class JsonLinesCallJournal:
         self._fold(record)
         self._write(record)
 
+    def legs(
+        self, call_id: CallId, channel_ids: Sequence[ChannelId], joins_channel: str
+    ) -> None:
+        """Channels originated into the call, each with the channel it joins."""
+        record = {
+            "op": "legs",
+            "call_id": call_id,
+            "legs": [[c, joins_channel] for c in channel_ids],
+        }
+        self._fold(record)
+        self._write(record)
+
     def alive(self, now: datetime) -> None:
         """The service is up at `now` (calls open now were live then)."""
         record = {"op": "alive", "at": now.isoformat()}
@@ -134,6 +148,10 @@ class JsonLinesCallJournal:
                 for key in ("answered_at", "bridged_at"):
                     if found is not None and key in record:
                         found[key] = found["last"] = record[key]
+            case "legs":
+                found = self._open.get(str(record["call_id"]))
+                if found is not None:
+                    found["legs"] = [*found.get("legs", []), *record["legs"]]
             case "ended":
                 self._open.pop(str(record["call_id"]), None)
             case "alive":

@@ -115,6 +115,10 @@ class TelephonyBridge:
     # --- AmiSink: called synchronously by the clients, in wire order ---
 
     def on_input(self, event: TrackerInput) -> None:
+        if self._journal is not None and isinstance(event, LegExpected):
+            call = self.tracker.call_with_channel(event.pbx_id, event.joins_channel)
+            if call is not None:
+                self._journal.legs(call.call_id, event.channel_ids, event.joins_channel)
         for out in self.tracker.apply(event):
             if self._journal is not None:
                 self._journal.note(out)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from telephony.channel_events import KnownCall
 from telephony.events import TelephonyEvent
-from telephony.model import ChannelId, PbxId
+from telephony.model import CallId, ChannelId, PbxId
 
 
 class Publisher(Protocol):
@@ -27,6 +27,12 @@ class CallJournal(Protocol):
 
     def note(self, event: TelephonyEvent) -> None:
         """A call arrived, was answered or bridged, or ended."""
+        ...
+
+    def legs(
+        self, call_id: CallId, channel_ids: Sequence[ChannelId], joins_channel: str
+    ) -> None:
+        """Channels are being originated into the call (`LegExpected`)."""
         ...
 
     def alive(self, now: datetime) -> None:

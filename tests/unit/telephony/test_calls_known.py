@@ -13,13 +13,18 @@ from telephony.channel_events import (
     Resynced,
 )
 from telephony.events import CallEnded
-from telephony.model import Direction, EndReason, PbxId
+from telephony.model import ChannelId, Direction, EndReason, PbxId
 from tests.unit.telephony.test_calls import PBX, T0, Script, live, names
 
 SEEN = T0 + timedelta(minutes=5)
 
 
-def known(linkedid: str, *, pbx_id: PbxId = PBX) -> KnownCall:
+def known(
+    linkedid: str,
+    *,
+    pbx_id: PbxId = PBX,
+    legs: tuple[tuple[ChannelId, str], ...] = (),
+) -> KnownCall:
     return KnownCall(
         pbx_id=pbx_id,
         linkedid=linkedid,
@@ -32,6 +37,7 @@ def known(linkedid: str, *, pbx_id: PbxId = PBX) -> KnownCall:
         answered_at=T0 + timedelta(seconds=1),
         bridged_at=T0 + timedelta(seconds=40),
         seen_at=SEEN,
+        legs=legs,
     )
 
 
@@ -102,3 +108,28 @@ def test_known_call_is_ignored_when_it_is_already_tracked() -> None:
     call = tracker.call(PBX, "busy")
     assert call is not None
     assert call.arrived_at != T0
+
+
+def test_legs_originated_into_a_known_call_rejoin_it_when_resynced() -> None:
+    tracker = CallTracker()
+    s = Script()
+    caller = live(s, "kept-2", linkedid="kept")
+    ring = (ChannelId("acd-1"), caller.channel)
+    tracker.apply(CallsKnown(calls=(known("kept", legs=(ring,)),)))
+    events = tracker.apply(
+        Resynced(
+            pbx_id=PBX,
+            now=SEEN,
+            channels=(
+                live(s, "phone", linkedid="acd-1"),  # what the leg dialled
+                live(s, "acd-1"),  # its own Linkedid, as Originate gives it
+                caller,
+            ),
+        )
+    )
+    assert events == []
+    assert len(tracker) == 1
+    call = tracker.call_of_channel(PBX, ChannelId("phone"))
+    assert call is not None
+    assert call.call_id == "pbx1:kept"
+    assert tracker.pending_expectations == 0

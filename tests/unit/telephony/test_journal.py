@@ -9,7 +9,7 @@ from pathlib import Path
 from telephony.channel_events import KnownCall
 from telephony.events import CallAnswered, CallArrived, CallBridged, CallEnded
 from telephony.journal import JsonLinesCallJournal
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 
 PBX = PbxId("pbx1")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -82,6 +82,7 @@ def test_open_calls_come_back_with_their_times_when_the_service_starts_again(
             channels=("x", "y"),
         )
     )
+    before.legs(CallId("pbx1:a"), [ChannelId("acd-1"), ChannelId("acd-1-2")], "x")
     before.note(ended("b", 4))
     before.alive(at(5))
     before.close()  # as a kill leaves it: nothing more is written
@@ -95,6 +96,7 @@ def test_open_calls_come_back_with_their_times_when_the_service_starts_again(
     )
     assert (call.arrived_at, call.answered_at, call.bridged_at) == (at(0), at(2), at(9))
     assert call.seen_at == at(9)  # its own news came after the last heartbeat
+    assert call.legs == (("acd-1", "x"), ("acd-1-2", "x"))
 
 
 def test_a_line_cut_by_the_kill_is_skipped_when_read(tmp_path: Path) -> None:
