@@ -32,6 +32,16 @@ PREFERRED_AGENT_VAR = dialplan.PREFERRED_AGENT_VARIABLE
 VIP_VAR = "CC_VIP"
 """Set to `1`/`yes`/`true` by a flow that only knows "VIP": category `vip`."""
 VIP_CATEGORY = "vip"
+REQUEST_VARIABLES = (
+    SKILLS_VAR,
+    PRIORITY_VAR,
+    LANGUAGE_VAR,
+    CATEGORY_VAR,
+    VIP_VAR,
+    QUEUED_AT_VAR,
+    PREFERRED_AGENT_VAR,
+)
+"""The channel variables `read_request` reads."""
 PREFERRED_TIMEOUT_S = 1.0
 """How long the caller's hand-off waits for the appeal owner's look-up."""
 _TRUE = frozenset({"1", "yes", "true", "y"})

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from acd.dialing import AgentSeat
-from acd.handoff import QUEUE_VAR, read_request
+from acd.handoff import QUEUE_VAR, REQUEST_VARIABLES, read_request
 from acd.model import AgentId, AgentSession, CallRequest, QueueId
 from acd.ports import AgentOnCall, CallLocator, LiveChannels, SessionStore, WaitingCall
 from acd.service import AcdService
@@ -175,6 +176,7 @@ class AcdRecovery:
             self.recovered.set()
 
     async def _recover(self, pbx_id: PbxId) -> None:
+        began = time.monotonic()
         seats = self._seats(pbx_id)
         by_endpoint = {seat.endpoint: seat for seat in seats}
         found = findings(await self._channels.core_show_channels(pbx_id), by_endpoint)
@@ -200,9 +202,10 @@ class AcdRecovery:
         )
         self._restored.update(agents)
         log.info(
-            "pbx=%s ACD restored: %d waiting callers, %d agents (%d on calls), "
-            "%d stale rings hung up",
+            "pbx=%s ACD restored in %.2fs: %d waiting callers, %d agents (%d on "
+            "calls), %d stale rings hung up",
             pbx_id,
+            time.monotonic() - began,
             len(found.waiting),
             len([a for a in agents if a in self._kept or a in found.busy]),
             len(found.busy),
@@ -233,19 +236,24 @@ class AcdRecovery:
         when known, else theirs, else the default queue); None when it cannot be
         read (hung up meanwhile) or names no queue."""
         get = partial(self._pbx.get_var, pbx_id, channel=channel.channel)
+        names = (QUEUE_VAR, *REQUEST_VARIABLES)
         async with limit:
-            try:
-                queue = queue or QueueId(await get(name=QUEUE_VAR) or "")
-                queue = queue or self._service.settings.default_queue
-                if not queue:
-                    log.warning("pbx=%s %s waits in no queue", pbx_id, channel.channel)
-                    return None
-                return await read_request(
-                    lambda name: get(name=name), self._call_of(channel), queue, pbx_id
-                )
+            try:  # all at once: one round trip's wait, not one per variable
+                values = await asyncio.gather(*(get(name=name) for name in names))
             except PbxError as error:
                 log.info("pbx=%s %s not read: %r", pbx_id, channel.channel, error)
                 return None
+        found = dict(zip(names, values, strict=True))
+        queue = queue or QueueId(found[QUEUE_VAR] or "")
+        queue = queue or self._service.settings.default_queue
+        if not queue:
+            log.warning("pbx=%s %s waits in no queue", pbx_id, channel.channel)
+            return None
+
+        async def read(name: str) -> str | None:
+            return found[name]
+
+        return await read_request(read, self._call_of(channel), queue, pbx_id)
 
     async def _on_call(
         self,
