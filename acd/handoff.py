@@ -109,13 +109,16 @@ def check_in_on_announce(
 
     async def handle(session: AgiSession) -> None:
         pbx = pbx_id if pbx_of is None else await pbx_of(session)
-        the_call = _call_of(session, pbx, calls)
-        queue = None if held.holds(the_call) else await session.get_variable(QUEUE_VAR)
-        if queue:
-            log.info("call=%s checks in from the waiting room", the_call)
-            await requests.call_waits(
-                await _waiting(session, the_call, QueueId(queue), pbx)
-            )
+        found = calls.call_of_channel(pbx, ChannelId(session.request.uniqueid))
+        # A channel the tracker does not know yet (the service is just starting)
+        # waits for the restart's own look at the PBX, or the next announcement.
+        if found is not None and not held.holds(found.call_id):
+            queue = await session.get_variable(QUEUE_VAR)
+            if queue:
+                log.info("call=%s checks in from the waiting room", found.call_id)
+                await requests.call_waits(
+                    await _waiting(session, found.call_id, QueueId(queue), pbx)
+                )
         await handler(session)
 
     return handle

@@ -11,8 +11,9 @@ from acd.handoff import CATEGORY_VAR, VIP_VAR
 from acd.model import AgentId
 from telephony.agi import AgiSession
 from telephony.dialplan import WAIT_CONTEXT, WAIT_EXTEN
+from telephony.model import CallId
 from telephony.sim.model import AgentPhone
-from tests.integration.acd.rig import BILLING, running, seat
+from tests.integration.acd.rig import BILLING, GENERAL, running, seat
 
 
 @dataclass(slots=True)
@@ -89,3 +90,19 @@ async def test_call_is_held_for_the_appeal_owner_when_the_crm_names_one() -> Non
         assert view.held_for == "anna"
         assert rig.service.agent(AgentId("boris")).call_id is None
         assert owners.asked == ["+74956667788"]
+
+
+async def test_caller_whose_menu_failed_is_queued_from_the_waiting_room_when_up() -> (
+    None
+):
+    async def failing(session: AgiSession) -> None:
+        await session.answer()
+        raise RuntimeError("a bug in the menu")
+
+    phones = (AgentPhone(endpoint="1001", ring_s=0.1),)
+    async with running(phones, (seat("anna", "1001", GENERAL),), ivr=failing) as rig:
+        await rig.service.login(AgentId("anna"))
+        placed = await rig.place("", patience_s=None)
+        call = CallId(f"pbx1:{placed.linkedid}")
+        connected = await rig.connected(call)
+        assert (connected.queue_id, connected.agent_id) == (GENERAL, "anna")
