@@ -1,4 +1,4 @@
-"""The `contactcentre` command: serve, demo, migrate, import."""
+"""The `contactcentre` command: serve, demo, migrate, import, users."""
 
 from __future__ import annotations
 
@@ -9,10 +9,23 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from contactcentre.settings import Settings, SettingsError, load_settings
+from contactcentre.errors import CommandFailed
+from contactcentre.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    serve_problems,
+)
+from crm_core.auth.model import Role
 
 log = logging.getLogger("contactcentre")
+
+ROLES: dict[str, Role] = {role.value: role for role in Role} | {
+    "admin": Role.ADMINISTRATOR
+}
+"""What `users create --role` accepts: each role's name, and `admin`."""
 
 DESCRIPTION = """\
 Contact-centre server beside Asterisk: IVR, ACD, dialer, recordings and CRM.
@@ -36,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "serve",
         help="run the service against the configured Asterisk servers (production)",
-        description="Migrate nothing, connect to every configured PBX over AMI, serve "
-        "FastAGI and HTTP until stopped (Ctrl-C or SIGTERM).",
+        description="Refuse a database not migrated to the newest schema (run "
+        "`migrate` first), connect to every configured PBX over AMI, serve FastAGI "
+        "and HTTP until stopped (Ctrl-C or SIGTERM).",
     )
     commands.add_parser(
         "demo",
@@ -63,7 +77,29 @@ def _parser() -> argparse.ArgumentParser:
         "--encoding", help="the file's encoding (detected if omitted)"
     )
     importing.add_argument("--report", type=Path, help="where to write rejected rows")
+    _users_parser(commands)
     return parser
+
+
+def _users_parser(commands: argparse._SubParsersAction[Any]) -> None:
+    users = commands.add_parser(
+        "users",
+        help="create users, list them, set a password (the first administrator of "
+        "a fresh install)",
+        description="Manage the people who sign in. Passwords are asked on the "
+        "terminal, or read from the first line of standard input when it is not a "
+        "terminal; the API's password rules apply.",
+    )
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="create a user who signs in at once")
+    create.add_argument("login")
+    create.add_argument(
+        "--role", required=True, choices=sorted(ROLES), help="admin = administrator"
+    )
+    create.add_argument("--name", help="the name shown to others (default: login)")
+    actions.add_parser("list", help="every user: login, role, state, name")
+    password = actions.add_parser("password", help="set a user's new password")
+    password.add_argument("login")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"contactcentre: bad settings\n{exc}", file=sys.stderr)  # noqa: T201
         return 2
+    if args.command == "serve" and (problems := serve_problems(settings)):
+        lines = "\n".join(problems)
+        print(f"contactcentre: bad settings\n{lines}", file=sys.stderr)  # noqa: T201
+        return 2
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -80,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return asyncio.run(_run(args, settings))
+    except CommandFailed as exc:
+        print(f"contactcentre: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("stopped")
         return 0
@@ -111,6 +154,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 encoding=args.encoding,
                 report=args.report,
             )
+        case "users":
+            await bootstrap.users(
+                settings,
+                args.action,
+                login=getattr(args, "login", None),
+                role=ROLES[args.role] if getattr(args, "role", None) else None,
+                name=getattr(args, "name", None),
+            )
+            return 0
         case _:
             raise AssertionError(args.command)
 

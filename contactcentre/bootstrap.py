@@ -42,12 +42,22 @@ from contactcentre.demo import (
     log_in_simulated_agents,
     run_simulated_traffic,
     seed_demo,
+    simulator_config,
+    with_demo_pbx_secret,
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.readiness import Readiness, service_readiness, subscribed_check
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
-from contactcentre.settings import Settings
+from contactcentre.settings import CrmSettings, Settings
+from contactcentre.startup import (
+    prepare_directories,
+    report_missing_speech_tools,
+    require_schema,
+)
+from contactcentre.users import run_command as users_command
+from contactcentre.users import warn_if_no_users
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api import incident_routes
 from crm_core.api.app import ApiDeps, setup_api
@@ -58,6 +68,8 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.events import SessionsEnded
+from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.contacts import ContactService
@@ -69,8 +81,9 @@ from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService
 from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
-from crm_core.notices.senders import ChannelSender, LoggingSender
+from crm_core.notices.ports import NoticeSender
 from crm_core.notices.service import NoticeService
+from crm_core.notices.smtp import SmtpConfig, SmtpSender
 from crm_core.outages.service import OutageService
 from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
@@ -83,6 +96,7 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
@@ -97,6 +111,7 @@ from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony.agi import AgiServer
+from telephony.agi_peers import AgiPeers
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -109,6 +124,7 @@ from telephony.events import (
 from telephony.journal import JsonLinesCallJournal
 from telephony.model import PbxId
 from telephony.pbx import TelephonyBridge
+from telephony.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +144,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
     AppealChanged,
     AppealOverdue,
     RecordingReady,
+    SessionsEnded,
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
@@ -158,6 +175,8 @@ class App:
     agi: AgiServer
     acd: AcdService
     recovery: AcdRecovery
+    readiness: Readiness
+    """What /readyz answers: add a part's check with `readiness.add(name, check)`."""
     jobs: list[Job] = field(default_factory=list)
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
@@ -200,7 +219,13 @@ def build(
         bus,
         journal=JsonLinesCallJournal(settings.data_dir / CALL_JOURNAL_FILE),
     )
-    agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
+    agi = AgiServer(
+        host=settings.agi.host,
+        port=settings.agi.port,
+        peers=AgiPeers(
+            hosts=[p.host for p in settings.pbxs], networks=settings.agi.allow_from
+        ),
+    )
 
     country = settings.default_country
     crm = settings.crm
@@ -214,6 +239,7 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    acd = _acd(settings, telephony, bus, clock, sessions)
     recordings = RecordingService(
         sessions,
         telephony.pbx,
@@ -222,16 +248,11 @@ def build(
         contacts=SqlCallContacts(sessions),
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
+        agents=AcdCallAgents(acd),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
-    notice_dispatcher = NoticeDispatcher(
-        sessions,
-        clock,
-        ChannelSender(
-            {NoticeChannel.SMS: LoggingSender(), NoticeChannel.EMAIL: LoggingSender()}
-        ),
-    )
+    notice_dispatcher = NoticeDispatcher(sessions, clock, _notice_senders(settings))
     notices = NoticeService(sessions, clock, wake=notice_dispatcher.wake)
     incidents = IncidentService(sessions, clock, appeals=appeals, notices=notices)
     bus.subscribe(AppealCreated, incidents.on_appeal_created)
@@ -243,7 +264,6 @@ def build(
         directory=crm.attachments_dir,
         max_bytes=crm.attachment_max_bytes,
     )
-    acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
@@ -284,11 +304,13 @@ def build(
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
-    sender = AiohttpSender()
+    targets = TargetPolicy(allowed_networks=tuple(crm.webhook_internal_networks))
+    sender = AiohttpSender(targets)
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
-    app = make_web_app()
+    readiness = service_readiness(engine, telephony.clients.values(), agi)
+    app = make_web_app(readiness=readiness)
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
     app[acd_http.EVENTS] = bus
@@ -298,12 +320,12 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
-    auth = AuthService(sessions, clock)
+    auth = AuthService(sessions, clock, publisher=bus)
     setup_api(
         app,
         ApiDeps(
             auth=auth,
-            webhooks=WebhookService(sessions, clock),
+            webhooks=WebhookService(sessions, clock, targets=targets),
             customers=customers,
             contacts=contacts,
             appeals=appeals,
@@ -315,7 +337,8 @@ def build(
                 bulk=BulkOperations(appeals, search),
                 reports=ReportService(sessions, clock),
             ),
-            cookies=CookiePolicy(secure=crm.cookie_secure),
+            cookies=cookie_policy(crm, demo=demo),
+            trusted_proxies=tuple(settings.http.trusted_proxies),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
@@ -334,6 +357,7 @@ def build(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
     setup_agent_ui(app, desktops=desktops, sessions=auth)
 
     async def check_sla() -> None:
@@ -378,12 +402,14 @@ def build(
         check_sla,
         retain_recordings,
         speech,
+        desktops.run_sweeps,
     ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
         for event_type in SHARED_EVENTS:
             bus.subscribe(event_type, redis.publish)
         jobs.append(redis.run)
+        readiness.add("redis", subscribed_check(redis.subscribed))
     return App(
         settings=settings,
         bus=bus,
@@ -394,8 +420,24 @@ def build(
         agi=agi,
         acd=acd,
         recovery=recovery,
+        readiness=readiness,
         jobs=jobs,
     )
+
+
+def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
+    """The session cookie's policy: Secure unless the demo or a setting says no."""
+    secure = crm.cookie_secure if crm.cookie_secure is not None else not demo
+    if secure:
+        log.info("session cookie: Secure, sent by browsers only over HTTPS")
+    elif demo:
+        log.info("session cookie: not Secure (the demo serves plain HTTP)")
+    else:
+        log.warning(
+            "session cookie: not Secure (crm.cookie_secure=false), sent over plain "
+            "HTTP where anyone on the path can read it"
+        )
+    return CookiePolicy(secure=secure)
 
 
 def _acd(
@@ -457,6 +499,34 @@ def _acd(
     )
 
 
+@dataclass(frozen=True)
+class AcdCallAgents:
+    """Who is on a live call, as the ACD knows it (recordings' CallAgents)."""
+
+    acd: AcdService
+
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        connected = self.acd.connected_call(AgentId(agent_login))
+        return connected is not None and connected.call_id == call_id
+
+
+def _notice_senders(settings: Settings) -> dict[NoticeChannel, NoticeSender]:
+    """E-mail through the configured SMTP server; no SMS gateway exists, so SMS
+    notices (and e-mail ones without a server) wait, saying why."""
+    smtp = settings.smtp
+    if not smtp.host or not smtp.from_address:
+        return {}
+    config = SmtpConfig(
+        host=smtp.host,
+        port=smtp.port,
+        sender=smtp.from_address,
+        starttls=smtp.starttls,
+        login=smtp.login,
+        password=smtp.password.get_secret_value() if smtp.password else None,
+    )
+    return {NoticeChannel.EMAIL: SmtpSender(config)}
+
+
 def _webhook_forwarder(
     dispatcher: WebhookDispatcher,
 ) -> Callable[[Any], Awaitable[None]]:
@@ -472,14 +542,24 @@ async def migrate(settings: Settings) -> None:
 
 
 async def serve(settings: Settings, *, demo: bool) -> None:
+    """Check what a start needs (raises StartRefused), then serve until cancelled:
+    `serve` on a database migrated beforehand, `demo` migrating its own."""
     if demo:
-        settings = with_demo_speech(settings)
+        settings = with_demo_pbx_secret(with_demo_speech(settings))
     log.info("settings: %s", settings.masked())
-    asr = await load_recogniser(settings)
+    prepare_directories(settings)
+    report_missing_speech_tools()
     if not demo:
-        await build(settings, asr=asr).run()
+        await require_schema(settings)
+        app = build(settings, asr=await load_recogniser(settings))
+        await warn_if_no_users(app.sessions)
+        await app.run()
         return
     await migrate(settings)
+    await _serve_demo(settings, await load_recogniser(settings))
+
+
+async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     # the simulator plays any sound file, so none is missing in the demo
     settings = with_demo_seats(
         settings.model_copy(
@@ -502,9 +582,30 @@ async def serve(settings: Settings, *, demo: bool) -> None:
         bridge_up.set()
 
     app.bus.subscribe(PbxConnected, connected)
-    app.jobs.insert(0, partial(run_simulated_traffic, settings, bridge_up=bridge_up))
-    app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
-    await app.run()
+    # listening before the bridge first dials, so the first attempt logs in
+    async with Simulator(simulator_config(settings)) as sim:
+        app.jobs.insert(
+            0, partial(run_simulated_traffic, sim, settings, bridge_up=bridge_up)
+        )
+        app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
+        await app.run()
+
+
+async def users(
+    settings: Settings,
+    action: str,
+    *,
+    login: str | None,
+    role: Role | None,
+    name: str | None,
+) -> None:
+    """`contactcentre users ACTION` on the configured, migrated database."""
+    await require_schema(settings, wait_s=0)
+    said = await users_command(
+        settings.database.url, action, login=login, role=role, name=name
+    )
+    if said:
+        sys.stdout.write(said + "\n")
 
 
 async def import_file(
@@ -518,7 +619,7 @@ async def import_file(
     """`contactcentre import customers FILE`: 0 when every row went in, 1 when some
     were rejected (see the report), 2 when the file could not be read."""
     assert kind == "customers", kind
-    await migrate(settings)
+    await require_schema(settings, wait_s=0)
     engine = make_engine(settings.database.url)
     report_path = report or file.with_name(file.stem + ".rejected.csv")
     try:

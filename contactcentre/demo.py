@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import os
 import random
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from acd.errors import InvalidTransition
 from acd.model import AgentId
@@ -55,15 +58,40 @@ KEY_SCRIPTS = ("11", "2", "3", "0", "125", "")
 the operator; billing, done, a survey mark of 5; nothing at all."""
 
 
+DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105  # a file name, not a password
+"""Under `data_dir`: the password made up at the first start, used at every other."""
+
+
 def demo_password(settings: Settings) -> str:
-    """The demo users' password: from settings, else a fresh one for this run."""
+    """The demo users' password: the setting, else the one made up at the first
+    start and kept in `data_dir` (readable by this user only)."""
     if settings.demo_password is not None:
         return settings.demo_password.get_secret_value()
-    return secrets.token_urlsafe(12)
+    kept = settings.data_dir / DEMO_PASSWORD_FILE
+    if kept.is_file() and (password := kept.read_text().strip()):
+        return password
+    password = secrets.token_urlsafe(12)
+    descriptor = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(password + "\n")
+    return password
+
+
+def with_demo_pbx_secret(settings: Settings) -> Settings:
+    """`settings` whose PBXs without an AMI secret get one made up for this run:
+    the demo's simulator and bridge share it, nothing else can log in."""
+    pbxs = [
+        pbx
+        if pbx.secret.get_secret_value()
+        else pbx.model_copy(update={"secret": SecretStr(secrets.token_urlsafe(16))})
+        for pbx in settings.pbxs
+    ]
+    return settings.model_copy(update={"pbxs": pbxs})
 
 
 async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
-    """Customers, users of every role, topics and routes; each only once."""
+    """Customers, users of every role, topics and routes; each only once. The demo
+    users' password is `password` whatever it was before."""
     made = await seed_customers(sessions, DEMO_CUSTOMERS, clock=clock)
     users = await seed_users(sessions, password, clock=clock)
     by_role = {role: [u.id for u in users if u.role is role] for role in Role}
@@ -212,24 +240,23 @@ def demo_caller(
 
 
 async def run_simulated_traffic(
-    settings: Settings, *, bridge_up: asyncio.Event
+    sim: Simulator, settings: Settings, *, bridge_up: asyncio.Event
 ) -> None:
-    """Run the simulator and place calls at the configured rate until cancelled,
+    """Place calls on the running `sim` at the configured rate until cancelled,
     once `bridge_up` says the service watches the simulator's AMI (so every call is
     seen from its first channel)."""
     rng = random.Random(settings.simulator.seed)  # noqa: S311  demo traffic, not secrets
     numbers = demo_phone_numbers(DEMO_CUSTOMERS)
     speech = await make_caller_speech(settings.ivr.sounds_dir.parent / "demo-callers")
     rate_per_s = settings.simulator.calls_per_minute / 60
-    async with Simulator(simulator_config(settings)) as sim:
-        log.info(
-            "PBX simulator on AMI port %d, %.1f calls a minute",
-            sim.ami_port,
-            settings.simulator.calls_per_minute,
-        )
-        await bridge_up.wait()
-        while True:
-            if rate_per_s <= 0:
-                await asyncio.Event().wait()
-            await asyncio.sleep(rng.expovariate(rate_per_s))
-            await sim.place_inbound(demo_caller(rng, numbers, speech))
+    log.info(
+        "PBX simulator on AMI port %d, %.1f calls a minute",
+        sim.ami_port,
+        settings.simulator.calls_per_minute,
+    )
+    await bridge_up.wait()
+    while True:
+        if rate_per_s <= 0:
+            await asyncio.Event().wait()
+        await asyncio.sleep(rng.expovariate(rate_per_s))
+        await sim.place_inbound(demo_caller(rng, numbers, speech))

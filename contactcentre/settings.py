@@ -5,14 +5,18 @@ The only module that reads the environment; each component gets its own section.
 
 from __future__ import annotations
 
-import secrets
+import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -24,6 +28,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "CC_"
 
@@ -41,6 +46,21 @@ class ListenAddress(_Section):
     port: int = Field(default=0, ge=0, le=65535)
 
 
+class HttpSettings(ListenAddress):
+    port: int = Field(default=8080, ge=0, le=65535)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For header names
+    the client, e.g. ["10.0.0.2/32"]; none by default: the header is ignored and
+    the peer's address is the client's (login throttling keys on it)."""
+
+
+class AgiSettings(ListenAddress):
+    port: int = Field(default=4573, ge=0, le=65535)
+    allow_from: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Networks Asterisk may connect from besides the `pbxs` hosts (resolved),
+    e.g. when it reaches FastAGI from another address than its AMI host."""
+
+
 class PbxSettings(_Section):
     """One Asterisk server reached over AMI."""
 
@@ -49,6 +69,8 @@ class PbxSettings(_Section):
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "cc"
     secret: SecretStr = SecretStr("")
+    """The AMI user's secret in manager.conf; `serve` refuses an empty one (the
+    demo makes one up for its in-process simulator)."""
     connect_timeout_s: float = Field(default=5.0, gt=0)
     action_timeout_s: float = Field(default=10.0, gt=0)
 
@@ -77,8 +99,33 @@ class CrmSettings(_Section):
     archive_after_days: int = Field(default=90, ge=1)
     """Closed appeals are archived (still searchable) after this many days."""
     sla_check_interval_s: float = Field(default=60.0, gt=0)
-    cookie_secure: bool = False
-    """Send the session cookie only over HTTPS (set where TLS ends in front)."""
+    cookie_secure: bool | None = None
+    """Send the session cookie only over HTTPS. Unset: on under `serve`, off in the
+    demo (http://127.0.0.1); set false for a deployment served over plain HTTP."""
+    webhook_internal_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Internal networks (loopback, private, link-local...) webhooks may target all
+    the same, e.g. ["10.20.0.0/16"] for a receiver on the LAN; none by default."""
+
+
+class SmtpSettings(_Section):
+    """The mail server customer e-mail notices go through; without `host`, e-mail
+    notices wait (queued, with the reason) until one is set."""
+
+    host: str | None = None
+    port: int = Field(default=25, ge=1, le=65535)
+    from_address: str | None = None
+    """The From of every notice; required with `host`."""
+    starttls: bool = False
+    login: str | None = None
+    password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _sender_with_host(self) -> SmtpSettings:
+        if self.host and not self.from_address:
+            raise ValueError(
+                "from_address (CC_SMTP__FROM_ADDRESS) is required with host"
+            )
+        return self
 
 
 class RecordingSettings(_Section):
@@ -156,7 +203,7 @@ class SimulatorSettings(_Section):
 
 
 def _default_pbxs() -> list[PbxSettings]:
-    return [PbxSettings(id="pbx1", secret=SecretStr("ccsecret"))]
+    return [PbxSettings(id="pbx1")]
 
 
 class Settings(BaseSettings):
@@ -170,20 +217,18 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     pbxs: list[PbxSettings] = Field(default_factory=_default_pbxs)
-    agi: ListenAddress = ListenAddress(port=4573)
-    http: ListenAddress = ListenAddress(port=8080)
+    agi: AgiSettings = AgiSettings()
+    http: HttpSettings = HttpSettings()
     recordings_dir: Path = Path("var/recordings")
     data_dir: Path = Path("var")
-    secret_key: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
-        description="signs session cookies; random per start unless set",
-    )
     demo_password: SecretStr | None = Field(
         default=None,
-        description="the demo users' password; random per start (and logged) if unset",
+        description="the demo users' password; made up once and kept in data_dir "
+        "(and logged at every start) if unset",
     )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
     crm: CrmSettings = CrmSettings()
+    smtp: SmtpSettings = SmtpSettings()
     recording: RecordingSettings = RecordingSettings()
     ivr: IvrSettings = IvrSettings()
     acd: AcdSettings = AcdSettings()
@@ -241,8 +286,60 @@ def load_settings(file: Path | None = None, **overrides: Any) -> Settings:
         return cls(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
-    except ValueError as exc:  # a TOML syntax error or a malformed JSON variable
+    except SourceError as exc:  # a variable that should hold JSON does not
+        lines = _malformed_json(Settings, os.environ)
+        raise SettingsError("\n".join(lines) or f"settings: {exc}") from None
+    except ValueError as exc:  # a TOML syntax error
         raise SettingsError(f"settings: {exc}") from None
+
+
+def serve_problems(settings: Settings) -> list[str]:
+    """What `serve` refuses that the demo accepts, one line each, named by variable."""
+    return [
+        f"{ENV_PREFIX}PBXS: PBX {pbx.id!r} has no secret: set the AMI user's secret "
+        "from manager.conf (there is no default)"
+        for pbx in settings.pbxs
+        if not pbx.secret.get_secret_value()
+    ]
+
+
+def _malformed_json(model: type[BaseModel], environ: Mapping[str, str]) -> list[str]:
+    """`CC_*` variables whose field takes JSON (a list, a table, a section) but whose
+    value does not parse, each named: pydantic-settings names only the section."""
+    lines = []
+    for name, value in sorted(environ.items()):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        annotation = _annotation_at(model, path)
+        if annotation is None or not _takes_json(annotation):
+            continue
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            lines.append(f"{name.upper()}: not valid JSON ({exc}; got {value!r:.60})")
+    return lines
+
+
+def _annotation_at(model: type[BaseModel], path: list[str]) -> Any:
+    annotation: Any = model
+    for part in path:
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        field = annotation.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+    return annotation
+
+
+def _takes_json(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_json(a) for a in get_args(annotation) if a is not type(None))
+    if origin in (list, dict, tuple, set, frozenset):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _describe(exc: ValidationError) -> str:

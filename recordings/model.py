@@ -172,10 +172,25 @@ def _u32(data: bytes, offset: int) -> int:
     return value
 
 
-def may_hear(actor: Actor, *, agent_id: uuid.UUID | None) -> bool:
-    """Whether `actor` may listen to a call handled by `agent_id`: everyone's with
-    recording.listen_all (supervisors, back office), their own with listen_own."""
-    if actor.can(Permission.RECORDING_LISTEN_ALL):
+def may_hear(
+    actor: Actor, *, agent_id: uuid.UUID | None, customer_group: str | None
+) -> bool:
+    """Whether `actor` may listen to a call handled by `agent_id` with a customer
+    of `customer_group`: with recording.listen_all (supervisors, back office) the
+    calls of every customer they may see, with listen_own the calls they took.
+
+    A call with no known customer counts as a customer with no group, as
+    everywhere in the CRM: a listener limited to some groups hears it only if
+    they are also given "" (no group), since the caller could be anyone's."""
+    if actor.can(Permission.RECORDING_LISTEN_ALL) and actor.sees_group(customer_group):
         return True
     own = agent_id is not None and agent_id == actor.user_id
     return own and actor.can(Permission.RECORDING_LISTEN_OWN)
+
+
+def may_mute(actor: Actor, *, on_the_call: bool) -> bool:
+    """Whether `actor` may pause or resume a live call's recording: the agent
+    connected to that call, or a supervisor."""
+    if actor.can(Permission.QUEUE_SUPERVISE):
+        return True
+    return on_the_call and actor.can(Permission.AGENT_WORK)

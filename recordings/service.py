@@ -9,6 +9,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import assert_never
 
@@ -31,11 +32,12 @@ from recordings.model import (
     closed_spans,
     file_name_for,
     may_hear,
+    may_mute,
     muted,
     unmuted,
     with_appeal,
 )
-from recordings.ports import CallContacts, Clock, Publisher
+from recordings.ports import CallAgents, CallContacts, Clock, Publisher
 from recordings.retention import RetentionPolicy, cutoff, expired
 from recordings.storage import FileCheck, RecordingFiles
 from recordings.tables import RecordingRow
@@ -58,6 +60,11 @@ class _NoPublisher:
         return None
 
 
+class _NobodyOnCalls:
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        return False
+
+
 class RecordingService:
     """Records every bridged call (R1) and attaches it to the CRM (R2)."""
 
@@ -71,9 +78,11 @@ class RecordingService:
         contacts: CallContacts,
         publisher: Publisher | None = None,
         pbx_directory: str | None = None,
+        agents: CallAgents | None = None,
     ) -> None:
         """`pbx_directory`: where the PBX sees the recordings directory, if it
-        mounts it elsewhere (default: the same absolute path)."""
+        mounts it elsewhere (default: the same absolute path). `agents` says who
+        is on a live call (without it only supervisors may pause recordings)."""
         self._sessions = sessions
         self._pbx = pbx
         self._files = files
@@ -81,6 +90,7 @@ class RecordingService:
         self._contacts = contacts
         self._publisher: Publisher = publisher or _NoPublisher()
         self._pbx_directory = pbx_directory
+        self._agents: CallAgents = agents or _NobodyOnCalls()
 
     async def handle(self, event: CallBridged | CallEnded | AppealCreated) -> None:
         """The bus entry point for EVENTS, in publish order."""
@@ -134,10 +144,16 @@ class RecordingService:
             recording.id, event.call_id, channel, recording.file_name,
         )  # fmt: skip
 
-    async def set_muted(self, call_id: str, *, muted_: bool) -> Recording:
+    async def set_muted(self, actor: Actor, call_id: str, *, muted_: bool) -> Recording:
         """Pause (card details being read out) or resume the call's recording; the
-        gap is stored as a muted span. Raises NotRecording when no recording runs
-        for the call, PbxError when the PBX refuses."""
+        gap is stored as a muted span and the change audit-logged. Only the agent
+        on the call and supervisors may. Raises Forbidden for anyone else,
+        NotRecording when no recording runs for the call, PbxError when the PBX
+        refuses."""
+        on_the_call = self._agents.is_on_call(actor.login, call_id)
+        if not may_mute(actor, on_the_call=on_the_call):
+            log.warning("call=%s recording pause refused to %s", call_id, actor.login)
+            raise Forbidden(f"{actor.login} is not on call {call_id}")
         async with self._sessions() as s:
             row = await storage.by_call(s, call_id)
             current = None if row is None else storage.recording_from(row)
@@ -151,10 +167,7 @@ class RecordingService:
         now = self._clock.now()
         changed = muted(current, at=now) if muted_ else unmuted(current, at=now)
         await self._save(changed)
-        log.info(
-            "recording=%s call=%s %s at %s",
-            current.id, call_id, "paused" if muted_ else "resumed", now.isoformat(),
-        )  # fmt: skip
+        await self._audit_mute(actor, changed, on_the_call=on_the_call, at=now)
         await self._publisher.publish(
             RecordingMuted(
                 occurred_at=now, recording_id=str(current.id), call_id=call_id,
@@ -219,8 +232,6 @@ class RecordingService:
         async with self._sessions() as s:
             rows = await storage.listed(s, call_id=call_id, contact_id=contact_id)
             found = [storage.recording_from(r) for r in rows]
-        if actor.can(Permission.RECORDING_LISTEN_ALL):
-            return found
         return [r for r in found if await self._hears(actor, r)]
 
     async def get(self, actor: Actor, recording_id: uuid.UUID) -> Recording:
@@ -301,11 +312,28 @@ class RecordingService:
 
     # internals ------------------------------------------------------------------
 
+    async def _audit_mute(
+        self, actor: Actor, recording: Recording, *, on_the_call: bool, at: datetime
+    ) -> None:
+        action = "pause" if recording.muted else "resume"
+        async with self._sessions.begin() as s:
+            write_audit(
+                s, actor, f"recording.{action}", at=at, object_type="recording",
+                object_id=recording.id,
+                details={"call_id": recording.call_id, "on_the_call": on_the_call},
+            )  # fmt: skip
+        log.info(
+            "recording=%s call=%s %s by %s at %s",
+            recording.id, recording.call_id, action, actor.login, at.isoformat(),
+        )  # fmt: skip
+
     async def _hears(self, actor: Actor, recording: Recording) -> bool:
-        if actor.can(Permission.RECORDING_LISTEN_ALL):
-            return True
         contact = await self._contacts.of_call(recording.call_id)
-        return may_hear(actor, agent_id=None if contact is None else contact.agent_id)
+        return may_hear(
+            actor,
+            agent_id=None if contact is None else contact.agent_id,
+            customer_group=None if contact is None else contact.customer_group,
+        )
 
     def _pbx_path(self, recording: Recording) -> str:
         if self._pbx_directory is not None:

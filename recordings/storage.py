@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core.appeals.tables import AppealRow
-from crm_core.customers.tables import ContactRow
+from crm_core.customers.tables import ContactRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from recordings.model import (
     BadWav,
@@ -125,9 +125,15 @@ async def _call_contact(s: AsyncSession, row: ContactRow) -> CallContact:
         .where(AppealRow.contact_id == row.id)
         .order_by(AppealRow.created_at, AppealRow.id)
     )
+    group = None
+    if row.customer_id is not None:
+        group = await s.scalar(
+            select(CustomerRow.customer_group).where(CustomerRow.id == row.customer_id)
+        )
     return CallContact(
-        contact_id=row.id, agent_id=row.agent_id, appeal_ids=tuple(appeals)
-    )
+        contact_id=row.id, agent_id=row.agent_id, appeal_ids=tuple(appeals),
+        customer_group=group,
+    )  # fmt: skip
 
 
 # rows ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from telephony.agi_parse import (
     parse_environment,
     parse_reply,
 )
+from telephony.agi_peers import AgiPeers, peer_host
 from telephony.errors import AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 
 log = logging.getLogger(__name__)
@@ -315,8 +316,10 @@ def _digit(reply: AgiReply) -> str | None:
 class AgiServer:
     """Serve FastAGI on `host:port`. `run()` until cancelled, or `start()`/`stop()`.
 
-    `environment_timeout_s` drops a client that connects and does not send its
-    environment; `command_timeout_s` bounds every command's reply.
+    `peers` decides who may connect (default: loopback only); anyone else is
+    disconnected before a byte is read. `environment_timeout_s` drops a client that
+    connects and does not send its environment; `command_timeout_s` bounds every
+    command's reply.
     """
 
     def __init__(
@@ -327,8 +330,10 @@ class AgiServer:
         handlers: Mapping[str, AgiHandler] | None = None,
         environment_timeout_s: float = 5.0,
         command_timeout_s: float = 30.0,
+        peers: AgiPeers | None = None,
     ) -> None:
         self._host = host
+        self._peers = peers or AgiPeers()
         self._port = port
         self._handlers: dict[str, AgiHandler] = dict(handlers or {})
         self._environment_timeout_s = environment_timeout_s
@@ -351,8 +356,13 @@ class AgiServer:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
     async def start(self) -> int:
         """Listen; return the bound port."""
+        await self._peers.refresh()
         self._server = await asyncio.start_server(
             self._accept, self._host, self._port, limit=MAX_LINE_BYTES
         )
@@ -388,9 +398,12 @@ class AgiServer:
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        peer = writer.get_extra_info("peername")
+        if not await self._peers.admits(peer_host(peer)):
+            writer.transport.abort()
+            return
         self.active_sessions += 1
         self.sessions_total += 1
-        peer = writer.get_extra_info("peername")
         try:
             request = await self._read_environment(reader, peer)
             if request is not None:

@@ -290,6 +290,8 @@ class AmiClient:
         self._held: list[TrackerInput] | None = None
         self.connects = 0
         """Successful logins so far (tests and the figures read it)."""
+        self.down_reason = "not connected yet"
+        """Why the last connection ended or failed (readiness shows it)."""
 
     @property
     def pbx_id(self) -> PbxId:
@@ -312,6 +314,7 @@ class AmiClient:
         while True:
             logged_in_before = self.connects
             reason = await self._session()
+            self.down_reason = reason
             if self.connects > logged_in_before:
                 attempt = 0
             delay = self._backoff.delay_s(attempt, rand=self._rand)

@@ -1,15 +1,18 @@
-"""Sends queued SMS and e-mail notices through a NoticeSender, retrying with the
-webhooks' back-off (crm_core.webhooks.model.RetryPolicy). Call-back requests are
-never claimed here: they wait for the dialer."""
+"""Sends queued SMS and e-mail notices through the sender of their channel,
+retrying with the webhooks' back-off (crm_core.webhooks.model.RetryPolicy). A
+channel with no sender keeps its notices queued, each saying why in `last_error`,
+until a start with one sends them. Call-back requests are never claimed here:
+they wait for the dialer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from crm_core.clock import Clock
 from crm_core.db import Sessions
@@ -27,7 +30,7 @@ class NoticeDispatcher:
         self,
         sessions: Sessions,
         clock: Clock,
-        sender: NoticeSender,
+        senders: Mapping[NoticeChannel, NoticeSender],
         *,
         policy: RetryPolicy | None = None,
         batch: int = 50,
@@ -35,7 +38,7 @@ class NoticeDispatcher:
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._sender = sender
+        self._senders = dict(senders)
         self.policy = policy or RetryPolicy()
         self._batch = batch
         self._poll_s = poll_s
@@ -47,6 +50,9 @@ class NoticeDispatcher:
 
     async def run(self) -> None:
         """Send due notices until cancelled; wakes on `wake` or every poll."""
+        for channel in self.unsendable:
+            log.warning("%s notices are kept, not sent: %s",
+                        channel.value, held_reason(channel))  # fmt: skip
         await run_outbox(
             self.run_once,
             wake=self._wake,
@@ -55,14 +61,41 @@ class NoticeDispatcher:
             name="notice",
         )
 
+    @property
+    def unsendable(self) -> list[NoticeChannel]:
+        """Channels the outbox would send but has no sender for."""
+        return sorted(SENDABLE - self._senders.keys())
+
     async def run_once(self) -> int:
-        """Claim and send every notice due now (up to one batch); how many."""
+        """Claim and send every notice due now (up to one batch); how many. Due
+        notices of a channel with no sender are marked with the reason instead."""
+        await self._hold_unsendable()
         claimed = await self._claim()
         if claimed:
             async with asyncio.TaskGroup() as group:
                 for message, attempts in claimed:
                     group.create_task(self._send(message, attempts))
         return len(claimed)
+
+    async def _hold_unsendable(self) -> None:
+        now = self._clock.now()
+        async with self._sessions.begin() as s:
+            for channel in self.unsendable:
+                reason = held_reason(channel)
+                await s.execute(
+                    update(NoticeRow)
+                    .where(
+                        NoticeRow.status == NoticeStatus.QUEUED.value,
+                        NoticeRow.channel == channel.value,
+                        NoticeRow.next_attempt_at <= now,
+                        or_(
+                            NoticeRow.last_error.is_(None),
+                            NoticeRow.last_error != reason,
+                        ),
+                    )
+                    .values(last_error=reason)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def _claim(self) -> list[tuple[OutgoingMessage, int]]:
         now = self._clock.now()
@@ -71,7 +104,7 @@ class NoticeDispatcher:
             select(NoticeRow)
             .where(
                 NoticeRow.status == NoticeStatus.QUEUED.value,
-                NoticeRow.channel.in_([c.value for c in SENDABLE]),
+                NoticeRow.channel.in_([c.value for c in self._senders]),
                 NoticeRow.next_attempt_at <= now,
             )
             .order_by(NoticeRow.next_attempt_at)
@@ -102,9 +135,10 @@ class NoticeDispatcher:
 
     async def _send(self, message: OutgoingMessage, attempts: int) -> None:
         error: str | None = None
+        sender = self._senders[message.channel]
         try:
             async with asyncio.timeout(self.policy.timeout_s):
-                await self._sender.send(message, timeout_s=self.policy.timeout_s)
+                await sender.send(message, timeout_s=self.policy.timeout_s)
         except NoticeSendFailed as exc:
             error = str(exc)[:500] or "refused"
         except TimeoutError:
@@ -134,3 +168,8 @@ class NoticeDispatcher:
             else:
                 log.info("notice retry notice=%s attempt=%d: %s",
                          notice_id, attempts, error)  # fmt: skip
+
+
+def held_reason(channel: NoticeChannel) -> str:
+    """What a notice of `channel` says while no sender for it is configured."""
+    return f"not sent yet: no {channel.value} sender is configured"

@@ -22,7 +22,7 @@ class SystemClock:
 async def users(
     sessions: Sessions,
 ) -> tuple[AuthService, dict[str, str], uuid.UUID]:
-    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600)
     auth = AuthService(sessions, SystemClock(), passwords=FAST, policy=policy)
     tokens: dict[str, str] = {}
     ids: dict[str, uuid.UUID] = {}

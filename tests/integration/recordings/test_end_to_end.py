@@ -173,9 +173,9 @@ async def record_a_call(rig: Rig) -> Recorded:
     await eventually(recording_started)
     file = rig.files.path_of(f"{PBX}_{placed.linkedid}.wav")
     await eventually(lambda: _longer_than(file, 0.6))
-    await rig.recordings.set_muted(call_id, muted_=True)
+    await rig.recordings.set_muted(system_actor(), call_id, muted_=True)
     await eventually(lambda: _longer_than(file, 1.0))
-    await rig.recordings.set_muted(call_id, muted_=False)
+    await rig.recordings.set_muted(system_actor(), call_id, muted_=False)
     assert rig.sim.hangup(placed.uniqueid)
 
     async def attached() -> RecordingReady | None:

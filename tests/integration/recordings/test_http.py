@@ -27,7 +27,11 @@ from telephony.events import CallBridged, CallEnded
 from telephony.model import CallId, Direction, EndReason, PbxId
 from telephony.sim.wav import write_wav
 from tests.integration.recordings.accounts import SystemClock, users
-from tests.integration.recordings.fakes import FakeCallContacts, FakePbx
+from tests.integration.recordings.fakes import (
+    FakeCallAgents,
+    FakeCallContacts,
+    FakePbx,
+)
 
 CALL = "pbx1:1700000000.7"
 CALLER = "PJSIP/trunk-00000007"
@@ -64,8 +68,9 @@ async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
         {CALL: CallContact(contact_id=uuid.uuid4(), agent_id=anna, appeal_ids=())}
     )
     service = RecordingService(
-        sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts
-    )
+        sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts,
+        agents=FakeCallAgents({"anna": CALL}),
+    )  # fmt: skip
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
     app[http.RECORDINGS] = service
@@ -126,10 +131,27 @@ async def test_pause_and_resume_reach_the_pbx_when_an_agent_asks(api: Api) -> No
     assert status == 200
     assert body["muted_spans"][0]["ended_at"] is not None
     assert [c[2] for c in api.pbx.commands if c[0] == "MixMonitorMute"] == ["1", "0"]
+    for stranger in ("masha", "boris"):  # boris is an agent, not on this call
+        status, body = await api.call(
+            "POST",
+            "/api/v1/recordings/mute",
+            stranger,
+            {"call_id": CALL, "muted": True},
+        )
+        assert (status, body["error_id"]) == (403, "forbidden")
     status, _ = await api.call(
-        "POST", "/api/v1/recordings/mute", "masha", {"call_id": CALL, "muted": True}
+        "POST", "/api/v1/recordings/mute", "sveta", {"call_id": CALL, "muted": True}
     )
-    assert status == 403
+    assert status == 200  # a supervisor
+    async with api.sessions() as s:
+        audited = (await s.execute(
+            select(AuditRow.actor_login, AuditRow.action)
+            .where(AuditRow.object_type == "recording").order_by(AuditRow.at)
+        )).all()  # fmt: skip
+    assert [tuple(a) for a in audited] == [
+        ("anna", "recording.pause"), ("anna", "recording.resume"),
+        ("sveta", "recording.pause"),
+    ]  # fmt: skip
 
 
 async def test_every_playback_is_audited_when_audio_is_fetched(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +27,11 @@ from recordings.storage import RecordingFiles
 from telephony.events import CallBridged, CallEnded
 from telephony.model import CallId, Direction, EndReason, PbxId
 from tests.fakes import FakeClock, RecordingPublisher
-from tests.integration.recordings.fakes import FakeCallContacts, FakePbx
+from tests.integration.recordings.fakes import (
+    FakeCallAgents,
+    FakeCallContacts,
+    FakePbx,
+)
 
 PBX = PbxId("pbx1")
 CALLER = "Local/2001@cc-inbound-00000004;2"
@@ -43,6 +47,7 @@ class Rig:
     published: RecordingPublisher
     directory: Path
     sessions: Sessions
+    agents: FakeCallAgents
 
     def bridged(self, call_id: str) -> CallBridged:
         return CallBridged(
@@ -81,8 +86,12 @@ class Rig:
 
 
 def actor(role: Role, user_id: uuid.UUID | None = None) -> Actor:
+    return actor_named(role.value, role, user_id)
+
+
+def actor_named(login: str, role: Role, user_id: uuid.UUID | None = None) -> Actor:
     return Actor(
-        user_id=user_id or uuid.uuid4(), login=role.value, role=role,
+        user_id=user_id or uuid.uuid4(), login=login, role=role,
         permissions=ROLE_PERMISSIONS[role],
     )  # fmt: skip
 
@@ -93,12 +102,12 @@ BOSS = actor(Role.SUPERVISOR)
 @pytest.fixture
 def rig(sessions: Sessions, tmp_path: Path) -> Rig:
     pbx, contacts, clock = FakePbx(), FakeCallContacts(), FakeClock()
-    published = RecordingPublisher()
+    published, agents = RecordingPublisher(), FakeCallAgents()
     service = RecordingService(
         sessions, pbx, RecordingFiles(tmp_path), clock, contacts=contacts,
-        publisher=published,
+        publisher=published, agents=agents,
     )  # fmt: skip
-    return Rig(service, pbx, contacts, clock, published, tmp_path, sessions)
+    return Rig(service, pbx, contacts, clock, published, tmp_path, sessions, agents)
 
 
 async def test_mixmonitor_runs_on_the_caller_once_when_a_call_is_bridged(
@@ -187,10 +196,10 @@ async def test_pause_and_resume_store_the_gap_when_requested(rig: Rig) -> None:
     await rig.service.on_call_bridged(rig.bridged("pbx1:1.8"))
     start = rig.clock.now()
     rig.clock.advance(5)
-    await rig.service.set_muted("pbx1:1.8", muted_=True)
+    await rig.service.set_muted(BOSS, "pbx1:1.8", muted_=True)
     rig.clock.advance(20)
-    await rig.service.set_muted("pbx1:1.8", muted_=False)
-    await rig.service.set_muted("pbx1:1.8", muted_=False)
+    await rig.service.set_muted(BOSS, "pbx1:1.8", muted_=False)
+    await rig.service.set_muted(BOSS, "pbx1:1.8", muted_=False)
 
     assert [c[0::2] for c in rig.pbx.commands[1:]] == [
         ("MixMonitorMute", "1"),
@@ -206,7 +215,68 @@ async def test_pause_and_resume_store_the_gap_when_requested(rig: Rig) -> None:
 
 async def test_pause_is_refused_when_no_recording_runs(rig: Rig) -> None:
     with pytest.raises(NotRecording):
-        await rig.service.set_muted("pbx1:none", muted_=True)
+        await rig.service.set_muted(BOSS, "pbx1:none", muted_=True)
+
+
+async def test_pause_is_refused_when_the_agent_is_not_on_that_call(rig: Rig) -> None:
+    await rig.service.on_call_bridged(rig.bridged("pbx1:1.9"))
+    await rig.service.on_call_bridged(rig.bridged("pbx1:1.10"))
+    anna, boris = actor_named("anna", Role.AGENT), actor_named("boris", Role.AGENT)
+    rig.agents.on_call.update({"anna": "pbx1:1.9", "boris": "pbx1:1.10"})
+    with pytest.raises(Forbidden):
+        await rig.service.set_muted(boris, "pbx1:1.9", muted_=True)
+    with pytest.raises(Forbidden):  # back office hears calls, never pauses them
+        await rig.service.set_muted(actor(Role.BACK_OFFICE), "pbx1:1.9", muted_=True)
+    assert [c for c in rig.pbx.commands if c[0] == "MixMonitorMute"] == []
+
+    await rig.service.set_muted(anna, "pbx1:1.9", muted_=True)
+    await rig.service.set_muted(BOSS, "pbx1:1.9", muted_=False)  # not on the call
+    rig.agents.on_call.pop("anna")  # she has left the call
+    with pytest.raises(Forbidden):
+        await rig.service.set_muted(anna, "pbx1:1.9", muted_=True)
+
+    async with rig.sessions() as s:
+        audit = (await s.execute(
+            select(AuditRow.action, AuditRow.actor_login, AuditRow.details)
+            .where(AuditRow.object_type == "recording").order_by(AuditRow.at)
+        )).all()  # fmt: skip
+    assert [(a, who, d["call_id"]) for a, who, d in audit] == [
+        ("recording.pause", "anna", "pbx1:1.9"),
+        ("recording.resume", BOSS.login, "pbx1:1.9"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("groups", "heard"),
+    [
+        (None, {"VIP", "mass", "none", "unknown"}),
+        (frozenset({"mass"}), {"mass"}),
+        (frozenset({"mass", ""}), {"mass", "none", "unknown"}),
+    ],
+)
+async def test_listen_all_hears_only_visible_customers_when_groups_limit_it(
+    rig: Rig, groups: frozenset[str] | None, heard: set[str]
+) -> None:
+    calls = {"VIP": "VIP", "mass": "mass", "none": None}
+    for name, group in calls.items():
+        rig.contacts.by_call[f"pbx1:g.{name}"] = CallContact(
+            contact_id=uuid.uuid4(), agent_id=None, appeal_ids=(),
+            customer_group=group,
+        )  # fmt: skip
+    recorded = {
+        name: await rig.record(f"pbx1:g.{name}") for name in [*calls, "unknown"]
+    }
+    listener = replace(actor(Role.BACK_OFFICE), customer_groups=groups)
+    found = set()
+    for name, recording in recorded.items():
+        listed = await rig.service.find(listener, call_id=recording.call_id)
+        if listed:
+            found.add(name)
+            assert (await rig.service.get(listener, recording.id)).id == recording.id
+        else:
+            with pytest.raises(Forbidden):
+                await rig.service.open_audio(listener, recording.id)
+    assert found == heard
 
 
 async def test_agent_hears_own_call_and_playback_is_audited_when_opened(

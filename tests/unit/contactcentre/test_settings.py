@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contactcentre.__main__ import main
-from contactcentre.settings import SettingsError, load_settings
+from contactcentre.settings import SettingsError, load_settings, serve_problems
 
 
 def test_defaults_give_the_embedded_demo_when_nothing_is_set() -> None:
@@ -82,3 +82,41 @@ def test_cli_exits_with_one_clear_line_when_a_setting_is_bad(
 def test_missing_settings_file_is_named_when_given(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"nope\.toml: not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CC_PBXS", "notjson"), ("CC_ACD__SEATS", "[{"), ("CC_IVR__ASR_MODELS", "ko")],
+)
+def test_the_variable_is_named_when_its_json_is_malformed(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv("CC_ACD__DEFAULT_QUEUE", "general")  # plain text: not JSON
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith(f"{variable}: not valid JSON (")
+
+
+def test_serve_refuses_a_pbx_without_secret_when_the_demo_would_not(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert serve_problems(load_settings()) == [
+        "CC_PBXS: PBX 'pbx1' has no secret: set the AMI user's secret from "
+        "manager.conf (there is no default)"
+    ]
+    assert main(["serve"]) == 2
+    assert "CC_PBXS: PBX 'pbx1' has no secret" in capsys.readouterr().err
+    monkeypatch.setenv("CC_PBXS", '[{"id": "pbx1", "secret": "s"}]')
+    assert serve_problems(load_settings()) == []
+
+
+def test_smtp_needs_a_from_address_when_a_host_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CC_SMTP__HOST", "mail.example.org")
+    with pytest.raises(SettingsError, match="CC_SMTP__FROM_ADDRESS"):
+        load_settings()
+    monkeypatch.setenv("CC_SMTP__FROM_ADDRESS", "cc@example.org")
+    assert load_settings().smtp.host == "mail.example.org"

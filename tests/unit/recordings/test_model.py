@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 import wave
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from recordings.model import (
     closed_spans,
     file_name_for,
     may_hear,
+    may_mute,
     muted,
     unmuted,
     wav_info,
@@ -146,19 +148,58 @@ def actor(role: Role, user_id: uuid.UUID | None = None) -> Actor:
 def test_agent_hears_only_their_own_calls_when_checked() -> None:
     me = uuid.uuid4()
     agent = actor(Role.AGENT, me)
-    assert may_hear(agent, agent_id=me)
-    assert not may_hear(agent, agent_id=uuid.uuid4())
-    assert not may_hear(agent, agent_id=None)
+    assert may_hear(agent, agent_id=me, customer_group=None)
+    assert not may_hear(agent, agent_id=uuid.uuid4(), customer_group=None)
+    assert not may_hear(agent, agent_id=None, customer_group=None)
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.BACK_OFFICE])
 def test_supervisor_and_back_office_hear_every_call_when_checked(role: Role) -> None:
-    assert may_hear(actor(role), agent_id=uuid.uuid4())
-    assert may_hear(actor(role), agent_id=None)
+    assert may_hear(actor(role), agent_id=uuid.uuid4(), customer_group="VIP")
+    assert may_hear(actor(role), agent_id=None, customer_group=None)
+
+
+@pytest.mark.parametrize(
+    ("groups", "group", "heard"),
+    [
+        (frozenset({"mass"}), "mass", True),
+        (frozenset({"mass"}), "VIP", False),
+        (frozenset({"mass"}), None, False),
+        (frozenset({"mass", ""}), None, True),
+        (frozenset(), "mass", False),
+    ],
+)
+def test_listen_all_follows_customer_groups_when_the_listener_is_limited(
+    groups: frozenset[str], group: str | None, heard: bool
+) -> None:
+    listener = replace(actor(Role.SUPERVISOR), customer_groups=groups)
+    assert may_hear(listener, agent_id=None, customer_group=group) is heard
+
+
+def test_own_call_is_heard_whatever_its_group_when_the_agent_took_it() -> None:
+    me = uuid.uuid4()
+    agent = replace(actor(Role.AGENT, me), customer_groups=frozenset({"mass"}))
+    assert may_hear(agent, agent_id=me, customer_group="VIP")
 
 
 def test_marketing_hears_nothing_when_checked() -> None:
-    assert not may_hear(actor(Role.MARKETING), agent_id=None)
+    assert not may_hear(actor(Role.MARKETING), agent_id=None, customer_group=None)
+
+
+@pytest.mark.parametrize(
+    ("role", "on_the_call", "allowed"),
+    [
+        (Role.AGENT, True, True),
+        (Role.AGENT, False, False),
+        (Role.SUPERVISOR, False, True),
+        (Role.BACK_OFFICE, True, False),
+        (Role.MARKETING, True, False),
+    ],
+)
+def test_only_the_agent_on_the_call_or_a_supervisor_pauses_when_asked(
+    role: Role, on_the_call: bool, allowed: bool
+) -> None:
+    assert may_mute(actor(role), on_the_call=on_the_call) is allowed
 
 
 def test_retention_picks_old_finished_recordings_when_past_the_age() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from acd.model import ExitKind
-from contactcentre.settings import PbxSettings, Settings, load_settings
+from contactcentre.settings import PbxSettings, Settings
 from telephony import dialplan
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,11 +36,14 @@ class Section:
 
 _SECTION = re.compile(r"^\[(?P<name>[^\]]+)\](?:\((?P<options>[^)]*)\))?$")
 _ENTRY = re.compile(r"^(?P<key>[^=]+?)\s*=>?\s*(?P<value>.*)$")
+_INCLUDE = re.compile(r"^(?P<key>#(?:try)?include)\s+\"?(?P<value>[^\"]+)\"?$")
 
 
 def parse_conf(text: str) -> list[Section]:
     """Asterisk's ini dialect: `[section](template)`, `key = value`, `key => value`,
-    `;` comments (not `\\;`). Raises ValueError naming the line it cannot read."""
+    `;` comments (not `\\;`), and `#include file` (an entry of the section it is
+    in, as Asterisk adds the file's lines there). Raises ValueError naming the line
+    it cannot read."""
     sections: list[Section] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = re.split(r"(?<!\\);", raw, maxsplit=1)[0].strip()
@@ -48,7 +52,7 @@ def parse_conf(text: str) -> list[Section]:
         if header := _SECTION.match(line):
             sections.append(Section(header["name"], header["options"] or ""))
             continue
-        entry = _ENTRY.match(line)
+        entry = _INCLUDE.match(line) or _ENTRY.match(line)
         if entry is None or not sections:
             raise ValueError(f"line {number}: cannot read {raw!r}")
         sections[-1].entries.append((entry["key"].strip(), entry["value"].strip()))
@@ -140,11 +144,43 @@ def extensions() -> list[Section]:
     return conf("extensions.conf")
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, object]:
-    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+DEPLOY_ENV = {
+    "AMI_SECRET": "test-ami-secret",
+    "POSTGRES_PASSWORD": "test-db-password",
+    "SIP_ADDRESS": "203.0.113.5",
+}
+"""What a deployer's .env holds (docs/deployment.md)."""
+
+_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>\w+)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}`, `${VAR:?error}` and `$$`. Raises
+    KeyError for a required variable that is not set."""
+
+    def value(match: re.Match[str]) -> str:
+        if match[0] == "$$":
+            return "$"
+        name, op = match["name"], match["op"] or ""
+        if name in env and (env[name] or ":" not in op):
+            return env[name]
+        if op.endswith("?"):
+            raise KeyError(f"{name}: {match['arg']}")
+        return match["arg"] if op.endswith("-") else ""
+
+    return _VARIABLE.sub(value, text)
+
+
+def load_compose(env: dict[str, str]) -> dict[str, Any]:
+    text = interpolate((ROOT / "docker-compose.yml").read_text(), env)
+    loaded = yaml.safe_load(text)
     assert isinstance(loaded, dict)
     return loaded
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_compose(DEPLOY_ENV)
 
 
 def test_pattern_matcher_shows_the_lower_case_trap_when_a_name_holds_n() -> None:
@@ -175,11 +211,88 @@ def test_manager_user_port_and_secret_agree_when_compared_with_settings() -> Non
         == PbxSettings.model_fields["port"].get_default()
     )
     user = section(manager, default_pbx.username)
-    assert user.value("secret") == default_pbx.secret.get_secret_value()
-    assert {"call", "dtmf", "dialplan", "originate"} <= set(
-        user.value("read").split(",")
-    )
-    assert "originate" in user.value("write").split(",")
+    # no secret ships: it is written at start (docker-start.sh), and the settings
+    # have none either (serve refuses an empty one)
+    assert user.values("secret") == []
+    assert user.value("#include") == "manager_secret.conf"
+    assert default_pbx.secret.get_secret_value() == ""
+    start = (CONF_DIR / "docker-start.sh").read_text()
+    assert "/etc/asterisk/manager_secret.conf" in start
+    assert '"${AMI_SECRET:?' in start
+
+
+ACTION_CLASSES: dict[str, frozenset[str]] = {
+    "Ping": frozenset(),
+    "CoreShowChannels": frozenset({"system", "reporting"}),
+    "Originate": frozenset({"originate"}),
+    "Redirect": frozenset({"call"}),
+    "Hangup": frozenset({"system", "call"}),
+    "Bridge": frozenset({"call"}),
+    "Setvar": frozenset({"call"}),
+    "Getvar": frozenset({"call", "reporting"}),
+    "MixMonitor": frozenset({"system", "call"}),
+    "StopMixMonitor": frozenset({"system", "call"}),
+    "MixMonitorMute": frozenset({"system", "call"}),
+    "PlayDTMF": frozenset({"call"}),
+    "Atxfer": frozenset({"call"}),
+    "CancelAtxfer": frozenset({"call"}),
+}
+"""Each AMI action the service sends and the write classes Asterisk 20 registers
+it with (any one of them suffices; none: every user may). Login needs none."""
+
+EVENT_CLASSES: dict[str, str] = {
+    "FullyBooted": "system",
+    "Shutdown": "system",
+    "DTMFBegin": "dtmf",
+    "DTMFEnd": "dtmf",
+    "VarSet": "dialplan",
+    "CoreShowChannel": "",  # a reply to our own action, sent whatever the classes
+    "CoreShowChannelsComplete": "",
+}
+"""The read class of each event the bridge uses; every other one is `call`."""
+
+SENDERS = [
+    ROOT / "telephony" / "ami.py",
+    ROOT / "telephony" / "pbx.py",
+    *sorted((ROOT / "acd").glob("*.py")),
+]
+_SENT = re.compile(r'(?:\baction|list_action|_send)\(\s*"(\w+)"')
+
+
+def test_manager_user_gets_only_the_classes_of_what_is_sent_and_read() -> None:
+    sent = {name for path in SENDERS for name in _SENT.findall(path.read_text())} - {
+        "Login"
+    }
+    sent |= {"Originate"}  # AmiClient.originate sends it by a variable
+    assert sent == set(ACTION_CLASSES), "a new action needs its class here"
+    user = section(conf("manager.conf"), Settings().pbxs[0].username)
+    write = set(user.value("write").split(","))
+    for action, classes in ACTION_CLASSES.items():
+        assert not classes or write & classes, action
+    # least privilege: drop any one class and some action is refused
+    for dropped in write:
+        rest = write - {dropped}
+        assert any(c and not rest & c for c in ACTION_CLASSES.values()), dropped
+    assert not write & {"system", "command", "config", "all"}
+    used = dialplan.AMI_EVENTS | {"Shutdown"}
+    needed = {EVENT_CLASSES.get(event, "call") for event in used} - {""}
+    assert set(user.value("read").split(",")) == needed
+
+
+def test_manager_listens_and_permits_only_the_service_network_when_composed(
+    compose: dict[str, Any],
+) -> None:
+    manager = conf("manager.conf")
+    services = compose["services"]
+    asterisk_ip = services["asterisk"]["networks"]["backend"]["ipv4_address"]
+    app_ip = services["app"]["networks"]["backend"]["ipv4_address"]
+    assert section(manager, "general").value("bindaddr") == asterisk_ip
+    user = section(manager, Settings().pbxs[0].username)
+    assert user.values("deny") == ["0.0.0.0/0.0.0.0"]
+    assert user.values("permit") == [f"{app_ip}/255.255.255.255"]
+    assert compose["networks"]["backend"]["internal"] is True
+    published = [p for s in services.values() for p in s.get("ports", [])]
+    assert not [p for p in published if "5038" in p], "AMI is never published"
 
 
 def test_event_filters_pass_exactly_the_bridge_events_when_listed() -> None:
@@ -441,53 +554,6 @@ def test_gotos_and_phone_contexts_exist_when_referenced(
                 values = dict(templates[template].entries) | values
         if values.get("type") == "endpoint":
             assert values["context"] in steps, sec.name
-
-
-def test_compose_runs_the_stack_and_shares_recordings_when_read(
-    compose: dict[str, object],
-) -> None:
-    services = compose["services"]
-    assert isinstance(services, dict)
-    assert set(services) == {"app", "postgres", "redis", "asterisk"}
-    assert services["postgres"]["image"] == "postgres:15"
-    assert services["redis"]["image"] == "redis:7"
-    assert services["app"]["build"] == "."
-    assert (ROOT / "Dockerfile").is_file()
-    recordings = services["app"]["environment"]["CC_RECORDINGS_DIR"]
-    assert f"recordings:{recordings}" in services["app"]["volumes"]
-    assert f"recordings:{recordings}" in services["asterisk"]["volumes"]
-    mounted = {
-        v.split(":")[0].removeprefix("./")
-        for v in services["asterisk"]["volumes"]
-        if v.startswith("./")
-    }
-    assert mounted == {str(p.relative_to(ROOT)) for p in CONF_DIR.glob("*.conf")}, (
-        "every reference .conf is mounted into the Asterisk container"
-    )
-
-
-def test_compose_settings_load_and_agree_with_asterisk_when_applied(
-    compose: dict[str, object],
-    extensions: list[Section],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    services = compose["services"]
-    assert isinstance(services, dict)
-    for key, value in services["app"]["environment"].items():
-        monkeypatch.setenv(key, str(value))
-    settings = load_settings()
-    (pbx,) = settings.pbxs
-    manager = conf("manager.conf")
-    assert pbx.host == "asterisk"
-    assert pbx.port == int(section(manager, "general").value("port"))
-    user = section(manager, pbx.username)
-    assert user.value("secret") == pbx.secret.get_secret_value()
-    assert settings.database.url.startswith("postgresql+asyncpg://")
-    assert settings.redis.url == "redis://redis:6379/0"
-    agi_host = section(extensions, "globals").value("AGI_HOST")
-    assert agi_host == f"app:{settings.agi.port}"
-    # Asterisk runs in another container: FastAGI must not listen on loopback only
-    assert settings.agi.host not in ("127.0.0.1", "localhost")
 
 
 def test_asterisk_names_itself_as_the_first_pbx_when_configured_as_shipped(

@@ -14,10 +14,9 @@ from crm_core.appeals.model import Appeal
 from crm_core.auth.model import Actor
 from crm_core.db import Sessions
 from crm_core.errors import Forbidden, NotFound
-from crm_core.notices.dispatcher import NoticeDispatcher
+from crm_core.notices.dispatcher import NoticeDispatcher, held_reason
 from crm_core.notices.model import NoticeChannel, NoticeReason, NoticeStatus
 from crm_core.notices.ports import NoticeSendFailed, OutgoingMessage
-from crm_core.notices.senders import ChannelSender, LoggingSender
 from crm_core.webhooks.model import RetryPolicy
 from tests.integration.crm_core.appeals.world import ANNA, VERA, build
 from tests.integration.crm_core.incidents.town import (
@@ -109,7 +108,9 @@ async def test_call_back_request_waits_for_dialer_when_customer_prefers_calls(
     )  # fmt: skip
     assert [n.id for n in await town.notices.callbacks_waiting()] == [notice.id]
     sender = FlakySender()
-    dispatcher = NoticeDispatcher(town.world.sessions, town.world.clock, sender)
+    dispatcher = NoticeDispatcher(
+        town.world.sessions, town.world.clock, {NoticeChannel.SMS: sender}
+    )
     assert await dispatcher.run_once() == 0
     assert town.wakes == []
 
@@ -139,8 +140,9 @@ async def test_notice_is_sent_after_retries_when_gateway_fails_twice(
     sender = FlakySender(failures=2)
     policy = RetryPolicy(first_delay_s=10, factor=2, max_attempts=5, timeout_s=1)
     dispatcher = NoticeDispatcher(
-        town.world.sessions, town.world.clock, sender, policy=policy
-    )
+        town.world.sessions, town.world.clock, {NoticeChannel.SMS: sender},
+        policy=policy,
+    )  # fmt: skip
     assert await dispatcher.run_once() == 1
     [notice] = await town.notices.for_customer(VERA, petr)
     assert (notice.status, notice.attempts, notice.last_error) == (
@@ -161,13 +163,14 @@ async def test_notice_is_sent_after_retries_when_gateway_fails_twice(
 
 
 async def test_notice_fails_when_attempts_are_used_up(town: Town) -> None:
-    petr = await customer(town, "Petr", emails=["p@example.org"])
+    petr = await customer(town, "Petr", phones=[{"number": "+79131112233"}])
     await close(town, await complaint_from(town, petr), "Done")
     policy = RetryPolicy(first_delay_s=1, max_attempts=2, timeout_s=1)
-    sender = ChannelSender({NoticeChannel.SMS: LoggingSender()})  # no e-mail route
+    sender = FlakySender(failures=10)
     dispatcher = NoticeDispatcher(
-        town.world.sessions, town.world.clock, sender, policy=policy
-    )
+        town.world.sessions, town.world.clock, {NoticeChannel.SMS: sender},
+        policy=policy,
+    )  # fmt: skip
     await dispatcher.run_once()
     town.world.clock.advance(1)
     await dispatcher.run_once()
@@ -175,8 +178,37 @@ async def test_notice_fails_when_attempts_are_used_up(town: Town) -> None:
     assert await dispatcher.run_once() == 0
     [notice] = await town.notices.for_customer(VERA, petr)
     assert (notice.status, notice.attempts, notice.last_error) == (
-        NoticeStatus.FAILED, 2, "no sender for email",
+        NoticeStatus.FAILED, 2, "gateway busy",
     )  # fmt: skip
+
+
+async def test_notice_waits_with_its_reason_when_its_channel_has_no_sender(
+    town: Town,
+) -> None:
+    petr = await customer(town, "Petr", emails=["p@example.org"])
+    await close(town, await complaint_from(town, petr), "Done")
+    sms_only = NoticeDispatcher(
+        town.world.sessions, town.world.clock, {NoticeChannel.SMS: FlakySender()}
+    )
+    assert sms_only.unsendable == [NoticeChannel.EMAIL]
+    for _ in range(3):
+        assert await sms_only.run_once() == 0
+        town.world.clock.advance(3600)
+    [waiting] = await town.notices.for_customer(VERA, petr)
+    assert (waiting.status, waiting.attempts, waiting.sent_at) == (
+        NoticeStatus.QUEUED, 0, None,
+    )  # fmt: skip
+    assert waiting.last_error == held_reason(NoticeChannel.EMAIL)
+    mail = FlakySender()
+    with_mail = NoticeDispatcher(
+        town.world.sessions, town.world.clock, {NoticeChannel.EMAIL: mail}
+    )
+    assert await with_mail.run_once() == 1
+    [sent] = await town.notices.for_customer(VERA, petr)
+    assert (sent.status, sent.attempts, sent.last_error) == (
+        NoticeStatus.SENT, 1, None,
+    )  # fmt: skip
+    assert [m.address for m in mail.taken] == ["p@example.org"]
 
 
 async def test_listing_is_refused_when_customer_is_outside_actor_groups(

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from crm_core.notices.model import NoticeChannel
 from crm_core.notices.ports import NoticeSendFailed, OutgoingMessage
 from crm_core.notices.smtp import SmtpConfig, SmtpSender
-
-
-@dataclass
-class Inbox:
-    mails: list[tuple[list[str], Message]] = field(default_factory=list)
-    refuse: bool = False
-
-    async def handle_DATA(  # the name aiosmtpd calls
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        if self.refuse:
-            return "550 mailbox unavailable"
-        content = envelope.content
-        raw = content if isinstance(content, bytes) else str(content).encode()
-        self.mails.append((list(envelope.rcpt_tos), message_from_bytes(raw)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def inbox() -> AsyncIterator[tuple[Inbox, int]]:
-    box = Inbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    await asyncio.to_thread(controller.start)
-    try:
-        yield box, port
-    finally:
-        await asyncio.to_thread(controller.stop)
+from tests.integration.crm_core.notices.conftest import Inbox
+from tests.servers import free_port
 
 
 def mail(channel: NoticeChannel = NoticeChannel.EMAIL) -> OutgoingMessage:
@@ -93,6 +52,6 @@ async def test_send_fails_when_server_refuses_or_channel_is_wrong(
 
 
 async def test_send_fails_when_nothing_listens() -> None:
-    sender = SmtpSender(SmtpConfig(host="127.0.0.1", port=_free_port(), sender="a@b.c"))
+    sender = SmtpSender(SmtpConfig(host="127.0.0.1", port=free_port(), sender="a@b.c"))
     with pytest.raises(NoticeSendFailed, match="SMTP"):
         await sender.send(mail(), timeout_s=2)
