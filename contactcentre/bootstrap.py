@@ -100,7 +100,6 @@ from crm_core.webhooks.targets import TargetPolicy
 from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
-from ivr.events import IvrCompleted
 from ivr.flow_store import FlowStoreFailed, restore
 from ivr.tables import SqlFlowStore
 from ivr.tts import TtsWorker
@@ -300,7 +299,6 @@ def build(
         ),
     )
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
-    bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
     bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 

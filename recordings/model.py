@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import struct
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -173,19 +174,19 @@ def _u32(data: bytes, offset: int) -> int:
 
 
 def may_hear(
-    actor: Actor, *, agent_id: uuid.UUID | None, customer_group: str | None
+    actor: Actor, *, agent_ids: Collection[uuid.UUID], customer_group: str | None
 ) -> bool:
-    """Whether `actor` may listen to a call handled by `agent_id` with a customer
-    of `customer_group`: with recording.listen_all (supervisors, back office) the
-    calls of every customer they may see, with listen_own the calls they took.
+    """Whether `actor` may listen to a call the users `agent_ids` were on (the
+    transfer chain) with a customer of `customer_group`: with recording.listen_all
+    (supervisors, back office) the calls of every customer they may see, with
+    listen_own the calls they were on.
 
     A call with no known customer counts as a customer with no group, as
     everywhere in the CRM: a listener limited to some groups hears it only if
     they are also given "" (no group), since the caller could be anyone's."""
     if actor.can(Permission.RECORDING_LISTEN_ALL) and actor.sees_group(customer_group):
         return True
-    own = agent_id is not None and agent_id == actor.user_id
-    return own and actor.can(Permission.RECORDING_LISTEN_OWN)
+    return actor.user_id in agent_ids and actor.can(Permission.RECORDING_LISTEN_OWN)
 
 
 def may_mute(actor: Actor, *, on_the_call: bool) -> bool:

@@ -22,10 +22,11 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallContact:
-    """The CRM contact of a call, who handled it and the appeals registered on it."""
+    """The CRM contact of a call, the users of the agents who were on it (the
+    transfer chain) and the appeals registered on it."""
 
     contact_id: uuid.UUID
-    agent_id: uuid.UUID | None
+    agent_ids: tuple[uuid.UUID, ...]
     appeal_ids: tuple[uuid.UUID, ...]
     customer_group: str | None = None
     """The group of the call's customer; None when the customer has none or the

@@ -331,7 +331,7 @@ class RecordingService:
         contact = await self._contacts.of_call(recording.call_id)
         return may_hear(
             actor,
-            agent_id=None if contact is None else contact.agent_id,
+            agent_ids=() if contact is None else contact.agent_ids,
             customer_group=None if contact is None else contact.customer_group,
         )
 

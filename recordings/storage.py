@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core.appeals.tables import AppealRow
+from crm_core.customers.contact_rows import contact_from
 from crm_core.customers.tables import ContactRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from recordings.model import (
@@ -130,10 +131,13 @@ async def _call_contact(s: AsyncSession, row: ContactRow) -> CallContact:
         group = await s.scalar(
             select(CustomerRow.customer_group).where(CustomerRow.id == row.customer_id)
         )
+    agents = contact_from(row).agents
     return CallContact(
-        contact_id=row.id, agent_id=row.agent_id, appeal_ids=tuple(appeals),
+        contact_id=row.id,
+        agent_ids=tuple(a.user_id for a in agents if a.user_id is not None),
+        appeal_ids=tuple(appeals),
         customer_group=group,
-    )  # fmt: skip
+    )
 
 
 # rows ----------------------------------------------------------------------------

@@ -130,8 +130,10 @@ async def test_every_call_is_served_or_closed_when_the_service_is_killed_under_l
         assert not bridged(sim.events, gave_up)
         assert most_calls_per_agent(sim.events) == 1
         [lost] = [c for c in closed if c.call_id == f"pbx1:{gave_up.linkedid}"]
+        assert lost.end_reason == "service_down"
         assert lost.ended_at is not None
         assert lost.ended_at.astimezone(UTC) <= killed_at  # last seen, not now
+        assert {c.outcome for c in closed if c is not lost} == {"answered"}
 
 
 async def _arrive(sim: Simulator, caller: Caller) -> InboundCall:

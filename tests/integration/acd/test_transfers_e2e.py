@@ -14,9 +14,9 @@ import pytest
 
 from acd.errors import TransferRefused
 from acd.events import AgentStateChanged, CallConnected, CallHandled, CallOffered
-from acd.model import AgentId, CallPhase, ConnectedCall
+from acd.model import AgentId, CallPhase, ConnectedCall, TargetKind, TransferMode
 from acd.model import AgentState as S
-from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from acd.transfers import TransferState, TransferTarget
 from telephony.dialplan import OUTBOUND_CONTEXT
 from telephony.events import CallArrived, CallEnded
 from telephony.model import CallId

@@ -62,10 +62,11 @@ class Api:
 
 @pytest.fixture
 async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
-    auth, tokens, anna = await users(sessions)
+    auth, tokens, ids = await users(sessions)
+    anna = ids["anna"]
     pbx = FakePbx()
     contacts = FakeCallContacts(
-        {CALL: CallContact(contact_id=uuid.uuid4(), agent_id=anna, appeal_ids=())}
+        {CALL: CallContact(contact_id=uuid.uuid4(), agent_ids=(anna,), appeal_ids=())}
     )
     service = RecordingService(
         sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts,

@@ -127,7 +127,7 @@ async def test_recording_is_attached_with_duration_and_size_when_the_call_ends(
     rig: Rig,
 ) -> None:
     contact = CallContact(
-        contact_id=uuid.uuid4(), agent_id=uuid.uuid4(),
+        contact_id=uuid.uuid4(), agent_ids=(uuid.uuid4(),),
         appeal_ids=(uuid.uuid4(), uuid.uuid4()),
     )  # fmt: skip
     rig.contacts.by_call["pbx1:1.2"] = contact
@@ -260,7 +260,7 @@ async def test_listen_all_hears_only_visible_customers_when_groups_limit_it(
     calls = {"VIP": "VIP", "mass": "mass", "none": None}
     for name, group in calls.items():
         rig.contacts.by_call[f"pbx1:g.{name}"] = CallContact(
-            contact_id=uuid.uuid4(), agent_id=None, appeal_ids=(),
+            contact_id=uuid.uuid4(), agent_ids=(), appeal_ids=(),
             customer_group=group,
         )  # fmt: skip
     recorded = {
@@ -284,7 +284,7 @@ async def test_agent_hears_own_call_and_playback_is_audited_when_opened(
 ) -> None:
     agent = actor(Role.AGENT)
     rig.contacts.by_call["pbx1:2.1"] = CallContact(
-        contact_id=uuid.uuid4(), agent_id=agent.user_id, appeal_ids=()
+        contact_id=uuid.uuid4(), agent_ids=(agent.user_id,), appeal_ids=()
     )
     found = await rig.record("pbx1:2.1")
 
@@ -300,7 +300,7 @@ async def test_agent_hears_own_call_and_playback_is_audited_when_opened(
 
 async def test_agent_cannot_hear_someone_elses_call_when_opened(rig: Rig) -> None:
     rig.contacts.by_call["pbx1:2.2"] = CallContact(
-        contact_id=uuid.uuid4(), agent_id=uuid.uuid4(), appeal_ids=()
+        contact_id=uuid.uuid4(), agent_ids=(uuid.uuid4(),), appeal_ids=()
     )
     found = await rig.record("pbx1:2.2")
     agent = actor(Role.AGENT)
@@ -347,7 +347,7 @@ async def test_retention_removes_old_files_and_marks_rows_when_past_the_age(
 async def test_appeal_registered_after_attach_is_linked_when_created(
     rig: Rig,
 ) -> None:
-    contact = CallContact(contact_id=uuid.uuid4(), agent_id=None, appeal_ids=())
+    contact = CallContact(contact_id=uuid.uuid4(), agent_ids=(), appeal_ids=())
     rig.contacts.by_call["pbx1:4.1"] = contact
     found = await rig.record("pbx1:4.1")
     appeal_id = uuid.uuid4()

@@ -145,18 +145,20 @@ def actor(role: Role, user_id: uuid.UUID | None = None) -> Actor:
     )  # fmt: skip
 
 
-def test_agent_hears_only_their_own_calls_when_checked() -> None:
-    me = uuid.uuid4()
+def test_agent_hears_only_calls_they_were_on_when_checked() -> None:
+    me, colleague = uuid.uuid4(), uuid.uuid4()
     agent = actor(Role.AGENT, me)
-    assert may_hear(agent, agent_id=me, customer_group=None)
-    assert not may_hear(agent, agent_id=uuid.uuid4(), customer_group=None)
-    assert not may_hear(agent, agent_id=None, customer_group=None)
+    assert may_hear(agent, agent_ids=(me,), customer_group=None)
+    assert may_hear(agent, agent_ids=(colleague, me), customer_group=None), "to them"
+    assert may_hear(agent, agent_ids=(me, colleague), customer_group=None), "by them"
+    assert not may_hear(agent, agent_ids=(colleague,), customer_group=None)
+    assert not may_hear(agent, agent_ids=(), customer_group=None)
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.BACK_OFFICE])
 def test_supervisor_and_back_office_hear_every_call_when_checked(role: Role) -> None:
-    assert may_hear(actor(role), agent_id=uuid.uuid4(), customer_group="VIP")
-    assert may_hear(actor(role), agent_id=None, customer_group=None)
+    assert may_hear(actor(role), agent_ids=(uuid.uuid4(),), customer_group="VIP")
+    assert may_hear(actor(role), agent_ids=(), customer_group=None)
 
 
 @pytest.mark.parametrize(
@@ -173,17 +175,17 @@ def test_listen_all_follows_customer_groups_when_the_listener_is_limited(
     groups: frozenset[str], group: str | None, heard: bool
 ) -> None:
     listener = replace(actor(Role.SUPERVISOR), customer_groups=groups)
-    assert may_hear(listener, agent_id=None, customer_group=group) is heard
+    assert may_hear(listener, agent_ids=(), customer_group=group) is heard
 
 
 def test_own_call_is_heard_whatever_its_group_when_the_agent_took_it() -> None:
     me = uuid.uuid4()
     agent = replace(actor(Role.AGENT, me), customer_groups=frozenset({"mass"}))
-    assert may_hear(agent, agent_id=me, customer_group="VIP")
+    assert may_hear(agent, agent_ids=(me,), customer_group="VIP")
 
 
 def test_marketing_hears_nothing_when_checked() -> None:
-    assert not may_hear(actor(Role.MARKETING), agent_id=None, customer_group=None)
+    assert not may_hear(actor(Role.MARKETING), agent_ids=(), customer_group=None)
 
 
 @pytest.mark.parametrize(
