@@ -255,6 +255,18 @@ class AcdService(Dialing):
                 call_id, now, queue_id=queue_id, agent_id=agent_id
             )
             self._forget_connected(call_id)
+            waiting = self._waiting.get(call_id)
+            if waiting is not None:  # the queue a restart should find the caller in
+                again = replace(
+                    waiting.request,
+                    queue_id=queue_id,
+                    arrived_at=now,
+                    preferred_agent=agent_id,
+                )
+                self._waiting[call_id] = replace(waiting, request=again)
+                self._spawn(
+                    self._quietly(self._keep_on_channel(self._waiting[call_id]))
+                )
             return actions
 
         await self._ask(apply)
@@ -574,8 +586,7 @@ class AcdService(Dialing):
         await self._tell(
             waiting, QUEUED_AT_VAR, f"{request.arrived_at.timestamp():.3f}"
         )
-        if request.preferred_agent is not None:
-            await self._tell(waiting, PREFERRED_AGENT_VAR, request.preferred_agent)
+        await self._tell(waiting, PREFERRED_AGENT_VAR, request.preferred_agent or "")
 
     async def _tell(self, waiting: WaitingCall, name: str, value: str) -> None:
         pbx_id, channel = waiting.pbx_id, waiting.channel

@@ -12,6 +12,7 @@ from acd.model import (
     AgentState,
     CallRequest,
     ExitReason,
+    QueueId,
 )
 from acd.ports import AgentOnCall, WaitingCall
 from acd.service import PREFERRED_AGENT_VAR, QUEUE_VAR, QUEUED_AT_VAR
@@ -21,6 +22,7 @@ from tests.unit.acd.test_service import BILLING, PBX, Rig
 from tests.waiting import eventually
 
 ANNA, BORIS = AgentId("anna"), AgentId("boris")
+GENERAL = QueueId("general")
 
 
 def waiting(n: int, *, arrived_s: float, rig: Rig) -> WaitingCall:
@@ -70,15 +72,41 @@ async def test_queue_and_arrival_stay_on_the_channel_when_a_call_is_queued(
     arrived = f"{rig.clock.now().timestamp():.3f}"
 
     async def told() -> bool:
-        return len(rig.pbx.variables) >= 5
+        return len(rig.pbx.variables) >= 6
 
     await eventually(told, timeout_s=2)
     assert rig.pbx.variables == [
         ("Local/2001@cc-inbound-1;2", QUEUE_VAR, BILLING),
         ("Local/2001@cc-inbound-1;2", QUEUED_AT_VAR, arrived),
+        ("Local/2001@cc-inbound-1;2", PREFERRED_AGENT_VAR, ""),
         ("Local/2001@cc-inbound-2;2", QUEUE_VAR, BILLING),
         ("Local/2001@cc-inbound-2;2", QUEUED_AT_VAR, arrived),
         ("Local/2001@cc-inbound-2;2", PREFERRED_AGENT_VAR, ANNA),
+    ]
+
+
+async def test_new_queue_stays_on_the_channel_when_the_agent_sends_the_caller_on(
+    rig: Rig,
+) -> None:
+    await rig.service.login(ANNA)
+    call = await rig.arrive(1)
+    [ring] = await rig.rings(1)
+    ring.outcome.set_result(True)
+    await rig.until_state("anna", AgentState.ON_CALL)
+    rig.clock.advance(40)
+    rig.pbx.variables.clear()
+
+    await rig.service.requeue_connected(call, queue_id=GENERAL, agent_id=BORIS)
+
+    async def told() -> bool:
+        return len(rig.pbx.variables) >= 3
+
+    await eventually(told, timeout_s=2)
+    channel = "Local/2001@cc-inbound-1;2"
+    assert rig.pbx.variables == [
+        (channel, QUEUE_VAR, GENERAL),
+        (channel, QUEUED_AT_VAR, f"{rig.clock.now().timestamp():.3f}"),
+        (channel, PREFERRED_AGENT_VAR, BORIS),
     ]
 
 
