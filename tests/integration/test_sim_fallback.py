@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from telephony import dialplan
-from telephony.agi import AgiServer, AgiSession
+from telephony.agi import AgiHandler, AgiServer, AgiSession
 from telephony.sim.channels import Channel
 from telephony.sim.model import Caller, SimConfig
 from telephony.sim.simulator import Simulator
@@ -30,6 +30,16 @@ async def simulator(agi_port: int, tmp_path: Path) -> AsyncIterator[Simulator]:
     )
     async with Simulator(config, keep_events=True) as sim:
         yield sim
+
+
+@asynccontextmanager
+async def fastagi(**handlers: AgiHandler) -> AsyncIterator[int]:
+    """A FastAGI server running `handlers` by script name; yields its port."""
+    server = AgiServer(port=0, handlers=handlers, command_timeout_s=5)
+    try:
+        yield await server.start()
+    finally:
+        await server.stop()
 
 
 def agi_statuses(sim: Simulator) -> list[str]:
@@ -76,25 +86,21 @@ async def test_caller_keeps_their_queue_when_the_session_is_cut_off(
     async def announce(session: AgiSession) -> None:
         announced.append(session.request.channel)
 
-    server = AgiServer(
-        port=0, handlers={"inbound": inbound, "announce": announce}, command_timeout_s=5
-    )
-    port = await server.start()
-    try:
-        async with simulator(port, tmp_path) as sim:
-            await sim.place_inbound(Caller(ani="+74951234567", patience_s=None))
-            caller = await waiting_channel(sim)
-            assert caller.variables[dialplan.QUEUE_VARIABLE] == "support"
-            # Asterisk takes a FastAGI server closing the session as the script's
-            # end (res_agi run_agi: "Program terminated"), so not FAILURE.
-            assert agi_statuses(sim)[0] == "SUCCESS"
+    async with (
+        fastagi(inbound=inbound, announce=announce) as port,
+        simulator(port, tmp_path) as sim,
+    ):
+        await sim.place_inbound(Caller(ani="+74951234567", patience_s=None))
+        caller = await waiting_channel(sim)
+        assert caller.variables[dialplan.QUEUE_VARIABLE] == "support"
+        # Asterisk takes a FastAGI server closing the session as the script's
+        # end (res_agi run_agi: "Program terminated"), so not FAILURE.
+        assert agi_statuses(sim)[0] == "SUCCESS"
 
-            async def heard() -> bool:
-                return announced == [caller.name]
+        async def heard() -> bool:
+            return announced == [caller.name]
 
-            await eventually(heard, timeout_s=3)  # at once, not after the music
-    finally:
-        await server.stop()
+        await eventually(heard, timeout_s=3)  # at once, not after the music
 
 
 async def test_caller_moved_on_by_the_script_skips_the_fallback_when_it_ends(
@@ -109,19 +115,15 @@ async def test_caller_moved_on_by_the_script_skips_the_fallback_when_it_ends(
     async def announce(session: AgiSession) -> None:
         return None
 
-    server = AgiServer(
-        port=0, handlers={"inbound": inbound, "announce": announce}, command_timeout_s=5
-    )
-    port = await server.start()
-    try:
-        async with simulator(port, tmp_path) as sim:
-            await sim.place_inbound(Caller(ani="+74951234567", patience_s=None))
-            caller = await waiting_channel(sim)
-            assert caller.variables[dialplan.QUEUE_VARIABLE] == "billing"
-            assert dialplan.QUEUED_AT_VARIABLE not in caller.variables
-            assert agi_statuses(sim) == ["SUCCESS"]
-    finally:
-        await server.stop()
+    async with (
+        fastagi(inbound=inbound, announce=announce) as port,
+        simulator(port, tmp_path) as sim,
+    ):
+        await sim.place_inbound(Caller(ani="+74951234567", patience_s=None))
+        caller = await waiting_channel(sim)
+        assert caller.variables[dialplan.QUEUE_VARIABLE] == "billing"
+        assert dialplan.QUEUED_AT_VARIABLE not in caller.variables
+        assert agi_statuses(sim) == ["SUCCESS"]
 
 
 async def test_caller_returns_to_wait_when_the_queue_exit_script_fails(

@@ -16,8 +16,7 @@ from acd.model import (
 )
 from acd.ports import AgentOnCall, WaitingCall
 from acd.service import PREFERRED_AGENT_VAR, QUEUE_VAR, QUEUED_AT_VAR
-from telephony.events import CallEnded
-from telephony.model import CallId, ChannelId, Direction, EndReason
+from telephony.model import CallId, ChannelId, EndReason
 from tests.unit.acd.test_service import BILLING, PBX, Rig
 from tests.waiting import eventually
 
@@ -36,25 +35,6 @@ def waiting(n: int, *, arrived_s: float, rig: Rig) -> WaitingCall:
         channel=f"Local/2001@cc-inbound-{n};2",
         request=request,
         channel_id=ChannelId(f"{n}.2"),
-    )
-
-
-def ended(call: CallId, reason: EndReason, rig: Rig) -> CallEnded:
-    now = rig.clock.now()
-    return CallEnded(
-        occurred_at=now,
-        call_id=call,
-        pbx_id=PBX,
-        direction=Direction.INBOUND,
-        ani="+74950000000",
-        dnis="2001",
-        arrived_at=now,
-        answered_at=now,
-        bridged_at=None,
-        ended_at=now,
-        hangup_cause=None,
-        hangup_cause_text="",
-        reason=reason,
     )
 
 
@@ -88,11 +68,7 @@ async def test_queue_and_arrival_stay_on_the_channel_when_a_call_is_queued(
 async def test_new_queue_stays_on_the_channel_when_the_agent_sends_the_caller_on(
     rig: Rig,
 ) -> None:
-    await rig.service.login(ANNA)
-    call = await rig.arrive(1)
-    [ring] = await rig.rings(1)
-    ring.outcome.set_result(True)
-    await rig.until_state("anna", AgentState.ON_CALL)
+    call = await rig.on_call(ANNA, 1)
     rig.clock.advance(40)
     rig.pbx.variables.clear()
 
@@ -157,9 +133,7 @@ async def test_agent_found_on_a_call_keeps_it_and_is_offered_nothing_when_restor
     )
     assert rig.pbx.rings == []
 
-    await rig.service.on_call_ended(
-        ended(talking.request.call_id, EndReason.HANGUP, rig)
-    )
+    await rig.end(talking.request.call_id)
     await rig.until_state("anna", AgentState.WRAP_UP)
     rig.clock.advance(10)
     await rig.service.poke()
@@ -174,9 +148,8 @@ async def test_waiting_call_leaves_unabandoned_when_the_pbx_went_away(
     abandoned = await rig.arrive(2)
     rig.clock.advance(30)  # past the short-abandon grace
 
-    for call, reason in ((lost, EndReason.PBX_SHUTDOWN), (abandoned, EndReason.HANGUP)):
-        await rig.service.on_call_ended(ended(call, reason, rig))
-    await rig.service.poke()
+    await rig.end(lost, reason=EndReason.PBX_SHUTDOWN)
+    await rig.end(abandoned)
 
     assert [e.call_id for e in rig.published.of_type(CallAbandoned)] == [abandoned]
     [left] = rig.published.of_type(CallLeftQueue)
