@@ -211,6 +211,29 @@ class AgentSession:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KeptCallback:
+    """A callback the ACD owes, kept across its own restart: the caller hung up to
+    be called back on `number` when their turn comes."""
+
+    request: CallRequest
+    """The call as queued (`arrived_at` set: its place in the queue)."""
+    pbx_id: PbxId
+    number: str
+    attempts: int = 0
+    """Tries that failed so far."""
+    not_before: datetime | None = None
+    """The next try is not before then."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """What the ACD keeps across its own restart."""
+
+    agents: tuple[AgentSession, ...] = ()
+    callbacks: tuple[KeptCallback, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfferCall:
     """Ring the agent's endpoint and bridge it to the waiting caller."""
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from acd.events import AcdEvent
-from acd.model import AgentSession, CallRequest
+from acd.model import CallRequest, Kept
 from acd.stats import IntervalRecord
 from telephony.channel_events import LiveChannel
 from telephony.model import Call, ChannelId, PbxId
@@ -99,16 +99,17 @@ class IntervalStore(Protocol):
         ...
 
 
-class SessionStore(Protocol):
-    """Keeps the logged-in agents' sessions across restarts of the service."""
+class KeptStore(Protocol):
+    """Keeps the agents' sessions and the callbacks owed across restarts of the
+    service."""
 
-    def load(self) -> list[AgentSession]:
+    def load(self) -> Kept:
         """What was kept (nothing the first time); unreadable entries are logged
         and skipped."""
         ...
 
-    def save(self, sessions: Sequence[AgentSession]) -> None:
-        """Keep `sessions` in place of what was kept; a failure is logged."""
+    def save(self, kept: Kept) -> None:
+        """Keep `kept` in place of what was kept; a failure is logged."""
         ...
 
 

@@ -1,8 +1,9 @@
-"""The ACD after its own restart (K3): agents' sessions are kept in a store while it
-runs; when it starts again, the first time each PBX connects it reads the PBX's
-channels and puts back what it finds: callers waiting in `cc-wait` (their request
-and arrival are on their channels), agents still on a call (on that call), the
-others as their sessions say. Rings left over from before are hung up first.
+"""The ACD after its own restart (K3): agents' sessions and the callbacks owed are
+kept in a store while it runs; when it starts again, the first time each PBX
+connects it reads the PBX's channels and puts back what it finds: callers waiting
+in `cc-wait` (their request and arrival are on their channels), agents still on a
+call (on that call), the others as their sessions say, and the callbacks. Rings
+left over from before are hung up first.
 
 No routing decisions here: `acd.service.AcdService.restore` applies them.
 """
@@ -18,8 +19,8 @@ from functools import partial
 
 from acd.dialing import AgentSeat
 from acd.handoff import QUEUE_VAR, REQUEST_VARIABLES, read_request
-from acd.model import AgentId, AgentSession, CallRequest, QueueId
-from acd.ports import AgentOnCall, CallLocator, LiveChannels, SessionStore, WaitingCall
+from acd.model import AgentId, AgentSession, CallRequest, Kept, KeptCallback, QueueId
+from acd.ports import AgentOnCall, CallLocator, KeptStore, LiveChannels, WaitingCall
 from acd.service import AcdService
 from telephony.channel_events import LiveChannel
 from telephony.dialplan import AGENT_CONTEXT, WAIT_CONTEXT
@@ -98,8 +99,9 @@ def findings(channels: Iterable[LiveChannel], seats: dict[str, AgentSeat]) -> Fi
 
 
 class AcdRecovery:
-    """Keeps agents' sessions (`run`, with `on_agent_state_changed`) and restores
-    the ACD the first time each PBX connects after a start (`on_pbx_connected`)."""
+    """Keeps agents' sessions and callbacks (`run`, with `on_agent_state_changed`)
+    and restores the ACD the first time each PBX connects after a start
+    (`on_pbx_connected`)."""
 
     def __init__(
         self,
@@ -108,7 +110,7 @@ class AcdRecovery:
         pbx: PbxPort,
         channels: LiveChannels,
         calls: CallLocator,
-        store: SessionStore,
+        store: KeptStore,
     ) -> None:
         self._service = service
         self._pbx = pbx
@@ -116,6 +118,7 @@ class AcdRecovery:
         self._calls = calls
         self._store = store
         self._kept: dict[AgentId, AgentSession] = {}
+        self._callbacks: tuple[KeptCallback, ...] = ()
         self._loaded = asyncio.Event()
         self._changed = asyncio.Event()
         self._started: set[PbxId] = set()
@@ -125,8 +128,14 @@ class AcdRecovery:
 
     async def run(self) -> None:
         """Read the kept sessions, then keep them up to date until cancelled."""
-        self._kept = {s.agent_id: s for s in self._store.load()}
-        log.info("agent sessions kept from before: %d", len(self._kept))
+        kept = self._store.load()
+        self._kept = {s.agent_id: s for s in kept.agents}
+        self._callbacks = kept.callbacks
+        log.info(
+            "kept from before: %d agent sessions, %d callbacks owed",
+            len(self._kept),
+            len(self._callbacks),
+        )
         self._loaded.set()
         try:
             while True:
@@ -136,23 +145,25 @@ class AcdRecovery:
                 except TimeoutError:
                     pass
                 self._changed.clear()
-                self._store.save(self.sessions())
+                self._store.save(self.kept())
                 await asyncio.sleep(MIN_SAVE_GAP_S)
         finally:
-            self._store.save(self.sessions())
+            self._store.save(self.kept())
 
-    def sessions(self) -> list[AgentSession]:
-        """What to keep: each agent as the ACD has them, or, until their PBX is
-        restored, as they were kept."""
-        kept: list[AgentSession] = []
+    def kept(self) -> Kept:
+        """What to keep: each agent and callback as the ACD has them, or, until
+        their PBX is restored, as they were kept."""
+        agents: list[AgentSession] = []
         for seat in self._service.settings.agents:
             agent_id = seat.profile.agent_id
             live = self._service.engine.session(agent_id)
             if live is None and agent_id not in self._restored:
                 live = self._kept.get(agent_id)
             if live is not None:
-                kept.append(live)
-        return kept
+                agents.append(live)
+        waiting = [c for c in self._callbacks if c.pbx_id not in self._started]
+        owed = self._service.pending_callbacks()
+        return Kept(agents=tuple(agents), callbacks=(*waiting, *owed))
 
     async def on_agent_state_changed(self, _event: object) -> None:
         """Bus handler for `acd.events.AgentStateChanged`: keep the change soon."""
@@ -194,21 +205,24 @@ class AcdRecovery:
             )
         )
         agents = list(by_agent)
+        callbacks = [c for c in self._callbacks if c.pbx_id == pbx_id]
         await self._service.restore(
             waiting=[w for w in waiting if w is not None],
             agents=agents,
             sessions=self._kept,
             on_call=dict(zip(found.busy, on_call, strict=True)),
+            callbacks=callbacks,
         )
         self._restored.update(agents)
         log.info(
             "pbx=%s ACD restored in %.2fs: %d waiting callers, %d agents (%d on "
-            "calls), %d stale rings hung up",
+            "calls), %d callbacks owed, %d stale rings hung up",
             pbx_id,
             time.monotonic() - began,
             len(found.waiting),
             len([a for a in agents if a in self._kept or a in found.busy]),
             len(found.busy),
+            len(callbacks),
             len(found.stale),
         )
 

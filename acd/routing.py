@@ -94,6 +94,8 @@ class CallView:
     held_for: AgentId | None
     """The preferred agent the call is waiting for, while their time lasts."""
     callback: bool
+    not_before: datetime | None = None
+    """A callback to try again: not offered before then."""
 
 
 @dataclass(slots=True, eq=False)
@@ -250,6 +252,11 @@ class RoutingState:
             agent_id=call.agent_id,
             held_for=call.held_for,
             callback=call.callback,
+            not_before=(
+                datetime.fromtimestamp(call.not_before, tz=UTC)
+                if call.not_before
+                else None
+            ),
         )
 
     def call_phase(self, call_id: CallId) -> CallPhase | None:

@@ -38,9 +38,11 @@ from acd.model import (
     AgentId,
     AgentSession,
     AgentState,
+    CallPhase,
     CancelOffer,
     ConnectedCall,
     ExitQueue,
+    KeptCallback,
     OfferCall,
     OfferOptions,
     QueueId,
@@ -132,11 +134,13 @@ class AcdService(Dialing):
         agents: Collection[AgentId],
         sessions: Mapping[AgentId, AgentSession],
         on_call: Mapping[AgentId, AgentOnCall],
+        callbacks: Sequence[KeptCallback] = (),
     ) -> None:
         """After the service restarted: queue the callers found `waiting` again
-        in their place (their `arrived_at`), then put `agents` back as `sessions`
-        kept them; those `on_call` are that call's agents and get no other call
-        until its wrap-up. Refusals are logged; the others go on."""
+        in their place (their `arrived_at`), and the `callbacks` owed, then put
+        `agents` back as `sessions` kept them; those `on_call` are that call's
+        agents and get no other call until its wrap-up. Refusals are logged; the
+        others go on."""
 
         def apply(now: datetime) -> list[Action]:
             actions: list[Action] = []
@@ -144,6 +148,8 @@ class AcdService(Dialing):
                 actions += self._quiet(
                     partial(self._enqueue, found, now, restored=True)
                 )
+            for owed in callbacks:
+                actions += self._quiet(partial(self._restore_callback, owed, now))
             for agent_id in agents:
                 session, busy = sessions.get(agent_id), on_call.get(agent_id)
                 restore = partial(self._restore_agent, agent_id, session, busy, now)
@@ -151,6 +157,25 @@ class AcdService(Dialing):
             return actions
 
         await self._ask(apply)
+
+    def pending_callbacks(self) -> list[KeptCallback]:
+        """The callbacks owed whose agent has not been connected yet (waiting for
+        their turn, or ringing an agent): what a restart must not lose."""
+        owed: list[KeptCallback] = []
+        for call_id, callback in self._callbacks.items():
+            view, waiting = self.engine.call(call_id), self._waiting.get(call_id)
+            if view is None or waiting is None or view.phase is CallPhase.CONNECTED:
+                continue
+            owed.append(
+                KeptCallback(
+                    request=replace(waiting.request, queue_id=view.queue_id),
+                    pbx_id=waiting.pbx_id,
+                    number=callback.number,
+                    attempts=callback.attempts,
+                    not_before=view.not_before,
+                )
+            )
+        return owed
 
     def holds(self, call_id: CallId) -> bool:
         """The ACD has the call: waiting, offered or connected."""
@@ -488,6 +513,17 @@ class AcdService(Dialing):
                 caller_channel=found.waiting.channel or None,
                 agent_leg=found.agent_leg,
             )
+        return actions
+
+    def _restore_callback(self, owed: KeptCallback, now: datetime) -> list[Action]:
+        call_id = owed.request.call_id
+        actions = self.engine.enqueue(
+            owed.request, now, callback=True, not_before=owed.not_before, restored=True
+        )
+        self._callbacks[call_id] = Callback(number=owed.number, attempts=owed.attempts)
+        self._waiting[call_id] = WaitingCall(
+            pbx_id=owed.pbx_id, channel="", request=owed.request
+        )
         return actions
 
     @staticmethod

@@ -26,7 +26,7 @@ from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.recovery import AcdRecovery
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
-from acd.sessions import JsonFileSessions
+from acd.sessions import JsonFileKept
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.app import setup_agent_ui
@@ -147,8 +147,9 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
-ACD_SESSIONS_FILE = "acd-sessions.json"
-"""Where, under `data_dir`, the ACD keeps agents' sessions across restarts."""
+ACD_STATE_FILE = "acd-state.json"
+"""Where, under `data_dir`, the ACD keeps agents' sessions and the callbacks owed
+across restarts."""
 CALL_JOURNAL_FILE = "calls.journal"
 """Where, under `data_dir`, the telephony bridge keeps which calls are live."""
 
@@ -271,7 +272,7 @@ def build(
         pbx=telephony.pbx,
         channels=telephony.pbx,
         calls=telephony.tracker,
-        store=JsonFileSessions(settings.data_dir / ACD_SESSIONS_FILE),
+        store=JsonFileKept(settings.data_dir / ACD_STATE_FILE),
     )
     bus.subscribe(PbxConnected, recovery.on_pbx_connected)
     bus.subscribe(AgentStateChanged, recovery.on_agent_state_changed)

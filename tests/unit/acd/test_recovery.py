@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,13 +18,16 @@ from acd.model import (
     AgentProfile,
     AgentSession,
     AgentState,
+    CallRequest,
+    Kept,
+    KeptCallback,
     Membership,
     QueueConfig,
     QueueId,
 )
 from acd.recovery import AcdRecovery, endpoint_in, findings
 from acd.service import AcdService, AcdSettings, AgentSeat
-from acd.sessions import JsonFileSessions
+from acd.sessions import JsonFileKept
 from telephony.channel_events import LiveChannel
 from telephony.events import PbxConnected
 from telephony.model import Call, CallId, ChannelId, PbxId
@@ -125,13 +128,31 @@ def test_phone_bridged_to_the_caller_is_busy_when_optimised_away() -> None:
     assert findings([CALLER, phone], SEATS).busy == {AgentId("anna"): phone}
 
 
-def test_sessions_survive_a_round_trip_and_bad_entries_are_skipped_when_read(
+OWED = KeptCallback(
+    request=CallRequest(
+        call_id=CallId("pbx1:9"),
+        queue_id=BILLING,
+        skills={"billing": 2},
+        priority=3,
+        language="ru",
+        category="vip",
+        arrived_at=NOW - timedelta(minutes=4),
+        pbx_id=PBX,
+    ),
+    pbx_id=PBX,
+    number="+74951112233",
+    attempts=1,
+    not_before=NOW + timedelta(minutes=1),
+)
+
+
+def test_state_survives_a_round_trip_and_bad_entries_are_skipped_when_read(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "acd" / "sessions.json"
-    store = JsonFileSessions(path)
-    assert store.load() == []
-    kept = AgentSession(
+    path = tmp_path / "acd" / "state.json"
+    store = JsonFileKept(path)
+    assert store.load() == Kept()
+    session = AgentSession(
         agent_id=AgentId("anna"),
         state=AgentState.WRAP_UP,
         since=NOW,
@@ -140,14 +161,16 @@ def test_sessions_survive_a_round_trip_and_bad_entries_are_skipped_when_read(
         pending_pause="lunch",
         talk_s=42.5,
     )
-    store.save([kept])
-    assert store.load() == [kept]
+    kept = Kept(agents=(session,), callbacks=(OWED,))
+    store.save(kept)
+    assert store.load() == kept
     document = json.loads(path.read_text())
     document["agents"].append({"agent_id": "x", "state": "dancing", "since": "?"})
+    document["callbacks"].append({"call_id": "pbx1:10"})
     path.write_text(json.dumps(document))
-    assert store.load() == [kept]
+    assert store.load() == kept
     path.write_text("{not json")
-    assert store.load() == []
+    assert store.load() == Kept()
 
 
 @dataclass(slots=True)
@@ -176,7 +199,7 @@ class Restarted:
     service: AcdService
     recovery: AcdRecovery
     pbx: ChannelsPbx
-    store: JsonFileSessions
+    store: JsonFileKept
 
 
 @pytest.fixture
@@ -190,7 +213,7 @@ async def restarted(tmp_path: Path) -> AsyncIterator[Restarted]:
     service = AcdService(
         AcdEngine(), pbx, RecordingPublisher(), FakeClock(), settings=settings
     )
-    store = JsonFileSessions(tmp_path / "sessions.json")
+    store = JsonFileKept(tmp_path / "state.json")
     recovery = AcdRecovery(service, pbx=pbx, channels=pbx, calls=NoCalls(), store=store)
     tasks = [asyncio.create_task(service.run())]
     try:
@@ -215,7 +238,7 @@ async def test_pbx_shows_what_the_acd_restores_when_it_first_connects(
     paused = AgentSession(
         agent_id=AgentId("boris"), state=AgentState.PAUSED, since=NOW, reason="lunch"
     )
-    restarted.store.save([paused])
+    restarted.store.save(Kept(agents=(paused,), callbacks=(OWED,)))
     run = asyncio.create_task(restarted.recovery.run())
     try:
         await restarted.recovery.on_pbx_connected(
@@ -230,10 +253,20 @@ async def test_pbx_shows_what_the_acd_restores_when_it_first_connects(
         assert (anna.state, anna.call_id) == (AgentState.ON_CALL, "pbx1:c.1")
         boris = service.agent(AgentId("boris"))
         assert (boris.state, boris.reason) == (AgentState.PAUSED, "lunch")
+        owed = service.engine.call(OWED.request.call_id)
+        assert owed is not None
+        assert (owed.callback, owed.priority, owed.not_before) == (
+            True,
+            3,
+            OWED.not_before,
+        )
+        assert service.pending_callbacks() == [OWED]
         assert pbx.rings == []
 
         async def kept() -> bool:
-            return {s.agent_id for s in restarted.store.load()} == {"anna", "boris"}
+            state = restarted.store.load()
+            agents = {s.agent_id for s in state.agents}
+            return agents == {"anna", "boris"} and state.callbacks == (OWED,)
 
         await eventually(kept, timeout_s=3)
     finally:
@@ -245,10 +278,10 @@ async def test_kept_sessions_are_not_lost_when_the_pbx_has_not_connected_yet(
     restarted: Restarted,
 ) -> None:
     ready = AgentSession(agent_id=AgentId("anna"), state=AgentState.READY, since=NOW)
-    restarted.store.save([ready])
+    restarted.store.save(Kept(agents=(ready,), callbacks=(OWED,)))
     run = asyncio.create_task(restarted.recovery.run())
     await asyncio.sleep(0.05)
     run.cancel()
     await asyncio.gather(run, return_exceptions=True)
-    assert restarted.store.load() == [ready]
+    assert restarted.store.load() == Kept(agents=(ready,), callbacks=(OWED,))
     assert restarted.service.agent(AgentId("anna")).state is AgentState.LOGGED_OUT
