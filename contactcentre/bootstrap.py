@@ -47,7 +47,13 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
-from contactcentre.readiness import Readiness, service_readiness, subscribed_check
+from contactcentre.journal import Journal
+from contactcentre.readiness import (
+    Readiness,
+    journal_check,
+    service_readiness,
+    subscribed_check,
+)
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
 from contactcentre.settings import CrmSettings, Settings
@@ -106,6 +112,8 @@ from ivr.tts import TtsWorker
 from recordings import http as recording_http
 from recordings.events import RecordingReady
 from recordings.retention import RetentionPolicy
+from recordings.rows import EVENTS as RECORDING_ROW_EVENTS
+from recordings.rows import RecordingRows
 from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
@@ -150,7 +158,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
 ACD_STATE_FILE = "acd-state.json"
 """Where, under `data_dir`, the ACD keeps agents' sessions and the callbacks owed
 across restarts."""
-CALL_JOURNAL_FILE = "calls.journal"
+CALL_JOURNAL_FILE = "live-calls.jsonl"
 """Where, under `data_dir`, the telephony bridge keeps which calls are live."""
 
 WEBHOOK_EVENTS: tuple[type[Any], ...] = (
@@ -175,6 +183,8 @@ class App:
     agi: AgiServer
     acd: AcdService
     recovery: AcdRecovery
+    journal: Journal
+    """Call records waiting for the database; `journal.backlog()` is its depth."""
     readiness: Readiness
     """What /readyz answers: add a part's check with `readiness.add(name, check)`."""
     jobs: list[Job] = field(default_factory=list)
@@ -202,6 +212,14 @@ def build(
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
+    journal = Journal(
+        settings.data_dir / "journal",
+        max_held=settings.journal.max_held,
+        concurrency=settings.journal.concurrency,
+    )
+    # `records.subscribe` is `bus.subscribe` through the journal: for the handlers
+    # that keep call records, retried in order per call until the database answers
+    records = journal.on(bus)
 
     telephony = TelephonyBridge(
         [
@@ -231,7 +249,7 @@ def build(
     crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
-    bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    records.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
@@ -240,15 +258,21 @@ def build(
     )
 
     acd = _acd(settings, telephony, bus, clock, sessions)
+    recording_files = RecordingFiles(settings.recordings_dir)
+    call_contacts = SqlCallContacts(sessions)
+    recording_rows = RecordingRows(
+        sessions, recording_files, clock, contacts=call_contacts, publisher=bus
+    )
     recordings = RecordingService(
         sessions,
         telephony.pbx,
-        RecordingFiles(settings.recordings_dir),
+        recording_files,
         clock,
-        contacts=SqlCallContacts(sessions),
+        contacts=call_contacts,
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
         agents=AcdCallAgents(acd),
+        keep=journal.durable(RECORDING_ROW_EVENTS, recording_rows.handle),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
@@ -300,8 +324,8 @@ def build(
         ),
     )
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
-    bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
-    bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
+    records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
+    records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
     targets = TargetPolicy(allowed_networks=tuple(crm.webhook_internal_networks))
     sender = AiohttpSender(targets)
@@ -309,6 +333,7 @@ def build(
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
     readiness = service_readiness(engine, telephony.clients.values(), agi)
+    readiness.add("journal", journal_check(journal))
     app = make_web_app(readiness=readiness)
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
@@ -363,11 +388,10 @@ def build(
         await sla.run(interval_s=crm.sla_check_interval_s)
 
     async def retain_recordings() -> None:
-        if settings.recording.keep_days:
-            await recordings.run_retention(
-                RetentionPolicy(keep_days=settings.recording.keep_days),
-                every_s=settings.recording.retention_check_s,
-            )
+        await recordings.run_retention(
+            RetentionPolicy(keep_days=settings.recording.keep_days),
+            every_s=settings.recording.retention_check_s,
+        )
 
     async def speech() -> None:
         try:
@@ -392,6 +416,7 @@ def build(
         await agi.run()
 
     jobs: list[Job] = [
+        journal.run,
         telephony.run,
         acd.run,
         recovery.run,
@@ -419,6 +444,7 @@ def build(
         agi=agi,
         acd=acd,
         recovery=recovery,
+        journal=journal,
         readiness=readiness,
         jobs=jobs,
     )

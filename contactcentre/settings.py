@@ -136,6 +136,18 @@ class RecordingSettings(_Section):
     """Where Asterisk sees the recordings directory, if it mounts it elsewhere."""
 
 
+class JournalSettings(_Section):
+    """The journal of call records (contacts, IVR records, wrap-ups, recordings)
+    waiting for the database, kept under `data_dir/journal`."""
+
+    max_held: int = Field(default=10_000, ge=1)
+    """Records kept in memory while the database is away (a few kilobytes each);
+    past this, new ones wait on disk only and are read back in order: none is
+    dropped."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """Calls whose records are written at the same time (each call's in order)."""
+
+
 class IvrSettings(_Section):
     flows_dir: Path | None = None
     """YAML flows to publish at start; None: the shipped demo flows."""
@@ -230,6 +242,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     smtp: SmtpSettings = SmtpSettings()
     recording: RecordingSettings = RecordingSettings()
+    journal: JournalSettings = JournalSettings()
     ivr: IvrSettings = IvrSettings()
     acd: AcdSettings = AcdSettings()
     simulator: SimulatorSettings = SimulatorSettings()

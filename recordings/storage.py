@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ class FileCheck:
     size_bytes: int | None = None
     sha256: str | None = None
     problem: str = ""
+    modified_at: datetime | None = None
+    """When the file was last written (MixMonitor stops writing at the hang-up)."""
 
 
 class RecordingFiles:
@@ -75,6 +78,9 @@ class RecordingFiles:
 def _check(path: Path) -> FileCheck:
     try:
         with path.open("rb") as handle:
+            modified_at = datetime.fromtimestamp(
+                os.fstat(handle.fileno()).st_mtime, UTC
+            )
             header = handle.read(HEADER_READ_BYTES)
             digest = hashlib.sha256(header)
             size = len(header)
@@ -90,12 +96,13 @@ def _check(path: Path) -> FileCheck:
     except BadWav as exc:
         return FileCheck(
             status=RecordingStatus.DAMAGED, size_bytes=size,
-            sha256=digest.hexdigest(), problem=str(exc),
+            sha256=digest.hexdigest(), problem=str(exc), modified_at=modified_at,
         )  # fmt: skip
     status = RecordingStatus.READY if info.frames else RecordingStatus.EMPTY
     return FileCheck(
         status=status, duration_s=round(info.duration_s, 3), size_bytes=size,
         sha256=digest.hexdigest(), problem="" if info.frames else "no audio",
+        modified_at=modified_at,
     )  # fmt: skip
 
 
@@ -215,12 +222,38 @@ async def listed(
     return (await s.scalars(stmt)).all()
 
 
-async def started_before(
+_NOT_CLOSED = (RecordingStatus.RECORDING.value, RecordingStatus.DELETED.value)
+
+
+async def due_for_retention(
     s: AsyncSession, moment: datetime, *, limit: int
 ) -> Sequence[RecordingRow]:
+    """The oldest `limit` closed recordings started before `moment` and not yet
+    deleted (one still being written is never due)."""
     stmt = (
         select(RecordingRow)
-        .where(RecordingRow.started_at < moment, RecordingRow.deleted_at.is_(None))
+        .where(
+            RecordingRow.started_at < moment,
+            RecordingRow.deleted_at.is_(None),
+            RecordingRow.status.not_in(_NOT_CLOSED),
+        )
+        .order_by(RecordingRow.started_at, RecordingRow.id)
+        .limit(limit)
+    )
+    return (await s.scalars(stmt)).all()
+
+
+async def still_recording(
+    s: AsyncSession, moment: datetime, *, limit: int
+) -> Sequence[RecordingRow]:
+    """The oldest `limit` recordings still marked `recording` that started before
+    `moment`."""
+    stmt = (
+        select(RecordingRow)
+        .where(
+            RecordingRow.started_at < moment,
+            RecordingRow.status == RecordingStatus.RECORDING.value,
+        )
         .order_by(RecordingRow.started_at, RecordingRow.id)
         .limit(limit)
     )

@@ -1,8 +1,11 @@
 """The recordings service over a migrated database (SQLite and PostgreSQL), real
-files in a temporary directory, a fake PBX and the CRM's view of calls."""
+files in a temporary directory, a fake PBX and the CRM's view of calls: recording,
+attaching, playback rights, and retention (stuck recordings closed, everything due
+removed a batch at a time)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import wave
 from dataclasses import dataclass, replace
@@ -15,10 +18,11 @@ from sqlalchemy import select
 from crm_core.appeals.events import AppealCreated
 from crm_core.auth.model import ROLE_PERMISSIONS, Actor, Role
 from crm_core.auth.tables import AuditRow
-from crm_core.db import Sessions
+from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.errors import Forbidden
+from recordings import service as service_module
 from recordings.errors import NotRecording, RecordingNotFound, RecordingUnavailable
-from recordings.events import RecordingMuted, RecordingReady
+from recordings.events import RecordingMuted, RecordingReady, RecordingStarted
 from recordings.model import Recording, RecordingStatus, file_name_for
 from recordings.ports import CallContact
 from recordings.retention import RetentionPolicy
@@ -32,6 +36,8 @@ from tests.integration.recordings.fakes import (
     FakeCallContacts,
     FakePbx,
 )
+from tests.servers import free_port
+from tests.waiting import eventually
 
 PBX = PbxId("pbx1")
 CALLER = "Local/2001@cc-inbound-00000004;2"
@@ -334,14 +340,14 @@ async def test_retention_removes_old_files_and_marks_rows_when_past_the_age(
 
     removed = await rig.service.purge(RetentionPolicy(keep_days=30))
 
-    assert [r.id for r in removed] == [old.id]
+    assert removed == 1
     assert not (rig.directory / old.file_name).exists()
     assert (rig.directory / fresh.file_name).exists()
     gone = await rig.service.get(BOSS, old.id)
     assert gone.status is RecordingStatus.DELETED
     assert gone.deleted_at == rig.clock.now()
     assert any("removed by retention" in r.getMessage() for r in caplog.records)
-    assert await rig.service.purge(RetentionPolicy(keep_days=30)) == []
+    assert await rig.service.purge(RetentionPolicy(keep_days=30)) == 0
 
 
 async def test_appeal_registered_after_attach_is_linked_when_created(
@@ -362,3 +368,117 @@ async def test_appeal_registered_after_attach_is_linked_when_created(
 
     linked = await rig.service.get(BOSS, found.id)
     assert linked.appeal_ids == (appeal_id,)
+
+
+KEEP_30_DAYS = RetentionPolicy(keep_days=30)
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(service_module, "RETENTION_BATCH", 3)
+    return 3
+
+
+async def bridged_only(rig: Rig, *call_ids: str) -> None:
+    """Calls bridged and recorded for a second, whose end is never seen."""
+    for call_id in call_ids:
+        await rig.service.handle(rig.bridged(call_id))
+        rig.write_wav(call_id, 1.0)
+
+
+async def one(rig: Rig, call_id: str) -> Recording:
+    [found] = await rig.service.find(BOSS, call_id=call_id)
+    return found
+
+
+async def test_recordings_whose_end_was_never_seen_are_attached_when_long_stuck(
+    rig: Rig, small_batches: int
+) -> None:
+    stuck = [f"pbx1:5.{n}" for n in range(small_batches + 2)]
+    contact = CallContact(contact_id=uuid.uuid4(), agent_ids=(), appeal_ids=())
+    rig.contacts.by_call[stuck[0]] = contact
+    await bridged_only(rig, *stuck)
+    rig.clock.advance(7 * 3600)
+    await bridged_only(rig, "pbx1:5.99")
+
+    assert await rig.service.close_stuck() == len(stuck)
+
+    for call_id in stuck:
+        found = await one(rig, call_id)
+        assert found.status is RecordingStatus.READY
+        assert found.duration_s == pytest.approx(1.0)
+        assert found.ended_at is not None
+        assert found.ended_at >= found.started_at
+    assert (await one(rig, stuck[0])).contact_id == contact.contact_id
+    assert (await one(rig, "pbx1:5.99")).status is RecordingStatus.RECORDING
+    ready = rig.published.of_type(RecordingReady)
+    assert sorted(r.call_id for r in ready) == sorted(stuck)
+
+
+async def test_retention_removes_everything_due_in_batches_when_stuck_ones_are_older(
+    rig: Rig, small_batches: int
+) -> None:
+    stuck = [f"pbx1:6.{n}" for n in range(small_batches + 1)]
+    await bridged_only(rig, *stuck)
+    due = [(await rig.record(f"pbx1:7.{n}")) for n in range(2 * small_batches + 1)]
+    rig.clock.advance(40 * 86400)
+    fresh = await rig.record("pbx1:8.1")
+
+    assert await rig.service.purge(KEEP_30_DAYS) == len(due), "stuck rows stall it"
+    for recording in due:
+        assert (await one(rig, recording.call_id)).status is RecordingStatus.DELETED
+        assert not (rig.directory / recording.file_name).exists()
+
+    task = asyncio.create_task(rig.service.run_retention(KEEP_30_DAYS, every_s=3600))
+    try:
+
+        async def stuck_removed() -> bool:
+            states = {(await one(rig, c)).status for c in stuck}
+            return states == {RecordingStatus.DELETED}
+
+        await eventually(stuck_removed)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert (await one(rig, fresh.call_id)).status is RecordingStatus.READY
+    assert (rig.directory / fresh.file_name).exists()
+
+
+async def test_mixmonitor_starts_and_rows_wait_when_the_database_is_away(
+    tmp_path: Path,
+) -> None:
+    kept: list[RecordingStarted | CallEnded] = []
+
+    async def keep(event: RecordingStarted | CallEnded) -> None:
+        kept.append(event)
+
+    engine = make_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none")
+    pbx, contacts, clock = FakePbx(), FakeCallContacts(), FakeClock()
+    away = make_sessions(engine)
+    service = RecordingService(
+        away, pbx, RecordingFiles(tmp_path), clock, contacts=contacts, keep=keep
+    )
+    rig = Rig(
+        service,
+        pbx,
+        contacts,
+        clock,
+        RecordingPublisher(),
+        tmp_path,
+        away,
+        FakeCallAgents(),
+    )
+    try:
+        await service.handle(rig.bridged("pbx1:9.1"))
+        await service.handle(rig.bridged("pbx1:9.1"))
+        await service.handle(rig.ended("pbx1:9.1"))
+    finally:
+        await engine.dispose()
+
+    expected_file = str((tmp_path / "pbx1_9.1.wav").resolve())
+    assert pbx.commands == [("MixMonitor", CALLER, expected_file)]
+    started, ended = kept
+    assert isinstance(started, RecordingStarted)
+    assert (started.call_id, started.channel) == ("pbx1:9.1", CALLER)
+    assert (started.file_name, started.problem) == ("pbx1_9.1.wav", "")
+    assert isinstance(ended, CallEnded)
