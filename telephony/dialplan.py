@@ -14,6 +14,10 @@ WAIT_CONTEXT = "cc-wait"
 `ANNOUNCE_EVERY` seconds, FastAGI `announce`, then music again, until the ACD bridges
 an agent in or redirects the caller elsewhere."""
 WAIT_EXTEN = "s"
+WAIT_INVALID_EXTEN = "i"
+"""Asterisk's `invalid` extension: where the dialplan goes on in `cc-wait` when a
+script set the context but was cut off before setting the extension; it joins the
+waiting loop at its `announce` step."""
 WAIT_LOOP_LABEL = "wait"
 """The priority label of the music step the waiting loop goes back to."""
 ANNOUNCE_LABEL = "announce"

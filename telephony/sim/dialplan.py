@@ -23,6 +23,7 @@ from telephony.dialplan import (
     DEFAULT_QUEUE_VARIABLE,
     PBX_ID_VARIABLE,
     WAIT_CONTEXT,
+    WAIT_INVALID_EXTEN,
 )
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.extensions import PRIORITY_LABELS, ExtensionTable
@@ -171,6 +172,8 @@ class Dialplan(ExtensionTable):
         ch = line.ch
         while not line.hung.is_set():
             steps = self.steps(line)
+            if steps is None and self.invalid(line):
+                continue
             if steps is None or not 1 <= ch.priority <= len(steps):
                 break
             app, data = steps[ch.priority - 1]
@@ -185,6 +188,19 @@ class Dialplan(ExtensionTable):
             if outcome == "next":
                 ch.priority += 1
         await self.finish(line)
+
+    def invalid(self, line: Line) -> bool:
+        """Asterisk's way on from an extension its context does not have: to the
+        context's `i` extension when there is one (True), else the channel leaves
+        the dialplan (False)."""
+        ch = line.ch
+        exten, priority = ch.exten, ch.priority
+        ch.exten, ch.priority = WAIT_INVALID_EXTEN, 1
+        if self.steps(line) is None:
+            ch.exten, ch.priority = exten, priority
+            return False
+        self.pbx.varset(ch, "INVALID_EXTEN", exten)
+        return True
 
     def _jump(self, line: Line) -> Outcome:
         assert line.redirect is not None

@@ -30,6 +30,7 @@ from telephony.dialplan import (
     QUEUED_AT_VARIABLE,
     WAIT_CONTEXT,
     WAIT_EXTEN,
+    WAIT_INVALID_EXTEN,
     WAIT_LOOP_LABEL,
 )
 from telephony.sim.channels import Channel
@@ -77,6 +78,8 @@ class ExtensionTable:
                 ("AGI", f"{agi}/inbound"),
                 ("Goto", FALLBACK),
             ]
+        if ctx == WAIT_CONTEXT and exten == WAIT_INVALID_EXTEN:
+            return [("Goto", f"{WAIT_EXTEN},{ANNOUNCE_LABEL}")]
         if ctx == WAIT_CONTEXT and exten == WAIT_EXTEN:
             every = self.globals[ANNOUNCE_EVERY_VARIABLE]
             return [

@@ -158,3 +158,31 @@ async def test_caller_returns_to_wait_when_the_queue_exit_script_fails(
         assert dialplan.FALLBACK_CONTEXT in places()[seen:]
         assert caller.variables[dialplan.QUEUE_VARIABLE] == "billing"
         assert not caller.dead
+
+
+async def test_caller_cut_off_halfway_through_the_hand_off_still_waits(
+    tmp_path: Path,
+) -> None:
+    async def inbound(session: AgiSession) -> None:
+        await session.set_variable(dialplan.QUEUE_VARIABLE, "billing")
+        await session.set_context(dialplan.WAIT_CONTEXT)
+        raise RuntimeError("killed before SET EXTENSION")
+
+    announced: list[str] = []
+
+    async def announce(session: AgiSession) -> None:
+        announced.append(session.request.extension)
+
+    async with (
+        fastagi(inbound=inbound, announce=announce) as port,
+        simulator(port, tmp_path) as sim,
+    ):
+        await sim.place_inbound(Caller(ani="+74951234567", patience_s=None))
+        caller = await waiting_channel(sim)
+
+        async def heard() -> bool:
+            return announced == [dialplan.WAIT_EXTEN]
+
+        await eventually(heard, timeout_s=3)
+        assert caller.variables["INVALID_EXTEN"] == "2001"
+        assert not caller.dead

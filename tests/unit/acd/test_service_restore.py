@@ -3,6 +3,7 @@ callers and agents put back after its own restart, calls lost with the PBX."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from acd.events import CallAbandoned, CallLeftQueue
@@ -15,7 +16,7 @@ from acd.model import (
     QueueId,
 )
 from acd.ports import AgentOnCall, WaitingCall
-from acd.service import PREFERRED_AGENT_VAR, QUEUE_VAR, QUEUED_AT_VAR
+from acd.queueing import PREFERRED_AGENT_VAR, QUEUE_VAR, QUEUED_AT_VAR
 from telephony.model import CallId, ChannelId, EndReason
 from tests.unit.acd.test_service import BILLING, PBX, Rig
 from tests.waiting import eventually
@@ -156,3 +157,13 @@ async def test_waiting_call_leaves_unabandoned_when_the_pbx_went_away(
     assert (left.call_id, left.reason) == (lost, ExitReason.PBX_GONE)
     [stats] = [s for s in rig.service.queue_stats() if s.queue_id == BILLING]
     assert (stats.abandoned, stats.answered, stats.waiting) == (1, 0, 0)
+
+
+async def test_caller_queued_under_another_call_id_is_not_queued_twice_when_restored(
+    rig: Rig,
+) -> None:
+    found = waiting(1, arrived_s=10, rig=rig)
+    handed_off = replace(found, request=replace(found.request, call_id=CallId("x:1")))
+    await rig.service.call_waits(handed_off)
+    await rig.service.restore(waiting=[found], agents=[], sessions={}, on_call={})
+    assert rig.service.engine.waiting(BILLING) == ["x:1"]

@@ -428,6 +428,23 @@ def test_caller_falls_back_to_a_queue_not_hangup_when_a_script_returns(
     assert [(s.application, s.data) for s in after] == [("Goto", FALLBACK)]
 
 
+def test_caller_moved_halfway_still_waits_when_the_script_is_cut_off(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_INVALID_EXTEN)
+    assert [(s.pattern, s.priority) for s in route] == [("i", "1")]
+    assert [(s.application, s.data) for s in route] == [
+        ("Goto", f"{dialplan.WAIT_EXTEN},{dialplan.ANNOUNCE_LABEL}")
+    ]
+    # SET EXTENSION done too, SET PRIORITY not: the loop goes on after the step
+    # the script ran at (cc-inbound's AGI is its third)
+    wait = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN)
+    inbound = context_for(steps, dialplan.INBOUND_CONTEXT, "2001")
+    agi_priority = [s.application for s in inbound].index("AGI") + 1
+    assert len(wait) > agi_priority
+
+
 def test_fallback_waits_in_the_default_queue_from_the_announcement_when_entered(
     extensions: list[Section],
 ) -> None:

@@ -40,6 +40,7 @@ def simulated(context: str, exten: str) -> tuple[Dialplan, list[tuple[str, str]]
         (dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN),
         *[(dialplan.QUEUE_EXIT_CONTEXT, e) for e in sorted(dialplan.QUEUE_EXIT_EXTENS)],
         (dialplan.FALLBACK_CONTEXT, dialplan.FALLBACK_EXTEN),
+        (dialplan.WAIT_CONTEXT, dialplan.WAIT_INVALID_EXTEN),
     ],
 )
 def test_simulator_runs_the_conf_steps_when_a_shared_context_is_entered(
