@@ -20,6 +20,7 @@ from acd.events import CallbackBooked
 from acd.model import (
     AgentId,
     AgentSession,
+    AgentState,
     CallPhase,
     ConnectedCall,
     KeptCallback,
@@ -69,6 +70,9 @@ class Queueing(Dialing):
         now: datetime,
     ) -> list[Action]:
         seat = self._seats[agent_id]
+        if found is not None and found.waiting.request.call_id in self._ended:
+            session = _ended_meanwhile(agent_id, session, found, now)
+            found = None
         request = None if found is None else found.waiting.request
         actions = self.engine.restore_agent(
             seat.routing_profile, session, now, on_call=request
@@ -194,3 +198,22 @@ def arrival(waiting: WaitingCall) -> float:
     """When the caller joined their queue (epoch seconds; unknown: last)."""
     arrived = waiting.request.arrived_at
     return float("inf") if arrived is None else arrived.timestamp()
+
+
+def _ended_meanwhile(
+    agent_id: AgentId, session: AgentSession | None, found: AgentOnCall, now: datetime
+) -> AgentSession:
+    """The session of an agent whose call, seen on the PBX, ended before the
+    restore: on it until now, so its wrap-up starts now."""
+    request = found.waiting.request
+    answered = now
+    if session is not None and session.call_id == request.call_id:
+        answered = session.since
+    return AgentSession(
+        agent_id=agent_id,
+        state=AgentState.ON_CALL,
+        since=answered,
+        call_id=request.call_id,
+        queue_id=request.queue_id,
+        pending_pause=None if session is None else session.pending_pause,
+    )

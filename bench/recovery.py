@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import shutil
 import statistics
@@ -70,12 +71,19 @@ def caller(rng: random.Random, n: int) -> Caller:
 
 
 async def arrivals(
-    sim: Simulator, rng: random.Random, per_s: float, placed: list[InboundCall]
+    sim: Simulator,
+    rng: random.Random,
+    per_s: float,
+    placed: list[InboundCall],
+    stop: asyncio.Event,
 ) -> None:
-    """Poisson arrivals until cancelled."""
-    while True:
+    """Poisson arrivals until `stop` (never cut in the middle of placing a call:
+    the caller would never hang up)."""
+    while not stop.is_set():
         placed.append(await sim.place_inbound(caller(rng, len(placed))))
-        await asyncio.sleep(rng.expovariate(per_s))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(rng.expovariate(per_s)):
+                await stop.wait()
 
 
 def bridged_channels(events: Iterable[Event]) -> set[str]:
@@ -180,7 +188,8 @@ async def killed_under_load(
         *(desk.post(login, "/acd/agents/me/login") for login, _ in SEATS)
     )
     placed: list[InboundCall] = []
-    load = asyncio.create_task(arrivals(sim, rng, args.per_s, placed))
+    stop = asyncio.Event()
+    load = asyncio.create_task(arrivals(sim, rng, args.per_s, placed, stop))
     await asyncio.sleep(args.warm_s)
     for _ in range(args.burst):
         placed.append(await sim.place_inbound(caller(rng, len(placed))))
@@ -196,8 +205,8 @@ async def killed_under_load(
     recovery_s = await until_recovered(desk, sim, waiting, started)
 
     await asyncio.sleep(args.after_s)
-    load.cancel()
-    await asyncio.gather(load, return_exceptions=True)
+    stop.set()
+    await load
     async with asyncio.timeout(args.drain_timeout_s):
         while sim.live_channels():  # noqa: ASYNC110  # the simulator has no event for it
             await asyncio.sleep(0.5)

@@ -167,3 +167,20 @@ async def test_caller_queued_under_another_call_id_is_not_queued_twice_when_rest
     await rig.service.call_waits(handed_off)
     await rig.service.restore(waiting=[found], agents=[], sessions={}, on_call={})
     assert rig.service.engine.waiting(BILLING) == ["x:1"]
+
+
+async def test_agent_whose_call_ended_while_restoring_wraps_up_when_restored(
+    rig: Rig,
+) -> None:
+    ended = waiting(1, arrived_s=90, rig=rig)
+    await rig.end(ended.request.call_id)  # after the PBX was read, before the restore
+    await rig.service.restore(
+        waiting=[],
+        agents=[ANNA],
+        sessions={},
+        on_call={ANNA: AgentOnCall(waiting=ended, agent_leg=ChannelId("acd-leg-1"))},
+    )
+    assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.service.connected_call(ANNA) is None
+    rig.clock.advance(10)
+    await rig.until_state("anna", AgentState.READY)
