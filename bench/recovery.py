@@ -13,7 +13,8 @@ caller then waiting in `cc-wait` is queued again (waiting, or on an agent) and
 every agent is back (none logged out): `recovery_s`, the median over `--runs`
 (`startup_s` is the part until the new process answers HTTP). Then the load stops
 and every call drains: `lost_calls` counts, over all runs, the calls that ended
-without reaching an agent.
+without reaching an agent (and each run says how many agents were not ready once
+every call and wrap-up was over: none should be).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Run:
     talking: int
     placed: int
     lost: int
+    stuck: int
+    """Agents not ready once every call ended and its wrap-up was over."""
 
 
 def caller(rng: random.Random, n: int) -> Caller:
@@ -210,9 +213,12 @@ async def killed_under_load(
     async with asyncio.timeout(args.drain_timeout_s):
         while sim.live_channels():  # noqa: ASYNC110  # the simulator has no event for it
             await asyncio.sleep(0.5)
+    await asyncio.sleep(WRAP_UP_S + 1.0)
+    agents = await desk.agents()
+    stuck = sum(1 for a in agents.values() if a["state"] != "ready")
     reached = bridged_channels(sim.events)
     lost = sum(1 for c in placed if c.ivr_uniqueid not in reached)
-    return Run(recovery_s, startup_s, len(waiting), talking, len(placed), lost)
+    return Run(recovery_s, startup_s, len(waiting), talking, len(placed), lost, stuck)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -231,7 +237,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"run {index + 1}: recovery {run.recovery_s:.2f}s (start "
                 f"{run.startup_s:.2f}s) with {run.waiting} callers waiting and "
                 f"{run.talking} agents talking at the restart; {run.placed} calls, "
-                f"{run.lost} lost",
+                f"{run.lost} lost; {run.stuck} agents not ready at the end",
                 flush=True,
             )
     print(f"agents={AGENTS} runs={args.runs} per_s={args.per_s} burst={args.burst}")
