@@ -23,7 +23,7 @@ from acd.model import AgentId, AgentSession, CallRequest, Kept, KeptCallback, Qu
 from acd.ports import AgentOnCall, CallLocator, KeptStore, LiveChannels, WaitingCall
 from acd.service import AcdService
 from telephony.channel_events import LiveChannel
-from telephony.dialplan import AGENT_CONTEXT, WAIT_CONTEXT
+from telephony.dialplan import AGENT_CONTEXT, PHONE_STAND_IN_CONTEXT, WAIT_CONTEXT
 from telephony.errors import PbxError
 from telephony.events import PbxConnected
 from telephony.model import CallId, PbxId, call_id
@@ -39,23 +39,20 @@ READS_AT_ONCE = 64
 """Channels whose variables are read at the same time while recovering."""
 UP = "Up"
 _PHONE_TECHNOLOGIES = ("PJSIP/", "SIP/", "IAX2/")
+_AGENT_PLACES = (f"{AGENT_CONTEXT}-", f"{PHONE_STAND_IN_CONTEXT}-")
 
 
 def endpoint_in(channel: str) -> str | None:
     """The agent's phone endpoint a channel rings or is: `Local/<ep>@cc-agent-…`
-    (the ACD's agent leg) or `PJSIP/<ep>-<n>` (the phone itself); else None."""
+    (the ACD's agent leg), `PJSIP/<ep>-<n>` (the phone itself) or its stand-in
+    `Local/<ep>@cc-agentphone-…`; else None."""
     if channel.startswith("Local/"):
         exten, _, place = channel.removeprefix("Local/").partition("@")
-        return exten if place.startswith(f"{AGENT_CONTEXT}-") else None
+        return exten if place.startswith(_AGENT_PLACES) else None
     if channel.startswith(_PHONE_TECHNOLOGIES):
         endpoint = channel.partition("/")[2].rpartition("-")[0]
         return endpoint or None
     return None
-
-
-def _pair(channel: str) -> str:
-    """A Local channel's pair (`…;1` and `…;2` are one); other channels alone."""
-    return channel.rpartition(";")[0] if channel.startswith("Local/") else channel
 
 
 @dataclass(slots=True, kw_only=True)
@@ -76,7 +73,7 @@ def findings(channels: Iterable[LiveChannel], seats: dict[str, AgentSeat]) -> Fi
     """Sort a PBX's channels: waiting callers, agents on calls, stale rings
     (`seats` by endpoint). Pure."""
     found = Findings()
-    rings: dict[str, list[LiveChannel]] = {}
+    phones: dict[AgentId, list[LiveChannel]] = {}
     for channel in channels:
         if channel.bridge_id:
             found.peers.setdefault(channel.bridge_id, []).append(channel)
@@ -87,15 +84,23 @@ def findings(channels: Iterable[LiveChannel], seats: dict[str, AgentSeat]) -> Fi
             continue
         seat = seats.get(endpoint)
         if seat is not None:
-            rings.setdefault(_pair(channel.channel), []).append(channel)
-    for legs in rings.values():
+            phones.setdefault(seat.profile.agent_id, []).append(channel)
+    for agent_id, legs in phones.items():
         up = [leg for leg in legs if leg.state == UP]
-        agent_id = seats[endpoint_in(legs[0].channel) or ""].profile.agent_id
         if up:
-            found.busy[agent_id] = min(up, key=lambda leg: leg.channel)
-        else:
+            found.busy[agent_id] = min(up, key=lambda leg: _talking(leg, found))
+        else:  # the ACD's own leg (`…@cc-agent-…;1`) names first: hanging it
+            # up takes what it dialled with it
             found.stale.append(min(legs, key=lambda leg: leg.channel))
     return found
+
+
+def _talking(leg: LiveChannel, found: Findings) -> tuple[bool, str]:
+    """Order of an agent's answered channels: first the one bridged with the
+    caller (anyone not an agent's), then by name."""
+    peers = found.peers.get(leg.bridge_id, []) if leg.bridge_id else []
+    with_caller = any(endpoint_in(p.channel) is None for p in peers)
+    return (not with_caller, leg.channel)
 
 
 class AcdRecovery:

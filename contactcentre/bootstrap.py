@@ -249,7 +249,8 @@ def build(
     crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
-    records.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    call_records = CallContacts(contacts)
+    records.subscribe_all(CALL_CONTACT_EVENTS, call_records)
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
@@ -309,7 +310,7 @@ def build(
         clock=clock,
         options=IvrCrmOptions(currency=settings.ivr.currency),
     )
-    flows = route_scripts(
+    scripts = route_scripts(
         agi,
         settings,
         ScriptParts(
@@ -320,9 +321,11 @@ def build(
             crm=ivr_crm,
             acd=acd,
             calls=telephony.tracker,
+            contacts=call_records,
             preferred=AppealOwners(sessions, customers),
         ),
     )
+    flows = scripts.flows
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
     records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
@@ -413,7 +416,9 @@ def build(
             log.info("IVR flows restored from the database: %d", restored)
         except FlowStoreFailed as error:
             log.error("stored IVR flows not restored, the files serve: %s", error)
-        await agi.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(agi.run(), name="fastagi")
+            group.create_task(scripts.provide_prompts(), name="ivr-prompts")
 
     jobs: list[Job] = [
         journal.run,
@@ -585,12 +590,7 @@ async def serve(settings: Settings, *, demo: bool) -> None:
 
 
 async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
-    # the simulator plays any sound file, so none is missing in the demo
-    settings = with_demo_seats(
-        settings.model_copy(
-            update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
-        )
-    )
+    settings = with_demo_seats(settings)
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)

@@ -1,5 +1,6 @@
 """Carries each call's events into the CRM: the contact opens when the call arrives
-(the caller identified before any menu, T1/C2); the IVR's record, every step the ACD
+(the caller identified before any menu, T1/C2; the `inbound` script opens it too,
+so it exists before the first prompt); the IVR's record, every step the ACD
 takes with the call and the telephony end land on it, and the CRM computes the call
 log from them (T3). Translation only: the CRM decides the log.
 
@@ -189,7 +190,9 @@ class CallContacts:
                 await self.on_acd_step(event)
 
     async def on_call_arrived(self, event: CallArrived) -> None:
-        """Open the call's contact with the caller identified."""
+        """Open the call's contact with the caller identified. The `inbound`
+        FastAGI script calls this too, before its first prompt (T1): whichever
+        comes first writes the contact, one per call id."""
         await self._contacts.open_call_contact(
             event.call_id,
             event.ani,

@@ -152,10 +152,13 @@ class IvrSettings(_Section):
     flows_dir: Path | None = None
     """YAML flows to publish at start; None: the shipped demo flows."""
     sounds_dir: Path = Path("var/sounds")
-    """The sounds directory Asterisk reads: TTS prompts are cached under it."""
-    check_sounds: bool = True
-    """Fall back when a sound file is missing from `sounds_dir` (off in the demo,
-    whose simulator plays every sound)."""
+    """The sounds directory Asterisk reads (`<astdatadir>/sounds`), as mounted here:
+    the service writes what Asterisk plays under its `cc/` folder (TTS prompts,
+    the flows' prompts made from their text) and checks on each PBX's first call
+    that Asterisk sees them."""
+    contact_wait_s: float = Field(default=1.0, ge=0)
+    """How long the `inbound` script waits for the call's contact to be written
+    before the first prompt; past it the IVR starts and the contact follows."""
     asr_models: dict[str, Path] = Field(default_factory=dict)
     """Language -> vosk model directory; none: menus take keys only."""
     asr_max_concurrent: int = Field(default=2, ge=1)

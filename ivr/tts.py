@@ -26,7 +26,7 @@ from ivr.ports import TtsFailed, TtsVoiceMissing
 log = logging.getLogger(__name__)
 
 ASTERISK_RATE_HZ = 8000
-DEFAULT_SUBDIR = "cc-tts"
+DEFAULT_SUBDIR = "cc/tts"
 MIN_PROMPT_S = 0.05
 SCRATCH_SUFFIX = ".tmp.wav"
 WORKER_COMMAND = (sys.executable, "-m", "ivr.tts_worker")

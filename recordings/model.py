@@ -1,5 +1,5 @@
-"""Recording values and the pure decisions about them: file names, the caller's
-channel, muted spans and what a WAV header says. No I/O."""
+"""Recording values and the pure decisions about them: file names, muted spans
+and what a WAV header says. No I/O."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from crm_core.auth.model import Actor, Permission
 
 RecordingId = NewType("RecordingId", uuid.UUID)
 
-AGENT_CONTEXTS = frozenset({"cc-agent", "cc-agentphone"})
-"""Contexts of agent legs (`Local/<endpoint>@cc-agent-...`): never the caller."""
 WAV_HEADER_BYTES = 44
 
 
@@ -89,24 +87,6 @@ def file_name_for(call_id: str) -> str:
     file systems and URLs dislike): only letters, digits, `.`, `_` and `-`."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", call_id).strip(".")
     return f"{safe or 'call'}.wav"
-
-
-def caller_channel(channels: tuple[str, ...]) -> str | None:
-    """The caller's channel among a bridge's members: the first that is not an agent
-    leg. Recording it keeps transfers in the same file."""
-    for channel in channels:
-        if _context(channel) not in AGENT_CONTEXTS:
-            return channel
-    return None
-
-
-def _context(channel: str) -> str:
-    """`Local/1001@cc-agent-00000005;1` -> `cc-agent`; other technologies -> ""."""
-    if not channel.startswith("Local/") or "@" not in channel:
-        return ""
-    rest = channel.split("@", 1)[1].split(";", 1)[0]
-    head, sep, tail = rest.rpartition("-")
-    return head if sep and all(c in "0123456789abcdefABCDEF" for c in tail) else rest
 
 
 def muted(recording: Recording, *, at: datetime) -> Recording:

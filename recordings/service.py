@@ -26,7 +26,6 @@ from recordings.model import (
     PLAYABLE,
     Recording,
     RecordingStatus,
-    caller_channel,
     file_name_for,
     may_hear,
     may_mute,
@@ -123,13 +122,10 @@ class RecordingService:
     async def on_call_bridged(self, event: CallBridged) -> None:
         """Start MixMonitor on the caller's channel, once per call, then hand the
         recording's row to `keep`: the database never delays or stops a recording.
-        A PBX refusal is logged and kept on the row (status missing), never raised."""
-        channel = caller_channel(event.channels)
-        if channel is None:
-            log.warning(
-                "call=%s no caller channel in %s", event.call_id, event.channels
-            )
-            return
+        MixMonitor stays on that channel through Local channel optimisation,
+        transfers and consultations, so the file keeps growing. A PBX refusal is
+        logged and kept on the row (status missing), never raised."""
+        channel = event.caller_channel
         if event.call_id in self._recording:
             return
         self._recording.add(event.call_id)

@@ -8,7 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId
+from telephony.channel_events import KnownCall, LiveChannel
+from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId, call_id
 
 CallKey = tuple[PbxId, str]
 ChannelKey = tuple[PbxId, ChannelId]
@@ -28,11 +29,30 @@ class LiveCall:
     dnis: str
     arrived_at: datetime
     legs: dict[ChannelId, Leg] = field(default_factory=dict)
+    by_name: dict[str, ChannelId] = field(default_factory=dict)
+    """The legs by channel name (a Local half finds its other half so)."""
     answered_at: datetime | None = None
     bridged_at: datetime | None = None
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
-    bridges: dict[str, set[ChannelId]] = field(default_factory=dict)
+    bridges: dict[str, dict[ChannelId, None]] = field(default_factory=dict)
+    """Each bridge's members, in the order they entered."""
+    bridge_of: dict[ChannelId, str] = field(default_factory=dict)
+    diallers: set[ChannelId] = field(default_factory=set)
+    """Legs that ran Dial."""
+    anchor: ChannelId | None = None
+    """Where the caller is looked for: the channel an agent leg was originated
+    into (LegExpected), else (None) the call's first channel."""
+    anchor_is_target: bool = False
+    """The anchor is an agent leg's Bridge target (LegExpected named it)."""
+    caller: ChannelId | None = None
+    """The caller's real channel, once known (see telephony.call_bridges)."""
+    peer: ChannelId | None = None
+    """The party last announced in CallBridged."""
+    hold_s: float = 0.0
+    held_since: datetime | None = None
+    shut_down: bool = False
+    """Asterisk asked a leg to hang up because it is shutting down."""
     announced: bool = False
     """CallArrived was published. A Local channel's caller ID follows its
     Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the
@@ -85,3 +105,38 @@ class RecentKeys:
 
     def __len__(self) -> int:
         return len(self._set)
+
+
+def known_call(known: KnownCall) -> LiveCall:
+    """A call known from before the service started: live and announced (no
+    second CallArrived) until its PBX's first resync keeps or ends it."""
+    return LiveCall(
+        key=(known.pbx_id, known.linkedid),
+        call_id=call_id(known.pbx_id, known.linkedid),
+        direction=known.direction,
+        first=ChannelId(known.linkedid),
+        first_channel=known.channel,
+        ani=known.ani,
+        ani_name=known.ani_name,
+        dnis=known.dnis,
+        arrived_at=known.arrived_at,
+        answered_at=known.answered_at,
+        bridged_at=known.bridged_at,
+        announced=True,
+        seen_at=known.seen_at,
+    )
+
+
+def adoption_order(c: LiveChannel, joining: set[ChannelId]) -> tuple[bool, str, bool]:
+    """The order of a resync's channels: by call, its first channel first, and
+    legs joining another call (and what they dial) last."""
+    return (ChannelId(c.linkedid) in joining, c.linkedid, c.channel_id != c.linkedid)
+
+
+def settle_first(live: LiveCall) -> None:
+    """A known call's first channel as the PBX now lists its legs: the one of its
+    first name, else any (its own first may be gone)."""
+    if live.first in live.legs or not live.legs:
+        return
+    found = live.by_name.get(live.first_channel)
+    live.first = found if found is not None else next(iter(live.legs))

@@ -61,6 +61,10 @@ DIALER_CONTEXT = "cc-dialer"
 DIALER_EXTEN = "s"
 OUTBOUND_CONTEXT = "cc-outbound"
 """`Local/<number>@cc-outbound` dials a number through the trunk."""
+PHONE_STAND_IN_CONTEXT = "cc-agentphone"
+"""Where the traces' configuration (asterisk-traces/config), and the simulator,
+put a stand-in for an agent's `PJSIP/<endpoint>` phone: a channel
+`Local/<endpoint>@cc-agentphone-…` is that phone."""
 PHONES_CONTEXT = "cc-phones"
 """The context of the agents' own phones (what they dial)."""
 
@@ -123,11 +127,16 @@ AMI_EVENTS = frozenset(
         "DTMFBegin",
         "DTMFEnd",
         "VarSet",
+        "Shutdown",
+        "SoftHangupRequest",
     }
 )
 """The AMI events the bridge uses; manager.conf filters out everything else."""
 VARSET_VARIABLES_REGEX = "^(AMDSTATUS|AMDCAUSE|CC_[A-Z0-9_]+)$"
 """VarSet events pass only for the variables the service reads."""
+SHUTDOWN_CAUSE = "4"
+"""SoftHangupRequest's Cause when Asterisk hangs a channel up because it is
+shutting down (AST_SOFTHANGUP_SHUTDOWN); only those pass manager.conf."""
 
 
 def agent_channel(endpoint: str) -> str:

@@ -145,9 +145,10 @@ class JsonLinesCallJournal:
                 self._open[str(record["call_id"])] = dict(record)
             case "moment":
                 found = self._open.get(str(record["call_id"]))
-                for key in ("answered_at", "bridged_at"):
+                for key in ("answered_at", "bridged_at"):  # the first of each
                     if found is not None and key in record:
-                        found[key] = found["last"] = record[key]
+                        found.setdefault(key, record[key])
+                        found["last"] = record[key]
             case "legs":
                 found = self._open.get(str(record["call_id"]))
                 if found is not None:

@@ -72,7 +72,6 @@ class ServiceSetup:
             "CC_DATA_DIR": str(self.workdir / "data"),
             "CC_RECORDINGS_DIR": str(self.workdir / "recordings"),
             "CC_IVR__SOUNDS_DIR": str(self.workdir / "sounds"),
-            "CC_IVR__CHECK_SOUNDS": "false",
             "CC_ACD__SEATS": json.dumps(seats),
             "CC_ACD__QUEUES": json.dumps(queues),
             "CC_ACD__DEFAULT_QUEUE": self.queues[-1],
@@ -85,6 +84,7 @@ class ServiceSetup:
             secret=PBX_SECRET,
             agi_port=self.agi_port,
             recordings_dir=self.workdir / "recordings",
+            sounds_dir=self.workdir / "sounds",
             **changes,
         )
 

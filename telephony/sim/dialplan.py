@@ -21,11 +21,13 @@ from telephony.dialplan import (
     ANNOUNCE_EVERY_VARIABLE,
     DEFAULT_QUEUE,
     DEFAULT_QUEUE_VARIABLE,
+    MOH_CLASS,
     PBX_ID_VARIABLE,
     WAIT_CONTEXT,
     WAIT_INVALID_EXTEN,
 )
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
+from telephony.sim.dial import dial
 from telephony.sim.extensions import PRIORITY_LABELS, ExtensionTable
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
 from telephony.sim.wav import GrowingWav
@@ -33,7 +35,7 @@ from telephony.sim.wav import GrowingWav
 log = logging.getLogger(__name__)
 
 Outcome = Literal["next", "stop", "jump"]
-HangKind = Literal["", "peer", "ami", "bridge", "vanish"]
+HangKind = Literal["", "peer", "ami", "bridge", "vanish", "optimised"]
 
 PLAYBACK_S = {
     "custom/welcome": 3.35,
@@ -127,6 +129,9 @@ class Dialplan(ExtensionTable):
             DEFAULT_QUEUE_VARIABLE: DEFAULT_QUEUE,
         }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
+        self.before_agi_command: Callable[[str, str], Awaitable[None]] | None = None
+        """Awaited with (uniqueid, command) as each FastAGI command arrives, before
+        it runs: a test sees the world as the command found it."""
 
     # time --------------------------------------------------------------------
     async def sleep(self, sim_s: float) -> None:
@@ -182,7 +187,7 @@ class Dialplan(ExtensionTable):
             outcome = await self.app(line, app, data)
             while ch.bridge is not None and not line.hung.is_set():
                 if await self.wait(line, None) == "wake" and line.redirect is not None:
-                    outcome = self._jump(line)
+                    outcome = self.take_redirect(line)
             if outcome == "stop":
                 break
             if outcome == "next":
@@ -202,7 +207,8 @@ class Dialplan(ExtensionTable):
         self.pbx.varset(ch, "INVALID_EXTEN", exten)
         return True
 
-    def _jump(self, line: Line) -> Outcome:
+    def take_redirect(self, line: Line) -> Outcome:
+        """Leave for the place an AMI Redirect named (leaving any bridge)."""
         assert line.redirect is not None
         ctx, exten, prio = line.redirect
         line.redirect = None
@@ -218,7 +224,7 @@ class Dialplan(ExtensionTable):
             return "stop"
         if what == "wake" and line.redirect is not None:
             self.pbx.moh_stop(line.ch)
-            return self._jump(line)
+            return self.take_redirect(line)
         if what == "wake" and line.ch.bridge is not None:
             return "next"
         return None
@@ -242,7 +248,7 @@ class Dialplan(ExtensionTable):
             case "AMD":
                 return await self._amd(line)
             case "Dial":
-                return await self._dial(line, data)
+                return await dial(self, line, data)
             case "Busy":
                 self.pbx.newstate(ch, "Busy")
                 line.busy.set()
@@ -308,71 +314,6 @@ class Dialplan(ExtensionTable):
             self.pbx.moh_stop(ch)
         return await self.interrupted(line, what) or "next"
 
-    async def _dial(self, line: Line, data: str) -> Outcome:
-        """Dial(`Local/<exten>@<context>`): ring a new leg in the dialling
-        channel's call and, once it answers, bridge the two until either hangs up.
-        The called party is the leg's `;2` half (as for an Originate); the
-        dialling channel goes on to its next priority when the leg is gone."""
-        ch = line.ch
-        exten, _, context = data.removeprefix("Local/").partition("@")
-        one, two = self.pbx.local_pair(
-            exten, context, callerid=(ch.cid_num, ch.cid_name), linkedid=ch.linkedid
-        )
-        l1, l2 = self.line(one), self.line(two)
-        if self.steps(l2) is None:
-            self.pbx.hangup(two, 0)
-            self.pbx.hangup(one, 0)
-            self.lines.pop(one, None)
-            self.lines.pop(two, None)
-            return "next"
-        self.pbx.local_bridge_and_dial(one, two)
-        self.spawn(self.run(l2))
-        if not await self._dial_ring(line, l2):
-            if one.state != "Up":
-                self.pbx.dial_end(one, "BUSY" if l2.busy.is_set() else "NOANSWER")
-            self.hang(l1, "ami", 0)
-            self.spawn(self.finish(l1))
-            if line.hung.is_set():
-                return "stop"
-            if line.redirect is not None:
-                line.wake.clear()
-                return self._jump(line)
-            return "next"
-        self.pbx.newstate(one, "Up")
-        self.pbx.dial_end(one, "ANSWER")
-        self.bridge(l1, line)
-        ch.priority -= 1  # Dial, unlike Bridge(), resumes after itself
-        self.spawn(self._dialled(l1))
-        return "next"
-
-    async def _dial_ring(self, line: Line, l2: Line) -> bool:
-        """Ring until the called leg answers (True), or it is busy or gone, the
-        dialling channel hangs up or is redirected, or 60 s pass (False)."""
-        deadline = self.clock() + 60.0  # simulated seconds, as Dial(...,60)
-        while not (l2.answered.is_set() or l2.busy.is_set() or l2.hung.is_set()):
-            if line.hung.is_set() or line.redirect is not None:
-                return False
-            left = deadline - self.clock()
-            if left <= 0:
-                return False
-            events = (l2.answered, l2.busy, l2.hung, line.hung, line.wake)
-            waits = [asyncio.ensure_future(e.wait()) for e in events]
-            try:
-                await asyncio.wait(
-                    waits,
-                    timeout=left / self.config.speed,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                for w in waits:
-                    w.cancel()
-            line.wake.clear()
-        return l2.answered.is_set() and not line.hung.is_set()
-
-    async def _dialled(self, l1: Line) -> None:
-        await self.wait(l1, None)
-        await self.finish(l1)
-
     async def _amd(self, line: Line) -> Outcome:
         peer = line.ch.peer
         kind = self.line(peer).party if peer is not None else None
@@ -399,7 +340,9 @@ class Dialplan(ExtensionTable):
         if line.hung.is_set():
             return "stop"
         if line.redirect is not None:
-            return self._jump(line)  # an AMI Redirect ended the AGI (async goto)
+            return self.take_redirect(
+                line
+            )  # an AMI Redirect ended the AGI (async goto)
         if (line.ch.context, line.ch.exten, line.ch.priority) != location:
             return "jump"  # SET CONTEXT/EXTENSION/PRIORITY: the dialplan goes on there
         return "next"
@@ -419,7 +362,7 @@ class Dialplan(ExtensionTable):
         if ch.dead:
             return
         kind = line.hung_kind
-        if kind == "vanish":
+        if kind in ("vanish", "optimised"):
             return
         self.pbx.moh_stop(ch)
         self.stop_mix(line)
@@ -430,7 +373,8 @@ class Dialplan(ExtensionTable):
             if kind == "":
                 kind = "bridge"
         if kind == "bridge":
-            self.pbx.varset(ch, "BRIDGERESULT", "SUCCESS")
+            if ch.app == "Bridge":  # a Dial's callee reports no Bridge() result
+                self.pbx.varset(ch, "BRIDGERESULT", "SUCCESS")
         elif kind != "peer" or not was_bridged:
             self.pbx.soft_hangup_request(ch, 16)
         if peer is not None:
@@ -450,7 +394,8 @@ class Dialplan(ExtensionTable):
     def _teardown(self, ch: Channel) -> None:
         bridge = ch.bridge
         assert bridge is not None
-        members = list(bridge.channels)
+        # The channel hanging up leaves first; the bridge then dissolves.
+        members = [ch, *(m for m in bridge.channels if m is not ch)]
         for m in members:
             self.pbx.varset(m, "BRIDGEPEER", "")
         for m in members:
@@ -488,6 +433,19 @@ class Dialplan(ExtensionTable):
         target.wake.set()
         target.bridged.set()
         agent.bridged.set()
+
+    def hold(self, ch: Channel, *, on: bool) -> None:
+        """`ch` (an agent's phone) puts its call on hold, or takes it off: the
+        channels bridged with it hear music on hold, as Asterisk plays it to a
+        held bridge peer (MusicOnHoldStart/Stop, inbound-spine.ami.txt)."""
+        bridge = ch.bridge
+        for other in [] if bridge is None else bridge.channels:
+            if other is ch:
+                continue
+            if on and not other.moh:
+                self.pbx.moh_start(other, MOH_CLASS)
+            elif not on:
+                self.pbx.moh_stop(other)
 
     def record_path(self, name: str) -> Path:
         path = Path(name)

@@ -23,6 +23,7 @@ from telephony.dialplan import (
     FALLBACK_EXTEN,
     MOH_CLASS,
     OUTBOUND_CONTEXT,
+    PHONE_STAND_IN_CONTEXT,
     QUEUE_EXIT_CONTEXT,
     QUEUE_EXIT_EXTENS,
     QUEUE_EXIT_SCRIPT,
@@ -39,11 +40,13 @@ from telephony.sim.model import AgentPhone, Party, PartyKind, SimConfig
 if TYPE_CHECKING:
     from telephony.sim.dialplan import Line
 
-AGENT_PHONE_CONTEXTS = frozenset({"cc-agentphone", AGENT_CONTEXT})
-"""Where a Local channel reaches an agent's phone: the traces' stand-in phone
-(`cc-agentphone`) and the product's agent leg (`cc-agent`, which on a real
-Asterisk Dials PJSIP/<endpoint>; the simulator answers as the phone itself, without
-the PJSIP channel and its DialBegin/DialEnd)."""
+PHONE_CONTEXT = PHONE_STAND_IN_CONTEXT
+"""The traces' stand-in for an agent's phone (`PJSIP/<endpoint>` on a real
+Asterisk): rings, answers, plays a greeting and stays (asterisk-traces/config)."""
+AGENT_PHONE_CONTEXTS = frozenset({PHONE_CONTEXT, AGENT_CONTEXT})
+"""Where a Local channel reaches an agent's phone: the stand-in phone itself, or
+the product's agent leg (`cc-agent`), which Dials it as the reference dialplan
+Dials PJSIP/<endpoint> (agent-leg-bridges.ami.txt)."""
 PRIORITY_LABELS = {(WAIT_CONTEXT, WAIT_EXTEN): {WAIT_LOOP_LABEL: 2, ANNOUNCE_LABEL: 3}}
 """The `n(label)` priorities of the table below, for Goto."""
 FALLBACK = f"{FALLBACK_CONTEXT},{FALLBACK_EXTEN},1"
@@ -112,6 +115,12 @@ class ExtensionTable:
         if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
             agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
             line.agent = agent
+            if ctx == AGENT_CONTEXT:
+                return [
+                    ("NoOp", f"agent {exten}"),
+                    ("Dial", f"Local/{exten}@{PHONE_CONTEXT},30,t"),
+                    ("Hangup", ""),
+                ]
             if not agent.answers:
                 return [("Wait", "3600")]
             return [

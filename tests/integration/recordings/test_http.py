@@ -24,7 +24,7 @@ from recordings.ports import CallContact
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles
 from telephony.events import CallBridged, CallEnded
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 from telephony.sim.wav import write_wav
 from tests.integration.recordings.accounts import SystemClock, users
 from tests.integration.recordings.fakes import (
@@ -87,7 +87,9 @@ async def bridged(api: Api) -> None:
     await api.service.on_call_bridged(
         CallBridged(
             occurred_at=datetime.now(UTC), call_id=CallId(CALL), pbx_id=PbxId("pbx1"),
-            bridge_id="b7", channels=(CALLER, "Local/1001@cc-agent-00000008;1"),
+            bridge_id="b7", caller_channel=CALLER,
+            caller_channel_id=ChannelId("1.7"),
+            peer_channel="PJSIP/1001-00000008", peer_channel_id=ChannelId("1.8"),
         )
     )  # fmt: skip
 

@@ -29,7 +29,7 @@ from recordings.retention import RetentionPolicy
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles
 from telephony.events import CallBridged, CallEnded
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.recordings.fakes import (
     FakeCallAgents,
@@ -58,7 +58,9 @@ class Rig:
     def bridged(self, call_id: str) -> CallBridged:
         return CallBridged(
             occurred_at=self.clock.now(), call_id=CallId(call_id), pbx_id=PBX,
-            bridge_id="b1", channels=(AGENT_LEG, CALLER),
+            bridge_id="b1", caller_channel=CALLER,
+            caller_channel_id=ChannelId("caller-1b"), peer_channel=AGENT_LEG,
+            peer_channel_id=ChannelId("agent-1"),
         )  # fmt: skip
 
     def ended(self, call_id: str) -> CallEnded:

@@ -99,7 +99,8 @@ SEATS = {"1001": seat("anna", "1001"), "1002": seat("boris", "1002")}
     ("name", "endpoint"),
     [
         ("Local/1001@cc-agent-0000000a;1", "1001"),
-        ("Local/1001@cc-agentphone-0000000a;2", None),
+        ("Local/1001@cc-agentphone-0000000a;2", "1001"),
+        ("Local/1001@cc-agentphones-0000000a;2", None),
         ("PJSIP/1001-00000004", "1001"),
         ("PJSIP/trunk-0000001f", "trunk"),
         ("Local/2001@cc-inbound-00000001;2", None),
@@ -123,9 +124,24 @@ def test_channels_sort_into_waiting_busy_and_stale_when_the_pbx_lists_them() -> 
     assert found.peers["b1"] == [CALLER, ANSWERED]
 
 
-def test_phone_bridged_to_the_caller_is_busy_when_optimised_away() -> None:
-    phone = channel("PJSIP/1001-00000009", "p", context="cc-phones", bridge="b1")
+@pytest.mark.parametrize(
+    "name", ["PJSIP/1001-00000009", "Local/1001@cc-agentphone-00000009;1"]
+)
+def test_phone_bridged_to_the_caller_is_busy_when_optimised_away(name: str) -> None:
+    phone = channel(name, "p", context="cc-phones", bridge="b1")
     assert findings([CALLER, phone], SEATS).busy == {AgentId("anna"): phone}
+
+
+def test_leg_bridged_with_the_caller_is_the_agents_when_the_phone_is_dialled() -> None:
+    dialled = channel("Local/1001@cc-agent-00000004;2", "acd-1-2", bridge="b2")
+    phone = channel("Local/1001@cc-agentphone-00000005;1", "ph-1", bridge="b2")
+    found = findings([CALLER, ANSWERED, dialled, phone], SEATS)
+    assert found.busy == {AgentId("anna"): ANSWERED}
+    ringing_phone = channel(
+        "Local/1002@cc-agentphone-00000006;1", "ph-2", state="Ringing"
+    )
+    found = findings([RINGING, RINGING_PHONE, ringing_phone], SEATS)
+    assert found.stale == [RINGING]
 
 
 OWED = KeptCallback(

@@ -17,7 +17,6 @@ from recordings.model import (
     Recording,
     RecordingId,
     RecordingStatus,
-    caller_channel,
     closed_spans,
     file_name_for,
     may_hear,
@@ -68,27 +67,6 @@ def test_file_name_is_safe_when_call_id_has_separators(
     assert name == expected
     assert "/" not in name
     assert ":" not in name
-
-
-@pytest.mark.parametrize(
-    ("channels", "expected"),
-    [
-        (
-            ("Local/1001@cc-agentphone-00000005;1", "Local/2001@cc-inbound-00000004;2"),
-            "Local/2001@cc-inbound-00000004;2",
-        ),
-        (("Local/1001@cc-agent-0000000a;1", "PJSIP/trunk-00000001"),
-         "PJSIP/trunk-00000001"),
-        (("Local/1001@cc-agent-0000000a;1",), None),
-        (("Local/+74951234567@cc-outbound-00000002;1",
-          "Local/1002@cc-agent-00000003;1"),
-         "Local/+74951234567@cc-outbound-00000002;1"),
-    ],
-)  # fmt: skip
-def test_caller_channel_is_the_non_agent_leg_when_a_call_is_bridged(
-    channels: tuple[str, ...], expected: str | None
-) -> None:
-    assert caller_channel(channels) == expected
 
 
 def test_muted_spans_record_each_gap_when_paused_and_resumed() -> None:

@@ -133,3 +133,16 @@ def test_legs_originated_into_a_known_call_rejoin_it_when_resynced() -> None:
     assert call is not None
     assert call.call_id == "pbx1:kept"
     assert tracker.pending_expectations == 0
+
+
+def test_phone_the_known_leg_dialled_rejoins_its_call_when_the_leg_is_gone() -> None:
+    tracker = CallTracker()
+    s = Script()
+    caller = live(s, "kept-2", linkedid="kept")
+    ring = (ChannelId("acd-1"), caller.channel)
+    tracker.apply(CallsKnown(calls=(known("kept", legs=(ring,)),)))
+    snapshot = (live(s, "phone", linkedid="acd-1"), caller)  # leg optimised away
+    assert tracker.apply(Resynced(pbx_id=PBX, now=SEEN, channels=snapshot)) == []
+    call = tracker.call_of_channel(PBX, ChannelId("phone"))
+    assert call is not None
+    assert call.call_id == "pbx1:kept"

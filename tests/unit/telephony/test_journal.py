@@ -79,7 +79,10 @@ def test_open_calls_come_back_with_their_times_when_the_service_starts_again(
             call_id=CallId("pbx1:a"),
             pbx_id=PBX,
             bridge_id="br",
-            channels=("x", "y"),
+            caller_channel="x",
+            caller_channel_id=ChannelId("x"),
+            peer_channel="y",
+            peer_channel_id=ChannelId("y"),
         )
     )
     before.legs(CallId("pbx1:a"), [ChannelId("acd-1"), ChannelId("acd-1-2")], "x")
