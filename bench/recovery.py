@@ -30,10 +30,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
 
+from acd.recovery import endpoint_in
 from contactcentre.migrate import migrate
 from telephony.dialplan import WAIT_CONTEXT
 from telephony.sim.channels import Event
@@ -48,6 +50,7 @@ TALK_S = (8.0, 16.0)
 RING_S = 1.0
 WRAP_UP_S = 2.0
 POLL_S = 0.05
+LOOKS_AT_ONCE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,27 +110,39 @@ async def until_recovered(
     desk: Desk, sim: Simulator, waiting: set[str], started: float
 ) -> float:
     """Seconds from `started` until every agent is back and each of `waiting` is
-    queued again (or already with an agent, or gone)."""
+    queued again (or with an agent, or gone): the start of the first look that
+    finds it so. Callers are looked at once agents are back (the ACD restores
+    both in one step), a few at a time, so the looking costs the service little."""
     pending = set(waiting)
-    agents_back = False
     while True:
+        looked = time.monotonic()
         try:
-            if not agents_back:
-                agents = await desk.agents()
-                agents_back = all(a["state"] != "logged_out" for a in agents.values())
-            if pending:
-                live = {f"pbx1:{c.linkedid}" for c in sim.live_channels()}
-                held = await desk.agents()
-                with_agents = {a["call_id"] for a in held.values() if a["call_id"]}
-                checks = sorted(pending & live - with_agents)
-                known = await asyncio.gather(*(desk.waiting(c) for c in checks))
-                pending -= {c for c, ok in zip(checks, known, strict=True) if ok}
-                pending -= with_agents | (pending - live)
+            agents = await desk.agents()
+            if all(a["state"] != "logged_out" for a in agents.values()):
+                pending = await unknown(desk, sim, pending, agents)
+                if not pending:
+                    return looked - started
         except (aiohttp.ClientError, RuntimeError):
             pass  # not answering yet
-        if agents_back and not pending:
-            return time.monotonic() - started
         await asyncio.sleep(POLL_S)
+
+
+async def unknown(
+    desk: Desk, sim: Simulator, pending: set[str], agents: dict[str, dict[str, Any]]
+) -> set[str]:
+    """Those of `pending` still live that the ACD neither has waiting nor gave to
+    an agent."""
+    live = {f"pbx1:{c.linkedid}" for c in sim.live_channels()}
+    with_agents = {a["call_id"] for a in agents.values() if a["call_id"]}
+    checks = sorted(pending & live - with_agents)
+    limit = asyncio.Semaphore(LOOKS_AT_ONCE)
+
+    async def known(call_id: str) -> bool:
+        async with limit:
+            return await desk.waiting(call_id)
+
+    found = await asyncio.gather(*(known(c) for c in checks))
+    return {c for c, ok in zip(checks, found, strict=True) if not ok}
 
 
 async def fresh_database(server: servers.PostgresServer, name: str) -> str:
@@ -202,7 +217,9 @@ async def killed_under_load(
     await asyncio.sleep(args.down_s)
     started = await service.start()
     waiting = waiting_calls(sim)
-    talking = sum(1 for c in sim.live_channels() if "@cc-agent-" in c.name and c.bridge)
+    talking = len(
+        {endpoint_in(c.name) for c in sim.live_channels() if c.bridge} - {None}
+    )
     await service.healthy(desk.http, timeout_s=60)
     startup_s = time.monotonic() - started
     recovery_s = await until_recovered(desk, sim, waiting, started)
