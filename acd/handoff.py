@@ -16,7 +16,8 @@ from acd.model import AgentId, CallRequest, QueueId, parse_skill
 from acd.ports import CallLocator, PreferredAgents, QueueRequests, WaitingCall
 from telephony import dialplan
 from telephony.agi import AgiSession
-from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.agi_calls import session_call
+from telephony.model import CallId, ChannelId, PbxId
 from telephony.pbx_of import PbxResolver
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,10 @@ Variables = Callable[[str], Awaitable[str | None]]
 """Reads one of a channel's variables (None: unset): over FastAGI or AMI."""
 
 
-class HeldCalls(Protocol):
-    """Whether the ACD holds a call (`acd.service.AcdService.holds`)."""
+class QueuedCalls(Protocol):
+    """Whether the ACD has a call (`acd.service.AcdService.has_call`)."""
 
-    def holds(self, call_id: CallId) -> bool: ...
+    def has_call(self, call_id: CallId) -> bool: ...
 
 
 def parse_skills(text: str) -> dict[str, int]:
@@ -83,7 +84,7 @@ def queue_on_hand_off(
         if not queue:
             return
         pbx = pbx_id if pbx_of is None else await pbx_of(session)
-        the_call = _call_of(session, pbx, calls)
+        the_call = (await session_call(session, calls, pbx)).call_id
         waiting = await _waiting(session, the_call, QueueId(queue), pbx)
         owner = await _owner(preferred, session.request.callerid, the_call)
         if owner is not None:
@@ -97,7 +98,7 @@ def queue_on_hand_off(
 def check_in_on_announce(
     handler: Callable[[AgiSession], Awaitable[None]],
     requests: QueueRequests,
-    held: HeldCalls,
+    queued: QueuedCalls,
     *,
     pbx_id: PbxId,
     calls: CallLocator,
@@ -112,7 +113,7 @@ def check_in_on_announce(
         found = calls.call_of_channel(pbx, ChannelId(session.request.uniqueid))
         # A channel the tracker does not know yet (the service is just starting)
         # waits for the restart's own look at the PBX, or the next announcement.
-        if found is not None and not held.holds(found.call_id):
+        if found is not None and not queued.has_call(found.call_id):
             queue = await session.get_variable(QUEUE_VAR)
             if queue:
                 log.info("call=%s checks in from the waiting room", found.call_id)
@@ -122,12 +123,6 @@ def check_in_on_announce(
         await handler(session)
 
     return handle
-
-
-def _call_of(session: AgiSession, pbx_id: PbxId, calls: CallLocator) -> CallId:
-    uniqueid = session.request.uniqueid
-    found = calls.call_of_channel(pbx_id, ChannelId(uniqueid))
-    return found.call_id if found else call_id(pbx_id, uniqueid)
 
 
 async def _waiting(

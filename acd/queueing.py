@@ -58,7 +58,7 @@ class Queueing(Dialing):
             )
         return owed
 
-    def holds(self, call_id: CallId) -> bool:
+    def has_call(self, call_id: CallId) -> bool:
         """The ACD has the call: waiting, offered or connected."""
         return self.engine.call(call_id) is not None
 
@@ -95,7 +95,7 @@ class Queueing(Dialing):
         (one handed off while the tracker did not know the channel yet)."""
         channel = (waiting.pbx_id, waiting.channel_id)
         return waiting.channel_id is not None and any(
-            (held.pbx_id, held.channel_id) == channel and self.holds(call_id)
+            (held.pbx_id, held.channel_id) == channel and self.has_call(call_id)
             for call_id, held in self._waiting.items()
         )
 

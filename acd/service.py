@@ -30,6 +30,7 @@ from acd.errors import (
     UnknownAgent,
 )
 from acd.events import AcdEvent, QueueStatsUpdated
+from acd.holds import HoldDesk
 from acd.model import (
     AgentId,
     AgentSession,
@@ -67,7 +68,7 @@ from acd.stats import (
 )
 from acd.transfers import TransferDesk
 from telephony.events import CallEnded
-from telephony.model import CallId, ChannelId
+from telephony.model import CallId, ChannelId, PbxId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class AcdService(Queueing):
             calls=calls,
         )
         self.transfers = TransferDesk(self, pbx, check_s=settings.caller_check_s)
+        self.holds = HoldDesk(self, pbx, check_s=settings.caller_check_s)
 
     # --- inputs -----------------------------------------------------------------
 
@@ -235,6 +237,13 @@ class AcdService(Queueing):
         """The agent's phone endpoint (None: no such agent)."""
         seat = self._seats.get(agent_id)
         return None if seat is None else seat.endpoint
+
+    def seat_pbx(self, agent_id: AgentId) -> PbxId | None:
+        """The PBX the agent's phone is on (None: no such agent)."""
+        seat = self._seats.get(agent_id)
+        if seat is None:
+            return None
+        return seat.pbx_id or self.settings.pbx_id
 
     def has_queue(self, queue_id: QueueId) -> bool:
         return queue_id in self._queue_configs
@@ -390,6 +399,7 @@ class AcdService(Queueing):
                 await self._serve()
             finally:
                 self.transfers.close()
+                self.holds.close()
                 for task in list(self._tasks):
                     task.cancel()
 

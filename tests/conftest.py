@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from hypothesis import settings as hypothesis_settings
@@ -45,11 +44,7 @@ def postgres_template(postgres_server: servers.PostgresServer) -> str:
     """A database migrated to head once per run; each test copies it."""
 
     async def create() -> None:
-        conn = await asyncpg.connect(postgres_server.dsn("postgres"))
-        try:
-            await conn.execute(f'CREATE DATABASE "{_TEMPLATE}"')
-        finally:
-            await conn.close()
+        await postgres_server.execute(f'CREATE DATABASE "{_TEMPLATE}"')
         await migrate(postgres_server.url(_TEMPLATE))
 
     _run_apart(create())
@@ -95,17 +90,9 @@ async def _postgres_copy(
     server: servers.PostgresServer, template_name: str
 ) -> AsyncIterator[str]:
     name = f"t{next(_counter)}"
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    finally:
-        await conn.close()
+    await server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield server.url(name)
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ from telephony.dialplan import (
     DEFAULT_QUEUE_VARIABLE,
     FALLBACK_CONTEXT,
     FALLBACK_EXTEN,
+    HELD_AGENT_CONTEXT,
+    HOLD_CONTEXT,
+    HOLD_EXTEN,
     MOH_CLASS,
     OUTBOUND_CONTEXT,
     PHONE_STAND_IN_CONTEXT,
@@ -91,6 +94,10 @@ class ExtensionTable:
                 ("AGI", f"{agi}/{ANNOUNCE_SCRIPT}"),
                 ("Goto", WAIT_LOOP_LABEL),
             ]
+        if ctx == HOLD_CONTEXT and exten == HOLD_EXTEN:
+            return [("MusicOnHold", MOH_CLASS), ("Hangup", "")]
+        if ctx == HELD_AGENT_CONTEXT and exten == HOLD_EXTEN:
+            return [("Wait", "3600"), ("Hangup", "")]
         if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Goto", FALLBACK)]
         if ctx == FALLBACK_CONTEXT and exten == FALLBACK_EXTEN:

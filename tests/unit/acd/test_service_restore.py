@@ -106,7 +106,7 @@ async def test_callers_found_waiting_are_served_in_arrival_order_when_restored(
     assert rig.state("anna") is AgentState.RINGING
     assert rig.state("boris") is AgentState.LOGGED_OUT
     assert rig.service.engine.waiting(BILLING) == [later.request.call_id]
-    assert rig.service.holds(later.request.call_id)
+    assert rig.service.has_call(later.request.call_id)
     assert rig.pbx.variables == []  # what was on the channels stays as it was
 
 
