@@ -171,7 +171,9 @@ class Dialing:
         for config in settings.queues:
             engine.configure_queue(config)
 
-    def _ended_call(self, ended: CallId, now: datetime) -> list[Action]:
+    def _ended_call(
+        self, ended: CallId, now: datetime, *, pbx_gone: bool = False
+    ) -> list[Action]:
         served = self._aliases.pop(ended, None)
         if served is not None:  # the callback's own call ended
             callback = self._callbacks.get(served)
@@ -188,7 +190,7 @@ class Dialing:
             self._ended.popitem(last=False)
         self._waiting.pop(ended, None)
         self._forget_connected(ended)
-        return self.engine.hang_up(ended, now)
+        return self.engine.hang_up(ended, now, pbx_gone=pbx_gone)
 
     def _callback_failed(self, served: CallId, now: datetime) -> list[Action]:
         """A try failed (the ring could not be placed, or the customer's leg did

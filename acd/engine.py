@@ -14,7 +14,7 @@ import heapq
 from dataclasses import replace
 from datetime import datetime
 
-from acd.consultations import Consultations, transferred
+from acd.consultations import transferred
 from acd.errors import (
     DuplicateCall,
     InvalidTransition,
@@ -24,6 +24,7 @@ from acd.errors import (
 from acd.events import (
     CallAbandoned,
     CallConnected,
+    CallLeftQueue,
     CallTransferred,
 )
 from acd.model import (
@@ -43,13 +44,13 @@ from acd.model import (
     TargetKind,
     TransferMode,
 )
+from acd.restore import Restorations
 from acd.routing import (
     NEVER,
     PRESENCE_TIMER,
     RING_TIMER,
     WRAP_UP_TIMER,
     Action,
-    AgentRecord,
     AgentView,
     CallRecord,
     CallView,
@@ -64,7 +65,7 @@ from telephony.model import CallId
 __all__ = ["AcdEngine", "Action", "AgentView", "CallView"]
 
 
-class AcdEngine(Consultations):
+class AcdEngine(Restorations):
     """Routes waiting calls to agents. Not thread-safe: one task drives it."""
 
     def configure_queue(self, config: QueueConfig) -> None:
@@ -83,19 +84,7 @@ class AcdEngine(Consultations):
 
     def login(self, profile: AgentProfile, now: datetime) -> list[Action]:
         """Log an agent in (skills and memberships as given) and make them ready."""
-        agent = self._agents.get(profile.agent_id)
-        if agent is not None and agent.state is not AgentState.LOGGED_OUT:
-            raise InvalidTransition(f"agent {profile.agent_id} is already logged in")
-        for membership in profile.memberships:
-            if membership.queue_id not in self._queues:
-                raise UnknownQueue(membership.queue_id)
-        agent = AgentRecord(
-            profile,
-            queue_ids=tuple(m.queue_id for m in profile.memberships),
-            levels=dict(profile.skills),
-        )
-        self._agents[profile.agent_id] = agent
-        self._join_queues(agent)
+        agent = self._admit(profile)
         step = Step(now)
         self._make_ready(agent, step)
         return step.actions
@@ -239,11 +228,14 @@ class AcdEngine(Consultations):
         callback: bool = False,
         not_before: datetime | None = None,
         returning: bool = False,
+        restored: bool = False,
     ) -> list[Action]:
         """A call starts waiting in `request.queue_id` (offered at once if it can).
         `callback`: the caller waits to be called back (as `request_callback`);
         `not_before`: the call is not offered before then (a callback's retry);
-        `returning`: it was queued here before (its CallQueued is no arrival)."""
+        `returning`: it was queued here before (its CallQueued is no arrival);
+        `restored`: it was waiting before the service restarted, so its time in
+        the queue (overflow rules, maximum wait) counts from `request.arrived_at`."""
         if request.call_id in self._calls:
             raise DuplicateCall(request.call_id)
         queue = self._queues.get(request.queue_id)
@@ -266,7 +258,7 @@ class AcdEngine(Consultations):
         )
         self._set_signature(call, call.signature)
         self._calls[request.call_id] = call
-        self._join(call, step)
+        self._join(call, step, joined=arrived if restored else None)
         return step.actions
 
     def ringing(self, agent_id: AgentId, now: datetime) -> list[Action]:
@@ -315,9 +307,13 @@ class AcdEngine(Consultations):
         self._set_state(agent, AgentState.PAUSED, step=step, force=True)
         return step.actions
 
-    def hang_up(self, call_id: CallId, now: datetime) -> list[Action]:
+    def hang_up(
+        self, call_id: CallId, now: datetime, *, pbx_gone: bool = False
+    ) -> list[Action]:
         """The call ended: abandoned if no agent had answered, else the agent's
-        wrap-up starts. Unknown calls are ignored (they already left)."""
+        wrap-up starts. `pbx_gone`: the PBX went away under it (a restart), so a
+        waiting call left the queue rather than being abandoned. Unknown calls
+        are ignored (they already left)."""
         call = self._calls.get(call_id)
         if call is None:
             return []
@@ -331,14 +327,27 @@ class AcdEngine(Consultations):
         del self._calls[call_id]
         self._unlist(call)
         self._queues[call.queue_id].size -= 1
-        step.actions.append(
-            CallAbandoned(
-                occurred_at=now,
-                call_id=call_id,
-                queue_id=call.queue_id,
-                waited_s=step.ts - call.arrived,
+        waited_s = step.ts - call.arrived
+        if pbx_gone:
+            step.actions.append(
+                CallLeftQueue(
+                    occurred_at=now,
+                    call_id=call_id,
+                    queue_id=call.queue_id,
+                    reason=ExitReason.PBX_GONE,
+                    exit=ExitKind.HANGUP,
+                    waited_s=waited_s,
+                )
             )
-        )
+        else:
+            step.actions.append(
+                CallAbandoned(
+                    occurred_at=now,
+                    call_id=call_id,
+                    queue_id=call.queue_id,
+                    waited_s=waited_s,
+                )
+            )
         if call.phase is CallPhase.OFFERED:
             assert call.agent_id is not None
             agent = self._agents[call.agent_id]

@@ -46,12 +46,15 @@ _OFFER_OPTIONS = {
 class Lifecycle(RoutingState):
     """The steps the engine's inputs share (see `acd.engine.AcdEngine`)."""
 
-    def _join(self, call: CallRecord, step: Step) -> None:
-        """Put the call in its queue (or out by the queue's full exit) and route it."""
+    def _join(
+        self, call: CallRecord, step: Step, *, joined: float | None = None
+    ) -> None:
+        """Put the call in its queue (or out by the queue's full exit) and route it;
+        its time in the queue counts from `joined` (default: now)."""
         queue = self._queues[call.queue_id]
         config = queue.config
         queue.size += 1
-        call.joined, call.next_rule = step.ts, 0
+        call.joined, call.next_rule = step.ts if joined is None else joined, 0
         if config.max_length is not None and queue.size > config.max_length:
             self._exit(call, ExitReason.QUEUE_FULL, exit=config.on_full, step=step)
             return

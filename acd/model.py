@@ -62,6 +62,8 @@ class ExitReason(StrEnum):
     """The caller took an offered option (voicemail, callback)."""
     CALLBACK_FAILED = "callback_failed"
     """Every attempt to call the caller back failed."""
+    PBX_GONE = "pbx_gone"
+    """The PBX went away under the waiting call (a restart): nobody abandoned it."""
 
 
 class OverflowKind(StrEnum):
@@ -184,6 +186,51 @@ def parse_skill(text: str) -> tuple[str, int]:
     if not name.strip():
         raise ValueError(f"skill without a name: {text!r}")
     return name.strip(), int(level) if level else 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSession:
+    """A logged-in agent's state as the ACD keeps it across its own restart
+    (`acd.engine.AcdEngine.session`, `restore_agent`). An agent being offered a
+    call is kept as ready: the offer does not outlive the service."""
+
+    agent_id: AgentId
+    state: AgentState
+    since: datetime
+    """When the agent entered `state` (for a call, its answer)."""
+    reason: str = ""
+    """The pause reason, when paused."""
+    pending_pause: str | None = None
+    """A pause asked for during a call, taken when it is over."""
+    call_id: CallId | None = None
+    """The call on hand (`ON_CALL`) or being wrapped up (`WRAP_UP`)."""
+    queue_id: QueueId | None = None
+    """That call's queue."""
+    talk_s: float = 0.0
+    """For `WRAP_UP`: how long the call was talked."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptCallback:
+    """A callback the ACD owes, kept across its own restart: the caller hung up to
+    be called back on `number` when their turn comes."""
+
+    request: CallRequest
+    """The call as queued (`arrived_at` set: its place in the queue)."""
+    pbx_id: PbxId
+    number: str
+    attempts: int = 0
+    """Tries that failed so far."""
+    not_before: datetime | None = None
+    """The next try is not before then."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """What the ACD keeps across its own restart."""
+
+    agents: tuple[AgentSession, ...] = ()
+    callbacks: tuple[KeptCallback, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

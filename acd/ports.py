@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Protocol
 
 from acd.events import AcdEvent
-from acd.model import CallRequest
+from acd.model import CallRequest, Kept
 from acd.stats import IntervalRecord
+from telephony.channel_events import LiveChannel
 from telephony.model import Call, ChannelId, PbxId
 
 
@@ -35,6 +36,16 @@ class WaitingCall:
     channel_id: ChannelId | None = None
     """The caller's channel Uniqueid: lets the ACD notice the caller hanging up
     while an agent's leg (already part of the call) is ringing."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentOnCall:
+    """An agent's phone the PBX shows on a call when the service starts again."""
+
+    waiting: WaitingCall
+    """The call's caller (their channel, when known) and request."""
+    agent_leg: ChannelId
+    """The agent's channel on the call."""
 
 
 class PresenceChange(Protocol):
@@ -85,4 +96,27 @@ class IntervalStore(Protocol):
 
     async def save(self, records: Sequence[IntervalRecord]) -> None:
         """Store the records (one row per queue and interval; a repeat replaces)."""
+        ...
+
+
+class KeptStore(Protocol):
+    """Keeps the agents' sessions and the callbacks owed across restarts of the
+    service."""
+
+    def load(self) -> Kept:
+        """What was kept (nothing the first time); unreadable entries are logged
+        and skipped."""
+        ...
+
+    def save(self, kept: Kept) -> None:
+        """Keep `kept` in place of what was kept; a failure is logged."""
+        ...
+
+
+class LiveChannels(Protocol):
+    """Lists a PBX's channels (`telephony.pbx.AmiPbx`, AMI CoreShowChannels)."""
+
+    async def core_show_channels(self, pbx_id: PbxId) -> list[LiveChannel]:
+        """Every live channel now, with its dialplan place and bridge. Raises
+        `telephony.errors.PbxError`."""
         ...

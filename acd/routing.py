@@ -94,6 +94,8 @@ class CallView:
     held_for: AgentId | None
     """The preferred agent the call is waiting for, while their time lasts."""
     callback: bool
+    not_before: datetime | None = None
+    """A callback to try again: not offered before then."""
 
 
 @dataclass(slots=True, eq=False)
@@ -127,6 +129,8 @@ class AgentRecord:
     consulted_for: CallId | None = None
     """The connected call whose agent is consulting this one (an attended
     transfer): reserved for it, offered nothing else."""
+    since: float = 0.0
+    """When the agent entered their state (epoch seconds)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -248,6 +252,11 @@ class RoutingState:
             agent_id=call.agent_id,
             held_for=call.held_for,
             callback=call.callback,
+            not_before=(
+                datetime.fromtimestamp(call.not_before, tz=UTC)
+                if call.not_before
+                else None
+            ),
         )
 
     def call_phase(self, call_id: CallId) -> CallPhase | None:
@@ -499,6 +508,8 @@ class RoutingState:
         if previous is state and not force:
             return
         agent.state = state
+        if previous is not state:
+            agent.since = step.ts
         if state is not AgentState.PAUSED:
             agent.reason = ""
         step.actions.append(

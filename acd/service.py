@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
-from acd.callbacks import Callback
 from acd.dialing import (
     EXIT_VAR,
     EXPECTED_WAIT_VAR,
@@ -21,37 +21,41 @@ from acd.dialing import (
     AcdSettings,
     AgentSeat,
     Apply,
-    Dialing,
     Job,
 )
 from acd.engine import AcdEngine, Action, AgentView
 from acd.errors import (
     AcdError,
-    DuplicateCall,
     InvalidTransition,
     UnknownAgent,
-    UnknownQueue,
 )
-from acd.events import AcdEvent, CallbackBooked, QueueStatsUpdated
+from acd.events import AcdEvent, QueueStatsUpdated
 from acd.holds import HoldDesk
 from acd.model import (
     AgentId,
+    AgentSession,
     AgentState,
     CancelOffer,
     ConnectedCall,
     ExitQueue,
+    KeptCallback,
     OfferCall,
     OfferOptions,
     QueueId,
     TransferMode,
 )
 from acd.ports import (
+    AgentOnCall,
     CallLocator,
     Clock,
     IntervalStore,
     PresenceChange,
     Publisher,
     WaitingCall,
+)
+from acd.queueing import (
+    Queueing,
+    arrival,
 )
 from acd.stats import (
     IntervalRecord,
@@ -73,7 +77,7 @@ log = logging.getLogger(__name__)
 __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
 
 
-class AcdService(Dialing):
+class AcdService(Queueing):
     """Runs the ACD until cancelled (`run()`); queue requests arrive through
     `call_waits`, call ends through `on_call_ended`, callbacks through
     `request_callback`, desktops through `on_agent_connected` and
@@ -112,8 +116,43 @@ class AcdService(Dialing):
         self._inbox.put_nowait(Job(lambda now: self._enqueue(waiting, now)))
 
     async def on_call_ended(self, event: CallEnded) -> None:
-        """Bus handler for `CallEnded`: abandon or wrap up the call."""
-        self._inbox.put_nowait(Job(lambda now: self._ended_call(event.call_id, now)))
+        """Bus handler for `CallEnded`: abandon or wrap up the call; a waiting call
+        the PBX took down with it (a restart) leaves the queue unabandoned."""
+        gone = event.reason.pbx_gone
+        self._inbox.put_nowait(
+            Job(lambda now: self._ended_call(event.call_id, now, pbx_gone=gone))
+        )
+
+    async def restore(
+        self,
+        *,
+        waiting: Sequence[WaitingCall],
+        agents: Collection[AgentId],
+        sessions: Mapping[AgentId, AgentSession],
+        on_call: Mapping[AgentId, AgentOnCall],
+        callbacks: Sequence[KeptCallback] = (),
+    ) -> None:
+        """After the service restarted: queue the callers found `waiting` again
+        in their place (their `arrived_at`), and the `callbacks` owed, then put
+        `agents` back as `sessions` kept them; those `on_call` are that call's
+        agents and get no other call until its wrap-up. Refusals are logged; the
+        others go on."""
+
+        def apply(now: datetime) -> list[Action]:
+            actions: list[Action] = []
+            for found in sorted(waiting, key=arrival):
+                actions += self._quiet(
+                    partial(self._enqueue, found, now, restored=True)
+                )
+            for owed in callbacks:
+                actions += self._quiet(partial(self._restore_callback, owed, now))
+            for agent_id in agents:
+                session, busy = sessions.get(agent_id), on_call.get(agent_id)
+                restore = partial(self._restore_agent, agent_id, session, busy, now)
+                actions += self._quiet(restore)
+            return actions
+
+        await self._ask(apply)
 
     async def on_agent_connected(self, event: PresenceChange) -> None:
         """Bus handler for `AgentConnected`: an agent paused "disconnected" is
@@ -221,6 +260,18 @@ class AcdService(Dialing):
                 call_id, now, queue_id=queue_id, agent_id=agent_id
             )
             self._forget_connected(call_id)
+            waiting = self._waiting.get(call_id)
+            if waiting is not None:  # the queue a restart should find the caller in
+                again = replace(
+                    waiting.request,
+                    queue_id=queue_id,
+                    arrived_at=now,
+                    preferred_agent=agent_id,
+                )
+                self._waiting[call_id] = replace(waiting, request=again)
+                self._spawn(
+                    self._quietly(self._keep_on_channel(self._waiting[call_id]))
+                )
             return actions
 
         await self._ask(apply)
@@ -418,56 +469,6 @@ class AcdService(Dialing):
         self._stats, closed = observe_all(self._stats, events)
         self._store(closed)
 
-    # --- what the owner does ----------------------------------------------------
-
-    def _enqueue(self, waiting: WaitingCall, now: datetime) -> list[Action]:
-        request = waiting.request
-        if request.pbx_id is None:  # only agents on the caller's PBX can be bridged
-            request = replace(request, pbx_id=waiting.pbx_id)
-        if request.call_id in self._ended:
-            log.info("call=%s ended before it was queued", request.call_id)
-            return []
-        known = {q.queue_id for q in self.settings.queues}
-        if request.queue_id not in known:
-            fallback = self.settings.default_queue
-            log.warning(
-                "call=%s asked for unknown queue=%r; default=%s",
-                request.call_id,
-                request.queue_id,
-                fallback,
-            )
-            if fallback is None:
-                raise UnknownQueue(request.queue_id)
-            request = replace(request, queue_id=fallback)
-        if request.arrived_at is None:  # kept for a callback's retries
-            request = replace(request, arrived_at=now)
-        try:
-            actions = self.engine.enqueue(request, now)
-        except DuplicateCall:
-            log.warning("call=%s is already queued", request.call_id)
-            return []
-        self._waiting[request.call_id] = replace(waiting, request=request)
-        return actions
-
-    def _want_callback(
-        self, call_id: CallId, number: str, now: datetime
-    ) -> list[Action]:
-        exited = self._exited.pop(call_id, None)
-        if exited is not None and self.engine.call(call_id) is None:
-            # Sent to the callback exit: back in its queue, in its first place.
-            actions = self.engine.enqueue(
-                exited.request, now, callback=True, returning=True
-            )
-            self._waiting[call_id] = exited
-        else:
-            actions = self.engine.request_callback(call_id, now)
-        self._callbacks[call_id] = Callback(number=number)
-        queue_id = self.engine.call_queue(call_id)
-        if queue_id is not None:
-            booked = CallbackBooked(occurred_at=now, call_id=call_id, queue_id=queue_id)
-            actions.append(booked)
-        return actions
-
     # --- statistics -------------------------------------------------------------
 
     async def _stats_rounds(self) -> None:
@@ -491,12 +492,6 @@ class AcdService(Dialing):
                 wait = "" if expected is None else str(round(expected))
                 await self._tell(waiting, POSITION_VAR, str(position))
                 await self._tell(waiting, EXPECTED_WAIT_VAR, wait)
-
-    async def _tell(self, waiting: WaitingCall, name: str, value: str) -> None:
-        pbx_id, channel = waiting.pbx_id, waiting.channel
-        await self._quietly(
-            self._pbx.set_var(pbx_id, channel=channel, name=name, value=value)
-        )
 
     def _store(self, closed: list[IntervalRecord]) -> None:
         if closed and self._intervals is not None:

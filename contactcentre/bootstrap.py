@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
 from acd.engine import AcdEngine
-from acd.events import CallbackGaveUp, WrapUpFinished
+from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.recovery import AcdRecovery
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
+from acd.sessions import JsonFileKept
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.agent.controls import ControlParts, Controls
@@ -130,6 +132,7 @@ from telephony.events import (
     PbxConnected,
     PbxDisconnected,
 )
+from telephony.journal import JsonLinesCallJournal
 from telephony.model import PbxId
 from telephony.pbx import TelephonyBridge
 from telephony.sim.simulator import Simulator
@@ -156,6 +159,12 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
+ACD_STATE_FILE = "acd-state.json"
+"""Where, under `data_dir`, the ACD keeps agents' sessions and the callbacks owed
+across restarts."""
+CALL_JOURNAL_FILE = "live-calls.jsonl"
+"""Where, under `data_dir`, the telephony bridge keeps which calls are live."""
+
 WEBHOOK_EVENTS: tuple[type[Any], ...] = (
     ContactOpened,
     ContactClosed,
@@ -177,6 +186,7 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    recovery: AcdRecovery
     journal: Journal
     """Call records waiting for the database; `journal.backlog()` is its depth."""
     readiness: Readiness
@@ -238,6 +248,7 @@ def build(
             for p in settings.pbxs
         ],
         bus,
+        journal=JsonLinesCallJournal(settings.data_dir / CALL_JOURNAL_FILE),
     )
     agi = AgiServer(
         host=settings.agi.host,
@@ -294,6 +305,15 @@ def build(
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
+    recovery = AcdRecovery(
+        acd,
+        pbx=telephony.pbx,
+        channels=telephony.pbx,
+        calls=telephony.tracker,
+        store=JsonFileKept(settings.data_dir / ACD_STATE_FILE),
+    )
+    bus.subscribe(PbxConnected, recovery.on_pbx_connected)
+    bus.subscribe(AgentStateChanged, recovery.on_agent_state_changed)
     tts_worker = TtsWorker(job_timeout_s=settings.ivr.tts_job_timeout_s)
     ivr_crm = InProcessIvrCrm(
         customers=customers,
@@ -435,6 +455,7 @@ def build(
         journal.run,
         telephony.run,
         acd.run,
+        recovery.run,
         answer_calls,
         deliver_webhooks,
         notice_dispatcher.run,
@@ -458,6 +479,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        recovery=recovery,
         journal=journal,
         readiness=readiness,
         jobs=jobs,

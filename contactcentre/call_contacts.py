@@ -62,6 +62,7 @@ _END_REASONS = {
     PbxEndReason.HANGUP: EndReason.HANGUP,
     PbxEndReason.VANISHED: EndReason.VANISHED,
     PbxEndReason.PBX_SHUTDOWN: EndReason.PBX_SHUTDOWN,
+    PbxEndReason.SERVICE_DOWN: EndReason.SERVICE_DOWN,
 }
 
 

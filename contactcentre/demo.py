@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from acd.errors import InvalidTransition
 from acd.model import AgentId
 from acd.service import AcdService
 from contactcentre.settings import SeatSettings, Settings
@@ -147,7 +148,10 @@ async def log_in_simulated_agents(acd: AcdService, settings: Settings) -> None:
     """The simulated agents start their shift (the people log in themselves)."""
     for seat in settings.acd.seats:
         if seat.login.startswith(SIMULATED_PREFIX):
-            await acd.login(AgentId(seat.login))
+            try:
+                await acd.login(AgentId(seat.login))
+            except InvalidTransition:  # logged in still, from the last run
+                log.info("agent=%s is logged in already", seat.login)
     log.info("simulated agents logged in")
 
 

@@ -1,6 +1,6 @@
 """The FastAGI scripts the service answers, wired from settings: `inbound` (the IVR,
-handing queued callers to the ACD), and the waiting room's `announce` and
-`queue-exit` (ivr.waiting)."""
+handing queued callers to the ACD), and the waiting room's `announce` (checking in
+a caller the ACD does not hold) and `queue-exit` (ivr.waiting)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from acd.handoff import queue_on_hand_off
+from acd.handoff import check_in_on_announce, queue_on_hand_off
 from acd.ports import PreferredAgents
 from acd.service import AcdService
 from contactcentre.bus import Bus
@@ -152,7 +152,17 @@ def route_scripts(agi: AgiServer, settings: Settings, parts: ScriptParts) -> Scr
         ),
     )
     room = WaitingConfig(recordings_dir=recordings, notices=notices)
-    agi.route(dialplan.ANNOUNCE_SCRIPT, announce_handler(speech, config=room))
+    agi.route(
+        dialplan.ANNOUNCE_SCRIPT,
+        check_in_on_announce(
+            announce_handler(speech, config=room),
+            parts.acd,
+            parts.acd,
+            pbx_id=pbx_id,
+            calls=parts.calls,
+            pbx_of=pbx_of,
+        ),
+    )
     agi.route(
         dialplan.QUEUE_EXIT_SCRIPT,
         queue_exit_handler(

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import logging
 import random
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,6 +119,10 @@ class AmiClient:
         self._clock = clock
         self._rand = rand
         self._ids = itertools.count(1)
+        # Async actions answer with events every session receives (OriginateResponse
+        # carries its ActionID): ids unique to this process keep a restarted
+        # service from taking its predecessor's late answers for its own.
+        self._id_prefix = f"cc-{secrets.token_hex(4)}-"
         self._pending: dict[str, _Pending] = {}
         self._wire: _Wire | None = None
         self._framer = AmiFramer(skip_events=NOISE_EVENTS)
@@ -388,7 +393,7 @@ class AmiClient:
         wire = self._wire
         if wire is None or wire.transport is None or not (early or self.connected):
             raise PbxUnavailable(f"no AMI connection to {self.pbx_id}")
-        action_id = f"cc-{next(self._ids)}"
+        action_id = f"{self._id_prefix}{next(self._ids)}"
         data = encode((("Action", name), ("ActionID", action_id), *fields))
         future: asyncio.Future[AmiMessage | list[AmiMessage]] = (
             asyncio.get_running_loop().create_future()

@@ -8,7 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId
+from telephony.channel_events import KnownCall, LiveChannel
+from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId, call_id
 
 CallKey = tuple[PbxId, str]
 ChannelKey = tuple[PbxId, ChannelId]
@@ -56,6 +57,9 @@ class LiveCall:
     """CallArrived was published. A Local channel's caller ID follows its
     Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the
     caller ID or for the call's next event, whichever comes first."""
+    seen_at: datetime | None = None
+    """Set for a call known from before the service started, until its PBX's first
+    resync: the last time the service saw it live."""
 
     def snapshot(self) -> Call:
         return Call(
@@ -102,3 +106,38 @@ class RecentKeys:
 
     def __len__(self) -> int:
         return len(self._set)
+
+
+def known_call(known: KnownCall) -> LiveCall:
+    """A call known from before the service started: live and announced (no
+    second CallArrived) until its PBX's first resync keeps or ends it."""
+    return LiveCall(
+        key=(known.pbx_id, known.linkedid),
+        call_id=call_id(known.pbx_id, known.linkedid),
+        direction=known.direction,
+        first=ChannelId(known.linkedid),
+        first_channel=known.channel,
+        ani=known.ani,
+        ani_name=known.ani_name,
+        dnis=known.dnis,
+        arrived_at=known.arrived_at,
+        answered_at=known.answered_at,
+        bridged_at=known.bridged_at,
+        announced=True,
+        seen_at=known.seen_at,
+    )
+
+
+def adoption_order(c: LiveChannel, joining: set[ChannelId]) -> tuple[bool, str, bool]:
+    """The order of a resync's channels: by call, its first channel first, and
+    legs joining another call (and what they dial) last."""
+    return (ChannelId(c.linkedid) in joining, c.linkedid, c.channel_id != c.linkedid)
+
+
+def settle_first(live: LiveCall) -> None:
+    """A known call's first channel as the PBX now lists its legs: the one of its
+    first name, else any (its own first may be gone)."""
+    if live.first in live.legs or not live.legs:
+        return
+    found = live.by_name.get(live.first_channel)
+    live.first = found if found is not None else next(iter(live.legs))

@@ -14,12 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from telephony import call_state as state
 from telephony.call_bridges import caller_of, parties
 from telephony.call_state import CallKey, ChannelKey, LiveCall, RecentKeys
 from telephony.channel_events import (
     BridgeEntered,
     BridgeLeft,
     CallerIdChanged,
+    CallsKnown,
     ChannelCreated,
     ChannelEvent,
     ChannelHungUp,
@@ -58,6 +60,7 @@ VANISHED_TEXT = (
     "came back"
 )
 SHUTDOWN_TEXT = "the PBX hung the call up while shutting down or restarting"
+SERVICE_DOWN_TEXT = "the call ended while this service was down"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +96,7 @@ class CallTracker:
         self._calls: dict[CallKey, LiveCall] = {}
         self._channels: dict[ChannelKey, CallKey] = {}
         self._expected: dict[ChannelKey, str] = {}
+        self._restoring: dict[ChannelKey, CallKey] = {}  # known calls' legs
         self._ended = RecentKeys(remember_ended)
 
     # --- queries ---
@@ -111,6 +115,11 @@ class CallTracker:
     def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None:
         key = self._channels.get((pbx_id, channel_id))
         return self._calls[key].snapshot() if key is not None else None
+
+    def call_with_channel(self, pbx_id: PbxId, channel: str) -> Call | None:
+        """The live call with a live channel of that name (a scan: use sparingly)."""
+        found = self._find_channel(pbx_id, channel)
+        return found[0].snapshot() if found is not None else None
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -159,6 +168,8 @@ class CallTracker:
                     live.shut_down = True
             case Resynced():
                 self._resync(event, out)
+            case CallsKnown():
+                self._know(event)
             case LegExpected():
                 for channel_id in event.channel_ids:
                     self._expected[(event.pbx_id, channel_id)] = event.joins_channel
@@ -224,9 +235,11 @@ class CallTracker:
         """The call of the channel the event's Linkedid names, when that channel
         was folded into a call keyed otherwise: a leg originated into a call keeps
         its own Linkedid on its `;2` half, so what that half dials (the agent's
-        phone, a transfer's consultation) names it and belongs to the same call."""
-        key = self._channels.get((event.pbx_id, ChannelId(event.linkedid)))
-        return self._calls[key] if key is not None else None
+        phone, a transfer's consultation) names it and belongs to the same call
+        (so does a known call's leg, though optimised away meanwhile)."""
+        named = (event.pbx_id, ChannelId(event.linkedid))
+        key = self._channels.get(named) or self._restoring.get(named)
+        return self._calls.get(key) if key is not None else None
 
     def _find_channel(
         self, pbx_id: PbxId, channel: str
@@ -460,11 +473,42 @@ class CallTracker:
             )
         )
 
+    def _know(self, event: CallsKnown) -> None:
+        """Take the calls known from before the start as live and announced."""
+        for known in event.calls:
+            key = (known.pbx_id, known.linkedid)
+            if key not in self._calls and key not in self._ended:
+                self._calls[key] = state.known_call(known)
+                for channel_id, joins in known.legs:
+                    self._expected[(known.pbx_id, channel_id)] = joins
+                    self._restoring[(known.pbx_id, channel_id)] = key
+
     def _resync(self, event: Resynced, out: list[TelephonyEvent]) -> None:
         """Make the PBX's calls match its channel list: end what is gone (at the
         last moment the PBX was known up), drop the legs that hung up unseen,
-        adopt what is new (CallArrived once per call)."""
+        adopt what is new (CallArrived once per call). A call known from before
+        the service started is gone when no channel has its Linkedid: it ended
+        while the service was down, at the last time the service saw it."""
+        self._end_gone(event, out)
+        # Legs that join another call (and what they dial, which names them as
+        # its Linkedid) come after the channels of the calls they join.
+        joining = {cid for pbx, cid in self._expected if pbx == event.pbx_id}
+        ordered = sorted(event.channels, key=lambda c: state.adoption_order(c, joining))
+        adopted: dict[CallKey, LiveCall] = {}
+        for channel in ordered:
+            live = self._adopt(channel, out)
+            if live is not None:
+                adopted[live.key] = live
+        for live in adopted.values():
+            state.settle_first(live)
+            self._bridged(live, event.now, None)
+        for ckey in [k for k in self._restoring if k[0] == event.pbx_id]:
+            del self._restoring[ckey]
+            self._expected.pop(ckey, None)
+
+    def _end_gone(self, event: Resynced, out: list[TelephonyEvent]) -> None:
         present = {c.channel_id: c for c in event.channels}
+        linked = {c.linkedid for c in event.channels}
         last_known = event.last_seen or event.now
         for gone in [c for c in self._calls.values() if c.key[0] == event.pbx_id]:
             ended_at = max(last_known, gone.arrived_at)
@@ -472,32 +516,34 @@ class CallTracker:
                 if channel_id not in present and leg.ended_at is None:
                     gone.legs[channel_id] = replace(leg, ended_at=ended_at)
                     self._leave_bridge(gone, channel_id)
-            if gone.all_ended():
+            if gone.seen_at is not None and gone.key[1] not in linked:
+                gone.hangup_cause_text = SERVICE_DOWN_TEXT
+                self._end(gone, gone.seen_at, EndReason.SERVICE_DOWN, out)
+            elif gone.seen_at is None and gone.all_ended():
                 gone.hangup_cause_text = VANISHED_TEXT
                 self._announce(gone, out)
                 self._end(gone, ended_at, EndReason.VANISHED, out)
-        ordered = sorted(
-            event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
-        )
-        adopted: dict[CallKey, LiveCall] = {}
-        for channel in ordered:
-            ckey = (event.pbx_id, channel.channel_id)
-            key = self._channels.get(ckey)
-            if key is None:
-                if (event.pbx_id, channel.linkedid) in self._ended:
-                    self.anomalies["live channel of an ended call"] += 1
-                    continue
-                live = self._new_channel(channel, out)
-                if live is None:
-                    continue
-                self.anomalies["adopted a channel at resync"] += 1
-            else:
-                live = self._calls[key]
-            self._announce(live, out)
-            self._adopt_state(live, channel)
-            adopted[live.key] = live
-        for live in adopted.values():
-            self._bridged(live, event.now, None)
+            gone.seen_at = None
+
+    def _adopt(
+        self, channel: LiveChannel, out: list[TelephonyEvent]
+    ) -> LiveCall | None:
+        """The call of a listed channel, adopted if new, with its state."""
+        ckey = (channel.pbx_id, channel.channel_id)
+        key = self._channels.get(ckey)
+        if key is None:
+            if (channel.pbx_id, channel.linkedid) in self._ended:
+                self.anomalies["live channel of an ended call"] += 1
+                return None
+            live = self._new_channel(channel, out)
+            if live is None:
+                return None
+            self.anomalies["adopted a channel at resync"] += 1
+        else:
+            live = self._calls[key]
+        self._announce(live, out)
+        self._adopt_state(live, channel)
+        return live
 
     def _adopt_state(self, live: LiveCall, channel: LiveChannel) -> None:
         """Take answer and bridge state from the snapshot without publishing it

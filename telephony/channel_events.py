@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from telephony.model import ChannelId, PbxId
+from telephony.model import ChannelId, Direction, PbxId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +125,37 @@ class LegExpectationDropped:
     channel_ids: tuple[ChannelId, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownCall:
+    """A call the service knew live before it stopped (its call journal)."""
+
+    pbx_id: PbxId
+    linkedid: str
+    direction: Direction
+    ani: str
+    ani_name: str
+    dnis: str
+    channel: str
+    """Its first channel's name."""
+    arrived_at: datetime
+    answered_at: datetime | None = None
+    bridged_at: datetime | None = None
+    seen_at: datetime
+    """The last time the service saw it live."""
+    legs: tuple[tuple[ChannelId, str], ...] = ()
+    """Channels originated into it (`LegExpected`: their id and the channel they
+    join), which carry a Linkedid of their own."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallsKnown:
+    """The calls the service knew live before it (re)started, given before any PBX
+    connects: each PBX's first resync keeps those still there (without a second
+    CallArrived) and ends the others, which ended unseen (`SERVICE_DOWN`)."""
+
+    calls: tuple[KnownCall, ...]
+
+
 TrackerInput = (
     ChannelCreated
     | ChannelStateChanged
@@ -139,4 +170,5 @@ TrackerInput = (
     | Resynced
     | LegExpected
     | LegExpectationDropped
+    | CallsKnown
 )

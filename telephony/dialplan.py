@@ -14,8 +14,28 @@ WAIT_CONTEXT = "cc-wait"
 `ANNOUNCE_EVERY` seconds, FastAGI `announce`, then music again, until the ACD bridges
 an agent in or redirects the caller elsewhere."""
 WAIT_EXTEN = "s"
+WAIT_INVALID_EXTEN = "i"
+"""Asterisk's `invalid` extension: where the dialplan goes on in `cc-wait` when a
+script set the context but was cut off before setting the extension; it joins the
+waiting loop at its `announce` step."""
 WAIT_LOOP_LABEL = "wait"
 """The priority label of the music step the waiting loop goes back to."""
+ANNOUNCE_LABEL = "announce"
+"""The priority label of the waiting loop's FastAGI `announce` step, where a caller
+from `cc-fallback` starts (so the service, when up, learns of them at once)."""
+FALLBACK_CONTEXT = "cc-fallback"
+"""Where a caller goes when a FastAGI script (`inbound`, `queue-exit`) returns
+without moving or hanging up the channel: the script failed, the service was
+unreachable (AGISTATUS FAILURE) or the session was cut off (AGISTATUS SUCCESS: a
+FastAGI server closing the connection is a script's normal end to Asterisk).
+Extension `s`: the caller keeps `CC_QUEUE`, or gets `DEFAULT_QUEUE`, and waits in
+`cc-wait` from its `announce` step."""
+FALLBACK_EXTEN = "s"
+DEFAULT_QUEUE_VARIABLE = "DEFAULT_QUEUE"
+"""The [globals] variable naming the queue a caller with none goes to from
+`cc-fallback` (the ACD's `default_queue` setting)."""
+DEFAULT_QUEUE = "general"
+"""Its value in the reference extensions.conf."""
 ANNOUNCE_EVERY_VARIABLE = "ANNOUNCE_EVERY"
 """The [globals] variable holding the seconds of music between two announcements."""
 ANNOUNCE_EVERY_S = 30
@@ -48,6 +68,10 @@ DIALER_CONTEXT = "cc-dialer"
 DIALER_EXTEN = "s"
 OUTBOUND_CONTEXT = "cc-outbound"
 """`Local/<number>@cc-outbound` dials a number through the trunk."""
+PHONE_STAND_IN_CONTEXT = "cc-agentphone"
+"""Where the traces' configuration (asterisk-traces/config), and the simulator,
+put a stand-in for an agent's `PJSIP/<endpoint>` phone: a channel
+`Local/<endpoint>@cc-agentphone-…` is that phone."""
 PHONES_CONTEXT = "cc-phones"
 """The context of the agents' own phones (what they dial)."""
 
@@ -74,6 +98,13 @@ LANGUAGE_VARIABLE = "CC_LANGUAGE"
 """The language the caller was served in (also what announcements speak)."""
 CATEGORY_VARIABLE = "CC_CATEGORY"
 """The customer's category, for the ACD's category priority (e.g. `vip`)."""
+QUEUED_AT_VARIABLE = "CC_QUEUED_AT"
+"""Set on a waiting caller by the ACD (and by `cc-fallback` when unset): when they
+first joined a queue, in epoch seconds. A restarted service queues the callers it
+finds in `cc-wait` again in their place from this and the variables above."""
+PREFERRED_AGENT_VARIABLE = "CC_PREFERRED_AGENT"
+"""Set on a waiting caller by the ACD: the agent the call is held for first (the
+owner of the caller's open appeal, or a transfer's target)."""
 QUEUE_POSITION_VARIABLE = "CC_QUEUE_POSITION"
 """Set by the ACD on a waiting caller: their place in the queue (1 = next)."""
 EXPECTED_WAIT_VARIABLE = "CC_EXPECTED_WAIT_S"

@@ -73,7 +73,8 @@ class CallEnded:
     (`ended_at` is its last Hangup); VANISHED when it was missing after a
     reconnect (`ended_at` is the last moment the PBX was known to be up, so talk
     time leaves the outage out). For both, `hangup_cause_text` says the PBX went
-    away."""
+    away. SERVICE_DOWN when it ended while this service was down or restarting
+    (`ended_at` is the last time the service saw it live)."""
 
     topic: ClassVar[str] = "call.ended"
     occurred_at: datetime

@@ -34,11 +34,16 @@ class EndReason(StrEnum):
     PBX_SHUTDOWN = "pbx_shutdown"
     """Asterisk hung the call up because it was shutting down or restarting (its
     channels were soft-hung-up with the shutdown cause before `Shutdown`)."""
+    SERVICE_DOWN = "service_down"
+    """The call ended while this service was down or restarting: it was live when
+    the service last saw it and gone from the PBX's channel list when the service
+    came back. Who ended it, and when, is not known (its end is given as the last
+    time the service saw it live)."""
 
     @property
     def pbx_gone(self) -> bool:
         """The PBX went away under the call: nobody abandoned or ended it."""
-        return self is not EndReason.HANGUP
+        return self in (EndReason.VANISHED, EndReason.PBX_SHUTDOWN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,8 @@ from telephony.ami_events import resynced
 from telephony.backoff import Backoff
 from telephony.calls import CallTracker, DirectionRule
 from telephony.channel_events import (
+    CallsKnown,
+    KnownCall,
     LegExpectationDropped,
     LegExpected,
     LiveChannel,
@@ -25,11 +27,14 @@ from telephony.channel_events import (
 from telephony.errors import PbxUnavailable
 from telephony.events import PbxConnected, PbxDisconnected, TelephonyEvent
 from telephony.model import Call, ChannelId, PbxId
-from telephony.ports import OriginateResult, Publisher, Redirection
+from telephony.ports import CallJournal, OriginateResult, Publisher, Redirection
 
 log = logging.getLogger(__name__)
 
 UNKNOWN = "<unknown>"
+HEARTBEAT_S = 1.0
+"""How often the call journal is told the service is up: a call that ends while
+the service is down is closed at most this long after it was last seen live."""
 
 
 def _utc_now() -> datetime:
@@ -51,10 +56,12 @@ class TelephonyBridge:
         rule: DirectionRule | None = None,
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        journal: CallJournal | None = None,
     ) -> None:
         self.tracker = CallTracker(rule=rule)
         self._publisher = publisher
         self._clock = clock
+        self._journal = journal
         self._outbox: asyncio.Queue[TelephonyEvent] = asyncio.Queue()
         self.clients: dict[PbxId, AmiClient] = {
             cfg.pbx_id: AmiClient(cfg, self, backoff=backoff, clock=clock)
@@ -63,10 +70,31 @@ class TelephonyBridge:
         self.pbx = AmiPbx(self)
 
     async def run(self) -> None:
+        if self._journal is not None:
+            self._know(self._journal.open_calls())
         async with asyncio.TaskGroup() as group:
             group.create_task(self._publish_forever())
+            if self._journal is not None:
+                group.create_task(self._heartbeat(self._journal))
             for client in self.clients.values():
                 group.create_task(client.run())
+
+    def _know(self, calls: Sequence[KnownCall]) -> None:
+        """The calls live before the start: each PBX's first resync keeps them or
+        ends them as ended while the service was down."""
+        mine = tuple(c for c in calls if c.pbx_id in self.clients)
+        for other in {c.pbx_id for c in calls} - set(self.clients):
+            log.warning("pbx=%s is not configured: its journalled calls dropped", other)
+        log.info("calls live before the start: %d", len(mine))
+        self.on_input(CallsKnown(calls=mine))
+
+    async def _heartbeat(self, journal: CallJournal) -> None:
+        try:
+            while True:
+                journal.alive(self._clock())
+                await asyncio.sleep(HEARTBEAT_S)
+        finally:
+            journal.close()
 
     def live_calls(self) -> list[Call]:
         return self.tracker.live_calls()
@@ -88,7 +116,13 @@ class TelephonyBridge:
     # --- AmiSink: called synchronously by the clients, in wire order ---
 
     def on_input(self, event: TrackerInput) -> None:
+        if self._journal is not None and isinstance(event, LegExpected):
+            call = self.tracker.call_with_channel(event.pbx_id, event.joins_channel)
+            if call is not None:
+                self._journal.legs(call.call_id, event.channel_ids, event.joins_channel)
         for out in self.tracker.apply(event):
+            if self._journal is not None:
+                self._journal.note(out)
             self._outbox.put_nowait(out)
 
     def on_connection(self, pbx_id: PbxId, *, up: bool, reason: str) -> None:

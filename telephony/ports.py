@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from telephony.channel_events import KnownCall
 from telephony.events import TelephonyEvent
-from telephony.model import ChannelId, PbxId
+from telephony.model import CallId, ChannelId, PbxId
 
 
 class Publisher(Protocol):
     async def publish(self, event: TelephonyEvent) -> None: ...
+
+
+class CallJournal(Protocol):
+    """Keeps which calls are live across restarts of the service (synchronous and
+    quick: it is written from the AMI reader; failures are logged, never raised)."""
+
+    def open_calls(self) -> list[KnownCall]:
+        """The calls live when the service last ran, each with the last time it
+        was seen live; call once, at start."""
+        ...
+
+    def note(self, event: TelephonyEvent) -> None:
+        """A call arrived, was answered or bridged, or ended."""
+        ...
+
+    def legs(
+        self, call_id: CallId, channel_ids: Sequence[ChannelId], joins_channel: str
+    ) -> None:
+        """Channels are being originated into the call (`LegExpected`)."""
+        ...
+
+    def alive(self, now: datetime) -> None:
+        """The service is up at `now`."""
+        ...
+
+    def close(self) -> None:
+        """The service stops (what was written stays)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

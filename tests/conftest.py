@@ -7,6 +7,7 @@ import itertools
 import shutil
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,24 @@ async def database_url(
         return
     server: servers.PostgresServer = request.getfixturevalue("postgres_server")
     template_name: str = request.getfixturevalue("postgres_template")
+    async with _postgres_copy(server, template_name) as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url(
+    postgres_server: servers.PostgresServer, postgres_template: str
+) -> AsyncIterator[str]:
+    """The URL of a freshly migrated PostgreSQL database only (for a test with a
+    second process on it)."""
+    async with _postgres_copy(postgres_server, postgres_template) as url:
+        yield url
+
+
+@asynccontextmanager
+async def _postgres_copy(
+    server: servers.PostgresServer, template_name: str
+) -> AsyncIterator[str]:
     name = f"t{next(_counter)}"
     await server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield server.url(name)

@@ -44,6 +44,9 @@ class EndReason(StrEnum):
     """Gone from the PBX after a reconnect (a restart, or a lost Hangup)."""
     PBX_SHUTDOWN = "pbx_shutdown"
     """Hung up by Asterisk as it shut down or restarted."""
+    SERVICE_DOWN = "service_down"
+    """Ended while this service was down or restarting: gone when it came back, at
+    the last time it saw the call live (who ended it is not known)."""
 
     @property
     def pbx_gone(self) -> bool:

@@ -136,7 +136,8 @@ class ContactRow(Base):
     hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hangup_cause_text: Mapped[str | None] = mapped_column(String(200), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    """hangup, vanished or pbx_shutdown (crm_core.customers.call_log.EndReason)."""
+    """hangup, vanished, pbx_shutdown or service_down
+    (crm_core.customers.call_log.EndReason)."""
     bridged_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )

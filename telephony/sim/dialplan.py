@@ -17,25 +17,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from telephony.dialplan import (
-    AGENT_CONTEXT,
     ANNOUNCE_EVERY_S,
     ANNOUNCE_EVERY_VARIABLE,
-    ANNOUNCE_SCRIPT,
-    HELD_AGENT_CONTEXT,
-    HOLD_CONTEXT,
-    HOLD_EXTEN,
+    DEFAULT_QUEUE,
+    DEFAULT_QUEUE_VARIABLE,
     MOH_CLASS,
-    OUTBOUND_CONTEXT,
     PBX_ID_VARIABLE,
-    QUEUE_EXIT_CONTEXT,
-    QUEUE_EXIT_EXTENS,
-    QUEUE_EXIT_SCRIPT,
     WAIT_CONTEXT,
-    WAIT_EXTEN,
-    WAIT_LOOP_LABEL,
+    WAIT_INVALID_EXTEN,
 )
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.dial import dial
+from telephony.sim.extensions import PRIORITY_LABELS, ExtensionTable
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
 from telephony.sim.wav import GrowingWav
 
@@ -54,16 +47,7 @@ AMD_RESULT = {
     PartyKind.HUMAN: ("HUMAN", "HUMAN-800-800", 1.22),
     PartyKind.MACHINE: ("MACHINE", "LONGGREETING-1500-1500", 2.28),
 }
-PHONE_CONTEXT = "cc-agentphone"
-"""The traces' stand-in for an agent's phone (`PJSIP/<endpoint>` on a real
-Asterisk): rings, answers, plays a greeting and stays (asterisk-traces/config)."""
-AGENT_PHONE_CONTEXTS = frozenset({PHONE_CONTEXT, AGENT_CONTEXT})
-"""Where a Local channel reaches an agent's phone: the stand-in phone itself, or
-the product's agent leg (`cc-agent`), which Dials it as the reference dialplan
-Dials PJSIP/<endpoint> (agent-leg-bridges.ami.txt)."""
-PRIORITY_LABELS = {(WAIT_CONTEXT, WAIT_EXTEN): {WAIT_LOOP_LABEL: 2}}
-"""The `n(label)` priorities of the table below, for Goto."""
-_DIGITS = re.compile(r"^\+?[0-9*#]+$")
+_APPLICATION = re.compile(r"^(\w+)\((.*)\)$")
 
 
 @dataclass(eq=False)
@@ -118,7 +102,7 @@ def parse_callerid(text: str) -> tuple[str, str]:
     return (text.strip() or UNKNOWN), UNKNOWN
 
 
-class Dialplan:
+class Dialplan(ExtensionTable):
     """Runs channels. `spawn` owns every task (the simulator's TaskGroup)."""
 
     def __init__(
@@ -142,15 +126,12 @@ class Dialplan:
             "AGI_HOST": self.agi_host,
             ANNOUNCE_EVERY_VARIABLE: str(ANNOUNCE_EVERY_S),
             PBX_ID_VARIABLE: config.pbx_id,
+            DEFAULT_QUEUE_VARIABLE: DEFAULT_QUEUE,
         }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
         self.before_agi_command: Callable[[str, str], Awaitable[None]] | None = None
         """Awaited with (uniqueid, command) as each FastAGI command arrives, before
         it runs: a test sees the world as the command found it."""
-
-    @property
-    def agi_host(self) -> str:
-        return f"{self.config.agi_host}:{self.config.agi_port}"
 
     # time --------------------------------------------------------------------
     async def sleep(self, sim_s: float) -> None:
@@ -190,132 +171,18 @@ class Dialplan:
     def emit(self, event: Event) -> None:
         self.pbx.emit(event)
 
-    # dialplan table ------------------------------------------------------------
-    def steps(self, line: Line) -> list[tuple[str, str]] | None:
-        ch = line.ch
-        ctx, exten = ch.context, ch.exten
-        agi = f"agi://{self.agi_host}"
-        if ctx == "cc-inbound" and _DIGITS.match(exten):
-            return [
-                ("NoOp", f"inbound {ch.cid_num} -> {exten}"),
-                ("Answer", ""),
-                ("AGI", f"{agi}/inbound"),
-                ("Hangup", ""),
-            ]
-        if ctx == WAIT_CONTEXT and exten == WAIT_EXTEN:
-            every = self.globals[ANNOUNCE_EVERY_VARIABLE]
-            return [
-                ("Answer", ""),
-                ("MusicOnHold", f"{MOH_CLASS},{every}"),
-                ("AGI", f"{agi}/{ANNOUNCE_SCRIPT}"),
-                ("Goto", WAIT_LOOP_LABEL),
-            ]
-        if ctx == HOLD_CONTEXT and exten == HOLD_EXTEN:
-            return [("MusicOnHold", MOH_CLASS), ("Hangup", "")]
-        if ctx == HELD_AGENT_CONTEXT and exten == HOLD_EXTEN:
-            return [("Wait", "3600"), ("Hangup", "")]
-        if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
-            return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
-        if ctx == "cc-party":
-            return self._party_steps(line, exten)
-        if ctx == OUTBOUND_CONTEXT and _DIGITS.match(exten):
-            if ch.name.startswith(f"Local/{exten}@{OUTBOUND_CONTEXT}-"):
-                return self._party_steps(line, exten)  # the trunk's called party
-            # Any other channel (a caller redirected here, a callback's agent leg)
-            # dials out as Dial(PJSIP/<number>@trunk) does: a new leg in its call.
-            return [("Dial", f"Local/{exten}@{OUTBOUND_CONTEXT}"), ("Hangup", "")]
-        if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
-            agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
-            line.agent = agent
-            if ctx == AGENT_CONTEXT:
-                return [
-                    ("NoOp", f"agent {exten}"),
-                    ("Dial", f"Local/{exten}@{PHONE_CONTEXT},30,t"),
-                    ("Hangup", ""),
-                ]
-            if not agent.answers:
-                return [("Wait", "3600")]
-            return [
-                ("Wait", _num(agent.ring_s)),
-                ("Answer", ""),
-                ("Playback", "custom/hello"),
-                ("Wait", _num(agent.talk_s)),
-                ("Hangup", ""),
-            ]
-        if ctx == "cc-dialer" and exten == "s":
-            return [
-                ("NoOp", "dialer leg"),
-                ("AMD", ""),
-                ("NoOp", "AMD ${AMDSTATUS} ${AMDCAUSE}"),
-                ("AGI", f"{agi}/dialer"),
-                ("Hangup", ""),
-            ]
-        if ctx == "from-sip" and _DIGITS.match(exten):
-            return [("Goto", f"cc-inbound,{exten},1")]
-        if ctx == "agents" and _DIGITS.match(exten):
-            return [("Hangup", "")]
-        return None
-
-    def _party_steps(self, line: Line, exten: str) -> list[tuple[str, str]] | None:
-        kind = self._party_kind(line, exten)
-        if kind is None:
-            return None
-        line.party = kind
-        talk = "30" if line.talk_s is None else _num(line.talk_s)
-        match kind:
-            case PartyKind.HUMAN:
-                return [
-                    ("Answer", ""),
-                    ("Playback", "custom/hello-short"),
-                    ("MusicOnHold", f"default,{talk}"),
-                    ("Hangup", ""),
-                ]
-            case PartyKind.MACHINE:
-                return [
-                    ("Answer", ""),
-                    ("Playback", "custom/machine"),
-                    ("Wait", "10"),
-                    ("Hangup", ""),
-                ]
-            case PartyKind.NOANSWER:
-                return [("Wait", "60")]
-            case PartyKind.BUSY:
-                return [("Busy", "5")]
-
-    def _party_kind(self, line: Line, exten: str) -> PartyKind | None:
-        if line.party is not None:
-            return line.party
-        if exten in PartyKind.__members__.values():
-            return PartyKind(exten)
-        if not _DIGITS.match(exten):
-            return None
-        party = self.parties.get(exten)
-        if party is not None:
-            line.ring_s, line.talk_s = party.ring_s, party.talk_s
-            return party.kind
-        profile = self.config.party_profile
-        line.ring_s, line.talk_s = profile.ring_s, profile.talk_s
-        if self.rng.random() < profile.answer_rate:
-            return (
-                PartyKind.MACHINE
-                if self.rng.random() < profile.machine_rate
-                else PartyKind.HUMAN
-            )
-        return (
-            PartyKind.BUSY
-            if self.rng.random() < profile.busy_rate
-            else PartyKind.NOANSWER
-        )
-
     # the runner ----------------------------------------------------------------
     async def run(self, line: Line) -> None:
         """Execute the channel's dialplan from its current location, then hang up."""
         ch = line.ch
         while not line.hung.is_set():
             steps = self.steps(line)
+            if steps is None and self.invalid(line):
+                continue
             if steps is None or not 1 <= ch.priority <= len(steps):
                 break
             app, data = steps[ch.priority - 1]
+            data = self.expand(ch, data)
             self.pbx.newexten(ch, app, data)
             outcome = await self.app(line, app, data)
             while ch.bridge is not None and not line.hung.is_set():
@@ -326,6 +193,19 @@ class Dialplan:
             if outcome == "next":
                 ch.priority += 1
         await self.finish(line)
+
+    def invalid(self, line: Line) -> bool:
+        """Asterisk's way on from an extension its context does not have: to the
+        context's `i` extension when there is one (True), else the channel leaves
+        the dialplan (False)."""
+        ch = line.ch
+        exten, priority = ch.exten, ch.priority
+        ch.exten, ch.priority = WAIT_INVALID_EXTEN, 1
+        if self.steps(line) is None:
+            ch.exten, ch.priority = exten, priority
+            return False
+        self.pbx.varset(ch, "INVALID_EXTEN", exten)
+        return True
 
     def take_redirect(self, line: Line) -> Outcome:
         """Leave for the place an AMI Redirect named (leaving any bridge)."""
@@ -395,8 +275,28 @@ class Dialplan:
             case "Goto":
                 self._goto(ch, data)
                 return "jump"
+            case "Set":
+                self._set(ch, data)
+                return "next"
+            case "ExecIf":
+                return self._exec_if(line, data)
             case _:
                 return "next"
+
+    def _exec_if(self, line: Line, data: str) -> Outcome:
+        """ExecIf(condition?Set(name=value)): the one application the reference
+        dialplan runs on a condition."""
+        condition, _, then = data.partition("?")
+        call = _APPLICATION.match(then.partition(":")[0])
+        if call is None or call[1] != "Set":
+            log.warning("ExecIf(%s) is not simulated", data)
+        elif condition.strip() not in ("", "0"):
+            self._set(line.ch, call[2])
+        return "next"
+
+    def _set(self, ch: Channel, data: str) -> None:
+        name, _, value = data.partition("=")
+        self.pbx.varset(ch, name.strip(), value)
 
     def _goto(self, ch: Channel, data: str) -> None:
         """Goto([[context,]exten,]priority); a priority may be a label (an unknown
@@ -568,7 +468,3 @@ class Dialplan:
     def record_path(self, name: str) -> Path:
         path = Path(name)
         return path if path.is_absolute() else self.config.recordings_dir / path
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -9,12 +9,8 @@ import asyncio
 
 from telephony.sim import optimise
 from telephony.sim.channels import UNKNOWN, Channel
-from telephony.sim.dialplan import (
-    AGENT_PHONE_CONTEXTS,
-    Dialplan,
-    Line,
-    OriginateRequest,
-)
+from telephony.sim.dialplan import Dialplan, Line, OriginateRequest
+from telephony.sim.extensions import AGENT_PHONE_CONTEXTS
 
 REASON_FAILURE = 0
 REASON_HANGUP = 1

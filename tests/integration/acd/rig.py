@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from acd.engine import AcdEngine
 from acd.events import AcdEvent, CallConnected
-from acd.handoff import queue_on_hand_off
+from acd.handoff import check_in_on_announce, queue_on_hand_off
 from acd.model import (
     AgentId,
     AgentProfile,
@@ -29,7 +29,7 @@ from ivr.playing import Prompter, Speaking
 from telephony.agi import AgiServer, AgiSession
 from telephony.ami import AmiConfig
 from telephony.backoff import Backoff
-from telephony.dialplan import INBOUND_SCRIPT
+from telephony.dialplan import ANNOUNCE_SCRIPT, INBOUND_SCRIPT
 from telephony.events import CallEnded, PbxConnected, TelephonyEvent
 from telephony.model import CallId, PbxId
 from telephony.pbx import TelephonyBridge
@@ -124,6 +124,10 @@ class Rig:
         await eventually(enough, timeout_s=5)
 
 
+async def _say_nothing(session: AgiSession) -> None:
+    """The waiting room's announcement, silent here."""
+
+
 def seat(agent: str, endpoint: str, *queues: QueueId) -> AgentSeat:
     return AgentSeat(
         profile=AgentProfile(
@@ -196,6 +200,12 @@ async def running(
                 pbx_id=PBX,
                 calls=bridge.tracker,
                 preferred=preferred,
+            ),
+        )
+        agi.route(
+            ANNOUNCE_SCRIPT,
+            check_in_on_announce(
+                _say_nothing, service, service, pbx_id=PBX, calls=bridge.tracker
             ),
         )
         rig = Rig(sim, bridge, service, wire)

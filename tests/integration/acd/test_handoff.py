@@ -12,10 +12,10 @@ from acd.model import AgentId
 from acd.ports import WaitingCall
 from telephony.agi import AgiServer, AgiSession
 from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN
-from telephony.model import Call, ChannelId, PbxId, call_id
+from telephony.model import Call, CallId, ChannelId, PbxId, call_id
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
-from tests.integration.acd.rig import BILLING, PBX, running, seat
+from tests.integration.acd.rig import BILLING, GENERAL, PBX, running, seat
 from tests.waiting import eventually
 
 
@@ -93,6 +93,22 @@ async def test_call_is_held_for_the_appeal_owner_when_the_crm_names_one() -> Non
         assert view.held_for == "anna"
         assert rig.service.agent(AgentId("boris")).call_id is None
         assert owners.asked == ["+74956667788"]
+
+
+async def test_caller_whose_menu_failed_is_queued_from_the_waiting_room_when_up() -> (
+    None
+):
+    async def failing(session: AgiSession) -> None:
+        await session.answer()
+        raise RuntimeError("a bug in the menu")
+
+    phones = (AgentPhone(endpoint="1001", ring_s=0.1),)
+    async with running(phones, (seat("anna", "1001", GENERAL),), ivr=failing) as rig:
+        await rig.service.login(AgentId("anna"))
+        placed = await rig.place("", patience_s=None)
+        call = CallId(f"pbx1:{placed.linkedid}")
+        connected = await rig.connected(call)
+        assert (connected.queue_id, connected.agent_id) == (GENERAL, "anna")
 
 
 @dataclass(slots=True)

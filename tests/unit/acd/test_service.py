@@ -176,7 +176,7 @@ class Rig:
         await self.service.poke()
         return call
 
-    async def end(self, call: CallId) -> None:
+    async def end(self, call: CallId, *, reason: EndReason = EndReason.HANGUP) -> None:
         now = self.clock.now()
         await self.service.on_call_ended(
             CallEnded(
@@ -192,10 +192,19 @@ class Rig:
                 ended_at=now,
                 hangup_cause=16,
                 hangup_cause_text="Normal Clearing",
-                reason=EndReason.HANGUP,
+                reason=reason,
             )
         )
         await self.service.poke()
+
+    async def on_call(self, agent: AgentId, n: int) -> CallId:
+        """`agent` logs in and answers caller `n`."""
+        await self.service.login(agent)
+        call = await self.arrive(n)
+        [ring] = await self.rings(1)
+        ring.outcome.set_result(True)
+        await self.until_state(agent, AgentState.ON_CALL)
+        return call
 
     async def rings(self, count: int) -> list[Ring]:
         async def enough() -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from acd.events import CallbackBooked, CallbackGaveUp, CallQueued, events_in
 from acd.model import AgentId, AgentState, ExitKind, QueueConfig, QueueExit
@@ -48,7 +48,8 @@ async def test_caller_is_sent_to_the_queue_exit_when_the_maximum_wait_passes() -
             await eventually(redirected, timeout_s=2)
             channel = "Local/2001@cc-inbound-1;2"
             assert rig.pbx.redirects == [(channel, QUEUE_EXIT_CONTEXT, kind.value, 1)]
-            assert rig.pbx.variables == [(channel, EXIT_VAR, kind.value)]
+            told = [v for v in rig.pbx.variables if v[1] == EXIT_VAR]
+            assert told == [(channel, EXIT_VAR, kind.value)]
             assert rig.pbx.hangups == []
 
 
@@ -260,3 +261,26 @@ async def test_caller_sent_to_the_callback_exit_is_queued_again_when_they_accept
         assert ring.exten == NUMBER
         [booked] = rig.published.of_type(CallbackBooked)
         assert (booked.call_id, booked.queue_id) == (call, BILLING)
+
+
+async def test_callback_owed_is_kept_with_its_tries_when_a_restart_may_come() -> None:
+    config = QueueConfig(queue_id=BILLING, wrap_up_s=5)
+    async with with_calls(settings_with(config, attempts=2, retry_s=300)) as (
+        rig,
+        calls,
+    ):
+        call = await callback_waiting(rig)
+        [owed] = rig.service.pending_callbacks()
+        assert (owed.request.call_id, owed.number, owed.attempts) == (call, NUMBER, 0)
+        assert owed.not_before is None
+        await rig.service.ready(ANNA)
+        [ring] = await rig.rings(1)
+        calls.place(ring.channel_id, customer_answered=False)
+        ring.outcome.set_result(True)
+        await rig.until_state("anna", AgentState.ON_CALL)
+        assert rig.service.pending_callbacks() == []  # an agent has it now
+        del calls.live[ring.channel_id]
+        await rig.end(CallId(f"{PBX}:{ring.channel_id}"))
+        [again] = rig.service.pending_callbacks()
+        assert again.attempts == 1
+        assert again.not_before == rig.clock.now() + timedelta(seconds=300)

@@ -272,3 +272,10 @@ def test_agents_carry_when_and_where_they_took_the_call_when_transferred() -> No
 def test_figures_wait_for_the_end_when_the_call_goes_on() -> None:
     log = fold([queued(8), connected(20, waited_s=12)])
     assert (log.wait_s, log.talk_s, log.hold_s, log.outcome) == (None,) * 4
+
+
+@pytest.mark.parametrize("reason", list(EndReason))
+def test_contact_keeps_why_the_telephony_side_says_the_call_ended_when_it_ends(
+    reason: EndReason,
+) -> None:
+    assert call_log(ended(30, reason=reason)).end.reason.value == reason.value

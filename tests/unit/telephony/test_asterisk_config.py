@@ -329,6 +329,7 @@ def test_contexts_the_service_uses_exist_when_the_dialplan_is_read(
         dialplan.INBOUND_CONTEXT,
         dialplan.WAIT_CONTEXT,
         dialplan.QUEUE_EXIT_CONTEXT,
+        dialplan.FALLBACK_CONTEXT,
         dialplan.AGENT_CONTEXT,
         dialplan.DIALER_CONTEXT,
         dialplan.OUTBOUND_CONTEXT,
@@ -406,18 +407,77 @@ def test_waiting_caller_hears_announcements_between_music_when_parked(
 
 
 @pytest.mark.parametrize("exten", sorted(dialplan.QUEUE_EXIT_EXTENS))
-def test_queue_exit_runs_fastagi_then_hangs_up_when_the_acd_redirects(
+def test_queue_exit_runs_fastagi_then_falls_back_when_the_acd_redirects(
     extensions: list[Section], exten: str
 ) -> None:
     steps = dialplan_steps(extensions)
     route = context_for(steps, dialplan.QUEUE_EXIT_CONTEXT, exten)
     assert route[0].pattern == exten
     assert route[0].priority == "1"
-    assert [s.application for s in route] == ["AGI", "Hangup"]
+    assert [s.application for s in route] == ["AGI", "Goto"]
     agi_host = section(extensions, "globals").value("AGI_HOST")
     assert agi_urls(route, agi_host) == [
         f"agi://{agi_host}/{dialplan.QUEUE_EXIT_SCRIPT}"
     ]
+
+
+FALLBACK = f"{dialplan.FALLBACK_CONTEXT},{dialplan.FALLBACK_EXTEN},1"
+
+
+@pytest.mark.parametrize(
+    ("context", "exten"),
+    [
+        (dialplan.INBOUND_CONTEXT, "2001"),
+        *[(dialplan.QUEUE_EXIT_CONTEXT, e) for e in sorted(dialplan.QUEUE_EXIT_EXTENS)],
+    ],
+)
+def test_caller_falls_back_to_a_queue_not_hangup_when_a_script_returns(
+    extensions: list[Section], context: str, exten: str
+) -> None:
+    route = context_for(dialplan_steps(extensions), context, exten)
+    agi = next(i for i, s in enumerate(route) if s.application == "AGI")
+    after = route[agi + 1 :]
+    assert [(s.application, s.data) for s in after] == [("Goto", FALLBACK)]
+
+
+def test_caller_moved_halfway_still_waits_when_the_script_is_cut_off(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_INVALID_EXTEN)
+    assert [(s.pattern, s.priority) for s in route] == [("i", "1")]
+    assert [(s.application, s.data) for s in route] == [
+        ("Goto", f"{dialplan.WAIT_EXTEN},{dialplan.ANNOUNCE_LABEL}")
+    ]
+    # SET EXTENSION done too, SET PRIORITY not: the loop goes on after the step
+    # the script ran at (cc-inbound's AGI is its third)
+    wait = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN)
+    inbound = context_for(steps, dialplan.INBOUND_CONTEXT, "2001")
+    agi_priority = [s.application for s in inbound].index("AGI") + 1
+    assert len(wait) > agi_priority
+
+
+def test_fallback_waits_in_the_default_queue_from_the_announcement_when_entered(
+    extensions: list[Section],
+) -> None:
+    steps = dialplan_steps(extensions)
+    route = context_for(steps, dialplan.FALLBACK_CONTEXT, dialplan.FALLBACK_EXTEN)
+    queue, default = dialplan.QUEUE_VARIABLE, dialplan.DEFAULT_QUEUE_VARIABLE
+    assert [(s.application, s.data) for s in route[1:]] == [
+        ("ExecIf", f'$["${{{queue}}}" = ""]?Set({queue}=${{{default}}})'),
+        ("Set", f"{dialplan.QUEUED_AT_VARIABLE}=${{EPOCH}}"),
+        (
+            "Goto",
+            f"{dialplan.WAIT_CONTEXT},{dialplan.WAIT_EXTEN},{dialplan.ANNOUNCE_LABEL}",
+        ),
+    ]
+    wait = context_for(steps, dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN)
+    announce = [s for s in wait if s.priority == f"n({dialplan.ANNOUNCE_LABEL})"]
+    assert [s.application for s in announce] == ["AGI"]
+    globals_ = section(extensions, "globals")
+    assert globals_.value(default) == dialplan.DEFAULT_QUEUE
+    assert Settings().acd.default_queue == dialplan.DEFAULT_QUEUE
+    assert dialplan.DEFAULT_QUEUE in {q.id for q in Settings().acd.queues}
 
 
 def test_queue_exit_extensions_are_the_acd_exit_kinds_when_compared() -> None:

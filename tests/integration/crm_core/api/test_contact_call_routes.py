@@ -142,7 +142,9 @@ async def test_contact_and_history_show_the_call_log_when_the_call_ended(
         "answered", "abandoned_in_queue", "abandoned_in_ivr", "voicemail",
         "callback", "transferred_out", "served_in_ivr", "failed",
     }  # fmt: skip
-    assert set(schemas["EndReason"]["enum"]) == {"hangup", "vanished", "pbx_shutdown"}
+    assert set(schemas["EndReason"]["enum"]) == {
+        "hangup", "vanished", "pbx_shutdown", "service_down",
+    }  # fmt: skip
     assert set(schemas["CallAgentOut"]["properties"]) == {
         "agent", "user_id", "taken_at", "queue",
     }  # fmt: skip

@@ -1,5 +1,6 @@
 """The simulator runs the same steps as the reference extensions.conf for the
-contexts it shares with it: the waiting loop, the queue exits and the agent leg."""
+contexts it shares with it: the waiting loop, the queue exits, the fallback and
+the agent leg."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from telephony import dialplan
 from telephony.sim.channels import Channel, Event, Pbx
-from telephony.sim.dialplan import PHONE_CONTEXT, PRIORITY_LABELS, Dialplan, Line
+from telephony.sim.dialplan import Dialplan, Line
+from telephony.sim.extensions import PHONE_CONTEXT, PRIORITY_LABELS
 from telephony.sim.model import SimConfig
 from tests.unit.telephony.test_asterisk_config import (
     conf,
@@ -38,6 +40,8 @@ def simulated(context: str, exten: str) -> tuple[Dialplan, list[tuple[str, str]]
     [
         (dialplan.WAIT_CONTEXT, dialplan.WAIT_EXTEN),
         *[(dialplan.QUEUE_EXIT_CONTEXT, e) for e in sorted(dialplan.QUEUE_EXIT_EXTENS)],
+        (dialplan.FALLBACK_CONTEXT, dialplan.FALLBACK_EXTEN),
+        (dialplan.WAIT_CONTEXT, dialplan.WAIT_INVALID_EXTEN),
     ],
 )
 def test_simulator_runs_the_conf_steps_when_a_shared_context_is_entered(
