@@ -20,14 +20,22 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
+from acd.administration import AcdAdministration
+from acd.configuration import (
+    Configuration,
+    QueueInput,
+    SeatInput,
+    queues_of,
+    seats_of,
+)
 from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
-from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.model import AgentId, QueueId
 from acd.recovery import AcdRecovery
-from acd.service import AcdService, AgentSeat
+from acd.service import AcdService
 from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
-from acd.tables import SqlIntervalStore
+from acd.tables import SqlConfigurationStore, SqlIntervalStore
 from agent_ui import sockets
 from agent_ui.agent.controls import ControlParts, Controls
 from agent_ui.agent.registration import Registration, RegistrationParts
@@ -186,6 +194,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    acd_setup: AcdAdministration
+    """The ACD's queues and seats as kept in the database (`loaded` once read)."""
     recovery: AcdRecovery
     journal: Journal
     """Call records waiting for the database; `journal.backlog()` is its depth."""
@@ -271,7 +281,8 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
-    acd = _acd(settings, telephony, bus, clock, sessions)
+    acd_setup = _acd(settings, telephony, bus, clock, sessions)
+    acd = acd_setup.acd
     recording_files = RecordingFiles(settings.recordings_dir)
     call_contacts = SqlCallContacts(sessions)
     recording_rows = RecordingRows(
@@ -311,6 +322,7 @@ def build(
         channels=telephony.pbx,
         calls=telephony.tracker,
         store=JsonFileKept(settings.data_dir / ACD_STATE_FILE),
+        configured=acd_setup.loaded,
     )
     bus.subscribe(PbxConnected, recovery.on_pbx_connected)
     bus.subscribe(AgentStateChanged, recovery.on_agent_state_changed)
@@ -455,6 +467,7 @@ def build(
         journal.run,
         telephony.run,
         acd.run,
+        acd_setup.run,
         recovery.run,
         answer_calls,
         deliver_webhooks,
@@ -479,6 +492,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        acd_setup=acd_setup,
         recovery=recovery,
         journal=journal,
         readiness=readiness,
@@ -501,52 +515,58 @@ def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
     return CookiePolicy(secure=secure)
 
 
+def acd_defaults(settings: Settings) -> Configuration:
+    """The queues and seats of the settings (`CC_ACD__*`): what a first start
+    keeps in the database; a seat naming no queue is in every queue."""
+    config = settings.acd
+    return Configuration(
+        queues=tuple(
+            QueueInput(
+                queue_id=q.id,
+                ring_timeout_s=q.ring_timeout_s,
+                wrap_up_s=q.wrap_up_s,
+                service_level_s=q.service_level_s,
+                max_wait_s=q.max_wait_s,
+            )
+            for q in config.queues
+        ),
+        seats=tuple(
+            SeatInput(
+                login=seat.login,
+                endpoint=seat.endpoint,
+                pbx=seat.pbx,
+                skills=dict(seat.skills),
+                languages=list(seat.languages),
+                queues=dict.fromkeys(seat.queues or [q.id for q in config.queues], 0),
+            )
+            for seat in config.seats
+        ),
+    )
+
+
 def _acd(
     settings: Settings,
     telephony: TelephonyBridge,
     bus: Bus,
     clock: UtcClock,
     sessions: Sessions,
-) -> AcdService:
-    """The ACD: the configured queues and agents' seats, each on its PBX (the
-    first one unless the seat names another); `pbx_id` is where a call with no
-    PBX of its own goes."""
+) -> AcdAdministration:
+    """The ACD with the settings' queues and seats, each seat on its PBX (the
+    first one unless the seat names another; `pbx_id` is where a call with no
+    PBX of its own goes), and what an administrator edits them through (the
+    database's, once read, replace them)."""
     config = settings.acd
-    queues = tuple(
-        QueueConfig(
-            queue_id=QueueId(q.id),
-            ring_timeout_s=q.ring_timeout_s,
-            wrap_up_s=q.wrap_up_s,
-            service_level_s=q.service_level_s,
-            max_wait_s=q.max_wait_s,
-        )
-        for q in config.queues
-    )
-    seats = tuple(
-        AgentSeat(
-            profile=AgentProfile(
-                agent_id=AgentId(seat.login),
-                skills=dict(seat.skills),
-                languages=frozenset(seat.languages),
-                memberships=tuple(
-                    Membership(queue_id=QueueId(q))
-                    for q in (seat.queues or [q.id for q in config.queues])
-                ),
-            ),
-            endpoint=seat.endpoint,
-            pbx_id=PbxId(seat.pbx or settings.pbxs[0].id),
-        )
-        for seat in config.seats
-    )
-    return AcdService(
+    pbx_id = PbxId(settings.pbxs[0].id)
+    defaults = acd_defaults(settings)
+    acd = AcdService(
         AcdEngine(),
         telephony.pbx,
         bus,
         clock,
         settings=AcdConfig(
-            pbx_id=PbxId(settings.pbxs[0].id),
-            queues=queues,
-            agents=seats,
+            pbx_id=pbx_id,
+            queues=queues_of(defaults),
+            agents=seats_of(defaults, pbx_id),
             default_queue=QueueId(config.default_queue)
             if config.default_queue
             else None,
@@ -557,6 +577,12 @@ def _acd(
         ),
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
+    )
+    return AcdAdministration(
+        acd,
+        SqlConfigurationStore(sessions, clock),
+        defaults=defaults,
+        pbxs=[PbxId(p.id) for p in settings.pbxs],
     )
 
 
@@ -643,7 +669,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
         app.jobs.insert(
             0, partial(run_simulated_traffic, sim, settings, bridge_up=bridge_up)
         )
-        app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
+        app.jobs.append(partial(log_in_simulated_agents, app.acd_setup))
         await app.run()
 
 
