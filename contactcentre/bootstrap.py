@@ -119,6 +119,7 @@ from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
 from ivr.flow_store import FlowStoreFailed, restore
+from ivr.publishing import FlowPublishing
 from ivr.tables import SqlFlowStore
 from ivr.tts import TtsWorker
 from recordings import http as recording_http
@@ -368,8 +369,8 @@ def build(
     app[acd_http.EVENTS] = bus
     app[ivr_http.FLOWS] = flows
     flow_store = SqlFlowStore(sessions)
-    app[ivr_http.FLOW_STORE] = flow_store
-    app[ivr_http.FLOW_CLOCK] = clock
+    flow_publishing = FlowPublishing(flows, flow_store, clock)
+    app[ivr_http.FLOW_PUBLISHING] = flow_publishing
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock, publisher=bus)

@@ -30,9 +30,8 @@ DEFAULTS = Configuration(
 
 @dataclass(slots=True)
 class MemoryStore:
-    kept: Configuration = Configuration()
+    kept: Configuration = field(default_factory=Configuration)
     fail: bool = False
-    saves: list[str] = field(default_factory=list)
 
     async def load(self) -> Configuration:
         self._check()
@@ -85,8 +84,8 @@ def _settings() -> AcdSettings:
     )
 
 
-async def _started(kept: Configuration = Configuration()) -> AsyncIterator[Admin]:
-    store = MemoryStore(kept=kept)
+async def _started(kept: Configuration | None = None) -> AsyncIterator[Admin]:
+    store = MemoryStore(kept=kept or Configuration())
     async with running(_settings()) as rig:
         setup = AcdAdministration(rig.service, store, defaults=DEFAULTS, pbxs=[PBX])
         await setup.run()
