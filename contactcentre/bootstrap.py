@@ -37,6 +37,7 @@ from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
 from acd.tables import SqlConfigurationStore, SqlIntervalStore
 from agent_ui import sockets
+from agent_ui.admin.service import AdminDesk
 from agent_ui.agent.controls import ControlParts, Controls
 from agent_ui.agent.registration import Registration, RegistrationParts
 from agent_ui.agent.screen import CallScreen, ScreenParts
@@ -429,7 +430,10 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    admin = AdminDesk(users=auth, acd=acd_setup, flows=flow_publishing)
+    setup_agent_ui(
+        app, PageServices(desktops=desktops, sessions=auth, desk=desk, admin=admin)
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)

@@ -1,0 +1,213 @@
+"""The queues and agents' seats pages: lists, a form each, deletion. Parse, call
+the ACD's administration (which checks, keeps and serves the change at once),
+render; a refusal is shown in words beside the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from acd.configuration import ConfigurationRefused
+from acd.errors import ConfigurationNotSaved
+from agent_ui import pages
+from agent_ui.admin import views
+from agent_ui.admin.forms import Form, posted_fields, queue_input, seat_input
+from agent_ui.admin.service import ADMIN_DESK
+from agent_ui.labels import N_
+from crm_core.errors import NotFound, ValidationFailed
+
+routes = web.RouteTableDef()
+
+NOT_SAVED = N_(
+    "The change was not saved: the database did not answer. Nothing changed; try again."
+)
+
+
+@routes.get("/admin/queues")
+async def queues(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    config = setup.configuration
+    page = views.page_of(
+        views.queue_rows(config, setup.waiting),
+        lambda row: str(row["code"]),
+        after=request.query.get("after") or None,
+    )
+    context = {
+        "page": page,
+        "first_page": not request.query.get("after"),
+        "done": views.DONE.get(request.query.get("done", "")),
+    }
+    return pages.render(request, "admin/queues.html", context)
+
+
+@routes.get("/admin/queues/new")
+async def new_queue(request: web.Request) -> web.StreamResponse:
+    return _queue_page(request, None, views.queue_form(None))
+
+
+@routes.get("/admin/queues/{code}")
+async def queue(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    found = request.app[ADMIN_DESK].acd.configuration.queue(code)
+    if found is None:
+        raise NotFound(code)
+    done = views.DONE.get(request.query.get("done", ""))
+    return _queue_page(request, code, views.queue_form(found), done=done)
+
+
+@routes.post("/admin/queues")
+@routes.post("/admin/queues/{code}")
+async def save_queue(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    code = request.match_info.get("code")
+    form = posted_fields(await request.post())
+    try:
+        parsed = queue_input(form, queue_id=code)
+        await setup.save_queue(parsed, new=code is None)
+    except ValidationFailed as failed:
+        errors = views.field_errors(failed.errors)
+        return _queue_page(request, code, form, errors=errors)
+    except ConfigurationNotSaved:
+        return _queue_page(request, code, form, errors={"form": NOT_SAVED})
+    raise web.HTTPSeeOther(f"/admin/queues/{parsed.queue_id}?done=saved")
+
+
+@routes.post("/admin/queues/{code}/delete")
+async def delete_queue(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    code = request.match_info["code"]
+    found = setup.configuration.queue(code)
+    if found is None:
+        raise NotFound(code)
+    try:
+        await setup.delete_queue(code)
+    except ConfigurationRefused as refused:
+        reasons = views.in_use_reasons(refused.in_use) if refused.in_use else []
+        return _queue_page(
+            request, code, views.queue_form(found), refused=reasons, status=409
+        )
+    except ConfigurationNotSaved:
+        return _queue_page(
+            request, code, views.queue_form(found), errors={"form": NOT_SAVED}
+        )
+    raise web.HTTPSeeOther("/admin/queues?done=deleted")
+
+
+def _queue_page(
+    request: web.Request,
+    code: str | None,
+    values: Form,
+    *,
+    errors: dict[str, str] | None = None,
+    refused: list[tuple[str, dict[str, Any]]] | None = None,
+    done: str | None = None,
+    status: int | None = None,
+) -> web.Response:
+    setup = request.app[ADMIN_DESK].acd
+    context = {
+        "code": code,
+        "name": views.queue_name(code) if code else None,
+        "values": values,
+        "errors": errors or {},
+        "refused": refused or [],
+        "choices": views.choices(),
+        "queues": [
+            (q.queue_id, views.queue_name(q.queue_id))
+            for q in setup.configuration.queues
+            if q.queue_id != code
+        ],
+        "done": done,
+    }
+    status = status or (422 if errors else 200)
+    return pages.render(request, "admin/queue.html", context, status=status)
+
+
+@routes.get("/admin/seats")
+async def seats(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    page = views.page_of(
+        setup.configuration.seats,
+        lambda seat: seat.login,
+        after=request.query.get("after") or None,
+    )
+    context = {
+        "rows": views.seat_rows(page.rows, setup.logged_in),
+        "next_after": page.next_after,
+        "first_page": not request.query.get("after"),
+        "done": views.DONE.get(request.query.get("done", "")),
+    }
+    return pages.render(request, "admin/seats.html", context)
+
+
+@routes.get("/admin/seats/new")
+async def new_seat(request: web.Request) -> web.StreamResponse:
+    return _seat_page(request, None, None)
+
+
+@routes.get("/admin/seats/{login}")
+async def seat(request: web.Request) -> web.StreamResponse:
+    login = request.match_info["login"]
+    if request.app[ADMIN_DESK].acd.configuration.seat(login) is None:
+        raise NotFound(login)
+    done = views.DONE.get(request.query.get("done", ""))
+    return _seat_page(request, login, None, done=done)
+
+
+@routes.post("/admin/seats")
+@routes.post("/admin/seats/{login}")
+async def save_seat(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    login = request.match_info.get("login")
+    form = posted_fields(await request.post())
+    try:
+        parsed = seat_input(form, login=login)
+        await setup.save_seat(parsed, new=login is None)
+    except ValidationFailed as failed:
+        errors = views.field_errors(failed.errors)
+        return _seat_page(request, login, form, errors=errors)
+    except ConfigurationNotSaved:
+        return _seat_page(request, login, form, errors={"form": NOT_SAVED})
+    raise web.HTTPSeeOther(f"/admin/seats/{parsed.login}?done=saved")
+
+
+@routes.post("/admin/seats/{login}/delete")
+async def delete_seat(request: web.Request) -> web.StreamResponse:
+    setup = request.app[ADMIN_DESK].acd
+    login = request.match_info["login"]
+    try:
+        await setup.delete_seat(login)
+    except ConfigurationRefused as refused:
+        if not refused.logged_in:
+            raise NotFound(login) from None
+        words = N_("The agent is logged in: they log out first, then the seat goes.")
+        return _seat_page(request, login, None, errors={"form": words}, status=409)
+    except ConfigurationNotSaved:
+        return _seat_page(request, login, None, errors={"form": NOT_SAVED})
+    raise web.HTTPSeeOther("/admin/seats?done=deleted")
+
+
+def _seat_page(
+    request: web.Request,
+    login: str | None,
+    posted: Form | None,
+    *,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+    status: int | None = None,
+) -> web.Response:
+    setup = request.app[ADMIN_DESK].acd
+    config = setup.configuration
+    form = views.seat_form(config.seat(login) if login else None, config)
+    if posted is not None:
+        form = views.posted_seat_form(posted, config)
+    context = {
+        "login": login,
+        "form": form,
+        "errors": errors or {},
+        "pbxs": setup.pbxs,
+        "logged_in": setup.logged_in(login) if login else False,
+        "done": done,
+    }
+    status = status or (422 if errors else 200)
+    return pages.render(request, "admin/seat.html", context, status=status)

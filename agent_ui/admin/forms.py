@@ -1,0 +1,110 @@
+"""The administration forms as the models that validate the save: a queue's form
+is `acd.configuration.QueueInput`, a seat's `SeatInput`, a user's the fields the
+auth service takes. Parsing only; empty fields are left out (the model's
+default applies). Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from acd.configuration import QueueInput, SeatInput
+from acd.model import parse_skill
+from crm_core.errors import FieldError, ValidationFailed
+
+QUEUE_PREFIX = "queue."
+"""A seat form's queue checkbox: `queue.<code>` = `on`."""
+PENALTY_PREFIX = "penalty."
+"""A seat form's penalty in that queue: `penalty.<code>`."""
+Form = Mapping[str, str]
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: Mapping[str, object]) -> M:
+    """`data` as `model`; ValidationFailed naming each bad field as the form does."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [FieldError(_field(e["loc"]), e["msg"]) for e in exc.errors()]
+        ) from None
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "form"
+    if loc[0] == "queues" and len(loc) > 1:
+        return f"{PENALTY_PREFIX}{loc[1]}"
+    return str(loc[0])
+
+
+def queue_input(form: Form, *, queue_id: str | None = None) -> QueueInput:
+    """The queue the form describes (`queue_id` for an existing one)."""
+    names = QueueInput.model_fields.keys()
+    data: dict[str, object] = {
+        name: value.strip()
+        for name, value in form.items()
+        if name in names and value.strip()
+    }
+    if queue_id is not None:
+        data["queue_id"] = queue_id
+    return validated(QueueInput, data)
+
+
+def seat_input(form: Form, *, login: str | None = None) -> SeatInput:
+    """The seat the form describes (`login` for an existing one): skills as
+    `name:level` separated by commas or spaces, languages by spaces, and each
+    queue ticked with its penalty."""
+    problems: list[FieldError] = []
+    skills: dict[str, object] = {}
+    for item in _words(form.get("skills", "")):
+        try:
+            name, level = parse_skill(item)
+        except ValueError:
+            problems.append(FieldError("skills", "a level is a whole number"))
+            continue
+        skills[name] = level
+    queues = {
+        name.removeprefix(QUEUE_PREFIX): form.get(
+            PENALTY_PREFIX + name.removeprefix(QUEUE_PREFIX), ""
+        ).strip()
+        or "0"
+        for name, value in form.items()
+        if name.startswith(QUEUE_PREFIX) and value
+    }
+    data: dict[str, object] = {
+        "login": login if login is not None else form.get("login", "").strip(),
+        "endpoint": form.get("endpoint", "").strip(),
+        "pbx": form.get("pbx", "").strip() or None,
+        "skills": skills,
+        "languages": _words(form.get("languages", "")),
+        "queues": queues,
+    }
+    try:
+        seat = validated(SeatInput, data)
+    except ValidationFailed as failed:
+        raise ValidationFailed([*problems, *failed.errors]) from None
+    if problems:
+        raise ValidationFailed(problems)
+    return seat
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+
+
+def posted_fields(posted: Mapping[str, object]) -> dict[str, str]:
+    """A posted form's text fields, the CSRF token left out."""
+    return {
+        name: value
+        for name, value in posted.items()
+        if isinstance(value, str) and name != "csrf_token"
+    }
+
+
+def field(form: Form, name: str) -> str:
+    return form.get(name, "").strip()

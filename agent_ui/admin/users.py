@@ -1,0 +1,145 @@
+"""The users pages: the list (a page at a time), a new user, and one user's role,
+language, password and whether they may sign in. Parse, call the auth service,
+render; its rules and audit apply."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui import pages
+from agent_ui.admin import views
+from agent_ui.admin.forms import Form, field, posted_fields, validated
+from agent_ui.admin.service import ADMIN_DESK
+from crm_core.api.auth_routes import UserIn, UserPatch
+from crm_core.auth.service import NewUser, UserChanges
+from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/admin")
+@routes.get("/admin/users")
+async def users(request: web.Request) -> web.StreamResponse:
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    after = request.query.get("after") or None
+    found = await desk.users.list_users(
+        actor, limit=views.PAGE_SIZE + 1, after_login=after
+    )
+    shown = found[: views.PAGE_SIZE]
+    more = len(found) > views.PAGE_SIZE and shown
+    context = {
+        "rows": views.user_rows(shown),
+        "next_after": shown[-1].login if more else None,
+        "first_page": after is None,
+        "done": views.DONE.get(request.query.get("done", "")),
+    }
+    return pages.render(request, "admin/users.html", context)
+
+
+@routes.get("/admin/users/new")
+async def new_user(request: web.Request) -> web.StreamResponse:
+    return _user_page(request, None, views.user_form(None), {})
+
+
+@routes.post("/admin/users")
+async def create_user(request: web.Request) -> web.StreamResponse:
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    form = posted_fields(await request.post())
+    try:
+        body = validated(UserIn, {k: v for k, v in form.items() if v})
+        user = await desk.users.create_user(
+            actor,
+            NewUser(
+                login=body.login, display_name=body.display_name, role=body.role,
+                password=body.password, language=body.language,
+            ),
+        )  # fmt: skip
+    except ValidationFailed as failed:
+        return _user_page(request, None, form, views.field_errors(failed.errors))
+    except Conflict:
+        errors = views.field_errors([FieldError("login", "is taken")])
+        return _user_page(request, None, form, errors)
+    raise web.HTTPSeeOther(f"/admin/users/{user.id}?done=created")
+
+
+@routes.get("/admin/users/{user_id}")
+async def user(request: web.Request) -> web.StreamResponse:
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    found = await desk.users.get_user(actor, _user_id(request))
+    done = views.DONE.get(request.query.get("done", ""))
+    return _user_page(request, found, views.user_form(found), {}, done=done)
+
+
+@routes.post("/admin/users/{user_id}")
+async def edit_user(request: web.Request) -> web.StreamResponse:
+    form = posted_fields(await request.post())
+    names = ("display_name", "role", "language")
+    data = {name: form[name] for name in names if form.get(name)}
+    return await _change(request, form, data, done="saved")
+
+
+@routes.post("/admin/users/{user_id}/password")
+async def reset_password(request: web.Request) -> web.StreamResponse:
+    form = posted_fields(await request.post())
+    data = {"password": field(form, "password")}
+    return await _change(request, form, data, done="password")
+
+
+@routes.post("/admin/users/{user_id}/active")
+async def set_active(request: web.Request) -> web.StreamResponse:
+    form = posted_fields(await request.post())
+    active = field(form, "active") == "yes"
+    done = "activated" if active else "deactivated"
+    return await _change(request, form, {"active": active}, done=done)
+
+
+async def _change(
+    request: web.Request, form: Form, data: Mapping[str, object], *, done: str
+) -> web.StreamResponse:
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    user_id = _user_id(request)
+    try:
+        body = validated(UserPatch, data)
+        await desk.users.edit_user(
+            actor,
+            user_id,
+            UserChanges(
+                display_name=body.display_name, role=body.role,
+                password=body.password, active=body.active, language=body.language,
+            ),
+        )  # fmt: skip
+    except ValidationFailed as failed:
+        found = await desk.users.get_user(actor, user_id)
+        values = {**views.user_form(found), **form}
+        return _user_page(request, found, values, views.field_errors(failed.errors))
+    raise web.HTTPSeeOther(f"/admin/users/{user_id}?done={done}")
+
+
+def _user_page(
+    request: web.Request,
+    found: Any,
+    values: Form,
+    errors: dict[str, str],
+    *,
+    done: str | None = None,
+) -> web.Response:
+    context = {
+        "user": None if found is None else views.user_rows([found])[0],
+        "values": values,
+        "errors": errors,
+        "choices": views.choices(),
+        "done": done,
+    }
+    status = 422 if errors else 200
+    return pages.render(request, "admin/user.html", context, status=status)
+
+
+def _user_id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["user_id"])
+    except ValueError:
+        raise NotFound("no such user") from None

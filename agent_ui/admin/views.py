@@ -1,0 +1,321 @@
+"""The administration pages' data: users, queues, agents' seats and IVR flows as
+the templates show them (words for codes, one page of a list at a time), and the
+reasons a change was refused, in words. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
+from acd.model import OverflowKind, Strategy
+from agent_ui.admin.forms import PENALTY_PREFIX, QUEUE_PREFIX
+from agent_ui.labels import N_, QUEUES, field_problem, label
+from agent_ui.language import LANGUAGE_NAMES, LANGUAGES
+from crm_core.auth.accounts import User
+from crm_core.auth.model import Role
+from crm_core.errors import FieldError
+from ivr.errors import FlowInvalid
+from ivr.model import Flow
+
+PAGE_SIZE = 25
+"""Rows on one page of a list."""
+
+T = TypeVar("T")
+Translate = Callable[[str], str]
+
+ROLES: Mapping[str, str] = {
+    Role.AGENT: N_("Agent"),
+    Role.BACK_OFFICE: N_("Back office"),
+    Role.SUPERVISOR: N_("Supervisor"),
+    Role.MARKETING: N_("Marketing"),
+    Role.ADMINISTRATOR: N_("Administrator"),
+}
+
+STRATEGIES: Mapping[str, str] = {
+    Strategy.LONGEST_IDLE: N_("The agent idle longest"),
+    Strategy.FEWEST_CALLS: N_("The agent with the fewest calls"),
+    Strategy.ROUND_ROBIN: N_("Each agent in turn"),
+    Strategy.BEST_SKILL: N_("The best skilled agent"),
+}
+
+OVERFLOWS: Mapping[str, str] = {
+    "": N_("Nothing: the call keeps waiting"),
+    OverflowKind.TO_QUEUE: N_("Move the call to another queue"),
+    OverflowKind.RELAX_SKILLS: N_("Let any member take it, whatever their skills"),
+    OverflowKind.OFFER_VOICEMAIL: N_("Offer the caller a voice message"),
+    OverflowKind.OFFER_CALLBACK: N_("Offer the caller a callback"),
+}
+
+LANGUAGE_WORDS: Mapping[str, str] = {
+    "en": N_("English"),
+    "ru": N_("Russian"),
+    "ko": N_("Korean"),
+}
+"""The languages a flow speaks."""
+
+PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("is taken", N_("This is taken already: choose another.")),
+    ("no such queue", N_("There is no such queue.")),
+    ("no such PBX", N_("There is no such telephone exchange.")),
+    ("cannot overflow to itself", N_("A queue cannot overflow to itself.")),
+    ("names the queue to overflow to", N_("Choose the queue to overflow to.")),
+    ("names what to do after the wait", N_("Choose what happens after the wait.")),
+    ("names the wait before the overflow", N_("Enter the wait before the overflow.")),
+    ("is another seat's phone", N_("Another seat has this phone on that exchange.")),
+    ("should match pattern", N_("Use letters, digits, dots, dashes and _ only.")),
+    ("greater than", N_("Enter a larger number.")),
+    ("less than", N_("Enter a smaller number.")),
+    ("valid number", N_("Enter a number.")),
+    ("valid integer", N_("Enter a whole number.")),
+    ("a level", N_("Write each skill as name:level, the level from 1 to 10.")),
+    ("must be at least", N_("A password needs at least 10 characters.")),
+    ("must differ from the login", N_("The password must differ from the login.")),
+    ("characters without spaces", N_("Use 1 to 64 characters, no spaces.")),
+)
+"""What the ACD's and the users' validators say, in words (first match wins;
+otherwise the pages' common table, `labels.field_problem`)."""
+
+DONE: Mapping[str, str] = {
+    "saved": N_("Saved."),
+    "created": N_("Created."),
+    "deleted": N_("Deleted."),
+    "deactivated": N_("The user is deactivated: their sessions have ended."),
+    "activated": N_("The user may sign in again."),
+    "password": N_("The password is changed: the user's sessions have ended."),
+    "published": N_("Published: new calls follow this version."),
+    "unchanged": N_("Nothing changed: this is the version in service."),
+}
+
+
+def problem(message: str) -> str:
+    """The message id for a validator's `message` about one field."""
+    for fragment, words in PROBLEMS:
+        if fragment in message:
+            return words
+    return field_problem(message)
+
+
+def field_errors(errors: Iterable[FieldError]) -> dict[str, str]:
+    """Form field -> the message id of its first problem."""
+    found: dict[str, str] = {}
+    for error in errors:
+        found.setdefault(error.field or "form", problem(error.message))
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    rows: Sequence[Any]
+    next_after: str | None
+    """The key to ask the next page after (None: this is the last)."""
+
+
+def page_of(items: Sequence[T], key: Callable[[T], str], *, after: str | None) -> Page:
+    """The `PAGE_SIZE` items after the key `after`, of `items` sorted by key."""
+    rest = [i for i in items if after is None or key(i) > after]
+    rows = rest[:PAGE_SIZE]
+    more = len(rest) > PAGE_SIZE
+    return Page(rows=rows, next_after=key(rows[-1]) if more and rows else None)
+
+
+def queue_name(code: str) -> str:
+    """A queue's message id (the shipped queues) or its code made readable."""
+    return label(QUEUES, code)
+
+
+def user_rows(users: Sequence[User]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(u.id),
+            "login": u.login,
+            "name": u.display_name,
+            "role": ROLES.get(u.role, u.role),
+            "language": LANGUAGE_NAMES.get(u.language or "", ""),
+            "active": u.active,
+        }
+        for u in users
+    ]
+
+
+def user_form(user: User | None) -> dict[str, str]:
+    if user is None:
+        return {"role": Role.AGENT.value, "language": LANGUAGES[0]}
+    return {
+        "login": user.login,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "language": user.language or "",
+    }
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The options of the forms' lists: (code, message id or name)."""
+    return {
+        "roles": list(ROLES.items()),
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "strategies": list(STRATEGIES.items()),
+        "overflows": list(OVERFLOWS.items()),
+    }
+
+
+def queue_rows(
+    config: Configuration, waiting: Callable[[str], int]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": q.queue_id,
+            "name": queue_name(q.queue_id),
+            "strategy": STRATEGIES[q.strategy],
+            "ring_timeout_s": _number(q.ring_timeout_s),
+            "wrap_up_s": _number(q.wrap_up_s),
+            "service_level_s": _number(q.service_level_s),
+            "max_wait_s": _number(q.max_wait_s),
+            "members": sum(1 for s in config.seats if q.queue_id in s.queues),
+            "waiting": waiting(q.queue_id),
+        }
+        for q in config.queues
+    ]
+
+
+def queue_form(queue: QueueInput | None) -> dict[str, str]:
+    if queue is None:
+        queue = QueueInput(queue_id="new")
+        values = _strings(queue.model_dump())
+        values["queue_id"] = ""
+        return values
+    return _strings(queue.model_dump())
+
+
+def seat_rows(
+    seats: Sequence[SeatInput], logged_in: Callable[[str], bool]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "login": s.login,
+            "endpoint": s.endpoint,
+            "pbx": s.pbx or "",
+            "skills": skills_text(s.skills),
+            "languages": " ".join(s.languages),
+            "queues": [(queue_name(q), p) for q, p in s.queues.items()],
+            "logged_in": logged_in(s.login),
+        }
+        for s in seats
+    ]
+
+
+def seat_form(seat: SeatInput | None, config: Configuration) -> dict[str, Any]:
+    """The seat's fields as the form posts them, and one row per queue."""
+    values: dict[str, str] = {}
+    member: Mapping[str, int] = {}
+    if seat is not None:
+        values = {
+            "login": seat.login,
+            "endpoint": seat.endpoint,
+            "pbx": seat.pbx or "",
+            "skills": skills_text(seat.skills),
+            "languages": " ".join(seat.languages),
+        }
+        member = seat.queues
+    return {
+        "values": values,
+        "queues": [
+            {
+                "code": q.queue_id,
+                "name": queue_name(q.queue_id),
+                "member": q.queue_id in member,
+                "penalty": member.get(q.queue_id, 0),
+            }
+            for q in config.queues
+        ],
+    }
+
+
+def posted_seat_form(
+    posted: Mapping[str, str], config: Configuration
+) -> dict[str, Any]:
+    """The seat form as posted (shown again with its problems)."""
+    names = ("login", "endpoint", "pbx", "skills", "languages")
+    return {
+        "values": {name: posted.get(name, "") for name in names},
+        "queues": [
+            {
+                "code": q.queue_id,
+                "name": queue_name(q.queue_id),
+                "member": bool(posted.get(QUEUE_PREFIX + q.queue_id)),
+                "penalty": posted.get(PENALTY_PREFIX + q.queue_id, "0"),
+            }
+            for q in config.queues
+        ],
+    }
+
+
+def skills_text(skills: Mapping[str, int]) -> str:
+    return ", ".join(f"{name}:{level}" for name, level in skills.items())
+
+
+def in_use_reasons(in_use: QueueInUse) -> list[tuple[str, dict[str, Any]]]:
+    """Why a queue cannot be deleted: (message id, its values) per reason."""
+    reasons: list[tuple[str, dict[str, Any]]] = []
+    if in_use.waiting:
+        reasons.append(
+            (N_("%(count)s calls are in it now."), {"count": in_use.waiting})
+        )
+    if in_use.members:
+        reasons.append(
+            (
+                N_("These agents' seats are in it: %(names)s."),
+                {"names": ", ".join(in_use.members)},
+            )
+        )
+    if in_use.overflow_from:
+        names = ", ".join(in_use.overflow_from)
+        reasons.append(
+            (N_("These queues overflow to it: %(names)s."), {"names": names})
+        )
+    if in_use.default:
+        reasons.append(
+            (N_("Calls asking for a queue that does not exist go to it."), {})
+        )
+    return reasons
+
+
+def flow_rows(flows: Iterable[Flow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f.name,
+            "version": f.version,
+            "language": label(LANGUAGE_WORDS, f.language),
+            "numbers": ", ".join(f.numbers),
+            "steps": len(f.nodes),
+        }
+        for f in flows
+    ]
+
+
+def flow_problems(refused: FlowInvalid) -> list[dict[str, str]]:
+    """Each problem of a refused document: where (the step and field) and what."""
+    return [
+        {"node": p.node, "field": p.field, "message": p.message}
+        for p in refused.problems
+    ]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}"
+
+
+def _strings(values: Mapping[str, object]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None:
+            out[name] = ""
+        elif isinstance(value, float):
+            out[name] = _number(value)
+        else:
+            out[name] = str(value)
+    return out

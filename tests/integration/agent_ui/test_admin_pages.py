@@ -1,0 +1,190 @@
+"""The administration pages as `serve` builds them: users created, changed,
+given a password and deactivated; a queue and a seat edited in the browser served
+by the running ACD (a new seat takes a call from the simulator, no restart); a
+queue in use kept, saying why; IVR flows checked and published; nobody else let
+in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from acd.model import AgentId, AgentState, QueueId
+from acd.tables import SqlConfigurationStore
+from crm_core.clock import UtcClock
+from crm_core.customers.seed import demo_phone_numbers
+from tests.integration.agent_ui.site import PASSWORD, Site, Visitor, running_site
+from tests.integration.test_spine import waiting_caller
+
+VERA = AgentId("vera")
+
+
+@pytest.fixture
+async def site(database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+    async with running_site(database_url, tmp_path) as running:
+        yield running
+
+
+async def _send(visitor: Visitor, path: str, data: dict[str, str]) -> tuple[int, str]:
+    answer = await visitor.post(path, data, htmx=False)
+    return answer.status, answer.headers.get("Location", answer.text)
+
+
+async def test_new_seat_in_a_new_queue_takes_an_overflowing_call_when_added_live(
+    site: Site,
+) -> None:
+    spine = site.spine
+    async with site.visitor("ivan") as ivan:
+        assert await _send(ivan, "/admin/queues", {"queue_id": "vip"}) == (
+            303,
+            "/admin/queues/vip?done=saved",
+        )
+        seat = {"login": "vera", "endpoint": "1077", "skills": "billing:5",
+                "queue.vip": "on", "penalty.vip": "2"}  # fmt: skip
+        assert (await _send(ivan, "/admin/seats", seat))[0] == 303
+        overflow = {"strategy": "longest_idle", "ring_timeout_s": "5",
+                    "overflow_after_s": "1", "overflow_kind": "to_queue",
+                    "overflow_queue": "vip"}  # fmt: skip
+        assert (await _send(ivan, "/admin/queues/general", overflow))[0] == 303
+    await spine.app.acd.login(VERA)
+
+    await spine.call(waiting_caller(demo_phone_numbers(30)[3], patience_s=None))
+
+    await spine.until_state(VERA, AgentState.ON_CALL)
+    rung = [
+        a.fields.get("Channel") for a in spine.sim.actions if a.action == "Originate"
+    ]
+    assert "Local/1077@cc-agent" in rung
+    kept = await SqlConfigurationStore(spine.app.sessions, UtcClock()).load()
+    general = kept.queue("general")
+    assert general is not None
+    assert general.overflow_queue == "vip"
+    vera = kept.seat("vera")
+    assert vera is not None
+    assert vera.queues == {"vip": 2}
+
+
+async def test_queue_in_use_is_kept_and_the_page_says_why_when_deleted(
+    site: Site,
+) -> None:
+    async with site.visitor("ivan") as ivan:
+        answer = await ivan.post("/admin/queues/general/delete", htmx=False)
+
+    assert answer.status == 409
+    assert "seats are in it: anna, boris." in answer.text
+    assert "Calls asking for a queue that does not exist go to it." in answer.text
+    assert site.spine.app.acd.has_queue(QueueId("general"))
+
+
+async def test_seat_form_shows_each_problem_in_words_and_saves_nothing_when_invalid(
+    site: Site,
+) -> None:
+    bad = {"login": "vera", "endpoint": "10 77", "skills": "billing:x",
+           "queue.vip": "on"}  # fmt: skip
+    async with site.visitor("ivan") as ivan:
+        answer = await ivan.post("/admin/seats", bad, htmx=False)
+
+    assert answer.status == 422
+    assert "Use letters, digits, dots, dashes and _ only." in answer.text
+    assert "Write each skill as name:level" in answer.text
+    assert site.spine.app.acd_setup.configuration.seat("vera") is None
+    assert site.spine.app.acd.endpoint_of(VERA) is None
+
+
+async def test_user_is_created_changed_and_deactivated_when_the_admin_asks(
+    site: Site,
+) -> None:
+    async with site.visitor("ivan") as ivan:
+        new = {"login": "nina", "display_name": "Nina", "role": "back_office",
+               "language": "ru", "password": "short"}  # fmt: skip
+        refused = await ivan.post("/admin/users", new, htmx=False)
+        assert refused.status == 422
+        assert "A password needs at least 10 characters." in refused.text
+        status, where = await _send(ivan, "/admin/users", {**new, "password": PASSWORD})
+        assert status == 303
+        user_page = where.split("?")[0]
+        await _send(ivan, user_page, {"display_name": "Nina K", "role": "supervisor",
+                                      "language": "en"})  # fmt: skip
+        await _send(ivan, user_page + "/password", {"password": "another horse 42"})
+        listed = await ivan.get("/admin/users")
+    assert "Nina K" in listed.text
+    async with site.visitor() as nina:
+        await _sign_in(nina, "nina", "another horse 42", expect=200)
+        assert (await nina.get("/wallboard")).status == 200
+    async with site.visitor("ivan") as ivan:
+        await _send(ivan, user_page + "/active", {"active": "no"})
+    async with site.visitor() as nina:
+        await _sign_in(nina, "nina", "another horse 42", expect=401)
+
+
+async def _sign_in(visitor: Visitor, login: str, password: str, *, expect: int) -> None:
+    async with visitor.http.post(
+        visitor.base + "/api/v1/auth/login", json={"login": login, "password": password}
+    ) as response:
+        assert response.status == expect, await response.text()
+
+
+async def test_users_list_pages_when_there_are_more_than_a_page(site: Site) -> None:
+    async with site.visitor("ivan") as ivan:
+        for n in range(30):
+            await _send(ivan, "/admin/users", {"login": f"user{n:02d}",
+                                               "display_name": f"User {n}",
+                                               "role": "agent"})  # fmt: skip
+        first = await ivan.get("/admin/users")
+        assert 'id="next-page"' in first.text
+        after = first.text.split('href="/admin/users?after=')[1].split('"')[0]
+        second = await ivan.get(f"/admin/users?after={after}")
+    assert "user29" in second.text
+    assert "user29" not in first.text
+
+
+async def test_flow_is_checked_refused_in_words_and_published_from_the_page(
+    site: Site,
+) -> None:
+    async with site.visitor("ivan") as ivan:
+        page = await ivan.get("/admin/flows/new")
+        document = page.text.split('name="document"')[1].split(">", 1)[1]
+        document = document.split("</textarea>")[0].replace("&#34;", '"')
+        broken = document.replace("next: agent", "next: nowhere")
+        refused = await ivan.post(
+            "/admin/flows/new", {"document": broken, "action": "publish"}, htmx=False
+        )
+        checked = await ivan.post(
+            "/admin/flows/new", {"document": document, "action": "check"}, htmx=False
+        )
+        status, where = await _send(
+            ivan, "/admin/flows/new", {"document": document, "action": "publish"}
+        )
+        listed = await ivan.get("/admin/flows")
+    assert refused.status == 422
+    assert "step greet" in refused.text
+    assert "No problems found" in checked.text
+    assert (status, where) == (303, "/admin/flows/new-flow?done=published")
+    assert "new-flow" in listed.text
+
+
+@pytest.mark.parametrize("login", ["anna", "sveta", "masha"])
+@pytest.mark.parametrize("path", ["/admin", "/admin/queues", "/admin/seats/anna"])
+async def test_administration_is_refused_in_words_when_another_role_asks(
+    site: Site, login: str, path: str
+) -> None:
+    async with site.visitor(login) as visitor:
+        answer = await visitor.get(path)
+        change = await visitor.post("/admin/queues/general/delete", htmx=False)
+    assert answer.status == 403
+    assert "Not allowed" in answer.text
+    assert change.status == 403
+    assert site.spine.app.acd_setup.configuration.queue("general") is not None
+
+
+async def test_change_is_refused_when_the_admin_page_has_no_csrf_token(
+    site: Site,
+) -> None:
+    async with site.visitor("ivan") as ivan:
+        answer = await ivan.post(
+            "/admin/queues", {"queue_id": "vip"}, htmx=False, csrf=False
+        )
+    assert answer.status == 403
+    assert site.spine.app.acd_setup.configuration.queue("vip") is None
