@@ -1,0 +1,151 @@
+"""The administration pages' data and forms (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
+from acd.model import OverflowKind, Strategy
+from agent_ui.admin import views
+from agent_ui.admin.forms import queue_input, seat_input
+from crm_core.errors import FieldError, ValidationFailed
+
+CONFIG = Configuration(
+    queues=(QueueInput(queue_id="billing"), QueueInput(queue_id="vip")),
+    seats=(SeatInput(login="anna", endpoint="1001", queues={"billing": 2}),),
+)
+
+
+def test_seat_form_is_parsed_with_skills_languages_and_penalties_when_posted() -> None:
+    seat = seat_input(
+        {
+            "login": " vera ", "endpoint": "1077", "pbx": "",
+            "skills": "billing:5, en:3 support", "languages": "en ru",
+            "queue.vip": "on", "penalty.vip": "4", "penalty.billing": "9",
+        }
+    )  # fmt: skip
+
+    assert seat == SeatInput(
+        login="vera",
+        endpoint="1077",
+        skills={"billing": 5, "en": 3, "support": 1},
+        languages=["en", "ru"],
+        queues={"vip": 4},
+    )
+
+
+def test_seat_form_names_every_bad_field_when_posted_wrong() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        seat_input(
+            {"endpoint": "", "skills": "billing:high", "queue.vip": "on",
+             "penalty.vip": "-1"},
+            login="vera",
+        )  # fmt: skip
+
+    fields = {e.field for e in refused.value.errors}
+    assert fields == {"skills", "endpoint", "penalty.vip"}
+
+
+def test_queue_form_leaves_empty_fields_to_their_defaults_when_posted() -> None:
+    queue = queue_input(
+        {"strategy": "best_skill", "max_wait_s": "", "overflow_kind": "",
+         "ring_timeout_s": "20"},
+        queue_id="vip",
+    )  # fmt: skip
+
+    assert queue == QueueInput(
+        queue_id="vip", strategy=Strategy.BEST_SKILL, ring_timeout_s=20
+    )
+
+
+def test_queue_form_names_the_field_when_a_number_is_wrong() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        queue_input({"ring_timeout_s": "0", "wrap_up_s": "soon"}, queue_id="vip")
+
+    assert {e.field for e in refused.value.errors} == {"ring_timeout_s", "wrap_up_s"}
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ("is taken", "This is taken already: choose another."),
+        ("Input should be greater than 0", "Enter a larger number."),
+        ("should match pattern", "Use letters, digits, dots, dashes and _ only."),
+        ("must be at least 10 characters", "A password needs at least 10 characters."),
+        ("Field required", "Fill this in."),
+    ],
+)  # fmt: skip
+def test_problem_is_put_in_words_when_a_validator_says_it(
+    message: str, words: str
+) -> None:
+    assert views.field_errors([FieldError("x", message)]) == {"x": words}
+
+
+def test_queue_in_use_gives_each_reason_with_its_names_when_refused() -> None:
+    reasons = views.in_use_reasons(
+        QueueInUse(members=("anna", "boris"), overflow_from=("vip",), default=True,
+                   waiting=3)
+    )  # fmt: skip
+
+    assert [values for _, values in reasons] == [
+        {"count": 3},
+        {"names": "anna, boris"},
+        {"names": "vip"},
+        {},
+    ]
+
+
+def test_queue_rows_show_words_and_counts_when_listed() -> None:
+    [billing, vip] = views.queue_rows(CONFIG, lambda code: 5 if code == "vip" else 0)
+
+    assert (billing["name"], billing["members"], billing["waiting"]) == (
+        "Billing",
+        1,
+        0,
+    )
+    assert (vip["name"], vip["members"], vip["waiting"], vip["max_wait_s"]) == (
+        "Vip",
+        0,
+        5,
+        "",
+    )
+    assert vip["strategy"] == views.STRATEGIES[Strategy.LONGEST_IDLE]
+
+
+def test_seat_form_ticks_the_seats_queues_with_their_penalties_when_opened() -> None:
+    form = views.seat_form(CONFIG.seat("anna"), CONFIG)
+
+    assert form["queues"] == [
+        {"code": "billing", "name": "Billing", "member": True, "penalty": 2},
+        {"code": "vip", "name": "Vip", "member": False, "penalty": 0},
+    ]
+
+
+def test_list_pages_by_key_when_longer_than_a_page() -> None:
+    items = [f"u{n:03d}" for n in range(views.PAGE_SIZE + 3)]
+
+    first = views.page_of(items, str, after=None)
+    second = views.page_of(items, str, after=first.next_after)
+
+    assert len(first.rows) == views.PAGE_SIZE
+    assert first.next_after == items[views.PAGE_SIZE - 1]
+    assert list(second.rows) == items[views.PAGE_SIZE :]
+    assert second.next_after is None
+
+
+def test_queue_form_of_an_overflowing_queue_shows_its_values_when_opened() -> None:
+    form = views.queue_form(
+        QueueInput(queue_id="vip", overflow_after_s=30.0,
+                   overflow_kind=OverflowKind.TO_QUEUE, overflow_queue="billing")
+    )  # fmt: skip
+
+    assert (
+        form["overflow_after_s"],
+        form["overflow_kind"],
+        form["overflow_queue"],
+    ) == (
+        "30",
+        "to_queue",
+        "billing",
+    )
+    assert form["max_wait_s"] == ""
