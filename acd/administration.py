@@ -78,6 +78,7 @@ class AcdAdministration:
         self.pbxs = tuple(pbxs)
         self._retry = retry or Backoff(initial_s=1.0, cap_s=60.0)
         self._lock = asyncio.Lock()
+        self._flows_using: Callable[[str], Sequence[str]] = _none
         self.loaded = asyncio.Event()
         """Set once the kept configuration serves, or could not be read once."""
 
@@ -103,7 +104,13 @@ class AcdAdministration:
             queue_id,
             default_queue=self.default_queue,
             waiting=self.waiting(queue_id),
+            flows=self._flows_using(queue_id),
         )
+
+    def flows_from(self, flows_using: Callable[[str], Sequence[str]]) -> None:
+        """Ask `flows_using` which IVR flows hand calls to a queue (the IVR is
+        built after the ACD, which it hands calls to)."""
+        self._flows_using = flows_using
 
     async def run(self) -> None:
         """Read and serve the kept configuration, trying again with back-off while
@@ -193,3 +200,7 @@ class AcdAdministration:
             queues_of(config), seats_of(config, self._acd.settings.pbx_id)
         )
         self._config = config
+
+
+def _none(_queue_id: str) -> Sequence[str]:
+    return ()

@@ -7,7 +7,7 @@ engine's values made from them. Pure: the store and the running ACD are
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -166,9 +166,17 @@ class QueueInUse:
     """Calls asking for an unknown queue go there."""
     waiting: int = 0
     """Calls in it now."""
+    flows: tuple[str, ...] = ()
+    """IVR flows handing calls to it."""
 
     def __bool__(self) -> bool:
-        return bool(self.members or self.overflow_from or self.default or self.waiting)
+        return bool(
+            self.members
+            or self.overflow_from
+            or self.default
+            or self.waiting
+            or self.flows
+        )
 
 
 class ConfigurationRefused(Exception):
@@ -202,11 +210,18 @@ def with_queue(config: Configuration, queue: QueueInput, *, new: bool) -> Config
 
 
 def queue_in_use(
-    config: Configuration, queue_id: str, *, default_queue: str | None, waiting: int
+    config: Configuration,
+    queue_id: str,
+    *,
+    default_queue: str | None,
+    waiting: int,
+    flows: Sequence[str] = (),
 ) -> QueueInUse:
     """What keeps `queue_id` from being deleted: seats in it, queues overflowing to
-    it, being the default queue, calls in it (`waiting`, as the ACD counts them)."""
+    it, being the default queue, calls in it (`waiting`, as the ACD counts them),
+    IVR flows handing calls to it (`flows`)."""
     return QueueInUse(
+        flows=tuple(flows),
         members=tuple(s.login for s in config.seats if queue_id in s.queues),
         overflow_from=tuple(
             q.queue_id

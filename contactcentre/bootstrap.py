@@ -353,6 +353,7 @@ def build(
         ),
     )
     flows = scripts.flows
+    acd_setup.flows_from(flows.flows_sending_to)
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
     records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)

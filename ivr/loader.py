@@ -18,7 +18,7 @@ import yaml
 
 from ivr.errors import FlowInvalid, FlowProblem
 from ivr.flow import document_digest, parse_flow
-from ivr.model import Flow, FlowName
+from ivr.model import CallbackNode, Flow, FlowName, QueueNode
 
 DEMO_FLOWS = Path(__file__).parent / "flows"
 
@@ -80,6 +80,20 @@ class FlowRegistry:
     def publication(self, name: str, version: int) -> Publication:
         """When and by whom a version was published (empty when not known)."""
         return self._publications.get((FlowName(name), version), Publication())
+
+    def flows_sending_to(self, queue: str) -> tuple[FlowName, ...]:
+        """The flows in service that hand calls to `queue` (or ask a callback in
+        it), by name."""
+        return tuple(
+            sorted(
+                flow.name
+                for flow in self._flows.values()
+                if any(
+                    isinstance(node, QueueNode | CallbackNode) and node.queue == queue
+                    for node in flow.nodes.values()
+                )
+            )
+        )
 
     def reserve(self, name: str, *, through: int) -> None:
         """Versions up to `through` are taken elsewhere (a store): the next one

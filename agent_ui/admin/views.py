@@ -275,6 +275,11 @@ def in_use_reasons(in_use: QueueInUse) -> list[tuple[str, dict[str, Any]]]:
         reasons.append(
             (N_("These queues overflow to it: %(names)s."), {"names": names})
         )
+    if in_use.flows:
+        names = ", ".join(in_use.flows)
+        reasons.append(
+            (N_("These IVR flows send calls to it: %(names)s."), {"names": names})
+        )
     if in_use.default:
         reasons.append(
             (N_("Calls asking for a queue that does not exist go to it."), {})

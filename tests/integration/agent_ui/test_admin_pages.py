@@ -74,6 +74,7 @@ async def test_queue_in_use_is_kept_and_the_page_says_why_when_deleted(
 
     assert answer.status == 409
     assert "seats are in it: anna, boris." in answer.text
+    assert "These IVR flows send calls to it: main-en, main-ko" in answer.text
     assert "Calls asking for a queue that does not exist go to it." in answer.text
     assert site.spine.app.acd.has_queue(QueueId("general"))
 

@@ -133,6 +133,16 @@ def test_queue_in_use_says_why_when_seats_overflow_default_or_calls_hold_it() ->
     assert refused.value.in_use == in_use
 
 
+def test_queue_is_kept_when_an_ivr_flow_sends_calls_to_it() -> None:
+    in_use = queue_in_use(
+        _config(), "spare", default_queue=None, waiting=0, flows=["main-en"]
+    )
+
+    assert in_use == QueueInUse(flows=("main-en",))
+    with pytest.raises(ConfigurationRefused):
+        without_queue(_config(), "spare", in_use)
+
+
 def test_queue_is_deleted_when_nothing_uses_it() -> None:
     in_use = queue_in_use(_config(), "spare", default_queue="billing", waiting=0)
 

@@ -84,13 +84,14 @@ def test_problem_is_put_in_words_when_a_validator_says_it(
 def test_queue_in_use_gives_each_reason_with_its_names_when_refused() -> None:
     reasons = views.in_use_reasons(
         QueueInUse(members=("anna", "boris"), overflow_from=("vip",), default=True,
-                   waiting=3)
+                   waiting=3, flows=("main-en", "main-ru"))
     )  # fmt: skip
 
     assert [values for _, values in reasons] == [
         {"count": 3},
         {"names": "anna, boris"},
         {"names": "vip"},
+        {"names": "main-en, main-ru"},
         {},
     ]
 
