@@ -17,9 +17,9 @@ from crm_core.api.encoding import dumps
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import NotFound
-from ivr.errors import FlowInvalid, FlowProblem
+from ivr.errors import FlowInvalid
 from ivr.flow_store import FlowStoreFailed, FlowVersionTaken
-from ivr.loader import FlowRegistry
+from ivr.loader import FlowRegistry, invalid
 from ivr.model import Flow
 from ivr.publishing import FlowPublishing
 
@@ -146,11 +146,7 @@ async def publish_flow(call: ApiCall) -> web.Response:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return _refused(
-            FlowInvalid([FlowProblem(
-                source=f"api:{login}", node="", field="body", message="not UTF-8 text"
-            )])
-        )  # fmt: skip
+        return _refused(invalid(f"api:{login}", "not UTF-8 text", field="body"))
     yaml_text = call.request.content_type in YAML_TYPES
     try:
         done = await call.service(FLOW_PUBLISHING).publish(

@@ -148,9 +148,9 @@ class FlowRegistry:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
-            raise _invalid(source, f"cannot read the file: {error}") from None
+            raise invalid(source, f"cannot read the file: {error}") from None
         except yaml.YAMLError as error:
-            raise _invalid(source, f"not YAML: {_yaml_where(error)}") from None
+            raise invalid(source, f"not YAML: {yaml_where(error)}") from None
         return self.publish(data, source=source)
 
     def load_directory(self, directory: Path) -> Reloaded:
@@ -178,7 +178,7 @@ class FlowRegistry:
                 continue
             taken = sorted(set(other.numbers) & set(flow.numbers))
             if taken:
-                raise _invalid(
+                raise invalid(
                     flow.source,
                     f"numbers {', '.join(taken)} are already served by flow "
                     f"{other.name!r} ({other.source})",
@@ -186,13 +186,15 @@ class FlowRegistry:
                 )
 
 
-def _invalid(source: str, message: str, *, field: str = "") -> FlowInvalid:
+def invalid(source: str, message: str, *, field: str = "") -> FlowInvalid:
+    """A flow refused for one problem not inside a node (reading, numbers)."""
     return FlowInvalid(
         [FlowProblem(source=source, node="", field=field, message=message)]
     )
 
 
-def _yaml_where(error: yaml.YAMLError) -> str:
+def yaml_where(error: yaml.YAMLError) -> str:
+    """Where in the text YAML failed, and why."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     if mark is None:

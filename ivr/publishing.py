@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from ivr.errors import FlowInvalid, FlowProblem
 from ivr.flow_store import FlowStore, FlowStoreFailed
-from ivr.loader import FlowRegistry, Publication
+from ivr.loader import FlowRegistry, Publication, invalid, yaml_where
 from ivr.model import Flow
 from ivr.parts import Clock
 
@@ -93,11 +92,13 @@ def document(text: str, *, yaml_text: bool, source: str) -> object:
         try:
             return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe, no aliases)
         except yaml.YAMLError as error:
-            raise _body_problem(source, f"not YAML: {_yaml_where(error)}") from None
+            raise invalid(
+                source, f"not YAML: {yaml_where(error)}", field="body"
+            ) from None
     try:
         return json.loads(text)
     except ValueError as error:
-        raise _body_problem(source, f"not JSON: {error}") from None
+        raise invalid(source, f"not JSON: {error}", field="body") from None
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -111,17 +112,3 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "aliases (*name) are not accepted", mark
             )
         return super().compose_node(parent, index)
-
-
-def _yaml_where(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    if mark is None:
-        return str(problem)
-    return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
-
-
-def _body_problem(source: str, message: str) -> FlowInvalid:
-    return FlowInvalid(
-        [FlowProblem(source=source, node="", field="body", message=message)]
-    )
