@@ -149,6 +149,14 @@ class AcdAdministration:
                 len(stored.seats),
             )
 
+    def check_queue(self, queue: QueueInput, *, new: bool) -> None:
+        """Raise ValidationFailed as `save_queue` would, changing nothing."""
+        with_queue(self._config, queue, new=new)
+
+    def check_seat(self, seat: SeatInput, *, new: bool) -> None:
+        """Raise ValidationFailed as `save_seat` would, changing nothing."""
+        with_seat(self._config, seat, new=new, pbxs=self.pbxs)
+
     async def save_queue(self, queue: QueueInput, *, new: bool) -> None:
         async with self._lock:
             changed = with_queue(self._config, queue, new=new)

@@ -24,6 +24,41 @@ NOT_SAVED = N_(
 )
 
 
+@routes.post("/admin/check/queue")
+async def check_queue(request: web.Request) -> web.StreamResponse:
+    """One field of the queue form checked as its save would check it: the
+    answer is that field's problem alone."""
+    setup = request.app[ADMIN_DESK].acd
+    form = posted_fields(await request.post())
+    code = form.get("code") or None
+    try:
+        setup.check_queue(queue_input(form, queue_id=code), new=code is None)
+    except ValidationFailed as failed:
+        return _field_problem(request, failed)
+    return _field_problem(request, None)
+
+
+@routes.post("/admin/check/seat")
+async def check_seat(request: web.Request) -> web.StreamResponse:
+    """One field of the seat form checked as its save would check it."""
+    setup = request.app[ADMIN_DESK].acd
+    form = posted_fields(await request.post())
+    try:
+        setup.check_seat(seat_input(form), new=form.get("existing") != "yes")
+    except ValidationFailed as failed:
+        return _field_problem(request, failed)
+    return _field_problem(request, None)
+
+
+def _field_problem(
+    request: web.Request, failed: ValidationFailed | None
+) -> web.Response:
+    field = request.headers.get("HX-Trigger-Name", "")
+    errors = views.field_errors(failed.errors) if failed is not None else {}
+    context = {"problem": errors.get(field), "field": field}
+    return pages.render(request, "admin/_field_error.html", context)
+
+
 @routes.get("/admin/queues")
 async def queues(request: web.Request) -> web.StreamResponse:
     setup = request.app[ADMIN_DESK].acd

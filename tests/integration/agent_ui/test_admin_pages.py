@@ -189,3 +189,28 @@ async def test_change_is_refused_when_the_admin_page_has_no_csrf_token(
         )
     assert answer.status == 403
     assert site.spine.app.acd_setup.configuration.queue("vip") is None
+
+
+async def test_field_is_checked_alone_as_the_save_would_when_it_changes(
+    site: Site,
+) -> None:
+    form = {"code": "general", "ring_timeout_s": "0", "wrap_up_s": "soon"}
+    async with site.visitor("ivan") as ivan:
+        ring = await ivan.post("/admin/check/queue", form, trigger="ring_timeout_s")
+        endpoint = await ivan.post(
+            "/admin/check/seat",
+            {"login": "vera", "endpoint": "1001", "skills": "billing:5"},
+            trigger="endpoint",
+        )
+        fine = await ivan.post(
+            "/admin/check/seat", {"login": "vera", "endpoint": "1077"}, trigger="login"
+        )
+
+    assert ring.status == 200
+    assert "Enter a larger number." in ring.text
+    assert "Enter a number" not in ring.text
+    assert "Another seat has this phone on that exchange." in endpoint.text
+    assert 'role="alert"></span>' in fine.text
+    general = site.spine.app.acd_setup.configuration.queue("general")
+    assert general is not None
+    assert general.ring_timeout_s == 5
