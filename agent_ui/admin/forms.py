@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from acd.configuration import QueueInput, SeatInput
 from acd.model import parse_skill
+from crm_core.auth.model import Permission
 from crm_core.errors import FieldError, ValidationFailed
 
+PERMISSION_PREFIX = "permission."
+"""A user form's permission checkbox: `permission.<code>` = `on`."""
 QUEUE_PREFIX = "queue."
 """A seat form's queue checkbox: `queue.<code>` = `on`."""
 PENALTY_PREFIX = "penalty."
@@ -91,6 +95,38 @@ def seat_input(form: Form, *, login: str | None = None) -> SeatInput:
     if problems:
         raise ValidationFailed(problems)
     return seat
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Access:
+    """What a user may do and see, as the access form gives it."""
+
+    permissions: frozenset[Permission]
+    customer_groups: frozenset[str] | None
+    """None: every group."""
+    queues: frozenset[str]
+    """Workflow queues the user works in."""
+    administered_queues: frozenset[str]
+
+
+def access(form: Form) -> Access:
+    """The access form: a checkbox per permission (unknown codes ignored), the
+    customer groups (or every group), the workflow queues, as lists of words."""
+    known = {p.value: p for p in Permission}
+    return Access(
+        permissions=frozenset(
+            known[name.removeprefix(PERMISSION_PREFIX)]
+            for name, value in form.items()
+            if value
+            and name.removeprefix(PERMISSION_PREFIX) in known
+            and name.startswith(PERMISSION_PREFIX)
+        ),
+        customer_groups=None
+        if form.get("all_groups")
+        else frozenset(_words(form.get("customer_groups", ""))),
+        queues=frozenset(_words(form.get("queues", ""))),
+        administered_queues=frozenset(_words(form.get("administered_queues", ""))),
+    )
 
 
 def _words(text: str) -> list[str]:

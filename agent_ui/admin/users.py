@@ -12,9 +12,10 @@ from aiohttp import web
 
 from agent_ui import pages
 from agent_ui.admin import views
-from agent_ui.admin.forms import Form, field, posted_fields, validated
+from agent_ui.admin.forms import Form, access, field, posted_fields, validated
 from agent_ui.admin.service import ADMIN_DESK
 from crm_core.api.auth_routes import UserIn, UserPatch
+from crm_core.auth.accounts import exceptions_for
 from crm_core.auth.service import NewUser, UserChanges
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -97,6 +98,28 @@ async def set_active(request: web.Request) -> web.StreamResponse:
     return await _change(request, form, {"active": active}, done=done)
 
 
+@routes.post("/admin/users/{user_id}/access")
+async def set_access(request: web.Request) -> web.StreamResponse:
+    """The permissions held (the role's, with exceptions), the customer groups
+    seen and the workflow queues."""
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    user_id = _user_id(request)
+    chosen = access(posted_fields(await request.post()))
+    found = await desk.users.get_user(actor, user_id)
+    granted, revoked = exceptions_for(found.role, chosen.permissions)
+    await desk.users.edit_user(
+        actor,
+        user_id,
+        UserChanges(
+            granted=granted, revoked=revoked,
+            customer_groups=chosen.customer_groups,
+            all_groups=chosen.customer_groups is None, queues=chosen.queues,
+            administered_queues=chosen.administered_queues,
+        ),
+    )  # fmt: skip
+    raise web.HTTPSeeOther(f"/admin/users/{user_id}?done=saved")
+
+
 async def _change(
     request: web.Request, form: Form, data: Mapping[str, object], *, done: str
 ) -> web.StreamResponse:
@@ -129,6 +152,7 @@ def _user_page(
 ) -> web.Response:
     context = {
         "user": None if found is None else views.user_rows([found])[0],
+        "access": None if found is None else views.access_form(found),
         "values": values,
         "errors": errors,
         "choices": views.choices(),

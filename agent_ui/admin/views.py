@@ -14,8 +14,8 @@ from acd.model import OverflowKind, Strategy
 from agent_ui.admin.forms import PENALTY_PREFIX, QUEUE_PREFIX
 from agent_ui.labels import N_, QUEUES, field_problem, label
 from agent_ui.language import LANGUAGE_NAMES, LANGUAGES
-from crm_core.auth.accounts import User
-from crm_core.auth.model import Role
+from crm_core.auth.accounts import User, effective_permissions
+from crm_core.auth.model import ROLE_PERMISSIONS, Permission, Role
 from crm_core.errors import FieldError
 from ivr.errors import FlowInvalid
 from ivr.model import Flow
@@ -33,6 +33,42 @@ ROLES: Mapping[str, str] = {
     Role.MARKETING: N_("Marketing"),
     Role.ADMINISTRATOR: N_("Administrator"),
 }
+
+P = Permission
+PERMISSIONS: Mapping[Permission, str] = {
+    P.AGENT_WORK: N_("Take calls"),
+    P.CUSTOMER_READ: N_("See customers"),
+    P.CUSTOMER_WRITE: N_("Edit customers"),
+    P.CUSTOMER_IMPORT: N_("Import customers"),
+    P.CONTACT_READ: N_("See contacts"),
+    P.CONTACT_WRITE: N_("Register contacts"),
+    P.CALL_READ: N_("See calls"),
+    P.APPEAL_READ: N_("See appeals"),
+    P.APPEAL_CREATE: N_("Register appeals"),
+    P.APPEAL_EDIT: N_("Edit appeals"),
+    P.APPEAL_TAKE: N_("Take appeals"),
+    P.APPEAL_ASSIGN: N_("Assign appeals"),
+    P.APPEAL_FORWARD: N_("Pass appeals on"),
+    P.APPEAL_REJECT: N_("Return appeals"),
+    P.APPEAL_CLOSE: N_("Close appeals"),
+    P.APPEAL_REOPEN: N_("Reopen appeals"),
+    P.APPEAL_BULK: N_("Act on many appeals at once"),
+    P.APPEAL_DEADLINE: N_("Change appeal deadlines"),
+    P.RECORDING_LISTEN_OWN: N_("Listen to recordings of own calls"),
+    P.RECORDING_LISTEN_ALL: N_("Listen to all recordings"),
+    P.QUEUE_SUPERVISE: N_("Supervise queues and agents"),
+    P.REPORT_READ: N_("See reports"),
+    P.REPORT_EXPORT: N_("Export reports"),
+    P.CAMPAIGN_MANAGE: N_("Manage campaigns"),
+    P.INCIDENT_MANAGE: N_("Manage mass incidents"),
+    P.OUTAGE_MANAGE: N_("Manage outage notices"),
+    P.TOPIC_ADMIN: N_("Edit appeal topics"),
+    P.ROUTE_ADMIN: N_("Edit workflow routes"),
+    P.FLOW_ADMIN: N_("Publish IVR flows"),
+    P.WEBHOOK_ADMIN: N_("Manage webhooks"),
+    P.USER_ADMIN: N_("Administer users, queues and seats"),
+}
+"""Each permission in words, in the order the access form lists them."""
 
 STRATEGIES: Mapping[str, str] = {
     Strategy.LONGEST_IDLE: N_("The agent idle longest"),
@@ -138,6 +174,28 @@ def user_rows(users: Sequence[User]) -> list[dict[str, Any]]:
         }
         for u in users
     ]
+
+
+def access_form(user: User) -> dict[str, Any]:
+    """The access form: each permission (held or not, the role's by default),
+    the customer groups seen, the workflow queues."""
+    held = effective_permissions(user.role, user.granted, user.revoked)
+    defaults = ROLE_PERMISSIONS[user.role]
+    return {
+        "permissions": [
+            {
+                "code": code.value,
+                "words": words,
+                "held": code in held,
+                "changed": (code in held) != (code in defaults),
+            }
+            for code, words in PERMISSIONS.items()
+        ],
+        "all_groups": user.customer_groups is None,
+        "customer_groups": ", ".join(sorted(user.customer_groups or ())),
+        "queues": ", ".join(sorted(user.queues)),
+        "administered_queues": ", ".join(sorted(user.administered_queues)),
+    }
 
 
 def user_form(user: User | None) -> dict[str, str]:

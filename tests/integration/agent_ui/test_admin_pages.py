@@ -214,3 +214,28 @@ async def test_field_is_checked_alone_as_the_save_would_when_it_changes(
     general = site.spine.app.acd_setup.configuration.queue("general")
     assert general is not None
     assert general.ring_timeout_s == 5
+
+
+async def test_user_loses_a_page_when_the_admin_takes_its_permission_away(
+    site: Site,
+) -> None:
+    olga = site.user_ids["olga"]
+    async with site.visitor("ivan") as ivan:
+        page = await ivan.get(f"/admin/users/{olga}")
+        held = [
+            part.split('"')[0]
+            for part in page.text.split('name="permission.')[1:]
+            if part.split(">")[0].endswith(" checked")
+        ]
+        form = {f"permission.{code}": "on" for code in held if code != "report.read"}
+        status, _ = await _send(
+            ivan, f"/admin/users/{olga}/access", {**form, "customer_groups": "VIP"}
+        )
+    assert "report.read" in held
+    assert status == 303
+    async with site.visitor("olga") as visitor:
+        reports = await visitor.get("/reports")
+        back_office = await visitor.get("/backoffice")
+    assert reports.status == 403
+    assert back_office.status == 200
+    assert ">Reports</a>" not in back_office.text

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 
 from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
 from acd.model import OverflowKind, Strategy
 from agent_ui.admin import views
-from agent_ui.admin.forms import queue_input, seat_input
+from agent_ui.admin.forms import access, queue_input, seat_input
+from crm_core.auth.accounts import User
+from crm_core.auth.model import Permission, Role
 from crm_core.errors import FieldError, ValidationFailed
+
+NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
 CONFIG = Configuration(
     queues=(QueueInput(queue_id="billing"), QueueInput(queue_id="vip")),
@@ -150,3 +157,47 @@ def test_queue_form_of_an_overflowing_queue_shows_its_values_when_opened() -> No
         "billing",
     )
     assert form["max_wait_s"] == ""
+
+
+def test_access_form_reads_permissions_groups_and_queues_when_posted() -> None:
+    chosen = access(
+        {"permission.report.read": "on", "permission.nonsense": "on",
+         "customer_groups": "VIP, BIS", "queues": "tech  bis-tech",
+         "administered_queues": ""}
+    )  # fmt: skip
+
+    assert chosen.permissions == {Permission.REPORT_READ}
+    assert chosen.customer_groups == frozenset({"VIP", "BIS"})
+    assert chosen.queues == {"tech", "bis-tech"}
+    assert chosen.administered_queues == frozenset()
+    assert (
+        access({"all_groups": "on", "customer_groups": "VIP"}).customer_groups is None
+    )
+
+
+def test_access_form_marks_what_differs_from_the_role_when_opened() -> None:
+    user = User(
+        id=uuid.uuid4(), login="olga", display_name="Olga", role=Role.BACK_OFFICE,
+        granted=frozenset({Permission.QUEUE_SUPERVISE}),
+        revoked=frozenset({Permission.REPORT_READ}), customer_groups=None,
+        queues=frozenset({"tech"}), administered_queues=frozenset(), active=True,
+        has_password=True, created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+
+    form = views.access_form(user)
+
+    rows = {row["code"]: row for row in form["permissions"]}
+    assert (rows["queue.supervise"]["held"], rows["queue.supervise"]["changed"]) == (
+        True,
+        True,
+    )
+    assert (rows["report.read"]["held"], rows["report.read"]["changed"]) == (
+        False,
+        True,
+    )
+    assert (rows["appeal.read"]["held"], rows["appeal.read"]["changed"]) == (
+        True,
+        False,
+    )
+    assert form["all_groups"] is True
+    assert form["queues"] == "tech"
