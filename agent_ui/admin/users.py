@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -15,7 +15,7 @@ from agent_ui.admin import views
 from agent_ui.admin.forms import Form, access, field, posted_fields, validated
 from agent_ui.admin.service import ADMIN_DESK
 from crm_core.api.auth_routes import UserIn, UserPatch
-from crm_core.auth.accounts import exceptions_for
+from crm_core.auth.accounts import ApiToken, User, exceptions_for
 from crm_core.auth.service import NewUser, UserChanges
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -43,7 +43,7 @@ async def users(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/admin/users/new")
 async def new_user(request: web.Request) -> web.StreamResponse:
-    return _user_page(request, None, views.user_form(None), {})
+    return await _user_page(request, None, views.user_form(None), {})
 
 
 @routes.post("/admin/users")
@@ -60,10 +60,11 @@ async def create_user(request: web.Request) -> web.StreamResponse:
             ),
         )  # fmt: skip
     except ValidationFailed as failed:
-        return _user_page(request, None, form, views.field_errors(failed.errors))
+        errors = views.field_errors(failed.errors)
+        return await _user_page(request, None, form, errors)
     except Conflict:
         errors = views.field_errors([FieldError("login", "is taken")])
-        return _user_page(request, None, form, errors)
+        return await _user_page(request, None, form, errors)
     raise web.HTTPSeeOther(f"/admin/users/{user.id}?done=created")
 
 
@@ -72,7 +73,37 @@ async def user(request: web.Request) -> web.StreamResponse:
     desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
     found = await desk.users.get_user(actor, _user_id(request))
     done = views.DONE.get(request.query.get("done", ""))
-    return _user_page(request, found, views.user_form(found), {}, done=done)
+    return await _user_page(request, found, views.user_form(found), {}, done=done)
+
+
+@routes.post("/admin/users/{user_id}/tokens")
+async def issue_token(request: web.Request) -> web.StreamResponse:
+    """A new API token acting as the user: its secret is shown this once."""
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    user_id = _user_id(request)
+    form = posted_fields(await request.post())
+    found = await desk.users.get_user(actor, user_id)
+    values = views.user_form(found)
+    try:
+        issued = await desk.users.issue_token(
+            actor, field(form, "name"), user_id=user_id
+        )
+    except ValidationFailed as failed:
+        errors = views.field_errors(failed.errors)
+        return await _user_page(request, found, values, errors)
+    return await _user_page(request, found, values, {}, secret=issued.secret)
+
+
+@routes.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
+async def revoke_token(request: web.Request) -> web.StreamResponse:
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    user_id = _user_id(request)
+    try:
+        token_id = uuid.UUID(request.match_info["token_id"])
+    except ValueError:
+        raise NotFound("no such token") from None
+    await desk.users.revoke_token(actor, token_id)
+    raise web.HTTPSeeOther(f"/admin/users/{user_id}?done=revoked")
 
 
 @routes.post("/admin/users/{user_id}")
@@ -138,19 +169,27 @@ async def _change(
     except ValidationFailed as failed:
         found = await desk.users.get_user(actor, user_id)
         values = {**views.user_form(found), **form}
-        return _user_page(request, found, values, views.field_errors(failed.errors))
+        errors = views.field_errors(failed.errors)
+        return await _user_page(request, found, values, errors)
     raise web.HTTPSeeOther(f"/admin/users/{user_id}?done={done}")
 
 
-def _user_page(
+async def _user_page(
     request: web.Request,
-    found: Any,
+    found: User | None,
     values: Form,
     errors: dict[str, str],
     *,
     done: str | None = None,
+    secret: str | None = None,
 ) -> web.Response:
+    tokens: list[ApiToken] = []
+    if found is not None:
+        desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+        tokens = await desk.users.list_tokens(actor, user_id=found.id)
     context = {
+        "tokens": views.token_rows(tokens, now=datetime.now(UTC)),
+        "secret": secret,
         "user": None if found is None else views.user_rows([found])[0],
         "access": None if found is None else views.access_form(found),
         "values": values,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
@@ -14,7 +15,7 @@ from acd.model import OverflowKind, Strategy
 from agent_ui.admin.forms import PENALTY_PREFIX, QUEUE_PREFIX
 from agent_ui.labels import N_, QUEUES, field_problem, label
 from agent_ui.language import LANGUAGE_NAMES, LANGUAGES
-from crm_core.auth.accounts import User, effective_permissions
+from crm_core.auth.accounts import ApiToken, User, effective_permissions
 from crm_core.auth.model import ROLE_PERMISSIONS, Permission, Role
 from crm_core.errors import FieldError
 from ivr.errors import FlowInvalid
@@ -121,6 +122,7 @@ DONE: Mapping[str, str] = {
     "deactivated": N_("The user is deactivated: their sessions have ended."),
     "activated": N_("The user may sign in again."),
     "password": N_("The password is changed: the user's sessions have ended."),
+    "revoked": N_("The token is revoked: it no longer opens the API."),
     "published": N_("Published: new calls follow this version."),
     "unchanged": N_("Nothing changed: this is the version in service."),
 }
@@ -308,6 +310,33 @@ def posted_seat_form(
             for q in config.queues
         ],
     }
+
+
+def token_rows(tokens: Sequence[ApiToken], *, now: datetime) -> list[dict[str, Any]]:
+    """A user's API tokens, newest first: name, dates, and whether it still works."""
+    rows = []
+    for token in sorted(tokens, key=lambda t: t.created_at, reverse=True):
+        if token.revoked_at is not None:
+            state = N_("Revoked")
+        elif token.expires_at is not None and token.expires_at <= now:
+            state = N_("Expired")
+        else:
+            state = N_("In use")
+        rows.append(
+            {
+                "id": str(token.id),
+                "name": token.name,
+                "created": _when(token.created_at),
+                "last_used": _when(token.last_used_at),
+                "state": state,
+                "active": state == N_("In use"),
+            }
+        )
+    return rows
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def skills_text(skills: Mapping[str, int]) -> str:

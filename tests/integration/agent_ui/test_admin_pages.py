@@ -239,3 +239,28 @@ async def test_user_loses_a_page_when_the_admin_takes_its_permission_away(
     assert reports.status == 403
     assert back_office.status == 200
     assert ">Reports</a>" not in back_office.text
+
+
+async def test_api_token_works_once_issued_and_stops_when_revoked_from_the_page(
+    site: Site,
+) -> None:
+    masha = site.user_ids["masha"]
+    async with site.visitor("ivan") as ivan:
+        issued = await ivan.post(
+            f"/admin/users/{masha}/tokens", {"name": "billing export"}, htmx=False
+        )
+        secret = issued.text.split("<code>")[1].split("</code>")[0]
+        async with site.visitor() as system:
+            system.headers["Authorization"] = f"Bearer {secret}"
+            before = await system.get("/api/v1/auth/me")
+            page = await ivan.get(f"/admin/users/{masha}")
+            row = page.text.split("<td>billing export</td>")[1]
+            revoke = row.split('action="')[1].split('"')[0]
+            await _send(ivan, revoke, {})
+            after = await system.get("/api/v1/auth/me")
+    assert issued.status == 200
+    assert before.status == 200
+    assert '"login":"masha"' in before.text.replace(" ", "")
+    assert revoke.endswith("/revoke")
+    assert "billing export" in page.text
+    assert after.status == 401

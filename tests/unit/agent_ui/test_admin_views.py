@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
 from acd.model import OverflowKind, Strategy
 from agent_ui.admin import views
 from agent_ui.admin.forms import access, queue_input, seat_input
-from crm_core.auth.accounts import User
+from crm_core.auth.accounts import ApiToken, User
 from crm_core.auth.model import Permission, Role
 from crm_core.errors import FieldError, ValidationFailed
 
@@ -201,3 +201,30 @@ def test_access_form_marks_what_differs_from_the_role_when_opened() -> None:
     )
     assert form["all_groups"] is True
     assert form["queues"] == "tech"
+
+
+def test_tokens_say_whether_they_still_open_the_api_when_listed() -> None:
+    def token(name: str, **dates: datetime | None) -> ApiToken:
+        return ApiToken(
+            id=uuid.uuid4(), name=name, user_id=uuid.uuid4(),
+            created_at=dates.get("created_at") or NOW,
+            expires_at=dates.get("expires_at"), last_used_at=None,
+            revoked_at=dates.get("revoked_at"),
+        )  # fmt: skip
+
+    rows = views.token_rows(
+        [
+            token("old", created_at=NOW - timedelta(days=2), revoked_at=NOW),
+            token("expired", created_at=NOW - timedelta(days=1), expires_at=NOW),
+            token("live", expires_at=NOW + timedelta(days=1)),
+        ],
+        now=NOW,
+    )
+
+    assert [(r["name"], r["state"], r["active"]) for r in rows] == [
+        ("live", "In use", True),
+        ("expired", "Expired", False),
+        ("old", "Revoked", False),
+    ]
+    assert rows[0]["created"] == "2026-12-08 09:00"
+    assert rows[0]["last_used"] == ""
