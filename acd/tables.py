@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -34,7 +37,10 @@ from acd.ports import Clock
 from acd.stats import IntervalCounts, IntervalRecord
 from crm_core.db import Base, Sessions
 
+log = logging.getLogger(__name__)
+
 DB_TIMEOUT_S = 10.0
+M = TypeVar("M", bound=BaseModel)
 
 
 class AcdIntervalRow(Base):
@@ -63,6 +69,9 @@ class AcdQueueRow(Base):
 
     __tablename__ = "acd_queues"
 
+    def __repr__(self) -> str:
+        return f"queue={self.queue_id}"
+
     queue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[dict[str, object]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -72,6 +81,9 @@ class AcdSeatRow(Base):
     """An agent's seat as an administrator set it: the `SeatInput` document."""
 
     __tablename__ = "acd_seats"
+
+    def __repr__(self) -> str:
+        return f"seat={self.login}"
 
     login: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[dict[str, object]] = mapped_column(JSON)
@@ -156,17 +168,9 @@ class SqlConfigurationStore:
             raise ConfigurationNotSaved(f"not read: {error!r}") from error
         return Configuration(
             queues=tuple(
-                sorted(
-                    (QueueInput.model_validate(r.document) for r in queues),
-                    key=lambda q: q.queue_id,
-                )
+                sorted(_readable(QueueInput, queues), key=lambda q: q.queue_id)
             ),
-            seats=tuple(
-                sorted(
-                    (SeatInput.model_validate(r.document) for r in seats),
-                    key=lambda s: s.login,
-                )
-            ),
+            seats=tuple(sorted(_readable(SeatInput, seats), key=lambda s: s.login)),
         )
 
     async def save_all(self, config: Configuration) -> None:
@@ -202,6 +206,20 @@ class SqlConfigurationStore:
                 yield s
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             raise ConfigurationNotSaved(f"not saved: {error!r}") from error
+
+
+def _readable(
+    model: type[M], rows: Sequence[AcdQueueRow] | Sequence[AcdSeatRow]
+) -> list[M]:
+    """The rows' documents as `model`; one that does not read (edited by hand)
+    is logged and left out, the others serve."""
+    found = []
+    for row in rows:
+        try:
+            found.append(model.model_validate(row.document))
+        except ValidationError as error:
+            log.error("ACD %s not served: %s %.300r", row, error, row.document)
+    return found
 
 
 def _queue_row(queue: QueueInput, now: datetime) -> AcdQueueRow:
