@@ -100,6 +100,7 @@ async def _measured(plan: Plan, speed: float, tried: list[Figures]) -> Figures:
         f"lag_p99_ms={result.lag_p99_s * 1000:.0f} "
         f"pops_delivered={result.pops_delivered:.3f} "
         f"pop_delay_p99_ms={result.pop_delay_p99_s * 1000:.0f} "
+        f"recorded={result.recorded:.3f} "
         f"callers_late_p99_ms={result.callers_late_p99_s * 1000:.0f} "
         f"deepest_mailbox={result.backlog[0]}:{result.backlog[1]} "
         f"service_cpu_s_per_sim_hour={result.service_cpu_s_per_hour:.0f} "

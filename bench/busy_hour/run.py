@@ -99,7 +99,9 @@ async def run_at(plan: Plan, speed: float, number: int) -> dict[str, Any]:
     await _admin(plan.pg, f'CREATE DATABASE "{database}" TEMPLATE "{TEMPLATE}"')
     children: list[Child] = []
     try:
-        return await _run(plan, speed, run_dir, database, children)
+        report = await _run(plan, speed, run_dir, database, children)
+        report["recordings"] = await _recordings(plan.pg, database, report)
+        return report
     finally:
         for child in children:
             await child.end()
@@ -219,6 +221,28 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
     )
     seconds["postgresql"] = cpu.tree_cpu_s(pids["postgresql"])
     return seconds
+
+
+async def _recordings(
+    pg: PostgresServer, database: str, report: dict[str, Any]
+) -> dict[str, int]:
+    """How many of the window's answered calls have a recording, by its status
+    (`recording` while the call is up)."""
+    answered = [
+        call
+        for call, (kind, _) in report["service"]["calls"].items()
+        if kind == "answered"
+    ]
+    connection = await asyncpg.connect(pg.dsn(database))
+    try:
+        rows = await connection.fetch(
+            "SELECT status, count(*) AS n FROM recordings"
+            " WHERE call_id = ANY($1::text[]) GROUP BY status",
+            answered,
+        )
+    finally:
+        await connection.close()
+    return {row["status"]: row["n"] for row in rows}
 
 
 async def _admin(pg: PostgresServer, statement: str) -> None:

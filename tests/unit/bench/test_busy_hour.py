@@ -80,6 +80,7 @@ def test_service_level_counts_unresolved_calls_as_missed() -> None:
         },
         "desktops": {"pops": {"agent001": [["a", 10.5]], "agent002": []}},
         "callers": {"late_p99_s": 0.0},
+        "recordings": {"ready": 1, "missing": 1},
     }
     result = figures(10.0, report)
     assert (result.offered, result.answered, result.abandoned, result.unresolved) == (
@@ -90,5 +91,6 @@ def test_service_level_counts_unresolved_calls_as_missed() -> None:
     )
     assert result.service_level == 0.25
     assert result.pops_delivered == 0.5
+    assert result.recorded == 0.5
     assert result.backlog == ("CrmSinks.on_ivr_completed", 7)
     assert result.cpu_s_per_hour[ACD] == 2.0 * 0.75 * 60
