@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from acd.errors import AgentBusy, InvalidTransition, UnknownCall
+from acd.events import CallTransferred
 from acd.lifecycle import Lifecycle
-from acd.model import AgentId, AgentState, CallPhase
+from acd.model import AgentId, AgentState, CallPhase, TargetKind, TransferMode
 from acd.routing import Action, CallRecord, Step
 from telephony.model import CallId
 
@@ -56,6 +57,15 @@ class Consultations(Lifecycle):
         assert call.agent_id is not None
         target = self._agents[target_id]
         step = Step(now)
+        step.actions.append(
+            transferred(
+                call,
+                now,
+                mode=TransferMode.ATTENDED,
+                kind=TargetKind.AGENT,
+                target=target_id,
+            )
+        )
         call.consulting, target.consulted_for = None, None
         self._start_wrap_up(self._agents[call.agent_id], call, step=step)
         call.agent_id, target.call_id = target_id, call_id
@@ -86,3 +96,24 @@ class Consultations(Lifecycle):
         if call is None or call.phase is not CallPhase.CONNECTED:
             raise UnknownCall(call_id)
         return call
+
+
+def transferred(
+    call: CallRecord,
+    now: datetime,
+    *,
+    mode: TransferMode,
+    kind: TargetKind,
+    target: str,
+) -> CallTransferred:
+    """The event of the call's agent passing it on (the call is connected)."""
+    assert call.agent_id is not None
+    return CallTransferred(
+        occurred_at=now,
+        call_id=call.request.call_id,
+        queue_id=call.queue_id,
+        agent_id=call.agent_id,
+        mode=mode,
+        target_kind=kind,
+        target=target,
+    )

@@ -14,7 +14,7 @@ import heapq
 from dataclasses import replace
 from datetime import datetime
 
-from acd.consultations import Consultations
+from acd.consultations import Consultations, transferred
 from acd.errors import (
     DuplicateCall,
     InvalidTransition,
@@ -24,6 +24,7 @@ from acd.errors import (
 from acd.events import (
     CallAbandoned,
     CallConnected,
+    CallTransferred,
 )
 from acd.model import (
     PAUSE_DISCONNECTED,
@@ -39,6 +40,8 @@ from acd.model import (
     QueueConfig,
     QueueExit,
     QueueId,
+    TargetKind,
+    TransferMode,
 )
 from acd.routing import (
     NEVER,
@@ -418,29 +421,27 @@ class AcdEngine(Consultations):
         self._queue(queue_id)  # UnknownQueue before anything changes
         assert call.agent_id is not None
         step = Step(now)
+        step.actions.append(_blind(call, now, queue_id=queue_id, agent_id=agent_id))
         del self._calls[call_id]
         self._start_wrap_up(self._agents[call.agent_id], call, step=step)
         self._release_consulted(call, step)
-        request = replace(
-            call.request,
-            queue_id=queue_id,
-            priority=call.priority,
-            category=None,
-            preferred_agent=agent_id,
-            arrived_at=now,
-        )
-        again = CallRecord(
-            request=request,
-            queue_id=queue_id,
-            priority=call.priority,
-            arrived=step.ts,
-            joined=step.ts,
-            signature=signature_of(request.skills, request.language, request.pbx_id),
-        )
+        again = _waiting_again(call, step, queue_id=queue_id, agent_id=agent_id)
         self._set_signature(again, again.signature)
         self._calls[call_id] = again
         self._join(again, step)
         return step.actions
+
+    def transfer_out(
+        self, call_id: CallId, now: datetime, *, number: str, mode: TransferMode
+    ) -> list[Action]:
+        """A connected call left the centre for the outside `number`: its agent
+        starts wrap-up. A call no longer connected is let go as by `hang_up`."""
+        call = self._calls.get(call_id)
+        if call is None or call.phase is not CallPhase.CONNECTED:
+            return self.hang_up(call_id, now)
+        kind = TargetKind.NUMBER
+        sent = transferred(call, now, mode=mode, kind=kind, target=number)
+        return [sent, *self.hang_up(call_id, now)]
 
     def finish_wrap_up(self, agent_id: AgentId, now: datetime) -> list[Action]:
         """The agent ended wrap-up before its time ran out."""
@@ -483,3 +484,38 @@ class AcdEngine(Consultations):
             call = self._calls.get(CallId(key))
             if call is not None and call.generation == token:
                 self._review(call, step)
+
+
+def _blind(
+    call: CallRecord, now: datetime, *, queue_id: QueueId, agent_id: AgentId | None
+) -> CallTransferred:
+    """A blind transfer to a queue, or to an agent (waiting in the same queue)."""
+    blind = TransferMode.BLIND
+    if agent_id is None:
+        return transferred(
+            call, now, mode=blind, kind=TargetKind.QUEUE, target=queue_id
+        )
+    return transferred(call, now, mode=blind, kind=TargetKind.AGENT, target=agent_id)
+
+
+def _waiting_again(
+    call: CallRecord, step: Step, *, queue_id: QueueId, agent_id: AgentId | None
+) -> CallRecord:
+    """The connected `call` waiting anew in `queue_id` (same call id, data and
+    priority), for `agent_id` if set."""
+    request = replace(
+        call.request,
+        queue_id=queue_id,
+        priority=call.priority,
+        category=None,
+        preferred_agent=agent_id,
+        arrived_at=step.now,
+    )
+    return CallRecord(
+        request=request,
+        queue_id=queue_id,
+        priority=call.priority,
+        arrived=step.ts,
+        joined=step.ts,
+        signature=signature_of(request.skills, request.language, request.pbx_id),
+    )

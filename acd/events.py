@@ -11,7 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from acd.model import AgentId, AgentState, ExitKind, ExitReason, QueueId
+from acd.model import (
+    AgentId,
+    AgentState,
+    ExitKind,
+    ExitReason,
+    QueueId,
+    TargetKind,
+    TransferMode,
+)
 from telephony.model import CallId
 
 
@@ -100,6 +108,35 @@ class CallLeftQueue:
     reason: ExitReason
     exit: ExitKind
     waited_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred:
+    """Agent `agent_id` passed on the call they answered from `queue_id`. Blind to
+    a queue or an agent: the call waits again (CallQueued, then CallConnected with
+    the next agent); attended to an agent: that agent is on the call from now;
+    to a number, blind or attended: the call leaves the centre."""
+
+    topic: ClassVar[str] = "acd.call_transferred"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
+    agent_id: AgentId
+    mode: TransferMode
+    target_kind: TargetKind
+    target: str
+    """The queue id, the agent's login or the number."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackBooked:
+    """The waiting caller asked to be called back and hangs up: the call keeps its
+    place in `queue_id` (or gets its first place back after the callback exit)."""
+
+    topic: ClassVar[str] = "acd.callback_booked"
+    occurred_at: datetime
+    call_id: CallId
+    queue_id: QueueId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,6 +246,8 @@ AcdEvent = (
     | CallAbandoned
     | CallOverflowed
     | CallLeftQueue
+    | CallTransferred
+    | CallbackBooked
     | CallHandled
     | CallbackGaveUp
     | AgentStateChanged
@@ -223,6 +262,8 @@ _EVENT_TYPES = (
     CallAbandoned,
     CallOverflowed,
     CallLeftQueue,
+    CallTransferred,
+    CallbackBooked,
     CallHandled,
     CallbackGaveUp,
     AgentStateChanged,

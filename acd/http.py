@@ -26,14 +26,9 @@ from acd.errors import (
     UnknownCall,
 )
 from acd.events import Disposition, QueueStatsUpdated, WrapUpFinished
-from acd.model import AgentId
+from acd.model import AgentId, TargetKind, TransferMode
 from acd.service import AcdService
-from acd.transfers import (
-    TargetKind,
-    Transfer,
-    TransferMode,
-    TransferTarget,
-)
+from acd.transfers import Transfer, TransferTarget
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import Conflict, NotFound

@@ -71,6 +71,19 @@ class OverflowKind(StrEnum):
     OFFER_CALLBACK = "offer_callback"
 
 
+class TransferMode(StrEnum):
+    BLIND = "blind"
+    ATTENDED = "attended"
+
+
+class TargetKind(StrEnum):
+    """Where an agent sends their call."""
+
+    QUEUE = "queue"
+    AGENT = "agent"
+    NUMBER = "number"
+
+
 class CallPhase(StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"

@@ -32,7 +32,7 @@ from acd.errors import (
     UnknownAgent,
     UnknownQueue,
 )
-from acd.events import AcdEvent, QueueStatsUpdated
+from acd.events import AcdEvent, CallbackBooked, QueueStatsUpdated
 from acd.model import (
     AgentId,
     AgentState,
@@ -42,6 +42,7 @@ from acd.model import (
     OfferCall,
     OfferOptions,
     QueueId,
+    TransferMode,
 )
 from acd.ports import (
     CallLocator,
@@ -215,17 +216,33 @@ class AcdService(Dialing):
 
         await self._ask(apply)
 
-    async def release_connected(self, call_id: CallId) -> None:
+    async def release_connected(
+        self,
+        call_id: CallId,
+        *,
+        sent_to: str | None = None,
+        mode: TransferMode = TransferMode.BLIND,
+    ) -> None:
         """A connected call left the ACD with its caller (sent to a number, or
-        handed to a consulted party): its agent wraps up."""
+        handed to a consulted party): its agent wraps up. `sent_to` is the
+        outside number the agent transferred it to (`mode`), if that is why."""
 
-        await self._ask(lambda now: self._release(call_id, now))
+        def apply(now: datetime) -> list[Action]:
+            if sent_to is None:
+                return self._release(call_id, now)
+            self._forget_call(call_id)
+            return self.engine.transfer_out(call_id, now, number=sent_to, mode=mode)
+
+        await self._ask(apply)
 
     def _release(self, call_id: CallId, now: datetime) -> list[Action]:
+        self._forget_call(call_id)
+        return self.engine.hang_up(call_id, now)
+
+    def _forget_call(self, call_id: CallId) -> None:
         self._forget_connected(call_id)
         self._waiting.pop(call_id, None)
         self._callbacks.pop(call_id, None)
-        return self.engine.hang_up(call_id, now)
 
     async def reserve_for_consultation(
         self, call_id: CallId, agent_id: AgentId
@@ -435,6 +452,10 @@ class AcdService(Dialing):
         else:
             actions = self.engine.request_callback(call_id, now)
         self._callbacks[call_id] = Callback(number=number)
+        queue_id = self.engine.call_queue(call_id)
+        if queue_id is not None:
+            booked = CallbackBooked(occurred_at=now, call_id=call_id, queue_id=queue_id)
+            actions.append(booked)
         return actions
 
     # --- statistics -------------------------------------------------------------

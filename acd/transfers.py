@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from acd.errors import AcdError, NoConnectedCall, TransferRefused
-from acd.model import AgentId, ConnectedCall, QueueId
+from acd.model import AgentId, ConnectedCall, QueueId, TargetKind, TransferMode
 from telephony.dialplan import AGENT_CONTEXT, OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
 from telephony.errors import PbxError, PbxTimeout, PbxUnavailable
 from telephony.model import Call, CallId, ChannelId
@@ -25,17 +25,6 @@ log = logging.getLogger(__name__)
 
 BRIDGE_PEER_VAR = "BRIDGEPEER"
 """Set by Asterisk on each channel of a two-party bridge: the other one's name."""
-
-
-class TransferMode(StrEnum):
-    BLIND = "blind"
-    ATTENDED = "attended"
-
-
-class TargetKind(StrEnum):
-    QUEUE = "queue"
-    AGENT = "agent"
-    NUMBER = "number"
 
 
 class TransferState(StrEnum):
@@ -90,7 +79,13 @@ class ConnectedCalls(Protocol):
         self, call_id: CallId, *, queue_id: QueueId, agent_id: AgentId | None = None
     ) -> None: ...
 
-    async def release_connected(self, call_id: CallId) -> None: ...
+    async def release_connected(
+        self,
+        call_id: CallId,
+        *,
+        sent_to: str | None = None,
+        mode: TransferMode = TransferMode.BLIND,
+    ) -> None: ...
 
 
 class TransferDesk:
@@ -195,7 +190,7 @@ class TransferDesk:
         self, connected: ConnectedCall, consulting: _Consultation
     ) -> None:
         """The transferer left: a consulted agent takes the call over; otherwise
-        the call leaves the ACD with the caller (the transferer wraps up)."""
+        the call leaves the ACD for the number (the transferer wraps up)."""
         target = consulting.transfer.target
         if target.kind is TargetKind.AGENT:
             consulted = AgentId(target.value)
@@ -204,7 +199,9 @@ class TransferDesk:
                 connected.call_id, agent_id=consulted, agent_leg=leg
             )
             return
-        await self._calls.release_connected(connected.call_id)
+        await self._calls.release_connected(
+            connected.call_id, sent_to=target.value, mode=TransferMode.ATTENDED
+        )
 
     async def _watch(
         self, agent_id: AgentId, consulting: _Consultation, connected: ConnectedCall
@@ -363,7 +360,7 @@ class TransferDesk:
             # the agent's leg (already gone, or the AMI link lost meanwhile).
             log.warning("call=%s agent leg not hung up: %r", connected.call_id, error)
         if queue_id is None:
-            await self._calls.release_connected(connected.call_id)
+            await self._calls.release_connected(connected.call_id, sent_to=target.value)
         else:
             await self._calls.requeue_connected(
                 connected.call_id, queue_id=queue_id, agent_id=preferred

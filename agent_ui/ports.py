@@ -5,6 +5,7 @@ a clock and somewhere to publish presence. The CRM services satisfy these as the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -17,6 +18,10 @@ from crm_core.customers.model import CustomerCard
 class Sessions(Protocol):
     async def session_actor(self, session_token: str) -> SessionActor:
         """The actor of a live browser session; raises Unauthenticated."""
+        ...
+
+    async def live_sessions(self, session_ids: Collection[str]) -> frozenset[str]:
+        """Which of these sessions (by stored id) are still open."""
         ...
 
 

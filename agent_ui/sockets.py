@@ -33,6 +33,7 @@ from agent_ui.events import AgentConnected, AgentDisconnected
 from agent_ui.ports import Clock, CustomerCards, Publisher, Sessions
 from crm_core.api.context import SESSION_COOKIE
 from crm_core.auth.errors import Unauthenticated
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Actor
 from crm_core.customers.errors import CustomerNotFound
 from crm_core.customers.events import CallerIdentified, ContactOpened
@@ -80,11 +81,15 @@ class DesktopLimits:
     """For the session check and the card reads."""
     remembered_calls: int = 5000
     """Calls whose facts are kept for pops; the oldest are forgotten first."""
+    sweep_every_s: float = 30.0
+    """How often open desktops' sessions are checked (see `Desktops.sweep`)."""
 
 
 @dataclass(slots=True)
 class _Connection:
     actor: Actor
+    session_id: str
+    """The browser session it was opened with: when that ends, so does this."""
     rooms: list[str] = field(default_factory=list)
 
 
@@ -140,7 +145,9 @@ class Desktops:
         known = self._agents.get(agent_id)
         if known is not None and views.agent_room(agent_id) in rooms:
             rooms += sorted(views.queue_rooms(known["queue_ids"]))
-        self._connections[sid] = _Connection(actor=actor, rooms=rooms)
+        self._connections[sid] = _Connection(
+            actor=actor, session_id=session.session_id, rooms=rooms
+        )
         for room in rooms:
             await self._server.enter_room(sid, room, namespace=NAMESPACE)
         log.info("desktop connected user=%s sid=%s", agent_id, sid)
@@ -191,6 +198,40 @@ class Desktops:
                     connections=self._count(agent_id),
                 )
             )
+
+    async def on_sessions_ended(self, event: SessionsEnded) -> None:
+        """Cut off at once the desktops opened with sessions that ended (a logout,
+        a deactivation, a new password): they must not receive another pop."""
+        await self._cut_off(frozenset(event.session_ids), event.reason)
+
+    async def sweep(self) -> None:
+        """Cut off desktops whose session ended where no SessionsEnded reached
+        this instance (the `users` command, another instance) or ran out."""
+        held = {c.session_id for c in self._connections.values()}
+        async with asyncio.timeout(self._limits.lookup_timeout_s):
+            live = await self._sessions.live_sessions(held)
+        await self._cut_off(frozenset(held - live), "session no longer open")
+
+    async def run_sweeps(self) -> None:
+        """`sweep` every `limits.sweep_every_s` until cancelled; a failed one is
+        logged and tried again next time."""
+        while True:
+            await asyncio.sleep(self._limits.sweep_every_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("desktop session sweep failed")
+
+    async def _cut_off(self, session_ids: frozenset[str], reason: str) -> None:
+        for sid, connection in list(self._connections.items()):
+            if connection.session_id not in session_ids:
+                continue
+            log.info(
+                "desktop closed user=%s sid=%s: %s",
+                views.acd_agent_id(connection.actor), sid, reason,
+            )  # fmt: skip
+            await self._server.disconnect(sid, namespace=NAMESPACE)
+            await self.disconnect(sid)
 
     def _count(self, agent_id: str) -> int:
         return sum(

@@ -2,14 +2,20 @@
 
 Run from the repository root: `.venv/bin/python -m bench.ami_ingest`.
 
-The event stream is built before timing from the real Asterisk traces (inbound
-spine with its agent leg, and the four dialer legs), each copy with fresh channel
-ids, noise events included as Asterisk sends them. A sender thread writes the
-prepared bytes to loopback TCP (blocking sendall, the GIL released), so the time
-measured is the receiving side: framing, dispatch, normalising and the tracker.
-The same bytes are then read by panoramisk 1.4's AMIProtocol (its framing and
-Message parsing, events dispatched to a counter) as the baseline.
-Prints the median of several runs; the last line is `ami_events_per_s=N ratio=R`.
+Two event streams are built before timing from the real Asterisk traces, each
+copy with fresh channel ids. The unfiltered one (inbound spine with its agent
+leg, and the four dialer legs) is every event as an account without a filter
+gets it: two thirds noise, which our framer drops unread. The production-shaped
+one adds the agent leg as the reference dialplan runs it (agent-leg-bridges: a
+Local pair dialling the phone, optimised away) and keeps only what the reference
+telephony/asterisk/manager.conf event filter lets through, so both parsers read
+the same events. A sender thread writes the prepared bytes to loopback TCP
+(blocking sendall, the GIL released), so the time measured is the receiving
+side: framing, dispatch, normalising and the tracker. The same bytes are then
+read by panoramisk 1.4's AMIProtocol (its framing and Message parsing, events
+dispatched to a counter) as the baseline, in the same run.
+Prints the medians of several runs; the last line is
+`ami_events_per_s_filtered=N events/s`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from panoramisk.ami_protocol import AMIProtocol
 
@@ -36,6 +43,14 @@ CALL_COPIES = 400
 RUNS = 5
 BLOCK_END = b"\r\n\r\n"
 _ID_FIELD = re.compile(rb"^(?:\w*Uniqueid|\w*Linkedid): (.+)$", re.MULTILINE)
+MANAGER_CONF = Path(__file__).resolve().parents[1] / "telephony/asterisk/manager.conf"
+PRODUCTION_TRACES = (
+    "inbound-spine.ami.txt",
+    "agent-leg-bridges.ami.txt",
+    "dialer-amd.ami.txt",
+)
+PRODUCTION_CALLS = 6
+"""Calls per copy of PRODUCTION_TRACES: one, one, four."""
 
 
 def trace_events(name: str) -> list[bytes]:
@@ -57,16 +72,52 @@ def with_fresh_ids(blocks: list[bytes], copy: int) -> bytes:
     return b"".join(pattern.sub(lambda m: m.group(0) + suffix, b) for b in blocks)
 
 
-def build_stream() -> tuple[bytes, int]:
-    """The bytes to send and how many events they hold."""
-    spine = trace_events("inbound-spine.ami.txt")
-    dialer = trace_events("dialer-amd.ami.txt")
-    parts = []
-    for copy in range(CALL_COPIES):
-        parts.append(with_fresh_ids(spine, copy))
-        parts.append(with_fresh_ids(dialer, copy))
+def build_stream(
+    names: tuple[str, ...], *, passes: Callable[[bytes], bool] = lambda _: True
+) -> tuple[bytes, int]:
+    """The bytes to send (CALL_COPIES copies of the traces' events that `passes`
+    lets through) and how many events they hold."""
+    traces = [[b for b in trace_events(name) if passes(b)] for name in names]
+    parts = [
+        with_fresh_ids(blocks, copy) for copy in range(CALL_COPIES) for blocks in traces
+    ]
     data = b"".join(parts)
     return data, data.count(b"Event: ")
+
+
+class ManagerFilter:
+    """The `eventfilter` lines of a manager.conf (advanced form: include by
+    event name, optionally on one header's value, exact or regex)."""
+
+    _CRITERION = re.compile(r"(\w+)\(([^()]*)\)")
+
+    def __init__(self, conf: str) -> None:
+        self.rules: dict[bytes, list[tuple[bytes, re.Pattern[bytes]] | None]] = {}
+        for line in conf.splitlines():
+            key, sep, value = line.partition("=")
+            if not sep or not key.startswith("eventfilter("):
+                continue
+            criteria = dict(self._CRITERION.findall(key[len("eventfilter(") : -1]))
+            assert criteria.get("action", "include") == "include", line
+            header, expected = criteria.get("header"), value.strip()
+            rule = None
+            if header is not None:
+                exact = criteria.get("method") == "exact"
+                pattern = f"^{re.escape(expected)}$" if exact else expected
+                rule = (header.encode(), re.compile(pattern.encode()))
+            self.rules.setdefault(criteria["name"].encode(), []).append(rule)
+
+    def passes(self, block: bytes) -> bool:
+        fields = dict(
+            line.split(b": ", 1) for line in block.split(b"\r\n") if b": " in line
+        )
+        for rule in self.rules.get(fields.get(b"Event", b""), []):
+            if rule is None:
+                return True
+            header, pattern = rule
+            if header in fields and pattern.search(fields[header]):
+                return True
+        return False
 
 
 def _reply(action_id: bytes, body: bytes) -> bytes:
@@ -202,21 +253,34 @@ async def panoramisk_once(data: bytes, expected: int) -> float:
     return elapsed
 
 
-async def main() -> None:
-    # Each run ends with the sender closing: the reconnect warning is expected.
-    logging.getLogger("telephony").setLevel(logging.ERROR)
-    data, events = build_stream()
-    print(f"stream: {events} events, {len(data) / 1e6:.1f} MB, {CALL_COPIES * 5} calls")
+async def rates(data: bytes, events: int) -> tuple[float, float]:
+    """Median events/s of ours and of panoramisk on the same bytes."""
     ours, bare = [], []
     for _ in range(RUNS):
         ours.append(events / await ours_once(data))
         bare.append(events / await panoramisk_once(data, events))
-    ours_rate = statistics.median(ours)
-    bare_rate = statistics.median(bare)
-    print(f"runs ours: {', '.join(f'{r:,.0f}' for r in ours)}")
-    print(f"runs panoramisk: {', '.join(f'{r:,.0f}' for r in bare)}")
+    print(f"  runs ours: {', '.join(f'{r:,.0f}' for r in ours)}")
+    print(f"  runs panoramisk: {', '.join(f'{r:,.0f}' for r in bare)}")
+    return statistics.median(ours), statistics.median(bare)
+
+
+async def main() -> None:
+    # Each run ends with the sender closing: the reconnect warning is expected.
+    logging.getLogger("telephony").setLevel(logging.ERROR)
+    data, events = build_stream(("inbound-spine.ami.txt", "dialer-amd.ami.txt"))
+    print(f"unfiltered: {events} events, {len(data) / 1e6:.1f} MB, "
+          f"{CALL_COPIES * 5} calls")  # fmt: skip
+    ours_rate, bare_rate = await rates(data, events)
     print(f"panoramisk_bare_events_per_s={bare_rate:.0f}")
     print(f"ami_events_per_s={ours_rate:.0f} ratio={ours_rate / bare_rate:.2f}")
+    kept = ManagerFilter(MANAGER_CONF.read_text())
+    data, events = build_stream(PRODUCTION_TRACES, passes=kept.passes)
+    print(f"filtered by manager.conf: {events} events, {len(data) / 1e6:.1f} MB, "
+          f"{CALL_COPIES * PRODUCTION_CALLS} calls")  # fmt: skip
+    ours_rate, bare_rate = await rates(data, events)
+    print(f"panoramisk_events_per_s_filtered={bare_rate:.0f} events/s")
+    print(f"ratio_filtered={ours_rate / bare_rate:.2f} x")
+    print(f"ami_events_per_s_filtered={ours_rate:.0f} events/s")
 
 
 if __name__ == "__main__":

@@ -71,11 +71,7 @@ def _call(n: int, step: int) -> list[TrackerInput]:
             out.append(ChannelCreated(state="Ring", **common))
         elif step == 1:
             out.append(ChannelStateChanged(state="Up", **common))
-            out.append(
-                BridgeEntered(
-                    state="Up", bridge_id=f"br-{n}", bridge_channels=2, **common
-                )
-            )
+            out.append(BridgeEntered(state="Up", bridge_id=f"br-{n}", **common))
         else:
             out.append(
                 ChannelHungUp(

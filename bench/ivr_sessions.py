@@ -36,6 +36,7 @@ from telephony.agi import AgiServer, AgiSession
 from telephony.agi_parse import AgiReply
 from telephony.sim.model import Caller, SimConfig
 from telephony.sim.simulator import Simulator
+from telephony.sim.wav import tone, write_wav
 
 IMMEDIATE = ("ANSWER", "SET ", "GET VARIABLE", "VERBOSE")
 NUMBER = "7100"
@@ -120,8 +121,22 @@ class StrangerCrm:
 
 
 class NamedTts:
+    """Names each text and writes its sound once where the simulator reads them."""
+
+    def __init__(self, sounds: Path) -> None:
+        self.sounds = sounds
+
     async def say(self, text: str, *, language: str) -> str:
-        return f"cc-tts/{abs(hash(text)):x}"
+        name = f"cc/tts/{abs(hash(text)):x}"
+        write_sound(self.sounds, name)
+        return name
+
+
+def write_sound(sounds: Path, name: str) -> None:
+    path = sounds / f"{name}.wav"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(path, tone(800))
 
 
 class Collector:
@@ -157,12 +172,15 @@ async def main(callers: int, ramp_s: float, speed: float, think_s: float) -> Non
     flows.publish(FLOW, source="bench")
     collector = Collector(callers)
     crm = StrangerCrm()
-    tts = NamedTts()
     clock = WallClock()
     active = 0
     peak = 0
 
     with tempfile.TemporaryDirectory() as tmp:
+        sounds = Path(tmp) / "sounds"
+        for name in ("cc/bench/welcome", "cc/bench/menu-1", "cc/bench/menu-2"):
+            write_sound(sounds, name)
+        tts = NamedTts(sounds)
         parts = IvrParts(
             flows=flows,
             crm=crm,
@@ -190,6 +208,7 @@ async def main(callers: int, ramp_s: float, speed: float, think_s: float) -> Non
             agi_port=port,
             speed=speed,
             recordings_dir=Path(tmp) / "mix",
+            sounds_dir=sounds,
             agi_timeout_s=60,
         )
         began = time.perf_counter()

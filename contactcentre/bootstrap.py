@@ -45,10 +45,16 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
-from contactcentre.readiness import Readiness, service_readiness, subscribed_check
+from contactcentre.journal import Journal
+from contactcentre.readiness import (
+    Readiness,
+    journal_check,
+    service_readiness,
+    subscribed_check,
+)
 from contactcentre.redis_bridge import RedisEventBridge
 from contactcentre.scripts import ScriptParts, load_recogniser, route_scripts
-from contactcentre.settings import Settings
+from contactcentre.settings import CrmSettings, Settings
 from contactcentre.startup import (
     prepare_directories,
     report_missing_speech_tools,
@@ -66,6 +72,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
@@ -93,20 +100,23 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
 from crm_core.webhooks.service import WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
-from ivr.events import IvrCompleted
 from ivr.flow_store import FlowStoreFailed, restore
 from ivr.tables import SqlFlowStore
 from ivr.tts import TtsWorker
 from recordings import http as recording_http
 from recordings.events import RecordingReady
 from recordings.retention import RetentionPolicy
+from recordings.rows import EVENTS as RECORDING_ROW_EVENTS
+from recordings.rows import RecordingRows
 from recordings.service import EVENTS as RECORDING_EVENTS
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles, SqlCallContacts
 from telephony.agi import AgiServer
+from telephony.agi_peers import AgiPeers
 from telephony.ami import AmiConfig
 from telephony.events import (
     CallAnswered,
@@ -138,6 +148,7 @@ SHARED_EVENTS: tuple[type[Any], ...] = (
     AppealChanged,
     AppealOverdue,
     RecordingReady,
+    SessionsEnded,
 )
 """Events other instances and browsers need: carried over Redis when it is set."""
 
@@ -162,6 +173,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    journal: Journal
+    """Call records waiting for the database; `journal.backlog()` is its depth."""
     readiness: Readiness
     """What /readyz answers: add a part's check with `readiness.add(name, check)`."""
     jobs: list[Job] = field(default_factory=list)
@@ -196,6 +209,14 @@ def build(
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
+    journal = Journal(
+        settings.data_dir / "journal",
+        max_held=settings.journal.max_held,
+        concurrency=settings.journal.concurrency,
+    )
+    # `records.subscribe` is `bus.subscribe` through the journal: for the handlers
+    # that keep call records, retried in order per call until the database answers
+    records = journal.on(bus)
 
     telephony = TelephonyBridge(
         [
@@ -212,13 +233,20 @@ def build(
         ],
         bus,
     )
-    agi = AgiServer(host=settings.agi.host, port=settings.agi.port)
+    agi = AgiServer(
+        host=settings.agi.host,
+        port=settings.agi.port,
+        peers=AgiPeers(
+            hosts=[p.host for p in settings.pbxs], networks=settings.agi.allow_from
+        ),
+    )
 
     country = settings.default_country
     crm = settings.crm
     customers = CustomerService(sessions, clock, default_country=country)
     contacts = ContactService(sessions, clock, default_country=country, publisher=bus)
-    bus.subscribe_all(CALL_CONTACT_EVENTS, CallContacts(contacts))
+    call_records = CallContacts(contacts)
+    records.subscribe_all(CALL_CONTACT_EVENTS, call_records)
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
@@ -226,14 +254,22 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
+    acd = _acd(settings, telephony, bus, clock, sessions)
+    recording_files = RecordingFiles(settings.recordings_dir)
+    call_contacts = SqlCallContacts(sessions)
+    recording_rows = RecordingRows(
+        sessions, recording_files, clock, contacts=call_contacts, publisher=bus
+    )
     recordings = RecordingService(
         sessions,
         telephony.pbx,
-        RecordingFiles(settings.recordings_dir),
+        recording_files,
         clock,
-        contacts=SqlCallContacts(sessions),
+        contacts=call_contacts,
         publisher=bus,
         pbx_directory=settings.recording.pbx_directory,
+        agents=AcdCallAgents(acd),
+        keep=journal.durable(RECORDING_ROW_EVENTS, recording_rows.handle),
     )
     bus.subscribe_all(RECORDING_EVENTS, recordings.handle)
 
@@ -249,7 +285,6 @@ def build(
         directory=crm.attachments_dir,
         max_bytes=crm.attachment_max_bytes,
     )
-    acd = _acd(settings, telephony, bus, clock, sessions)
     bus.subscribe(CallEnded, acd.on_call_ended)
     bus.subscribe(AgentConnected, acd.on_agent_connected)
     bus.subscribe(AgentDisconnected, acd.on_agent_disconnected)
@@ -262,7 +297,7 @@ def build(
         clock=clock,
         options=IvrCrmOptions(currency=settings.ivr.currency),
     )
-    flows = route_scripts(
+    scripts = route_scripts(
         agi,
         settings,
         ScriptParts(
@@ -273,19 +308,22 @@ def build(
             crm=ivr_crm,
             acd=acd,
             calls=telephony.tracker,
+            contacts=call_records,
             preferred=AppealOwners(sessions, customers),
         ),
     )
+    flows = scripts.flows
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
-    bus.subscribe(IvrCompleted, sinks.on_ivr_completed)
-    bus.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
-    bus.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
+    records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
+    records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
 
-    sender = AiohttpSender()
+    targets = TargetPolicy(allowed_networks=tuple(crm.webhook_internal_networks))
+    sender = AiohttpSender(targets)
     dispatcher = WebhookDispatcher(sessions, clock, sender)
     bus.subscribe_all(WEBHOOK_EVENTS, _webhook_forwarder(dispatcher))
 
     readiness = service_readiness(engine, telephony.clients.values(), agi)
+    readiness.add("journal", journal_check(journal))
     app = make_web_app(readiness=readiness)
     app[recording_http.RECORDINGS] = recordings
     app[acd_http.ACD] = acd
@@ -296,12 +334,12 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
-    auth = AuthService(sessions, clock)
+    auth = AuthService(sessions, clock, publisher=bus)
     setup_api(
         app,
         ApiDeps(
             auth=auth,
-            webhooks=WebhookService(sessions, clock),
+            webhooks=WebhookService(sessions, clock, targets=targets),
             customers=customers,
             contacts=contacts,
             appeals=appeals,
@@ -313,7 +351,8 @@ def build(
                 bulk=BulkOperations(appeals, search),
                 reports=ReportService(sessions, clock),
             ),
-            cookies=CookiePolicy(secure=crm.cookie_secure),
+            cookies=cookie_policy(crm, demo=demo),
+            trusted_proxies=tuple(settings.http.trusted_proxies),
             routes=[
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
@@ -332,17 +371,17 @@ def build(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
     setup_agent_ui(app, desktops=desktops, sessions=auth)
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
 
     async def retain_recordings() -> None:
-        if settings.recording.keep_days:
-            await recordings.run_retention(
-                RetentionPolicy(keep_days=settings.recording.keep_days),
-                every_s=settings.recording.retention_check_s,
-            )
+        await recordings.run_retention(
+            RetentionPolicy(keep_days=settings.recording.keep_days),
+            every_s=settings.recording.retention_check_s,
+        )
 
     async def speech() -> None:
         try:
@@ -364,9 +403,12 @@ def build(
             log.info("IVR flows restored from the database: %d", restored)
         except FlowStoreFailed as error:
             log.error("stored IVR flows not restored, the files serve: %s", error)
-        await agi.run()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(agi.run(), name="fastagi")
+            group.create_task(scripts.provide_prompts(), name="ivr-prompts")
 
     jobs: list[Job] = [
+        journal.run,
         telephony.run,
         acd.run,
         answer_calls,
@@ -375,6 +417,7 @@ def build(
         check_sla,
         retain_recordings,
         speech,
+        desktops.run_sweeps,
     ]
     if settings.redis.url:
         redis = RedisEventBridge(settings.redis.url, event_types=SHARED_EVENTS)
@@ -391,9 +434,25 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        journal=journal,
         readiness=readiness,
         jobs=jobs,
     )
+
+
+def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
+    """The session cookie's policy: Secure unless the demo or a setting says no."""
+    secure = crm.cookie_secure if crm.cookie_secure is not None else not demo
+    if secure:
+        log.info("session cookie: Secure, sent by browsers only over HTTPS")
+    elif demo:
+        log.info("session cookie: not Secure (the demo serves plain HTTP)")
+    else:
+        log.warning(
+            "session cookie: not Secure (crm.cookie_secure=false), sent over plain "
+            "HTTP where anyone on the path can read it"
+        )
+    return CookiePolicy(secure=secure)
 
 
 def _acd(
@@ -456,6 +515,17 @@ def _acd(
     )
 
 
+@dataclass(frozen=True)
+class AcdCallAgents:
+    """Who is on a live call, as the ACD knows it (recordings' CallAgents)."""
+
+    acd: AcdService
+
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        connected = self.acd.connected_call(AgentId(agent_login))
+        return connected is not None and connected.call_id == call_id
+
+
 def _notice_senders(settings: Settings) -> dict[NoticeChannel, NoticeSender]:
     """E-mail through the configured SMTP server; no SMS gateway exists, so SMS
     notices (and e-mail ones without a server) wait, saying why."""
@@ -506,12 +576,7 @@ async def serve(settings: Settings, *, demo: bool) -> None:
 
 
 async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
-    # the simulator plays any sound file, so none is missing in the demo
-    settings = with_demo_seats(
-        settings.model_copy(
-            update={"ivr": settings.ivr.model_copy(update={"check_sounds": False})}
-        )
-    )
+    settings = with_demo_seats(settings)
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)

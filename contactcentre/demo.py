@@ -190,7 +190,8 @@ async def make_caller_speech(folder: Path) -> dict[str, Path]:
 
 
 def simulator_config(settings: Settings) -> SimConfig:
-    """The simulator in place of the first configured PBX, calling our FastAGI."""
+    """The simulator in place of the first configured PBX, calling our FastAGI and
+    reading the service's sounds directory as its own, as a deployment shares it."""
     pbx = settings.pbxs[0]
     agents = tuple(
         AgentPhone(endpoint=str(1001 + i), ring_s=2.0 + i % 3, answers=i % 7 != 6)
@@ -205,6 +206,7 @@ def simulator_config(settings: Settings) -> SimConfig:
         agi_port=settings.agi.port,
         seed=settings.simulator.seed,
         recordings_dir=Path(settings.recordings_dir),
+        sounds_dir=settings.ivr.sounds_dir,
         agents=agents,
     )
 

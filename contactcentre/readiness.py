@@ -3,7 +3,7 @@
 reason and figures. `/healthz` stays the liveness answer: the process is up.
 
 A part adds its check in one line in the composition root, e.g.
-    readiness.add("journal", lambda: Probe(ready=j.ok, figures={"backlog": j.depth}))
+    readiness.add("journal", journal_check(journal))
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contactcentre.journal import Journal
 from telephony.agi import AgiServer
 from telephony.ami import AmiClient
 
@@ -127,6 +128,27 @@ def subscribed_check(subscribed: asyncio.Event) -> Check:
         if subscribed.is_set():
             return Probe(ready=True)
         return Probe(ready=False, reason="not subscribed to Redis")
+
+    return check
+
+
+def journal_check(journal: Journal) -> Check:
+    """Ready while the journal of call records runs, with its depth: records
+    waiting for the database (`pending`, of which `on_disk_only` past the memory
+    bound), whether it is being retried, and the dead letters kept. A backlog does
+    not make the service unready: calls go on and their records wait."""
+
+    def check() -> Probe:
+        backlog = journal.backlog()
+        figures = {
+            "pending": backlog.pending,
+            "on_disk_only": backlog.on_disk_only,
+            "retrying": backlog.retrying,
+            "dead_letters": backlog.dead_letters,
+        }
+        if journal.running:
+            return Probe(ready=True, figures=figures)
+        return Probe(ready=False, reason="not running", figures=figures)
 
     return check
 

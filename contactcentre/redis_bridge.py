@@ -71,9 +71,24 @@ class EventCodec:
         return frozenset(self._by_topic)
 
     def encode(self, event: object, *, origin: str) -> bytes:
-        topic = channel_of(type(event))[len(CHANNEL_PREFIX) :]
-        envelope = {"origin": origin, "topic": topic, "event": _to_json(event)}
+        topic, fields = self.to_json(event)
+        envelope = {"origin": origin, "topic": topic, "event": fields}
         return json.dumps(envelope, separators=(",", ":")).encode()
+
+    def to_json(self, event: object) -> tuple[str, object]:
+        """The event's topic and its fields as JSON-ready values."""
+        return channel_of(type(event))[len(CHANNEL_PREFIX) :], _to_json(event)
+
+    def from_json(self, topic: str, fields: object) -> object:
+        """The typed event back from `to_json`'s values. Raises CodecError for an
+        unknown topic or a field that does not fit its type."""
+        event_type = self._by_topic.get(topic)
+        if event_type is None:
+            raise CodecError(f"unknown topic {topic!r}")
+        try:
+            return self._build(event_type, fields)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CodecError(f"{topic}: {exc}") from None
 
     def decode(self, data: bytes | str) -> RemoteEvent:
         """Raises CodecError for bad JSON, an unknown topic or a field that does not
@@ -87,14 +102,7 @@ class EventCodec:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise CodecError(f"not an event envelope: {exc}") from None
-        event_type = self._by_topic.get(topic)
-        if event_type is None:
-            raise CodecError(f"unknown topic {topic!r}")
-        try:
-            event = self._build(event_type, fields)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CodecError(f"{topic}: {exc}") from None
-        return RemoteEvent(origin=str(origin), event=event)
+        return RemoteEvent(origin=str(origin), event=self.from_json(topic, fields))
 
     def _build(self, cls: type[Any], fields: object) -> object:
         if not isinstance(fields, dict):

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -43,6 +44,21 @@ class _Section(BaseModel):
 class ListenAddress(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
+
+
+class HttpSettings(ListenAddress):
+    port: int = Field(default=8080, ge=0, le=65535)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose X-Forwarded-For header names
+    the client, e.g. ["10.0.0.2/32"]; none by default: the header is ignored and
+    the peer's address is the client's (login throttling keys on it)."""
+
+
+class AgiSettings(ListenAddress):
+    port: int = Field(default=4573, ge=0, le=65535)
+    allow_from: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Networks Asterisk may connect from besides the `pbxs` hosts (resolved),
+    e.g. when it reaches FastAGI from another address than its AMI host."""
 
 
 class PbxSettings(_Section):
@@ -83,8 +99,12 @@ class CrmSettings(_Section):
     archive_after_days: int = Field(default=90, ge=1)
     """Closed appeals are archived (still searchable) after this many days."""
     sla_check_interval_s: float = Field(default=60.0, gt=0)
-    cookie_secure: bool = False
-    """Send the session cookie only over HTTPS (set where TLS ends in front)."""
+    cookie_secure: bool | None = None
+    """Send the session cookie only over HTTPS. Unset: on under `serve`, off in the
+    demo (http://127.0.0.1); set false for a deployment served over plain HTTP."""
+    webhook_internal_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Internal networks (loopback, private, link-local...) webhooks may target all
+    the same, e.g. ["10.20.0.0/16"] for a receiver on the LAN; none by default."""
 
 
 class SmtpSettings(_Section):
@@ -116,14 +136,29 @@ class RecordingSettings(_Section):
     """Where Asterisk sees the recordings directory, if it mounts it elsewhere."""
 
 
+class JournalSettings(_Section):
+    """The journal of call records (contacts, IVR records, wrap-ups, recordings)
+    waiting for the database, kept under `data_dir/journal`."""
+
+    max_held: int = Field(default=10_000, ge=1)
+    """Records kept in memory while the database is away (a few kilobytes each);
+    past this, new ones wait on disk only and are read back in order: none is
+    dropped."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """Calls whose records are written at the same time (each call's in order)."""
+
+
 class IvrSettings(_Section):
     flows_dir: Path | None = None
     """YAML flows to publish at start; None: the shipped demo flows."""
     sounds_dir: Path = Path("var/sounds")
-    """The sounds directory Asterisk reads: TTS prompts are cached under it."""
-    check_sounds: bool = True
-    """Fall back when a sound file is missing from `sounds_dir` (off in the demo,
-    whose simulator plays every sound)."""
+    """The sounds directory Asterisk reads (`<astdatadir>/sounds`), as mounted here:
+    the service writes what Asterisk plays under its `cc/` folder (TTS prompts,
+    the flows' prompts made from their text) and checks on each PBX's first call
+    that Asterisk sees them."""
+    contact_wait_s: float = Field(default=1.0, ge=0)
+    """How long the `inbound` script waits for the call's contact to be written
+    before the first prompt; past it the IVR starts and the contact follows."""
     asr_models: dict[str, Path] = Field(default_factory=dict)
     """Language -> vosk model directory; none: menus take keys only."""
     asr_max_concurrent: int = Field(default=2, ge=1)
@@ -197,8 +232,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     redis: RedisSettings = RedisSettings()
     pbxs: list[PbxSettings] = Field(default_factory=_default_pbxs)
-    agi: ListenAddress = ListenAddress(port=4573)
-    http: ListenAddress = ListenAddress(port=8080)
+    agi: AgiSettings = AgiSettings()
+    http: HttpSettings = HttpSettings()
     recordings_dir: Path = Path("var/recordings")
     data_dir: Path = Path("var")
     demo_password: SecretStr | None = Field(
@@ -210,6 +245,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     smtp: SmtpSettings = SmtpSettings()
     recording: RecordingSettings = RecordingSettings()
+    journal: JournalSettings = JournalSettings()
     ivr: IvrSettings = IvrSettings()
     acd: AcdSettings = AcdSettings()
     simulator: SimulatorSettings = SimulatorSettings()

@@ -55,8 +55,9 @@ async def create_user(
 async def set_password(
     sessions: Sessions, *, login: str, read_password: PasswordReader
 ) -> str:
-    """Give `login` a new password (their browser sessions end). Raises
-    UserCommandFailed for an unknown login or a password the rules refuse."""
+    """Give `login` a new password (their browser sessions end, open desktops
+    within a sweep, and their API tokens are revoked). Raises UserCommandFailed
+    for an unknown login or a password the rules refuse."""
     auth = AuthService(sessions, UtcClock())
     try:
         user = await auth.user_by_login(_actor(), login)

@@ -11,6 +11,11 @@ from contactcentre.readiness import READINESS, Readiness, readyz
 
 RouteSetup = Callable[[web.Application], None]
 
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""The largest body a signed-in request may send to be read whole (JSON, an IVR
+flow's YAML). Attachments stream part by part under their own limit; requests
+without credentials get far less (crm_core.api.app.ANONYMOUS_BODY_BYTES)."""
+
 
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -21,7 +26,7 @@ def make_web_app(
 ) -> web.Application:
     """An application with `/healthz`, `/readyz` (answering `readiness`; with none,
     ready at once) and whatever routes `setups` add."""
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[READINESS] = readiness or Readiness()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

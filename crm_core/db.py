@@ -5,9 +5,12 @@ The same code serves SQLite (aiosqlite, the embedded default) and PostgreSQL (as
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
 from sqlalchemy import MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -48,6 +51,49 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         pool_pre_ping=True,
         connect_args={"timeout": 10, "command_timeout": 60},
     )
+
+
+_TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
+"""PostgreSQL error codes that mean "try again": connection exceptions, no
+resources (too many connections), the server shutting down, crashing or starting
+up, a serialisation failure or deadlock."""
+_TRANSIENT_ERRNOS = frozenset(
+    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
+)
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database is away for a while
+    (refused or lost connection, timeout, PostgreSQL restarting, SQLite busy), so the
+    same work may succeed later. False for everything else: a bug or bad data."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if _transient_link(link):
+            return True
+        link = link.__cause__ or (
+            None if link.__suppress_context__ else link.__context__
+        )
+    return False
+
+
+def _transient_link(error: BaseException) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS:
+        return True
+    if isinstance(error, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.OperationalError) and any(
+        text in str(error.orig).lower() for text in _SQLITE_TRANSIENT
+    ):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:

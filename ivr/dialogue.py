@@ -33,16 +33,18 @@ class CallContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SoundFile:
-    name: str
-    """Asterisk sound name, no extension (e.g. "cc/main-menu")."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Tts:
     text: str
     """Text ready to speak: numbers, money and dates already in words."""
     language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SoundFile:
+    name: str
+    """Asterisk sound name, no extension (e.g. "cc/main-menu")."""
+    text: Tts | None = None
+    """What the recording says: spoken by TTS when the file is missing."""
 
 
 Prompt = SoundFile | Tts

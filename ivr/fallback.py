@@ -9,30 +9,35 @@ from __future__ import annotations
 
 import logging
 
-from telephony.agi import AgiSession
+from ivr.dialogue import SoundFile, Tts
+from ivr.playing import Prompter, Unplayed
 from telephony.dialplan import QUEUE_VARIABLE, WAIT_CONTEXT, WAIT_EXTEN
 
 log = logging.getLogger(__name__)
 
-GREETING = "custom/welcome"
+GREETING = SoundFile(
+    name="custom/welcome",
+    text=Tts(
+        text="Welcome. For billing, press 1. For technical support, press 2. "
+        "For sales, press 3.",
+        language="en",
+    ),
+)
 QUEUES = {"1": "billing", "2": "support", "3": "sales"}
 DEFAULT_QUEUE = "general"
 KEY_TIMEOUT_MS = 5000
 
 
-async def greet_and_queue(session: AgiSession) -> None:
+async def greet_and_queue(prompter: Prompter) -> None:
     """Answer, read one key for the department, and move the caller to the waiting
     context with `CC_QUEUE` set."""
+    session = prompter.session
     request = session.request
     await session.answer()
-    result = await session.get_data(GREETING, KEY_TIMEOUT_MS, 1)
-    queue = QUEUES.get(result.digits, DEFAULT_QUEUE)
-    log.info(
-        "call uniqueid=%s chose key=%r queue=%s",
-        request.uniqueid,
-        result.digits,
-        queue,
-    )
+    result = await prompter.get_data(GREETING, KEY_TIMEOUT_MS, 1)
+    key = "" if isinstance(result, Unplayed) else result.digits
+    queue = QUEUES.get(key, DEFAULT_QUEUE)
+    log.info("call uniqueid=%s chose key=%r queue=%s", request.uniqueid, key, queue)
     await session.set_variable(QUEUE_VARIABLE, queue)
     await session.set_context(WAIT_CONTEXT)
     await session.set_extension(WAIT_EXTEN)

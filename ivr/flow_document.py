@@ -25,9 +25,12 @@ class PromptIn(_In):
     say: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _one(self) -> PromptIn:
-        if (self.file is None) == (self.say is None):
-            raise ValueError("a prompt is either `file` or `say`")
+    def _something(self) -> PromptIn:
+        if self.file is None and self.say is None:
+            raise ValueError(
+                "a prompt is a `file`, a `say` text, or a `file` with the `say` "
+                "text it speaks (spoken instead when the file is missing)"
+            )
         return self
 
 

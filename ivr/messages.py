@@ -3,11 +3,14 @@ was said. Shared by the IVR's voicemail node and the queue's voicemail exit."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from telephony.agi import AgiSession
+from telephony.agi import AgiSession, SoundMissing
 from telephony.errors import AgiHangup
+
+log = logging.getLogger(__name__)
 
 WAV_HEADER_BYTES = 44
 
@@ -29,17 +32,23 @@ async def record_message(
     silence_s: int,
 ) -> RecordedMessage:
     """Beep and record into `target`.wav until `#`, `silence_s` of silence, `max_s`
-    or the caller's hang-up; `local` is `target` as this host sees it."""
+    or the caller's hang-up; `local` is `target` as this host sees it. A PBX with
+    no beep sound records without it."""
     hung_up = False
     try:
-        await session.record_file(
-            str(target),
-            "wav",
-            "#",
-            int(max_s * 1000),
-            silence_s=silence_s,
-            beep=True,
-        )
+        for beep in (True, False):
+            try:
+                await session.record_file(
+                    str(target),
+                    "wav",
+                    "#",
+                    int(max_s * 1000),
+                    silence_s=silence_s,
+                    beep=beep,
+                )
+                break
+            except SoundMissing as missing:
+                log.warning("recording without a beep: %s", missing)
     except AgiHangup:
         hung_up = True
     wav = local.with_name(local.name + ".wav")

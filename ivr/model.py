@@ -59,6 +59,7 @@ class Template:
 class PromptSpec:
     file: str | None = None
     say: Template | None = None
+    """With `file`: what the recording says, spoken when the file is missing."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,11 +1,11 @@
 """What the IVR runner is built from: the published flows, the CRM, speech, where
-IvrCompleted goes, the clock, a channel's call id and the runner's settings, with
-the sound library Asterisk plays from. Wired by contactcentre and benchmarks.
+IvrCompleted goes, the clock, a channel's call id and the runner's settings. Wired by
+contactcentre and benchmarks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -14,9 +14,8 @@ from ivr.crm_port import IvrCrm
 from ivr.events import IvrCompleted
 from ivr.loader import FlowRegistry
 from ivr.messages import local_path
+from ivr.playing import SoundNotices
 from ivr.ports import CallIdOf, Recogniser, Synthesiser
-
-SOUND_EXTENSIONS = (".wav", ".sln", ".sln16", ".gsm", ".ulaw", ".alaw", ".g722")
 
 
 class Publisher(Protocol):
@@ -27,26 +26,6 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class SoundLibrary(Protocol):
-    """Which sound files Asterisk can play (STREAM FILE gives no reliable answer:
-    a missing file reads like a hang-up)."""
-
-    def has(self, name: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SoundDirectory:
-    """The sounds directory Asterisk reads, as mounted on this host."""
-
-    root: Path
-
-    def has(self, name: str) -> bool:
-        base = self.root / name
-        return any(
-            base.with_name(base.name + ext).is_file() for ext in SOUND_EXTENSIONS
-        )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunnerConfig:
     """`recordings_dir` is where Asterisk writes RECORD FILE output;
@@ -54,8 +33,8 @@ class RunnerConfig:
 
     recordings_dir: Path = Path("/var/spool/asterisk/cc-ivr")
     local_recordings_dir: Path | None = None
-    sounds: SoundLibrary | None = None
-    """None: every sound file is taken to exist."""
+    notices: SoundNotices = field(default_factory=SoundNotices)
+    """Which missing sounds were reported (one per process)."""
     operator_queue: str = "general"
     """Where a caller goes when the runner itself fails and the flow has no
     operator queue."""

@@ -104,7 +104,7 @@ class Recogniser(Protocol):
 class Synthesiser(Protocol):
     async def say(self, text: str, *, language: str) -> str:
         """Return the Asterisk sound name (no extension, relative to the sounds
-        directory, e.g. ``cc-tts/3f2a...``) of `text` spoken in `language`, as
+        directory, e.g. ``cc/tts/3f2a...``) of `text` spoken in `language`, as
         8 kHz mono 16-bit WAV. Raises TtsFailed."""
         ...
 

@@ -99,15 +99,28 @@ def _field_value(state: FlowState, item: TemplateField) -> FieldValue:
 def render_prompts(
     flow: Flow, state: FlowState, specs: tuple[PromptSpec, ...]
 ) -> tuple[Prompt, ...]:
+    """The prompts of `specs` at the caller's point: a file keeps its rendered text
+    for when the file is missing; a text that renders empty is left out."""
     prompts: list[Prompt] = []
     for spec in specs:
-        if spec.file is not None:
-            prompts.append(SoundFile(name=spec.file))
-        elif spec.say is not None:
+        said = None
+        if spec.say is not None:
             text = render(flow, state, spec.say, spoken=True)
-            if text:
-                prompts.append(Tts(text=text, language=state.language))
+            said = Tts(text=text, language=state.language) if text else None
+        if spec.file is not None:
+            prompts.append(SoundFile(name=spec.file, text=said))
+        elif said is not None:
+            prompts.append(said)
     return tuple(prompts)
+
+
+def fixed_text(template: Template, language: str) -> str | None:
+    """The words of a template with no fields, as `render` speaks them; None when
+    it has fields (what it says depends on the call)."""
+    if not all(isinstance(part, str) for part in template.parts):
+        return None
+    spoken = "".join(speakable(str(part), language) for part in template.parts)
+    return re.sub(r"\s+", " ", spoken).strip() or None
 
 
 def lookup_params(call: CallContext) -> dict[str, str]:

@@ -33,7 +33,6 @@ from ivr.dialogue import (
     Prompt,
     PromptFailed,
     Queue,
-    SoundFile,
     Speech,
     StoreReading,
     StoreSurveyAnswer,
@@ -53,8 +52,9 @@ from ivr.interpreter import handoff, start, step
 from ivr.messages import record_message
 from ivr.model import Flow, LookupKind, QueueNode
 from ivr.parts import IvrParts
-from ivr.ports import CallIdOf, Recogniser, RecogniserFailed, TtsFailed
-from telephony.agi import AgiSession, SoundMissing
+from ivr.playing import Prompter, Speaking, Unplayed
+from ivr.ports import CallIdOf, Recogniser, RecogniserFailed
+from telephony.agi import AgiSession
 from telephony.dialplan import (
     OUTBOUND_CONTEXT,
     QUEUE_VARIABLE,
@@ -64,9 +64,6 @@ from telephony.dialplan import (
 from telephony.errors import AgiHangup
 
 log = logging.getLogger(__name__)
-
-SILENCE = "silence/1"
-"""A core Asterisk sound: GET DATA's prompt when only keys are awaited."""
 
 
 async def run_flow(session: AgiSession, parts: IvrParts) -> None:
@@ -119,6 +116,15 @@ class _Runner:
         self.doing = Ending.HUNG_UP
         """How the call ends if the caller hangs up now (what the PBX is doing)."""
         self.hung_up_at: Ending | None = None
+        self.prompter = Prompter(
+            session,
+            Speaking(
+                tts=parts.tts,
+                tts_timeout_s=parts.config.tts_timeout_s,
+                notices=parts.config.notices,
+            ),
+            who=f"call_id={self.call_id}",
+        )
 
     # --- the call ---------------------------------------------------------------
 
@@ -179,7 +185,7 @@ class _Runner:
             dialled_number(self.session),
             self.call_id,
         )
-        await greet_and_queue(self.session)
+        await greet_and_queue(self.prompter)
         queue = await self.session.get_variable(QUEUE_VARIABLE)
         await self._publish(
             completed(
@@ -229,42 +235,14 @@ class _Runner:
         """Play `prompts` in order: the key that interrupted them, Played, or the
         first prompt that could not be played."""
         for index, prompt in enumerate(prompts):
-            name = await self._sound(prompt)
-            if isinstance(name, tuple):
-                return PromptFailed(index=index, reason=name[0])
-            try:
-                self.doing = Ending.HUNG_UP_MID_PROMPT
-                digit = await self.session.stream_file(name, barge_in)
-                self.doing = Ending.HUNG_UP
-            except SoundMissing:
-                self.doing = Ending.HUNG_UP
-                log.warning(
-                    "sound missing on the PBX call_id=%s sound=%s", self.call_id, name
-                )
-                return PromptFailed(index=index, reason=f"missing sound {name}")
+            self.doing = Ending.HUNG_UP_MID_PROMPT
+            digit = await self.prompter.play_or_not(prompt, barge_in)
+            self.doing = Ending.HUNG_UP
+            if isinstance(digit, Unplayed):
+                return PromptFailed(index=index, reason=digit.reason)
             if digit is not None:
                 return digit
         return Played()
-
-    async def _sound(self, prompt: Prompt) -> str | tuple[str]:
-        """The sound name to play, or (why not,)."""
-        if isinstance(prompt, SoundFile):
-            sounds = self.config.sounds
-            if sounds is not None and not sounds.has(prompt.name):
-                log.warning(
-                    "sound missing call_id=%s sound=%s", self.call_id, prompt.name
-                )
-                return (f"missing sound {prompt.name}",)
-            return prompt.name
-        try:
-            async with asyncio.timeout(self.config.tts_timeout_s):
-                return await self.tts.say(prompt.text, language=prompt.language)
-        except (TtsFailed, TimeoutError) as exc:
-            log.warning("tts failed call_id=%s: %r", self.call_id, exc)
-            return (f"tts failed: {exc!r}",)
-        except Exception as exc:  # a synthesiser bug must not silence the call
-            log.exception("tts crashed call_id=%s", self.call_id)
-            return (f"tts crashed: {exc!r}",)
 
     async def _ask(self, action: Ask) -> Input:
         """Prompts interruptible by the expected keys, then an utterance (speech)
@@ -287,9 +265,7 @@ class _Runner:
             return await self._more_digits(action, played)
         if listen and self.asr is not None:
             return await self._listen(action, self.asr)
-        last = SILENCE if len(head) == len(prompts) else await self._sound(prompts[-1])
-        if isinstance(last, tuple):
-            return PromptFailed(index=len(prompts) - 1, reason=last[0])
+        last = None if len(head) == len(prompts) else prompts[-1]
         return await self._get_digits(action, last, "")
 
     async def _more_digits(self, action: Ask, first: str) -> Input:
@@ -299,17 +275,22 @@ class _Runner:
             return Digits(digits="")
         if expect.max_digits <= 1:
             return Digits(digits=first)
-        return await self._get_digits(action, SILENCE, first)
+        return await self._get_digits(action, None, first)
 
-    async def _get_digits(self, action: Ask, prompt: str, first: str) -> Input:
-        """GET DATA: up to the expected count, `#` ending early; NoInput when
-        nothing was pressed within the timeout."""
+    async def _get_digits(
+        self, action: Ask, prompt: Prompt | None, first: str
+    ) -> Input:
+        """GET DATA with `prompt` (the Ask's last one) or none: up to the expected
+        count, `#` ending early; NoInput when nothing was pressed within the
+        timeout, PromptFailed when the prompt could not be played."""
         wanted = max(action.expect.max_digits - len(first), 1)
         self.doing = Ending.HUNG_UP_MID_INPUT
-        result = await self.session.get_data(
+        result = await self.prompter.get_data(
             prompt, int(action.timeout_s * 1000), wanted
         )
         self.doing = Ending.HUNG_UP
+        if isinstance(result, Unplayed):
+            return PromptFailed(index=len(action.prompts) - 1, reason=result.reason)
         digits = first + result.digits
         return Digits(digits=digits) if digits else NoInput()
 
@@ -348,7 +329,7 @@ class _Runner:
                     exc,
                     exc_info=not expected,
                 )
-                return await self._get_digits(action, SILENCE, "")
+                return await self._get_digits(action, None, "")
             return Speech(text=heard.text, confidence=heard.confidence)
         finally:
             local.unlink(missing_ok=True)

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from crm_core.keyed_locks import KeyedLocks
 from ivr.ports import TtsFailed, TtsVoiceMissing
 
 log = logging.getLogger(__name__)
 
 ASTERISK_RATE_HZ = 8000
-DEFAULT_SUBDIR = "cc-tts"
+DEFAULT_SUBDIR = "cc/tts"
 MIN_PROMPT_S = 0.05
 SCRATCH_SUFFIX = ".tmp.wav"
 WORKER_COMMAND = (sys.executable, "-m", "ivr.tts_worker")
@@ -80,7 +81,7 @@ class CachedTts:
         self._dir = sounds_dir / subdir
         self._subdir = subdir
         self._voices = dict(voices)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
         self._dir.mkdir(parents=True, exist_ok=True)
         # Scratch files of a process killed mid-synthesis (never a cached prompt).
         for stale in self._dir.glob(f".*{SCRATCH_SUFFIX}"):
@@ -103,7 +104,7 @@ class CachedTts:
         target = self._dir / f"{key}.wav"
         if target.exists():
             return name
-        async with self._lock(key):
+        async with self._locks(key):
             if target.exists():  # a concurrent request made it while we waited
                 return name
             await self._make(text, voice=voice, target=target)
@@ -127,37 +128,6 @@ class CachedTts:
             raise
         finally:
             scratch.unlink(missing_ok=True)
-
-    def _lock(self, key: str) -> _KeyLock:
-        return _KeyLock(self._locks, key)
-
-
-class _KeyLock:
-    """An asyncio.Lock per cache key, dropped when nobody holds or awaits it."""
-
-    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], key: str) -> None:
-        self._locks = locks
-        self._key = key
-
-    async def __aenter__(self) -> None:
-        lock, users = self._locks.get(self._key, (asyncio.Lock(), 0))
-        self._locks[self._key] = (lock, users + 1)
-        try:
-            await lock.acquire()
-        except asyncio.CancelledError:
-            self._release_user()
-            raise
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._locks[self._key][0].release()
-        self._release_user()
-
-    def _release_user(self) -> None:
-        lock, users = self._locks[self._key]
-        if users <= 1:
-            del self._locks[self._key]
-        else:
-            self._locks[self._key] = (lock, users - 1)
 
 
 class TtsWorker:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from ivr.crm_port import IvrCrm, IvrCrmError
+from ivr.dialogue import Tts
 from ivr.messages import local_path, record_message
-from ivr.ports import Synthesiser, TtsFailed
+from ivr.playing import Prompter, SoundNotices, Speaking, Unplayed
+from ivr.ports import Synthesiser
 from ivr.spoken_numbers import digits_words, number_words, plural_ru
 from telephony.agi import AgiSession
 from telephony.dialplan import (
@@ -170,6 +172,8 @@ class WaitingConfig:
     tts_timeout_s: float = 10.0
     crm_timeout_s: float = 3.0
     acd_timeout_s: float = 3.0
+    notices: SoundNotices = field(default_factory=SoundNotices)
+    """Which missing sounds were reported (one per process)."""
 
     def local(self, asterisk_path: Path) -> Path:
         return local_path(
@@ -232,9 +236,7 @@ async def announce(
     said = announcement(position, wait_s, language)
     if said is None:
         return
-    sound = await _sound(tts, said, language, config=config, who=_who(session))
-    if sound is not None:
-        await session.stream_file(sound)
+    await _prompter(session, tts, config).play(Tts(text=said, language=language))
 
 
 # --- queue exit ---------------------------------------------------------------------
@@ -280,13 +282,14 @@ async def _offer_callback(
     if not leaving.ani:
         log.info("call=%s has no number to call back; voicemail", leaving.call_id)
         return False
-    who = _who(session)
     config = parts.config
-    offer = callback_offer(leaving.ani, leaving.language)
-    sound = await _sound(parts.tts, offer, leaving.language, config=config, who=who)
-    if sound is None:
+    words = callback_offer(leaving.ani, leaving.language)
+    offer = Tts(text=words, language=leaving.language)
+    prompter = _prompter(session, parts.tts, config)
+    answer = await prompter.get_data(offer, int(config.offer_timeout_s * 1000), 1)
+    if isinstance(answer, Unplayed):
+        log.info("call=%s not offered a callback: %s", leaving.call_id, answer.reason)
         return False
-    answer = await session.get_data(sound, int(config.offer_timeout_s * 1000), 1)
     if answer.digits != ACCEPT_KEY:
         log.info("call=%s declined the callback (%r)", leaving.call_id, answer.digits)
         return False
@@ -358,28 +361,17 @@ async def _appeal(parts: QueueExitParts, leaving: _Leaving, recording: Path) -> 
 async def _say(
     session: AgiSession, parts: QueueExitParts, leaving: _Leaving, key: str
 ) -> None:
-    said = text(key, leaving.language)
-    who = _who(session)
-    sound = await _sound(
-        parts.tts, said, leaving.language, config=parts.config, who=who
+    said = Tts(text=text(key, leaving.language), language=leaving.language)
+    await _prompter(session, parts.tts, parts.config).play(said)
+
+
+def _prompter(session: AgiSession, tts: Synthesiser, config: WaitingConfig) -> Prompter:
+    """Prompts that cannot be played are skipped: the caller hears the next step
+    rather than losing the call."""
+    speaking = Speaking(
+        tts=tts, tts_timeout_s=config.tts_timeout_s, notices=config.notices
     )
-    if sound is not None:
-        await session.stream_file(sound)
-
-
-async def _sound(
-    tts: Synthesiser, said: str, language: str, *, config: WaitingConfig, who: str
-) -> str | None:
-    """The sound name of `said`, or None (logged) when it cannot be synthesised:
-    the caller then hears the next step rather than losing the call."""
-    try:
-        async with asyncio.timeout(config.tts_timeout_s):
-            return await tts.say(said, language=language)
-    except (TtsFailed, TimeoutError) as exc:
-        log.warning("tts failed %s: %r", who, exc)
-    except Exception:  # a synthesiser bug must not drop the call
-        log.exception("tts crashed %s", who)
-    return None
+    return Prompter(session, speaking, who=_who(session))
 
 
 def _who(session: AgiSession) -> str:

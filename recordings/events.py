@@ -8,6 +8,23 @@ from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingStarted:
+    """MixMonitor was asked to record a call on the caller's `channel` into
+    `file_name` (relative to the recordings directory). `problem` is empty when it
+    started, else why the PBX refused (the recording is then missing). The service
+    keeps it through the journal: its row is written once the database answers."""
+
+    topic: ClassVar[str] = "recording.started"
+    occurred_at: datetime
+    recording_id: str
+    call_id: str
+    pbx_id: str
+    channel: str
+    file_name: str
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordingReady:
     """A call's recording was closed and attached to its contact and appeals.
 

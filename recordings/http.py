@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm_core.api.encoding import dumps, error_body
 from crm_core.api.routing import ApiCall, ApiRoutes
-from crm_core.auth.model import Permission
 from crm_core.errors import FieldError, ValidationFailed
 from recordings.errors import RecordingUnavailable
 from recordings.model import Recording, RecordingStatus
@@ -136,11 +135,14 @@ async def recording_audio(call: ApiCall) -> web.StreamResponse:
 
 
 @routes.post(
-    "/recordings/mute", permission=Permission.AGENT_WORK, body=MuteIn,
-    response=RecordingOut,
+    "/recordings/mute", permission=None, body=MuteIn, response=RecordingOut,
     summary="Pause (muted=true) or resume the recording of a live call",
+    description="Only the agent on the call and supervisors may (403 otherwise); "
+    "every pause and resume is audit-logged.",
 )  # fmt: skip
 async def mute_recording(call: ApiCall) -> RecordingOut:
     body = call.body(MuteIn)
-    changed = await call.service(RECORDINGS).set_muted(body.call_id, muted_=body.muted)
+    changed = await call.service(RECORDINGS).set_muted(
+        call.actor, body.call_id, muted_=body.muted
+    )
     return recording_out(changed)

@@ -1,11 +1,12 @@
-"""Recording values and the pure decisions about them: file names, the caller's
-channel, muted spans and what a WAV header says. No I/O."""
+"""Recording values and the pure decisions about them: file names, muted spans
+and what a WAV header says. No I/O."""
 
 from __future__ import annotations
 
 import re
 import struct
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -15,8 +16,6 @@ from crm_core.auth.model import Actor, Permission
 
 RecordingId = NewType("RecordingId", uuid.UUID)
 
-AGENT_CONTEXTS = frozenset({"cc-agent", "cc-agentphone"})
-"""Contexts of agent legs (`Local/<endpoint>@cc-agent-...`): never the caller."""
 WAV_HEADER_BYTES = 44
 
 
@@ -90,24 +89,6 @@ def file_name_for(call_id: str) -> str:
     return f"{safe or 'call'}.wav"
 
 
-def caller_channel(channels: tuple[str, ...]) -> str | None:
-    """The caller's channel among a bridge's members: the first that is not an agent
-    leg. Recording it keeps transfers in the same file."""
-    for channel in channels:
-        if _context(channel) not in AGENT_CONTEXTS:
-            return channel
-    return None
-
-
-def _context(channel: str) -> str:
-    """`Local/1001@cc-agent-00000005;1` -> `cc-agent`; other technologies -> ""."""
-    if not channel.startswith("Local/") or "@" not in channel:
-        return ""
-    rest = channel.split("@", 1)[1].split(";", 1)[0]
-    head, sep, tail = rest.rpartition("-")
-    return head if sep and all(c in "0123456789abcdefABCDEF" for c in tail) else rest
-
-
 def muted(recording: Recording, *, at: datetime) -> Recording:
     """The recording with a gap opened at `at`; unchanged if already muted."""
     if recording.muted:
@@ -172,10 +153,25 @@ def _u32(data: bytes, offset: int) -> int:
     return value
 
 
-def may_hear(actor: Actor, *, agent_id: uuid.UUID | None) -> bool:
-    """Whether `actor` may listen to a call handled by `agent_id`: everyone's with
-    recording.listen_all (supervisors, back office), their own with listen_own."""
-    if actor.can(Permission.RECORDING_LISTEN_ALL):
+def may_hear(
+    actor: Actor, *, agent_ids: Collection[uuid.UUID], customer_group: str | None
+) -> bool:
+    """Whether `actor` may listen to a call the users `agent_ids` were on (the
+    transfer chain) with a customer of `customer_group`: with recording.listen_all
+    (supervisors, back office) the calls of every customer they may see, with
+    listen_own the calls they were on.
+
+    A call with no known customer counts as a customer with no group, as
+    everywhere in the CRM: a listener limited to some groups hears it only if
+    they are also given "" (no group), since the caller could be anyone's."""
+    if actor.can(Permission.RECORDING_LISTEN_ALL) and actor.sees_group(customer_group):
         return True
-    own = agent_id is not None and agent_id == actor.user_id
-    return own and actor.can(Permission.RECORDING_LISTEN_OWN)
+    return actor.user_id in agent_ids and actor.can(Permission.RECORDING_LISTEN_OWN)
+
+
+def may_mute(actor: Actor, *, on_the_call: bool) -> bool:
+    """Whether `actor` may pause or resume a live call's recording: the agent
+    connected to that call, or a supervisor."""
+    if actor.can(Permission.QUEUE_SUPERVISE):
+        return True
+    return on_the_call and actor.can(Permission.AGENT_WORK)

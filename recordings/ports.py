@@ -1,5 +1,6 @@
-"""What the recordings service needs: a publisher for its events, a clock, and the
-CRM's view of a call (its contact, agent and appeals)."""
+"""What the recordings service needs: a publisher for its events, a clock, the
+CRM's view of a call (its contact, agent, customer group and appeals) and who is
+on a live call."""
 
 from __future__ import annotations
 
@@ -21,11 +22,15 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallContact:
-    """The CRM contact of a call, who handled it and the appeals registered on it."""
+    """The CRM contact of a call, the users of the agents who were on it (the
+    transfer chain) and the appeals registered on it."""
 
     contact_id: uuid.UUID
-    agent_id: uuid.UUID | None
+    agent_ids: tuple[uuid.UUID, ...]
     appeal_ids: tuple[uuid.UUID, ...]
+    customer_group: str | None = None
+    """The group of the call's customer; None when the customer has none or the
+    caller is not known (listeners' group visibility applies to it)."""
 
 
 class CallContacts(Protocol):
@@ -34,3 +39,10 @@ class CallContacts(Protocol):
         ...
 
     async def of_contact(self, contact_id: uuid.UUID) -> CallContact | None: ...
+
+
+class CallAgents(Protocol):
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        """Whether the agent is connected to the live call right now (the ACD
+        knows); False once they have left it."""
+        ...

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import assert_never
-
-from sqlalchemy.exc import IntegrityError
 
 from crm_core.appeals.events import AppealCreated
 from crm_core.auth.model import Actor, Permission
@@ -21,23 +21,22 @@ from crm_core.db import Sessions
 from crm_core.errors import Forbidden
 from recordings import storage
 from recordings.errors import NotRecording, RecordingNotFound, RecordingUnavailable
-from recordings.events import RecordingMuted, RecordingReady
+from recordings.events import RecordingMuted, RecordingStarted
 from recordings.model import (
     PLAYABLE,
     Recording,
-    RecordingId,
     RecordingStatus,
-    caller_channel,
-    closed_spans,
     file_name_for,
     may_hear,
+    may_mute,
     muted,
     unmuted,
     with_appeal,
 )
-from recordings.ports import CallContacts, Clock, Publisher
+from recordings.ports import CallAgents, CallContacts, Clock, Publisher
 from recordings.retention import RetentionPolicy, cutoff, expired
-from recordings.storage import FileCheck, RecordingFiles
+from recordings.rows import RecordingRows
+from recordings.storage import RecordingFiles
 from recordings.tables import RecordingRow
 from telephony.errors import PbxError
 from telephony.events import CallBridged, CallEnded
@@ -47,6 +46,13 @@ from telephony.ports import PbxPort
 log = logging.getLogger(__name__)
 
 RETENTION_BATCH = 500
+STUCK_AFTER = timedelta(hours=6)
+"""A recording still marked `recording` this long after it started belongs to a
+call whose end was never seen (no call lasts this long): retention closes it."""
+
+Keep = Callable[[RecordingStarted | CallEnded], Awaitable[None]]
+"""Where the service hands the rows to write: recordings.rows.RecordingRows.handle,
+behind the journal in production so that the database never holds a recording."""
 
 EVENTS = (CallBridged, CallEnded, AppealCreated)
 """What `RecordingService.handle` takes: subscribe it to all of them with one
@@ -56,6 +62,11 @@ mailbox (`bus.subscribe_all`), so a call's bridge is handled before its end."""
 class _NoPublisher:
     async def publish(self, event: object) -> None:
         return None
+
+
+class _NobodyOnCalls:
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        return False
 
 
 class RecordingService:
@@ -71,9 +82,14 @@ class RecordingService:
         contacts: CallContacts,
         publisher: Publisher | None = None,
         pbx_directory: str | None = None,
+        agents: CallAgents | None = None,
+        keep: Keep | None = None,
     ) -> None:
         """`pbx_directory`: where the PBX sees the recordings directory, if it
-        mounts it elsewhere (default: the same absolute path)."""
+        mounts it elsewhere (default: the same absolute path). `agents` says who
+        is on a live call (without it only supervisors may pause recordings).
+        `keep`: where the rows of started and ended recordings go (default:
+        written at once)."""
         self._sessions = sessions
         self._pbx = pbx
         self._files = files
@@ -81,6 +97,13 @@ class RecordingService:
         self._contacts = contacts
         self._publisher: Publisher = publisher or _NoPublisher()
         self._pbx_directory = pbx_directory
+        self._agents: CallAgents = agents or _NobodyOnCalls()
+        self._rows = RecordingRows(
+            sessions, files, clock, contacts=contacts, publisher=self._publisher
+        )
+        self._keep: Keep = keep or self._rows.handle
+        self._recording: set[str] = set()
+        """Calls whose recording this run started, until they end."""
 
     async def handle(self, event: CallBridged | CallEnded | AppealCreated) -> None:
         """The bus entry point for EVENTS, in publish order."""
@@ -97,47 +120,50 @@ class RecordingService:
     # recording ------------------------------------------------------------------
 
     async def on_call_bridged(self, event: CallBridged) -> None:
-        """Start MixMonitor on the caller's channel, once per call. A PBX refusal
-        is logged and stored on the recording (status missing), never raised."""
-        channel = caller_channel(event.channels)
-        if channel is None:
-            log.warning(
-                "call=%s no caller channel in %s", event.call_id, event.channels
-            )
+        """Start MixMonitor on the caller's channel, once per call, then hand the
+        recording's row to `keep`: the database never delays or stops a recording.
+        MixMonitor stays on that channel through Local channel optimisation,
+        transfers and consultations, so the file keeps growing. A PBX refusal is
+        logged and kept on the row (status missing), never raised."""
+        channel = event.caller_channel
+        if event.call_id in self._recording:
             return
-        recording = Recording(
-            id=RecordingId(uuid.uuid4()), call_id=event.call_id,
-            pbx_id=event.pbx_id, channel=channel,
-            file_name=file_name_for(event.call_id),
-            status=RecordingStatus.RECORDING, started_at=event.occurred_at,
-        )  # fmt: skip
-        if not await self._insert_once(recording):
-            return
+        self._recording.add(event.call_id)
+        recording_id, file_name = uuid.uuid4(), file_name_for(event.call_id)
+        problem = ""
         try:
             await self._pbx.mix_monitor(
-                event.pbx_id, channel=channel, file=self._pbx_path(recording)
+                event.pbx_id, channel=channel, file=self._pbx_path(file_name)
             )
         except PbxError as exc:
+            problem = f"MixMonitor refused: {exc}"
             log.warning(
                 "recording=%s call=%s MixMonitor refused on %s: %s",
-                recording.id, event.call_id, channel, exc,
+                recording_id, event.call_id, channel, exc,
             )  # fmt: skip
-            await self._save(
-                replace(
-                    recording, status=RecordingStatus.MISSING,
-                    problem=f"MixMonitor refused: {exc}",
-                )
+        else:
+            log.info(
+                "recording=%s call=%s started on %s file=%s",
+                recording_id, event.call_id, channel, file_name,
             )  # fmt: skip
-            return
-        log.info(
-            "recording=%s call=%s started on %s file=%s",
-            recording.id, event.call_id, channel, recording.file_name,
+        await self._keep(
+            RecordingStarted(
+                occurred_at=event.occurred_at, recording_id=str(recording_id),
+                call_id=event.call_id, pbx_id=event.pbx_id, channel=channel,
+                file_name=file_name, problem=problem,
+            )
         )  # fmt: skip
 
-    async def set_muted(self, call_id: str, *, muted_: bool) -> Recording:
+    async def set_muted(self, actor: Actor, call_id: str, *, muted_: bool) -> Recording:
         """Pause (card details being read out) or resume the call's recording; the
-        gap is stored as a muted span. Raises NotRecording when no recording runs
-        for the call, PbxError when the PBX refuses."""
+        gap is stored as a muted span and the change audit-logged. Only the agent
+        on the call and supervisors may. Raises Forbidden for anyone else,
+        NotRecording when no recording runs for the call, PbxError when the PBX
+        refuses."""
+        on_the_call = self._agents.is_on_call(actor.login, call_id)
+        if not may_mute(actor, on_the_call=on_the_call):
+            log.warning("call=%s recording pause refused to %s", call_id, actor.login)
+            raise Forbidden(f"{actor.login} is not on call {call_id}")
         async with self._sessions() as s:
             row = await storage.by_call(s, call_id)
             current = None if row is None else storage.recording_from(row)
@@ -151,10 +177,7 @@ class RecordingService:
         now = self._clock.now()
         changed = muted(current, at=now) if muted_ else unmuted(current, at=now)
         await self._save(changed)
-        log.info(
-            "recording=%s call=%s %s at %s",
-            current.id, call_id, "paused" if muted_ else "resumed", now.isoformat(),
-        )  # fmt: skip
+        await self._audit_mute(actor, changed, on_the_call=on_the_call, at=now)
         await self._publisher.publish(
             RecordingMuted(
                 occurred_at=now, recording_id=str(current.id), call_id=call_id,
@@ -164,28 +187,10 @@ class RecordingService:
         return changed
 
     async def on_call_ended(self, event: CallEnded) -> None:
-        """Check the closed file and attach it to the call's contact and appeals.
-
-        A missing, empty or damaged file is stored with that status and logged; no
-        exception escapes for it. Publishes RecordingReady once per recording."""
-        async with self._sessions() as s:
-            row = await storage.by_call(s, event.call_id)
-            current = None if row is None else storage.recording_from(row)
-        if current is None or current.status is not RecordingStatus.RECORDING:
-            return
-        check = await self._files.check(current.file_name)
-        contact = await self._contacts.of_call(event.call_id)
-        done = replace(
-            closed_spans(current, at=event.ended_at),
-            ended_at=event.ended_at, status=check.status,
-            duration_s=check.duration_s, size_bytes=check.size_bytes,
-            sha256=check.sha256, problem=check.problem,
-            contact_id=None if contact is None else contact.contact_id,
-            appeal_ids=() if contact is None else contact.appeal_ids,
-        )  # fmt: skip
-        await self._save(done)
-        _log_attached(done, check)
-        await self._publisher.publish(_ready(done, self._clock))
+        """Hand the call's end to `keep`, which checks the closed file and attaches
+        it to the call's contact and appeals (RecordingRows.close_call)."""
+        self._recording.discard(event.call_id)
+        await self._keep(event)
 
     async def on_appeal_created(self, event: AppealCreated) -> None:
         """Attach the recordings of the appeal's contact to an appeal registered
@@ -219,8 +224,6 @@ class RecordingService:
         async with self._sessions() as s:
             rows = await storage.listed(s, call_id=call_id, contact_id=contact_id)
             found = [storage.recording_from(r) for r in rows]
-        if actor.can(Permission.RECORDING_LISTEN_ALL):
-            return found
         return [r for r in found if await self._hears(actor, r)]
 
     async def get(self, actor: Actor, recording_id: uuid.UUID) -> Recording:
@@ -265,35 +268,64 @@ class RecordingService:
 
     # retention ------------------------------------------------------------------
 
-    async def purge(self, policy: RetentionPolicy) -> list[Recording]:
-        """Delete the files of recordings past the policy's age and mark their rows
-        deleted; logs each one. Returns what was removed (one batch)."""
+    async def close_stuck(self) -> int:
+        """Close the recordings still marked `recording` long after their call must
+        have ended (its end was never seen): the file is checked and attached as at
+        a hang-up, ended when it was last written. Returns how many were closed."""
+        before = self._clock.now() - STUCK_AFTER
+        closed = 0
+        while True:
+            async with self._sessions() as s:
+                rows = await storage.still_recording(s, before, limit=RETENTION_BATCH)
+                stuck = [storage.recording_from(r) for r in rows]
+            for recording in stuck:
+                log.warning(
+                    "recording=%s call=%s still recording %s after it started: "
+                    "closed by retention",
+                    recording.id, recording.call_id, STUCK_AFTER,
+                )  # fmt: skip
+                self._recording.discard(recording.call_id)
+                await self._rows.close(recording, ended_at=None)
+            closed += len(stuck)
+            if len(stuck) < RETENTION_BATCH:
+                return closed
+
+    async def purge(self, policy: RetentionPolicy) -> int:
+        """Delete the files of every recording past the policy's age, a batch at a
+        time, and mark their rows deleted; logs each one. Returns how many were
+        removed. A recording still being written is never removed."""
         now = self._clock.now()
         before = cutoff(policy, now=now)
         if before is None:
-            return []
-        async with self._sessions() as s:
-            rows = await storage.started_before(s, before, limit=RETENTION_BATCH)
-            candidates = [storage.recording_from(r) for r in rows]
-        chosen = set(expired(candidates, policy, now=now))
-        removed: list[Recording] = []
-        for recording in (r for r in candidates if r.id in chosen):
-            had_file = await self._files.remove(recording.file_name)
-            gone = replace(recording, status=RecordingStatus.DELETED, deleted_at=now)
-            await self._save(gone)
-            log.info(
-                "recording=%s call=%s removed by retention (started %s, file %s)",
-                recording.id, recording.call_id, recording.started_at.isoformat(),
-                recording.file_name if had_file else "already gone",
-            )  # fmt: skip
-            removed.append(gone)
-        return removed
+            return 0
+        removed = 0
+        while True:
+            async with self._sessions() as s:
+                rows = await storage.due_for_retention(s, before, limit=RETENTION_BATCH)
+                candidates = {r.id: storage.recording_from(r) for r in rows}
+            chosen = expired(list(candidates.values()), policy, now=now)
+            gone = [await self._remove(candidates[i], now=now) for i in chosen]
+            await self._rows.save(*gone)
+            removed += len(gone)
+            if not gone or len(candidates) < RETENTION_BATCH:
+                return removed
+
+    async def _remove(self, recording: Recording, *, now: datetime) -> Recording:
+        had_file = await self._files.remove(recording.file_name)
+        log.info(
+            "recording=%s call=%s removed by retention (started %s, file %s)",
+            recording.id, recording.call_id, recording.started_at.isoformat(),
+            recording.file_name if had_file else "already gone",
+        )  # fmt: skip
+        return replace(recording, status=RecordingStatus.DELETED, deleted_at=now)
 
     async def run_retention(self, policy: RetentionPolicy, *, every_s: float) -> None:
-        """Purge every `every_s` seconds until cancelled (own it with a TaskGroup or
-        aiohttp's cleanup_ctx). A failed pass is logged and retried next time."""
+        """Close stuck recordings and purge every `every_s` seconds until cancelled
+        (own it with a TaskGroup or aiohttp's cleanup_ctx). A failed pass is logged
+        and retried next time."""
         while True:
             try:
+                await self.close_stuck()
                 await self.purge(policy)
             except Exception:
                 log.exception("recording retention pass failed")
@@ -301,35 +333,36 @@ class RecordingService:
 
     # internals ------------------------------------------------------------------
 
+    async def _audit_mute(
+        self, actor: Actor, recording: Recording, *, on_the_call: bool, at: datetime
+    ) -> None:
+        action = "pause" if recording.muted else "resume"
+        async with self._sessions.begin() as s:
+            write_audit(
+                s, actor, f"recording.{action}", at=at, object_type="recording",
+                object_id=recording.id,
+                details={"call_id": recording.call_id, "on_the_call": on_the_call},
+            )  # fmt: skip
+        log.info(
+            "recording=%s call=%s %s by %s at %s",
+            recording.id, recording.call_id, action, actor.login, at.isoformat(),
+        )  # fmt: skip
+
     async def _hears(self, actor: Actor, recording: Recording) -> bool:
-        if actor.can(Permission.RECORDING_LISTEN_ALL):
-            return True
         contact = await self._contacts.of_call(recording.call_id)
-        return may_hear(actor, agent_id=None if contact is None else contact.agent_id)
+        return may_hear(
+            actor,
+            agent_ids=() if contact is None else contact.agent_ids,
+            customer_group=None if contact is None else contact.customer_group,
+        )
 
-    def _pbx_path(self, recording: Recording) -> str:
+    def _pbx_path(self, file_name: str) -> str:
         if self._pbx_directory is not None:
-            return str(PurePosixPath(self._pbx_directory) / recording.file_name)
-        return str(self._files.path_of(recording.file_name))
-
-    async def _insert_once(self, recording: Recording) -> bool:
-        """Insert the recording; False if the call already has one."""
-        try:
-            async with self._sessions.begin() as s:
-                if await storage.by_call(s, recording.call_id) is not None:
-                    return False
-                row = RecordingRow()
-                storage.write_row(row, recording)
-                s.add(row)
-        except IntegrityError:
-            return False
-        return True
+            return str(PurePosixPath(self._pbx_directory) / file_name)
+        return str(self._files.path_of(file_name))
 
     async def _save(self, recording: Recording) -> None:
-        async with self._sessions.begin() as s:
-            row = await s.get(RecordingRow, recording.id)
-            assert row is not None, f"recording {recording.id} vanished"
-            storage.write_row(row, recording)
+        await self._rows.save(recording)
 
 
 def _require_listen(actor: Actor) -> None:
@@ -338,29 +371,3 @@ def _require_listen(actor: Actor) -> None:
         or actor.can(Permission.RECORDING_LISTEN_OWN)
     ):
         raise Forbidden(f"{actor.login} ({actor.role}) may not hear recordings")
-
-
-def _log_attached(recording: Recording, check: FileCheck) -> None:
-    if recording.status is RecordingStatus.READY:
-        log.info(
-            "recording=%s call=%s ready: %.1f s, %s bytes, contact=%s appeals=%d",
-            recording.id, recording.call_id, check.duration_s, check.size_bytes,
-            recording.contact_id, len(recording.appeal_ids),
-        )  # fmt: skip
-    else:
-        log.warning(
-            "recording=%s call=%s %s at attach: %s (contact=%s)",
-            recording.id, recording.call_id, recording.status.value, check.problem,
-            recording.contact_id,
-        )  # fmt: skip
-
-
-def _ready(recording: Recording, clock: Clock) -> RecordingReady:
-    return RecordingReady(
-        occurred_at=clock.now(), recording_id=str(recording.id),
-        call_id=recording.call_id,
-        contact_id=None if recording.contact_id is None else str(recording.contact_id),
-        appeal_ids=tuple(str(a) for a in recording.appeal_ids),
-        status=recording.status.value, duration_s=recording.duration_s,
-        size_bytes=recording.size_bytes,
-    )  # fmt: skip

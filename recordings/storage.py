@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core.appeals.tables import AppealRow
-from crm_core.customers.tables import ContactRow
+from crm_core.customers.contact_rows import contact_from
+from crm_core.customers.tables import ContactRow, CustomerRow
 from crm_core.db import AsyncSession, Sessions
 from recordings.model import (
     BadWav,
@@ -41,6 +43,8 @@ class FileCheck:
     size_bytes: int | None = None
     sha256: str | None = None
     problem: str = ""
+    modified_at: datetime | None = None
+    """When the file was last written (MixMonitor stops writing at the hang-up)."""
 
 
 class RecordingFiles:
@@ -74,6 +78,9 @@ class RecordingFiles:
 def _check(path: Path) -> FileCheck:
     try:
         with path.open("rb") as handle:
+            modified_at = datetime.fromtimestamp(
+                os.fstat(handle.fileno()).st_mtime, UTC
+            )
             header = handle.read(HEADER_READ_BYTES)
             digest = hashlib.sha256(header)
             size = len(header)
@@ -89,12 +96,13 @@ def _check(path: Path) -> FileCheck:
     except BadWav as exc:
         return FileCheck(
             status=RecordingStatus.DAMAGED, size_bytes=size,
-            sha256=digest.hexdigest(), problem=str(exc),
+            sha256=digest.hexdigest(), problem=str(exc), modified_at=modified_at,
         )  # fmt: skip
     status = RecordingStatus.READY if info.frames else RecordingStatus.EMPTY
     return FileCheck(
         status=status, duration_s=round(info.duration_s, 3), size_bytes=size,
         sha256=digest.hexdigest(), problem="" if info.frames else "no audio",
+        modified_at=modified_at,
     )  # fmt: skip
 
 
@@ -125,8 +133,17 @@ async def _call_contact(s: AsyncSession, row: ContactRow) -> CallContact:
         .where(AppealRow.contact_id == row.id)
         .order_by(AppealRow.created_at, AppealRow.id)
     )
+    group = None
+    if row.customer_id is not None:
+        group = await s.scalar(
+            select(CustomerRow.customer_group).where(CustomerRow.id == row.customer_id)
+        )
+    agents = contact_from(row).agents
     return CallContact(
-        contact_id=row.id, agent_id=row.agent_id, appeal_ids=tuple(appeals)
+        contact_id=row.id,
+        agent_ids=tuple(a.user_id for a in agents if a.user_id is not None),
+        appeal_ids=tuple(appeals),
+        customer_group=group,
     )
 
 
@@ -205,12 +222,38 @@ async def listed(
     return (await s.scalars(stmt)).all()
 
 
-async def started_before(
+_NOT_CLOSED = (RecordingStatus.RECORDING.value, RecordingStatus.DELETED.value)
+
+
+async def due_for_retention(
     s: AsyncSession, moment: datetime, *, limit: int
 ) -> Sequence[RecordingRow]:
+    """The oldest `limit` closed recordings started before `moment` and not yet
+    deleted (one still being written is never due)."""
     stmt = (
         select(RecordingRow)
-        .where(RecordingRow.started_at < moment, RecordingRow.deleted_at.is_(None))
+        .where(
+            RecordingRow.started_at < moment,
+            RecordingRow.deleted_at.is_(None),
+            RecordingRow.status.not_in(_NOT_CLOSED),
+        )
+        .order_by(RecordingRow.started_at, RecordingRow.id)
+        .limit(limit)
+    )
+    return (await s.scalars(stmt)).all()
+
+
+async def still_recording(
+    s: AsyncSession, moment: datetime, *, limit: int
+) -> Sequence[RecordingRow]:
+    """The oldest `limit` recordings still marked `recording` that started before
+    `moment`."""
+    stmt = (
+        select(RecordingRow)
+        .where(
+            RecordingRow.started_at < moment,
+            RecordingRow.status == RecordingStatus.RECORDING.value,
+        )
         .order_by(RecordingRow.started_at, RecordingRow.id)
         .limit(limit)
     )

@@ -20,6 +20,7 @@ from telephony.agi_parse import (
     parse_environment,
     parse_reply,
 )
+from telephony.agi_peers import AgiPeers, peer_host
 from telephony.errors import AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,19 @@ MAX_LINE_BYTES = 64 * 1024
 """A longer line from Asterisk is refused (a variable's value or a hostile peer)."""
 _RAW_LOG_CHARS = 300
 _USAGE_LINES_MAX = 100
+_PLAYING_APPLICATIONS = {"playback": "PLAYBACKSTATUS", "background": "BACKGROUNDSTATUS"}
+"""Applications that play files, with the variable where each reports a file it
+could not open: they answer `200 result=0` for a missing file (app_playback.c,
+pbx_builtins.c) and `-1` only for a hang-up."""
+BEEP = "beep"
+"""The core sound RECORD FILE plays with its BEEP option."""
 
 AgiHandler = Callable[["AgiSession"], Awaitable[None]]
 
 
 class SoundMissing(AgiError):
-    """STREAM FILE found no such sound on the PBX; the caller is still there and
-    the session goes on."""
+    """Asterisk found no such sound file where it reads sounds; the caller is still
+    there and the session goes on (play something else, or nothing)."""
 
     def __init__(self, message: str, *, sound: str) -> None:
         super().__init__(message)
@@ -62,11 +69,12 @@ class AgiSession:
     """One FastAGI conversation. Commands are sent one at a time, in order.
 
     Every command raises AgiHangup when the caller has hung up (`200 result=-1`, a
-    `HANGUP` line ahead of the reply, `511`, or the connection closed; STREAM FILE
-    checks the channel first, see `stream_file`), AgiTimeout
+    `HANGUP` line ahead of the reply, `511`, or the connection closed), AgiTimeout
     when Asterisk does not answer within the timeout (the session is then closed:
     a late reply would put every later command out of step), and AgiProtocolError
-    for `510`/`520` errors or a reply that does not parse.
+    for `510`/`520` errors or a reply that does not parse. Every command that plays
+    a file raises SoundMissing instead when Asterisk has no such file and the caller
+    is still there (see `_play`).
     """
 
     def __init__(
@@ -195,35 +203,96 @@ class AgiSession:
     ) -> str | None:
         """Play `name` (no extension); return the escape digit pressed, or None.
         `timeout_s` is the longest the prompt may play, beyond the command timeout.
-
-        Raises SoundMissing when Asterisk has no such sound and the caller is still
-        there: Asterisk answers a missing file with `200 result=-1 endpos=0`, the
-        same line as a hang-up, so the channel's status tells the two apart.
-        """
+        Raises SoundMissing."""
         verb = "STREAM FILE"
-        reply = await self._exchange(verb, (name, escape_digits), wait_s=timeout_s)
-        told = self._saw_hangup or self.hung_up
-        if _unplayed(reply) and not told and await self._channel_up():
-            raise SoundMissing(f"{self._who()}: no sound {name!r}", sound=name)
-        return _digit(self._check(verb, reply))
+        reply = await self._play(verb, (name, escape_digits), name, wait_s=timeout_s)
+        return _digit(reply)
 
-    async def _channel_up(self) -> bool:
-        """CHANNEL STATUS: a live channel answers its state (6 = Up); a hung-up
-        one a HANGUP line, `511` or `result=-1` (agi-hangup.agi.txt)."""
+    async def get_option(
+        self, name: str, escape_digits: str, timeout_ms: int, *, timeout_s: float = 0.0
+    ) -> str | None:
+        """Play `name`, then wait up to `timeout_ms` for one of `escape_digits`;
+        the digit, or None. Raises SoundMissing."""
+        wait_s = timeout_s + max(timeout_ms, 0) / 1000
+        arguments = (name, escape_digits, timeout_ms)
+        return _digit(await self._play("GET OPTION", arguments, name, wait_s=wait_s))
+
+    async def control_stream_file(
+        self,
+        name: str,
+        escape_digits: str = "",
+        *,
+        skip_ms: int = 3000,
+        forward: str = "#",
+        rewind: str = "*",
+        timeout_s: float = 0.0,
+    ) -> str | None:
+        """Play `name` with `forward`/`rewind` keys skipping `skip_ms`; the escape
+        digit that stopped it, or None. Raises SoundMissing."""
+        arguments = (name, escape_digits, skip_ms, forward, rewind)
+        verb = "CONTROL STREAM FILE"
+        return _digit(await self._play(verb, arguments, name, wait_s=timeout_s))
+
+    async def playback(self, name: str, *, timeout_s: float = 0.0) -> None:
+        """EXEC Playback `name` (no keys interrupt it). Raises SoundMissing."""
+        await self._play("EXEC", ("Playback", name), name, wait_s=timeout_s)
+
+    async def background(self, name: str, *, timeout_s: float = 0.0) -> str | None:
+        """EXEC Background `name`: any key stops it and is returned (None: played
+        to the end). Raises SoundMissing."""
+        reply = await self._play("EXEC", ("Background", name), name, wait_s=timeout_s)
+        return _digit(reply)
+
+    async def _play(
+        self,
+        verb: str,
+        arguments: tuple[str | int, ...],
+        sound: str,
+        *,
+        wait_s: float = 0.0,
+    ) -> AgiReply:
+        """Send a command that plays `sound` and return its checked reply; raise
+        SoundMissing when Asterisk could not open the file and the caller is still
+        there.
+
+        Asterisk answers a missing file as it answers a hang-up: `200 result=-1`
+        (STREAM FILE and GET OPTION with `endpos=0`, CONTROL STREAM FILE with
+        `endpos=-1`, GET DATA bare, RECORD FILE's beep `(randomerror)`), so the
+        channel is asked (see `_sound_missing`); Playback and Background answer
+        `result=0` and say FAILED in their status variable.
+        """
+        status = None
+        if verb == "EXEC":
+            status = _PLAYING_APPLICATIONS.get(str(arguments[0]).lower())
+        reply = await self._exchange(verb, arguments, wait_s=wait_s)
+        told = self._saw_hangup or self.hung_up
+        if sound and not told and _unplayed(reply, status=status):
+            if await self._sound_missing(status):
+                raise SoundMissing(f"{self._who()}: no sound {sound!r}", sound=sound)
+            if self.hung_up:
+                raise AgiHangup(f"{self._who()}: hung up during {verb}")
+        return self._check(verb, reply)
+
+    async def _sound_missing(self, status: str | None) -> bool:
+        """After a reply that reads both as a missing file and as a hang-up: on a
+        hung-up channel Asterisk sends a HANGUP line ahead of the next reply
+        (agi-hangup.agi.txt), so the probe raises AgiHangup; on a live one CHANNEL
+        STATUS answers its state and the status variable says FAILED."""
         try:
-            status = await self.command("CHANNEL STATUS")
+            if status is not None:
+                return await self.get_variable(status) == "FAILED"
+            return (await self.command("CHANNEL STATUS")).result.isdigit()
         except AgiHangup:
             return False
-        return status.result.isdigit()
 
     async def get_data(
         self, prompt: str, timeout_ms: int, max_digits: int
     ) -> GetDataResult:
-        """Play `prompt` and collect up to `max_digits` (`#` ends early)."""
+        """Play `prompt` (`""`: none) and collect up to `max_digits` (`#` ends
+        early). Raises SoundMissing: Asterisk then collected nothing."""
         wait_s = timeout_ms / 1000 * max(max_digits, 1)
-        reply = await self.command(
-            "GET DATA", prompt, timeout_ms, max_digits, wait_s=wait_s
-        )
+        arguments = (prompt, timeout_ms, max_digits)
+        reply = await self._play("GET DATA", arguments, prompt, wait_s=wait_s)
         return GetDataResult(digits=reply.result, timed_out=reply.data == "timeout")
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
@@ -247,14 +316,17 @@ class AgiSession:
         beep: bool = False,
     ) -> RecordResult:
         """Record into `path_without_ext.fmt` until an escape digit, `timeout_ms`
-        (-1: no limit, bounded by the command timeout) or `silence_s` of silence."""
+        (-1: no limit, bounded by the command timeout) or `silence_s` of silence.
+        Raises SoundMissing when `beep` and Asterisk has no beep: nothing was
+        recorded."""
         arguments: list[str | int] = [path_without_ext, fmt, escape_digits, timeout_ms]
         if beep:
             arguments.append("BEEP")
         if silence_s is not None:
             arguments.append(f"s={silence_s}")
         wait_s = max(timeout_ms, 0) / 1000
-        reply = await self.command("RECORD FILE", *arguments, wait_s=wait_s)
+        sound = BEEP if beep else ""
+        reply = await self._play("RECORD FILE", tuple(arguments), sound, wait_s=wait_s)
         if reply.result.startswith("-"):
             raise AgiProtocolError(f"{self._who()}: RECORD FILE failed: {reply.text}")
         return RecordResult(
@@ -275,10 +347,13 @@ class AgiSession:
 
     async def exec(self, application: str, *arguments: str) -> int:
         """Run a dialplan application (`exec("Wait", "1")`) and return its result
-        (-2: no such application)."""
+        (-2: no such application). Playback and Background raise SoundMissing."""
         if not arguments:
             return (await self.command("EXEC", application)).result_int
         data = ",".join(arguments)
+        if application.lower() in _PLAYING_APPLICATIONS:
+            reply = await self._play("EXEC", (application, data), arguments[0])
+            return reply.result_int
         return (await self.command("EXEC", application, data)).result_int
 
     async def set_context(self, context: str) -> None:
@@ -294,14 +369,16 @@ class AgiSession:
         await self.command("VERBOSE", message, level)
 
 
-def _unplayed(reply: AgiReply) -> bool:
-    """STREAM FILE's answer both to a missing file and to a hang-up before the
-    first sample."""
+def _unplayed(reply: AgiReply, *, status: str | None) -> bool:
+    """A reply that may mean the file was not there (see `AgiSession._play`)."""
+    if reply.kind is not ReplyKind.OK:
+        return False
+    if status is not None:
+        return reply.result == "0"
     return (
-        reply.kind is ReplyKind.OK
-        and reply.result == "-1"
-        and reply.data is None
-        and reply.extra.get("endpos") == "0"
+        reply.result == "-1"
+        and reply.data in (None, "randomerror")
+        and reply.extra.get("endpos", "0") in ("0", "-1")
     )
 
 
@@ -315,8 +392,10 @@ def _digit(reply: AgiReply) -> str | None:
 class AgiServer:
     """Serve FastAGI on `host:port`. `run()` until cancelled, or `start()`/`stop()`.
 
-    `environment_timeout_s` drops a client that connects and does not send its
-    environment; `command_timeout_s` bounds every command's reply.
+    `peers` decides who may connect (default: loopback only); anyone else is
+    disconnected before a byte is read. `environment_timeout_s` drops a client that
+    connects and does not send its environment; `command_timeout_s` bounds every
+    command's reply.
     """
 
     def __init__(
@@ -327,8 +406,10 @@ class AgiServer:
         handlers: Mapping[str, AgiHandler] | None = None,
         environment_timeout_s: float = 5.0,
         command_timeout_s: float = 30.0,
+        peers: AgiPeers | None = None,
     ) -> None:
         self._host = host
+        self._peers = peers or AgiPeers()
         self._port = port
         self._handlers: dict[str, AgiHandler] = dict(handlers or {})
         self._environment_timeout_s = environment_timeout_s
@@ -357,6 +438,7 @@ class AgiServer:
 
     async def start(self) -> int:
         """Listen; return the bound port."""
+        await self._peers.refresh()
         self._server = await asyncio.start_server(
             self._accept, self._host, self._port, limit=MAX_LINE_BYTES
         )
@@ -392,9 +474,12 @@ class AgiServer:
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        peer = writer.get_extra_info("peername")
+        if not await self._peers.admits(peer_host(peer)):
+            writer.transport.abort()
+            return
         self.active_sessions += 1
         self.sessions_total += 1
-        peer = writer.get_extra_info("peername")
         try:
             request = await self._read_environment(reader, peer)
             if request is not None:

@@ -1,5 +1,6 @@
 """The AMI client for one PBX: login, reconnect with back-off, resync, actions
-correlated by ActionID, and channel events normalised for the call tracker.
+correlated by ActionID, channel events handed to the call tracker (normalised by
+telephony.ami_events), and Asterisk's own shutdown.
 
 Connection and framing are our own (asyncio.Protocol + telephony.ami_parse) rather
 than panoramisk's Manager: its reconnect cannot resync before events flow again,
@@ -13,189 +14,28 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol, TypedDict
+from typing import Literal, Protocol
 
+from telephony.ami_events import (
+    BUILDERS,
+    NOISE_EVENTS,
+    MalformedEvent,
+    resynced,
+)
 from telephony.ami_parse import AmiFramer, AmiMessage, Banner, encode
 from telephony.backoff import Backoff
-from telephony.channel_events import (
-    BridgeEntered,
-    BridgeLeft,
-    CallerIdChanged,
-    ChannelCreated,
-    ChannelHungUp,
-    ChannelStateChanged,
-    LiveChannel,
-    Resynced,
-    TrackerInput,
-)
+from telephony.channel_events import Resynced, TrackerInput
 from telephony.errors import PbxError, PbxTimeout, PbxUnavailable
-from telephony.model import ChannelId, PbxId
+from telephony.model import PbxId
 
 log = logging.getLogger(__name__)
-
-NOISE_EVENTS = (
-    "VarSet",
-    "Newexten",
-    "AGIExecStart",
-    "AGIExecEnd",
-    "DeviceStateChange",
-    "NewConnectedLine",
-    "RTCPSent",
-    "RTCPReceived",
-    "Cdr",
-    "CEL",
-    "DTMFBegin",
-    "DTMFEnd",
-    "HangupRequest",
-    "SoftHangupRequest",
-    "LocalBridge",
-    "SuccessfulAuth",
-    "FullyBooted",
-    "ChallengeSent",
-    "NewAccountCode",
-)
-"""Events the tracker never needs: dropped by the framer before they are parsed."""
-
-UNKNOWN = "<unknown>"
 
 
 class LoginRefused(PbxError):
     """The PBX refused the login: a wrong secret, or `Asterisk is shutting down`."""
-
-
-class MalformedEvent(ValueError):
-    """A channel event without the ids the tracker needs."""
-
-
-# --- normalisation: AMI field names stop here -----------------------------------
-
-
-def _text(fields: dict[str, str], key: str) -> str:
-    value = fields.get(key, "")
-    return "" if value == UNKNOWN else value
-
-
-class _ChannelKw(TypedDict):
-    pbx_id: PbxId
-    now: datetime
-    channel_id: ChannelId
-    channel: str
-    linkedid: str
-    state: str
-    caller_num: str
-    caller_name: str
-    context: str
-    exten: str
-
-
-def _channel_fields(pbx_id: PbxId, fields: dict[str, str], now: datetime) -> _ChannelKw:
-    uniqueid = fields.get("Uniqueid")
-    linkedid = fields.get("Linkedid")
-    if not uniqueid or not linkedid or uniqueid == UNKNOWN:
-        raise MalformedEvent(f"{fields.get('Event')} without Uniqueid or Linkedid")
-    return {
-        "pbx_id": pbx_id,
-        "now": now,
-        "channel_id": ChannelId(uniqueid),
-        "channel": fields.get("Channel", ""),
-        "linkedid": linkedid,
-        "state": fields.get("ChannelStateDesc", ""),
-        "caller_num": _text(fields, "CallerIDNum"),
-        "caller_name": _text(fields, "CallerIDName"),
-        "context": fields.get("Context", ""),
-        "exten": fields.get("Exten", ""),
-    }
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
-
-
-def _created(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return ChannelCreated(**_channel_fields(p, f, now))
-
-
-def _state(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return ChannelStateChanged(**_channel_fields(p, f, now))
-
-
-def _callerid(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return CallerIdChanged(**_channel_fields(p, f, now))
-
-
-def _hangup(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return ChannelHungUp(
-        **_channel_fields(p, f, now),
-        cause=_int(f.get("Cause", "0")),
-        cause_text=f.get("Cause-txt", ""),
-    )
-
-
-def _bridge_enter(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return BridgeEntered(
-        **_channel_fields(p, f, now),
-        bridge_id=f.get("BridgeUniqueid", ""),
-        bridge_channels=_int(f.get("BridgeNumChannels", "0")),
-    )
-
-
-def _bridge_leave(p: PbxId, f: dict[str, str], now: datetime) -> TrackerInput:
-    return BridgeLeft(
-        **_channel_fields(p, f, now),
-        bridge_id=f.get("BridgeUniqueid", ""),
-    )
-
-
-_Builder = Callable[[PbxId, dict[str, str], datetime], TrackerInput]
-BUILDERS: dict[str, _Builder] = {
-    "Newchannel": _created,
-    "Newstate": _state,
-    "NewCallerid": _callerid,
-    "Hangup": _hangup,
-    "BridgeEnter": _bridge_enter,
-    "BridgeLeave": _bridge_leave,
-}
-"""The events the tracker uses, by name; every other event is ignored."""
-
-
-def normalise(pbx_id: PbxId, message: AmiMessage, now: datetime) -> TrackerInput | None:
-    """The tracker input for one AMI event, or None for an event it does not use.
-    Raises MalformedEvent for a channel event without its ids."""
-    builder = BUILDERS.get(message.fields.get("Event", ""))
-    return None if builder is None else builder(pbx_id, message.fields, now)
-
-
-def live_channel(pbx_id: PbxId, message: AmiMessage, now: datetime) -> LiveChannel:
-    """One `CoreShowChannel` list item."""
-    return LiveChannel(
-        **_channel_fields(pbx_id, message.fields, now),
-        bridge_id=message.fields.get("BridgeId", ""),
-    )
-
-
-def resynced(
-    pbx_id: PbxId, items: Iterable[AmiMessage], now: datetime
-) -> tuple[Resynced, list[AmiMessage]]:
-    """The snapshot from a CoreShowChannels reply, and the items that did not parse."""
-    channels: list[LiveChannel] = []
-    bad: list[AmiMessage] = []
-    for item in items:
-        if item.fields.get("Event") != "CoreShowChannel":
-            continue
-        try:
-            channels.append(live_channel(pbx_id, item, now))
-        except MalformedEvent:
-            bad.append(item)
-    return Resynced(pbx_id=pbx_id, now=now, channels=tuple(channels)), bad
-
-
-# --- the client -----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -283,6 +123,11 @@ class AmiClient:
         self._framer = AmiFramer(skip_events=NOISE_EVENTS)
         self._logged_in = False
         self._held: list[TrackerInput] | None = None
+        self._shutdown: str | None = None
+        """Why the PBX said it is going (its `Shutdown` event), this connection."""
+        self._last_heard: datetime | None = None
+        self._up_until: datetime | None = None
+        """When the last logged-in connection last heard the PBX."""
         self.connects = 0
         """Successful logins so far (tests and the figures read it)."""
         self.down_reason = "not connected yet"
@@ -338,23 +183,27 @@ class AmiClient:
             return f"connect failed: {exc!r}"
         wire = self._wire
         up = False
+        reason = "connection closed by the PBX"
         try:
             await self._login()
             await self._resync()
             up = True
             self._sink.on_connection(self.pbx_id, up=True, reason="logged in")
             await self._watch(closed)
-            return "connection closed by the PBX"
         except LoginRefused as exc:
-            return f"login refused: {exc}"
+            reason = f"login refused: {exc}"
         except PbxError as exc:
-            return f"{type(exc).__name__}: {exc}"
+            reason = f"{type(exc).__name__}: {exc}"
         finally:
             if wire is not None and wire.transport is not None:
                 wire.transport.close()
             self._drop_connection()
+            shutdown, self._shutdown = self._shutdown, None
+            reason = shutdown or reason
             if up:
-                self._sink.on_connection(self.pbx_id, up=False, reason="disconnected")
+                self._up_until = self._last_heard
+                self._sink.on_connection(self.pbx_id, up=False, reason=reason)
+        return reason
 
     async def _login(self) -> None:
         try:
@@ -387,7 +236,9 @@ class AmiClient:
                 early=True,
             )
             assert isinstance(items, list)
-            snapshot, bad = resynced(self.pbx_id, items, self._clock())
+            snapshot, bad = resynced(
+                self.pbx_id, items, self._clock(), last_seen=self._up_until
+            )
             for item in bad:
                 log.warning(
                     "pbx=%s CoreShowChannel without ids: %s", self.pbx_id, _cut(item)
@@ -435,6 +286,8 @@ class AmiClient:
 
     def received(self, data: bytes) -> None:
         now = self._clock()
+        if self._logged_in:
+            self._last_heard = now
         pbx_id = self.pbx_id
         for item in self._framer.feed(data):
             if isinstance(item, AmiMessage):
@@ -449,17 +302,34 @@ class AmiClient:
                     continue
                 builder = BUILDERS.get(name)
                 if builder is None:
+                    if name == "Shutdown":
+                        self._on_shutdown(item)
                     continue
                 try:
                     event = builder(pbx_id, fields, now)
                 except MalformedEvent as exc:
                     log.warning("pbx=%s %s: %s", pbx_id, exc, _cut(item))
                     continue
-                self._deliver(event)
+                if event is not None:
+                    self._deliver(event)
             elif isinstance(item, Banner):
                 log.debug("pbx=%s banner %r", pbx_id, item.text)
             else:
                 log.warning("pbx=%s AMI %s: %r", pbx_id, item.reason, item.raw)
+
+    def _on_shutdown(self, message: AmiMessage) -> None:
+        """Asterisk is going (restart-with-shutdown.ami.txt: every channel was hung
+        up, then `Shutdown`, then the close): the link is down from now on, and
+        the next login waits out the back-off rather than meeting `Asterisk is
+        shutting down` at once."""
+        how = message.get("Shutdown", "?")
+        restart = message.get("Restart", "?")
+        self._shutdown = f"PBX shutting down ({how}, restart: {restart})"
+        log.warning("pbx=%s %s", self.pbx_id, self._shutdown)
+        self._logged_in = False
+        wire = self._wire
+        if wire is not None and wire.transport is not None:
+            wire.transport.close()
 
     def _deliver(self, event: TrackerInput) -> None:
         if self._held is not None and not isinstance(event, Resynced):

@@ -28,11 +28,30 @@ class LiveCall:
     dnis: str
     arrived_at: datetime
     legs: dict[ChannelId, Leg] = field(default_factory=dict)
+    by_name: dict[str, ChannelId] = field(default_factory=dict)
+    """The legs by channel name (a Local half finds its other half so)."""
     answered_at: datetime | None = None
     bridged_at: datetime | None = None
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
-    bridges: dict[str, set[ChannelId]] = field(default_factory=dict)
+    bridges: dict[str, dict[ChannelId, None]] = field(default_factory=dict)
+    """Each bridge's members, in the order they entered."""
+    bridge_of: dict[ChannelId, str] = field(default_factory=dict)
+    diallers: set[ChannelId] = field(default_factory=set)
+    """Legs that ran Dial."""
+    anchor: ChannelId | None = None
+    """Where the caller is looked for: the channel an agent leg was originated
+    into (LegExpected), else (None) the call's first channel."""
+    anchor_is_target: bool = False
+    """The anchor is an agent leg's Bridge target (LegExpected named it)."""
+    caller: ChannelId | None = None
+    """The caller's real channel, once known (see telephony.call_bridges)."""
+    peer: ChannelId | None = None
+    """The party last announced in CallBridged."""
+    hold_s: float = 0.0
+    held_since: datetime | None = None
+    shut_down: bool = False
+    """Asterisk asked a leg to hang up because it is shutting down."""
     announced: bool = False
     """CallArrived was published. A Local channel's caller ID follows its
     Newchannel (NewCallerid, inbound-spine.ami.txt), so the arrival waits for the

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from telephony.call_bridges import caller_of, parties
 from telephony.call_state import CallKey, ChannelKey, LiveCall, RecentKeys
 from telephony.channel_events import (
     BridgeEntered,
@@ -23,10 +24,14 @@ from telephony.channel_events import (
     ChannelEvent,
     ChannelHungUp,
     ChannelStateChanged,
+    DialStarted,
     LegExpectationDropped,
     LegExpected,
     LiveChannel,
+    MusicStarted,
+    MusicStopped,
     Resynced,
+    ShutdownRequested,
     TrackerInput,
 )
 from telephony.events import (
@@ -47,7 +52,11 @@ from telephony.model import (
 )
 
 UP = "Up"
-VANISHED_TEXT = "call gone from the PBX's channel list after reconnect"
+VANISHED_TEXT = (
+    "the PBX went away (restart or lost connection): the call was gone when it "
+    "came back"
+)
+SHUTDOWN_TEXT = "the PBX hung the call up while shutting down or restarting"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,15 +138,24 @@ class CallTracker:
                 live = self._route(event, out)
                 if live is not None:
                     self._update(live, event, out)
-                    self._enter_bridge(live, event, out)
+                    self._enter_bridge(live, event.channel_id, event.bridge_id)
+                    self._bridged(live, event.now, out)
             case BridgeLeft():
                 live = self._route(event, out, adopt=False)
                 if live is not None:
-                    members = live.bridges.get(event.bridge_id)
-                    if members is not None:
-                        members.discard(event.channel_id)
-                        if not members:
-                            del live.bridges[event.bridge_id]
+                    self._leave_bridge(live, event.channel_id)
+            case DialStarted():
+                live = self._route(event, out, adopt=False)
+                if live is not None:
+                    live.diallers.add(event.channel_id)
+            case MusicStarted() | MusicStopped():
+                live = self._route(event, out, adopt=False)
+                if live is not None and event.channel_id == live.caller:
+                    _hold(live, event)
+            case ShutdownRequested():
+                live = self._route(event, out, adopt=False)
+                if live is not None:
+                    live.shut_down = True
             case Resynced():
                 self._resync(event, out)
             case LegExpected():
@@ -179,11 +197,15 @@ class CallTracker:
         ckey = (event.pbx_id, event.channel_id)
         joins = self._expected.pop(ckey, None)
         if joins is not None:
-            target = self._find_channel(event.pbx_id, joins)
-            if target is None:
+            found = self._find_channel(event.pbx_id, joins)
+            if found is None:
                 self.anomalies["leg for a call that has ended"] += 1
                 self._ended.add(ckey)
                 return None
+            target, joined = found
+            if target.anchor != joined:  # the leg's Originate names the caller
+                target.anchor, target.anchor_is_target = joined, True
+                target.caller = None
             self._add_leg(target, event)
             return target
         key = (event.pbx_id, event.linkedid)
@@ -205,13 +227,16 @@ class CallTracker:
         key = self._channels.get((event.pbx_id, ChannelId(event.linkedid)))
         return self._calls[key] if key is not None else None
 
-    def _find_channel(self, pbx_id: PbxId, channel: str) -> LiveCall | None:
+    def _find_channel(
+        self, pbx_id: PbxId, channel: str
+    ) -> tuple[LiveCall, ChannelId] | None:
+        """The live call holding the live channel named `channel`, and its id."""
         for live in self._calls.values():
             if live.key[0] != pbx_id:
                 continue
-            for leg in live.legs.values():
-                if leg.channel == channel and leg.ended_at is None:
-                    return live
+            found = live.by_name.get(channel)
+            if found is not None and live.legs[found].ended_at is None:
+                return live, found
         return None
 
     def _arrive(self, event: ChannelEvent, out: list[TelephonyEvent]) -> LiveCall:
@@ -263,6 +288,7 @@ class CallTracker:
             exten=event.exten,
             created_at=event.now,
         )
+        live.by_name[event.channel] = event.channel_id
         self._channels[(event.pbx_id, event.channel_id)] = live.key
 
     def _relink(
@@ -274,10 +300,13 @@ class CallTracker:
         if target is None or target is live:
             return live
         leg = live.legs.pop(event.channel_id)
+        self._leave_bridge(live, event.channel_id)
+        live.diallers.discard(event.channel_id)
+        if live.by_name.get(leg.channel) == event.channel_id:
+            del live.by_name[leg.channel]
         target.legs[event.channel_id] = leg
+        target.by_name[leg.channel] = event.channel_id
         self._channels[(event.pbx_id, event.channel_id)] = target.key
-        for members in live.bridges.values():
-            members.discard(event.channel_id)
         if not live.legs or live.all_ended():
             self._end(live, event.now, EndReason.HANGUP, out)
         return target
@@ -292,14 +321,7 @@ class CallTracker:
             answered = leg.answered_at
             if event.state == UP and answered is None:
                 answered = event.now
-            leg = replace(
-                leg,
-                state=event.state,
-                caller_num=event.caller_num,
-                caller_name=event.caller_name,
-                answered_at=answered,
-            )
-            live.legs[event.channel_id] = leg
+            live.legs[event.channel_id] = _updated_leg(leg, event, answered)
         if isinstance(event, CallerIdChanged) and event.channel_id == live.first:
             live.ani = event.caller_num
             live.ani_name = event.caller_name
@@ -316,24 +338,56 @@ class CallTracker:
                 )
             )
 
-    def _enter_bridge(
-        self, live: LiveCall, event: BridgeEntered, out: list[TelephonyEvent]
+    def _enter_bridge(self, live: LiveCall, channel_id: ChannelId, bridge: str) -> None:
+        """The channel is in `bridge` now (and in no other: a channel is in one
+        bridge at a time, so a missed BridgeLeave is implied)."""
+        if live.bridge_of.get(channel_id, bridge) != bridge:
+            self._leave_bridge(live, channel_id)
+        live.bridges.setdefault(bridge, {})[channel_id] = None
+        live.bridge_of[channel_id] = bridge
+
+    @staticmethod
+    def _leave_bridge(live: LiveCall, channel_id: ChannelId) -> None:
+        bridge = live.bridge_of.pop(channel_id, None)
+        if bridge is None:
+            return
+        members = live.bridges[bridge]
+        members.pop(channel_id, None)
+        if not members:
+            del live.bridges[bridge]
+
+    def _bridged(
+        self, live: LiveCall, now: datetime, out: list[TelephonyEvent] | None
     ) -> None:
-        members = live.bridges.setdefault(event.bridge_id, set())
-        members.add(event.channel_id)
-        if live.bridged_at is None and (
-            len(members) >= 2 or event.bridge_channels >= 2
-        ):
-            live.bridged_at = event.now
-            out.append(
-                CallBridged(
-                    occurred_at=event.now,
-                    call_id=live.call_id,
-                    pbx_id=live.key[0],
-                    bridge_id=event.bridge_id,
-                    channels=tuple(sorted(live.legs[c].channel for c in members)),
-                )
+        """Announce the caller's party when it is new (`out` None: take it in
+        silently, as at resync). Local halves that only pass audio through are
+        looked past, so optimising them away announces nothing."""
+        if live.caller is None:
+            live.caller = caller_of(live)
+        caller = live.caller
+        if caller is None or live.legs[caller].ended_at is not None:
+            return
+        found = parties(live, caller)
+        if not found or live.peer in found:
+            return
+        peer = live.peer = found[0]
+        if live.bridged_at is None:
+            live.bridged_at = now
+        if out is None:
+            return
+        self._announce(live, out)
+        out.append(
+            CallBridged(
+                occurred_at=now,
+                call_id=live.call_id,
+                pbx_id=live.key[0],
+                bridge_id=live.bridge_of[caller],
+                caller_channel=live.legs[caller].channel,
+                caller_channel_id=caller,
+                peer_channel=live.legs[peer].channel,
+                peer_channel_id=peer,
             )
+        )
 
     def _hangup(self, event: ChannelHungUp, out: list[TelephonyEvent]) -> None:
         ckey = (event.pbx_id, event.channel_id)
@@ -351,11 +405,8 @@ class CallTracker:
         if leg.ended_at is not None:
             self.anomalies["duplicate hangup"] += 1
             return
-        live.legs[event.channel_id] = replace(
-            leg, ended_at=event.now, hangup_cause=event.cause, state=event.state
-        )
-        for members in live.bridges.values():
-            members.discard(event.channel_id)
+        live.legs[event.channel_id] = _hung_up_leg(leg, event)
+        self._leave_bridge(live, event.channel_id)
         # The first non-zero cause says why the call ended: a Local channel's
         # `;1` half often reports 0 "Unknown" before the real cause arrives
         # (dialer-amd.ami.txt, busy: 0 then 17 "User busy").
@@ -364,7 +415,11 @@ class CallTracker:
             live.hangup_cause_text = event.cause_text
         if live.all_ended():
             self._announce(live, out)
-            self._end(live, event.now, EndReason.HANGUP, out)
+            if live.shut_down:
+                live.hangup_cause_text = SHUTDOWN_TEXT
+                self._end(live, event.now, EndReason.PBX_SHUTDOWN, out)
+            else:
+                self._end(live, event.now, EndReason.HANGUP, out)
 
     def _end(
         self,
@@ -383,6 +438,8 @@ class CallTracker:
             self._ended.add(ckey)
         if not live.announced:
             return  # a leg merged into another call before it was ever news
+        if live.held_since is not None:
+            live.hold_s += max(0.0, (now - live.held_since).total_seconds())
         out.append(
             CallEnded(
                 occurred_at=now,
@@ -398,24 +455,30 @@ class CallTracker:
                 hangup_cause=live.hangup_cause,
                 hangup_cause_text=live.hangup_cause_text,
                 reason=reason,
+                hold_s=live.hold_s,
             )
         )
 
     def _resync(self, event: Resynced, out: list[TelephonyEvent]) -> None:
-        """Make the PBX's calls match its channel list: end what is gone, drop the
-        legs that hung up unseen, adopt what is new (CallArrived once per call)."""
+        """Make the PBX's calls match its channel list: end what is gone (at the
+        last moment the PBX was known up), drop the legs that hung up unseen,
+        adopt what is new (CallArrived once per call)."""
         present = {c.channel_id: c for c in event.channels}
+        last_known = event.last_seen or event.now
         for gone in [c for c in self._calls.values() if c.key[0] == event.pbx_id]:
+            ended_at = max(last_known, gone.arrived_at)
             for channel_id, leg in list(gone.legs.items()):
                 if channel_id not in present and leg.ended_at is None:
-                    gone.legs[channel_id] = replace(leg, ended_at=event.now)
+                    gone.legs[channel_id] = replace(leg, ended_at=ended_at)
+                    self._leave_bridge(gone, channel_id)
             if gone.all_ended():
                 gone.hangup_cause_text = VANISHED_TEXT
                 self._announce(gone, out)
-                self._end(gone, event.now, EndReason.VANISHED, out)
+                self._end(gone, ended_at, EndReason.VANISHED, out)
         ordered = sorted(
             event.channels, key=lambda c: (c.linkedid, c.channel_id != c.linkedid)
         )
+        adopted: dict[CallKey, LiveCall] = {}
         for channel in ordered:
             ckey = (event.pbx_id, channel.channel_id)
             key = self._channels.get(ckey)
@@ -431,6 +494,9 @@ class CallTracker:
                 live = self._calls[key]
             self._announce(live, out)
             self._adopt_state(live, channel)
+            adopted[live.key] = live
+        for live in adopted.values():
+            self._bridged(live, event.now, None)
 
     def _adopt_state(self, live: LiveCall, channel: LiveChannel) -> None:
         """Take answer and bridge state from the snapshot without publishing it
@@ -446,7 +512,40 @@ class CallTracker:
         if channel.state == UP and live.answered_at is None:
             live.answered_at = channel.now
         if channel.bridge_id:
-            members = live.bridges.setdefault(channel.bridge_id, set())
-            members.add(channel.channel_id)
-            if len(members) >= 2 and live.bridged_at is None:
-                live.bridged_at = channel.now
+            self._enter_bridge(live, channel.channel_id, channel.bridge_id)
+        else:
+            self._leave_bridge(live, channel.channel_id)
+
+
+def _updated_leg(leg: Leg, event: ChannelEvent, answered_at: datetime | None) -> Leg:
+    """The leg with the event's state and caller ID. Spelled out (here and in
+    `_hung_up_leg`) rather than `dataclasses.replace`, which costs three times as
+    much on the tracker's hottest path."""
+    return Leg(
+        channel_id=leg.channel_id, channel=leg.channel, state=event.state,
+        caller_num=event.caller_num, caller_name=event.caller_name,
+        context=leg.context, exten=leg.exten, created_at=leg.created_at,
+        answered_at=answered_at,
+    )  # fmt: skip
+
+
+def _hung_up_leg(leg: Leg, event: ChannelHungUp) -> Leg:
+    return Leg(
+        channel_id=leg.channel_id, channel=leg.channel, state=event.state,
+        caller_num=leg.caller_num, caller_name=leg.caller_name,
+        context=leg.context, exten=leg.exten, created_at=leg.created_at,
+        answered_at=leg.answered_at, ended_at=event.now, hangup_cause=event.cause,
+    )  # fmt: skip
+
+
+def _hold(live: LiveCall, event: MusicStarted | MusicStopped) -> None:
+    """Count music on the caller's channel as hold while it is in a bridge after
+    the call was bridged (an agent's hold, a consultation); music while queued
+    is waiting."""
+    if isinstance(event, MusicStarted):
+        bridged = live.bridged_at is not None and event.channel_id in live.bridge_of
+        if bridged and live.held_since is None:
+            live.held_since = event.now
+    elif live.held_since is not None:
+        live.hold_s += max(0.0, (event.now - live.held_since).total_seconds())
+        live.held_since = None

@@ -46,13 +46,35 @@ class CallerIdChanged(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeEntered(ChannelEvent):
     bridge_id: str
-    bridge_channels: int
-    """Channels in the bridge after this one entered (`BridgeNumChannels`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeLeft(ChannelEvent):
     bridge_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialStarted(ChannelEvent):
+    """The channel ran Dial (`DialBegin` naming a dialling channel). A Local half
+    whose other half dials only passes audio through: once both sides are bridged,
+    Asterisk optimises the pair away (agent-leg-bridges.ami.txt)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusicStarted(ChannelEvent):
+    """Music on hold started on the channel (`MusicOnHoldStart`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MusicStopped(ChannelEvent):
+    """Music on hold stopped on the channel (`MusicOnHoldStop`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShutdownRequested(ChannelEvent):
+    """Asterisk is shutting down and asked the channel to hang up
+    (`SoftHangupRequest` with Cause 4, AST_SOFTHANGUP_SHUTDOWN;
+    restart-with-shutdown.ami.txt): its Hangup follows."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +97,10 @@ class Resynced:
     pbx_id: PbxId
     now: datetime
     channels: tuple[LiveChannel, ...]
+    last_seen: datetime | None = None
+    """The last moment the PBX was known to be up before this connection (its
+    last event or answered ping); None on the first connection. Calls gone from
+    the list ended then, not at the reconnect."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +131,10 @@ TrackerInput = (
     | CallerIdChanged
     | BridgeEntered
     | BridgeLeft
+    | DialStarted
+    | MusicStarted
+    | MusicStopped
+    | ShutdownRequested
     | ChannelHungUp
     | Resynced
     | LegExpected

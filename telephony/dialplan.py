@@ -96,11 +96,16 @@ AMI_EVENTS = frozenset(
         "DTMFBegin",
         "DTMFEnd",
         "VarSet",
+        "Shutdown",
+        "SoftHangupRequest",
     }
 )
 """The AMI events the bridge uses; manager.conf filters out everything else."""
 VARSET_VARIABLES_REGEX = "^(AMDSTATUS|AMDCAUSE|CC_[A-Z0-9_]+)$"
 """VarSet events pass only for the variables the service reads."""
+SHUTDOWN_CAUSE = "4"
+"""SoftHangupRequest's Cause when Asterisk hangs a channel up because it is
+shutting down (AST_SOFTHANGUP_SHUTDOWN); only those pass manager.conf."""
 
 
 def agent_channel(endpoint: str) -> str:

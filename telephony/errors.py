@@ -7,7 +7,8 @@ TelephonyError
 └── AgiError            a FastAGI session failed
     ├── AgiHangup       the caller hung up (200 result=-1, a HANGUP line, or 511)
     ├── AgiTimeout      Asterisk did not answer a command in time
-    └── AgiProtocolError  a reply or environment that does not parse
+    ├── AgiProtocolError  a reply or environment that does not parse
+    └── SoundMissing    (telephony.agi) no such sound file; the caller is still there
 """
 
 from __future__ import annotations

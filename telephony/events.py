@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,19 +38,42 @@ class CallAnswered:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallBridged:
-    """Two of the call's channels were joined (caller and agent or callee)."""
+    """The caller is in a bridge with a party: an agent's phone, or the called
+    party of an outbound call. Published when the call is first bridged and again
+    whenever the caller is bridged with another party (a transfer); never for
+    Local channel optimisation, which changes the bridge but not the parties.
+
+    Both channels are real ones: a Local channel that only passes audio through
+    (the agent leg `Local/<endpoint>@cc-agent`, optimised away about 12 ms after
+    the bridge) is never named."""
 
     topic: ClassVar[str] = "call.bridged"
     occurred_at: datetime
     call_id: CallId
     pbx_id: PbxId
     bridge_id: str
-    channels: tuple[str, ...]
+    """The bridge the caller is in at this moment (it may change under
+    optimisation: follow the channels, not the bridge)."""
+    caller_channel: str
+    """The caller's channel: the one the agent leg was originated into, else the
+    call's first. MixMonitor runs here."""
+    caller_channel_id: ChannelId
+    peer_channel: str
+    """The party the caller talks to: the agent's phone (`PJSIP/1001-...`), a
+    transfer target, the called party."""
+    peer_channel_id: ChannelId
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallEnded:
-    """The call's last channel hung up, or the call vanished in a PBX restart."""
+    """The call's last channel hung up, or the call vanished in a PBX restart.
+
+    `reason` says which (`reason.pbx_gone`: the PBX went away under the call, nobody
+    ended it): HANGUP; PBX_SHUTDOWN when Asterisk hung it up while shutting down
+    (`ended_at` is its last Hangup); VANISHED when it was missing after a
+    reconnect (`ended_at` is the last moment the PBX was known to be up, so talk
+    time leaves the outage out). For both, `hangup_cause_text` says the PBX went
+    away."""
 
     topic: ClassVar[str] = "call.ended"
     occurred_at: datetime
@@ -67,8 +90,9 @@ class CallEnded:
     hangup_cause_text: str
     reason: EndReason
     hold_s: float = 0.0
-    """Seconds the caller spent on hold after the call was bridged (music on hold
-    on the caller's channel; music while queued is waiting, not hold)."""
+    """Seconds the caller spent on hold after the call was bridged: music on hold
+    on the caller's channel while it was in a bridge (an agent's hold, an attended
+    transfer's consultation). Music while queued is waiting, not hold."""
 
     @property
     def wait_s(self) -> float:

@@ -12,7 +12,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from telephony.ami import AmiClient, AmiConfig, resynced
+from telephony.ami import AmiClient, AmiConfig
+from telephony.ami_events import resynced
 from telephony.backoff import Backoff
 from telephony.calls import CallTracker, DirectionRule
 from telephony.channel_events import (

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from ivr.ports import TtsFailed
+
 T = TypeVar("T")
 
 
@@ -35,3 +37,10 @@ class RecordingPublisher:
 
     def of_type(self, kind: type[T]) -> list[T]:
         return [e for e in self.events if isinstance(e, kind)]
+
+
+class SilentTts:
+    """A Synthesiser with no voice: only sound files can be played."""
+
+    async def say(self, text: str, *, language: str) -> str:
+        raise TtsFailed(f"no voice for {language!r}: {text[:40]!r}")

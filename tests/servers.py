@@ -40,6 +40,19 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
 class PostgresServer:
     port: int
     user: str
+    data: Path
+    log: Path
+    options: str
+    run_as: tuple[str, ...] = ()
+
+    def stop(self) -> None:
+        """`pg_ctl stop` in fast mode: open sessions are cut off, as in a restart."""
+        _pg_ctl(self, "-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        """Start it again on the same port and data directory."""
+        _pg_ctl(self, "-o", self.options, "-l", str(self.log), "-w", "start")
+        _wait_for_port(self.port, 30)
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -87,40 +100,28 @@ def postgres() -> Iterator[PostgresServer]:
         f"-c unix_socket_directories={tmp} "
         "-c max_connections=300 -c shared_buffers=256MB"
     )
+    server = PostgresServer(
+        port=port,
+        user=user,
+        data=data,
+        log=tmp / "log",
+        options=options,
+        run_as=tuple(run_as),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        _pg_ctl(server, "-m", "immediate", "stop", check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pg_ctl(server: PostgresServer, *args: str, check: bool = True) -> None:
     subprocess.run(
-        [
-            *run_as,
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(tmp / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
+        [*server.run_as, str(PG_BIN / "pg_ctl"), "-D", str(server.data), *args],
+        check=check,
         capture_output=True,
     )
-    try:
-        _wait_for_port(port, 30)
-        yield PostgresServer(port=port, user=user)
-    finally:
-        subprocess.run(
-            [
-                *run_as,
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True, slots=True)

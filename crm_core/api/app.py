@@ -28,6 +28,7 @@ from crm_core.api import (
     topic_routes,
     webhook_routes,
 )
+from crm_core.api.addresses import IpNetwork
 from crm_core.api.context import (
     ACTOR,
     AUTH,
@@ -36,6 +37,7 @@ from crm_core.api.context import (
     ROUTES,
     SESSION,
     SESSION_COOKIE,
+    TRUSTED_PROXIES,
     CookiePolicy,
     WebHandler,
 )
@@ -56,7 +58,12 @@ from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
 from crm_core.auth.credentials import same
-from crm_core.auth.errors import CsrfRejected, LoginThrottled, Unauthenticated
+from crm_core.auth.errors import (
+    CsrfRejected,
+    LoginThrottled,
+    PasswordWorkBusy,
+    Unauthenticated,
+)
 from crm_core.auth.model import Actor, Role
 from crm_core.auth.rights import require
 from crm_core.auth.service import AuthService
@@ -74,6 +81,9 @@ from crm_core.webhooks.service import WebhookService
 
 log = logging.getLogger(__name__)
 
+ANONYMOUS_BODY_BYTES = 16 * 1024
+"""The most a request without credentials may send (a login is a few hundred
+bytes); signed-in requests get the application's limit, uploads stream."""
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ANONYMOUS = Actor(
@@ -102,6 +112,8 @@ class ApiDeps:
     reports: report_routes.ReportApi | None = None
     """Serve /appeals/search, /appeals/export, /appeals/bulk and /reports when given."""
     cookies: CookiePolicy = field(default_factory=CookiePolicy)
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    """Reverse proxies whose X-Forwarded-For names the client (login throttling)."""
     routes: Sequence[ApiRoutes] = ()
     """Further route tables (customers, appeals, webhooks, calls...)."""
 
@@ -110,6 +122,7 @@ def setup_api(app: web.Application, deps: ApiDeps) -> None:
     """Add /api/v1 (auth, users, tokens, audit, `deps.routes`) and its middleware."""
     app[AUTH] = deps.auth
     app[COOKIES] = deps.cookies
+    app[TRUSTED_PROXIES] = deps.trusted_proxies
     app[ROUTES] = []
     app[PUBLIC] = set()
     app.middlewares.append(api_middleware)
@@ -170,6 +183,8 @@ async def api_middleware(
     try:
         if request.match_info.handler not in request.app[PUBLIC]:
             request[ACTOR] = await _authenticate(request)
+        else:
+            request = _anonymous(request)
         return await handler(request)
     except CrmError as exc:
         return error_response(exc, request)
@@ -185,6 +200,16 @@ async def api_middleware(
         )
         body = error_body("internal_error", f"internal error; reference {reference}")
         return _json(body, 500)
+
+
+def _anonymous(request: web.Request) -> web.Request:
+    """The request with the small body limit of one nobody has vouched for; a
+    declared length over it is refused before a byte is read."""
+    if (request.content_length or 0) > ANONYMOUS_BODY_BYTES:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=ANONYMOUS_BODY_BYTES, actual_size=request.content_length or 0
+        )
+    return request.clone(client_max_size=ANONYMOUS_BODY_BYTES)
 
 
 async def _authenticate(request: web.Request) -> Actor:
@@ -211,8 +236,9 @@ def error_response(exc: CrmError, request: web.Request) -> web.Response:
     """The status and {"error_id", "message", "details"} body for a CRM error."""
     details: Sequence[FieldError] = ()
     headers = {}
-    if isinstance(exc, LoginThrottled):
-        status = 429
+    if isinstance(exc, LoginThrottled | PasswordWorkBusy):
+        status = 429 if isinstance(exc, LoginThrottled) else 503
+        headers["Retry-After"] = str(exc.retry_after_s)
     elif isinstance(exc, Unauthenticated):
         status = 401
         headers["WWW-Authenticate"] = 'Bearer realm="api"'

@@ -8,12 +8,19 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_core.api.context import AUTH, COOKIES, SESSION, SESSION_COOKIE
+from crm_core.api.addresses import IpNetwork, client_address
+from crm_core.api.context import (
+    AUTH,
+    COOKIES,
+    SESSION,
+    SESSION_COOKIE,
+    TRUSTED_PROXIES,
+)
 from crm_core.api.encoding import dumps
 from crm_core.api.routing import ApiCall, ApiRoutes, Page, paged
 from crm_core.auth.accounts import ApiToken, AuditEntry, User
 from crm_core.auth.model import Actor, Permission, Role
-from crm_core.auth.service import AuditQuery, NewUser, UserChanges
+from crm_core.auth.service import AuditQuery, NewUser, SessionActor, UserChanges
 from crm_core.errors import FieldError, ValidationFailed
 
 routes = ApiRoutes("auth")
@@ -26,6 +33,11 @@ class _In(BaseModel):
 class LoginIn(_In):
     login: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class ActorOut(BaseModel):
@@ -160,9 +172,12 @@ class AuditOut(BaseModel):
     summary="Sign in; sets the session cookie",
 )  # fmt: skip
 async def login(call: ApiCall) -> web.Response:
-    """Too many failures in a row lock the login for a while (429)."""
+    """Failed sign-ins slow down their address and their login with growing
+    delays: 429 with Retry-After (seconds) while they must wait."""
     body = call.body(LoginIn)
-    signed = await call.service(AUTH).login(body.login, body.password)
+    signed = await call.service(AUTH).login(
+        body.login, body.password, address=request_address(call)
+    )
     out = SessionOut(
         actor=ActorOut.of(signed.actor), csrf_token=signed.csrf_token,
         expires_at=signed.expires_at,
@@ -184,6 +199,37 @@ async def logout(call: ApiCall) -> web.Response:
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@routes.post(
+    "/auth/password", permission=None, body=PasswordIn, response=ActorOut,
+    summary="Change your own password; your API tokens are revoked and your "
+    "other sessions end",
+)  # fmt: skip
+async def change_password(call: ApiCall) -> ActorOut:
+    body = call.body(PasswordIn)
+    await call.service(AUTH).change_password(
+        call.actor, current=body.current_password, new=body.new_password,
+        address=request_address(call),
+        keep_session=_own_session(call, call.actor.user_id),
+    )  # fmt: skip
+    return ActorOut.of(call.actor)
+
+
+def request_address(call: ApiCall) -> str:
+    """The client's address, from X-Forwarded-For only behind a trusted proxy."""
+    request = call.request
+    forwarded = request.headers.getall("X-Forwarded-For", [])
+    proxies: tuple[IpNetwork, ...] = call.service(TRUSTED_PROXIES)
+    return client_address(request.remote, forwarded, proxies)
+
+
+def _own_session(call: ApiCall, user_id: uuid.UUID) -> str | None:
+    """The id of the cookie session making this call, when it is `user_id`'s."""
+    session: SessionActor | None = call.request.get(SESSION)
+    if session is None or session.actor.user_id != user_id:
+        return None
+    return session.session_id
 
 
 @routes.get(
@@ -260,7 +306,10 @@ async def edit_user(call: ApiCall) -> UserOut:
         active=body.active,
     )  # fmt: skip
     user_id = call.path_uuid("user_id")
-    return UserOut.of(await call.service(AUTH).edit_user(call.actor, user_id, changes))
+    changed = await call.service(AUTH).edit_user(
+        call.actor, user_id, changes, keep_session=_own_session(call, user_id)
+    )
+    return UserOut.of(changed)
 
 
 @routes.delete(

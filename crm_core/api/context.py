@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from crm_core.api.addresses import IpNetwork
 from crm_core.api.routing import Route
 from crm_core.auth.model import Actor
 from crm_core.auth.service import AuthService, SessionActor
@@ -25,6 +26,8 @@ class CookiePolicy:
 
 AUTH: web.AppKey[AuthService] = web.AppKey("crm_api_auth")
 COOKIES: web.AppKey[CookiePolicy] = web.AppKey("crm_api_cookies")
+TRUSTED_PROXIES: web.AppKey[tuple[IpNetwork, ...]] = web.AppKey("crm_api_proxies")
+"""Reverse proxies whose X-Forwarded-For names the client (none by default)."""
 ROUTES: web.AppKey[list[Route]] = web.AppKey("crm_api_routes")
 PUBLIC: web.AppKey[set[WebHandler]] = web.AppKey("crm_api_public")
 ACTOR: web.RequestKey[Actor] = web.RequestKey("crm_actor")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm_core.api.routing import ApiCall, ApiRoutes, Page
 from crm_core.auth.model import Permission
+from crm_core.customers.call_log import CallOutcome, EndReason
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.inputs import ContactInput, CustomerInput
 from crm_core.customers.model import (
@@ -118,6 +119,15 @@ class WrapUpOut(_Out):
     notes: str
 
 
+class CallAgentOut(_Out):
+    """An agent who took the call, in the order they took it."""
+
+    agent: str = Field(description="the agent's login")
+    user_id: uuid.UUID | None = Field(description="their user; null: no user")
+    taken_at: datetime = Field(description="when they took the call")
+    queue: str | None = Field(description="the queue they answered it from")
+
+
 class ContactOut(_Out):
     id: uuid.UUID
     customer_id: uuid.UUID | None
@@ -125,15 +135,42 @@ class ContactOut(_Out):
     direction: ContactDirection
     place: str | None
     contact_person: str | None
-    agent_id: uuid.UUID | None
-    address: str | None
+    agent_id: uuid.UUID | None = Field(
+        description="who handled it: for a call, the last agent's user"
+    )
+    address: str | None = Field(description="the caller's number or e-mail address")
+    dnis: str | None = Field(description="the number the caller dialled")
     call_id: str | None
     started_at: datetime
     ended_at: datetime | None
-    queue: str | None
-    wait_s: float | None
-    talk_s: float | None
-    outcome: str | None
+    queue: str | None = Field(description="the last queue the call was in")
+    queues: list[str] = Field(
+        description="every queue the call passed through, in order (overflows, "
+        "transfers)"
+    )
+    agents: list[CallAgentOut] = Field(
+        description="the agents who took the call, in order (the transfer chain)"
+    )
+    wait_s: float | None = Field(
+        description="seconds waiting in queues for an agent (null until it ends)"
+    )
+    talk_s: float | None = Field(
+        description="seconds agents talked with the caller, hold excluded (null "
+        "until it ends)"
+    )
+    hold_s: float | None = Field(description="seconds the caller was on hold")
+    outcome: CallOutcome | None = Field(
+        description="how the call ended (null until it ends; null for other channels)"
+    )
+    hangup_cause: int | None = Field(description="the PBX's hangup cause code")
+    hangup_cause_text: str | None = Field(description="the hangup cause's text")
+    end_reason: EndReason | None = Field(
+        description="hangup; vanished (gone from the PBX after a reconnect) or "
+        "pbx_shutdown (hung up by a PBX shutting down or restarting)"
+    )
+    pbx_gone: bool = Field(
+        description="the PBX went away under the call: nobody hung up"
+    )
     notes: str
     ivr: IvrVisitOut | None = None
     wrap_up: WrapUpOut | None = None

@@ -60,14 +60,12 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthPolicy:
-    """Session lifetimes and login throttling."""
+    """Session lifetimes (throttling of failed sign-ins: crm_core.auth.throttle)."""
 
     session_idle_s: float = 8 * 3600
     """A session unused this long expires; each use pushes the expiry on."""
     session_max_s: float = 7 * 24 * 3600
     """No session lives longer than this, however busy."""
-    max_failed_logins: int = 5
-    lockout_s: float = 300
 
 
 def effective_permissions(
@@ -88,28 +86,6 @@ def actor_for(user: User) -> Actor:
         queues=user.queues,
         administered_queues=user.administered_queues,
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LoginState:
-    failed_logins: int
-    locked_until: datetime | None
-
-
-def is_locked(state: LoginState, now: datetime) -> bool:
-    return state.locked_until is not None and now < state.locked_until
-
-
-def after_failed_login(
-    state: LoginState, now: datetime, policy: AuthPolicy
-) -> LoginState:
-    """Count a failure; the Nth in a row locks the login for `policy.lockout_s`."""
-    failed = state.failed_logins + 1
-    if failed >= policy.max_failed_logins:
-        return LoginState(
-            failed_logins=0, locked_until=now + timedelta(seconds=policy.lockout_s)
-        )
-    return LoginState(failed_logins=failed, locked_until=state.locked_until)
 
 
 def session_expiry(created_at: datetime, now: datetime, policy: AuthPolicy) -> datetime:

@@ -2,7 +2,9 @@
 
 CrmError (crm_core.errors)
 ├── Unauthenticated      no valid session, token or password          -> HTTP 401
-│   └── LoginThrottled   too many failed logins; retry later          -> HTTP 429
+│   └── LoginThrottled   too many failed sign-ins from this address or
+│                        for this login; retry after `retry_after_s`  -> HTTP 429
+├── PasswordWorkBusy     too many sign-ins being checked at once      -> HTTP 503
 └── Forbidden
     └── CsrfRejected     a cookie-authenticated unsafe request lacks
                          the session's X-CSRF-Token header            -> HTTP 403
@@ -10,7 +12,7 @@ CrmError (crm_core.errors)
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
 
 from crm_core.errors import CrmError, Forbidden
 
@@ -22,11 +24,16 @@ class Unauthenticated(CrmError):
 class LoginThrottled(Unauthenticated):
     error_id = "login_throttled"
 
-    def __init__(self, until: datetime) -> None:
-        self.until = until
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
         super().__init__(
-            f"too many failed logins; try again after {until:%H:%M:%S} UTC"
+            f"too many failed sign-ins; try again in {self.retry_after_s} s"
         )
+
+
+class PasswordWorkBusy(CrmError):
+    error_id = "busy"
+    retry_after_s = 1
 
 
 class CsrfRejected(Forbidden):

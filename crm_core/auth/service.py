@@ -1,33 +1,39 @@
 """The auth service: users, passwords, browser sessions, API tokens and the audit log.
 
-Every method is one unit of work; argon2 runs in a worker thread, never on the loop.
+Every method is one unit of work; argon2 runs on its own bounded pool of threads,
+never on the loop. Failed sign-ins are throttled by source address and by login.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.auth import accounts, credentials
-from crm_core.auth.accounts import ApiToken, AuditEntry, AuthPolicy, LoginState, User
+from crm_core.auth.accounts import ApiToken, AuditEntry, AuthPolicy, User
 from crm_core.auth.errors import LoginThrottled, Unauthenticated
+from crm_core.auth.events import SessionsEnded
+from crm_core.auth.hashing import PasswordWorkers
 from crm_core.auth.model import Actor, Permission, Role
-from crm_core.auth.ports import Clock
+from crm_core.auth.ports import Clock, Publisher
 from crm_core.auth.rights import require
 from crm_core.auth.store import (
     audit_from_row,
+    end_sessions,
+    revoke_tokens,
     token_from_row,
     user_from_row,
+    user_row,
     utc,
     write_audit,
 )
 from crm_core.auth.tables import ApiTokenRow, AuditRow, BrowserSessionRow, UserRow
+from crm_core.auth.throttle import LoginThrottle
 from crm_core.db import Sessions
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -78,6 +84,8 @@ class SessionActor:
     actor: Actor
     csrf_token: str
     expires_at: datetime
+    session_id: str
+    """The session's stored id (the cookie's digest), as SessionsEnded names it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +105,11 @@ class AuditQuery:
     until: datetime | None = None
 
 
+class _NoPublisher:
+    async def publish(self, event: SessionsEnded) -> None:
+        return None
+
+
 class AuthService:
     def __init__(
         self,
@@ -105,11 +118,16 @@ class AuthService:
         *,
         passwords: credentials.Passwords | None = None,
         policy: AuthPolicy | None = None,
+        throttle: LoginThrottle | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
+        """`publisher` hears SessionsEnded (open desktops are cut off with it)."""
         self._sessions = sessions
         self._clock = clock
-        self._passwords = passwords or credentials.Passwords()
+        self._workers = PasswordWorkers(passwords or credentials.Passwords())
         self.policy = policy or AuthPolicy()
+        self.throttle = throttle or LoginThrottle()
+        self._publisher: Publisher = publisher or _NoPublisher()
 
     # users ------------------------------------------------------------------
 
@@ -123,7 +141,9 @@ class AuthService:
             problems += _password_problems(new.password, login)
         if problems:
             raise ValidationFailed(problems)
-        hashed = await self._hash(new.password) if new.password is not None else None
+        hashed = None
+        if new.password is not None:
+            hashed = await self._workers.hash(new.password)
         now = self._clock.now()
         row = UserRow(
             id=uuid.uuid4(),
@@ -137,8 +157,6 @@ class AuthService:
             administered_queues=sorted(new.administered_queues),
             active=True,
             password_hash=hashed,
-            failed_logins=0,
-            locked_until=None,
             created_at=now,
             updated_at=now,
         )
@@ -154,35 +172,56 @@ class AuthService:
         return user_from_row(row)
 
     async def edit_user(
-        self, actor: Actor, user_id: uuid.UUID, changes: UserChanges
+        self,
+        actor: Actor,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        *,
+        keep_session: str | None = None,
     ) -> User:
-        """Change a user (needs user.admin); deactivating ends their sessions."""
+        """Change a user (needs user.admin). Deactivating ends their sessions; a new
+        password ends them too and revokes their API tokens, all but the session
+        `keep_session` (the id of the one making the change, when it is theirs)."""
         require(actor, Permission.USER_ADMIN)
+        return await self._change(actor, user_id, changes, keep_session=keep_session)
+
+    async def _change(
+        self,
+        actor: Actor,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        *,
+        keep_session: str | None,
+    ) -> User:
         hashed = None
         if changes.password is not None:
-            user = await self.get_user(actor, user_id)
-            if problems := _password_problems(changes.password, user.login):
+            async with self._sessions() as s:
+                login = (await user_row(s, user_id)).login
+            if problems := _password_problems(changes.password, login):
                 raise ValidationFailed(problems)
-            hashed = await self._hash(changes.password)
+            hashed = await self._workers.hash(changes.password)
         now = self._clock.now()
         async with self._sessions.begin() as s:
-            row = await _user_row(s, user_id)
+            row = await user_row(s, user_id)
             changed = _apply_changes(row, changes)
+            ended: list[str] = []
+            details: dict[str, object] = {"changed": changed}
             if hashed is not None:
                 row.password_hash = hashed
-                row.failed_logins = 0
-                row.locked_until = None
                 changed.append("password")
+                details["tokens_revoked"] = await revoke_tokens(s, row.id, now)
+            if hashed is not None or changes.active is False:
+                ended = await end_sessions(s, row.id, keep=keep_session)
+                details["sessions_ended"] = len(ended)
             row.updated_at = now
-            if changes.active is False or hashed is not None:
-                await s.execute(
-                    delete(BrowserSessionRow).where(BrowserSessionRow.user_id == row.id)
-                )
             write_audit(
                 s, actor, "user.edit", at=now, object_type="user",
-                object_id=row.id, details={"changed": changed},
+                object_id=row.id, details=details,
             )  # fmt: skip
-            return user_from_row(row)
+            user = user_from_row(row)
+        reason = "password_changed" if hashed is not None else "deactivated"
+        await self._sessions_ended(user.id, ended, reason)
+        return user
 
     async def deactivate_user(self, actor: Actor, user_id: uuid.UUID) -> User:
         return await self.edit_user(actor, user_id, UserChanges(active=False))
@@ -191,7 +230,7 @@ class AuthService:
         if actor.user_id != user_id:
             require(actor, Permission.USER_ADMIN)
         async with self._sessions() as s:
-            return user_from_row(await _user_row(s, user_id))
+            return user_from_row(await user_row(s, user_id))
 
     async def list_users(
         self, actor: Actor, *, limit: int, after_login: str | None = None
@@ -215,45 +254,68 @@ class AuthService:
 
     # browser sessions -------------------------------------------------------
 
-    async def login(self, login: str, password: str) -> SignedIn:
-        """Check the password and open a browser session.
+    async def login(self, login: str, password: str, *, address: str) -> SignedIn:
+        """Check the password and open a browser session; `address` is where the
+        request came from.
 
-        Raises Unauthenticated (one message whatever was wrong) or LoginThrottled.
-        """
+        Raises Unauthenticated (one message whatever was wrong), LoginThrottled
+        while the address or the login must wait, PasswordWorkBusy when too many
+        sign-ins are being checked at once. A login that does not exist costs the
+        same time and is throttled the same way as one that does."""
+        self._check_throttle(address, login)
         async with self._sessions() as s:
             row = await s.scalar(select(UserRow).where(UserRow.login == login.strip()))
-        now = self._clock.now()
-        if row is not None:
-            state = LoginState(
-                failed_logins=row.failed_logins,
-                locked_until=None
-                if row.locked_until is None
-                else utc(row.locked_until),
-            )
-            if accounts.is_locked(state, now):
-                assert state.locked_until is not None
-                raise LoginThrottled(state.locked_until)
         stored = None if row is None else row.password_hash
-        ok = await asyncio.to_thread(self._passwords.verify, stored, password)
+        ok = await self._workers.verify(stored, password)
         if row is None or not ok or not row.active:
-            if row is not None:
-                await self._count_failure(row.id)
-            log.warning("login refused login=%s", login[:64])
+            self.throttle.failed(address=address, login=login, now=self._clock.now())
+            log.warning("login refused login=%s address=%s", login[:64], address)
             raise Unauthenticated("wrong login or password")
         assert stored is not None
+        self.throttle.succeeded(login=login)
         rehashed = None
-        if self._passwords.needs_rehash(stored):
-            rehashed = await self._hash(password)
+        if self._workers.needs_rehash(stored):
+            rehashed = await self._workers.hash(password)
         return await self._open_session(row.id, rehashed)
+
+    async def change_password(
+        self,
+        actor: Actor,
+        *,
+        current: str,
+        new: str,
+        address: str,
+        keep_session: str | None = None,
+    ) -> User:
+        """The actor changes their own password, proving the current one (a wrong
+        one counts as a failed sign-in). Their API tokens are revoked and their
+        other sessions end; `keep_session` (the one asking) stays open."""
+        self._check_throttle(address, actor.login)
+        async with self._sessions() as s:
+            stored = (await user_row(s, actor.user_id)).password_hash
+        if not await self._workers.verify(stored, current):
+            self.throttle.failed(
+                address=address, login=actor.login, now=self._clock.now()
+            )
+            raise ValidationFailed([FieldError("current_password", "is not right")])
+        changes = UserChanges(password=new)
+        return await self._change(
+            actor, actor.user_id, changes, keep_session=keep_session
+        )
+
+    def _check_throttle(self, address: str, login: str) -> None:
+        now = self._clock.now()
+        wait = self.throttle.retry_after_s(address=address, login=login, now=now)
+        if wait > 0:
+            log.warning("login throttled login=%s address=%s", login[:64], address)
+            raise LoginThrottled(wait)
 
     async def _open_session(self, user_id: uuid.UUID, rehashed: str | None) -> SignedIn:
         token, csrf = credentials.new_token(), credentials.new_token()
         now = self._clock.now()
         expires = accounts.session_expiry(now, now, self.policy)
         async with self._sessions.begin() as s:
-            row = await _user_row(s, user_id)
-            row.failed_logins = 0
-            row.locked_until = None
+            row = await user_row(s, user_id)
             if rehashed is not None:
                 row.password_hash = rehashed
             s.add(
@@ -267,19 +329,6 @@ class AuthService:
                         object_id=user_id)  # fmt: skip
         return SignedIn(session_token=token, csrf_token=csrf, expires_at=expires,
                         actor=actor)  # fmt: skip
-
-    async def _count_failure(self, user_id: uuid.UUID) -> None:
-        now = self._clock.now()
-        async with self._sessions.begin() as s:
-            row = await _user_row(s, user_id)
-            locked = None if row.locked_until is None else utc(row.locked_until)
-            state = accounts.after_failed_login(
-                LoginState(failed_logins=row.failed_logins, locked_until=locked),
-                now,
-                self.policy,
-            )
-            row.failed_logins = state.failed_logins
-            row.locked_until = state.locked_until
 
     async def session_actor(self, session_token: str) -> SessionActor:
         """The actor of a live session; its expiry moves on. Raises Unauthenticated."""
@@ -299,16 +348,37 @@ class AuthService:
                 actor=accounts.actor_for(user_from_row(user)),
                 csrf_token=session.csrf_token,
                 expires_at=utc(session.expires_at),
+                session_id=session.id,
             )
 
-    async def logout(self, session_token: str) -> None:
-        """End the session; an unknown or expired one is already ended."""
-        async with self._sessions.begin() as s:
-            await s.execute(
-                delete(BrowserSessionRow).where(
-                    BrowserSessionRow.id == credentials.digest(session_token)
-                )
+    async def live_sessions(self, session_ids: Collection[str]) -> frozenset[str]:
+        """Which of these sessions (stored ids) are still open: not ended, not
+        expired, of an active user. Does not move their expiry."""
+        if not session_ids:
+            return frozenset()
+        query = (
+            select(BrowserSessionRow.id)
+            .join(UserRow, UserRow.id == BrowserSessionRow.user_id)
+            .where(
+                BrowserSessionRow.id.in_(sorted(session_ids)),
+                BrowserSessionRow.expires_at > self._clock.now(),
+                UserRow.active.is_(True),
             )
+        )
+        async with self._sessions() as s:
+            return frozenset(await s.scalars(query))
+
+    async def logout(self, session_token: str) -> None:
+        """End the session (its desktops are cut off); an unknown or expired one
+        is already ended."""
+        session_id = credentials.digest(session_token)
+        async with self._sessions.begin() as s:
+            session = await s.get(BrowserSessionRow, session_id)
+            if session is None:
+                return
+            user_id = session.user_id
+            await s.delete(session)
+        await self._sessions_ended(user_id, [session_id], "logout")
 
     async def purge_expired_sessions(self) -> int:
         async with self._sessions.begin() as s:
@@ -344,7 +414,7 @@ class AuthService:
             last_used_at=None, revoked_at=None,
         )  # fmt: skip
         async with self._sessions.begin() as s:
-            await _user_row(s, owner)
+            await user_row(s, owner)
             s.add(row)
             write_audit(s, actor, "token.issue", at=now, object_type="api_token",
                         object_id=row.id, details={"name": row.name,
@@ -429,15 +499,17 @@ class AuthService:
         async with self._sessions() as s:
             return [audit_from_row(r) for r in await s.scalars(stmt.limit(limit))]
 
-    async def _hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._passwords.hash, password)
-
-
-async def _user_row(s: AsyncSession, user_id: uuid.UUID) -> UserRow:
-    row = await s.get(UserRow, user_id)
-    if row is None:
-        raise NotFound(f"no user {user_id}")
-    return row
+    async def _sessions_ended(
+        self, user_id: uuid.UUID, session_ids: list[str], reason: str
+    ) -> None:
+        if not session_ids:
+            return
+        await self._publisher.publish(
+            SessionsEnded(
+                occurred_at=self._clock.now(), user_id=str(user_id),
+                session_ids=tuple(session_ids), reason=reason,
+            )
+        )  # fmt: skip
 
 
 def _apply_changes(row: UserRow, changes: UserChanges) -> list[str]:

@@ -1,4 +1,5 @@
-"""Row <-> value conversion for the auth tables, and the audit writer others reuse.
+"""Row <-> value conversion for the auth tables, the row changes a unit of work
+makes (a user's tokens revoked, sessions ended), and the audit writer others reuse.
 
 No transactions here: callers pass the session of their unit of work.
 """
@@ -9,11 +10,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.auth.accounts import ApiToken, AuditEntry, User
 from crm_core.auth.model import Actor, Permission, Role
-from crm_core.auth.tables import ApiTokenRow, AuditRow, UserRow
+from crm_core.auth.tables import ApiTokenRow, AuditRow, BrowserSessionRow, UserRow
+from crm_core.errors import NotFound
 
 
 def utc(value: datetime) -> datetime:
@@ -95,3 +98,35 @@ def write_audit(
             details=details or {},
         )
     )
+
+
+async def revoke_tokens(s: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every live API token of the user; how many."""
+    result = await s.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def end_sessions(
+    s: AsyncSession, user_id: uuid.UUID, *, keep: str | None = None
+) -> list[str]:
+    """Delete the user's browser sessions but `keep`; the ids of those ended."""
+    query = select(BrowserSessionRow.id).where(BrowserSessionRow.user_id == user_id)
+    if keep is not None:
+        query = query.where(BrowserSessionRow.id != keep)
+    ended = list(await s.scalars(query))
+    if ended:
+        await s.execute(
+            delete(BrowserSessionRow).where(BrowserSessionRow.id.in_(ended))
+        )
+    return ended
+
+
+async def user_row(s: AsyncSession, user_id: uuid.UUID) -> UserRow:
+    row = await s.get(UserRow, user_id)
+    if row is None:
+        raise NotFound(f"no user {user_id}")
+    return row

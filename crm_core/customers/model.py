@@ -16,6 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, NewType, TypeVar
 
+from crm_core.customers.call_log import CallEnd, CallOutcome, EndReason
+
 CustomerId = NewType("CustomerId", uuid.UUID)
 ContactId = NewType("ContactId", uuid.UUID)
 
@@ -167,15 +169,29 @@ class Contact:
     started_at: datetime
     ended_at: datetime | None
     queue: str | None
+    """The last queue the call was in."""
     wait_s: float | None
     talk_s: float | None
-    outcome: str | None
+    outcome: CallOutcome | None
     hangup_cause: int | None
     notes: str
+    hangup_cause_text: str | None = None
+    end_reason: EndReason | None = None
+    """Why the call ended as the PBX told it (None while it goes on)."""
+    hold_s: float | None = None
+    queues: tuple[str, ...] = ()
+    """Every queue the call passed through, in order."""
+    agents: tuple[CallAgent, ...] = ()
+    """The agents who took the call, in order (the transfer chain)."""
     ivr: IvrVisit | None = None
     """What the IVR did with the call, once it let the call go (I7)."""
     wrap_up: WrapUp | None = None
     """How the agent closed the call in wrap-up, once they finished it."""
+
+    @property
+    def pbx_gone(self) -> bool:
+        """The PBX went away under the call (a restart, a crash): nobody hung up."""
+        return self.end_reason is not None and self.end_reason.pbx_gone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,19 +224,24 @@ class WrapUp:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallAgent:
+    """An agent in a call's transfer chain: their login and user (None: no user
+    has that login), when they took the call and from which queue."""
+
+    agent: str
+    user_id: uuid.UUID | None
+    taken_at: datetime
+    queue: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallLog:
     """How a call ended, for `close_call_contact`."""
 
-    ended_at: datetime
-    wait_s: float
-    talk_s: float
-    outcome: str
-    """answered, abandoned, voicemail, ... as the caller of the service names it."""
-    hangup_cause: int | None = None
-    queue: str | None = None
-    agent_id: uuid.UUID | None = None
+    end: CallEnd
     ani: str = ""
-    """Used only when the contact must be created closed (the end came first)."""
+    """The rest is used only when the contact must be created (the end came
+    first) or was created by a later event that knew no caller."""
     dnis: str = ""
     started_at: datetime | None = None
     direction: ContactDirection = ContactDirection.IN

@@ -1,4 +1,5 @@
-"""Reads and writes customers, phones, information requests and contacts.
+"""Reads and writes customers, phones and information requests (contacts:
+`crm_core.customers.contact_rows`).
 
 Functions over one AsyncSession (the caller owns the unit of work); rows become model
 values here and nowhere else. No rights checks: those belong to the service.
@@ -11,29 +12,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.customers.model import (
     MAX_CANDIDATES,
     Address,
     Channel,
-    Contact,
-    ContactDirection,
-    ContactId,
     ContactPerson,
     CustomerCard,
     CustomerId,
     CustomerKind,
     CustomerSummary,
     InfoRequest,
-    IvrVisit,
     Phone,
     PhoneKind,
-    WrapUp,
 )
 from crm_core.customers.tables import (
-    ContactRow,
     CustomerPhoneRow,
     CustomerRow,
     InfoRequestRow,
@@ -304,80 +299,3 @@ async def info_requests(s: AsyncSession, customer_id: uuid.UUID) -> list[InfoReq
         )
         for r in rows
     ]
-
-
-def contact_from(row: ContactRow) -> Contact:
-    return Contact(
-        id=ContactId(row.id),
-        customer_id=None if row.customer_id is None else CustomerId(row.customer_id),
-        channel=Channel(row.channel),
-        direction=ContactDirection(row.direction),
-        place=row.place,
-        contact_person=row.contact_person,
-        agent_id=row.agent_id,
-        address=row.address,
-        dnis=row.dnis,
-        call_id=row.call_id,
-        started_at=aware(row.started_at),
-        ended_at=maybe_aware(row.ended_at),
-        queue=row.queue,
-        wait_s=row.wait_s,
-        talk_s=row.talk_s,
-        outcome=row.outcome,
-        hangup_cause=row.hangup_cause,
-        notes=row.notes,
-        ivr=_ivr_visit(row),
-        wrap_up=_wrap_up(row),
-    )
-
-
-def _wrap_up(row: ContactRow) -> WrapUp | None:
-    if row.wrap_up_at is None or row.wrap_up_agent is None:
-        return None
-    return WrapUp(
-        finished_at=aware(row.wrap_up_at),
-        agent=row.wrap_up_agent,
-        disposition=row.disposition,
-        notes=row.disposition_notes or "",
-    )
-
-
-def _ivr_visit(row: ContactRow) -> IvrVisit | None:
-    if row.ivr_completed_at is None or row.ivr_outcome is None:
-        return None
-    return IvrVisit(
-        completed_at=aware(row.ivr_completed_at),
-        flow=row.ivr_flow,
-        outcome=row.ivr_outcome,
-        last_node=row.ivr_last_node,
-        language=row.ivr_language or "",
-        queue=row.ivr_queue,
-        journal=tuple(row.ivr_journal or ()),
-        details=row.ivr_details or {},
-    )
-
-
-async def contact_by_call(s: AsyncSession, call_id: str) -> ContactRow | None:
-    row: ContactRow | None = await s.scalar(
-        select(ContactRow).where(ContactRow.call_id == call_id)
-    )
-    return row
-
-
-async def contacts_of(
-    s: AsyncSession,
-    customer_id: uuid.UUID,
-    *,
-    before: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[Contact]:
-    """The customer's contacts, newest first, after the keyset `before`."""
-    query = select(ContactRow).where(ContactRow.customer_id == customer_id)
-    if before is not None:
-        query = query.where(
-            tuple_(ContactRow.started_at, ContactRow.id) < tuple_(*before)
-        )
-    query = query.order_by(ContactRow.started_at.desc(), ContactRow.id.desc()).limit(
-        limit
-    )
-    return [contact_from(r) for r in await s.scalars(query)]

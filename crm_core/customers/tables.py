@@ -103,7 +103,8 @@ class ContactRow(Base):
     """One interaction on any channel (C2, T3, T5).
 
     `agent_id` names a user but carries no foreign key: users arrive in a later
-    schema revision, and a contact must outlive the user who handled it.
+    schema revision, and a contact must outlive the user who handled it. For a
+    call it is the last agent of the transfer chain (`call_agents`).
     """
 
     __tablename__ = "contacts"
@@ -133,6 +134,21 @@ class ContactRow(Base):
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
     hangup_cause: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hangup_cause_text: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """hangup, vanished or pbx_shutdown (crm_core.customers.call_log.EndReason)."""
+    bridged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    hold_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    queues: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    call_agents: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, nullable=True
+    )
+    """The transfer chain: {agent, user_id, taken_at, queue} in order."""
+    call_steps: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """What the ACD did with the call, as heard: the facts the call log (queue,
+    agents, wait, talk, outcome) is computed from."""
     notes: Mapped[str] = mapped_column(Text)
     ivr_completed_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True

@@ -3,6 +3,8 @@ to a binary file so that millions of rows are never held in memory.
 
 CSV is UTF-8 (with a BOM on request, for Excel); XLSX uses openpyxl's write-only mode
 (rows go to a temporary file until the workbook is saved); HTML is one escaped table.
+Text a spreadsheet would run as a formula (`looks_like_formula`) stays text in both
+CSV and XLSX.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
@@ -42,6 +45,30 @@ MEDIA_TYPES = {
     ),
     ExportFormat.HTML: "text/html; charset=utf-8",
 }
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes Excel, LibreOffice or Google Sheets read a cell as a formula (DDE
+`=cmd|...`, `@SUM(...)`), full-width forms included (Excel takes them too)."""
+_PLAIN_NUMBER = re.compile(r"[+-][0-9][0-9 ().,-]*")
+"""A signed number or an international phone number: nothing to run."""
+FORMULA_GUARD = "'"
+"""Prefix that makes a spreadsheet show the cell as text (OWASP's advice for CSV)."""
+
+
+def looks_like_formula(value: str) -> bool:
+    """Whether a spreadsheet would evaluate `value`: the one rule both the CSV and
+    the XLSX writers neutralise by (phone numbers such as +7 495 ... stay as they
+    are)."""
+    return value.startswith(FORMULA_LEADS) and not _PLAIN_NUMBER.fullmatch(value)
+
+
+def csv_text(cell: Cell) -> str:
+    """A cell as CSV text: `text`, with a formula-like string guarded by `'`."""
+    shown = text(cell)
+    if isinstance(cell, str) and looks_like_formula(shown):
+        return FORMULA_GUARD + shown
+    return shown
 
 
 class TableWriter(Protocol):
@@ -80,7 +107,7 @@ class CsvWriter:
         self._csv.writerow([c.label for c in columns])
 
     def write(self, rows: Iterable[Sequence[Cell]]) -> None:
-        self._csv.writerows([text(cell) for cell in row] for row in rows)
+        self._csv.writerows([csv_text(cell) for cell in row] for row in rows)
 
     def close(self) -> None:
         self._text.flush()
@@ -116,10 +143,11 @@ class XlsxWriter:
                 cell.number_format = "yyyy-mm-dd"
                 return cell
             case str() | uuid.UUID():
-                cell = WriteOnlyCell(
-                    self._sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value))
-                )
+                shown = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+                cell = WriteOnlyCell(self._sheet, value=shown)
                 cell.data_type = "s"  # "=..." stays text, never a formula
+                # and stays text when someone edits the cell in Excel
+                cell.quotePrefix = looks_like_formula(shown)
                 return cell
 
     def close(self) -> None:

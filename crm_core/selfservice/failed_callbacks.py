@@ -1,14 +1,14 @@
 """A callback the ACD gave up on becomes an appeal (A5): of the failed-callback
 topic, for the customer the number identifies, linked to the call's contact, once
-per call. The claim row is written before the appeal so that a repeated or
-concurrent event cannot make a second one."""
+per call. The claim row is written before the appeal so that a repeated event
+cannot make a second one; a claim left without its appeal (the database went away
+in between) is finished by the next try, so a retried record is never lost."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from crm_core.appeals.model import Appeal
@@ -17,6 +17,7 @@ from crm_core.auth.model import system_actor
 from crm_core.customers.model import Identified
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
+from crm_core.keyed_locks import KeyedLocks
 from crm_core.selfservice.call_appeals import open_call_appeal
 from crm_core.selfservice.model import FailedCallback
 from crm_core.selfservice.seed import CALLBACK_FAILED_TOPIC, VOICEMAIL_TOPIC
@@ -40,30 +41,26 @@ class FailedCallbackService:
         self._customers = customers
         self._topic = topic_code
         self._fallback = fallback_topic
+        self._calls = KeyedLocks()
 
-    async def record(self, failed: FailedCallback) -> Appeal | None:
+    async def record(self, failed: FailedCallback) -> Appeal:
         """The appeal for `failed`, created on the first call for its call id.
 
-        A repeated call returns the appeal made the first time, or None while
-        another handler is still making it. Raises TopicMissing when neither topic
-        code is a usable topic, and what AppealService.create raises; the call id
-        is then free again, so a retry can succeed."""
-        if not await self._claim(failed):
-            return await self._recorded(failed.call_id)
-        try:
+        A repeated call returns the appeal made the first time. Calls for one call
+        id run one at a time, so a claim found without its appeal was left by a try
+        that failed half-way: this one makes the appeal. Raises TopicMissing when
+        neither topic code is a usable topic, and what AppealService.create raises;
+        a later call for the call id then tries again."""
+        async with self._calls(failed.call_id):
+            if not await self._claim(failed):
+                made = await self._recorded(failed.call_id)
+                if made is not None:
+                    return made
             appeal = await self._open(failed)
-        except Exception:
             async with self._sessions.begin() as s:
-                await s.execute(
-                    delete(FailedCallbackRow).where(
-                        FailedCallbackRow.call_id == failed.call_id
-                    )
-                )
-            raise
-        async with self._sessions.begin() as s:
-            row = await s.get(FailedCallbackRow, failed.call_id)
-            assert row is not None
-            row.appeal_id = appeal.id
+                row = await s.get(FailedCallbackRow, failed.call_id)
+                assert row is not None
+                row.appeal_id = appeal.id
         log.info(
             "call=%s queue=%s callback failed after %s attempts: appeal=%s",
             failed.call_id, failed.queue, failed.attempts, appeal.id,

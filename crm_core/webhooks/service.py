@@ -20,6 +20,7 @@ from crm_core.auth.rights import require
 from crm_core.auth.store import write_audit
 from crm_core.db import Sessions
 from crm_core.errors import FieldError, NotFound, ValidationFailed
+from crm_core.webhooks.http import SystemResolver
 from crm_core.webhooks.model import (
     Attempt,
     Delivery,
@@ -28,6 +29,12 @@ from crm_core.webhooks.model import (
     WebhookKind,
 )
 from crm_core.webhooks.tables import AttemptRow, DeliveryRow, SubscriptionRow
+from crm_core.webhooks.targets import (
+    Resolver,
+    TargetPolicy,
+    TargetRefused,
+    check_target,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,18 +54,34 @@ class CreatedSubscription:
 
 
 class WebhookService:
-    def __init__(self, sessions: Sessions, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        clock: Clock,
+        *,
+        targets: TargetPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        """`targets`: the internal networks webhooks may reach (none by default);
+        `resolver` resolves a URL's host to check it (default: the system's)."""
         self._sessions = sessions
         self._clock = clock
+        self._targets = targets or TargetPolicy()
+        self._resolver = resolver or SystemResolver()
 
     async def subscribe(
         self, actor: Actor, new: NewSubscription
     ) -> CreatedSubscription:
-        """Raises ValidationFailed for a URL that is not http(s) or no kinds."""
+        """Raises ValidationFailed for a URL that is not http(s), whose host is or
+        resolves to an internal address the policy does not allow, or no kinds."""
         require(actor, Permission.WEBHOOK_ADMIN)
         problems = _problems(new)
         if problems:
             raise ValidationFailed(problems)
+        try:
+            await check_target(new.url, self._targets, self._resolver)
+        except TargetRefused as exc:
+            raise ValidationFailed([FieldError("url", str(exc))]) from None
         secret = new.secret or secrets.token_urlsafe(32)
         now = self._clock.now()
         row = SubscriptionRow(

@@ -7,6 +7,10 @@ in flight gets `200 result=-1`, a bare `HANGUP` line precedes the next reply, an
 commands a dead channel cannot run get `511` (agi-hangup.agi.txt). A channel
 bridged by another's Bridge() or moved by an AMI Redirect while in AGI leaves the
 script the same way (Asterisk pulls it out of the application).
+
+Sounds play only if Asterisk has them (telephony/sim/sounds.py); a missing one is
+answered as res_agi.c and app_playback.c answer it, which for most commands is the
+very reply a hang-up gets, and leaves AGISTATUS `FAILURE` where res_agi.c does.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import replace
 
 from telephony.sim.channels import UNKNOWN
 from telephony.sim.dialplan import Dialplan, Line
+from telephony.sim.sounds import BEEP, data_dir, play_seconds, sound_exists
 from telephony.sim.wav import RATE_HZ, read_pcm, tone, write_wav
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,9 @@ class AgiRun:
         self.line = line
         self.script = script
         self.hangup_sent = False
+        self.failed = False
+        """A command returned RESULT_FAILURE on a live channel (a missing file for
+        STREAM FILE, GET OPTION, CONTROL STREAM FILE): AGISTATUS is FAILURE."""
         self.timeout_s = dp.config.agi_timeout_s
 
     def gone(self) -> bool:
@@ -107,7 +115,9 @@ class AgiRun:
             log.info("agi session ended channel=%s reason=%r", self.line.ch.name, exc)
         finally:
             writer.close()
-        return "HANGUP" if self.line.hung.is_set() else "SUCCESS"
+        if self.line.hung.is_set():
+            return "HANGUP"
+        return "FAILURE" if self.failed else "SUCCESS"
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -133,6 +143,8 @@ class AgiRun:
         if self.gone() and not self.hangup_sent:
             self.hangup_sent = True
             prefix = "HANGUP\n"
+        if dp.before_agi_command is not None:
+            await dp.before_agi_command(line.ch.uniqueid, command)
         command_id = dp.rng.randrange(1, 2**31)
         dp.pbx.agi_exec_start(line.ch, command_id, command)
         upper = command.upper()
@@ -176,13 +188,13 @@ class AgiRun:
             return await self._exec(
                 words[1] if len(words) > 1 else "", words[2] if len(words) > 2 else ""
             )
-        if upper.startswith("STREAM FILE"):
-            return await self._play(
-                args[0] if args else "", args[1] if len(args) > 1 else ""
-            )
+        if upper.startswith(("STREAM FILE", "GET OPTION", "CONTROL STREAM FILE")):
+            return await self._stream(words, upper)
         if upper.startswith("GET DATA"):
             timeout_ms = int(args[1]) if len(args) > 1 and args[1].isdigit() else 5000
             max_digits = int(args[2]) if len(args) > 2 and args[2].isdigit() else 1024
+            if args and args[0] and not self._has(args[0]):
+                return "200 result=-1"  # ast_app_getdata_full: the prompt failed
             return await self._get_data(timeout_ms / 1000, max_digits)
         if upper.startswith("WAIT FOR DIGIT"):
             given = words[3] if len(words) > 3 else ""
@@ -218,6 +230,8 @@ class AgiRun:
     def read_variable(self, name: str) -> str | None:
         ch = self.line.ch
         special = {
+            "ASTDATADIR": str(data_dir(self.dp.config.sounds_dir)),
+            "CHANNEL(linkedid)": ch.linkedid,
             "CALLERID(num)": ch.cid_num,
             "CALLERID(name)": ch.cid_name,
             "CHANNEL": ch.name,
@@ -233,12 +247,8 @@ class AgiRun:
 
     async def _exec(self, app: str, data: str) -> str:
         app_l = app.lower()
-        if app_l == "playback":
-            reply = await self._play(data, "")
-            if reply.endswith("result=-1"):
-                return "200 result=-1"
-            self.dp.pbx.varset(self.line.ch, "PLAYBACKSTATUS", "SUCCESS")
-            return "200 result=0"
+        if app_l in ("playback", "background"):
+            return await self._exec_play(app_l, data.split(",")[0])
         if app_l == "wait":
             seconds = float(data) if data.replace(".", "", 1).isdigit() else 0.0
             if await self.dp.wait(self.line, seconds) == "hung":
@@ -248,8 +258,52 @@ class AgiRun:
             return "200 result=0"
         return "200 result=-2"
 
+    def _has(self, name: str) -> bool:
+        config = self.dp.config
+        return sound_exists(
+            name, sounds_dir=config.sounds_dir, installed=config.installed_sounds
+        )
+
+    async def _exec_play(self, app: str, name: str) -> str:
+        """Playback and Background: a missing file answers 0 and leaves FAILED in
+        the status variable; a hang-up answers -1 (app_playback.c,
+        pbx_builtins.c)."""
+        status = "PLAYBACKSTATUS" if app == "playback" else "BACKGROUNDSTATUS"
+        if not self._has(name):
+            self.dp.pbx.varset(self.line.ch, status, "FAILED")
+            return "200 result=0"
+        reply = await self._play(name, "0123456789*#" if app == "background" else "")
+        self.dp.pbx.varset(self.line.ch, status, "SUCCESS")
+        return reply.split(" endpos=")[0]
+
+    async def _stream(self, words: list[str], upper: str) -> str:
+        """STREAM FILE, GET OPTION and CONTROL STREAM FILE (res_agi.c): a missing
+        file answers -1 at once, as a hang-up does, and fails the AGI."""
+        control = upper.startswith("CONTROL")
+        args = words[3:] if control else words[2:]
+        name, escape = [*args, "", ""][:2]
+        if not self._has(name):
+            self.failed = not self.gone()
+            return "200 result=-1 endpos=-1" if control else "200 result=-1 endpos=0"
+        reply = await self._play(name, escape)
+        if upper.startswith("STREAM FILE") and not self.gone():
+            # Asterisk 20 sets it after playing (agent-leg-bridges.ami.txt)
+            played = reply.startswith("200 result=0 ")
+            self.dp.pbx.varset(
+                self.line.ch, "PLAYBACKSTATUS", "SUCCESS" if played else "FAILED"
+            )
+        if upper.startswith("GET OPTION") and reply.startswith("200 result=0 "):
+            given = args[2] if len(args) > 2 else ""
+            timeout_ms = int(given) if given.isdigit() else 5000
+            digit = await self._digit(timeout_ms / 1000, only=escape)
+            if digit is not None:
+                return f"200 result={ord(digit)} {reply.split(' ', 2)[2]}"
+        if control and reply.startswith("200 result=0 "):
+            return "200 result=0 endpos=-1"  # played to the end: no stream left
+        return reply
+
     async def _play(self, name: str, escape: str) -> str:
-        seconds = PLAY_SECONDS.get(name, 2.0)
+        seconds = play_seconds(name, sounds_dir=self.dp.config.sounds_dir)
         if escape:
             digit = await self._digit(seconds, only=escape)
             if digit is not None:
@@ -306,6 +360,9 @@ class AgiRun:
 
     async def _record(self, args: list[str]) -> str:
         name, fmt = [*args, "", ""][:2]
+        beep = any(not a.startswith("s=") and not a.isdigit() for a in args[4:])
+        if beep and not self._has(BEEP):
+            return "200 result=-1 (randomerror) endpos=0"
         limit_ms = (
             int(args[3]) if len(args) > 3 and args[3].lstrip("-").isdigit() else 10000
         )
@@ -328,9 +385,6 @@ class AgiRun:
         if what == "hung" or self.gone():
             return f"200 result=-1 (hangup) endpos={endpos}"
         return f"200 result=0 (timeout) endpos={endpos}"
-
-
-PLAY_SECONDS = {"custom/welcome": 3.35, "custom/hello": 3.98}
 
 
 async def run_agi(dp: Dialplan, line: Line, script: str) -> str:

@@ -72,6 +72,7 @@ class AmiServer:
         self.transfers = Transfers(dp)
         self._server: asyncio.Server | None = None
         self._next_session = 0x7FA828004940
+        self._held: list[Event] | None = None
 
     @property
     def port(self) -> int:
@@ -93,7 +94,21 @@ class AmiServer:
             session.writer.transport.abort()
         self.sessions.clear()
 
+    def hold(self) -> None:
+        """Keep events back from now on, as a congested manager link would."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> None:
+        """Send the events held back, in order, and stop holding."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self.broadcast(event)
+
     def broadcast(self, event: Event) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
         if not self.sessions:
             return
         data = encode(event)

@@ -15,6 +15,8 @@ Event = list[tuple[str, str]]
 
 UNKNOWN = "<unknown>"
 
+CALLING_PRES = ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")
+
 STATE_CODES = {"Down": 0, "Ring": 4, "Ringing": 5, "Up": 6, "Busy": 7}
 
 CAUSE_TEXTS = {
@@ -168,6 +170,25 @@ class Pbx:
         """Create `Local/<exten>@<context>-<seq>;1` and `;2` as an Originate does,
         up to the point where `;2` starts its dialplan (inbound-spine.ami.txt).
         `linkedid`: the requesting channel's, when a channel dials (a transfer)."""
+        one, two = self._new_pair(exten, context, uids=uids, linkedid=linkedid)
+        self.newexten(one, "AppDial2", "(Outgoing Line)")
+        pairs = list(variables)
+        self._set_vars(one, reversed(pairs))
+        if callerid is not None:
+            self._callerid(one, callerid)
+        self._set_vars(two, pairs)
+        if callerid is not None:
+            self._callerid(two, callerid)
+        return one, two
+
+    def _new_pair(
+        self,
+        exten: str,
+        context: str,
+        *,
+        uids: tuple[str | None, str | None],
+        linkedid: str | None,
+    ) -> tuple[Channel, Channel]:
         base = f"Local/{exten}@{context}-{self._local_seq:08x}"
         self._local_seq += 1
         uid1 = uids[0] or self.next_uid()
@@ -179,28 +200,48 @@ class Pbx:
             base + ";1", uid1, link, context, exten, created_at=now, device=device
         )
         two = Channel(
-            base + ";2",
-            uid2,
-            link,
-            context,
-            exten,
-            "Ring",
-            created_at=now,
+            base + ";2", uid2, link, context, exten, "Ring", created_at=now,
             device=device,
-        )
+        )  # fmt: skip
         one.peer, two.peer = two, one
         for ch in (one, two):
             self.channels[ch.name] = ch
             self.by_uid[ch.uniqueid] = ch
             self._channel_event("Newchannel", ch)
-        self.newexten(one, "AppDial2", "(Outgoing Line)")
-        pairs = list(variables)
-        self._set_vars(one, reversed(pairs))
-        if callerid is not None:
-            self._callerid(one, callerid)
-        self._set_vars(two, pairs)
-        if callerid is not None:
-            self._callerid(two, callerid)
+        return one, two
+
+    def dial_pair(
+        self, exten: str, context: str, dialler: Channel
+    ) -> tuple[Channel, Channel]:
+        """`Dial(Local/<exten>@<context>)` from `dialler`, up to the ring: the
+        pair in the dialler's call, told the number dialled, with the dialler's
+        caller ID, then LocalBridge and a DialBegin naming the dialler
+        (agent-leg-bridges.ami.txt, `[cc-agent]` dialling the phone)."""
+        one, two = self._new_pair(
+            exten, context, uids=(None, None), linkedid=dialler.linkedid
+        )
+        number = f"{exten}@{context}"
+        self.varset(one, "DIALEDPEERNUMBER", number)
+        one.cid_num, one.cid_name = exten, dialler.cid_name
+        one.con_num, one.con_name = dialler.cid_num, dialler.cid_name
+        self.newexten(one, "AppDial", "(Outgoing Line)")
+        self._channel_event("NewCallerid", one, CALLING_PRES)
+        self._channel_event("NewConnectedLine", one)
+        self.varset(two, "DIALEDPEERNUMBER", number)
+        two.cid_num, two.cid_name = dialler.cid_num, dialler.cid_name
+        two.con_num, two.con_name = exten, dialler.cid_name
+        self._channel_event("NewCallerid", two, CALLING_PRES)
+        self._channel_event("NewConnectedLine", two)
+        self.local_bridge(one, two)
+        self.emit(
+            [
+                ("Event", "DialBegin"),
+                ("Privilege", "call,all"),
+                *channel_fields(dialler),
+                *channel_fields(one, "Dest"),
+                ("DialString", number),
+            ]
+        )
         return one, two
 
     def _set_vars(self, ch: Channel, pairs: Iterable[tuple[str, str]]) -> None:
@@ -209,15 +250,11 @@ class Pbx:
 
     def _callerid(self, ch: Channel, callerid: tuple[str, str]) -> None:
         ch.cid_num, ch.cid_name = callerid
-        self._channel_event(
-            "NewCallerid",
-            ch,
-            ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"),
-        )
+        self._channel_event("NewCallerid", ch, CALLING_PRES)
         ch.con_num, ch.con_name = callerid
         self._channel_event("NewConnectedLine", ch)
 
-    def local_bridge_and_dial(self, one: Channel, two: Channel) -> None:
+    def local_bridge(self, one: Channel, two: Channel) -> None:
         self.emit(
             [
                 ("Event", "LocalBridge"),
@@ -229,6 +266,10 @@ class Pbx:
                 ("LocalOptimization", "Yes"),
             ]
         )
+
+    def local_bridge_and_dial(self, one: Channel, two: Channel) -> None:
+        """LocalBridge and the Originate's own DialBegin (only the Dest channel)."""
+        self.local_bridge(one, two)
         self.emit(
             [
                 ("Event", "DialBegin"),
@@ -238,11 +279,16 @@ class Pbx:
             ]
         )
 
-    def dial_end(self, one: Channel, status: str) -> None:
+    def dial_end(
+        self, one: Channel, status: str, *, dialler: Channel | None = None
+    ) -> None:
+        """DialEnd of an Originate (no dialler) or of a dialplan Dial."""
+        mine = channel_fields(dialler) if dialler is not None else []
         self.emit(
             [
                 ("Event", "DialEnd"),
                 ("Privilege", "call,all"),
+                *mine,
                 *channel_fields(one, "Dest"),
                 ("DialStatus", status),
             ]
@@ -308,11 +354,7 @@ class Pbx:
 
     def caller_id(self, ch: Channel, num: str, name: str) -> None:
         ch.cid_num, ch.cid_name = num, name
-        self._channel_event(
-            "NewCallerid",
-            ch,
-            ("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"),
-        )
+        self._channel_event("NewCallerid", ch, CALLING_PRES)
 
     # media -----------------------------------------------------------------
     def moh_start(self, ch: Channel, moh_class: str = "default") -> None:
@@ -386,18 +428,26 @@ class Pbx:
         return bridge
 
     def bridge_enter(
-        self, bridge: Bridge, ch: Channel, linkedid: str | None = None
+        self,
+        bridge: Bridge,
+        ch: Channel,
+        linkedid: str | None = None,
+        *,
+        swap: Channel | None = None,
     ) -> None:
+        """`swap`: the channel `ch` replaces (Local channel optimisation)."""
         bridge.channels.append(ch)
         ch.bridge = bridge
         if linkedid is not None:
             ch.linkedid = linkedid
+        extra = [("SwapUniqueid", swap.uniqueid)] if swap is not None else []
         self.emit(
             [
                 ("Event", "BridgeEnter"),
                 ("Privilege", "call,all"),
                 *bridge_fields(bridge),
                 *channel_fields(ch),
+                *extra,
             ]
         )
 

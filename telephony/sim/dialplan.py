@@ -32,13 +32,14 @@ from telephony.dialplan import (
     WAIT_LOOP_LABEL,
 )
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
+from telephony.sim.dial import dial
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
 from telephony.sim.wav import GrowingWav
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["next", "stop", "jump"]
-HangKind = Literal["", "peer", "ami", "bridge", "vanish"]
+HangKind = Literal["", "peer", "ami", "bridge", "vanish", "optimised"]
 
 PLAYBACK_S = {
     "custom/welcome": 3.35,
@@ -50,11 +51,13 @@ AMD_RESULT = {
     PartyKind.HUMAN: ("HUMAN", "HUMAN-800-800", 1.22),
     PartyKind.MACHINE: ("MACHINE", "LONGGREETING-1500-1500", 2.28),
 }
-AGENT_PHONE_CONTEXTS = frozenset({"cc-agentphone", AGENT_CONTEXT})
-"""Where a Local channel reaches an agent's phone: the traces' stand-in phone
-(`cc-agentphone`) and the product's agent leg (`cc-agent`, which on a real
-Asterisk Dials PJSIP/<endpoint>; the simulator answers as the phone itself, without
-the PJSIP channel and its DialBegin/DialEnd)."""
+PHONE_CONTEXT = "cc-agentphone"
+"""The traces' stand-in for an agent's phone (`PJSIP/<endpoint>` on a real
+Asterisk): rings, answers, plays a greeting and stays (asterisk-traces/config)."""
+AGENT_PHONE_CONTEXTS = frozenset({PHONE_CONTEXT, AGENT_CONTEXT})
+"""Where a Local channel reaches an agent's phone: the stand-in phone itself, or
+the product's agent leg (`cc-agent`), which Dials it as the reference dialplan
+Dials PJSIP/<endpoint> (agent-leg-bridges.ami.txt)."""
 PRIORITY_LABELS = {(WAIT_CONTEXT, WAIT_EXTEN): {WAIT_LOOP_LABEL: 2}}
 """The `n(label)` priorities of the table below, for Goto."""
 _DIGITS = re.compile(r"^\+?[0-9*#]+$")
@@ -138,6 +141,9 @@ class Dialplan:
             PBX_ID_VARIABLE: config.pbx_id,
         }
         self.agi_runner: Callable[[Line, str], Awaitable[str]] | None = None
+        self.before_agi_command: Callable[[str, str], Awaitable[None]] | None = None
+        """Awaited with (uniqueid, command) as each FastAGI command arrives, before
+        it runs: a test sees the world as the command found it."""
 
     @property
     def agi_host(self) -> str:
@@ -214,6 +220,12 @@ class Dialplan:
         if ctx in AGENT_PHONE_CONTEXTS and _DIGITS.match(exten):
             agent = self.agents.get(exten) or AgentPhone(endpoint=exten)
             line.agent = agent
+            if ctx == AGENT_CONTEXT:
+                return [
+                    ("NoOp", f"agent {exten}"),
+                    ("Dial", f"Local/{exten}@{PHONE_CONTEXT},30,t"),
+                    ("Hangup", ""),
+                ]
             if not agent.answers:
                 return [("Wait", "3600")]
             return [
@@ -301,14 +313,15 @@ class Dialplan:
             outcome = await self.app(line, app, data)
             while ch.bridge is not None and not line.hung.is_set():
                 if await self.wait(line, None) == "wake" and line.redirect is not None:
-                    outcome = self._jump(line)
+                    outcome = self.take_redirect(line)
             if outcome == "stop":
                 break
             if outcome == "next":
                 ch.priority += 1
         await self.finish(line)
 
-    def _jump(self, line: Line) -> Outcome:
+    def take_redirect(self, line: Line) -> Outcome:
+        """Leave for the place an AMI Redirect named (leaving any bridge)."""
         assert line.redirect is not None
         ctx, exten, prio = line.redirect
         line.redirect = None
@@ -324,7 +337,7 @@ class Dialplan:
             return "stop"
         if what == "wake" and line.redirect is not None:
             self.pbx.moh_stop(line.ch)
-            return self._jump(line)
+            return self.take_redirect(line)
         if what == "wake" and line.ch.bridge is not None:
             return "next"
         return None
@@ -348,7 +361,7 @@ class Dialplan:
             case "AMD":
                 return await self._amd(line)
             case "Dial":
-                return await self._dial(line, data)
+                return await dial(self, line, data)
             case "Busy":
                 self.pbx.newstate(ch, "Busy")
                 line.busy.set()
@@ -394,71 +407,6 @@ class Dialplan:
             self.pbx.moh_stop(ch)
         return await self.interrupted(line, what) or "next"
 
-    async def _dial(self, line: Line, data: str) -> Outcome:
-        """Dial(`Local/<exten>@<context>`): ring a new leg in the dialling
-        channel's call and, once it answers, bridge the two until either hangs up.
-        The called party is the leg's `;2` half (as for an Originate); the
-        dialling channel goes on to its next priority when the leg is gone."""
-        ch = line.ch
-        exten, _, context = data.removeprefix("Local/").partition("@")
-        one, two = self.pbx.local_pair(
-            exten, context, callerid=(ch.cid_num, ch.cid_name), linkedid=ch.linkedid
-        )
-        l1, l2 = self.line(one), self.line(two)
-        if self.steps(l2) is None:
-            self.pbx.hangup(two, 0)
-            self.pbx.hangup(one, 0)
-            self.lines.pop(one, None)
-            self.lines.pop(two, None)
-            return "next"
-        self.pbx.local_bridge_and_dial(one, two)
-        self.spawn(self.run(l2))
-        if not await self._dial_ring(line, l2):
-            if one.state != "Up":
-                self.pbx.dial_end(one, "BUSY" if l2.busy.is_set() else "NOANSWER")
-            self.hang(l1, "ami", 0)
-            self.spawn(self.finish(l1))
-            if line.hung.is_set():
-                return "stop"
-            if line.redirect is not None:
-                line.wake.clear()
-                return self._jump(line)
-            return "next"
-        self.pbx.newstate(one, "Up")
-        self.pbx.dial_end(one, "ANSWER")
-        self.bridge(l1, line)
-        ch.priority -= 1  # Dial, unlike Bridge(), resumes after itself
-        self.spawn(self._dialled(l1))
-        return "next"
-
-    async def _dial_ring(self, line: Line, l2: Line) -> bool:
-        """Ring until the called leg answers (True), or it is busy or gone, the
-        dialling channel hangs up or is redirected, or 60 s pass (False)."""
-        deadline = self.clock() + 60.0  # simulated seconds, as Dial(...,60)
-        while not (l2.answered.is_set() or l2.busy.is_set() or l2.hung.is_set()):
-            if line.hung.is_set() or line.redirect is not None:
-                return False
-            left = deadline - self.clock()
-            if left <= 0:
-                return False
-            events = (l2.answered, l2.busy, l2.hung, line.hung, line.wake)
-            waits = [asyncio.ensure_future(e.wait()) for e in events]
-            try:
-                await asyncio.wait(
-                    waits,
-                    timeout=left / self.config.speed,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                for w in waits:
-                    w.cancel()
-            line.wake.clear()
-        return l2.answered.is_set() and not line.hung.is_set()
-
-    async def _dialled(self, l1: Line) -> None:
-        await self.wait(l1, None)
-        await self.finish(l1)
-
     async def _amd(self, line: Line) -> Outcome:
         peer = line.ch.peer
         kind = self.line(peer).party if peer is not None else None
@@ -485,7 +433,9 @@ class Dialplan:
         if line.hung.is_set():
             return "stop"
         if line.redirect is not None:
-            return self._jump(line)  # an AMI Redirect ended the AGI (async goto)
+            return self.take_redirect(
+                line
+            )  # an AMI Redirect ended the AGI (async goto)
         if (line.ch.context, line.ch.exten, line.ch.priority) != location:
             return "jump"  # SET CONTEXT/EXTENSION/PRIORITY: the dialplan goes on there
         return "next"
@@ -505,7 +455,7 @@ class Dialplan:
         if ch.dead:
             return
         kind = line.hung_kind
-        if kind == "vanish":
+        if kind in ("vanish", "optimised"):
             return
         self.pbx.moh_stop(ch)
         self.stop_mix(line)
@@ -516,7 +466,8 @@ class Dialplan:
             if kind == "":
                 kind = "bridge"
         if kind == "bridge":
-            self.pbx.varset(ch, "BRIDGERESULT", "SUCCESS")
+            if ch.app == "Bridge":  # a Dial's callee reports no Bridge() result
+                self.pbx.varset(ch, "BRIDGERESULT", "SUCCESS")
         elif kind != "peer" or not was_bridged:
             self.pbx.soft_hangup_request(ch, 16)
         if peer is not None:
@@ -536,7 +487,8 @@ class Dialplan:
     def _teardown(self, ch: Channel) -> None:
         bridge = ch.bridge
         assert bridge is not None
-        members = list(bridge.channels)
+        # The channel hanging up leaves first; the bridge then dissolves.
+        members = [ch, *(m for m in bridge.channels if m is not ch)]
         for m in members:
             self.pbx.varset(m, "BRIDGEPEER", "")
         for m in members:
@@ -574,6 +526,19 @@ class Dialplan:
         target.wake.set()
         target.bridged.set()
         agent.bridged.set()
+
+    def hold(self, ch: Channel, *, on: bool) -> None:
+        """`ch` (an agent's phone) puts its call on hold, or takes it off: the
+        channels bridged with it hear music on hold, as Asterisk plays it to a
+        held bridge peer (MusicOnHoldStart/Stop, inbound-spine.ami.txt)."""
+        bridge = ch.bridge
+        for other in [] if bridge is None else bridge.channels:
+            if other is ch:
+                continue
+            if on and not other.moh:
+                self.pbx.moh_start(other, MOH_CLASS)
+            elif not on:
+                self.pbx.moh_stop(other)
 
     def record_path(self, name: str) -> Path:
         path = Path(name)

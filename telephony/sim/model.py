@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from telephony.sim.sounds import INSTALLED_SOUNDS
+
 
 class PartyKind(StrEnum):
     """What answers an outbound call (the `cc-party` extensions of the traces)."""
@@ -97,6 +99,13 @@ class SimConfig:
     agi_timeout_s: float = 30.0
     """Wall-clock limit for one FastAGI connect or reply read."""
     recordings_dir: Path = Path("var/recordings")
+    sounds_dir: Path | None = None
+    """The sounds directory this Asterisk reads (`<astdatadir>/sounds`): a sound
+    plays when it is installed or a file here; any other is missing, answered as
+    Asterisk answers it. None: installed sounds only."""
+    installed_sounds: frozenset[str] = INSTALLED_SOUNDS
+    """Sounds Asterisk has without the sounds directory (take one out to make it
+    missing)."""
     agents: tuple[AgentPhone, ...] = ()
     parties: tuple[Party, ...] = ()
     party_profile: PartyProfile = field(default_factory=PartyProfile)
@@ -104,3 +113,7 @@ class SimConfig:
     """The `PBX_ID` global: which PBX of the service this simulator plays."""
     epoch: int | None = None
     """Start of the Uniqueid counter (`<epoch>.<n>`); None: the wall clock."""
+    shutdown_events: bool = False
+    """How a restart looks on AMI: Hangup for every channel then `Shutdown`
+    (restart-with-shutdown.ami.txt), or a socket that just closes (restart.ami.txt).
+    A real Asterisk does either."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from telephony.sim import optimise
 from telephony.sim.channels import UNKNOWN, Channel
 from telephony.sim.dialplan import (
     AGENT_PHONE_CONTEXTS,
@@ -187,9 +188,7 @@ async def _connected(dp: Dialplan, req: OriginateRequest, l1: Line) -> None:
                     dp, req, ok=True, reason=REASON_ANSWERED, one=one
                 ),
             )
-            peer = one.peer
-            if peer is not None and not peer.dead:
-                dp.pbx.caller_id(peer, target.cid_num, target.cid_name)
+            _tell_the_far_side(dp, one, target)
             await dp.wait(l1, None)
         else:
             originate_response(dp, req, ok=True, reason=REASON_ANSWERED, one=one)
@@ -204,3 +203,21 @@ async def _connected(dp: Dialplan, req: OriginateRequest, l1: Line) -> None:
         originate_response(dp, req, ok=True, reason=REASON_ANSWERED, one=one)
         await dp.app(l1, app, data)
     await dp.finish(l1)
+
+
+def _tell_the_far_side(dp: Dialplan, one: Channel, target: Channel) -> None:
+    """After Bridge(): the caller's ID reaches what `;2` is talking to. A `;2`
+    that runs applications (the stand-in phone) gets it as its caller ID at
+    once (inbound-spine.ami.txt); one that Dialled the phone passes it on as the
+    phone's connected line, and the pair is optimised away
+    (agent-leg-bridges.ami.txt)."""
+    peer = one.peer
+    if peer is None or peer.dead:
+        return
+    if peer.bridge is None:
+        dp.pbx.caller_id(peer, target.cid_num, target.cid_name)
+        return
+    for far in peer.bridge.channels:
+        if far is not peer:
+            dp.pbx.connected_line(far, target.cid_num, target.cid_name)
+    optimise.schedule(dp, one)

@@ -14,7 +14,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -26,6 +27,7 @@ from telephony.sim.channels import Channel, Event, Pbx
 from telephony.sim.dialplan import Dialplan, OriginateRequest
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.originate import originate
+from telephony.sim.shutdown import hang_up_everything, shutdown_event
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,8 @@ class Simulator:
 
     Public: `ami_port`, `agents`, `actions` (every AMI action received, in order),
     `events` (every event emitted, when `keep_events=True`), `place_inbound()`,
-    `live_channels()`, `restart()`, `drop_ami_connections()`, `run_load()`,
-    `hangup()`.
+    `live_channels()`, `restart()`, `drop_ami_connections()`, `ami_events_held()`,
+    `watch_agi()`, `run_load()`, `hold()`, `hangup()`.
     """
 
     def __init__(self, config: SimConfig, *, keep_events: bool = False) -> None:
@@ -131,6 +133,21 @@ class Simulator:
     def live_channels(self) -> list[Channel]:
         return list(self.pbx.channels.values())
 
+    def watch_agi(self, hook: Callable[[str, str], Awaitable[None]] | None) -> None:
+        """Await `hook(uniqueid, command)` as each FastAGI command arrives, before
+        Asterisk would run it (None: stop watching)."""
+        self.dialplan.before_agi_command = hook
+
+    @contextmanager
+    def ami_events_held(self) -> Iterator[None]:
+        """AMI events are held back inside the block and sent, in order, when it
+        ends: the manager link lags the calls (FastAGI is a separate socket)."""
+        self.ami.hold()
+        try:
+            yield
+        finally:
+            self.ami.release()
+
     # people ------------------------------------------------------------------
     async def place_inbound(self, caller: Caller) -> InboundCall:
         """A caller dials `caller.dnis`: the call reaches cc-inbound (and the
@@ -184,6 +201,15 @@ class Simulator:
         if not ch.dead and not line.hung.is_set():
             dp.hangup_from_ami(ch)
 
+    def hold(self, uniqueid_or_name: str, *, on: bool = True) -> bool:
+        """The phone on this channel holds its call (`on=False`: resumes): the
+        party bridged with it hears music. False if the channel is gone."""
+        ch = self.pbx.find(uniqueid_or_name)
+        if ch is None:
+            return False
+        self.dialplan.hold(ch, on=on)
+        return True
+
     def hangup(self, uniqueid_or_name: str) -> bool:
         """Hang a channel up as the AMI Hangup action does; False if it is gone."""
         ch = self.pbx.find(uniqueid_or_name)
@@ -225,13 +251,24 @@ class Simulator:
         self.ami.drop_all()
         await asyncio.sleep(0)
 
-    async def restart(self, down_s: float = 0.5, boot_s: float = 0.0) -> None:
-        """`core restart now`: every AMI socket closes without Hangup or Shutdown
-        events, every call and FastAGI session is gone, logins get `Asterisk is
-        shutting down` for `down_s` (wall seconds); then Asterisk boots afresh
-        (Uptime 0, new Uniqueids, channel counters from 0) and logins work again.
-        During `boot_s` logins are accepted and `FullyBooted` follows when boot ends."""
+    async def restart(
+        self, down_s: float = 0.5, boot_s: float = 0.0, *, announce: bool | None = None
+    ) -> None:
+        """`core restart now`: every call and FastAGI session is gone, logins get
+        `Asterisk is shutting down` for `down_s` (wall seconds); then Asterisk
+        boots afresh (Uptime 0, new Uniqueids, channel counters from 0) and logins
+        work again. During `boot_s` logins are accepted and `FullyBooted` follows
+        when boot ends.
+
+        Announced (`announce`, default `config.shutdown_events`), every channel is
+        hung up with the shutdown cause and `Shutdown` sent before the AMI sockets
+        close (restart-with-shutdown.ami.txt); otherwise they just close, without
+        Hangup or Shutdown events (restart.ami.txt)."""
         self.state.shutting_down = True
+        if self.config.shutdown_events if announce is None else announce:
+            hang_up_everything(self.pbx)
+            self._emit(shutdown_event(restart=True))
+            await asyncio.sleep(0)
         self.ami.drop_all()
         dp = self.dialplan
         for line in list(dp.lines.values()):

@@ -23,6 +23,7 @@ def service_settings(database_url: str, tmp_path: Path, **more: Any) -> Settings
         agi={"port": free_port()},
         pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
         recordings_dir=tmp_path / "recordings",
+        data_dir=tmp_path / "var",
         crm={"attachments_dir": str(tmp_path / "attachments")},
         ivr={"sounds_dir": str(tmp_path / "sounds")},
         **more,

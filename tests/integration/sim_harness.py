@@ -1,5 +1,6 @@
 """Test-side peers for the simulator: a minimal AMI client, a FastAGI responder that
-plays a fixed command list, and a reader of the recorded traces."""
+plays a fixed command list, a reader of the recorded traces, and sound files for
+its sounds directory."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telephony.ami_parse import AmiFramer, AmiMessage, Banner, encode
+from telephony.sim.wav import RATE_HZ, tone, write_wav
 
 TRACES = Path("/work/shared/asterisk-traces")
 TIMEOUT_S = 10.0
+
+
+def write_sound(sounds_dir: Path, name: str, *, seconds: float = 2.0) -> None:
+    """Put sound `name` (a tone of `seconds`) where a simulator reading
+    `sounds_dir` finds it."""
+    path = sounds_dir / f"{name}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_wav(path, tone(int(seconds * RATE_HZ)))
 
 
 def read_trace(name: str) -> list[tuple[str, AmiMessage | str]]:
@@ -44,6 +54,23 @@ def read_trace(name: str) -> list[tuple[str, AmiMessage | str]]:
     if cur:
         out.append((direction, AmiMessage.of(cur)))
     return out
+
+
+def trace_agi_commands(name: str) -> list[str]:
+    """The FastAGI commands the service sent in a trace, in order, as Asterisk
+    reports them (`AGIExecStart`): what an AgiScript replays."""
+    return [m["Command"] for m in trace_events(name) if m.event == "AGIExecStart"]
+
+
+def trace_sounds(name: str) -> frozenset[str]:
+    """The sound files the service played in a trace (they were on that Asterisk):
+    a simulator replaying the trace must have them too."""
+    played = set()
+    for command in trace_agi_commands(name):
+        words = command.split()
+        if command.startswith(("GET DATA", "STREAM FILE")) and len(words) > 2:
+            played.add(words[2].strip('"'))
+    return frozenset(played)
 
 
 def trace_events(name: str) -> list[AmiMessage]:

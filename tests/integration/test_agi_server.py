@@ -167,6 +167,8 @@ async def test_inbound_trace_is_followed_when_asterisk_answers_as_recorded(
     peer = await AsteriskPeer.connect(server.port)
     await peer.send(environment())
     await peer.expect('EXEC "Playback" "custom/welcome"', "200 result=0")
+    # Playback answers 0 for a missing file too: its status tells them apart
+    await peer.expect('GET VARIABLE "PLAYBACKSTATUS"', "200 result=1 (SUCCESS)")
     await peer.expect('GET DATA "custom/welcome" 5000 1', "200 result=2")
     await peer.expect('SET VARIABLE "CC_CHOICE" "200 result=2"', "200 result=1")
     await peer.expect('SET VARIABLE "CC_QUEUE" "billing"', "200 result=1")
@@ -202,7 +204,9 @@ async def test_commands_stay_in_step_when_hangup_line_arrives_ahead_of_a_reply(
     peer = await AsteriskPeer.connect(server.port)
     await peer.send(environment())
     await peer.expect('GET DATA "custom/welcome" 10000 4', "200 result=-1")
-    await peer.expect('SET VARIABLE "AFTER" "1"', "HANGUP", "200 result=1")
+    # a missing prompt reads the same: the channel is asked, and HANGUP comes first
+    await peer.expect("CHANNEL STATUS", "HANGUP", "200 result=6")
+    await peer.expect('SET VARIABLE "AFTER" "1"', "200 result=1")
     await peer.expect('GET VARIABLE "AFTER"', "200 result=1 (1)")
     await peer.expect(
         'STREAM FILE "custom/welcome" ""',
@@ -255,6 +259,140 @@ async def test_sound_missing_is_raised_and_session_goes_on_when_channel_is_up(
     await outcome.finished()
     assert outcome.error is None
     assert outcome.results == ["cc/en/absent", False, "1"]
+
+
+@dataclass(frozen=True)
+class Playing:
+    """One command that plays a file, and what Asterisk 20 sends when the file is
+    missing (res_agi.c, app_playback.c, pbx_builtins.c): the reply, then the probe
+    the session sends to tell a missing file from a hang-up, and its answer on a
+    live channel."""
+
+    play: Callable[[AgiSession], Awaitable[object]]
+    command: str
+    reply: str
+    probe: str
+    alive: str
+    sound: str = "cc/en/absent"
+
+
+PLAYING = {
+    "stream-file": Playing(
+        lambda s: s.stream_file("cc/en/absent", "12"),
+        'STREAM FILE "cc/en/absent" "12"',
+        "200 result=-1 endpos=0",
+        "CHANNEL STATUS",
+        "200 result=6",
+    ),
+    "get-data": Playing(
+        lambda s: s.get_data("cc/en/absent", 5000, 1),
+        'GET DATA "cc/en/absent" 5000 1',
+        "200 result=-1",
+        "CHANNEL STATUS",
+        "200 result=6",
+    ),
+    "get-option": Playing(
+        lambda s: s.get_option("cc/en/absent", "12", 3000),
+        'GET OPTION "cc/en/absent" "12" 3000',
+        "200 result=-1 endpos=0",
+        "CHANNEL STATUS",
+        "200 result=6",
+    ),
+    "control-stream-file": Playing(
+        lambda s: s.control_stream_file("cc/en/absent", "12"),
+        'CONTROL STREAM FILE "cc/en/absent" "12" 3000 "#" "*"',
+        "200 result=-1 endpos=-1",
+        "CHANNEL STATUS",
+        "200 result=6",
+    ),
+    "playback": Playing(
+        lambda s: s.playback("cc/en/absent"),
+        'EXEC "Playback" "cc/en/absent"',
+        "200 result=0",
+        'GET VARIABLE "PLAYBACKSTATUS"',
+        "200 result=1 (FAILED)",
+    ),
+    "exec-playback": Playing(
+        lambda s: s.exec("Playback", "cc/en/absent"),
+        'EXEC "Playback" "cc/en/absent"',
+        "200 result=0",
+        'GET VARIABLE "PLAYBACKSTATUS"',
+        "200 result=1 (FAILED)",
+    ),
+    "background": Playing(
+        lambda s: s.background("cc/en/absent"),
+        'EXEC "Background" "cc/en/absent"',
+        "200 result=0",
+        'GET VARIABLE "BACKGROUNDSTATUS"',
+        "200 result=1 (FAILED)",
+    ),
+    "record-file-beep": Playing(
+        lambda s: s.record_file("/var/spool/asterisk/vm-1", beep=True),
+        'RECORD FILE "/var/spool/asterisk/vm-1" "wav" "#" 60000 "BEEP"',
+        "200 result=-1 (randomerror) endpos=0",
+        "CHANNEL STATUS",
+        "200 result=6",
+        sound="beep",
+    ),
+}
+
+
+@pytest.mark.parametrize("playing", PLAYING.values(), ids=PLAYING.keys())
+async def test_sound_missing_is_raised_for_every_playing_command_when_caller_is_there(
+    server: AgiServer, playing: Playing
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        with pytest.raises(SoundMissing) as caught:
+            await playing.play(session)
+        outcome.results.append(caught.value.sound)
+        outcome.results.append(session.hung_up)
+        await session.set_variable("AFTER", "1")
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect(playing.command, playing.reply)
+    await peer.expect(playing.probe, playing.alive)
+    await peer.expect('SET VARIABLE "AFTER" "1"', "200 result=1")
+    await outcome.finished()
+    assert outcome.error is None
+    assert outcome.results == [playing.sound, False]
+
+
+@pytest.mark.parametrize("playing", PLAYING.values(), ids=PLAYING.keys())
+async def test_hangup_is_raised_for_every_playing_command_when_the_probe_finds_it(
+    server: AgiServer, playing: Playing
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        await playing.play(session)
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect(playing.command, playing.reply)
+    # the hang-up happened during the command: HANGUP precedes the probe's reply
+    await peer.expect(playing.probe, "HANGUP", playing.alive)
+    await outcome.finished()
+    assert isinstance(outcome.error, AgiHangup)
+    assert not isinstance(outcome.error, SoundMissing)
+
+
+async def test_playback_is_not_probed_when_asterisk_says_it_was_hung_up(
+    server: AgiServer,
+) -> None:
+    async def body(session: AgiSession, outcome: Outcome) -> None:
+        await session.playback("cc/en/hello")
+
+    handler, outcome = recording(body)
+    server.route("inbound", handler)
+    peer = await AsteriskPeer.connect(server.port)
+    await peer.send(environment())
+    await peer.expect('EXEC "Playback" "cc/en/hello"', "200 result=-1")
+    await outcome.finished()
+    assert isinstance(outcome.error, AgiHangup)
+    assert await peer.closed_by_server()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
-"""The CRM's bus handlers on SQLite and PostgreSQL: the IVR's record lands on the
-call's contact, a callback the ACD gave up on becomes one appeal, and the agent's
-wrap-up lands on the call's contact."""
+"""The CRM's bus handlers on SQLite and PostgreSQL: a callback the ACD gave up on
+becomes one appeal, and the agent's wrap-up lands on the call's contact."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from acd.events import CallbackGaveUp, Disposition, WrapUpFinished
 from acd.model import AgentId, QueueId
 from contactcentre.bus import Bus
-from contactcentre.crm_sinks import CrmSinks, ivr_visit
+from contactcentre.crm_sinks import CrmSinks
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.tables import AppealRow, TopicRow
 from crm_core.auth.model import system_actor
@@ -22,10 +21,6 @@ from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
 from crm_core.selfservice.failed_callbacks import FailedCallbackService
 from crm_core.selfservice.seed import CALLBACK_FAILED_TOPIC, seed_callback_failed_topic
-from ivr.dialogue import EntryKind, HandoffData, JournalEntry, Queue, Recognised
-from ivr.events import IvrCompleted
-from ivr.handoff import Outcome, completed, completed_by
-from ivr.model import Channel, FlowName, NodeId
 from telephony.model import CallId
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.crm_core.appeals.world import build
@@ -41,73 +36,6 @@ def crm_sinks(sessions: Sessions, clock: FakeClock) -> CrmSinks:
         ContactService(sessions, clock),
         FailedCallbackService(sessions, appeals, customers),
     )
-
-
-def queued(*, customer_id: str | None = None) -> IvrCompleted:
-    data = HandoffData(
-        flow=FlowName("main"), version=3, customer_id=customer_id,
-        menu_path=("billing",), values={"account": "100200"},
-        recognised=(Recognised(name="menu", value="2", channel=Channel.SPEECH,
-                               confidence=0.9),),
-        last_node=NodeId("to_billing"),
-    )  # fmt: skip
-    journal = (
-        JournalEntry(at=T0, node=NodeId("menu"), kind=EntryKind.ENTERED, detail=""),
-        JournalEntry(
-            at=T0 + timedelta(seconds=3), node=NodeId("menu"), kind=EntryKind.INPUT,
-            detail="two", value="2", confidence=0.9, channel=Channel.SPEECH,
-        ),
-    )  # fmt: skip
-    return completed_by(
-        Queue(queue="billing", skills=("ru",), priority=1, data=data),
-        at=T0 + timedelta(seconds=10), call_id=CALL, ani="4951234567",
-        language="ru", journal=journal,
-    )  # fmt: skip
-
-
-def test_visit_carries_flow_node_and_journal_when_the_call_was_queued() -> None:
-    visit = ivr_visit(queued())
-    assert (visit.flow, visit.last_node, visit.outcome) == (
-        "main",
-        "to_billing",
-        "queued",
-    )
-    assert visit.queue == "billing"
-    assert visit.language == "ru"
-    assert [e["kind"] for e in visit.journal] == ["entered", "input"]
-    assert visit.journal[1]["confidence"] == 0.9
-    assert "journal" not in visit.details
-    assert isinstance(visit.details["handoff"], dict)
-
-
-def test_visit_has_no_flow_when_no_flow_served_the_call() -> None:
-    event = completed(
-        at=T0, call_id=CALL, ani="", customer_id=None, outcome=Outcome.FALLBACK,
-        language="en", queue="operator",
-    )  # fmt: skip
-    visit = ivr_visit(event)
-    assert (visit.flow, visit.last_node) == (None, None)
-    assert visit.journal == ()
-    assert visit.outcome == "fallback"
-
-
-async def test_ivr_completed_lands_on_the_call_contact_when_handled(
-    sessions: Sessions,
-) -> None:
-    clock = FakeClock()
-    contacts = ContactService(sessions, clock)
-    opened = await contacts.open_call_contact(
-        CALL, "anonymous", dnis="100", direction=ContactDirection.IN, started_at=T0
-    )
-    card = await CustomerService(sessions, clock).create(
-        system_actor(), {"name": "Petrov"}
-    )
-    await crm_sinks(sessions, clock).on_ivr_completed(queued(customer_id=str(card.id)))
-    stored = await contacts.get(system_actor(), opened.id)
-    assert stored.customer_id == card.id
-    assert stored.ivr is not None
-    assert stored.ivr.last_node == "to_billing"
-    assert [e["node"] for e in stored.ivr.journal] == ["menu", "menu"]
 
 
 async def test_callback_gave_up_becomes_one_appeal_when_published_twice_on_the_bus(

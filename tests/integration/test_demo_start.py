@@ -75,7 +75,9 @@ async def test_the_printed_password_signs_in_when_the_demo_is_started_again(
     engine = make_engine(settings.database.url)
     try:
         auth = AuthService(make_sessions(engine), UtcClock())
-        assert (await auth.login("admin", again)).actor.login == "admin"
+        assert (
+            await auth.login("admin", again, address="127.0.0.1")
+        ).actor.login == "admin"
     finally:
         await engine.dispose()
 
@@ -98,6 +100,8 @@ async def test_demo_users_take_the_new_password_when_it_changes(
     await seed_users(sessions, "first-password-1")
     await seed_users(sessions, "second-password-2")
     auth = AuthService(sessions, UtcClock())
-    assert (await auth.login("agent", "second-password-2")).actor.login == "agent"
+    assert (
+        await auth.login("agent", "second-password-2", address="127.0.0.1")
+    ).actor.login == "agent"
     with pytest.raises(Unauthenticated):
-        await auth.login("agent", "first-password-1")
+        await auth.login("agent", "first-password-1", address="127.0.0.1")

@@ -123,7 +123,7 @@ def test_first_administrator_signs_in_when_created_from_standard_input(
         engine = make_engine(on_migrated)
         try:
             auth = AuthService(make_sessions(engine), UtcClock())
-            return (await auth.login("olga", password)).actor.login
+            return (await auth.login("olga", password, address="127.0.0.1")).actor.login
         finally:
             await engine.dispose()
 

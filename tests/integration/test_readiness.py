@@ -82,9 +82,15 @@ async def test_every_part_is_named_ready_when_database_pbx_fastagi_and_redis_are
     async with Simulator(simulator_config(settings)), serving(settings):
         body = await eventually(lambda: _answer(settings, 200))
     assert body["ready"] is True
-    assert set(body["checks"]) == {"database", "ami:pbx1", "fastagi", "redis"}
+    assert set(body["checks"]) == {
+        "database", "ami:pbx1", "fastagi", "journal", "redis"
+    }  # fmt: skip
     assert all(check["ready"] for check in body["checks"].values())
     assert body["checks"]["ami:pbx1"]["connects"] == 1
+    assert body["checks"]["journal"] == {
+        "ready": True, "pending": 0, "on_disk_only": 0, "retrying": False,
+        "dead_letters": 0,
+    }  # fmt: skip
 
 
 async def test_the_pbx_is_named_not_ready_when_asterisk_goes_away(
@@ -121,4 +127,4 @@ async def test_the_database_is_named_not_ready_when_it_goes_down(
         assert body["checks"]["database"]["ready"] is False
         assert body["checks"]["ami:pbx1"]["ready"] is True
         assert await _get(settings, "/healthz") == (200, {"status": "ok"})
-        assert app.readiness.names == ["database", "ami:pbx1", "fastagi"]
+        assert app.readiness.names == ["database", "ami:pbx1", "fastagi", "journal"]

@@ -29,7 +29,7 @@ from telephony.events import (
     PbxConnected,
     PbxDisconnected,
 )
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 from tests import servers
 
 TIMEOUT_S = 5.0
@@ -95,7 +95,10 @@ async def eventually(
             call_id=CallId("pbx1:1"),
             pbx_id=PbxId("pbx1"),
             bridge_id="b-1",
-            channels=("PJSIP/1001-1", "Local/1001@cc-agent-1;1"),
+            caller_channel="PJSIP/trunk-1",
+            caller_channel_id=ChannelId("1.1"),
+            peer_channel="PJSIP/1001-2",
+            peer_channel_id=ChannelId("1.2"),
         ),
         PbxConnected(occurred_at=T0, pbx_id=PbxId("pbx1"), live_calls=3),
     ],

@@ -24,6 +24,7 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[TestServer]
     settings = load_settings(
         database={"url": database_url},
         recordings_dir=tmp_path / "recordings",
+        data_dir=tmp_path / "var",
         crm={"attachments_dir": str(tmp_path / "attachments")},
     )
     app = build(settings)

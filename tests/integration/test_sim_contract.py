@@ -13,15 +13,19 @@ from __future__ import annotations
 import asyncio
 import re
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from telephony.ami_parse import AmiMessage
 from telephony.sim.model import SimConfig
 from telephony.sim.simulator import Simulator
-from tests.integration.sim_harness import AgiScript, AmiClient, read_trace, trace_events
+from tests.integration.sim_harness import (
+    TRACES,
+    AgiScript,
+    AmiClient,
+    read_trace,
+    trace_events,
+)
 
 SPEED = 10.0
 PER_CHANNEL_SKIP = {"OriginateResponse", "CoreShowChannel", "DeviceStateChange"}
@@ -68,6 +72,28 @@ def key_values(events: list[AmiMessage]) -> list[list[tuple[str, str, str, str]]
     return list(out.values())
 
 
+Action = tuple[float, str, list[tuple[str, str]]]
+"""(trace seconds, action name, fields) of an action to send."""
+
+
+def trace_actions(name: str) -> list[Action]:
+    """The actions the trace's client sent, at the trace's times."""
+    blocks = read_trace(name)
+    times = [
+        float(line.split()[0])
+        for line in (TRACES / name).read_text().splitlines()
+        if " >> Action: " in line
+    ]
+    actions = [m for d, m in blocks if d == ">>" and isinstance(m, AmiMessage)]
+    return [
+        (at, a.action or "", [(k, v) for k, v in a.pairs() if k not in _OWN])
+        for at, a in zip(times, actions, strict=True)
+    ]
+
+
+_OWN = ("Action", "ActionID")
+
+
 async def replay(
     name: str,
     sim: Simulator,
@@ -76,49 +102,37 @@ async def replay(
     skip: tuple[str, ...] = (),
     files: Path | None = None,
     after: dict[str, Callable[[AmiMessage], bool]] | None = None,
+    extra: tuple[Action, ...] = (),
+    extra_after: Callable[[AmiMessage], bool] | None = None,
 ) -> None:
-    """Send the trace's actions at the trace's times (scaled), Local channel
-    counters renumbered to the simulator's."""
+    """Send the trace's actions (and `extra` ones, sent by another client when
+    the trace was recorded, each once `extra_after` has been seen) at the
+    trace's times (scaled), Local channel counters renumbered to the
+    simulator's."""
     last = 0.0
     seq_map: dict[str, str] = {}
-    for raw in (Path("/work/shared/asterisk-traces") / name).read_text().splitlines():
+    for raw in (TRACES / name).read_text().splitlines():
         for found in re.findall(r"-([0-9a-f]{8});", raw):
             seq_map.setdefault(found, f"{len(seq_map):08x}")
-    blocks = read_trace(name)
-    times = [
-        float(line.split()[0])
-        for line in (Path("/work/shared/asterisk-traces") / name)
-        .read_text()
-        .splitlines()
-        if " >> Action: " in line
-    ]
-    actions = [m for d, m in blocks if d == ">>" and isinstance(m, AmiMessage)]
-    for at, action in zip(times, actions, strict=True):
-        verb = action.action or ""
+    actions = sorted([*trace_actions(name), *extra], key=lambda a: a[0])
+    for action in actions:
+        at, verb, fields = action
         if verb in ("Login", "Logoff", *skip):
             continue
         await asyncio.sleep(max(0.0, at - last) / SPEED)
         last = at
         if after and verb in after:  # the trace's own race, settled the trace's way
             await client.wait_for_message(after[verb])
+        if extra_after is not None and action in extra:
+            await client.wait_for_message(extra_after)
         pairs = []
-        for k, v in action.pairs():
-            if k in ("Action", "ActionID"):
-                continue
+        for k, v in fields:
             for old, new in seq_map.items():
                 v = v.replace(f"-{old};", f"-{new};")
             if k == "File" and files is not None:
                 v = str(files / Path(v).name)
             pairs.append((k, v))
         await client.send(verb, *pairs)
-
-
-@pytest.fixture
-async def agi() -> AsyncIterator[AgiScript]:
-    script = AgiScript([])
-    await script.start()
-    yield script
-    await script.stop()
 
 
 def sim_config(agi: AgiScript, **kw: object) -> SimConfig:

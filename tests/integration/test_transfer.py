@@ -36,6 +36,8 @@ PBX = PbxId("pbx1")
 NUMBER = "+74957654321"
 BUSY, SLOW = "+74950000017", "+74950000019"
 AGENT, COLLEAGUE = "1001", "1002"
+PHONE = f"Local/{AGENT}@cc-agentphone-"
+"""The agent's phone (the stand-in for PJSIP/1001) the agent leg dials."""
 
 
 async def park(session: AgiSession) -> None:
@@ -53,6 +55,7 @@ class Connected:
     caller: Channel
     """The caller's channel as the PBX bridges it (the `;2` half)."""
     agent: str
+    """The agent's phone channel, bridged with the caller."""
     recording: Path
 
     @property
@@ -87,12 +90,16 @@ class Rig:
             timeout_s=5,
         )
         assert leg.success
-        await eventually(lambda: self._bridged(caller, leg.channel), timeout_s=5)
-        return Connected(placed, caller, leg.channel, recording)
 
-    async def _bridged(self, one: Channel, other: str) -> bool:
-        ch = self.sim.pbx.find(other)
-        return ch is not None and ch.bridge is not None and ch.bridge is one.bridge
+        async def phone() -> Channel | None:
+            bridge = caller.bridge
+            members = [] if bridge is None else bridge.channels
+            mine = [c for c in members if c.name.startswith(PHONE)]
+            return mine[0] if len(members) == 2 and mine else None
+
+        agent: Channel = await eventually(phone, timeout_s=5)
+        assert self.sim.pbx.find(leg.channel) is None  # the agent leg optimised away
+        return Connected(placed, caller, agent.name, recording)
 
     def consultation(self, context: str, exten: str) -> Channel | None:
         prefix = f"Local/{exten}@{context}-"
@@ -367,3 +374,20 @@ async def test_target_gets_caller_when_agent_phone_hangs_up_before_target_answer
     await rig.bridge.drain()
     assert [c.call_id for c in rig.calls()] == [call.call_id]
     assert rig.ended(call.call_id) == []
+
+
+async def test_hold_counts_only_after_the_bridge_when_the_agent_holds(rig: Rig) -> None:
+    call = await rig.connected()  # the caller heard queue music before this
+
+    assert rig.sim.hold(call.agent)
+    held = call.caller.moh
+    await asyncio.sleep(0.3)
+    assert rig.sim.hold(call.agent, on=False)
+    assert (held, call.caller.moh) == (True, False)
+    ended = await rig.caller_hangs_up(call)
+
+    moh = rig.sim_events("MusicOnHoldStart")
+    assert [e["Channel"] for e in moh][-1] == call.caller.name
+    assert moh[-1]["Class"] == "default"
+    assert 0.25 <= ended.hold_s <= 0.5
+    assert ended.hold_s < ended.talk_s

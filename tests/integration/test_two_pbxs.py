@@ -50,6 +50,7 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
             {"id": "pbx2", "port": free_port(), "secret": "sim-secret"},
         ],
         recordings_dir=tmp_path / "recordings",
+        data_dir=tmp_path / "var",
         simulator={"agents": 0},
         acd={
             "seats": [

@@ -28,7 +28,7 @@ from telephony.model import PbxId
 from telephony.sim.channels import Channel
 from telephony.sim.model import AgentPhone, Caller, SimConfig
 from telephony.sim.simulator import Simulator
-from tests.integration.sim_harness import AmiClient
+from tests.integration.sim_harness import AmiClient, write_sound
 from tests.unit.ivr.test_waiting import FakeAcd, FakeCalls, FakeCrm, FakeTts
 from tests.waiting import eventually
 
@@ -58,11 +58,16 @@ class HeldTts(FakeTts):
 
     release: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: int = 0
+    sounds_dir: Path | None = None
+    """Where the sounds are written (the simulator's sounds directory)."""
 
     async def say(self, text: str, *, language: str) -> str:
         self.waiting += 1
         await self.release.wait()
-        return await super().say(text, language=language)
+        name = await super().say(text, language=language)
+        if self.sounds_dir is not None:
+            write_sound(self.sounds_dir, name)
+        return name
 
 
 @dataclass
@@ -116,6 +121,7 @@ def watched(handler: AgiHandler, ended: list[str]) -> AgiHandler:
 async def room(tmp_path: Path) -> AsyncIterator[Room]:
     tts, crm, acd, ended = HeldTts(), FakeCrm(), FakeAcd(), list[str]()
     tts.release.set()
+    tts.sounds_dir = tmp_path / "sounds"
     config = WaitingConfig(recordings_dir=tmp_path)
     parts = QueueExitParts(
         tts=tts, crm=crm, callbacks=acd, calls=FakeCalls(), pbx_id=PBX, config=config
@@ -130,6 +136,7 @@ async def room(tmp_path: Path) -> AsyncIterator[Room]:
         speed=SPEED,
         seed=3,
         recordings_dir=tmp_path,
+        sounds_dir=tts.sounds_dir,
         agents=(AgentPhone(endpoint=AGENT, ring_s=1.0, talk_s=600.0),),
     )
     try:
@@ -194,6 +201,35 @@ async def test_callback_is_booked_when_the_redirected_caller_presses_1(
     ((call, number),) = room.acd.requested
     assert (call, number) == (f"{PBX}:{ch.uniqueid}", ANI)
     assert room.crm.voicemails == []
+
+
+async def test_caller_keeps_waiting_when_the_pbx_lacks_the_announcement(
+    room: Room,
+) -> None:
+    room.tts.sounds_dir = None  # synthesised where the PBX does not read
+    ch = await room.caller()
+
+    async def announced() -> bool:
+        return bool(room.tts.said) and room.ended[:1] == ["ok"]
+
+    await eventually(announced, timeout_s=10)
+    assert ch.context == WAIT_CONTEXT
+    assert not ch.dead
+
+
+async def test_voicemail_is_left_when_the_pbx_lacks_the_callback_offer(
+    room: Room,
+) -> None:
+    room.tts.sounds_dir = None
+    ch = await room.caller(digits="1")
+    await room.redirect(ch, "callback")
+
+    async def left() -> bool:
+        return bool(room.crm.voicemails) and ch.dead
+
+    await eventually(left, timeout_s=10)
+    assert room.acd.requested == []  # not offered, so not booked
+    assert room.ended == ["ok"]
 
 
 async def test_agent_is_bridged_in_when_the_caller_is_mid_announcement(

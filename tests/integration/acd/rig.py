@@ -25,6 +25,7 @@ from acd.model import (
 from acd.ports import PreferredAgents
 from acd.service import AcdService, AcdSettings, AgentSeat
 from ivr.fallback import greet_and_queue
+from ivr.playing import Prompter, Speaking
 from telephony.agi import AgiServer, AgiSession
 from telephony.ami import AmiConfig
 from telephony.backoff import Backoff
@@ -34,6 +35,7 @@ from telephony.model import CallId, PbxId
 from telephony.pbx import TelephonyBridge
 from telephony.sim.model import AgentPhone, Caller, Party, SimConfig
 from telephony.sim.simulator import InboundCall, Simulator
+from tests.fakes import SilentTts
 from tests.integration.recordings.accounts import SystemClock
 from tests.waiting import eventually
 
@@ -41,6 +43,12 @@ PBX = PbxId("pbx1")
 BILLING, SUPPORT, GENERAL = QueueId("billing"), QueueId("support"), QueueId("general")
 T = TypeVar("T")
 Handler = Callable[[AgiSession], Awaitable[None]]
+
+
+async def greet(session: AgiSession) -> None:
+    """The default greeting as the IVR plays it (the simulator has its file)."""
+    prompter = Prompter(session, Speaking(tts=SilentTts()), who="rig")
+    await greet_and_queue(prompter)
 
 
 @dataclass(slots=True)
@@ -132,7 +140,7 @@ async def running(
     seats: tuple[AgentSeat, ...],
     *,
     ring_timeout_s: float = 5.0,
-    ivr: Handler = greet_and_queue,
+    ivr: Handler | None = None,
     preferred: PreferredAgents | None = None,
     category_boost: Mapping[str, int] | None = None,
     parties: tuple[Party, ...] = (),
@@ -183,7 +191,11 @@ async def running(
         agi.route(
             INBOUND_SCRIPT,
             queue_on_hand_off(
-                ivr, service, pbx_id=PBX, calls=bridge.tracker, preferred=preferred
+                ivr or greet,
+                service,
+                pbx_id=PBX,
+                calls=bridge.tracker,
+                preferred=preferred,
             ),
         )
         rig = Rig(sim, bridge, service, wire)

@@ -8,12 +8,11 @@ from acd.events import CallAbandoned, CallRequeued, QueueStatsUpdated
 from acd.handoff import PRIORITY_VAR
 from acd.model import PAUSE_NO_ANSWER, AgentId
 from acd.model import AgentState as S
-from ivr.fallback import greet_and_queue
 from telephony.agi import AgiSession
 from telephony.events import CallBridged
 from telephony.model import CallId
 from telephony.sim.model import AgentPhone
-from tests.integration.acd.rig import BILLING, SUPPORT, Rig, running, seat
+from tests.integration.acd.rig import BILLING, SUPPORT, Rig, greet, running, seat
 from tests.waiting import eventually
 
 
@@ -58,7 +57,7 @@ async def test_caller_reaches_the_agent_of_the_chosen_queue_when_both_are_ready(
 
 async def test_higher_priority_caller_is_served_first_when_an_agent_frees_up() -> None:
     async def vip_on_key_3(session: AgiSession) -> None:
-        await greet_and_queue(session)
+        await greet(session)
         if (await session.get_variable("CC_QUEUE")) == "sales":  # key 3
             await session.set_variable("CC_QUEUE", "billing")
             await session.set_variable(PRIORITY_VAR, "5")

@@ -14,9 +14,9 @@ import pytest
 
 from acd.errors import TransferRefused
 from acd.events import AgentStateChanged, CallConnected, CallHandled, CallOffered
-from acd.model import AgentId, CallPhase, ConnectedCall
+from acd.model import AgentId, CallPhase, ConnectedCall, TargetKind, TransferMode
 from acd.model import AgentState as S
-from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from acd.transfers import TransferState, TransferTarget
 from telephony.dialplan import OUTBOUND_CONTEXT
 from telephony.events import CallArrived, CallEnded
 from telephony.model import CallId
@@ -39,9 +39,9 @@ class Talk:
     caller: Channel
     """The caller's channel the PBX bridges (the one the ACD redirects)."""
     recording: Path
-
-    def agent_leg(self) -> Channel | None:
-        return self.rig.sim.pbx.find(self.connected.agent_leg)
+    phone: Channel | None = None
+    """anna's phone, bridged with the caller once the agent leg that rang it (a
+    Local pair) has been optimised away."""
 
     def peer(self) -> Channel | None:
         """Whoever shares the caller's bridge."""
@@ -117,16 +117,21 @@ async def _talk(rig: Rig, *, boris: bool = True) -> Talk:
     caller = rig.sim.pbx.find(connected.caller_channel)
     assert caller is not None
     talk = Talk(rig, call_id, connected, caller, recording_dir / "call.wav")
-    await talk.until_bridged_with("Local/1001@cc-agent-")
+    talk.phone = await talk.until_bridged_with("Local/1001@cc-agentphone-")
+    assert rig.sim.pbx.find(connected.agent_leg) is None  # optimised away
     await rig.bridge.pbx.mix_monitor(PBX, channel=caller.name, file=str(talk.recording))
     return talk
 
 
 async def _gone(talk: Talk) -> None:
-    async def agent_leg_gone() -> bool:
-        return talk.agent_leg() is None
+    """anna's phone has left the call."""
+    phone = talk.phone
+    assert phone is not None
 
-    await eventually(agent_leg_gone, timeout_s=5)
+    async def phone_gone() -> bool:
+        return phone.dead
+
+    await eventually(phone_gone, timeout_s=5)
 
 
 async def test_caller_talks_to_the_number_and_agent_wraps_up_when_sent_blind(
@@ -177,7 +182,7 @@ async def test_second_agent_gets_the_same_call_when_sent_blind_to_a_queue(
 
     again = await _connected_to(rig, talk.call_id, BORIS)
     assert again.queue_id == SUPPORT
-    await talk.until_bridged_with("Local/1002@cc-agent-")
+    await talk.until_bridged_with("Local/1002@cc-agentphone-")
     await _gone(talk)
     assert S.WRAP_UP in talk.states(ANNA)
     await rig.until_state("boris", S.ON_CALL)
@@ -206,7 +211,7 @@ async def test_named_agent_gets_the_same_call_when_sent_blind_to_them(
 
     again = await _connected_to(rig, talk.call_id, BORIS)
     assert again.queue_id == BILLING
-    await talk.until_bridged_with("Local/1002@cc-agent-")
+    await talk.until_bridged_with("Local/1002@cc-agentphone-")
     await _gone(talk)
     assert S.WRAP_UP in talk.states(ANNA)
     assert talk.ended() == []
@@ -262,7 +267,7 @@ async def test_agent_is_back_with_the_caller_when_attended_transfer_is_cancelled
     rig: Rig,
 ) -> None:
     talk = await _talk(rig)
-    leg = talk.agent_leg()
+    leg = talk.phone
     assert leg is not None
 
     await rig.service.transfers.transfer(
@@ -277,7 +282,7 @@ async def test_agent_is_back_with_the_caller_when_attended_transfer_is_cancelled
 
     assert cancelled.state is TransferState.CANCELLED
     assert talk.sent("Atxfer") == talk.sent("CancelAtxfer") == [leg.name]
-    assert await talk.until_bridged_with("Local/1001@cc-agent-") is leg
+    assert await talk.until_bridged_with("Local/1001@cc-agentphone-") is leg
 
     async def target_gone() -> bool:
         return target.dead
@@ -313,7 +318,7 @@ async def _consulted(talk: Talk, prefix: str) -> Channel:
     """The consultation channel, once it talks with anna's leg."""
 
     async def talking() -> Channel | None:
-        leg = talk.agent_leg()
+        leg = talk.phone
         if leg is None or leg.bridge is None:
             return None
         others = [c for c in leg.bridge.channels if c is not leg]

@@ -24,6 +24,7 @@ from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import SESSION_COOKIE
 from crm_core.api.routing import ApiRoutes
 from crm_core.auth.credentials import Passwords
+from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.customers.service import CustomerService
@@ -43,11 +44,12 @@ class Desk:
     auth: AuthService
     customers: CustomerService
     user_ids: dict[str, uuid.UUID]
+    desktops: sockets.Desktops
     presence: list[AgentConnected | AgentDisconnected] = field(default_factory=list)
 
     async def cookie(self, login: str) -> str:
         """A `Cookie` header for a fresh session of `login`."""
-        signed = await self.auth.login(login, PASSWORD)
+        signed = await self.auth.login(login, PASSWORD, address="127.0.0.1")
         return f"{SESSION_COOKIE}={signed.session_token}"
 
     def agent_id(self, login: str) -> str:
@@ -78,7 +80,8 @@ async def running_desk(
     `extend` stores their services on the app, and `bus` (a new one by default)
     may already have publishers that feed the desktops."""
     clock = FakeClock()
-    auth = AuthService(sessions, clock, passwords=FAST)
+    bus = bus if bus is not None else Bus()
+    auth = AuthService(sessions, clock, passwords=FAST, publisher=bus)
     user_ids = {}
     for login, role in USERS.items():
         user = await auth.create_user(
@@ -87,7 +90,6 @@ async def running_desk(
         )
         user_ids[login] = user.id
     customers = CustomerService(sessions, clock)
-    bus = bus if bus is not None else Bus()
     desktops = sockets.Desktops(
         sockets.make_server(),
         sessions=auth,
@@ -96,6 +98,7 @@ async def running_desk(
         clock=clock,
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
+    bus.subscribe(SessionsEnded, desktops.on_sessions_ended)
     app = make_web_app(
         [
             lambda app: setup_api(app, ApiDeps(auth=auth, routes=routes)),
@@ -111,6 +114,7 @@ async def running_desk(
         auth=auth,
         customers=customers,
         user_ids=user_ids,
+        desktops=desktops,
     )
 
     async def record(event: AgentConnected | AgentDisconnected) -> None:

@@ -17,10 +17,12 @@ from acd.model import AgentId, AgentState, QueueId
 from agent_ui.events import AgentConnected, AgentDisconnected
 from agent_ui.sockets import NAMESPACE
 from crm_core.auth.model import system_actor
+from crm_core.auth.service import AuthService, UserChanges
 from crm_core.customers.events import CallerIdentified, ContactOpened
 from crm_core.db import Sessions
 from ivr.events import IvrCompleted
 from telephony.model import CallId
+from tests.fakes import FakeClock
 from tests.integration.agent_ui.harness import Desk, running_desk
 from tests.waiting import eventually
 
@@ -294,3 +296,53 @@ async def test_agent_gets_their_queues_figures_when_the_acd_names_their_queues(
     again = await open_desktop(await desk.cookie("anna"))
     await desk.bus.publish(_stats(waiting=3, queue="billing"))
     assert (await again.first("queue_stats"))["waiting"] == 3
+
+
+async def _cut_off(desktop: Desktop) -> bool:
+    return not desktop.client.connected
+
+
+@pytest.mark.parametrize("how", ["logout", "deactivate", "new password"])
+async def test_desktop_is_cut_off_at_once_when_its_session_ends(
+    desk: Desk, open_desktop: Opener, how: str
+) -> None:
+    cookie = await desk.cookie("anna")
+    anna = await open_desktop(cookie)
+    other_browser = await open_desktop(await desk.cookie("anna"))
+    match how:
+        case "logout":
+            await desk.auth.logout(cookie.partition("=")[2])
+        case "deactivate":
+            await desk.auth.deactivate_user(system_actor(), desk.user_ids["anna"])
+        case _:
+            await desk.auth.edit_user(
+                system_actor(), desk.user_ids["anna"],
+                UserChanges(password="a new horse battery"),
+            )  # fmt: skip
+    await eventually(lambda: _cut_off(anna), timeout_s=TIMEOUT_S)
+    await desk.bus.publish(desk.offer(CALL, "anna"))
+    await desk.bus.publish(_paused(desk, "anna"))  # a marker behind the pop
+    if how == "logout":  # the user's other browser keeps its own session
+        assert (await other_browser.first("screen_pop"))["call_id"] == CALL
+        await other_browser.first("agent_state")
+    else:
+        await eventually(lambda: _cut_off(other_browser), timeout_s=TIMEOUT_S)
+    await desk.bus.drain()
+    assert anna.of("screen_pop") == []
+
+
+async def test_desktop_is_cut_off_by_the_sweep_when_its_session_ended_elsewhere(
+    desk: Desk, open_desktop: Opener, sessions: Sessions
+) -> None:
+    anna = await open_desktop(await desk.cookie("anna"))
+    sam = await open_desktop(await desk.cookie("sam"))
+    elsewhere = AuthService(sessions, FakeClock())  # the users command: no bus
+    await elsewhere.edit_user(
+        system_actor(), desk.user_ids["anna"],
+        UserChanges(password="a new horse battery"),
+    )  # fmt: skip
+    await desk.bus.drain()
+    assert anna.client.connected
+    await desk.desktops.sweep()
+    await eventually(lambda: _cut_off(anna), timeout_s=TIMEOUT_S)
+    assert sam.client.connected

@@ -28,7 +28,7 @@ from ivr.crm_port import (
 from ivr.events import IvrCompleted
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import FieldValue, LookupKind
-from ivr.parts import IvrParts, RunnerConfig, SoundDirectory
+from ivr.parts import IvrParts, RunnerConfig
 from ivr.ports import RecogniserFailed, Recognition, TtsFailed
 from ivr.session import ivr_handler
 from telephony.agi import AgiServer
@@ -38,6 +38,7 @@ from telephony.sim.simulator import InboundCall, Simulator
 from telephony.sim.wav import RATE_HZ, tone, write_wav
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.integration.ivr.speech import speak_korean
+from tests.integration.sim_harness import write_sound
 from tests.waiting import eventually
 
 SPEED = 20.0
@@ -91,6 +92,25 @@ TEST_FLOW: dict[str, object] = {
         "operator": {"kind": "queue", "queue": "general", "skills": ["en"]},
     },
 }
+SPOKEN_FLOW: dict[str, object] = {
+    "flow": "spoken",
+    "language": "en",
+    "numbers": ["7001"],
+    "start": "main",
+    "operator": "operator",
+    "nodes": {
+        "main": {
+            "kind": "menu",
+            "prompt": [{"file": "cc/test/recorded", "say": "Press 1 for billing."}],
+            "choices": [{"key": "1", "goto": "billing", "label": "billing"}],
+            "timeout_s": 4,
+            "default": "operator",
+        },
+        "billing": {"kind": "queue", "queue": "billing"},
+        "operator": {"kind": "queue", "queue": "general"},
+    },
+}
+"""A menu whose only prompt is a recording with its text."""
 
 
 # --- fakes --------------------------------------------------------------------------
@@ -219,12 +239,15 @@ def call_of(uniqueid: str) -> str:
 
 @dataclass
 class FakeTts:
-    """Names each text's sound by its hash; texts containing `failing` fail."""
+    """Names each text's sound by its hash and writes it (a short tone) into
+    `sounds_dir`, where the simulator reads sounds; texts containing `failing`
+    fail."""
 
     failing: str | None = None
     crashing: bool = False
     """Fail with an unexpected error rather than TtsFailed."""
     said: list[str] = field(default_factory=list)
+    sounds_dir: Path | None = None
 
     async def say(self, text: str, *, language: str) -> str:
         if self.failing is not None and self.failing in text:
@@ -232,7 +255,10 @@ class FakeTts:
                 raise RuntimeError("synthesiser bug")
             raise TtsFailed(f"cannot say {text!r}")
         self.said.append(text)
-        return tts_name(text)
+        name = tts_name(text)
+        if self.sounds_dir is not None:
+            write_sound(self.sounds_dir, name)
+        return name
 
 
 @dataclass
@@ -320,8 +346,13 @@ class Parts:
     asr: AudioRecogniser | None = None
     vosk: VoskRecogniser | None = None
     """The real recogniser, when a test hears real speech."""
-    sounds: tuple[str, ...] | None = None
-    """Sound files present (None: no check)."""
+    sounds: tuple[str, ...] = (
+        "cc/test/welcome",
+        "cc/test/menu",
+        "cc/en/main-menu",
+        "cc/ru/main-menu",
+    )
+    """Sound files in the directory the simulator reads."""
 
 
 @pytest.fixture
@@ -341,14 +372,12 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
     flows = FlowRegistry()
     flows.load_directory(DEMO_FLOWS)
     flows.publish(TEST_FLOW, source="api:test")
+    flows.publish(SPOKEN_FLOW, source="api:test")
     publisher = RecordingPublisher()
-    sounds = None
-    if parts.sounds is not None:
-        for name in parts.sounds:
-            path = tmp_path / "sounds" / f"{name}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_wav(path, tone(800))
-        sounds = SoundDirectory(tmp_path / "sounds")
+    sounds = tmp_path / "sounds"
+    for name in parts.sounds:
+        write_sound(sounds, name)
+    parts.tts.sounds_dir = sounds
     handler = ivr_handler(
         IvrParts(
             flows=flows,
@@ -358,13 +387,17 @@ async def rig(parts: Parts, tmp_path: Path) -> AsyncIterator[Rig]:
             publish=publisher,
             clock=parts.clock,
             call_id_of=parts.calls,
-            config=RunnerConfig(recordings_dir=tmp_path / "rec", sounds=sounds),
+            config=RunnerConfig(recordings_dir=tmp_path / "rec"),
         )
     )
     server = AgiServer(port=0, handlers={"inbound": handler}, command_timeout_s=5)
     port = await server.start()
     config = SimConfig(
-        agi_port=port, speed=SPEED, recordings_dir=tmp_path / "mix", agi_timeout_s=5
+        agi_port=port,
+        speed=SPEED,
+        recordings_dir=tmp_path / "mix",
+        sounds_dir=sounds,
+        agi_timeout_s=5,
     )
     try:
         async with Simulator(config, keep_events=True) as sim:
@@ -517,10 +550,47 @@ async def test_next_prompt_plays_when_sound_file_is_missing(
 
     assert done.queue == "billing"
     played = rig.played(placed)
-    assert "cc/test/menu" not in played
-    assert played[:2] == ["cc/test/welcome", tts_name(rig.tts.said[0])], rig.commands(
-        placed
+    assert played[:3] == ["cc/test/welcome", "cc/test/menu", tts_name(rig.tts.said[0])]
+    commands = rig.commands(placed)
+    menu = commands.index('STREAM FILE "cc/test/menu" "1234"')
+    assert commands[menu + 1] == "CHANNEL STATUS"  # missing, or hung up? alive
+
+
+async def test_text_of_a_missing_recording_is_spoken_when_the_caller_is_asked(
+    rig: Rig,
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani="79990000015", dnis="7001", digits="1", digit_delay_s=0.5)
     )
+
+    assert (done.outcome, done.queue) == ("queued", "billing")
+    assert rig.played(placed) == [
+        "cc/test/recorded",
+        tts_name("Press one for billing."),
+    ]
+    commands = rig.commands(placed)
+    assert commands[commands.index('GET DATA "cc/test/recorded" 4000 1') + 1] == (
+        "CHANNEL STATUS"
+    )
+
+
+@pytest.fixture
+def no_menu_recording(parts: Parts) -> Parts:
+    parts.sounds = ("cc/test/welcome", "cc/test/menu")
+    return parts
+
+
+async def test_demo_menu_is_spoken_and_the_caller_served_when_its_recording_is_missing(
+    no_menu_recording: Parts, rig: Rig
+) -> None:
+    placed, done = await rig.call(
+        Caller(ani=KNOWN.ani, dnis="8800", digits="2", digit_delay_s=0.5)
+    )
+
+    assert (done.outcome, done.queue) == ("queued", "support")
+    assert "cc/en/main-menu" in rig.played(placed)
+    assert any(text.startswith("For billing press one") for text in rig.tts.said)
+    assert done.data["ended"] == "flow"  # not the caller hanging up
 
 
 @pytest.fixture(params=[False, True], ids=["tts-failed", "tts-crashed"])
@@ -675,7 +745,7 @@ async def test_keys_are_read_when_the_recogniser_fails(
         {"name": "main", "value": "billing", "channel": "dtmf", "confidence": None}
     ]
     commands = rig.commands(placed)
-    assert 'GET DATA "silence/1" 4000 1' in commands
+    assert 'GET DATA "" 4000 1' in commands  # no prompt: keys only
 
 
 @pytest.fixture

@@ -58,10 +58,10 @@ async def test_prompt_is_8khz_mono_wav_in_sounds_dir_when_synthesised(
     name = await tts.say(text, language=language)
 
     rate, channels, width, seconds = shape(tmp_path / f"{name}.wav")
-    assert name.startswith("cc-tts/")
+    assert name.startswith("cc/tts/")
     assert (rate, channels, width) == (8000, 1, 2)
     assert seconds > 0.5
-    assert [p.name for p in (tmp_path / "cc-tts").iterdir()] == [f"{name[7:]}.wav"]
+    assert [p.name for p in (tmp_path / "cc" / "tts").iterdir()] == [f"{name[7:]}.wav"]
 
 
 async def test_successive_prompts_are_distinct_files_when_worker_is_reused(
@@ -90,7 +90,7 @@ async def test_bad_voice_id_fails_when_voice_is_not_installed(
         await worker.check_voices([VOICES["en"], Voice(voice_id="gmw/no-such")])
     with pytest.raises(TtsVoiceMissing):
         await tts.say("Hello", language="en")
-    assert list((tmp_path / "cc-tts").iterdir()) == []
+    assert list((tmp_path / "cc" / "tts").iterdir()) == []
 
 
 async def test_korean_prompt_is_recognised_when_spoken_back(
@@ -135,7 +135,7 @@ async def test_cache_falls_back_cleanly_when_worker_hangs(
         await tts.say("hang", language="en")
     name = await tts.say("next prompt", language="en")
 
-    assert [p.name for p in (tmp_path / "cc-tts").iterdir()] == [f"{name[7:]}.wav"]
+    assert [p.name for p in (tmp_path / "cc" / "tts").iterdir()] == [f"{name[7:]}.wav"]
 
 
 async def test_every_prompt_is_written_when_many_are_synthesised_in_a_row(

@@ -21,8 +21,10 @@ class SystemClock:
 
 async def users(
     sessions: Sessions,
-) -> tuple[AuthService, dict[str, str], uuid.UUID]:
-    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+) -> tuple[AuthService, dict[str, str], dict[str, uuid.UUID]]:
+    """Agents anna and boris, supervisor sveta, marketer masha: each one's API
+    token and user id by login."""
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600)
     auth = AuthService(sessions, SystemClock(), passwords=FAST, policy=policy)
     tokens: dict[str, str] = {}
     ids: dict[str, uuid.UUID] = {}
@@ -39,4 +41,4 @@ async def users(
         )  # fmt: skip
         issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
         tokens[login], ids[login] = issued.secret, user.id
-    return auth, tokens, ids["anna"]
+    return auth, tokens, ids

@@ -1,5 +1,5 @@
-"""Fakes for the recordings service: a PBX that keeps what it was told and the
-CRM's view of calls held in a dict."""
+"""Fakes for the recordings service: a PBX that keeps what it was told, the CRM's
+view of calls held in a dict, and the agents on calls."""
 
 from __future__ import annotations
 
@@ -82,6 +82,16 @@ class FakePbx:
 
     async def cancel_attended_transfer(self, pbx_id: PbxId, *, channel: str) -> None:
         self._do("CancelAtxfer", channel)
+
+
+@dataclass(slots=True)
+class FakeCallAgents:
+    """CallAgents: which call each agent (by login) is connected to."""
+
+    on_call: dict[str, str] = field(default_factory=dict)
+
+    def is_on_call(self, agent_login: str, call_id: str) -> bool:
+        return self.on_call.get(agent_login) == call_id
 
 
 @dataclass(slots=True)

@@ -1,249 +1,145 @@
-"""The whole recording path against the PBX simulator: a caller parked by FastAGI,
-an agent leg originated into the call, MixMonitor on the caller when bridged, a
-pause and resume, the hangup, the real WAV attached to the CRM contact, listed and
-played back over HTTP with Range and rights. Runs on SQLite and PostgreSQL."""
+"""The whole recording path through the service as `serve` composes it, against the
+PBX simulator: a queued caller answered by agent anna, MixMonitor on the caller
+when bridged, a pause and resume by the agent, the hangup, the real WAV attached to
+the call's contact, listed and played back over HTTP with Range and rights: anna
+was on the call and hears it, the supervisor hears every call, boris does not. Runs
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from crm_core.api.app import ApiDeps, setup_api
-from crm_core.auth.credentials import Passwords
-from crm_core.auth.model import system_actor
-from crm_core.customers.contacts import ContactService
-from crm_core.customers.model import CallLog, ContactDirection
-from crm_core.db import Sessions
-from recordings import http
-from recordings.events import RecordingReady
-from recordings.service import RecordingService
-from recordings.storage import RecordingFiles, SqlCallContacts
-from telephony.agi import AgiServer, AgiSession
-from telephony.ami import AmiConfig
-from telephony.backoff import Backoff
-from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN, agent_channel
-from telephony.events import CallArrived, CallBridged, CallEnded, PbxConnected
-from telephony.model import PbxId
-from telephony.pbx import TelephonyBridge
-from telephony.sim.model import AgentPhone, Caller, SimConfig
-from telephony.sim.simulator import Simulator
+from telephony.sim.model import Caller
 from telephony.sim.wav import read_pcm
-from tests.fakes import RecordingPublisher
-from tests.integration.recordings.accounts import SystemClock, users
+from tests.integration.spine import ANNA, BORIS, FALLBACK_DNIS, Spine, running
 from tests.waiting import eventually
-
-PBX = PbxId("pbx1")
-FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
-
-
-@dataclass
-class Crm:
-    """What the composition root does with telephony events, for this test: the
-    contact opens on arrival, closes with the agent at the end, then the recording
-    is attached."""
-
-    contacts: ContactService
-    agent_id: uuid.UUID
-    seen: RecordingPublisher
-    recordings: RecordingService | None = None
-
-    async def publish(self, event: object) -> None:
-        await self.seen.publish(event)
-        assert self.recordings is not None
-        if isinstance(event, CallArrived):
-            await self.contacts.open_call_contact(
-                event.call_id, event.ani, dnis=event.dnis,
-                direction=ContactDirection.IN, started_at=event.occurred_at,
-            )  # fmt: skip
-        elif isinstance(event, CallBridged):
-            await self.recordings.on_call_bridged(event)
-        elif isinstance(event, CallEnded):
-            log = CallLog(
-                ended_at=event.ended_at, wait_s=event.wait_s, talk_s=event.talk_s,
-                outcome="answered", agent_id=self.agent_id,
-            )  # fmt: skip
-            await self.contacts.close_call_contact(event.call_id, log)
-            await self.recordings.on_call_ended(event)
-
-
-async def park(session: AgiSession) -> None:
-    await session.set_context(WAIT_CONTEXT)
-    await session.set_extension(WAIT_EXTEN)
-    await session.set_priority(1)
-
-
-@dataclass
-class Rig:
-    sim: Simulator
-    bridge: TelephonyBridge
-    recordings: RecordingService
-    files: RecordingFiles
-    ready: RecordingPublisher
-    client: TestClient[web.Request, web.Application]
-    tokens: dict[str, str]
-
-    async def get(self, path: str, who: str, **headers: str) -> Any:
-        return await self.client.get(
-            path, headers={"Authorization": f"Bearer {self.tokens[who]}", **headers}
-        )
 
 
 @pytest.fixture
-async def rig(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Rig]:
-    auth, tokens, anna = await users(sessions)
-    ready = RecordingPublisher()
-    agi = AgiServer(port=0, handlers={INBOUND_SCRIPT: park})
-    config = SimConfig(
-        agi_port=await agi.start(), seed=3, recordings_dir=tmp_path / "sim",
-        agents=(AgentPhone(endpoint="1001", ring_s=0.1),),
-    )  # fmt: skip
-    async with Simulator(config) as sim:
-        crm = Crm(ContactService(sessions, SystemClock()), anna, ready)
-        bridge = TelephonyBridge(
-            [AmiConfig(pbx_id=PBX, host="127.0.0.1", port=sim.ami_port,
-                       username="cc", secret="ccsecret", action_timeout_s=2)],
-            crm, backoff=Backoff(initial_s=0.05, cap_s=0.2),
-        )  # fmt: skip
-        files = RecordingFiles(tmp_path / "recordings")
-        recordings = crm.recordings = RecordingService(
-            sessions, bridge.pbx, files,
-            SystemClock(), contacts=SqlCallContacts(sessions), publisher=ready,
-        )  # fmt: skip
-        app = web.Application()
-        setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
-        app[http.RECORDINGS] = recordings
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        task = asyncio.create_task(bridge.run())
-        try:
-            await eventually(lambda: _connected(ready))
-            yield Rig(sim, bridge, recordings, files, ready, client, tokens)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await client.close()
-            await agi.stop()
-
-
-async def _connected(seen: RecordingPublisher) -> bool:
-    return bool(seen.of_type(PbxConnected))
+async def spine(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
+    async with running(database_url, tmp_path) as it:
+        yield it
 
 
 @dataclass(frozen=True)
 class Recorded:
     call_id: str
     caller: str
+    """The caller's channel, the one MixMonitor runs on."""
     file: Path
-    ready: RecordingReady
+    item: dict[str, Any]
+    """The recording as the API lists it, once ready."""
 
 
-async def record_a_call(rig: Rig) -> Recorded:
-    """A caller parked, an agent bridged in, 0.6 s talk, 0.4 s paused, hang up."""
-    placed = await rig.sim.place_inbound(
-        Caller(ani="+74951234567", digits="1", digit_delay_s=0.05, patience_s=None)
-    )
-    call_id = f"{PBX}:{placed.linkedid}"
-
-    async def caller_leg() -> str | None:
-        for call in rig.bridge.live_calls():
-            if call.call_id == call_id:
-                legs = [leg.channel for leg in call.legs if leg.channel.endswith(";2")]
-                return legs[0] if legs else None
-        return None
-
-    caller = await eventually(caller_leg)
-    result = await rig.bridge.pbx.originate(
-        PBX, channel=agent_channel("1001"), application="Bridge", data=caller,
-        caller_id='"Queue billing" <+74951234567>', timeout_s=10,
+async def record_a_call(spine: Spine) -> Recorded:
+    """anna answers a caller; 0.6 s talk, 0.4 s paused by anna, then the caller
+    hangs up."""
+    await spine.logged_in(ANNA)
+    placed, call = await spine.call(
+        Caller(ani="+74951234567", dnis=FALLBACK_DNIS, digits="9",
+               digit_delay_s=0.05, patience_s=None, talk_s=600)
     )  # fmt: skip
-    assert result.success
 
-    async def recording_started() -> bool:
-        found = await rig.recordings.find(system_actor(), call_id=call_id)
-        return bool(found) and found[0].channel == caller
+    async def recording() -> list[dict[str, Any]]:
+        found = await spine.json(f"/api/v1/recordings?call_id={call}", "sveta")
+        items: list[dict[str, Any]] = found["items"]
+        return items
 
-    await eventually(recording_started)
-    file = rig.files.path_of(f"{PBX}_{placed.linkedid}.wav")
+    await eventually(recording)
+    [mix] = [a for a in spine.sim.actions if a.action == "MixMonitor"]
+    caller = mix.get("Channel")
+    file = spine.settings.recordings_dir / f"pbx1_{placed.linkedid}.wav"
     await eventually(lambda: _longer_than(file, 0.6))
-    await rig.recordings.set_muted(call_id, muted_=True)
+    await _mute(spine, call, muted=True)
     await eventually(lambda: _longer_than(file, 1.0))
-    await rig.recordings.set_muted(call_id, muted_=False)
-    assert rig.sim.hangup(placed.uniqueid)
+    await _mute(spine, call, muted=False)
+    assert spine.sim.hangup(placed.uniqueid)
 
-    async def attached() -> RecordingReady | None:
-        found = [e for e in rig.ready.of_type(RecordingReady) if e.call_id == call_id]
+    async def ready() -> dict[str, Any] | None:
+        found = [r for r in await recording() if r["status"] == "ready"]
         return found[0] if found else None
 
-    return Recorded(call_id, caller, file, await eventually(attached))
+    return Recorded(call, caller, file, await eventually(ready))
 
 
-async def test_bridged_call_is_recorded_and_attached_when_it_ends(rig: Rig) -> None:
-    done = await record_a_call(rig)
+async def _mute(spine: Spine, call: str, *, muted: bool) -> None:
+    async with spine.http.post(
+        spine.base + "/api/v1/recordings/mute",
+        json={"call_id": call, "muted": muted},
+        headers={"Authorization": f"Bearer {spine.tokens[ANNA]}"},
+    ) as response:
+        assert response.status == 200, await response.text()
 
-    assert done.ready.status == "ready"
-    assert done.ready.contact_id is not None
-    assert done.ready.duration_s is not None
-    assert done.ready.duration_s >= 1.0
-    assert done.ready.size_bytes == done.file.stat().st_size
-    mix = [a for a in rig.sim.actions if a.action in ("MixMonitor", "MixMonitorMute")]
+
+async def test_bridged_call_is_recorded_and_attached_when_it_ends(
+    spine: Spine,
+) -> None:
+    done = await record_a_call(spine)
+
+    item = done.item
+    contact = await spine.contact(done.call_id)
+    assert contact is not None
+    assert item["contact_id"] == str(contact.id)
+    assert item["duration_s"] is not None
+    assert item["duration_s"] >= 1.0
+    assert item["size_bytes"] == done.file.stat().st_size
+    mix = [a for a in spine.sim.actions if a.action in ("MixMonitor", "MixMonitorMute")]
     assert [a.get("Channel") for a in mix] == [done.caller] * 3
     assert [a.get("State") for a in mix[1:]] == ["1", "0"]
+    assert done.caller.startswith(f"Local/{FALLBACK_DNIS}@cc-inbound-")
     pcm = read_pcm(done.file)
     assert max(pcm[: 16000 // 2]) > 0, "talk before the pause is audible"
     assert b"\x00\x00" * 1600 in pcm, "the pause left at least 0.1 s of silence"
-
-    listed = await rig.get(f"/api/v1/recordings?call_id={done.call_id}", "anna")
-    assert listed.status == 200
-    [item] = (await listed.json())["items"]
-    assert (item["id"], item["status"]) == (done.ready.recording_id, "ready")
-    assert item["contact_id"] == done.ready.contact_id
     [span] = item["muted_spans"]
     assert span["ended_at"] is not None
-    by_contact = await rig.get(
-        f"/api/v1/recordings?contact_id={done.ready.contact_id}", "sveta"
+
+    mine = await spine.json(f"/api/v1/recordings?call_id={done.call_id}", ANNA)
+    assert [i["id"] for i in mine["items"]] == [item["id"]]
+    by_contact = await spine.json(
+        f"/api/v1/recordings?contact_id={contact.id}", "sveta"
     )
-    assert [i["id"] for i in (await by_contact.json())["items"]] == [item["id"]]
+    assert [i["id"] for i in by_contact["items"]] == [item["id"]]
+    theirs = await spine.json(f"/api/v1/recordings?call_id={done.call_id}", BORIS)
+    assert theirs["items"] == []
 
 
 async def test_recording_plays_with_range_for_those_allowed_when_requested(
-    rig: Rig,
+    spine: Spine,
 ) -> None:
-    done = await record_a_call(rig)
-    audio = f"/api/v1/recordings/{done.ready.recording_id}/audio"
-    size = done.ready.size_bytes
+    done = await record_a_call(spine)
+    audio = f"/api/v1/recordings/{done.item['id']}/audio"
+    size = done.item["size_bytes"]
     assert size is not None
 
-    part = await rig.get(audio, "anna", Range="bytes=0-99")
-    assert part.status == 206
-    assert part.headers["Content-Range"] == f"bytes 0-99/{size}"
-    body = await part.read()
+    async with await spine.get(audio, ANNA, Range="bytes=0-99") as part:
+        assert part.status == 206
+        assert part.headers["Content-Range"] == f"bytes 0-99/{size}"
+        body = await part.read()
     assert len(body) == 100
     assert body[:4] == b"RIFF"
-    tail = await rig.get(audio, "anna", Range="bytes=-10")
-    assert tail.status == 206
-    assert await tail.read() == done.file.read_bytes()[-10:]
-    whole = await rig.get(audio, "sveta")
-    assert whole.status == 200
-    assert whole.headers["Content-Type"] == "audio/wav"
-    assert await whole.read() == done.file.read_bytes()
-    beyond = await rig.get(audio, "anna", Range=f"bytes={size + 10}-")
-    assert beyond.status == 416
-    stranger = await rig.get(audio, "boris")
-    assert stranger.status == 403
-    assert (await stranger.json())["error_id"] == "forbidden"
+    async with await spine.get(audio, ANNA, Range="bytes=-10") as tail:
+        assert tail.status == 206
+        assert await tail.read() == done.file.read_bytes()[-10:]
+    async with await spine.get(audio, "sveta") as whole:
+        assert whole.status == 200
+        assert whole.headers["Content-Type"] == "audio/wav"
+        assert await whole.read() == done.file.read_bytes()
+    async with await spine.get(audio, ANNA, Range=f"bytes={size + 10}-") as beyond:
+        assert beyond.status == 416
+    async with await spine.get(audio, BORIS) as stranger:
+        assert stranger.status == 403
+        assert (await stranger.json())["error_id"] == "forbidden"
 
     done.file.unlink()
-    gone = await rig.get(audio, "sveta")
-    assert gone.status == 410
-    assert (await gone.json())["status"] == "missing"
+    async with await spine.get(audio, "sveta") as gone:
+        assert gone.status == 410
+        assert (await gone.json())["status"] == "missing"
 
 
 async def _longer_than(path: Path, seconds: float) -> bool:

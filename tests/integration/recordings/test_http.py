@@ -24,10 +24,14 @@ from recordings.ports import CallContact
 from recordings.service import RecordingService
 from recordings.storage import RecordingFiles
 from telephony.events import CallBridged, CallEnded
-from telephony.model import CallId, Direction, EndReason, PbxId
+from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
 from telephony.sim.wav import write_wav
 from tests.integration.recordings.accounts import SystemClock, users
-from tests.integration.recordings.fakes import FakeCallContacts, FakePbx
+from tests.integration.recordings.fakes import (
+    FakeCallAgents,
+    FakeCallContacts,
+    FakePbx,
+)
 
 CALL = "pbx1:1700000000.7"
 CALLER = "PJSIP/trunk-00000007"
@@ -58,14 +62,16 @@ class Api:
 
 @pytest.fixture
 async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
-    auth, tokens, anna = await users(sessions)
+    auth, tokens, ids = await users(sessions)
+    anna = ids["anna"]
     pbx = FakePbx()
     contacts = FakeCallContacts(
-        {CALL: CallContact(contact_id=uuid.uuid4(), agent_id=anna, appeal_ids=())}
+        {CALL: CallContact(contact_id=uuid.uuid4(), agent_ids=(anna,), appeal_ids=())}
     )
     service = RecordingService(
-        sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts
-    )
+        sessions, pbx, RecordingFiles(tmp_path), SystemClock(), contacts=contacts,
+        agents=FakeCallAgents({"anna": CALL}),
+    )  # fmt: skip
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
     app[http.RECORDINGS] = service
@@ -81,7 +87,9 @@ async def bridged(api: Api) -> None:
     await api.service.on_call_bridged(
         CallBridged(
             occurred_at=datetime.now(UTC), call_id=CallId(CALL), pbx_id=PbxId("pbx1"),
-            bridge_id="b7", channels=(CALLER, "Local/1001@cc-agent-00000008;1"),
+            bridge_id="b7", caller_channel=CALLER,
+            caller_channel_id=ChannelId("1.7"),
+            peer_channel="PJSIP/1001-00000008", peer_channel_id=ChannelId("1.8"),
         )
     )  # fmt: skip
 
@@ -126,10 +134,27 @@ async def test_pause_and_resume_reach_the_pbx_when_an_agent_asks(api: Api) -> No
     assert status == 200
     assert body["muted_spans"][0]["ended_at"] is not None
     assert [c[2] for c in api.pbx.commands if c[0] == "MixMonitorMute"] == ["1", "0"]
+    for stranger in ("masha", "boris"):  # boris is an agent, not on this call
+        status, body = await api.call(
+            "POST",
+            "/api/v1/recordings/mute",
+            stranger,
+            {"call_id": CALL, "muted": True},
+        )
+        assert (status, body["error_id"]) == (403, "forbidden")
     status, _ = await api.call(
-        "POST", "/api/v1/recordings/mute", "masha", {"call_id": CALL, "muted": True}
+        "POST", "/api/v1/recordings/mute", "sveta", {"call_id": CALL, "muted": True}
     )
-    assert status == 403
+    assert status == 200  # a supervisor
+    async with api.sessions() as s:
+        audited = (await s.execute(
+            select(AuditRow.actor_login, AuditRow.action)
+            .where(AuditRow.object_type == "recording").order_by(AuditRow.at)
+        )).all()  # fmt: skip
+    assert [tuple(a) for a in audited] == [
+        ("anna", "recording.pause"), ("anna", "recording.resume"),
+        ("sveta", "recording.pause"),
+    ]  # fmt: skip
 
 
 async def test_every_playback_is_audited_when_audio_is_fetched(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from acd.engine import AcdEngine
-from acd.events import CallbackGaveUp, CallQueued, events_in
+from acd.events import CallbackBooked, CallbackGaveUp, CallQueued, events_in
 from acd.model import AgentId, AgentState, ExitKind, QueueConfig, QueueExit
 from acd.service import EXIT_VAR, AcdService, AcdSettings
 from acd.stats import new_queue_stats, observe_all
@@ -213,6 +213,8 @@ async def test_callback_is_given_up_after_the_last_try_when_nobody_answers() -> 
         await rig.service.poke()
         await unanswered_try(rig, calls, n=2)
 
+        [booked] = rig.published.of_type(CallbackBooked)
+        assert (booked.call_id, booked.queue_id) == (call, BILLING)
         [gave_up] = rig.published.of_type(CallbackGaveUp)
         assert (gave_up.call_id, gave_up.queue_id) == (call, BILLING)
         assert (gave_up.number, gave_up.attempts) == (NUMBER, 2)
@@ -283,3 +285,5 @@ async def test_caller_sent_to_the_callback_exit_is_queued_again_when_they_accept
 
         [ring] = await rig.rings(1)
         assert ring.exten == NUMBER
+        [booked] = rig.published.of_type(CallbackBooked)
+        assert (booked.call_id, booked.queue_id) == (call, BILLING)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from acd.errors import AgentBusy, NoConnectedCall, TransferRefused
-from acd.model import AgentId, AgentState, CallPhase, QueueId
-from acd.transfers import TargetKind, TransferMode, TransferState, TransferTarget
+from acd.events import CallTransferred
+from acd.model import AgentId, AgentState, CallPhase, QueueId, TargetKind, TransferMode
+from acd.transfers import TransferState, TransferTarget
 from telephony.model import CallId
 from tests.unit.acd.test_service import Rig, Ring
 
@@ -22,6 +23,14 @@ async def anna_on_call(rig: Rig) -> tuple[CallId, Ring]:
     ring.outcome.set_result(True)
     await rig.until_state("anna", AgentState.ON_CALL)
     return call, ring
+
+
+def sent(rig: Rig) -> list[tuple[str, str, str, TransferMode, TargetKind, str]]:
+    """Every CallTransferred published: call, queue, agent, mode, kind, target."""
+    return [
+        (e.call_id, e.queue_id, e.agent_id, e.mode, e.target_kind, e.target)
+        for e in rig.published.of_type(CallTransferred)
+    ]
 
 
 def to(kind: TargetKind, value: str) -> TransferTarget:
@@ -44,6 +53,9 @@ async def test_caller_waits_in_the_target_queue_when_sent_blind_to_a_queue(
     assert rig.service.engine.call_queue(call) == "general"
     assert rig.service.engine.call_phase(call) is CallPhase.WAITING
     assert rig.service.connected_call(ANNA) is None
+    assert sent(rig) == [
+        (call, "billing", ANNA, TransferMode.BLIND, TargetKind.QUEUE, "general")
+    ]
 
 
 async def test_named_agent_is_rung_into_the_caller_when_sent_blind_to_them(
@@ -59,6 +71,9 @@ async def test_named_agent_is_rung_into_the_caller_when_sent_blind_to_them(
     [_, second] = await rig.rings(2)
     assert (second.channel, second.data) == ("Local/1002@cc-agent", CALLER)
     assert rig.service.agent(BORIS).call_id == call
+    assert sent(rig) == [
+        (call, "billing", ANNA, TransferMode.BLIND, TargetKind.AGENT, "boris")
+    ]
 
 
 async def test_caller_is_dialled_out_and_leaves_the_acd_when_sent_to_a_number(
@@ -74,6 +89,9 @@ async def test_caller_is_dialled_out_and_leaves_the_acd_when_sent_to_a_number(
     assert rig.pbx.hangups == [ring.channel_id]
     assert rig.state("anna") is AgentState.WRAP_UP
     assert rig.service.engine.call(call) is None
+    assert sent(rig) == [
+        (call, "billing", ANNA, TransferMode.BLIND, TargetKind.NUMBER, "+74950001122")
+    ]
 
 
 async def test_agent_leaves_the_caller_with_the_consulted_agent_when_completing(
@@ -99,6 +117,9 @@ async def test_agent_leaves_the_caller_with_the_consulted_agent_when_completing(
     handed = rig.service.connected_call(BORIS)
     assert handed is not None
     assert handed.call_id == call
+    assert sent(rig) == [
+        (call, "billing", ANNA, TransferMode.ATTENDED, TargetKind.AGENT, "boris")
+    ]
     assert rig.service.connected_call(ANNA) is None
     await rig.end(call)
     assert rig.state("boris") is AgentState.WRAP_UP
@@ -150,8 +171,27 @@ async def test_agent_is_back_with_the_caller_when_the_consultation_is_cancelled(
     assert rig.pbx.transfers == [(ring.channel_id, "cc-outbound", "+7495")]
     assert rig.pbx.cancelled == [ring.channel_id]
     assert rig.state("anna") is AgentState.ON_CALL
+    assert sent(rig) == []
     with pytest.raises(TransferRefused):
         await rig.service.transfers.complete(ANNA)
+
+
+async def test_call_leaves_for_the_number_when_a_consultation_with_it_completes(
+    rig: Rig,
+) -> None:
+    call, ring = await anna_on_call(rig)
+    await rig.service.transfers.transfer(
+        ANNA, mode=TransferMode.ATTENDED, target=to(TargetKind.NUMBER, "+7495")
+    )
+
+    await rig.service.transfers.complete(ANNA)
+
+    assert rig.pbx.hangups == [ring.channel_id]
+    assert rig.state("anna") is AgentState.WRAP_UP
+    assert rig.service.engine.call(call) is None
+    assert sent(rig) == [
+        (call, "billing", ANNA, TransferMode.ATTENDED, TargetKind.NUMBER, "+7495")
+    ]
 
 
 async def test_transfer_is_refused_when_the_agent_has_no_connected_call(

@@ -83,6 +83,20 @@ def write(directory: Path, name: str, data: object) -> Path:
             "unknown field {customer.nmae}",
         ),
         (
+            lambda d: d["nodes"]["main"]["prompt"][0].pop("say"),
+            "main",
+            "prompt[0]",
+            "a prompt is a `file`, a `say` text, or a `file` with the `say` text",
+        ),
+        (
+            lambda d: d["nodes"]["main"]["prompt"][0].__setitem__(
+                "file", "cc/en/{customer.name}"
+            ),
+            "main",
+            "prompt[0].file",
+            "String should match pattern",
+        ),
+        (
             lambda d: d["nodes"]["main"].__setitem__("retries", -1),
             "main",
             "retries",
@@ -309,3 +323,15 @@ def test_demo_menus_take_both_a_key_and_spoken_words_when_published(
     for menu in menus:
         choices = menu.choices if isinstance(menu, MenuNode) else menu.answers
         assert all(c.key is not None and c.words for c in choices), menu.id
+
+
+def test_file_prompt_keeps_the_text_it_says_when_both_are_given() -> None:
+    data = minimal()
+    data["nodes"]["main"]["prompt"] = [{"file": "cc/en/menu", "say": "Press 1."}]
+    flow = parse_flow(data, source="flows/demo.yaml")
+    main = flow.nodes[NodeId("main")]
+    assert isinstance(main, MenuNode)
+    [prompt] = main.prompts
+    assert prompt.file == "cc/en/menu"
+    assert prompt.say is not None
+    assert prompt.say.parts == ("Press 1.",)

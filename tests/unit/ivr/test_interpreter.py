@@ -34,6 +34,7 @@ from ivr.dialogue import (
     Played,
     PromptFailed,
     Queue,
+    SoundFile,
     Speech,
     StoreReading,
     StoreSurveyAnswer,
@@ -270,22 +271,39 @@ def test_menu_asks_by_keypad_only_when_speech_confidence_stays_low() -> None:
     assert second.expect.dtmf == "12340"
 
 
+TWO_PROMPTS: dict[str, object] = {
+    "flow": "two-prompts",
+    "language": "en",
+    "numbers": ["7000"],
+    "start": "main",
+    "operator": "operator",
+    "nodes": {
+        "main": {
+            "kind": "menu",
+            "prompt": [{"file": "cc/test/menu"}, {"say": "Press 1 for billing."}],
+            "choices": [{"key": "1", "goto": "operator", "label": "billing"}],
+            "default": "operator",
+        },
+        "operator": {"kind": "queue", "queue": "general"},
+    },
+}
+
+
+def two_prompts() -> Flow:
+    return FlowRegistry().publish(TWO_PROMPTS, source="api:test")
+
+
 def test_next_prompt_plays_when_a_sound_file_is_missing() -> None:
-    _, actions = run(
-        demo(), [NO_OUTAGE, Played(), PromptFailed(index=0, reason="no file")]
-    )
+    _, actions = run(two_prompts(), [PromptFailed(index=0, reason="no file")])
     retry = actions[-1]
     assert isinstance(retry, Ask)
-    assert len(retry.prompts) == 1
-    assert isinstance(retry.prompts[0], Tts)
+    assert retry.prompts == (Tts(text="Press one for billing.", language="en"),)
 
 
 def test_caller_reaches_the_operator_when_no_prompt_of_a_node_can_play() -> None:
     _, actions = run(
-        demo(),
+        two_prompts(),
         [
-            NO_OUTAGE,
-            Played(),
             PromptFailed(index=0, reason="no file"),
             PromptFailed(index=0, reason="tts failed"),
         ],
@@ -293,6 +311,21 @@ def test_caller_reaches_the_operator_when_no_prompt_of_a_node_can_play() -> None
     last = actions[-1]
     assert isinstance(last, Queue)
     assert last.queue == "general"
+
+
+def test_menu_file_carries_its_text_when_the_flow_gives_one() -> None:
+    _, actions = run(demo(), [NO_OUTAGE, Played()])
+    menu = actions[-1]
+    assert isinstance(menu, Ask)
+    [prompt] = menu.prompts
+    assert prompt == SoundFile(
+        name="cc/en/main-menu",
+        text=Tts(
+            text="For billing press one or say billing. Technical support, two. "
+            "Sales, three. Meter reading, four. Operator, zero.",
+            language="en",
+        ),
+    )
 
 
 def test_survey_answer_is_stored_when_the_caller_answers() -> None:

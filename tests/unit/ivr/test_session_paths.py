@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.parts import RunnerConfig, SoundDirectory
+from ivr.parts import RunnerConfig
+from ivr.sounds import SoundDirectory
 
 
 def test_sound_is_found_when_any_asterisk_format_exists(tmp_path: Path) -> None:

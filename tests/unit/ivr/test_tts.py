@@ -59,10 +59,10 @@ async def test_second_request_hits_cache_when_text_was_spoken_before(
     first = await tts.say("Your balance is ten pounds", language="en")
     second = await tts.say("Your balance is ten pounds", language="en")
 
-    assert first == second == f"cc-tts/{cache_key('Your balance is ten pounds', EN)}"
+    assert first == second == f"cc/tts/{cache_key('Your balance is ten pounds', EN)}"
     assert len(engine.calls) == 1
     assert (tmp_path / f"{first}.wav").is_file()
-    assert [p.name for p in (tmp_path / "cc-tts").iterdir()] == [f"{first[7:]}.wav"]
+    assert [p.name for p in (tmp_path / "cc" / "tts").iterdir()] == [f"{first[7:]}.wav"]
 
 
 async def test_cache_survives_restart_when_file_is_already_in_sounds_dir(
@@ -116,7 +116,7 @@ async def test_failure_leaves_nothing_and_next_request_retries_when_engine_fails
 
     with pytest.raises(TtsFailed, match="timed out"):
         await tts.say("Hello", language="en")
-    assert list((tmp_path / "cc-tts").iterdir()) == []
+    assert list((tmp_path / "cc" / "tts").iterdir()) == []
 
     engine.fail_with = None
     await tts.say("Hello", language="en")
@@ -135,7 +135,7 @@ async def test_output_is_refused_when_engine_writes_a_bad_file(
     with pytest.raises(TtsFailed, match=problem):
         await tts.say("Hello", language="en")
 
-    assert list((tmp_path / "cc-tts").iterdir()) == []
+    assert list((tmp_path / "cc" / "tts").iterdir()) == []
 
 
 def test_check_prompt_file_fails_when_file_is_missing(tmp_path: Path) -> None:
@@ -182,8 +182,8 @@ async def test_waiting_request_can_be_cancelled_when_another_is_synthesising(
 async def test_leftover_scratch_files_are_removed_when_cache_opens(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "cc-tts"
-    folder.mkdir()
+    folder = tmp_path / "cc" / "tts"
+    folder.mkdir(parents=True)
     write_prompt(folder / ".abc.123.tmp.wav")
     write_prompt(folder / "kept.wav")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 import wave
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,10 +17,10 @@ from recordings.model import (
     Recording,
     RecordingId,
     RecordingStatus,
-    caller_channel,
     closed_spans,
     file_name_for,
     may_hear,
+    may_mute,
     muted,
     unmuted,
     wav_info,
@@ -66,27 +67,6 @@ def test_file_name_is_safe_when_call_id_has_separators(
     assert name == expected
     assert "/" not in name
     assert ":" not in name
-
-
-@pytest.mark.parametrize(
-    ("channels", "expected"),
-    [
-        (
-            ("Local/1001@cc-agentphone-00000005;1", "Local/2001@cc-inbound-00000004;2"),
-            "Local/2001@cc-inbound-00000004;2",
-        ),
-        (("Local/1001@cc-agent-0000000a;1", "PJSIP/trunk-00000001"),
-         "PJSIP/trunk-00000001"),
-        (("Local/1001@cc-agent-0000000a;1",), None),
-        (("Local/+74951234567@cc-outbound-00000002;1",
-          "Local/1002@cc-agent-00000003;1"),
-         "Local/+74951234567@cc-outbound-00000002;1"),
-    ],
-)  # fmt: skip
-def test_caller_channel_is_the_non_agent_leg_when_a_call_is_bridged(
-    channels: tuple[str, ...], expected: str | None
-) -> None:
-    assert caller_channel(channels) == expected
 
 
 def test_muted_spans_record_each_gap_when_paused_and_resumed() -> None:
@@ -143,22 +123,63 @@ def actor(role: Role, user_id: uuid.UUID | None = None) -> Actor:
     )  # fmt: skip
 
 
-def test_agent_hears_only_their_own_calls_when_checked() -> None:
-    me = uuid.uuid4()
+def test_agent_hears_only_calls_they_were_on_when_checked() -> None:
+    me, colleague = uuid.uuid4(), uuid.uuid4()
     agent = actor(Role.AGENT, me)
-    assert may_hear(agent, agent_id=me)
-    assert not may_hear(agent, agent_id=uuid.uuid4())
-    assert not may_hear(agent, agent_id=None)
+    assert may_hear(agent, agent_ids=(me,), customer_group=None)
+    assert may_hear(agent, agent_ids=(colleague, me), customer_group=None), "to them"
+    assert may_hear(agent, agent_ids=(me, colleague), customer_group=None), "by them"
+    assert not may_hear(agent, agent_ids=(colleague,), customer_group=None)
+    assert not may_hear(agent, agent_ids=(), customer_group=None)
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.BACK_OFFICE])
 def test_supervisor_and_back_office_hear_every_call_when_checked(role: Role) -> None:
-    assert may_hear(actor(role), agent_id=uuid.uuid4())
-    assert may_hear(actor(role), agent_id=None)
+    assert may_hear(actor(role), agent_ids=(uuid.uuid4(),), customer_group="VIP")
+    assert may_hear(actor(role), agent_ids=(), customer_group=None)
+
+
+@pytest.mark.parametrize(
+    ("groups", "group", "heard"),
+    [
+        (frozenset({"mass"}), "mass", True),
+        (frozenset({"mass"}), "VIP", False),
+        (frozenset({"mass"}), None, False),
+        (frozenset({"mass", ""}), None, True),
+        (frozenset(), "mass", False),
+    ],
+)
+def test_listen_all_follows_customer_groups_when_the_listener_is_limited(
+    groups: frozenset[str], group: str | None, heard: bool
+) -> None:
+    listener = replace(actor(Role.SUPERVISOR), customer_groups=groups)
+    assert may_hear(listener, agent_ids=(), customer_group=group) is heard
+
+
+def test_own_call_is_heard_whatever_its_group_when_the_agent_took_it() -> None:
+    me = uuid.uuid4()
+    agent = replace(actor(Role.AGENT, me), customer_groups=frozenset({"mass"}))
+    assert may_hear(agent, agent_ids=(me,), customer_group="VIP")
 
 
 def test_marketing_hears_nothing_when_checked() -> None:
-    assert not may_hear(actor(Role.MARKETING), agent_id=None)
+    assert not may_hear(actor(Role.MARKETING), agent_ids=(), customer_group=None)
+
+
+@pytest.mark.parametrize(
+    ("role", "on_the_call", "allowed"),
+    [
+        (Role.AGENT, True, True),
+        (Role.AGENT, False, False),
+        (Role.SUPERVISOR, False, True),
+        (Role.BACK_OFFICE, True, False),
+        (Role.MARKETING, True, False),
+    ],
+)
+def test_only_the_agent_on_the_call_or_a_supervisor_pauses_when_asked(
+    role: Role, on_the_call: bool, allowed: bool
+) -> None:
+    assert may_mute(actor(role), on_the_call=on_the_call) is allowed
 
 
 def test_retention_picks_old_finished_recordings_when_past_the_age() -> None:

@@ -14,6 +14,7 @@ import yaml
 from acd.model import ExitKind
 from contactcentre.settings import PbxSettings, Settings
 from telephony import dialplan
+from telephony.ami_events import BUILDERS
 
 ROOT = Path(__file__).resolve().parents[3]
 CONF_DIR = ROOT / "telephony" / "asterisk"
@@ -307,6 +308,17 @@ def test_event_filters_pass_exactly_the_bridge_events_when_listed() -> None:
     assert re.fullmatch(varset, "AMDSTATUS")
     assert re.fullmatch(varset, "CC_QUEUE")
     assert not re.fullmatch(varset, "BRIDGEPEER")
+    [(soft, cause)] = [(k, v) for k, v in filters if "name(SoftHangupRequest)" in k]
+    assert "header(Cause)" in soft
+    assert "method(exact)" in soft
+    assert cause == dialplan.SHUTDOWN_CAUSE
+    [unfiltered] = [k for k, v in filters if "name(Shutdown)" in k]
+    assert "header(" not in unfiltered
+
+
+def test_every_event_the_bridge_reads_passes_the_filter_when_listed() -> None:
+    assert set(BUILDERS) <= dialplan.AMI_EVENTS
+    assert "Shutdown" in dialplan.AMI_EVENTS  # the client handles it itself
 
 
 def test_contexts_the_service_uses_exist_when_the_dialplan_is_read(

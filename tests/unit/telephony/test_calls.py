@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telephony.ami import NOISE_EVENTS, normalise, resynced
+from telephony.ami_events import NOISE_EVENTS, normalise, resynced
 from telephony.ami_parse import AmiFramer, AmiMessage
 from telephony.calls import VANISHED_TEXT, CallTracker, DirectionRule
 from telephony.channel_events import (
@@ -96,9 +96,13 @@ def test_inbound_call_is_one_call_when_agent_leg_is_bridged_in() -> None:
     assert arrived.direction is Direction.INBOUND
     assert arrived.dnis == "2001"
     assert isinstance(bridged, CallBridged)
-    assert bridged.channels == (
-        "Local/1001@cc-agentphone-00000005;1",
+    assert (bridged.caller_channel, bridged.caller_channel_id) == (
         "Local/2001@cc-inbound-00000004;2",
+        "caller-1b",
+    )
+    assert (bridged.peer_channel, bridged.peer_channel_id) == (
+        "Local/1001@cc-agentphone-00000005;1",
+        "agent-1",
     )
     assert isinstance(ended, CallEnded)
     assert ended.ani == "+74951234567"
@@ -213,14 +217,16 @@ class Script:
         state: str = "Ring",
         context: str = "cc-inbound",
         caller: str = "+74951234567",
+        name: str = "",
         **extra: object,
     ) -> E:
+        """`name`: the channel's name (default `PJSIP/<channel_id>`)."""
         self.seconds += 1
         return kind(
             pbx_id=PBX,
             now=T0 + timedelta(seconds=self.seconds),
             channel_id=ChannelId(channel_id),
-            channel=f"PJSIP/{channel_id}",
+            channel=name or f"PJSIP/{channel_id}",
             linkedid=linkedid or channel_id,
             state=state,
             caller_num=caller,
@@ -407,10 +413,10 @@ def test_bridged_is_published_once_when_channels_enter_two_bridges() -> None:
         [
             s(ChannelCreated, "a"),
             s(ChannelCreated, "b", linkedid="a"),
-            s(BridgeEntered, "a", bridge_id="br1", bridge_channels=1, state="Up"),
-            s(BridgeEntered, "b", linkedid="a", bridge_id="br1", bridge_channels=2),
-            s(BridgeEntered, "a", bridge_id="br2", bridge_channels=1, state="Up"),
-            s(BridgeEntered, "b", linkedid="a", bridge_id="br2", bridge_channels=2),
+            s(BridgeEntered, "a", bridge_id="br1", state="Up"),
+            s(BridgeEntered, "b", linkedid="a", bridge_id="br1"),
+            s(BridgeEntered, "a", bridge_id="br2", state="Up"),
+            s(BridgeEntered, "b", linkedid="a", bridge_id="br2"),
         ],
     )
     assert names(events) == ["CallArrived", "CallAnswered", "CallBridged"]
@@ -532,9 +538,7 @@ def _event(s: Script, kind: str, channel: str, linkedid: str) -> TrackerInput:
         return s(ChannelStateChanged, channel, linkedid=linkedid, state="Up")
     if kind == "callerid":
         return s(CallerIdChanged, channel, linkedid=linkedid, caller="+1")
-    return s(
-        BridgeEntered, channel, linkedid=linkedid, bridge_id="b", bridge_channels=2
-    )
+    return s(BridgeEntered, channel, linkedid=linkedid, bridge_id="b")
 
 
 @settings(max_examples=300, deadline=None)

@@ -11,7 +11,7 @@ from telephony.channel_events import (
     LegExpected,
     TrackerInput,
 )
-from telephony.events import CallArrived, CallEnded
+from telephony.events import CallArrived, CallBridged, CallEnded
 from telephony.model import ChannelId
 from tests.unit.telephony.test_calls import PBX, Script, hangup, names, run
 
@@ -27,9 +27,8 @@ def _caller_with_agent(s: Script) -> list[TrackerInput]:
         ),
         s(ChannelCreated, "ag", context="cc-agent"),
         s(ChannelCreated, "ag-2", linkedid="ag", context="cc-agent"),
-        s(BridgeEntered, "c", state="Up", bridge_id="br1", bridge_channels=1),
-        s(BridgeEntered, "ag", linkedid="c", state="Up", bridge_id="br1",
-          bridge_channels=2),
+        s(BridgeEntered, "c", state="Up", bridge_id="br1"),
+        s(BridgeEntered, "ag", linkedid="c", state="Up", bridge_id="br1"),
     ]  # fmt: skip
 
 
@@ -40,21 +39,23 @@ def test_target_takes_the_agents_place_in_one_call_when_transfer_completes() -> 
         s(ChannelCreated, "t1", linkedid="c", context="cc-outbound"),
         s(ChannelCreated, "t2", linkedid="c", context="cc-outbound"),
         s(BridgeLeft, "ag", linkedid="c", state="Up", bridge_id="br1"),
-        s(BridgeEntered, "ag", linkedid="c", state="Up", bridge_id="br2",
-          bridge_channels=1),
-        s(BridgeEntered, "t1", linkedid="c", state="Up", bridge_id="br2",
-          bridge_channels=2),
+        s(BridgeEntered, "ag", linkedid="c", state="Up", bridge_id="br2"),
+        s(BridgeEntered, "t1", linkedid="c", state="Up", bridge_id="br2"),
         s(BridgeLeft, "ag", linkedid="c", state="Up", bridge_id="br2"),
         s(BridgeLeft, "t1", linkedid="c", state="Up", bridge_id="br2"),
-        s(BridgeEntered, "t1", linkedid="c", state="Up", bridge_id="br1",
-          bridge_channels=2),
+        s(BridgeEntered, "t1", linkedid="c", state="Up", bridge_id="br1"),
         hangup(s, "ag", "c"),
         hangup(s, "ag-2", "ag"),
     ]  # fmt: skip
 
     events = run(tracker, [*_caller_with_agent(s), *consult])
 
-    assert names(events) == ["CallArrived", "CallAnswered", "CallBridged"]
+    assert names(events) == [
+        "CallArrived", "CallAnswered", "CallBridged", "CallBridged"
+    ]  # fmt: skip
+    first, second = (e for e in events if isinstance(e, CallBridged))
+    assert (first.caller_channel_id, first.peer_channel_id) == ("c", "ag")
+    assert (second.caller_channel_id, second.peer_channel_id) == ("c", "t1")
     [call] = tracker.live_calls()
     assert call.call_id == "pbx1:c"
     assert [leg.channel_id for leg in call.legs if leg.ended_at is None] == [

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -32,11 +33,17 @@ from crm_core.reports.bulk import BulkOperations
 from crm_core.reports.reports import ReportService
 from crm_core.reports.search import AppealSearch
 from crm_core.webhooks.service import WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from tests.fakes import FakeClock
 
 PASSWORD = "correct horse battery"
 ATTACHMENT_MAX_BYTES = 100_000
 FAST = Passwords(time_cost=1, memory_kib=256, parallelism=1)
+LOOPBACK_RECEIVERS = TargetPolicy(
+    allowed_networks=(ip_network("127.0.0.0/8"), ip_network("::1/128"))
+)
+"""Webhook receivers in these tests listen on loopback: allowed, as a deployment
+would allow its LAN; every other internal address stays refused."""
 
 
 @dataclass(slots=True)
@@ -70,7 +77,7 @@ def extra_route_tables() -> list[ApiRoutes]:
 @pytest.fixture
 async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
     clock = FakeClock()
-    policy = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+    policy = AuthPolicy(session_idle_s=600, session_max_s=3600)
     auth = AuthService(sessions, clock, passwords=FAST, policy=policy)
     tokens = []
     ids = []
@@ -87,7 +94,7 @@ async def api(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Api]:
         issued = await auth.issue_token(system_actor(), "test", user_id=user.id)
         tokens.append(issued.secret)
         ids.append(user.id)
-    webhooks = WebhookService(sessions, clock)
+    webhooks = WebhookService(sessions, clock, targets=LOOPBACK_RECEIVERS)
     appeals = AppealService(sessions, clock, NoPublisher())
     search = AppealSearch(sessions)
     sla = SlaMonitor(sessions, clock, NoPublisher(), archive_after=timedelta(days=90))

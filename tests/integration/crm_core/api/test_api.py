@@ -8,6 +8,7 @@ import uuid
 from openapi_spec_validator import validate
 
 from crm_core.api.app import declared_routes
+from crm_core.auth.throttle import ACCOUNT_RULE
 from tests.integration.crm_core.api.conftest import PASSWORD, Api
 
 
@@ -92,12 +93,15 @@ async def test_session_is_refused_when_logged_out_or_expired(api: Api) -> None:
 
 async def test_login_is_throttled_when_failures_repeat(api: Api) -> None:
     wrong = {"login": "anna", "password": "not the password"}
-    for _ in range(3):
+    for _ in range(ACCOUNT_RULE.free_failures + 1):
         assert (await api.client.post("/api/v1/auth/login", json=wrong)).status == 401
     right = {"login": "anna", "password": PASSWORD}
     response = await api.client.post("/api/v1/auth/login", json=right)
     assert response.status == 429
     assert (await response.json())["error_id"] == "login_throttled"
+    assert response.headers["Retry-After"] == "1"
+    api.clock.advance(1)
+    assert (await api.client.post("/api/v1/auth/login", json=right)).status == 200
 
 
 async def test_token_authenticates_when_sent_as_bearer(api: Api) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import WebhookKind
-from tests.integration.crm_core.api.conftest import Api
+from tests.integration.crm_core.api.conftest import LOOPBACK_RECEIVERS, Api
 
 
 async def test_subscription_secret_is_shown_once_when_created(api: Api) -> None:
@@ -48,7 +50,7 @@ async def test_delivery_log_shows_attempts_when_the_receiver_is_down(api: Api) -
         headers=headers,
     )
     subscription = (await created.json())["id"]
-    sender = AiohttpSender()
+    sender = AiohttpSender(LOOPBACK_RECEIVERS)
     try:
         dispatcher = WebhookDispatcher(api.sessions, api.clock, sender)
         await dispatcher.notify(WebhookKind.CONTACT_OPENED, {"contact": "c1"})
@@ -67,3 +69,29 @@ async def test_delivery_log_shows_attempts_when_the_receiver_is_down(api: Api) -
     [attempt] = await tries.json()
     assert attempt["status"] is None
     assert attempt["error"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5:8080/hook",
+        "http://[::ffff:192.168.1.1]/hook",
+        "http://[fe80::1]/hook",
+        "http://0.0.0.0:8080/hook",
+        "http://unresolvable.invalid/hook",
+    ],
+)
+async def test_subscription_is_refused_when_the_url_targets_an_internal_address(
+    api: Api, url: str
+) -> None:
+    headers = {"Authorization": f"Bearer {api.admin_token}"}
+    response = await api.client.post(
+        "/api/v1/webhooks", json={"url": url, "kinds": ["appeal.created"]},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status == 422
+    [detail] = (await response.json())["details"]
+    assert detail["field"] == "url"
+    listed = await (await api.client.get("/api/v1/webhooks", headers=headers)).json()
+    assert listed == []

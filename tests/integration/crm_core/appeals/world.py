@@ -71,6 +71,6 @@ def _user(a: Actor, clock: FakeClock) -> UserRow:
     return UserRow(
         id=a.user_id, login=a.login, display_name=a.login.title(), role=a.role.value,
         granted=[], revoked=[], customer_groups=None, queues=[],
-        administered_queues=[], active=True, password_hash=None, failed_logins=0,
-        locked_until=None, created_at=clock.now(), updated_at=clock.now(),
+        administered_queues=[], active=True, password_hash=None,
+        created_at=clock.now(), updated_at=clock.now(),
     )  # fmt: skip

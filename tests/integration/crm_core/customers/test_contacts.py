@@ -10,6 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from crm_core.auth.model import ROLE_PERMISSIONS, Actor, Role
+from crm_core.customers.call_log import (
+    CallEnd,
+    CallOutcome,
+    CallStep,
+    EndReason,
+    StepKind,
+)
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.errors import CustomerNotFound
 from crm_core.customers.events import CallerIdentified, ContactClosed, ContactOpened
@@ -112,20 +119,25 @@ async def test_close_writes_the_call_log_once_when_called_twice(
     opened = await svc.open_call_contact(
         "pbx1:2", "4951234567", dnis="100", direction=ContactDirection.IN, started_at=T0
     )
-    log = CallLog(
+    end = CallEnd(
         ended_at=T0 + timedelta(seconds=95),
-        wait_s=15.0,
-        talk_s=80.0,
-        outcome="answered",
         hangup_cause=16,
-        queue="support",
+        hangup_cause_text="Normal Clearing",
+        bridged_at=T0 + timedelta(seconds=15),
+        hold_s=5.0,
     )
-    closed = await svc.close_call_contact("pbx1:2", log)
+    closed = await svc.close_call_contact("pbx1:2", CallLog(end=end))
     again = await svc.close_call_contact(
-        "pbx1:2", CallLog(ended_at=T0, wait_s=0, talk_s=0, outcome="other")
+        "pbx1:2", CallLog(end=CallEnd(ended_at=T0, reason=EndReason.VANISHED))
     )
     assert closed.id == opened.id
-    assert (closed.wait_s, closed.talk_s, closed.outcome) == (15.0, 80.0, "answered")
+    assert (closed.talk_s, closed.hold_s, closed.outcome) == (
+        75.0,
+        5.0,
+        CallOutcome.ANSWERED,
+    )
+    assert (closed.hangup_cause, closed.hangup_cause_text) == (16, "Normal Clearing")
+    assert (closed.end_reason, closed.pbx_gone) == (EndReason.HANGUP, False)
     assert closed.ended_at == T0 + timedelta(seconds=95)
     assert again == closed
     assert len(published.of_type(ContactClosed)) == 1
@@ -142,10 +154,7 @@ async def test_close_creates_a_closed_contact_when_the_end_arrives_first(
     closed = await svc.close_call_contact(
         "pbx1:3",
         CallLog(
-            ended_at=T0 + timedelta(seconds=30),
-            wait_s=30.0,
-            talk_s=0.0,
-            outcome="abandoned",
+            end=CallEnd(ended_at=T0 + timedelta(seconds=30), hangup_cause=16),
             ani="+79031112233",
             dnis="100",
             started_at=T0,
@@ -153,7 +162,7 @@ async def test_close_creates_a_closed_contact_when_the_end_arrives_first(
     )
     assert closed.customer_id == card.id
     assert closed.started_at == T0
-    assert closed.outcome == "abandoned"
+    assert closed.outcome is CallOutcome.FAILED
     late = await svc.open_call_contact(
         "pbx1:3",
         "+79031112233",
@@ -164,6 +173,62 @@ async def test_close_creates_a_closed_contact_when_the_end_arrives_first(
     assert late == closed
     assert await contact_count(sessions) == 1
     assert [type(e) for e in published.events] == [ContactOpened, ContactClosed]
+
+
+async def test_call_contact_is_completed_when_a_later_event_created_it_first(
+    sessions: Sessions,
+) -> None:
+    card = await CustomerService(sessions, FakeClock()).create(
+        actor(), {"name": "Late", "phones": [{"number": "89035556677"}]}
+    )
+    published = RecordingPublisher()
+    svc = contacts(sessions, published)
+    queued = CallStep(kind=StepKind.QUEUED, at=T0 + timedelta(seconds=9), queue="q1")
+    early = await svc.record_call_step("pbx1:4", queued)
+    assert (early.address, early.customer_id, early.queue) == (None, None, "q1")
+
+    opened = await svc.open_call_contact(
+        "pbx1:4", "+79035556677", dnis="8800", direction=ContactDirection.IN,
+        started_at=T0,
+    )  # fmt: skip
+
+    assert opened.id == early.id
+    assert (opened.address, opened.dnis, opened.customer_id) == (
+        "+79035556677",
+        "8800",
+        card.id,
+    )
+    assert opened.started_at == T0
+    assert opened.queues == ("q1",)
+    [identified] = published.of_type(CallerIdentified)
+    assert identified.customer_ids == (str(card.id),)
+    assert len(published.of_type(ContactOpened)) == 1
+
+
+async def test_call_step_is_kept_once_when_the_same_event_is_replayed(
+    sessions: Sessions,
+) -> None:
+    svc = contacts(sessions)
+    await svc.open_call_contact(
+        "pbx1:5", "4951234567", dnis="100", direction=ContactDirection.IN, started_at=T0
+    )
+    connected = CallStep(
+        kind=StepKind.CONNECTED, at=T0 + timedelta(seconds=20), queue="q1",
+        agent="anna", wait_s=12.5,
+    )  # fmt: skip
+    for _ in range(3):
+        await svc.record_call_step("pbx1:5", connected)
+    async with sessions() as s:
+        row = await s.scalar(select(ContactRow).where(ContactRow.call_id == "pbx1:5"))
+        assert row is not None
+        assert len(row.call_steps or ()) == 1
+    [turn] = (await svc.record_call_step("pbx1:5", connected)).agents
+    assert (turn.agent, turn.taken_at, turn.queue, turn.user_id) == (
+        "anna",
+        T0 + timedelta(seconds=20),
+        "q1",
+        None,
+    )
 
 
 async def test_history_lists_newest_first_across_pages_when_there_are_many(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
+from crm_core.customers.call_log import CallEnd, CallOutcome
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import ContactOpened
 from crm_core.customers.model import CallLog, ContactDirection, WrapUp
@@ -40,10 +41,9 @@ async def test_wrap_up_is_on_the_contact_when_the_call_was_closed_first(
     await svc.close_call_contact(
         CALL,
         CallLog(
-            ended_at=T0 + timedelta(minutes=3),
-            wait_s=5,
-            talk_s=150,
-            outcome="answered",
+            end=CallEnd(
+                ended_at=T0 + timedelta(minutes=3), bridged_at=T0 + timedelta(seconds=5)
+            )
         ),
     )
     done = T0 + timedelta(minutes=4)
@@ -58,7 +58,10 @@ async def test_wrap_up_is_on_the_contact_when_the_call_was_closed_first(
     )
     shown = await svc.get(system_actor(), opened.id)
     assert shown.wrap_up == recorded.wrap_up
-    assert (shown.outcome, shown.ended_at) == ("answered", T0 + timedelta(minutes=3))
+    assert (shown.outcome, shown.ended_at) == (
+        CallOutcome.ANSWERED,
+        T0 + timedelta(minutes=3),
+    )
 
 
 async def test_wrap_up_creates_the_contact_when_it_arrives_before_the_call(

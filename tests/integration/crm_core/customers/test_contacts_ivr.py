@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from crm_core.auth.model import system_actor
+from crm_core.customers.call_log import CallEnd, CallOutcome
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.events import ContactOpened
 from crm_core.customers.model import CallLog, ContactDirection, IvrVisit
@@ -67,11 +68,10 @@ async def test_ivr_record_is_on_the_contact_when_the_call_was_opened_first(
     assert recorded.ivr.queue == "billing"
     assert list(recorded.ivr.journal) == [dict(e) for e in JOURNAL]
     assert recorded.ivr.details == {"handoff": {"menu_path": ["menu", "billing"]}}
-    closed = await svc.close_call_contact(
-        CALL, CallLog(ended_at=T0 + timedelta(minutes=3), wait_s=5, talk_s=150,
-                      outcome="answered"),
-    )  # fmt: skip
+    ended = CallEnd(ended_at=T0 + timedelta(minutes=3))
+    closed = await svc.close_call_contact(CALL, CallLog(end=ended))
     assert closed.ivr == recorded.ivr
+    assert closed.outcome is CallOutcome.ABANDONED_IN_QUEUE
 
 
 async def test_ivr_record_creates_the_contact_when_it_arrives_before_the_call(

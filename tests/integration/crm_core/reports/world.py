@@ -112,7 +112,7 @@ def _user(uid: uuid.UUID, login: str, role: str) -> UserRow:
         id=uid, login=login, display_name=login.title(), role=role, granted=[],
         revoked=[], customer_groups=None, queues=["front"],
         administered_queues=["front"] if role == "supervisor" else [], active=True,
-        password_hash=None, failed_logins=0, locked_until=None, created_at=T0,
+        password_hash=None, created_at=T0,
         updated_at=T0,
     )  # fmt: skip
 

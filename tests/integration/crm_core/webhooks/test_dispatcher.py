@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from ipaddress import ip_network
 
 import pytest
 from aiohttp import web
@@ -17,11 +18,16 @@ from crm_core.webhooks.dispatcher import WebhookDispatcher
 from crm_core.webhooks.http import AiohttpSender
 from crm_core.webhooks.model import DeliveryStatus, RetryPolicy, WebhookKind
 from crm_core.webhooks.service import NewSubscription, WebhookService
+from crm_core.webhooks.targets import TargetPolicy
 from tests.fakes import FakeClock
 from tests.servers import free_port
 
 SECRET = "s" * 32
 POLICY = RetryPolicy(first_delay_s=10, factor=2, max_attempts=4, timeout_s=2)
+LOOPBACK = TargetPolicy(
+    allowed_networks=(ip_network("127.0.0.0/8"), ip_network("::1/128"))
+)
+"""The receivers here listen on loopback, which a deployment must allow."""
 
 
 @dataclass(slots=True)
@@ -61,7 +67,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def sender() -> AsyncIterator[AiohttpSender]:
-    sender = AiohttpSender()
+    sender = AiohttpSender(LOOPBACK)
     try:
         yield sender
     finally:
@@ -76,7 +82,7 @@ def clock() -> FakeClock:
 async def _subscribe(
     sessions: Sessions, clock: FakeClock, url: str, *kinds: WebhookKind
 ) -> WebhookService:
-    service = WebhookService(sessions, clock)
+    service = WebhookService(sessions, clock, targets=LOOPBACK)
     chosen = frozenset(kinds or (WebhookKind.APPEAL_CREATED,))
     await service.subscribe(
         system_actor(), NewSubscription(url=url, kinds=chosen, secret=SECRET)
@@ -203,3 +209,32 @@ async def test_run_delivers_when_notified_while_running(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert len(receiver.received) == 1
+
+
+async def test_delivery_is_refused_when_the_name_resolves_to_an_internal_address(
+    sessions: Sessions, clock: FakeClock, receiver: Receiver
+) -> None:
+    # registered while the policy allowed loopback (or while the name pointed
+    # outside); the sender checks the addresses it is about to connect to
+    service = await _subscribe(
+        sessions, clock, receiver.url.replace("127.0.0.1", "localhost")
+    )
+    await _subscribe(sessions, clock, receiver.url)
+    strict = AiohttpSender()
+    try:
+        dispatcher = WebhookDispatcher(sessions, clock, strict, policy=POLICY)
+        assert await dispatcher.notify(WebhookKind.APPEAL_CREATED, {"appeal": 1}) == 2
+        assert await dispatcher.run_once() == 2
+    finally:
+        await strict.close()
+    assert receiver.received == []
+    subscriptions = await service.subscriptions(system_actor())
+    errors = set()
+    for subscription in subscriptions:
+        [delivery] = await service.deliveries(system_actor(), subscription.id, limit=9)
+        assert delivery.status is DeliveryStatus.PENDING
+        assert delivery.last_status is None
+        errors.add(delivery.last_error or "")
+    assert len(errors) == 2, errors
+    assert all("webhook target refused" in e and "loopback" in e for e in errors)
+    assert any("localhost" in e for e in errors)

@@ -1,4 +1,4 @@
-"""Rights, throttling and session expiry decisions (pure)."""
+"""Rights and session expiry decisions (pure); throttling is in test_throttle."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from crm_core.auth import accounts
-from crm_core.auth.accounts import AuthPolicy, LoginState, User
+from crm_core.auth.accounts import AuthPolicy, User
 from crm_core.auth.model import ROLE_PERMISSIONS, Permission, Role
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-POLICY = AuthPolicy(session_idle_s=600, session_max_s=3600, max_failed_logins=3)
+POLICY = AuthPolicy(session_idle_s=600, session_max_s=3600)
 
 
 def test_revocation_wins_when_a_permission_is_both_granted_and_revoked() -> None:
@@ -34,16 +34,6 @@ def test_actor_carries_groups_and_queues_when_built_for_a_user() -> None:
     assert actor.sees_group("VIP")
     assert not actor.sees_group("mass")
     assert actor.queues == frozenset({"tech"})
-
-
-def test_login_locks_when_failures_reach_the_limit() -> None:
-    state = LoginState(failed_logins=0, locked_until=None)
-    for _ in range(2):
-        state = accounts.after_failed_login(state, NOW, POLICY)
-        assert not accounts.is_locked(state, NOW)
-    state = accounts.after_failed_login(state, NOW, POLICY)
-    assert accounts.is_locked(state, NOW + timedelta(seconds=299))
-    assert not accounts.is_locked(state, NOW + timedelta(seconds=300))
 
 
 def test_session_expiry_is_capped_when_the_session_is_old() -> None:

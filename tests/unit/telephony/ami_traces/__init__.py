@@ -32,7 +32,8 @@ def connections(name: str) -> list[Connection]:
         match = _LINE.match(line)
         if match is None:
             continue
-        direction, text = match.group(2), match.group(3).rstrip()
+        # Trailing blanks are Asterisk's own (`AccountCode: ` for an empty value).
+        direction, text = match.group(2), match.group(3)
         # A banner opens a new connection: restart.ami.txt shows no close note
         # where Asterisk dropped the socket on `core restart now`.
         new = text == CLOSED or text.startswith(BANNER)
@@ -64,4 +65,29 @@ def messages(name: str) -> list[list[AmiMessage]]:
     for conn in connections(name):
         parsed = AmiFramer().feed(conn.received)
         out.append([m for m in parsed if isinstance(m, AmiMessage)])
+    return out
+
+
+def timed_messages(name: str) -> list[tuple[float, AmiMessage]]:
+    """What Asterisk sent in the trace `name` (every connection in turn), each
+    message with the trace's seconds at its first line."""
+    out: list[tuple[float, AmiMessage]] = []
+    pairs: list[tuple[str, str]] = []
+    started = 0.0
+    for line in (HERE / name).read_text().splitlines():
+        match = _LINE.match(line)
+        if match is None or match.group(2) != "<<":
+            continue
+        text = match.group(3).rstrip()
+        if not text:
+            if pairs:
+                out.append((started, AmiMessage.of(pairs)))
+            pairs = []
+            continue
+        key, sep, value = text.partition(":")
+        if not sep or " " in key:
+            continue  # a banner or a note
+        if not pairs:
+            started = float(match.group(1))
+        pairs.append((key, value.removeprefix(" ")))
     return out

@@ -1,5 +1,5 @@
 """The simulator runs the same steps as the reference extensions.conf for the
-contexts it shares with it: the waiting loop and the queue exits."""
+contexts it shares with it: the waiting loop, the queue exits and the agent leg."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from telephony import dialplan
 from telephony.sim.channels import Channel, Event, Pbx
-from telephony.sim.dialplan import PRIORITY_LABELS, Dialplan, Line
+from telephony.sim.dialplan import PHONE_CONTEXT, PRIORITY_LABELS, Dialplan, Line
 from telephony.sim.model import SimConfig
 from tests.unit.telephony.test_asterisk_config import (
     conf,
@@ -69,3 +69,18 @@ def test_announcement_interval_follows_the_global_when_it_is_changed() -> None:
     )
     assert steps is not None
     assert ("MusicOnHold", f"{dialplan.MOH_CLASS},5") in steps
+
+
+def test_agent_leg_dials_the_stand_in_phone_when_the_conf_dials_pjsip() -> None:
+    """`[cc-agent]` as shipped, with the phone stand-in where it Dials PJSIP (as
+    agent-leg-bridges.ami.txt was recorded)."""
+    expected = context_for(
+        dialplan_steps(conf("extensions.conf")), dialplan.AGENT_CONTEXT, "1001"
+    )
+    _, got = simulated(dialplan.AGENT_CONTEXT, "1001")
+
+    def as_run(data: str) -> str:
+        data = data.replace("${EXTEN}", "1001")
+        return data.replace("PJSIP/1001", f"Local/1001@{PHONE_CONTEXT}")
+
+    assert got == [(s.application, as_run(s.data)) for s in expected]
