@@ -1,7 +1,8 @@
 """The PBX side of bench/busy_hour in its own process: the simulator playing
 Asterisk over AMI and FastAGI, the callers (Poisson arrivals from the workload)
 and the 400 agents' phones, at the bench's speed. MixMonitor files are written
-where the service asks, as Asterisk writes them.
+where the service asks, and the prompts played from the sounds directory the
+service writes, as a deployment shares them with Asterisk.
 
     python -m bench.busy_hour.callers SPEC.json
 """
@@ -32,6 +33,7 @@ async def play(spec: dict[str, Any]) -> None:
         speed=spec["speed"],
         seed=spec["seed"],
         recordings_dir=Path(spec["recordings_dir"]),
+        sounds_dir=Path(spec["sounds_dir"]),
         agents=workload.phones(workload.AGENTS),
     )
     reader = await commands()

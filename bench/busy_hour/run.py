@@ -133,6 +133,7 @@ async def _run(
             "secret": AMI_SECRET,
             "seed": plan.seed,
             "recordings_dir": settings["recordings_dir"],
+            "sounds_dir": settings["ivr"]["sounds_dir"],
         },
         run_dir,
     )
