@@ -51,11 +51,12 @@ MENUS = (
 )
 """The Korean menu takes keys: no speech model is configured, as by default."""
 TOPIC_SHARES = {"billing": 0.35, "support": 0.30, "sales": 0.20, "general": 0.15}
-IVR_ALLOWANCE_S = {"billing": 24.0, "support": 12.0, "sales": 12.0, "general": 12.0}
-"""About how long each path's prompts and keys take before the caller is queued
-(2 s a prompt in the simulator; billing hears its balance and a second menu).
-A caller's patience runs from the start of the call, so it gets this on top of
-the patience on hold; a service slow in the IVR eats into the rest."""
+IVR_ALLOWANCE_S = {"billing": 10.0, "support": 4.0, "sales": 4.0, "general": 4.0}
+"""How long a known caller's path takes from the call's start to the queue (the
+medians at 1x: greeting, menu, key; billing also hears its balance and a second
+menu; strangers take about a second). A caller's patience runs from the start of
+the call, so it gets this on top of the patience on hold; a service slow in the
+IVR eats into the rest."""
 
 
 def caller(rng: random.Random, numbers: list[str]) -> Caller:
