@@ -17,10 +17,16 @@ def _stat(pid: int) -> list[str] | None:
     return text[text.rindex(")") + 2 :].split()
 
 
-def cpu_s(pid: int) -> float:
-    """User plus system seconds the process has used (0 once it is gone)."""
+def cpu_s(pid: int, *, reaped: bool = False) -> float:
+    """User plus system seconds the process has used (0 once it is gone); with
+    `reaped`, also those of its children that ended and it waited for."""
     fields = _stat(pid)
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) * TICK_S
+    if fields is None:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks * TICK_S
 
 
 def descendants(pid: int) -> list[int]:
@@ -53,5 +59,6 @@ def postmaster(port: int) -> int:
 
 
 def tree_cpu_s(pid: int) -> float:
-    """CPU seconds of `pid` and every process under it now."""
-    return cpu_s(pid) + sum(cpu_s(child) for child in descendants(pid))
+    """CPU seconds of `pid` and every process under it, those that ended too (a
+    database backend that closed): it only grows."""
+    return sum(cpu_s(p, reaped=True) for p in [pid, *descendants(pid)])

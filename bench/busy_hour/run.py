@@ -216,11 +216,9 @@ def _pids(
 def _cpu(pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far: each process, the service's children (the TTS worker)
     apart, PostgreSQL with every backend."""
-    seconds = {name: cpu.cpu_s(pid) for name, pid in pids.items()}
-    seconds["service_children"] = sum(
-        cpu.cpu_s(child) for child in cpu.descendants(pids["service"])
-    )
-    seconds["postgresql"] = cpu.tree_cpu_s(pids["postgresql"])
+    seconds = {name: cpu.tree_cpu_s(pid) for name, pid in pids.items()}
+    seconds["service"] = cpu.cpu_s(pids["service"])
+    seconds["service_children"] = cpu.tree_cpu_s(pids["service"]) - seconds["service"]
     return seconds
 
 
