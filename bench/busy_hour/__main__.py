@@ -104,11 +104,15 @@ async def _measured(plan: Plan, speed: float, tried: list[Figures]) -> Figures:
         f"callers_late_p99_ms={result.callers_late_p99_s * 1000:.0f} "
         f"deepest_mailbox={result.backlog[0]}:{result.backlog[1]} "
         f"service_cpu_s_per_sim_hour={result.service_cpu_s_per_hour:.0f} "
-        f"kept_up={'yes' if result.kept_up(baseline) else 'no'} "
+        f"kept_up={_verdict(result.shortfalls(baseline))} "
         f"wall_s={time.monotonic() - started:.0f}",
         flush=True,
     )
     return result
+
+
+def _verdict(shortfalls: list[str]) -> str:
+    return f"no({','.join(shortfalls)})" if shortfalls else "yes"
 
 
 def _best(tried: list[Figures]) -> Figures | None:

@@ -12,6 +12,7 @@ from bench.busy_hour.workload import SERVICE_LEVEL_S
 
 MAX_LAG_S = 0.1
 MAX_SL_DROP = 0.01
+MIN_DONE = 0.99
 SERVICE_COMPONENTS = (AMI, AGI, ACD, CRM, SOCKETS, RECORDINGS, OTHER)
 """What the service costs (with its TTS worker and the PostgreSQL server)."""
 
@@ -50,11 +51,23 @@ class Figures:
         return self.abandoned / self.offered if self.offered else 0.0
 
     def kept_up(self, baseline: Figures) -> bool:
-        """Service level within a point of the 1x run, loop lag p99 under 100 ms."""
-        return (
-            baseline.service_level - self.service_level <= MAX_SL_DROP
-            and self.lag_p99_s < MAX_LAG_S
-        )
+        return not self.shortfalls(baseline)
+
+    def shortfalls(self, baseline: Figures) -> list[str]:
+        """Why this run did not keep up, if it did not: its service level more than
+        a point below the 1x run's, loop lag p99 at 100 ms or more, or a part that
+        fell behind (fewer than 99 % of the offers popped on the agent's desktop,
+        or of the answered calls recorded, by the end of the run)."""
+        found = []
+        if baseline.service_level - self.service_level > MAX_SL_DROP:
+            found.append("service_level")
+        if self.lag_p99_s >= MAX_LAG_S:
+            found.append("lag")
+        if self.pops_delivered < MIN_DONE:
+            found.append("pops")
+        if self.recorded < MIN_DONE:
+            found.append("recordings")
+        return found
 
 
 def figures(speed: float, report: dict[str, Any]) -> Figures:

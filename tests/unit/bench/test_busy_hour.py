@@ -3,12 +3,14 @@ stack by its innermost component, the figures count what was measured."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import acd.model
 import telephony.agi
 import telephony.calls
-from bench.busy_hour import workload
+from bench.busy_hour import cpu, workload
 from bench.busy_hour.figures import figures
 from bench.busy_hour.profile import (
     ACD,
@@ -93,4 +95,13 @@ def test_service_level_counts_unresolved_calls_as_missed() -> None:
     assert result.pops_delivered == 0.5
     assert result.recorded == 0.5
     assert result.backlog == ("CrmSinks.on_ivr_completed", 7)
+    assert result.shortfalls(result) == ["pops", "recordings"]
     assert result.cpu_s_per_hour[ACD] == 2.0 * 0.75 * 60
+
+
+def test_cpu_of_a_process_tree_keeps_what_an_ended_child_used() -> None:
+    before = cpu.tree_cpu_s(os.getpid())
+    subprocess.run(
+        [sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True
+    )
+    assert cpu.tree_cpu_s(os.getpid()) - before >= 0.05
