@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from hypothesis import settings as hypothesis_settings
@@ -44,11 +43,7 @@ def postgres_template(postgres_server: servers.PostgresServer) -> str:
     """A database migrated to head once per run; each test copies it."""
 
     async def create() -> None:
-        conn = await asyncpg.connect(postgres_server.dsn("postgres"))
-        try:
-            await conn.execute(f'CREATE DATABASE "{_TEMPLATE}"')
-        finally:
-            await conn.close()
+        await postgres_server.execute(f'CREATE DATABASE "{_TEMPLATE}"')
         await migrate(postgres_server.url(_TEMPLATE))
 
     _run_apart(create())
@@ -76,17 +71,9 @@ async def database_url(
     server: servers.PostgresServer = request.getfixturevalue("postgres_server")
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"t{next(_counter)}"
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    finally:
-        await conn.close()
+    await server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     yield server.url(name)
-    conn = await asyncpg.connect(server.dsn("postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

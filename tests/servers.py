@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -53,6 +55,21 @@ class PostgresServer:
         """Start it again on the same port and data directory."""
         _pg_ctl(self, "-o", self.options, "-l", str(self.log), "-w", "start")
         _wait_for_port(self.port, 30)
+
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart`: "fast" cuts open sessions off, "immediate" is a crash,
+        which loses the last commits unless a CHECKPOINT wrote them (the server
+        acknowledges commits before writing them)."""
+        _pg_ctl(self, "-m", mode, "-l", str(self.log), "-w", "restart")
+        _wait_for_port(self.port, 30)
+
+    async def execute(self, statement: str) -> None:
+        """Run one statement (CREATE DATABASE, CHECKPOINT...) as the superuser."""
+        conn = await asyncpg.connect(self.dsn("postgres"))
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"

@@ -36,7 +36,7 @@ from crm_core.customers.model import (
     identification,
 )
 from crm_core.customers.ports import Clock
-from crm_core.db import Sessions
+from crm_core.db import Sessions, reading, retry_once
 from crm_core.errors import FieldError, ValidationFailed
 from crm_core.phone import InvalidPhone, normalise, try_normalise
 
@@ -141,14 +141,20 @@ class CustomerService:
         """Who is calling from `ani`: Identified, Ambiguous or Unknown.
 
         An ANI that is not a phone number (anonymous, empty, garbage) is Unknown,
-        never an error. One indexed query on the normalised number.
+        never an error. One indexed query on the normalised number, outside any
+        transaction, asked again once on a fresh connection if the database
+        restarted since the last call. No visibility filter: the caller applies its
+        actor's customer groups.
         """
         e164 = try_normalise(ani, self._country)
         if e164 is None:
             return Unknown(ani=ani)
-        async with self._sessions() as s:
-            found = await store.candidates_for(s, e164)
+        found = await retry_once(lambda: self._holders(e164))
         return identification(ani, found)
+
+    async def _holders(self, e164: str) -> list[CustomerSummary]:
+        async with reading(self._sessions) as connection:
+            return await store.candidates_for(connection, e164)
 
     async def create(
         self,

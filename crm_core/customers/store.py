@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Select, bindparam, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from crm_core.customers.model import (
     MAX_CANDIDATES,
@@ -81,8 +81,11 @@ _CANDIDATES = (
 """Built once: identify() is the hot path, so no per-call statement building."""
 
 
-async def candidates_for(s: AsyncSession, e164: str) -> list[CustomerSummary]:
-    """Customers holding the number `e164` (through the e164 index)."""
+async def candidates_for(
+    s: AsyncConnection | AsyncSession, e164: str
+) -> list[CustomerSummary]:
+    """Customers holding the number `e164` (through the e164 index); a plain
+    connection spares identify() the session's bookkeeping."""
     result = await s.execute(_CANDIDATES, {"e164": e164})
     return [summary_from(tuple(r)) for r in result.all()]
 
