@@ -40,17 +40,17 @@ speed. A speed keeps up when its service level (answered within 20 s over all
 calls queued) is at most one point below the 1x run's, the service's event-loop
 lag p99 (how late a 20 ms sleep wakes, wall clock) is under 100 ms, and no part
 fell behind: by the end of the run at least 99 % of the window's offers had
-popped on the agent's desktop and 99 % of its answered calls were being recorded
-(as at 1x). The last two are this bench's own: a speed at which a quarter of the
+popped on the agent's desktop and 99 % of its answered calls had their recording
+file (as at 1x). The last two are this bench's own: a speed at which a quarter of the
 calls go unrecorded has not kept up, whatever its service level.
 
 Prints, for each speed: service level, average speed of answer, abandonment,
 loop lag p99, screen-pops delivered per offer (by the end of the run) and their
-delay p99, the share of answered calls whose recording had started, how late the
-simulator placed callers, the deepest bus mailbox (the part that fell behind) and
-the service's CPU per simulated hour; then the CPU seconds per simulated hour by
-component at the highest speed that kept up; last line `time_compression=N x`,
-that speed (0 if even 1x did not keep up).
+delay p99, the share of answered calls whose recording file the PBX was writing,
+how late the simulator placed callers, the deepest bus mailbox or journal backlog
+(the part that fell behind) and the service's CPU per simulated hour; then the
+CPU seconds per simulated hour by component at the highest speed that kept up;
+last line `time_compression=N x`, that speed (0 if even 1x did not keep up).
 
 CPU by component: the simulator, the desktops and PostgreSQL are their own
 processes (read from /proc at the window's edges); the service process is split

@@ -33,11 +33,12 @@ class Figures:
     """Share of the window's offers whose agent received the screen-pop."""
     pop_delay_p99_s: float
     recorded: float
-    """Share of the window's answered calls whose recording started (still
-    running or ready when the run ended)."""
+    """Share of the window's answered calls whose recording file the PBX was
+    writing by the end of the run."""
     callers_late_p99_s: float
     backlog: tuple[str, int]
-    """The bus subscriber whose mailbox got deepest in the window, and how deep."""
+    """The bus subscriber whose mailbox got deepest in the window (or the journal
+    of call records waiting for the database), and how deep."""
     """How late the simulator placed callers (it must keep up for a fair run)."""
     cpu_s_per_hour: dict[str, float]
     """CPU seconds per simulated hour by component (see `cpu_by_component`)."""
@@ -90,12 +91,7 @@ def figures(speed: float, report: dict[str, Any]) -> Figures:
         lag_p99_s=service["lag_p99_s"],
         pops_delivered=delivered,
         pop_delay_p99_s=p99(delays),
-        recorded=(
-            sum(report["recordings"].get(s, 0) for s in ("recording", "ready"))
-            / len(waits)
-            if waits
-            else 0.0
-        ),
+        recorded=report["recorded"] / len(waits) if waits else 0.0,
         callers_late_p99_s=report["callers"]["late_p99_s"],
         backlog=max(service["backlog"].items(), key=lambda i: i[1], default=("", 0)),
         cpu_s_per_hour=cpu_by_component(report),

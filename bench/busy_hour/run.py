@@ -20,6 +20,7 @@ import asyncpg
 from bench.busy_hour import cpu
 from bench.busy_hour.control import Window, sleep_until
 from bench.busy_hour.template import AMI_SECRET, TEMPLATE, service_settings
+from recordings.model import file_name_for
 from tests.servers import PostgresServer, free_port
 
 START_TIMEOUT_S = 180.0
@@ -100,7 +101,7 @@ async def run_at(plan: Plan, speed: float, number: int) -> dict[str, Any]:
     children: list[Child] = []
     try:
         report = await _run(plan, speed, run_dir, database, children)
-        report["recordings"] = await _recordings(plan.pg, database, report)
+        report["recorded"] = _recorded(run_dir / "recordings", report)
         return report
     finally:
         for child in children:
@@ -222,26 +223,14 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
     return seconds
 
 
-async def _recordings(
-    pg: PostgresServer, database: str, report: dict[str, Any]
-) -> dict[str, int]:
-    """How many of the window's answered calls have a recording, by its status
-    (`recording` while the call is up)."""
-    answered = [
-        call
+def _recorded(recordings_dir: Path, report: dict[str, Any]) -> int:
+    """How many of the window's answered calls have their MixMonitor file (the
+    PBX's side of a recording: its row may still wait in the service's journal)."""
+    return sum(
+        1
         for call, (kind, _) in report["service"]["calls"].items()
-        if kind == "answered"
-    ]
-    connection = await asyncpg.connect(pg.dsn(database))
-    try:
-        rows = await connection.fetch(
-            "SELECT status, count(*) AS n FROM recordings"
-            " WHERE call_id = ANY($1::text[]) GROUP BY status",
-            answered,
-        )
-    finally:
-        await connection.close()
-    return {row["status"]: row["n"] for row in rows}
+        if kind == "answered" and (recordings_dir / file_name_for(call)).is_file()
+    )
 
 
 async def _admin(pg: PostgresServer, statement: str) -> None:

@@ -35,8 +35,7 @@ from bench.busy_hour.control import (
     sleep_until,
 )
 from bench.busy_hour.profile import Ports, Profiler
-from contactcentre.bootstrap import build
-from contactcentre.bus import Bus
+from contactcentre.bootstrap import App, build
 from contactcentre.readiness import Readiness
 from contactcentre.settings import load_settings
 from contactcentre.startup import prepare_directories
@@ -109,7 +108,7 @@ async def serve(spec: dict[str, Any]) -> None:
         await sleep_until(window.start)
         cpu = time.process_time()
         profiler.start()
-        watching = asyncio.create_task(deepest(app.bus, backlog))
+        watching = asyncio.create_task(deepest(app, backlog))
         await sleep_until(window.end)
         watching.cancel()
         profiler.stop()
@@ -131,11 +130,16 @@ async def serve(spec: dict[str, Any]) -> None:
     )
 
 
-async def deepest(bus: Bus, backlog: dict[str, int]) -> None:
-    """Keep in `backlog` each bus subscriber's deepest mailbox, looked at every
-    `BACKLOG_EVERY_S`: which part fell behind."""
+async def deepest(app: App, backlog: dict[str, int]) -> None:
+    """Keep in `backlog` each bus subscriber's deepest mailbox, and the most call
+    records waiting in the journal for the database (as /readyz says), looked at
+    every `BACKLOG_EVERY_S`: which part fell behind."""
     while True:
-        for name, depth in bus.backlog().items():
+        depths = app.bus.backlog()
+        journal = (await app.readiness.report()).get("journal")
+        if journal is not None:
+            depths["journal"] = int(journal.figures.get("pending", 0))
+        for name, depth in depths.items():
             backlog[name] = max(depth, backlog.get(name, 0))
         await asyncio.sleep(BACKLOG_EVERY_S)
 

@@ -82,7 +82,7 @@ def test_service_level_counts_unresolved_calls_as_missed() -> None:
         },
         "desktops": {"pops": {"agent001": [["a", 10.5]], "agent002": []}},
         "callers": {"late_p99_s": 0.0},
-        "recordings": {"ready": 1, "missing": 1},
+        "recorded": 1,
     }
     result = figures(10.0, report)
     assert (result.offered, result.answered, result.abandoned, result.unresolved) == (
