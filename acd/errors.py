@@ -8,7 +8,9 @@ AcdError
 ├── InvalidTransition   (the agent's state does not allow the request)
 ├── AgentBusy           (the agent asked for is not ready: on a call, paused...)
 ├── NoConnectedCall     (a transfer or hang-up asked of an agent not on a call)
-└── TransferRefused     (the target is unknown, or the call cannot go there)
+├── TransferRefused     (the target is unknown, or the call cannot go there)
+├── HoldRefused         (the call cannot be held, or is not held, now)
+└── DialRefused         (the agent cannot call out now, or the number is bad)
 """
 
 from __future__ import annotations
@@ -47,4 +49,12 @@ class NoConnectedCall(AcdError):
 
 
 class TransferRefused(AcdError):
+    pass
+
+
+class HoldRefused(AcdError):
+    pass
+
+
+class DialRefused(AcdError):
     pass

@@ -13,7 +13,8 @@ from acd.model import AgentId, CallRequest, QueueId, parse_skill
 from acd.ports import CallLocator, PreferredAgents, QueueRequests, WaitingCall
 from telephony import dialplan
 from telephony.agi import AgiSession
-from telephony.model import CallId, ChannelId, PbxId, call_id
+from telephony.agi_calls import session_call
+from telephony.model import CallId, ChannelId, PbxId
 from telephony.pbx_of import PbxResolver
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,7 @@ def queue_on_hand_off(
             return
         request = session.request
         pbx = pbx_id if pbx_of is None else await pbx_of(session)
-        found = calls.call_of_channel(pbx, ChannelId(request.uniqueid))
-        the_call = found.call_id if found else call_id(pbx, request.uniqueid)
+        the_call = (await session_call(session, calls, pbx)).call_id
         wanted = await _request(session, the_call, QueueId(queue), pbx)
         owner = await _owner(preferred, request.callerid, the_call)
         if owner is not None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from acd import wrapup
 from acd.engine import AgentView
 from acd.errors import (
     AcdError,
@@ -25,10 +25,11 @@ from acd.errors import (
     UnknownAgent,
     UnknownCall,
 )
-from acd.events import Disposition, QueueStatsUpdated, WrapUpFinished
+from acd.events import Disposition, QueueStatsUpdated
 from acd.model import AgentId, TargetKind, TransferMode
 from acd.service import AcdService
 from acd.transfers import Transfer, TransferTarget
+from acd.wrapup import WrapUpPublisher
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import Conflict, NotFound
@@ -36,12 +37,6 @@ from telephony.errors import PbxError
 from telephony.model import CallId
 
 ACD: web.AppKey[AcdService] = web.AppKey("acd_service")
-
-
-class WrapUpPublisher(Protocol):
-    """Where an agent's wrap-up goes (the bus satisfies it)."""
-
-    async def publish(self, event: WrapUpFinished) -> None: ...
 
 
 EVENTS: web.AppKey[WrapUpPublisher] = web.AppKey("acd_events")
@@ -299,18 +294,13 @@ async def finish_wrap_up(call: ApiCall) -> AgentOut:
     """End wrap-up before its time runs out, with an optional disposition and notes
     (422 for a code not on the list); the agent may be offered a call. The call
     wrapped up gets `WrapUpFinished`; without a call in wrap-up nothing changes."""
-    body, service, me = call.body(WrapUpIn), call.service(ACD), _me(call)
-    publisher = call.service(EVENTS)
-    call_id = service.wrap_up_call(me)
-    view = await _answer(service.finish_wrap_up(me))
-    if call_id is not None:
-        await publisher.publish(
-            WrapUpFinished(
-                agent_id=me, call_id=call_id, disposition=body.disposition,
-                notes=body.notes, at=datetime.now(UTC),
-            )
-        )  # fmt: skip
-    return view
+    body = call.body(WrapUpIn)
+    return await _answer(
+        wrapup.finish_wrap_up(
+            call.service(ACD), call.service(EVENTS), _me(call),
+            disposition=body.disposition, notes=body.notes, at=datetime.now(UTC),
+        )
+    )  # fmt: skip
 
 
 @routes.get(

@@ -240,4 +240,7 @@ class ConnectedCall:
     """The caller's channel, bridged to the agent (None for a callback: the
     customer's leg was dialled by the agent's own)."""
     agent_leg: ChannelId
-    """The agent's originated leg (its Uniqueid; AMI accepts it as a channel)."""
+    """The agent's originated leg (its Uniqueid): it finds the call in the
+    tracker for as long as the call lives, but it is not the agent's channel to
+    act on: on Asterisk that Local pair is optimised away about 12 ms after the
+    phone answers (the phone's channel is the tracker's `Call.peer`)."""

@@ -33,6 +33,7 @@ from acd.errors import (
     UnknownQueue,
 )
 from acd.events import AcdEvent, CallbackBooked, QueueStatsUpdated
+from acd.holds import HoldDesk
 from acd.model import (
     AgentId,
     AgentState,
@@ -63,7 +64,7 @@ from acd.stats import (
 )
 from acd.transfers import TransferDesk
 from telephony.events import CallEnded
-from telephony.model import CallId, ChannelId
+from telephony.model import CallId, ChannelId, PbxId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class AcdService(Dialing):
             calls=calls,
         )
         self.transfers = TransferDesk(self, pbx, check_s=settings.caller_check_s)
+        self.holds = HoldDesk(self, pbx, check_s=settings.caller_check_s)
 
     # --- inputs -----------------------------------------------------------------
 
@@ -196,6 +198,13 @@ class AcdService(Dialing):
         """The agent's phone endpoint (None: no such agent)."""
         seat = self._seats.get(agent_id)
         return None if seat is None else seat.endpoint
+
+    def seat_pbx(self, agent_id: AgentId) -> PbxId | None:
+        """The PBX the agent's phone is on (None: no such agent)."""
+        seat = self._seats.get(agent_id)
+        if seat is None:
+            return None
+        return seat.pbx_id or self.settings.pbx_id
 
     def has_queue(self, queue_id: QueueId) -> bool:
         return queue_id in self._queue_configs
@@ -339,6 +348,7 @@ class AcdService(Dialing):
                 await self._serve()
             finally:
                 self.transfers.close()
+                self.holds.close()
                 for task in list(self._tasks):
                     task.cancel()
 

@@ -18,7 +18,7 @@ from acd.errors import AcdError, NoConnectedCall, TransferRefused
 from acd.model import AgentId, ConnectedCall, QueueId, TargetKind, TransferMode
 from telephony.dialplan import AGENT_CONTEXT, OUTBOUND_CONTEXT, WAIT_CONTEXT, WAIT_EXTEN
 from telephony.errors import PbxError, PbxTimeout, PbxUnavailable
-from telephony.model import Call, CallId, ChannelId
+from telephony.model import Call, CallId, ChannelId, PbxId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ class ConnectedCalls(Protocol):
     ) -> bool: ...
 
     def endpoint_of(self, agent_id: AgentId) -> str | None: ...
+
+    def seat_pbx(self, agent_id: AgentId) -> PbxId | None: ...
 
     def has_queue(self, queue_id: QueueId) -> bool: ...
 
@@ -170,6 +172,11 @@ class TransferDesk:
             mode=done.mode, target=done.target, state=TransferState.CANCELLED
         )
 
+    def consulting(self, agent_id: AgentId) -> Transfer | None:
+        """The attended transfer the agent is consulting for, if any."""
+        record = self._consulting.get(agent_id)
+        return None if record is None else record.transfer
+
     def close(self) -> None:
         """Stop watching the consulting agents' legs."""
         for watch in self._watches.values():
@@ -213,7 +220,7 @@ class TransferDesk:
             if call is None or not self._take(agent_id, consulting):
                 return
             log.info("call=%s agent=%s hung up consulting", call.call_id, agent_id)
-            if _caller_gone(call, connected.caller_channel):
+            if caller_gone(call, connected.caller_channel):
                 await self._calls.release_connected(connected.call_id)
                 return
             await self._hand_over(connected, consulting)
@@ -287,26 +294,8 @@ class TransferDesk:
         return connected
 
     async def _agent_channel(self, connected: ConnectedCall) -> str:
-        """The agent's channel in the caller's bridge, as the PBX names it now.
-
-        The ACD rings the agent through a Local channel; on Asterisk the pair is
-        optimised away once the phone answers, leaving the phone's own channel
-        (`PJSIP/<endpoint>-...`) in the caller's bridge and the originated leg
-        gone. The caller's BRIDGEPEER names whichever is there; the originated
-        leg is the answer when it cannot tell (a callback, a bridge of more)."""
-        caller = connected.caller_channel
-        if caller is None:
-            return connected.agent_leg
-        try:
-            peer = await self._pbx.get_var(
-                connected.pbx_id, channel=caller, name=BRIDGE_PEER_VAR
-            )
-        except PbxError as error:
-            log.info("call=%s no bridge peer: %r", connected.call_id, error)
-            return connected.agent_leg
-        if not peer or "," in peer:
-            return connected.agent_leg
-        return peer
+        """The agent's own channel in the call (their phone), as the PBX names it."""
+        return await agent_channel_now(self._pbx, self._calls, connected)
 
     def _consultation(self, agent_id: AgentId) -> _Consultation:
         consulting = self._consulting.get(agent_id)
@@ -330,8 +319,10 @@ class TransferDesk:
     async def _blind(
         self, agent_id: AgentId, connected: ConnectedCall, target: TransferTarget
     ) -> None:
-        """Send the caller on, then free the agent's leg (in that order: the leg
-        going first would take the caller with it)."""
+        """Send the caller on, then make sure the agent's phone is free (in that
+        order: the phone going first would take the caller with it). Asterisk
+        frees it itself: a channel redirected out of a two-party bridge
+        dissolves it, and the phone, Dial's callee, hangs up."""
         caller = connected.caller_channel
         if caller is None:
             raise TransferRefused("a callback can only be transferred attended")
@@ -355,10 +346,14 @@ class TransferDesk:
         )
         try:
             await pbx.hangup(pbx_id, channel=agent_channel)
-        except PbxError as error:
+        except (PbxTimeout, PbxUnavailable) as error:
             # The caller is on their way: the ACD follows whatever became of
-            # the agent's leg (already gone, or the AMI link lost meanwhile).
-            log.warning("call=%s agent leg not hung up: %r", connected.call_id, error)
+            # the agent's phone.
+            log.warning("call=%s agent not hung up: %r", connected.call_id, error)
+        except PbxError as gone:
+            # The usual case on Asterisk: the caller leaving dissolved the
+            # bridge, which hung the agent's phone up before this arrived.
+            log.info("call=%s agent already gone: %r", connected.call_id, gone)
         if queue_id is None:
             await self._calls.release_connected(connected.call_id, sent_to=target.value)
         else:
@@ -383,7 +378,37 @@ class TransferDesk:
                 return None, None
 
 
-def _caller_gone(call: Call, caller_channel: str | None) -> bool:
+async def agent_channel_now(
+    pbx: PbxPort, calls: ConnectedCalls, connected: ConnectedCall
+) -> str:
+    """The agent's own channel in the call (their phone), as the PBX names it now.
+
+    The ACD rings the agent through a Local pair that Dials the phone; about
+    12 ms after the phone answers Asterisk optimises the pair away, moving the
+    caller into the phone's bridge (agent-leg-bridges.ami.txt), so the
+    originated leg and the caller's first BRIDGEPEER (the pair's `;1`) vanish
+    while the call goes on. The tracker names the phone from the first bridge
+    on; the caller's BRIDGEPEER is asked only while the tracker has not seen
+    the bridge yet (the Local half lives 12 ms more then), the originated leg
+    when neither can tell (a callback, a bridge of more)."""
+    call = calls.live_call(connected.call_id)
+    party = None if call is None else call.peer
+    if party is not None:
+        return party.channel
+    caller = connected.caller_channel
+    if caller is None:
+        return connected.agent_leg
+    try:
+        peer = await pbx.get_var(connected.pbx_id, channel=caller, name=BRIDGE_PEER_VAR)
+    except PbxError as error:
+        log.info("call=%s no bridge peer: %r", connected.call_id, error)
+        return connected.agent_leg
+    if not peer or "," in peer:
+        return connected.agent_leg
+    return peer
+
+
+def caller_gone(call: Call, caller_channel: str | None) -> bool:
     """Whether the caller's own leg has hung up (unknown for a callback: no)."""
     legs = [leg for leg in call.legs if leg.channel == caller_channel]
     return bool(legs) and all(leg.ended_at is not None for leg in legs)

@@ -1,99 +1,134 @@
-"""The desktops on the aiohttp app: login, agent and wallboard pages, their static
-files, and the Socket.IO endpoint. Every page but the login needs a session and the
-page's right; the REST API under /api/v1 does the signing in."""
+"""The pages on the aiohttp app: the sign-in page, each area's pages (see
+`agent_ui.areas`), the language switch, signing out, the static files and the
+Socket.IO endpoint. Every page but the sign-in needs a session and its area's
+right; changes need the session's CSRF token.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
+import jinja2
 from aiohttp import web
 
-from agent_ui import sockets, views
+from agent_ui import areas, pages, sockets
+from agent_ui.agent import routes as agent_routes
+from agent_ui.agent.service import AGENT_DESK, AgentDesk
+from agent_ui.i18n import setup_templates
+from agent_ui.language import supported
 from agent_ui.ports import Sessions
+from agent_ui.supervisor import routes as supervisor_routes
 from crm_core.api.context import SESSION_COOKIE
-from crm_core.auth.errors import Unauthenticated
-from crm_core.auth.model import Actor
 
-_HERE = Path(__file__).parent
+HERE = Path(__file__).parent
 STATIC_PREFIX = "/ui/static"
-SESSION_TIMEOUT_S = 5.0
+LANGUAGE_COOKIE_AGE_S = 365 * 24 * 3600
 
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
+AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
+    areas.AGENT.key: agent_routes.routes,
+    areas.WALLBOARD.key: supervisor_routes.routes,
 }
-
-PAGE_SESSIONS: web.AppKey[Sessions] = web.AppKey("agent_ui_sessions")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+"""Each built area's pages (by `Area.key`); the others show their start page."""
 
 
-def setup_agent_ui(
-    app: web.Application, *, desktops: sockets.Desktops, sessions: Sessions
-) -> None:
-    """Mount `/`, `/login`, `/agent`, `/wallboard`, `/ui/static/` and Socket.IO
-    (`/socket.io/`, namespace `/desktop`) on `app`."""
-    app[PAGE_SESSIONS] = sessions
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageServices:
+    """What the pages need from the composition root."""
+
+    desktops: sockets.Desktops
+    sessions: Sessions
+    desk: AgentDesk
+
+
+def setup_agent_ui(app: web.Application, services: PageServices) -> None:
+    """Mount `/`, `/login`, every area's pages, `/ui/language`, `/ui/sign-out`,
+    `/ui/static/` and Socket.IO (`/socket.io/`, namespace `/desktop`) on `app`."""
+    app[pages.PAGE_SESSIONS] = services.sessions
+    app[AGENT_DESK] = services.desk
+    setup_templates(app, template_loader())
     app.router.add_get("/", _home)
-    app.router.add_get("/login", _template("login.html"))
-    app.router.add_get("/agent", _page(views.Page.AGENT, "agent.html"))
-    app.router.add_get("/wallboard", _page(views.Page.WALLBOARD, "wallboard.html"))
-    app.router.add_static(STATIC_PREFIX, _HERE / "static", follow_symlinks=False)
-    desktops.mount(app)
+    app.router.add_get("/login", _login)
+    app.router.add_post("/ui/language", _language)
+    app.router.add_post("/ui/sign-out", _sign_out)
+    for area in areas.AREAS:
+        table = AREA_ROUTES.get(area.key)
+        if table is None:
+            app.router.add_get(area.path, pages.guarded(area.permission, _start))
+            continue
+        for route in table:
+            assert isinstance(route, web.RouteDef), route
+            assert areas.area_of(route.path) is area, (route.path, area.key)
+            guarded = pages.guarded(area.permission, route.handler)
+            app.router.add_route(route.method, route.path, guarded)
+    app.router.add_static(STATIC_PREFIX, HERE / "static", follow_symlinks=False)
+    services.desktops.mount(app)
 
 
-def _html(name: str, *, status: int = 200) -> web.Response:
-    text = (_HERE / "templates" / name).read_text(encoding="utf-8")
-    return web.Response(
-        text=text, status=status, content_type="text/html", headers=_HEADERS
-    )
-
-
-def _template(name: str) -> Handler:
-    async def show(_request: web.Request) -> web.StreamResponse:
-        return _html(name)
-
-    return show
-
-
-async def _actor(request: web.Request) -> Actor | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        async with asyncio.timeout(SESSION_TIMEOUT_S):
-            session = await request.app[PAGE_SESSIONS].session_actor(token)
-    except Unauthenticated:
-        return None
-    return session.actor
-
-
-def _to_login(request: web.Request) -> web.HTTPFound:
-    return web.HTTPFound("/login?next=" + quote(request.path_qs, safe="/"))
-
-
-def _page(page: views.Page, name: str) -> Handler:
-    async def show(request: web.Request) -> web.StreamResponse:
-        actor = await _actor(request)
-        if actor is None:
-            raise _to_login(request)
-        if not views.may_open(actor, page):
-            return _html("forbidden.html", status=403)
-        return _html(name)
-
-    return show
+def template_loader() -> jinja2.BaseLoader:
+    """The shared templates (layout, components) by name, and each area's under
+    its key: `agent/desk.html` is `agent_ui/agent/templates/agent/desk.html`."""
+    folders = [HERE / "templates"]
+    folders += [
+        HERE / area.key / "templates" for area in areas.AREAS if area.key in AREA_ROUTES
+    ]
+    return jinja2.FileSystemLoader([str(f) for f in folders])
 
 
 async def _home(request: web.Request) -> web.StreamResponse:
-    actor = await _actor(request)
-    if actor is None:
-        raise _to_login(request)
-    page = views.home_page(actor)
-    if page is None:
-        return _html("forbidden.html", status=403)
-    raise web.HTTPFound("/" + page.value)
+    found = await pages.find_viewer(request)
+    if found is None:
+        raise web.HTTPFound("/login?next=/")
+    request[pages.VIEWER] = found
+    start = areas.start(found.actor)
+    if start is None:
+        return pages.forbidden(request)
+    raise web.HTTPFound(start.path)
+
+
+async def _login(request: web.Request) -> web.StreamResponse:
+    return pages.render(request, "login.html", {})
+
+
+async def _start(request: web.Request) -> web.StreamResponse:
+    area = areas.area_of(request.path)
+    assert area is not None
+    return pages.render(request, "start.html", {"start_area": area})
+
+
+async def _language(request: web.Request) -> web.StreamResponse:
+    """Switch the pages' language: kept for the user when signed in (a change,
+    so it needs the session's CSRF token), and for this browser in a cookie."""
+    form = await request.post()
+    chosen = supported(str(form.get("language", "")))
+    back = pages.safe_next(str(form.get("next", "")))
+    if chosen is None:
+        raise web.HTTPSeeOther(back)
+    found = await pages.find_viewer(request)
+    if found is not None:
+        if not pages.same_token(str(form.get(pages.CSRF_FIELD, "")), found.csrf_token):
+            request[pages.VIEWER] = found
+            return pages.forbidden(request)
+        await request.app[pages.PAGE_SESSIONS].set_language(found.actor, chosen)
+    response = web.HTTPSeeOther(back)
+    response.set_cookie(
+        pages.LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE_S,
+        path="/", samesite="Lax", httponly=True,
+    )  # fmt: skip
+    raise response
+
+
+async def _sign_out(request: web.Request) -> web.StreamResponse:
+    """End the session (its desktops are cut off at once) and go to sign in."""
+    form = await request.post()
+    found = await pages.find_viewer(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if found is not None and token:
+        if not pages.same_token(str(form.get(pages.CSRF_FIELD, "")), found.csrf_token):
+            request[pages.VIEWER] = found
+            return pages.forbidden(request)
+        await request.app[pages.PAGE_SESSIONS].logout(token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response

@@ -24,6 +24,14 @@ class Sessions(Protocol):
         """Which of these sessions (by stored id) are still open."""
         ...
 
+    async def set_language(self, actor: Actor, language: str | None) -> None:
+        """Remember the pages' language the actor chose."""
+        ...
+
+    async def logout(self, session_token: str) -> None:
+        """End the session; its desktops are cut off."""
+        ...
+
 
 class CustomerCards(Protocol):
     async def get(self, actor: Actor, customer_id: uuid.UUID) -> CustomerCard:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Final
@@ -116,6 +117,9 @@ class Desktops:
         self._facts: OrderedDict[str, views.CallFacts] = OrderedDict()
         self._offers: dict[str, CallOffered] = {}
         """Per agent: the call offered and not yet over (re-popped on reconnect)."""
+        self._last: dict[str, CallOffered] = {}
+        """Per agent: the last call offered, over or not (its desk shows it until
+        the next one rings)."""
         self._queues: dict[str, views.QueueStatsView] = {}
         self._agents: dict[str, views.AgentStateView] = {}
 
@@ -126,9 +130,12 @@ class Desktops:
 
     # connections -----------------------------------------------------------
 
-    async def connect(self, sid: str, cookie_header: str | None) -> None:
-        """Check the session cookie and join the actor's rooms; raises
-        ConnectionRefusedError for no session or a user with no desktop."""
+    async def connect(
+        self, sid: str, cookie_header: str | None, page: views.Page | None = None
+    ) -> None:
+        """Check the session cookie and join the rooms of the actor's `page`
+        (None: all of theirs); raises ConnectionRefusedError for no session or a
+        user with no desktop on that page."""
         token = _session_token(cookie_header)
         if token is None:
             raise socketio.exceptions.ConnectionRefusedError("not signed in")
@@ -138,7 +145,7 @@ class Desktops:
         except Unauthenticated:
             raise socketio.exceptions.ConnectionRefusedError("not signed in") from None
         actor = session.actor
-        rooms = views.rooms_for(actor)
+        rooms = views.rooms_for(actor, page)
         if not rooms:
             raise socketio.exceptions.ConnectionRefusedError("no desktop for this role")
         agent_id = views.acd_agent_id(actor)
@@ -233,6 +240,25 @@ class Desktops:
             await self._server.disconnect(sid, namespace=NAMESPACE)
             await self.disconnect(sid)
 
+    def desk_call(self, agent_id: str) -> views.DeskCall | None:
+        """The agent's current call, or the last one once it is over."""
+        offer = self._last.get(agent_id)
+        if offer is None:
+            return None
+        current = self._offers.get(agent_id)
+        return views.DeskCall(
+            offer=offer,
+            facts=self._facts.get(str(offer.call_id)),
+            live=current is not None and current.call_id == offer.call_id,
+        )
+
+    def queue_figures(self, queue_ids: Collection[str]) -> list[views.QueueStatsView]:
+        """The last figures of these queues, in the order given."""
+        return [self._queues[q] for q in queue_ids if q in self._queues]
+
+    def agent_state(self, agent_id: str) -> views.AgentStateView | None:
+        return self._agents.get(agent_id)
+
     def _count(self, agent_id: str) -> int:
         return sum(
             1
@@ -304,6 +330,7 @@ class Desktops:
     async def _offered(self, offer: CallOffered) -> None:
         agent_id = str(offer.agent_id)
         self._offers[agent_id] = offer
+        self._last[agent_id] = offer
         actor = self._local_actor(agent_id)
         if actor is None:
             log.debug("call=%s agent=%s: no desktop here", offer.call_id, agent_id)
@@ -312,7 +339,8 @@ class Desktops:
         await self._emit("screen_pop", pop, room=views.agent_room(agent_id))
 
     async def _call_over(self, call_id: str) -> None:
-        self._facts.pop(call_id, None)
+        # the facts stay (bounded by `remembered_calls`): the desk shows the call
+        # through wrap-up
         for agent_id, offer in list(self._offers.items()):
             if str(offer.call_id) == call_id:
                 del self._offers[agent_id]
@@ -323,9 +351,11 @@ class Desktops:
                 )
 
     def _withdraw(self, agent_id: str, call_id: str) -> None:
-        offer = self._offers.get(agent_id)
-        if offer is not None and str(offer.call_id) == call_id:
-            del self._offers[agent_id]
+        """The offer went back to the queue: it was never this agent's call."""
+        for held in (self._offers, self._last):
+            offer = held.get(agent_id)
+            if offer is not None and str(offer.call_id) == call_id:
+                del held[agent_id]
 
     async def _pop(self, offer: CallOffered, actor: Actor) -> views.ScreenPop:
         facts = self._facts.get(str(offer.call_id))
@@ -357,9 +387,10 @@ class DesktopNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         self._desktops = desktops
 
     async def on_connect(
-        self, sid: str, environ: dict[str, Any], _auth: object = None
+        self, sid: str, environ: dict[str, Any], auth: object = None
     ) -> None:
-        await self._desktops.connect(sid, environ.get("HTTP_COOKIE"))
+        page = views.page_of(auth.get("page") if isinstance(auth, dict) else None)
+        await self._desktops.connect(sid, environ.get("HTTP_COOKIE"), page)
 
     async def on_ready(self, sid: str, _data: object = None) -> None:
         """The page sends `ready` once connected: only then may it be sent the

@@ -1,5 +1,6 @@
-"""What the desktops show, as JSON for the browser: screen-pops, queue figures,
-agent states, and who may open which page. Pure: no I/O, no clock, no logging."""
+"""What the live channel pushes, as JSON for the browser: screen-pops, queue
+figures, agent states; the rooms each page's connection joins; each agent's call
+as the desk shows it. Pure: no I/O, no clock, no logging."""
 
 from __future__ import annotations
 
@@ -40,18 +41,11 @@ def queue_rooms(queue_ids: Sequence[str]) -> set[str]:
 
 
 class Page(StrEnum):
+    """Which page a desktop connection serves: it gets that page's pushes only
+    (a supervisor's agent desk hears no other agent's state)."""
+
     AGENT = "agent"
     WALLBOARD = "wallboard"
-
-
-_PAGE_PERMISSION: Mapping[Page, Permission] = {
-    Page.AGENT: Permission.AGENT_WORK,
-    Page.WALLBOARD: Permission.QUEUE_SUPERVISE,
-}
-
-
-def may_open(actor: Actor, page: Page) -> bool:
-    return actor.can(_PAGE_PERMISSION[page])
 
 
 def acd_agent_id(actor: Actor) -> str:
@@ -59,24 +53,26 @@ def acd_agent_id(actor: Actor) -> str:
     return actor.login
 
 
-def rooms_for(actor: Actor) -> list[str]:
-    """The rooms a desktop of `actor` joins when it connects (an agent joins
-    their queues' rooms once the ACD says which queues those are)."""
+def rooms_for(actor: Actor, page: Page | None = None) -> list[str]:
+    """The rooms a desktop of `actor` joins when it connects for `page` (None:
+    every room the actor may join); an agent joins their queues' rooms once the
+    ACD says which queues those are."""
     rooms: list[str] = []
-    if actor.can(Permission.AGENT_WORK):
+    if page in (None, Page.AGENT) and actor.can(Permission.AGENT_WORK):
         rooms.append(agent_room(acd_agent_id(actor)))
-    if actor.can(Permission.QUEUE_SUPERVISE):
+    if page in (None, Page.WALLBOARD) and actor.can(Permission.QUEUE_SUPERVISE):
         rooms += [supervisor_room(str(actor.user_id)), WALLBOARD_ROOM]
     return rooms
 
 
-def home_page(actor: Actor) -> Page | None:
-    """Where a signed-in user lands: supervisors on the wallboard, agents at work."""
-    if may_open(actor, Page.WALLBOARD):
-        return Page.WALLBOARD
-    if may_open(actor, Page.AGENT):
-        return Page.AGENT
-    return None
+def page_of(raw: object) -> Page | None:
+    """The page a connection says it serves; None for none or one we do not know."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return Page(raw)
+    except ValueError:
+        return None
 
 
 # The per-call facts a screen-pop needs ------------------------------------------
@@ -122,6 +118,16 @@ def fold_fact(facts: CallFacts | None, event: CallFact) -> CallFacts:
             if event.customer_id is not None:
                 ids = (event.customer_id,)
             return replace(base, ani=base.ani or event.ani, ivr=event, customer_ids=ids)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskCall:
+    """An agent's current or last call, as the desktops know it."""
+
+    offer: CallOffered
+    facts: CallFacts | None
+    live: bool
+    """Still offered or connected (False once it ended, during wrap-up)."""
 
 
 # Screen-pop payloads -------------------------------------------------------------

@@ -27,7 +27,11 @@ from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.tables import SqlIntervalStore
 from agent_ui import sockets
-from agent_ui.app import setup_agent_ui
+from agent_ui.agent.controls import ControlParts, Controls
+from agent_ui.agent.registration import Registration, RegistrationParts
+from agent_ui.agent.screen import CallScreen, ScreenParts
+from agent_ui.agent.service import AgentDesk
+from agent_ui.app import PageServices, setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
@@ -181,6 +185,15 @@ class App:
     """Long-running tasks (each runs until cancelled), owned by `run()`."""
 
     async def run(self) -> None:
+        """Serve until cancelled. Raises StartRefused (before serving anything)
+        when the journal cannot be used."""
+        try:
+            await self.journal.open()
+            await self._serve()
+        finally:
+            await self.engine.dispose()
+
+    async def _serve(self) -> None:
         http = self.settings.http
         runner = await serve_http(self.web, host=http.host, port=http.port)
         log.info("serving http://%s:%d", http.host, http.port)
@@ -190,7 +203,6 @@ class App:
                     group.create_task(job(), name=getattr(job, "__qualname__", None))
         finally:
             await runner.cleanup()
-            await self.engine.dispose()
 
 
 def build(
@@ -211,6 +223,7 @@ def build(
     bus = Bus()
     journal = Journal(
         settings.data_dir / "journal",
+        serves=engine.url.render_as_string(hide_password=True),
         max_held=settings.journal.max_held,
         concurrency=settings.journal.concurrency,
     )
@@ -372,7 +385,25 @@ def build(
     )
     bus.subscribe_all(sockets.EVENTS, desktops.handle)
     bus.subscribe(SessionsEnded, desktops.on_sessions_ended)  # not behind pops
-    setup_agent_ui(app, desktops=desktops, sessions=auth)
+    desk = AgentDesk(
+        controls=Controls(
+            ControlParts(
+                acd=acd, calls=desktops, cards=customers, recordings=recordings,
+                publisher=bus,
+            )
+        ),
+        screen=CallScreen(
+            ScreenParts(
+                calls=desktops, customers=customers, contacts=contacts,
+                search=search, recordings=recordings, topics=topics,
+            )
+        ),
+        registration=Registration(
+            RegistrationParts(calls=desktops, appeals=appeals, topics=topics)
+        ),
+        country=country,
+    )  # fmt: skip
+    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)

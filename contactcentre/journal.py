@@ -66,6 +66,9 @@ class Journal:
     """Wrap handlers with `durable` (or subscribe them through `on(bus)`) while
     wiring, then own `run()` with the other long-running tasks.
 
+    - Ownership: the directory serves one database (`serves`, its URL without the
+      password) in one process at a time; it refuses to start for another
+      database while it keeps records for the first (see JournalFiles.recover).
     - Order: a call's records are applied one at a time in the order they were
       journaled; different calls go in parallel (`concurrency`). The records left by
       an earlier run are all applied before any new one.
@@ -88,12 +91,15 @@ class Journal:
         self,
         directory: Path,
         *,
+        serves: str,
         max_held: int = 10_000,
         concurrency: int = 4,
         backoff: Backoff = RETRY,
         apply_timeout_s: float = APPLY_TIMEOUT_S,
     ) -> None:
         self._files = JournalFiles(directory)
+        self._serves = serves
+        self._opened = False
         self._max_held = max_held
         self._concurrency = concurrency
         self._backoff = backoff
@@ -180,26 +186,39 @@ class Journal:
 
     # running --------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Apply what an earlier run left, then every new record, until cancelled.
+    async def open(self) -> None:
+        """Take the directory and load what an earlier run left, so that a start
+        is refused before anything is served (`run()` does it when not done yet).
         Raises journal_files.JournalUnavailable when another process holds the
-        directory, OSError when it cannot be created."""
+        directory or it keeps records for a database other than `serves`,
+        OSError when it cannot be created."""
+        if self._opened:
+            return
         self._codec = EventCodec(self._types)
         try:
-            found = await asyncio.to_thread(self._files.recover)
-            self._next_seq = found.next_seq
-            self._loaded_upto = found.first_seq - 1
-            self._on_disk_only = self._replaying = found.pending
-            self._replayed_upto = found.next_seq - 1
-            self._dead = found.dead_letters
-            if found.pending:
-                log.warning(
-                    "journal %s: %d call records left by the last run are applied "
-                    "first",
-                    self._files.directory,
-                    found.pending,
-                )
-                self._want_more.set()
+            found = await asyncio.to_thread(self._files.recover, serves=self._serves)
+            self._opened = True
+        finally:
+            if not self._opened:  # let go of the directory: nothing will run
+                self._files.close()
+        self._next_seq = found.next_seq
+        self._loaded_upto = found.first_seq - 1
+        self._on_disk_only = self._replaying = found.pending
+        self._replayed_upto = found.next_seq - 1
+        self._dead = found.dead_letters
+        if found.pending:
+            log.warning(
+                "journal %s: %d call records left by the last run are applied first",
+                self._files.directory,
+                found.pending,
+            )
+            self._want_more.set()
+
+    async def run(self) -> None:
+        """Apply what an earlier run left, then every new record, until cancelled.
+        Raises as `open()`."""
+        try:
+            await self.open()
             self._open.set()
             async with asyncio.TaskGroup() as group:
                 for n in range(self._concurrency):
@@ -208,6 +227,7 @@ class Journal:
                 group.create_task(self._sync(), name="journal:sync")
         finally:
             self._open.clear()
+            self._opened = False
             self._files.close()
 
     async def drained(self) -> None:

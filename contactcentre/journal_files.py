@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from contactcentre.errors import StartRefused
+
 log = logging.getLogger(__name__)
 
 SEGMENT_BYTES = 4 << 20
@@ -23,11 +25,14 @@ SEGMENT_BYTES = 4 << 20
 COMPACT_BYTES = 64 << 10
 """With nothing pending, a segment this big is replaced by an empty one."""
 DEAD_LETTERS = "dead-letters.jsonl"
+SERVES = "serves"
+"""Names the database the journal's records are written to."""
 _SEGMENT_GLOB = "[0-9]*.jsonl"
 
 
-class JournalUnavailable(Exception):
-    """The journal directory cannot be used (another process holds it)."""
+class JournalUnavailable(StartRefused):
+    """The journal directory cannot be used: another process holds it, or it
+    keeps records for another database."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,14 +105,20 @@ class JournalFiles:
     def dead_letters_path(self) -> Path:
         return self.directory / DEAD_LETTERS
 
-    def recover(self) -> Recovered:
-        """Take the directory (JournalUnavailable if another process has it), keep
-        the entries not marked done in one fresh segment, in order, and delete the
-        old segments. Lines that cannot be read go to the dead letters. Blocking."""
+    def recover(self, *, serves: str) -> Recovered:
+        """Take the directory for the database named `serves`, keep the entries
+        not marked done in one fresh segment, in order, and delete the old
+        segments. Lines that cannot be read go to the dead letters. Blocking.
+
+        JournalUnavailable if another process has the directory, or if it keeps
+        entries for another database: replayed here they would land in the
+        wrong one (a data directory shared by two installations, or a database
+        setting changed with records still waiting)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         old = sorted(self.directory.glob(_SEGMENT_GLOB), key=_number)
         done, last_seq = _done_marks(old)
+        self._serve(serves, old, done)
         number = _number(old[-1]) + 1 if old else 1
         self._dead = (self.directory / DEAD_LETTERS).open("ab")
         self._open_segment(number)
@@ -210,6 +221,33 @@ class JournalFiles:
             ) from None
         self._lock = lock
 
+    def _serve(self, serves: str, old: list[Path], done: set[int]) -> None:
+        """Stamp the directory as `serves`'s; refuse one holding another's
+        entries."""
+        stamp = self.directory / SERVES
+        try:
+            kept = stamp.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            kept = serves
+        if kept != serves:
+            waiting = sum(1 for e in _entries(old, _skip) if e.seq not in done)
+            if waiting:
+                raise JournalUnavailable(
+                    f"journal {self.directory} keeps {waiting} call records for "
+                    f"the database {kept}, not {serves}: start with that database "
+                    f"to write them, or move {self.directory} away to start an "
+                    "empty journal (the records stay in it)"
+                )
+            log.warning(
+                "journal %s served the database %s; it serves %s from now on",
+                self.directory, kept, serves,
+            )  # fmt: skip
+        if not stamp.exists() or kept != serves:
+            written = stamp.with_suffix(".new")
+            written.write_text(serves + "\n", encoding="utf-8")
+            written.replace(stamp)
+            self._directory_changed = True
+
     def _open_segment(self, number: int) -> _Segment:
         if self._segments:
             self._closing.append(self._segments[-1].file)
@@ -228,6 +266,10 @@ class JournalFiles:
     def _unreadable(self, path: Path, raw: bytes, error: str) -> None:
         log.warning("journal %s: unreadable line kept in dead letters: %s", path, error)
         self.dead_letter({"raw": raw.decode(errors="replace"), "error": error})
+
+
+def _skip(_path: Path, _raw: bytes, _error: str) -> None:
+    """An unreadable line, when only counting entries (recovery keeps it)."""
 
 
 def _line(data: dict[str, Any]) -> bytes:

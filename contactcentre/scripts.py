@@ -34,17 +34,15 @@ from ivr.waiting import (
 )
 from telephony import dialplan
 from telephony.agi import AgiServer, AgiSession
+from telephony.agi_calls import session_call
 from telephony.calls import CallTracker
-from telephony.errors import AgiHangup
 from telephony.events import CallArrived
-from telephony.model import ChannelId, Direction, PbxId, call_id
+from telephony.model import Direction, PbxId
 from telephony.pbx_of import PbxOf, PbxResolver
 
 log = logging.getLogger(__name__)
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
-LINKEDID = "CHANNEL(linkedid)"
-"""The id of the call a channel belongs to, as AMI's Linkedid names it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,10 +195,11 @@ async def arrival(
     session: AgiSession, calls: CallTracker, pbx_id: PbxId, *, now: datetime
 ) -> CallArrived:
     """The call `session` serves, as CallArrived announces it: from the call
-    tracker, or, when AMI has not told of the call yet (it is another socket), from
-    the channel itself, whose linkedid names the call."""
+    tracker, or, when AMI has not told of the call yet, from the channel itself
+    (`telephony.agi_calls.session_call`)."""
     request = session.request
-    found = calls.call_of_channel(pbx_id, ChannelId(request.uniqueid))
+    served = await session_call(session, calls, pbx_id)
+    found = served.tracked
     if found is not None:
         return CallArrived(
             occurred_at=found.arrived_at,
@@ -213,15 +212,11 @@ async def arrival(
             dnis=found.dnis,
             channel=found.legs[0].channel if found.legs else request.channel,
         )
-    try:
-        linkedid = await session.get_variable(LINKEDID) or request.uniqueid
-    except AgiHangup:  # noticed by the script's next command
-        linkedid = request.uniqueid
     return CallArrived(
         occurred_at=now,
-        call_id=call_id(pbx_id, linkedid),
+        call_id=served.call_id,
         pbx_id=pbx_id,
-        linkedid=linkedid,
+        linkedid=served.linkedid,
         direction=Direction.INBOUND,
         ani=_known(request.callerid),
         ani_name=_known(request.calleridname),

@@ -72,6 +72,7 @@ class LiveCall:
             bridged_at=self.bridged_at,
             hangup_cause=self.hangup_cause,
             hangup_cause_text=self.hangup_cause_text,
+            peer_channel_id=self.peer,
         )
 
     def all_ended(self) -> bool:

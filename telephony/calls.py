@@ -34,6 +34,7 @@ from telephony.channel_events import (
     ShutdownRequested,
     TrackerInput,
 )
+from telephony.dialplan import HOLD_CONTEXT
 from telephony.events import (
     CallAnswered,
     CallArrived,
@@ -539,11 +540,13 @@ def _hung_up_leg(leg: Leg, event: ChannelHungUp) -> Leg:
 
 
 def _hold(live: LiveCall, event: MusicStarted | MusicStopped) -> None:
-    """Count music on the caller's channel as hold while it is in a bridge after
-    the call was bridged (an agent's hold, a consultation); music while queued
-    is waiting."""
+    """Count music on the caller's channel as hold once the call was bridged,
+    while the channel is in a bridge (a phone's hold, a consultation) or in the
+    hold context (the desk's hold moves it there); music while queued is
+    waiting."""
     if isinstance(event, MusicStarted):
-        bridged = live.bridged_at is not None and event.channel_id in live.bridge_of
+        where = event.channel_id in live.bridge_of or event.context == HOLD_CONTEXT
+        bridged = live.bridged_at is not None and where
         if bridged and live.held_since is None:
             live.held_since = event.now
     elif live.held_since is not None:

@@ -34,6 +34,13 @@ running FastAGI `queue-exit` then Hangup."""
 QUEUE_EXIT_VOICEMAIL = "voicemail"
 QUEUE_EXIT_CALLBACK = "callback"
 QUEUE_EXIT_EXTENS = frozenset({QUEUE_EXIT_VOICEMAIL, QUEUE_EXIT_CALLBACK})
+HOLD_CONTEXT = "cc-hold"
+"""An agent puts their caller on hold: the ACD redirects the caller here (extension
+`s`), to music on hold until the agent resumes (an AMI Bridge takes them out)."""
+HOLD_EXTEN = "s"
+HELD_AGENT_CONTEXT = "cc-held"
+"""...while the agent's own channel, moved out of the bridge at the same moment,
+waits here in silence (extension `s`) until the Bridge puts the two together."""
 AGENT_CONTEXT = "cc-agent"
 """`Local/<endpoint>@cc-agent` rings the agent's phone `PJSIP/<endpoint>`."""
 DIALER_CONTEXT = "cc-dialer"

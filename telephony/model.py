@@ -78,3 +78,17 @@ class Call:
     ended_at: datetime | None = None
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
+    peer_channel_id: ChannelId | None = None
+    """The party the caller was last bridged with, as `CallBridged` named it: an
+    agent's phone, a transfer target, the called party; never a Local half that
+    only passes audio through. It may have hung up or left since (see `peer`)."""
+
+    @property
+    def peer(self) -> Leg | None:
+        """The caller's party while its channel is up (None: never bridged, or
+        hung up). Stable across Local channel optimisation, unlike the caller's
+        BRIDGEPEER, which names the agent leg's Local half until it is gone."""
+        for leg in self.legs:
+            if leg.channel_id == self.peer_channel_id and leg.ended_at is None:
+                return leg
+        return None

@@ -25,7 +25,7 @@ from telephony.channel_events import (
 from telephony.errors import PbxUnavailable
 from telephony.events import PbxConnected, PbxDisconnected, TelephonyEvent
 from telephony.model import Call, ChannelId, PbxId
-from telephony.ports import OriginateResult, Publisher
+from telephony.ports import OriginateResult, Publisher, Redirection
 
 log = logging.getLogger(__name__)
 
@@ -193,16 +193,22 @@ class AmiPbx:
         context: str,
         exten: str,
         priority: int = 1,
+        also: Redirection | None = None,
     ) -> None:
-        await self._bridge.client(pbx_id).action(
-            "Redirect",
-            (
-                ("Channel", channel),
-                ("Context", context),
-                ("Exten", exten),
-                ("Priority", str(priority)),
-            ),
-        )
+        fields = [
+            ("Channel", channel),
+            ("Context", context),
+            ("Exten", exten),
+            ("Priority", str(priority)),
+        ]
+        if also is not None:
+            fields += [
+                ("ExtraChannel", also.channel),
+                ("ExtraContext", also.context),
+                ("ExtraExten", also.exten),
+                ("ExtraPriority", str(also.priority)),
+            ]
+        await self._bridge.client(pbx_id).action("Redirect", tuple(fields))
 
     async def hangup(self, pbx_id: PbxId, *, channel: str, cause: int = 16) -> None:
         await self._bridge.client(pbx_id).action(

@@ -26,6 +26,17 @@ class OriginateResult:
     8 congestion, 0 failed (no such extension or channel)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirection:
+    """A second channel a Redirect moves at the same moment (`ExtraChannel`): two
+    bridged channels moved one by one would hang the other up on the way."""
+
+    channel: str
+    context: str
+    exten: str
+    priority: int = 1
+
+
 class PbxPort(Protocol):
     """Commands to one or more PBXs. Every method raises `PbxError` (telephony.errors)
     when the PBX refuses, and `PbxTimeout` when it does not answer in time."""
@@ -57,6 +68,7 @@ class PbxPort(Protocol):
         context: str,
         exten: str,
         priority: int = 1,
+        also: Redirection | None = None,
     ) -> None: ...
 
     async def hangup(self, pbx_id: PbxId, *, channel: str, cause: int = 16) -> None: ...

@@ -1,5 +1,5 @@
 // Signs in through the REST API (which sets the session cookie), then opens the
-// page the user asked for, or their home page.
+// page the user asked for, or their start page. Texts come from the form.
 "use strict";
 
 function safeNext() {
@@ -10,6 +10,7 @@ function safeNext() {
 
 document.getElementById("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const form = event.currentTarget;
   const error = document.getElementById("login-error");
   error.hidden = true;
   const body = {
@@ -25,7 +26,7 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
       credentials: "same-origin",
     });
   } catch (e) {
-    error.textContent = "The server cannot be reached.";
+    error.textContent = form.dataset.unreachable;
     error.hidden = false;
     return;
   }
@@ -33,11 +34,11 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
     location.assign(safeNext());
     return;
   }
-  let message = "Wrong login or password.";
-  try {
-    const problem = await response.json();
-    if (response.status === 429 && problem.message) message = problem.message;
-  } catch (e) { /* keep the plain message */ }
+  let message = form.dataset.wrong;
+  if (response.status === 429) {
+    const seconds = response.headers.get("Retry-After") || "?";
+    message = form.dataset.throttled.replace("{seconds}", seconds);
+  }
   error.textContent = message;
   error.hidden = false;
 });

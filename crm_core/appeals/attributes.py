@@ -65,6 +65,16 @@ class FieldState:
     read_only: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Review:
+    """What a form shows for raw input: each field's state with the values as
+    they would be stored, and the problems (empty when the input may be saved)."""
+
+    states: list[FieldState]
+    values: dict[str, AttrValue]
+    errors: list[FieldError]
+
+
 def validate(
     definitions: Sequence[AttributeDef],
     given: Mapping[str, object],
@@ -80,6 +90,25 @@ def validate(
     unless given, including those of inactive attributes. `context` supplies what
     conditional rules see; its `Appeal.Attr` is replaced by the values being checked.
     """
+    found = review(
+        definitions, given, context=context, dictionaries=dictionaries,
+        previous=previous,
+    )  # fmt: skip
+    if found.errors:
+        raise ValidationFailed(found.errors)
+    return found.values
+
+
+def review(
+    definitions: Sequence[AttributeDef],
+    given: Mapping[str, object],
+    *,
+    context: EvalContext,
+    dictionaries: Mapping[str, Dictionary],
+    previous: Mapping[str, AttrValue] | None = None,
+) -> Review:
+    """`validate` without raising: the states a form shows for `given` (conditions
+    evaluated on the values as parsed) and one error per bad field."""
     by_code = {d.code: d for d in definitions}
     errors: list[FieldError] = []
     values: dict[str, AttrValue] = dict(previous or {})
@@ -102,9 +131,7 @@ def validate(
             errors.append(FieldError(f"attributes.{code}", "is read-only"))
         if state.required and values.get(code) is None:
             errors.append(FieldError(f"attributes.{code}", "is required"))
-    if errors:
-        raise ValidationFailed(_first_per_field(errors))
-    return values
+    return Review(states=states, values=values, errors=_first_per_field(errors))
 
 
 def form_state(

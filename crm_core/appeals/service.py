@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.appeals import store
 from crm_core.appeals import workflow as wf
-from crm_core.appeals.attributes import decode, definitions_in_effect, validate
+from crm_core.appeals.attributes import (
+    Review,
+    decode,
+    definitions_in_effect,
+    review,
+    validate,
+)
 from crm_core.appeals.errors import AppealNotFound, RouteNotFound
 from crm_core.appeals.events import AppealChanged, AppealCreated
 from crm_core.appeals.model import (
@@ -27,6 +33,7 @@ from crm_core.appeals.model import (
     AppealId,
     AppealStatus,
     AttributeDef,
+    Dictionary,
     HistoryEntry,
     Route,
     RouteId,
@@ -58,6 +65,29 @@ class AppealInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AppealDraft:
+    """An appeal as its form shows it before it is registered (`draft`)."""
+
+    topic: Topic
+    route: Route | None
+    """The route it would start on; None: the topic has none published."""
+    review: Review
+    dictionaries: Mapping[str, Dictionary]
+    """The dictionaries the attributes may name, for their choices."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    topic: Topic
+    route: Route | None
+    definitions: list[AttributeDef]
+    draft: Appeal
+    customer: Mapping[str, object]
+    dictionaries: Mapping[str, Dictionary]
+    context: EvalContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Loaded:
     appeal: Appeal
     route: Route
@@ -86,33 +116,72 @@ class AppealService:
         require(actor, Permission.APPEAL_CREATE)
         now = self._clock.now()
         async with self._sessions.begin() as s:
-            topic_id = await self._topic_for(s, actor, data.topic_id)
-            topics = await store.topics(s)
-            topic = _usable_topic(topics, topic_id)
-            route = await store.latest_route(s, topic_id)
-            if route is None:
-                raise RouteNotFound(f"topic {topic.code} has no published route")
-            customer_row = await self._customer(s, actor, data.customer_id)
+            got = await self._prepare(s, actor, data, now, parent_id=parent_id)
+            if got.route is None:
+                raise RouteNotFound(f"topic {got.topic.code} has no published route")
             await _check_contact(s, data.contact_id)
-            parent = await self._parent(s, actor, parent_id)
-            defs = definitions_in_effect(
-                topic_id, topics, await store.declared_attributes(s)
-            )
-            draft = _draft(actor, data, topic_id, route.id, customer_row, parent, now)
-            customer = customer_facts(customer_row)
-            context = wf.rule_context(draft, customer, topic_code=topic.code, now=now)
             values = validate(
-                defs, data.attributes, context=context,
-                dictionaries=await store.dictionaries(s),
+                got.definitions, data.attributes, context=got.context,
+                dictionaries=got.dictionaries,
             )  # fmt: skip
-            draft = dataclasses.replace(draft, attributes=values)
-            context = wf.rule_context(draft, customer, topic_code=topic.code, now=now)
-            step = wf.start(draft, route, actor, context)
+            draft = dataclasses.replace(got.draft, attributes=values)
+            context = wf.rule_context(
+                draft, got.customer, topic_code=got.topic.code, now=now
+            )
+            step = wf.start(draft, got.route, actor, context)
             store.insert_appeal(s, step.appeal)
             await s.flush()
             store.add_history(s, step.appeal.id, step.entry)
-        await self._publisher.publish(_created(step, topic))
+        await self._publisher.publish(_created(step, got.topic))
         return step.appeal
+
+    async def draft(self, actor: Actor, data: AppealInput) -> AppealDraft:
+        """What registering `data` would store, storing nothing: each attribute's
+        state for the values given (conditional rules evaluated) and every
+        problem, as `create` would name it. Raises ValidationFailed only for a
+        topic or customer that cannot be used at all."""
+        require(actor, Permission.APPEAL_CREATE)
+        now = self._clock.now()
+        async with self._sessions() as s:
+            got = await self._prepare(s, actor, data, now, parent_id=None)
+        found = review(
+            got.definitions, data.attributes, context=got.context,
+            dictionaries=got.dictionaries,
+        )  # fmt: skip
+        if got.route is None:
+            message = "has no published route: appeals cannot be registered on it"
+            found.errors.insert(0, FieldError("topic_id", message))
+        return AppealDraft(
+            topic=got.topic, route=got.route, review=found,
+            dictionaries=got.dictionaries,
+        )  # fmt: skip
+
+    async def _prepare(
+        self,
+        s: AsyncSession,
+        actor: Actor,
+        data: AppealInput,
+        now: datetime,
+        *,
+        parent_id: AppealId | None,
+    ) -> _Prepared:
+        topic_id = await self._topic_for(s, actor, data.topic_id)
+        topics = await store.topics(s)
+        topic = _usable_topic(topics, topic_id)
+        route = await store.latest_route(s, topic_id)
+        customer_row = await self._customer(s, actor, data.customer_id)
+        parent = await self._parent(s, actor, parent_id)
+        defs = definitions_in_effect(
+            topic_id, topics, await store.declared_attributes(s)
+        )
+        route_id = route.id if route is not None else RouteId(uuid.UUID(int=0))
+        draft = _draft(actor, data, topic_id, route_id, customer_row, parent, now)
+        customer = customer_facts(customer_row)
+        return _Prepared(
+            topic=topic, route=route, definitions=defs, draft=draft,
+            customer=customer, dictionaries=await store.dictionaries(s),
+            context=wf.rule_context(draft, customer, topic_code=topic.code, now=now),
+        )  # fmt: skip
 
     async def create_child(
         self, actor: Actor, parent_id: AppealId, data: AppealInput
@@ -449,4 +518,10 @@ def _text(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["AppealAction", "AppealInput", "AppealService", "customer_facts"]
+__all__ = [
+    "AppealAction",
+    "AppealDraft",
+    "AppealInput",
+    "AppealService",
+    "customer_facts",
+]

@@ -31,6 +31,8 @@ class User:
     has_password: bool
     created_at: datetime
     updated_at: datetime
+    language: str | None = None
+    """The pages' language the user chose; None: not chosen."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,9 @@ from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 
+LANGUAGE_MAX = 16
+"""The longest language code a user may keep (`users.language`)."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewUser:
@@ -86,6 +89,8 @@ class SessionActor:
     expires_at: datetime
     session_id: str
     """The session's stored id (the cookie's digest), as SessionsEnded names it."""
+    language: str | None = None
+    """The pages' language the user chose; None: not chosen."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +248,16 @@ class AuthService:
         async with self._sessions() as s:
             return [user_from_row(r) for r in await s.scalars(query)]
 
+    async def set_language(self, actor: Actor, language: str | None) -> None:
+        """Remember the pages' language the actor chose (None: follow the
+        browser). Which languages exist is the pages' business, not checked here
+        beyond a short code."""
+        if language is not None and not (0 < len(language) <= LANGUAGE_MAX):
+            raise ValidationFailed([FieldError("language", "is not a language code")])
+        async with self._sessions.begin() as s:
+            row = await user_row(s, actor.user_id)
+            row.language = language
+
     async def user_by_login(self, actor: Actor, login: str) -> User:
         """The user signing in as `login` (needs user.admin). Raises NotFound."""
         require(actor, Permission.USER_ADMIN)
@@ -349,6 +364,7 @@ class AuthService:
                 csrf_token=session.csrf_token,
                 expires_at=utc(session.expires_at),
                 session_id=session.id,
+                language=user.language,
             )
 
     async def live_sessions(self, session_ids: Collection[str]) -> frozenset[str]:

@@ -44,6 +44,7 @@ def user_from_row(row: UserRow) -> User:
         has_password=row.password_hash is not None,
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        language=row.language,
     )
 
 

@@ -34,6 +34,9 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The language the user chose for the pages (`en`, `ru`); NULL: not chosen,
+    the browser's is used."""
 
 
 class ApiTokenRow(Base):

@@ -79,6 +79,27 @@ class ContactService(CallRecords):
                 await _visible(s, actor, row.customer_id)
             return rows.contact_from(row)
 
+    async def link_customer(
+        self, actor: Actor, contact_id: uuid.UUID, customer_id: uuid.UUID
+    ) -> Contact:
+        """Say whose contact this is: the caller the agent recognised among
+        several on a shared number, or the customer just created for an unknown
+        number. Needs contact.write and sight of both the customer and, when it
+        has one, the contact's current customer.
+
+        Raises CustomerNotFound (either absent or not visible)."""
+        require(actor, Permission.CONTACT_WRITE)
+        async with self._sessions.begin() as s:
+            row = await s.get(ContactRow, contact_id)
+            if row is None:
+                raise CustomerNotFound(f"no contact {contact_id}")
+            if row.customer_id is not None:
+                await _visible(s, actor, row.customer_id)
+            await _visible(s, actor, customer_id)
+            row.customer_id = customer_id
+            await s.flush()
+            return rows.contact_from(row)
+
     async def history(
         self,
         actor: Actor,

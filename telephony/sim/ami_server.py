@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telephony.ami_parse import AmiFramer, AmiMessage, FramingProblem, encode
-from telephony.sim.channels import Event
+from telephony.sim.channels import Channel, Event
 from telephony.sim.dialplan import Dialplan, OriginateRequest, parse_callerid
 from telephony.sim.originate import originate, originate_response, split_local
 from telephony.sim.transfer import TransferRefused, Transfers
@@ -422,14 +422,28 @@ async def _redirect(server: AmiServer, session: AmiSession, msg: AmiMessage) -> 
             session, msg, "Error", ("Message", "Channel specified does not exist")
         )
         return
+    extra = dp.pbx.find(msg.get("ExtraChannel")) if msg.get("ExtraChannel") else None
+    if msg.get("ExtraChannel") and extra is None:
+        server._reply(
+            session, msg, "Error", ("Message", "Channel specified does not exist")
+        )
+        return
+    _send(dp, ch, msg, "")
+    if extra is not None:
+        _send(dp, extra, msg, "Extra")
+    server._reply(session, msg, "Success", ("Message", "Redirect successful"))
+
+
+def _send(dp: Dialplan, ch: Channel, msg: AmiMessage, prefix: str) -> None:
+    """Move `ch` to the place the Redirect names (`Extra*` fields for the second
+    channel); it leaves its bridge when its line takes the jump."""
     line = dp.line(ch)
     line.redirect = (
-        msg.get("Context", ch.context),
-        msg.get("Exten", ch.exten),
-        int(msg.get("Priority", "1") or 1),
+        msg.get(prefix + "Context", ch.context),
+        msg.get(prefix + "Exten", ch.exten),
+        int(msg.get(prefix + "Priority", "1") or 1),
     )
     line.wake.set()
-    server._reply(session, msg, "Success", ("Message", "Redirect successful"))
 
 
 async def _bridge(server: AmiServer, session: AmiSession, msg: AmiMessage) -> None:
@@ -446,6 +460,11 @@ async def _bridge(server: AmiServer, session: AmiSession, msg: AmiMessage) -> No
         )
         return
     server._reply(session, msg, "Success", ("Message", "Channels have been bridged"))
+    for ch in (one, two):  # each leaves the bridge it is in (an emptied one goes)
+        old = ch.bridge
+        dp.pbx.bridge_leave(ch)
+        if old is not None and not old.channels:
+            dp.pbx.bridge_destroy(old)
     dp.pbx.moh_stop(one)
     dp.bridge(dp.line(one), dp.line(two))
     dp.line(one).wake.set()

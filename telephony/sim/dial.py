@@ -132,6 +132,18 @@ async def _ring(dp: Dialplan, line: Line, l2: Line, limit_s: float) -> bool:
 
 
 async def _callee(dp: Dialplan, l1: Line) -> None:
-    """Own the answered callee's `;1` until it hangs up."""
-    await dp.wait(l1, None)
+    """Own the answered callee's `;1` until it hangs up. A Redirect sends it out
+    of its bridge into the dialplan there (Asterisk's after-bridge goto: how both
+    sides of a call are moved at once), which it then runs to its end; an AMI
+    Bridge may move it into another bridge meanwhile."""
+    while True:
+        what = await dp.wait(l1, None)
+        if what == "hung":
+            break
+        if l1.redirect is not None:
+            dp.take_redirect(l1)
+            await dp.run(l1)
+            return
+        if l1.ch.bridge is None:
+            break
     await dp.finish(l1)

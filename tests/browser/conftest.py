@@ -1,5 +1,7 @@
-"""Browser tests share one headless Chromium per test, a page that keeps a screenshot
-and a Playwright trace when its test failed, and signing in through the login page."""
+"""Browser tests share one headless Chromium per test at 1366x768, a page that
+keeps a screenshot and a Playwright trace when its test failed, screenshots of the
+pages for people to look at (under var/test-artefacts/, git-ignored), and signing
+in through the sign-in page."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.integration.agent_ui.harness import PASSWORD, Desk
+from tests.integration.agent_ui.site import PASSWORD, Site, running_site
 
 CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1366, "height": 768}
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts"
+"""Screenshots of every page (`screens/`) and of failures (`failures/`)."""
 FAILED = pytest.StashKey[bool]()
 
 
@@ -40,29 +45,51 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(
-    browser: Browser, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[Page]:
-    context = await browser.new_context()
+async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]  # a ViewportSize
     await context.tracing.start(screenshots=True, snapshots=True)
     page = await context.new_page()
     try:
         yield page
     finally:
         if request.node.stash.get(FAILED, False):
-            await page.screenshot(path=tmp_path / "failure.png", full_page=True)
-            await context.tracing.stop(path=tmp_path / "trace.zip")
-            sys.stderr.write(f"screenshot and trace in {tmp_path}\n")
+            where = ARTEFACTS / "failures" / _safe(request.node.name)
+            where.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=where / "failure.png", full_page=True)
+            await context.tracing.stop(path=where / "trace.zip")
+            sys.stderr.write(f"screenshot and trace in {where}\n")
         else:
             await context.tracing.stop()
         await context.close()
 
 
-async def sign_in(page: Page, desk: Desk, path: str, login: str) -> None:
-    await page.goto(desk.url + path)
+@pytest.fixture
+async def site(database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
+    async with running_site(database_url, tmp_path) as running:
+        yield running
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Keep what the page looks like now as `screens/<name>.png`."""
+    folder = ARTEFACTS / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=folder / f"{name}.png")
+
+
+async def sign_in(
+    page: Page, site: Site, path: str, login: str, *, lands: str | None = None
+) -> None:
+    """Open `path`, be sent to the sign-in page, sign in, and land on `lands`
+    (default: `path`) with the live channel up (when the page has one)."""
+    await page.goto(site.base + path)
     await expect(page).to_have_url(re.compile(r"/login\?next="))
     await page.fill("#login", login)
     await page.fill("#password", PASSWORD)
     await page.click("#sign-in")
-    await expect(page).to_have_url(desk.url + path)
-    await expect(page.locator("#link-status")).to_have_text("live")
+    await expect(page).to_have_url(site.base + (lands or path))
+    if await page.locator("#link-status").count():
+        await expect(page.locator("#link-status")).to_have_class("status up")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]

@@ -112,13 +112,15 @@ class Spine:
         await eventually(reached)
 
 
-def spine_settings(database_url: str, tmp_path: Path) -> Settings:
+def spine_settings(
+    database_url: str, tmp_path: Path, *, wrap_up_s: float = 0.2
+) -> Settings:
     seats = [
         {"login": ANNA, "endpoint": PHONES[ANNA], "queues": ["general", "billing"]},
         {"login": BORIS, "endpoint": PHONES[BORIS], "queues": ["general", "support"]},
     ]
     queues = [
-        {"id": q, "wrap_up_s": 0.2, "ring_timeout_s": 5}
+        {"id": q, "wrap_up_s": wrap_up_s, "ring_timeout_s": 5}
         for q in ("general", "billing", "support")
     ]
     queues.append({"id": "sales", "max_wait_s": SALES_MAX_WAIT_S})
@@ -126,16 +128,21 @@ def spine_settings(database_url: str, tmp_path: Path) -> Settings:
         database_url,
         tmp_path,
         acd={"seats": seats, "queues": queues, "announce_every_s": None},
+        crm={"cookie_secure": False},  # the browser tests sign in over plain HTTP
     )
 
 
 @asynccontextmanager
-async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Spine]:
-    settings = spine_settings(database_url, tmp_path)
+async def running(
+    database_url: str, tmp_path: Path, *, ring_s: float = 0.2, wrap_up_s: float = 0.2
+) -> AsyncIterator[Spine]:
+    """The spine; the agents' phones ring `ring_s` before they answer, and
+    wrap-up ends by itself after `wrap_up_s`."""
+    settings = spine_settings(database_url, tmp_path, wrap_up_s=wrap_up_s)
     config = replace(
         simulator_config(settings),
         agents=tuple(
-            AgentPhone(endpoint=endpoint, ring_s=0.2, talk_s=600)
+            AgentPhone(endpoint=endpoint, ring_s=ring_s, talk_s=600)
             for endpoint in PHONES.values()
         ),
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from contactcentre.bootstrap import build
-from contactcentre.settings import load_settings
 from telephony.agi import AgiServer, AgiSession
+from tests.integration.service import service_settings
 from tests.integration.test_agi_server import environment
 
 NETWORK_TIMEOUT_S = 5.0
@@ -21,11 +21,11 @@ NETWORK_TIMEOUT_S = 5.0
 async def _served(
     tmp_path: Path, *, pbx_host: str, allow_from: list[str]
 ) -> AsyncIterator[tuple[AgiServer, list[str]]]:
-    settings = load_settings(
-        database={"url": f"sqlite+aiosqlite:///{tmp_path / 'cc.db'}"},
+    settings = service_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'cc.db'}",
+        tmp_path,
         agi={"port": 0, "allow_from": allow_from},
         pbxs=[{"id": "pbx1", "host": pbx_host, "secret": "s"}],
-        recordings_dir=tmp_path / "recordings",
     )
     app = build(settings)
     seen: list[str] = []

@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from contactcentre.bootstrap import App, build
 from contactcentre.demo import simulator_config
-from contactcentre.settings import Settings, load_settings
+from contactcentre.settings import Settings
 from crm_core.customers.tables import ContactRow
 from ivr.sounds import CHECK_SOUND
 from telephony.dialplan import WAIT_CONTEXT
 from telephony.sim.model import Caller, SimConfig
 from telephony.sim.simulator import InboundCall, Simulator
-from tests.servers import free_port
+from tests.integration.service import service_settings
 from tests.waiting import eventually
 
 PLAYING = ("STREAM FILE", "GET DATA", "GET OPTION", "CONTROL STREAM FILE", "EXEC")
@@ -78,14 +78,10 @@ class Running:
 def settings_for(
     database_url: str, tmp_path: Path, *, contact_wait_s: float = 1.0
 ) -> Settings:
-    return load_settings(
-        database={"url": database_url},
-        http={"port": free_port()},
-        agi={"port": free_port()},
-        pbxs=[{"id": "pbx1", "port": free_port(), "secret": "sim-secret"}],
-        recordings_dir=tmp_path / "recordings",
-        data_dir=tmp_path / "var",
-        ivr={"sounds_dir": tmp_path / "sounds", "contact_wait_s": contact_wait_s},
+    return service_settings(
+        database_url,
+        tmp_path,
+        ivr={"contact_wait_s": contact_wait_s},
         simulator={"agents": 0},
     )
 

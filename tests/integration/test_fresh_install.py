@@ -1,7 +1,7 @@
 """A fresh production install as an operator meets it: `serve` and `import` refuse a
 database that was never migrated with one line, `users` creates the first
 administrator (the API's password rules), and a directory that cannot be written
-is named with its setting."""
+is named with its setting, a journal kept for another database likewise."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from alembic import command
 
 from contactcentre.__main__ import main
 from contactcentre.errors import StartRefused
+from contactcentre.journal_files import JournalFiles, Stored
 from contactcentre.migrate import alembic_config
 from contactcentre.settings import load_settings
 from contactcentre.startup import require_schema
@@ -176,3 +177,23 @@ def test_a_directory_that_cannot_be_written_is_named_with_its_setting(
     line = _one_line(capsys)
     assert line.startswith(f"contactcentre: cannot write to {blocker}/attachments")
     assert line.endswith("set CC_CRM__ATTACHMENTS_DIR")
+
+
+def test_serve_refuses_in_one_line_when_the_journal_waits_for_another_database(
+    cli: Path, on_migrated: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = "postgresql+asyncpg://cc:***@db.example/cc"
+    journal = JournalFiles(cli / "var" / "journal")
+    journal.recover(serves=elsewhere)
+    journal.append(
+        Stored(seq=1, handler="h", key="pbx1:1.1", topic="call.ended", event={})
+    )
+    journal.close()
+
+    assert main(["serve"]) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(
+        f"contactcentre: journal var/journal keeps 1 call records for the database "
+        f"{elsewhere}, not {on_migrated}"
+    )
+    assert line.endswith("(the records stay in it)")

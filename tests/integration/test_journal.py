@@ -19,6 +19,7 @@ from telephony.backoff import Backoff
 from tests.waiting import eventually
 
 FAST = Backoff(initial_s=0.01, cap_s=0.05)
+DATABASE = "postgresql+asyncpg://cc:***@db/cc"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +56,19 @@ Send = Callable[[Noted], Awaitable[None]]
 
 @asynccontextmanager
 async def running(
-    directory: Path, sink: Sink, *, max_held: int = 100, concurrency: int = 2
+    directory: Path,
+    sink: Sink,
+    *,
+    max_held: int = 100,
+    concurrency: int = 2,
+    serves: str = DATABASE,
 ) -> AsyncIterator[tuple[Journal, Send]]:
     journal = Journal(
-        directory, max_held=max_held, concurrency=concurrency, backoff=FAST
+        directory,
+        serves=serves,
+        max_held=max_held,
+        concurrency=concurrency,
+        backoff=FAST,
     )
     send = journal.durable((Noted,), sink.apply)
     task = asyncio.create_task(journal.run())
@@ -209,9 +219,30 @@ async def test_a_second_process_is_refused_when_the_journal_is_in_use(
 ) -> None:
     async with running(tmp_path, Sink()) as (journal, _send):
         await drained(journal)
-        other = Journal(tmp_path)
+        other = Journal(tmp_path, serves=DATABASE)
         with pytest.raises(JournalUnavailable, match="in use"):
             await other.run()
+
+
+async def test_another_database_is_refused_while_records_for_the_first_wait(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(tmp_path, Sink(away=True)) as (journal, send):
+        await send(Noted(call_id="a", n=1))
+        await eventually(lambda: _retrying(journal))
+    other = "sqlite+aiosqlite:///var/other.db"
+
+    with pytest.raises(JournalUnavailable, match=r"keeps 1 call records for the da"):
+        await Journal(tmp_path, serves=other).run()
+    sink = Sink()
+    async with running(tmp_path, sink) as (journal, _send):  # the first is back
+        await drained(journal)
+    assert sink.of("a") == [1]
+    async with running(tmp_path, Sink(), serves=other) as (journal, _send):
+        await drained(journal)
+        assert journal.running  # nothing waited: the journal is other's now
+    assert (tmp_path / "serves").read_text().strip() == other
+    assert any("from now on" in r.getMessage() for r in caplog.records)
 
 
 async def _retrying(journal: Journal) -> bool:

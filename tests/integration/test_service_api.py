@@ -13,20 +13,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from contactcentre.bootstrap import build
-from contactcentre.settings import load_settings
 from crm_core.api.app import declared_routes
+from tests.integration.service import service_settings
 
 PUBLIC = {("POST", "/api/v1/auth/login")}
 
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[TestServer]:
-    settings = load_settings(
-        database={"url": database_url},
-        recordings_dir=tmp_path / "recordings",
-        data_dir=tmp_path / "var",
-        crm={"attachments_dir": str(tmp_path / "attachments")},
-    )
+    settings = service_settings(database_url, tmp_path)
     app = build(settings)
     test_server = TestServer(app.web)
     await test_server.start_server()

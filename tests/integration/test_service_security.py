@@ -19,7 +19,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from contactcentre.bootstrap import App, build
-from contactcentre.settings import load_settings
 from contactcentre.web import MAX_BODY_BYTES
 from crm_core.appeals.seed import DemoStaff, seed_appeals
 from crm_core.auth.accounts import User
@@ -27,6 +26,7 @@ from crm_core.auth.model import Role, system_actor
 from crm_core.auth.service import AuthService, NewUser
 from crm_core.auth.throttle import ACCOUNT_RULE
 from crm_core.clock import UtcClock
+from tests.integration.service import service_settings
 
 PASSWORD = "correct horse battery"
 
@@ -69,13 +69,7 @@ class Served:
 async def serving(
     database_url: str, tmp_path: Path, *, demo: bool = False, **overrides: Any
 ) -> AsyncIterator[Served]:
-    crm = {"attachments_dir": str(tmp_path / "attachments"), **overrides.pop("crm", {})}
-    settings = load_settings(
-        database={"url": database_url},
-        recordings_dir=tmp_path / "recordings",
-        crm=crm,
-        **overrides,
-    )
+    settings = service_settings(database_url, tmp_path, **overrides)
     app = build(settings, demo=demo)
     auth = AuthService(app.sessions, UtcClock())
     anna = await auth.create_user(

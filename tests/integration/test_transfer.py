@@ -70,7 +70,8 @@ class Rig:
     published: RecordingPublisher
     recordings: Path
 
-    async def connected(self) -> Connected:
+    async def parked(self) -> tuple[InboundCall, Channel]:
+        """A caller, and their channel once it waits in the waiting context."""
         placed = await self.sim.place_inbound(
             Caller(ani="+74951112233", patience_s=None, talk_s=600)
         )
@@ -80,6 +81,10 @@ class Rig:
             return ch if ch is not None and ch.context == WAIT_CONTEXT else None
 
         caller: Channel = await eventually(parked, timeout_s=5)
+        return placed, caller
+
+    async def connected(self) -> Connected:
+        placed, caller = await self.parked()
         recording = self.recordings / "call.wav"
         await self.bridge.pbx.mix_monitor(PBX, channel=caller.name, file=str(recording))
         leg = await self.bridge.pbx.originate(
@@ -273,8 +278,12 @@ async def test_agent_is_bridged_with_caller_again_when_transfer_is_cancelled(
     assert rig.sim.pbx.find(call.agent) is None
 
 
-async def test_call_stays_one_when_caller_is_redirected_to_a_number(rig: Rig) -> None:
+async def test_phone_hangs_up_and_call_stays_one_when_caller_is_sent_to_a_number(
+    rig: Rig,
+) -> None:
     call = await rig.connected()
+    original = call.caller.bridge
+    assert original is not None
 
     await rig.bridge.pbx.redirect(
         PBX, channel=call.caller.name, context=OUTBOUND_CONTEXT, exten=NUMBER
@@ -284,12 +293,15 @@ async def test_call_stays_one_when_caller_is_redirected_to_a_number(rig: Rig) ->
         return call.caller.context == OUTBOUND_CONTEXT and call.caller.bridge is None
 
     await eventually(dialling, timeout_s=5)
-    await rig.bridge.pbx.hangup(PBX, channel=call.agent)
 
-    async def agent_gone() -> bool:
+    async def agent_gone() -> bool:  # the bridge dissolved: Dial's callee hangs up
         return rig.sim.pbx.find(call.agent) is None
 
     await eventually(agent_gone, timeout_s=5)
+    [hangup] = [e for e in rig.sim_events("Hangup") if e["Channel"] == call.agent]
+    assert hangup["Cause"] == "16"
+    destroyed = [e["BridgeUniqueid"] for e in rig.sim_events("BridgeDestroy")]
+    assert original.uniqueid in destroyed
     await rig.bridge.drain()
     [live] = rig.calls()
     assert live.call_id == call.call_id
@@ -298,6 +310,28 @@ async def test_call_stays_one_when_caller_is_redirected_to_a_number(rig: Rig) ->
 
     await rig.caller_hangs_up(call)
     assert len(rig.arrivals()) == 1
+
+
+async def test_phone_hangs_up_when_caller_is_sent_on_as_the_agent_answers(
+    rig: Rig,
+) -> None:
+    _, call = await rig.parked()
+    leg = await rig.bridge.pbx.originate(
+        PBX, channel=agent_channel(AGENT), application="Bridge", data=call.name,
+        timeout_s=5,
+    )  # fmt: skip
+    assert leg.success
+
+    # At once: the agent leg's Local pair is there for about 12 ms more.
+    await rig.bridge.pbx.redirect(
+        PBX, channel=call.name, context=OUTBOUND_CONTEXT, exten=NUMBER
+    )
+
+    async def phones_gone() -> bool:
+        agents = [c for c in rig.sim.live_channels() if f"/{AGENT}@" in c.name]
+        return not agents and call.context == OUTBOUND_CONTEXT and not call.dead
+
+    await eventually(phones_gone, timeout_s=5)
 
 
 async def test_atxfer_is_refused_when_channel_is_not_bridged(rig: Rig) -> None:

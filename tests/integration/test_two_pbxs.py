@@ -25,6 +25,7 @@ from telephony.model import PbxId
 from telephony.pbx_of import PbxOf
 from telephony.sim.model import AgentPhone, Caller
 from telephony.sim.simulator import Simulator
+from tests.integration.service import service_settings
 from tests.servers import free_port
 from tests.waiting import eventually
 
@@ -41,16 +42,13 @@ class Running:
 
 @pytest.fixture
 async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
-    settings = load_settings(
-        database={"url": database_url},
-        http={"port": free_port()},
-        agi={"port": free_port()},
+    settings = service_settings(
+        database_url,
+        tmp_path,
         pbxs=[
             {"id": "pbx1", "port": free_port(), "secret": "sim-secret"},
             {"id": "pbx2", "port": free_port(), "secret": "sim-secret"},
         ],
-        recordings_dir=tmp_path / "recordings",
-        data_dir=tmp_path / "var",
         simulator={"agents": 0},
         acd={
             "seats": [

@@ -1,18 +1,22 @@
 """What the IVR leaves on the channel reaches the ACD's request: the VIP category
-raises the priority, and the owner of the caller's open appeal is the preferred
-agent."""
+raises the priority, the owner of the caller's open appeal is the preferred
+agent, and the call id is the call's even before AMI has told of it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from acd.handoff import CATEGORY_VAR, VIP_VAR
+from acd.handoff import CATEGORY_VAR, VIP_VAR, queue_on_hand_off
 from acd.model import AgentId
-from telephony.agi import AgiSession
-from telephony.dialplan import WAIT_CONTEXT, WAIT_EXTEN
-from telephony.sim.model import AgentPhone
-from tests.integration.acd.rig import BILLING, running, seat
+from acd.ports import WaitingCall
+from telephony.agi import AgiServer, AgiSession
+from telephony.dialplan import INBOUND_SCRIPT, WAIT_CONTEXT, WAIT_EXTEN
+from telephony.model import Call, ChannelId, PbxId, call_id
+from telephony.sim.model import AgentPhone, Caller, SimConfig
+from telephony.sim.simulator import Simulator
+from tests.integration.acd.rig import BILLING, PBX, running, seat
+from tests.waiting import eventually
 
 
 @dataclass(slots=True)
@@ -89,3 +93,42 @@ async def test_call_is_held_for_the_appeal_owner_when_the_crm_names_one() -> Non
         assert view.held_for == "anna"
         assert rig.service.agent(AgentId("boris")).call_id is None
         assert owners.asked == ["+74956667788"]
+
+
+@dataclass(slots=True)
+class Requests:
+    """The ACD's side of the hand-off: every waiting call it was handed."""
+
+    waiting: list[WaitingCall] = field(default_factory=list)
+
+    async def call_waits(self, waiting: WaitingCall) -> None:
+        self.waiting.append(waiting)
+
+
+@dataclass(frozen=True, slots=True)
+class NotYetTracked:
+    """A tracker that AMI has not told of the call yet (FastAGI came first)."""
+
+    def call_of_channel(self, pbx_id: PbxId, channel_id: ChannelId) -> Call | None:
+        return None
+
+
+async def test_call_id_is_the_channels_linkedid_when_the_tracker_lags_behind() -> None:
+    requests = Requests()
+    handler = queue_on_hand_off(flow(), requests, pbx_id=PBX, calls=NotYetTracked())
+    agi = AgiServer(port=0, handlers={INBOUND_SCRIPT: handler})
+    config = SimConfig(agi_port=await agi.start(), seed=3)
+    try:
+        async with Simulator(config) as sim:
+            placed = await sim.place_inbound(Caller(ani="+74956667788"))
+
+            async def handed() -> list[WaitingCall]:
+                return requests.waiting
+
+            [waiting] = await eventually(handed, timeout_s=5)
+    finally:
+        await agi.stop()
+
+    assert placed.ivr_uniqueid != placed.linkedid  # the IVR runs on a Local `;2`
+    assert waiting.channel_id == placed.ivr_uniqueid
+    assert waiting.request.call_id == call_id(PBX, placed.linkedid)

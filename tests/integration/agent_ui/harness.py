@@ -1,6 +1,6 @@
-"""A running desktop server on a free port: the sign-in API, the pages, Socket.IO,
-and the bus that feeds them, over a migrated database with an agent, a supervisor
-and a marketer."""
+"""A running live channel on a free port: the sign-in API, Socket.IO and the bus
+that feeds it, over a migrated database with an agent, a supervisor and a
+marketer. (The pages are tested through the service as `serve` builds it.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from aiohttp import web
 from acd.events import CallOffered
 from acd.model import AgentId, QueueId
 from agent_ui import sockets
-from agent_ui.app import setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre.bus import Bus
 from contactcentre.web import make_web_app, serve_http
@@ -102,7 +101,7 @@ async def running_desk(
     app = make_web_app(
         [
             lambda app: setup_api(app, ApiDeps(auth=auth, routes=routes)),
-            lambda app: setup_agent_ui(app, desktops=desktops, sessions=auth),
+            desktops.mount,
             extend,
         ]
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from recordings.ports import CallContact
 from telephony.errors import PbxError
 from telephony.model import ChannelId, PbxId
-from telephony.ports import OriginateResult
+from telephony.ports import OriginateResult, Redirection
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ class FakePbx:
 
     async def redirect(
         self, pbx_id: PbxId, *, channel: str, context: str, exten: str,
-        priority: int = 1,
+        priority: int = 1, also: Redirection | None = None,
     ) -> None:  # fmt: skip
         self._do("Redirect", channel)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,13 +27,14 @@ from acd.model import (
     QueueConfig,
     QueueId,
 )
-from acd.ports import WaitingCall
+from acd.ports import CallLocator, WaitingCall
 from acd.service import POSITION_VAR, AcdService, AcdSettings, AgentSeat
 from acd.stats import IntervalRecord
+from acd.transfers import BRIDGE_PEER_VAR
 from telephony.errors import PbxUnavailable
 from telephony.events import CallEnded
 from telephony.model import CallId, ChannelId, Direction, EndReason, PbxId
-from telephony.ports import OriginateResult
+from telephony.ports import OriginateResult, Redirection
 from tests.fakes import FakeClock, RecordingPublisher
 from tests.waiting import eventually
 
@@ -64,6 +66,8 @@ class FakePbx:
     """Attended transfers started: (channel, context, exten)."""
     cancelled: list[str] = field(default_factory=list)
     """Channels whose attended transfer was cancelled."""
+    bridge_peers: dict[str, str] = field(default_factory=dict)
+    """Each channel's BRIDGEPEER, as the test says Asterisk has set it."""
 
     async def originate(
         self,
@@ -105,6 +109,7 @@ class FakePbx:
         context: str,
         exten: str,
         priority: int = 1,
+        also: Redirection | None = None,
     ) -> None:
         self.redirects.append((channel, context, exten, priority))
 
@@ -122,7 +127,9 @@ class FakePbx:
     async def get_var(
         self, pbx_id: PbxId, *, channel: str | None, name: str
     ) -> str | None:
-        return None
+        if name != BRIDGE_PEER_VAR or channel is None:
+            return None
+        return self.bridge_peers.get(channel)
 
     async def mix_monitor(
         self, pbx_id: PbxId, *, channel: str, file: str, options: str = ""
@@ -217,12 +224,8 @@ def _seat(agent: str, endpoint: str) -> AgentSeat:
     )
 
 
-@pytest.fixture
-async def rig() -> AsyncIterator[Rig]:
-    clock = FakeClock()
-    pbx = FakePbx()
-    published = RecordingPublisher()
-    settings = AcdSettings(
+def rig_settings() -> AcdSettings:
+    return AcdSettings(
         pbx_id=PBX,
         queues=(
             QueueConfig(queue_id=BILLING, ring_timeout_s=15, wrap_up_s=10),
@@ -232,13 +235,29 @@ async def rig() -> AsyncIterator[Rig]:
         default_queue=QueueId("general"),
         stats_every_s=0.02,
     )
-    service = AcdService(AcdEngine(), pbx, published, clock, settings=settings)
+
+
+@asynccontextmanager
+async def running(
+    settings: AcdSettings, *, calls: CallLocator | None = None
+) -> AsyncIterator[Rig]:
+    """The service over a fake PBX for the block (`calls`: its call locator)."""
+    clock, pbx, published = FakeClock(), FakePbx(), RecordingPublisher()
+    service = AcdService(
+        AcdEngine(), pbx, published, clock, settings=settings, calls=calls
+    )
     task = asyncio.create_task(service.run())
     try:
         yield Rig(service, pbx, clock, published)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    async with running(rig_settings()) as it:
+        yield it
 
 
 async def test_agent_is_rung_into_the_callers_channel_when_a_call_waits(

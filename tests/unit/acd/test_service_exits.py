@@ -3,37 +3,22 @@ exits run in the queue-exit context; failed callbacks are retried, then given up
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from acd.engine import AcdEngine
 from acd.events import CallbackBooked, CallbackGaveUp, CallQueued, events_in
 from acd.model import AgentId, AgentState, ExitKind, QueueConfig, QueueExit
-from acd.service import EXIT_VAR, AcdService, AcdSettings
+from acd.service import EXIT_VAR, AcdSettings
 from acd.stats import new_queue_stats, observe_all
 from telephony.dialplan import QUEUE_EXIT_CONTEXT
 from telephony.model import Call, CallId, ChannelId, Direction, Leg, PbxId
-from tests.fakes import FakeClock, RecordingPublisher
-from tests.unit.acd.test_service import BILLING, PBX, FakePbx, Rig, _seat
+from tests.unit.acd.test_service import BILLING, PBX, Rig, _seat, running
 from tests.waiting import eventually
 
 ANNA = AgentId("anna")
 NUMBER = "+74951112233"
-
-
-@asynccontextmanager
-async def running(settings: AcdSettings) -> AsyncIterator[Rig]:
-    clock, pbx, published = FakeClock(), FakePbx(), RecordingPublisher()
-    service = AcdService(AcdEngine(), pbx, published, clock, settings=settings)
-    task = asyncio.create_task(service.run())
-    try:
-        yield Rig(service, pbx, clock, published)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def settings_with(config: QueueConfig, **extra: float) -> AcdSettings:
@@ -123,21 +108,9 @@ def leg(channel: str, now: datetime) -> Leg:
 
 @asynccontextmanager
 async def with_calls(settings: AcdSettings) -> AsyncIterator[tuple[Rig, FakeCalls]]:
-    clock, pbx, published, calls = (
-        FakeClock(),
-        FakePbx(),
-        RecordingPublisher(),
-        FakeCalls(),
-    )
-    service = AcdService(
-        AcdEngine(), pbx, published, clock, settings=settings, calls=calls
-    )
-    task = asyncio.create_task(service.run())
-    try:
-        yield Rig(service, pbx, clock, published), calls
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    calls = FakeCalls()
+    async with running(settings, calls=calls) as rig:
+        yield rig, calls
 
 
 async def callback_waiting(rig: Rig) -> CallId:

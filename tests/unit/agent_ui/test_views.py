@@ -277,24 +277,6 @@ def test_agent_state_view_names_the_states_when_an_agent_pauses() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("role", "agent_page", "wallboard", "home"),
-    [
-        (Role.AGENT, True, False, views.Page.AGENT),
-        (Role.SUPERVISOR, True, True, views.Page.WALLBOARD),
-        (Role.MARKETING, False, False, None),
-        (Role.BACK_OFFICE, False, False, None),
-    ],
-)
-def test_pages_follow_the_role_when_a_user_signs_in(
-    role: Role, agent_page: bool, wallboard: bool, home: views.Page | None
-) -> None:
-    who = actor(role)
-    assert views.may_open(who, views.Page.AGENT) is agent_page
-    assert views.may_open(who, views.Page.WALLBOARD) is wallboard
-    assert views.home_page(who) is home
-
-
 def test_rooms_are_the_agents_own_and_the_wallboard_when_a_supervisor_joins() -> None:
     agent = actor(Role.AGENT)
     supervisor = actor(Role.SUPERVISOR)
@@ -305,3 +287,17 @@ def test_rooms_are_the_agents_own_and_the_wallboard_when_a_supervisor_joins() ->
         views.WALLBOARD_ROOM,
     ]
     assert views.rooms_for(actor(Role.MARKETING)) == []
+
+
+def test_rooms_are_the_pages_own_when_a_desktop_names_its_page() -> None:
+    supervisor = actor(Role.SUPERVISOR)
+    assert views.rooms_for(supervisor, views.Page.AGENT) == [
+        f"agent:{supervisor.login}"
+    ]
+    assert views.rooms_for(supervisor, views.Page.WALLBOARD) == [
+        f"supervisor:{supervisor.user_id}",
+        views.WALLBOARD_ROOM,
+    ]
+    assert views.rooms_for(actor(Role.AGENT), views.Page.WALLBOARD) == []
+    assert views.page_of("agent") is views.Page.AGENT
+    assert views.page_of("elsewhere") is None

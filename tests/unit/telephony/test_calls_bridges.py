@@ -19,6 +19,7 @@ from telephony.channel_events import (
     MusicStopped,
     TrackerInput,
 )
+from telephony.dialplan import HOLD_CONTEXT
 from telephony.events import CallBridged, CallEnded, TelephonyEvent
 from telephony.model import ChannelId, EndReason
 from tests.unit.telephony.ami_traces import timed_messages
@@ -122,35 +123,57 @@ def test_phone_is_the_party_when_the_callers_bridge_forms_first() -> None:
     assert (bridge.caller_channel_id, bridge.peer_channel_id) == ("c", "ph")
 
 
+def _both_bridges(s: Script) -> list[TrackerInput]:
+    """The agent leg up to both bridges: the phone's (Dial), then the caller's."""
+    return [
+        *_agent_leg(s),
+        s(BridgeEntered, "ph", linkedid="ag", bridge_id="dial", state="Up"),
+        local(s, BridgeEntered, "ag-2", ";2", bridge_id="dial", state="Up"),
+        s(BridgeEntered, "c", bridge_id="callers", state="Up"),
+        local(s, BridgeEntered, "ag", ";1", bridge_id="callers", state="Up"),
+    ]
+
+
+def _optimised(s: Script) -> list[TrackerInput]:
+    """The caller swapped into the phone's bridge, the agent leg's pair hung up."""
+    return [
+        s(BridgeLeft, "c", bridge_id="callers", state="Up"),
+        local(s, BridgeLeft, "ag-2", ";2", bridge_id="dial", state="Up"),
+        s(BridgeEntered, "c", bridge_id="dial", state="Up"),
+        hangup(s, "ag-2", "ag"),
+        local(s, BridgeLeft, "ag", ";1", bridge_id="callers", state="Up"),
+        hangup(s, "ag", "c"),
+    ]
+
+
 def test_nothing_is_announced_when_the_optimisation_swaps_the_caller() -> None:
     tracker = CallTracker()
     s = Script()
-    run(
-        tracker,
-        [
-            *_agent_leg(s),
-            s(BridgeEntered, "ph", linkedid="ag", bridge_id="dial", state="Up"),
-            local(s, BridgeEntered, "ag-2", ";2", bridge_id="dial", state="Up"),
-            s(BridgeEntered, "c", bridge_id="callers", state="Up"),
-            local(s, BridgeEntered, "ag", ";1", bridge_id="callers", state="Up"),
-        ],
-    )
+    run(tracker, _both_bridges(s))
 
-    swap = run(
-        tracker,
-        [
-            s(BridgeLeft, "c", bridge_id="callers", state="Up"),
-            local(s, BridgeLeft, "ag-2", ";2", bridge_id="dial", state="Up"),
-            s(BridgeEntered, "c", bridge_id="dial", state="Up"),
-            hangup(s, "ag-2", "ag"),
-            local(s, BridgeLeft, "ag", ";1", bridge_id="callers", state="Up"),
-            hangup(s, "ag", "c"),
-        ],
-    )
+    swap = run(tracker, _optimised(s))
 
     assert swap == []
     [call] = tracker.live_calls()
     assert {leg.channel_id for leg in call.legs if leg.ended_at is None} == {"c", "ph"}
+
+
+def test_callers_party_is_the_phone_from_the_first_bridge_until_it_hangs_up() -> None:
+    tracker = CallTracker()
+    s = Script()
+
+    def party() -> str | None:
+        [call] = tracker.live_calls()
+        return None if call.peer is None else call.peer.channel
+
+    run(tracker, _both_bridges(s))
+    assert party() == "PJSIP/ph"  # not the agent leg's `;1`, the caller's BRIDGEPEER
+    run(tracker, _optimised(s))
+    assert party() == "PJSIP/ph"
+    run(tracker, [s(BridgeLeft, "ph", linkedid="c", bridge_id="dial", state="Up")])
+    assert party() == "PJSIP/ph"  # left, not gone: an attended transfer's consult
+    run(tracker, [hangup(s, "ph", "c")])
+    assert party() is None
 
 
 def test_no_local_half_is_named_when_the_phone_hangs_up_first() -> None:
@@ -245,6 +268,32 @@ def test_hold_counts_music_on_the_bridged_caller_when_the_agent_holds() -> None:
     [ended] = [e for e in events if isinstance(e, CallEnded)]
     assert ended.hold_s == 3.0
     assert ended.talk_s == 7.0
+
+
+def test_hold_counts_music_in_the_hold_context_when_the_desk_holds_the_caller() -> None:
+    tracker = CallTracker()
+    s = Script()
+    inputs: list[TrackerInput] = [
+        s(ChannelCreated, "c"),
+        s(MusicStarted, "c", context="cc-wait"),  # queued: waiting, not hold
+        s(MusicStopped, "c", context="cc-wait"),
+        s(ChannelCreated, "a", linkedid="c", context="cc-phones"),
+        s(BridgeEntered, "c", bridge_id="b", state="Up"),
+        s(BridgeEntered, "a", linkedid="c", bridge_id="b", state="Up"),
+        s(BridgeLeft, "c", bridge_id="b", state="Up"),
+        s(BridgeLeft, "a", linkedid="c", bridge_id="b", state="Up"),
+        s(MusicStarted, "c", state="Up", context=HOLD_CONTEXT),  # 2 s on hold
+        s(BridgeEntered, "c", bridge_id="b2", state="Up"),
+        s(MusicStopped, "c", state="Up", context=HOLD_CONTEXT),
+        s(BridgeEntered, "a", linkedid="c", bridge_id="b2", state="Up"),
+        hangup(s, "a", "c"),
+        hangup(s, "c"),
+    ]
+
+    events = run(tracker, inputs)
+
+    [ended] = [e for e in events if isinstance(e, CallEnded)]
+    assert ended.hold_s == 2.0
 
 
 def test_bridged_event_repeats_only_for_a_new_party_when_the_caller_returns() -> None:
