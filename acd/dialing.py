@@ -86,7 +86,7 @@ class AcdSettings:
     default_queue: QueueId | None = None
     """Where a call asking for an unknown queue goes (None: it is refused)."""
     stats_every_s: float = 1.0
-    """Wall seconds between QueueStatsUpdated rounds."""
+    """Clock seconds between QueueStatsUpdated rounds."""
     abandon_grace_s: float = 5.0
     time_scale: float = 1.0
     """Clock seconds per wall second (the clock may run fast in simulations)."""

@@ -473,7 +473,7 @@ class AcdService(Queueing):
 
     async def _stats_rounds(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.stats_every_s)
+            await asyncio.sleep(self.settings.stats_every_s / self.settings.time_scale)
             now = self._clock.now()
             self._stats, closed = advance_all(self._stats, now)
             self._store(closed)
