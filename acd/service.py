@@ -34,6 +34,7 @@ from acd.errors import (
 )
 from acd.events import AcdEvent, CallbackBooked, QueueStatsUpdated
 from acd.holds import HoldDesk
+from acd.minutes import MinuteCounts, last_hour
 from acd.model import (
     AgentId,
     AgentState,
@@ -319,6 +320,12 @@ class AcdService(Dialing):
         """Every queue's figures as of now."""
         now = self._clock.now()
         return [snapshot(s, now) for s in self._stats.values()]
+
+    def last_hour(self, queue_id: QueueId) -> list[MinuteCounts]:
+        """The queue's last hour minute by minute, the open minute last (empty
+        for a queue the ACD does not run)."""
+        stats = self._stats.get(queue_id)
+        return [] if stats is None else last_hour(stats.by_minute, self._clock.now())
 
     async def poke(self) -> None:
         """Apply whatever fell due by the clock's now (for clocks moved by hand)."""

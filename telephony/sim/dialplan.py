@@ -30,6 +30,9 @@ from telephony.dialplan import (
     QUEUE_EXIT_CONTEXT,
     QUEUE_EXIT_EXTENS,
     QUEUE_EXIT_SCRIPT,
+    SPY_CHANNEL_VARIABLE,
+    SPY_CONTEXT,
+    SPY_OPTIONS,
     WAIT_CONTEXT,
     WAIT_EXTEN,
     WAIT_LOOP_LABEL,
@@ -37,6 +40,7 @@ from telephony.dialplan import (
 from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.dial import dial
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
+from telephony.sim.spy import chan_spy
 from telephony.sim.wav import GrowingWav
 
 log = logging.getLogger(__name__)
@@ -216,6 +220,9 @@ class Dialplan:
             return [("Wait", "3600"), ("Hangup", "")]
         if ctx == QUEUE_EXIT_CONTEXT and exten in QUEUE_EXIT_EXTENS:
             return [("AGI", f"{agi}/{QUEUE_EXIT_SCRIPT}"), ("Hangup", "")]
+        if ctx == SPY_CONTEXT and exten in SPY_OPTIONS:
+            spied = ch.variables.get(SPY_CHANNEL_VARIABLE, "")
+            return [("ChanSpy", f"{spied},{SPY_OPTIONS[exten]}"), ("Hangup", "")]
         if ctx == "cc-party":
             return self._party_steps(line, exten)
         if ctx == OUTBOUND_CONTEXT and _DIGITS.match(exten):
@@ -375,6 +382,8 @@ class Dialplan:
                 return await self._amd(line)
             case "Dial":
                 return await dial(self, line, data)
+            case "ChanSpy":
+                return await chan_spy(self, line, data)
             case "Busy":
                 self.pbx.newstate(ch, "Busy")
                 line.busy.set()
