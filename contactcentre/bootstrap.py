@@ -34,6 +34,7 @@ from agent_ui.agent.service import AgentDesk
 from agent_ui.app import PageServices, setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
+from contactcentre import supervision
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
@@ -396,7 +397,14 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    board = supervision.wallboard(
+        settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
+        clock=clock, calls=desktops, cards=customers,
+    )  # fmt: skip
+    setup_agent_ui(
+        app,
+        PageServices(desktops=desktops, sessions=auth, desk=desk, wallboard=board),
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
@@ -496,6 +504,7 @@ def _acd(
             ring_timeout_s=q.ring_timeout_s,
             wrap_up_s=q.wrap_up_s,
             service_level_s=q.service_level_s,
+            target_level=q.target_level,
             max_wait_s=q.max_wait_s,
         )
         for q in config.queues
