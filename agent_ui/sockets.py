@@ -246,6 +246,10 @@ class Desktops:
             await self._server.disconnect(sid, namespace=NAMESPACE)
             await self.disconnect(sid)
 
+    def call_facts(self, call_id: str) -> views.CallFacts | None:
+        """What the bus said about a call (its caller), while it is remembered."""
+        return self._facts.get(call_id)
+
     def desk_call(self, agent_id: str) -> views.DeskCall | None:
         """The agent's current call, or the last one once it is over."""
         offer = self._last.get(agent_id)

@@ -13,9 +13,8 @@ from acd.model import QueueId
 from acd.monitoring import MonitorDesk, MonitorParts
 from acd.service import AcdService
 from acd.thresholds import Figure, Limit, Thresholds, default_thresholds, with_limits
-from agent_ui.agent.calls import DeskCalls
 from agent_ui.ports import CustomerCards
-from agent_ui.supervisor.service import Wallboard, WallboardParts
+from agent_ui.supervisor.service import CallFacts, Wallboard, WallboardParts
 from contactcentre.bus import Bus
 from contactcentre.settings import AcdSettings, QueueSettings, ThresholdSettings
 from crm_core.auth.audit import AuditTrail
@@ -75,7 +74,7 @@ def wallboard(
     bus: Bus,
     sessions: Sessions,
     clock: Clock,
-    calls: DeskCalls,
+    calls: CallFacts,
     cards: CustomerCards,
 ) -> Wallboard:
     monitors = MonitorDesk(

@@ -1,6 +1,6 @@
 // The supervisor's wallboard: the live channel says what changed and the page
-// asks the server for that part, which htmx swaps in: the queues' tiles and the
-// alerts (whose figures move) on the queues' figures, pushed every second; the
+// asks the server for that part, which htmx swaps in: the queues' tiles, the
+// alerts and the callers waiting on the queues' figures, pushed every second; the
 // agents on a state change or an alert. Figures, colours and words are the
 // server's.
 "use strict";
@@ -10,6 +10,7 @@
     queues: document.getElementById("queues"),
     agents: document.getElementById("agents"),
     alerts: document.getElementById("alerts"),
+    waiting: document.getElementById("waiting"),
   };
 
   // A burst of pushes (every queue's figures in the same second) asks once.
@@ -28,6 +29,7 @@
     queue_stats: () => {
       refresh("queues");
       refresh("alerts");
+      refresh("waiting");
     },
     agent_state: () => refresh("agents"),
     alert: () => {

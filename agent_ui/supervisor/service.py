@@ -21,6 +21,7 @@ from aiohttp import web
 from acd.alert_watch import AlertWatch
 from acd.alerts import Alert
 from acd.engine import AgentView
+from acd.errors import UnknownCall
 from acd.events import QueueStatsUpdated
 from acd.minutes import MinuteCounts
 from acd.model import AgentId, AgentState
@@ -28,12 +29,13 @@ from acd.monitoring import MonitorDesk, Monitoring, MonitorMode, MonitorProblem
 from acd.monitoring import MonitorRefused as AcdMonitorRefused
 from acd.service import AcdService
 from acd.thresholds import Figure, Level, Thresholds, levels
-from agent_ui.agent.calls import DeskCalls
+from agent_ui import views
 from agent_ui.labels import N_
 from agent_ui.ports import CustomerCards
 from crm_core.auth.model import Actor
 from crm_core.errors import CrmError
 from telephony.errors import PbxError
+from telephony.model import CallId
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +66,19 @@ REFUSALS = {
     ),
     MonitorProblem.NOT_ANSWERED: N_("Your phone did not answer, so nothing started."),
 }
+NOT_WAITING = N_("This caller is no longer waiting.")
 PBX_REFUSED = N_("The telephone exchange refused. Try again.")
 TOO_SLOW = N_("The telephone exchange did not answer in time. Try again.")
 
 
 class UserNames(Protocol):
     async def display_names(self, logins: list[str]) -> dict[str, str]: ...
+
+
+class CallFacts(Protocol):
+    """The desktops' memory of each call (`agent_ui.sockets.Desktops`)."""
+
+    def call_facts(self, call_id: str) -> views.CallFacts | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +103,19 @@ class AgentLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingLine:
+    call_id: str
+    queue_id: str
+    since: datetime
+    position: int | None
+    expected_wait_s: float | None
+    caller: str | None
+    """The caller's name, or their number when unknown (None: not heard yet)."""
+    number: str | None
+    """The number they called from (to call them back)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentPage:
     lines: list[AgentLine]
     page: int
@@ -108,7 +130,7 @@ class WallboardParts:
     acd: AcdService
     watch: AlertWatch
     monitors: MonitorDesk
-    calls: DeskCalls
+    calls: CallFacts
     cards: CustomerCards
     names: UserNames
 
@@ -167,6 +189,39 @@ class Wallboard:
             lines=lines, page=page, pages=pages, total=len(views), names=names
         )
 
+    async def waiting(
+        self, actor: Actor, *, limit: int
+    ) -> tuple[list[WaitingLine], int]:
+        """The `limit` callers waiting longest, and how many wait in all."""
+        found = self._p.acd.waiting_calls()
+        lines = []
+        for call in found[:limit]:
+            facts = self._p.calls.call_facts(str(call.call_id))
+            position, expected = call.place if call.place else (None, None)
+            lines.append(
+                WaitingLine(
+                    call_id=str(call.call_id),
+                    queue_id=str(call.queue_id),
+                    since=call.since,
+                    position=position,
+                    expected_wait_s=expected,
+                    caller=await self._customer(actor, str(call.call_id)),
+                    number=facts.ani if facts is not None else None,
+                )
+            )
+        return lines, len(found)
+
+    async def call_back(self, call_id: str, number: str) -> None:
+        """The waiting caller keeps their place and is called back on `number`
+        (as POST /api/v1/acd/calls/{id}/callback does)."""
+        try:
+            async with asyncio.timeout(LOOKUP_TIMEOUT_S):
+                await self._p.acd.request_callback(CallId(call_id), number=number)
+        except UnknownCall:
+            raise WallboardRefused(NOT_WAITING, call_id) from None
+        except TimeoutError:
+            raise WallboardRefused(TOO_SLOW) from None
+
     async def monitor(
         self, actor: Actor, agent_id: str, mode: MonitorMode
     ) -> Monitoring:
@@ -202,21 +257,20 @@ class Wallboard:
         if view.call_id is not None and view.state is not AgentState.LOGGED_OUT:
             found = self._p.acd.engine.call(view.call_id)
             queue_id = None if found is None else str(found.queue_id)
-            customer = await self._customer(actor, view.agent_id, str(view.call_id))
+            customer = await self._customer(actor, str(view.call_id))
         return AgentLine(
             agent=view, name=names.get(view.agent_id, view.agent_id), since=since,
             queue_id=queue_id, customer=customer,
             monitored=[m for m in sessions if m.agent == view.agent_id],
         )  # fmt: skip
 
-    async def _customer(self, actor: Actor, agent_id: str, call_id: str) -> str | None:
+    async def _customer(self, actor: Actor, call_id: str) -> str | None:
         """The caller's name as the actor may see it, else their number."""
         key = (call_id, actor.customer_groups)
         if key in self._customers:
             return self._customers[key]
-        desk = self._p.calls.desk_call(agent_id)
-        facts = desk.facts if desk is not None else None
-        if facts is None or facts.call_id != call_id:
+        facts = self._p.calls.call_facts(call_id)
+        if facts is None:
             return None  # not heard yet: asked again at the next redraw
         name = facts.ani
         if len(facts.customer_ids) == 1:

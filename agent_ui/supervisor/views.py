@@ -19,7 +19,12 @@ from acd.monitoring import Monitoring, MonitorMode
 from acd.thresholds import Figure, Level, Limit, abandonment, worst
 from agent_ui import labels
 from agent_ui.labels import N_
-from agent_ui.supervisor.service import AgentLine, AgentPage, QueueBoard
+from agent_ui.supervisor.service import (
+    AgentLine,
+    AgentPage,
+    QueueBoard,
+    WaitingLine,
+)
 
 View = dict[str, Any]
 Translate = Callable[[str], str]
@@ -183,6 +188,28 @@ def chart_view(hour: Sequence[MinuteCounts]) -> View:
         points.append(f"{round(x + step * 0.4, 1)},{y}")
     empty = not any(m.answered or m.abandoned or m.peak_waiting for m in hour)
     return {"bars": bars, "line": " ".join(points), "top": top, "empty": empty}
+
+
+# callers waiting -------------------------------------------------------------------
+
+
+def waiting_view(lines: Sequence[WaitingLine], total: int) -> View:
+    return {
+        "lines": [
+            {
+                "call_id": w.call_id,
+                "queue_label": labels.label(labels.QUEUES, w.queue_id),
+                "since": w.since.isoformat(),
+                "position": w.position if w.position is not None else NO_VALUE,
+                "expected": labels.duration(w.expected_wait_s) or NO_VALUE,
+                "caller": w.caller or w.number or "",
+                "number": w.number or "",
+            }
+            for w in lines
+        ],
+        "total": total,
+        "more": max(0, total - len(lines)),
+    }
 
 
 # agents ---------------------------------------------------------------------------

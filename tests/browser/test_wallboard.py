@@ -66,6 +66,10 @@ async def test_supervisor_sees_the_floor_and_listens_to_a_call(
     await expect(page.locator('#alert-list li[data-kind="long_wait"]')).to_contain_text(
         "General questions: a caller has been waiting"
     )
+    caller = page.locator(f'#waiting-table tr[data-call-id="{waiting}"]')
+    await expect(caller.locator("td").nth(0)).to_have_text("General questions")
+    await expect(caller.locator("input[name=number]")).to_have_value(numbers[4])
+    await expect(page.locator("#waiting-count")).to_have_text("1")
     row = page.locator('#agent-table tr[data-agent-id="anna"]')
     await expect(row).to_have_attribute("data-state", "on_call")
     await expect(row.locator("td").nth(1)).to_have_text("On a call")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from acd.model import AgentState
 from crm_core.auth.tables import AuditRow
 from crm_core.customers.seed import demo_phone_numbers
+from telephony.model import CallId
 from tests.integration.agent_ui.site import Site, Visitor, running_site
 from tests.integration.spine import ANNA, PHONES, SVETA
 from tests.integration.test_spine import waiting_caller
@@ -163,6 +164,30 @@ async def _async(value: Any) -> Any:
     return value
 
 
+async def test_listening_ends_with_the_call_when_the_caller_hangs_up(
+    site: Site,
+) -> None:
+    spine = site.spine
+    async with site.visitor("anna") as anna, site.visitor("sveta") as sveta:
+        await anna.post("/agent/state/log-in")
+        placed, _ = await spine.call(
+            waiting_caller(demo_phone_numbers(30)[6], patience_s=None, talk_s=600)
+        )
+        await spine.until_state(ANNA, AgentState.ON_CALL)
+        started = await sveta.post("/wallboard/agents/anna/monitor", {"mode": "barge"})
+        assert started.status == 200, started.text
+        assert "sveta: barged in" in (await sveta.get("/wallboard/agents")).text
+        assert spine.sim.hangup(placed.uniqueid)
+
+        async def left() -> bool:
+            page = await sveta.get("/wallboard/agents", htmx=True)
+            return 'id="my-monitoring"' not in page.text
+
+        await eventually(left)
+    [stop] = events(site, "ChanSpyStop")
+    assert stop["SpyerChannel"].startswith(f"Local/{PHONES[SVETA]}@cc-agent-")
+
+
 async def test_listening_is_refused_in_words_when_it_cannot_start(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -222,3 +247,36 @@ async def test_pause_alert_shows_until_the_agent_is_ready_when_it_lasts(
     said = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("alert raised: long_pause anna") for m in said)
     assert any(m.startswith("alert cleared: long_pause anna") for m in said)
+
+
+async def test_waiting_caller_is_listed_and_called_back_when_the_supervisor_asks(
+    site: Site,
+) -> None:
+    spine = site.spine
+    number = demo_phone_numbers(30)[7]
+    _, call = await spine.call(waiting_caller(number, patience_s=None))
+    await spine.queued(call)
+    async with site.visitor("sveta") as sveta:
+
+        async def listed() -> str | None:
+            text = (await sveta.get("/wallboard/waiting", htmx=True)).text
+            return text if f'data-call-id="{call}"' in text else None
+
+        row = (await eventually(listed)).split(f'data-call-id="{call}"', 1)[1]
+        assert "General questions" in row
+        assert f'value="{number}"' in row
+        path = f"/wallboard/calls/{call}/callback"
+        bad = await sveta.post(path, {"number": "call me"})
+        assert bad.status == 422
+        assert "Enter a phone number" in bad.text
+        done = await sveta.post(path, {"number": number})
+        assert done.status == 200, done.text
+        assert "will be called back" in done.text
+        gone = await sveta.post(
+            "/wallboard/calls/pbx1:404/callback", {"number": number}
+        )
+        assert gone.status == 409
+        assert "This caller is no longer waiting." in gone.text
+    kept = spine.app.acd.engine.call(CallId(call))
+    assert kept is not None
+    assert kept.callback  # the call keeps its place for the callback
