@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
+from acd import supervision_http
 from acd.engine import AcdEngine
 from acd.events import CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
@@ -342,6 +343,10 @@ def build(
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock, publisher=bus)
+    supervisor = supervision.supervise(
+        settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
+        clock=clock, app=app,
+    )  # fmt: skip
     setup_api(
         app,
         ApiDeps(
@@ -365,6 +370,7 @@ def build(
                 recording_http.routes,
                 incident_routes.routes,
                 acd_http.routes,
+                supervision_http.routes,
                 ivr_http.routes,
             ],
         ),
@@ -398,9 +404,8 @@ def build(
         country=country,
     )  # fmt: skip
     board = supervision.wallboard(
-        settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
-        clock=clock, calls=desktops, cards=customers,
-    )  # fmt: skip
+        supervisor, acd=acd, sessions=sessions, calls=desktops, cards=customers
+    )
     setup_agent_ui(
         app,
         PageServices(desktops=desktops, sessions=auth, desk=desk, wallboard=board),

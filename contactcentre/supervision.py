@@ -1,12 +1,17 @@
 """Wiring of the supervisor's tools (part of the composition root): each queue's
 wallboard limits and the pause limits from the settings, the alert watch on the
-bus, listening to calls, and the wallboard the pages use.
+bus, listening to calls (both served to the API too), and the wallboard the
+pages use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from aiohttp import web
+
+from acd import supervision_http
 from acd.alert_watch import WATCHED, AlertWatch
 from acd.alerts import AlertLimits
 from acd.model import QueueId
@@ -66,7 +71,13 @@ def alert_watch(config: AcdSettings, bus: Bus) -> AlertWatch:
     return watch
 
 
-def wallboard(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Supervision:
+    watch: AlertWatch
+    monitors: MonitorDesk
+
+
+def supervise(
     config: AcdSettings,
     *,
     acd: AcdService,
@@ -74,18 +85,32 @@ def wallboard(
     bus: Bus,
     sessions: Sessions,
     clock: Clock,
-    calls: CallFacts,
-    cards: CustomerCards,
-) -> Wallboard:
+    app: web.Application,
+) -> Supervision:
+    """The alert watch and the monitoring desk, served to the API on `app`."""
     monitors = MonitorDesk(
         MonitorParts(
             calls=acd, pbx=telephony.pbx, audit=AuditTrail(sessions, clock),
             locator=telephony.tracker, clock=clock,
         )
     )  # fmt: skip
+    found = Supervision(watch=alert_watch(config, bus), monitors=monitors)
+    app[supervision_http.ALERTS] = found.watch
+    app[supervision_http.MONITORS] = found.monitors
+    return found
+
+
+def wallboard(
+    supervision: Supervision,
+    *,
+    acd: AcdService,
+    sessions: Sessions,
+    calls: CallFacts,
+    cards: CustomerCards,
+) -> Wallboard:
     return Wallboard(
         WallboardParts(
-            acd=acd, watch=alert_watch(config, bus), monitors=monitors, calls=calls,
-            cards=cards, names=UserNames(sessions),
+            acd=acd, watch=supervision.watch, monitors=supervision.monitors,
+            calls=calls, cards=cards, names=UserNames(sessions),
         )
     )  # fmt: skip

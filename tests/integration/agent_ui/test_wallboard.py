@@ -280,3 +280,36 @@ async def test_waiting_caller_is_listed_and_called_back_when_the_supervisor_asks
     kept = spine.app.acd.engine.call(CallId(call))
     assert kept is not None
     assert kept.callback  # the call keeps its place for the callback
+
+
+async def test_api_serves_alerts_and_listening_by_role_when_asked(site: Site) -> None:
+    spine = site.spine
+    api = spine.base + "/api/v1/acd"
+
+    def bearer(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {spine.tokens[who]}"}
+
+    async with site.visitor("anna") as anna:
+        await anna_on_a_call(site, anna)
+    async with spine.http.post(
+        api + "/agents/anna/monitor", json={"mode": "whisper"}, headers=bearer("anna")
+    ) as refused:
+        assert refused.status == 403
+    async with spine.http.post(
+        api + "/agents/boris/monitor", json={"mode": "listen"}, headers=bearer("sveta")
+    ) as no_call:
+        assert no_call.status == 409
+        assert (await no_call.json())["error_id"] == "acd_monitor_refused"
+    async with spine.http.post(
+        api + "/agents/anna/monitor", json={"mode": "whisper"}, headers=bearer("sveta")
+    ) as started:
+        assert started.status == 200, await started.text()
+        assert (await started.json())["mode"] == "whisper"
+    [chanspy] = [
+        e for e in events(site, "Newexten") if e.get("Application") == "ChanSpy"
+    ]
+    assert chanspy["AppData"].endswith(",qwEu")
+    async with spine.http.post(api + "/monitor/stop", headers=bearer("sveta")) as done:
+        assert done.status == 204
+    alerts: Any = await spine.json("/api/v1/acd/alerts", "sveta")
+    assert alerts == {"items": []}
