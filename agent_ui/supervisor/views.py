@@ -16,7 +16,7 @@ from acd.alerts import Alert, AlertKind
 from acd.minutes import MinuteCounts
 from acd.model import AgentState
 from acd.monitoring import Monitoring, MonitorMode
-from acd.thresholds import Figure, Level, Limit, abandonment, worst
+from acd.thresholds import Figure, Level, Limit, figures, worst
 from agent_ui import labels
 from agent_ui.labels import N_
 from agent_ui.supervisor.service import (
@@ -111,16 +111,8 @@ def limit_view(figure: Figure, limit: Limit | None) -> View | None:
 
 def queue_tile(board: QueueBoard, now: datetime) -> View:
     stats = board.stats
-    values = {
-        Figure.WAITING: stats.waiting,
-        Figure.LONGEST_WAIT: stats.longest_wait_s,
-        Figure.SERVICE_LEVEL: stats.service_level,
-        Figure.ABANDONMENT: abandonment(stats),
-        Figure.SPEED_OF_ANSWER: stats.average_speed_of_answer_s,
-        Figure.HANDLE_TIME: stats.average_handle_time_s,
-        Figure.OCCUPANCY: stats.occupancy,
-    }
-    figures = [
+    values = figures(stats)
+    shown_figures = [
         {
             "key": figure.value,
             "label": FIGURE_LABELS[figure],
@@ -136,7 +128,7 @@ def queue_tile(board: QueueBoard, now: datetime) -> View:
         "queue_id": str(stats.queue_id),
         "name": labels.label(labels.QUEUES, str(stats.queue_id)),
         "level": worst(board.levels).value,
-        "figures": figures,
+        "figures": shown_figures,
         "answered": stats.answered,
         "abandoned": stats.abandoned,
         "agents_needed": stats.agents_needed,

@@ -18,7 +18,9 @@ from acd.model import AgentState
 from crm_core.auth.tables import AuditRow
 from crm_core.customers.seed import demo_phone_numbers
 from telephony.model import CallId
+from telephony.sim.simulator import InboundCall
 from tests.integration.agent_ui.site import Site, Visitor, running_site
+from tests.integration.agent_ui.test_desk_calls import actions
 from tests.integration.spine import ANNA, PHONES, SVETA
 from tests.integration.test_spine import waiting_caller
 from tests.waiting import eventually
@@ -38,14 +40,6 @@ async def site(database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
         yield running
 
 
-def actions(site: Site, name: str) -> list[dict[str, str]]:
-    return [
-        dict(a.fields)
-        for a in site.spine.sim.actions
-        if a.fields.get("Action", "").lower() == name.lower()
-    ]
-
-
 def events(site: Site, name: str) -> list[dict[str, str]]:
     return [dict(e) for e in site.spine.sim.events if dict(e).get("Event") == name]
 
@@ -60,12 +54,20 @@ def figure(html: str, queue: str, name: str) -> tuple[str, str]:
     return found[1], found[2].strip()
 
 
-async def anna_on_a_call(site: Site, anna: Visitor) -> str:
+async def anna_on_a_call(
+    site: Site, anna: Visitor, which: int = 2
+) -> tuple[InboundCall, str]:
+    """Anna logged in and talking to a caller: the placed call and its id."""
     await anna.post("/agent/state/log-in")
-    number = demo_phone_numbers(30)[2]
-    _, call = await site.spine.call(waiting_caller(number, patience_s=None, talk_s=600))
+    number = demo_phone_numbers(30)[which]
+    placed = await site.spine.call(waiting_caller(number, patience_s=None, talk_s=600))
     await site.spine.until_state(ANNA, AgentState.ON_CALL)
-    return call
+    return placed
+
+
+async def seen(site: Site, name: str) -> list[dict[str, str]]:
+    """The simulator's events of that name so far (to wait for with `eventually`)."""
+    return events(site, name)
 
 
 async def test_wallboard_parts_are_refused_in_words_when_an_agent_asks(
@@ -107,7 +109,7 @@ async def test_figures_are_the_apis_when_a_caller_waits_and_an_agent_talks(
         assert 'data-queue-id="general" data-level="alarm"' in tiles
 
         async with site.visitor("anna") as anna:
-            call = await anna_on_a_call(site, anna)
+            _, call = await anna_on_a_call(site, anna)
             page = await sveta.get("/wallboard/agents", htmx=True)
             listed: Any = await spine.json("/api/v1/acd/agents", "sveta")
     row = page.text.split('data-agent-id="anna"', 1)[1].split("</tr>", 1)[0]
@@ -125,7 +127,7 @@ async def test_supervisor_listens_on_her_phone_when_the_agent_is_on_a_call(
 ) -> None:
     spine = site.spine
     async with site.visitor("anna") as anna, site.visitor("sveta") as sveta:
-        call = await anna_on_a_call(site, anna)
+        _, call = await anna_on_a_call(site, anna)
         started = await sveta.post("/wallboard/agents/anna/monitor", {"mode": "listen"})
         assert started.status == 200, started.text
         assert "Your phone is connected to the call" in started.text
@@ -136,7 +138,7 @@ async def test_supervisor_listens_on_her_phone_when_the_agent_is_on_a_call(
         assert originate["Channel"] == f"Local/{PHONES[SVETA]}@cc-agent"
         assert (originate["Context"], originate["Exten"]) == ("cc-spy", "listen")
         assert originate["Variable"] == f"CC_SPY_CHANNEL={peer.channel}"
-        spied = await eventually(lambda: _async(events(site, "ChanSpyStart")))
+        spied = await eventually(lambda: seen(site, "ChanSpyStart"))
         assert spied[0]["SpyeeChannel"] == peer.channel
         [chanspy] = [
             e for e in events(site, "Newexten") if e.get("Application") == "ChanSpy"
@@ -149,7 +151,7 @@ async def test_supervisor_listens_on_her_phone_when_the_agent_is_on_a_call(
 
         left = await sveta.post("/wallboard/monitor/stop")
         assert left.status == 200
-        await eventually(lambda: _async(events(site, "ChanSpyStop")))
+        await eventually(lambda: seen(site, "ChanSpyStop"))
     async with spine.app.sessions() as s:
         [entry] = (await s.scalars(select(AuditRow).where(
             AuditRow.action == "call.listen"))).all()  # fmt: skip
@@ -160,20 +162,12 @@ async def test_supervisor_listens_on_her_phone_when_the_agent_is_on_a_call(
     assert entry.details["answered"] is True
 
 
-async def _async(value: Any) -> Any:
-    return value
-
-
 async def test_listening_ends_with_the_call_when_the_caller_hangs_up(
     site: Site,
 ) -> None:
     spine = site.spine
     async with site.visitor("anna") as anna, site.visitor("sveta") as sveta:
-        await anna.post("/agent/state/log-in")
-        placed, _ = await spine.call(
-            waiting_caller(demo_phone_numbers(30)[6], patience_s=None, talk_s=600)
-        )
-        await spine.until_state(ANNA, AgentState.ON_CALL)
+        placed, _ = await anna_on_a_call(site, anna, 6)
         started = await sveta.post("/wallboard/agents/anna/monitor", {"mode": "barge"})
         assert started.status == 200, started.text
         assert "sveta: barged in" in (await sveta.get("/wallboard/agents")).text
