@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -31,6 +31,7 @@ from acd.errors import (
 )
 from acd.events import AcdEvent, QueueStatsUpdated
 from acd.holds import HoldDesk
+from acd.minutes import MinuteCounts, last_hour
 from acd.model import (
     AgentId,
     AgentSession,
@@ -72,6 +73,16 @@ from telephony.model import CallId, ChannelId, PbxId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingNow:
+    call_id: CallId
+    queue_id: QueueId
+    since: datetime
+    """When it joined the queue."""
+    place: tuple[int, float | None] | None
+    """Its position and expected wait (see `AcdService.place_of`)."""
 
 
 __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
@@ -370,6 +381,27 @@ class AcdService(Queueing):
         """Every queue's figures as of now."""
         now = self._clock.now()
         return [snapshot(s, now) for s in self._stats.values()]
+
+    def waiting_calls(self) -> list[WaitingNow]:
+        """The calls waiting in the queues now (an agent's phone may be ringing
+        for one), the longest waiting first."""
+        found = [
+            WaitingNow(
+                call_id=call_id,
+                queue_id=queue_id,
+                since=since,
+                place=self.place_of(call_id),
+            )
+            for queue_id, stats in self._stats.items()
+            for call_id, since in stats.waiting.items()
+        ]
+        return sorted(found, key=lambda w: (w.since, w.call_id))
+
+    def last_hour(self, queue_id: QueueId) -> list[MinuteCounts]:
+        """The queue's last hour minute by minute, the open minute last (empty
+        for a queue the ACD does not run)."""
+        stats = self._stats.get(queue_id)
+        return [] if stats is None else last_hour(stats.by_minute, self._clock.now())
 
     async def poke(self) -> None:
         """Apply whatever fell due by the clock's now (for clocks moved by hand)."""

@@ -20,6 +20,7 @@ from agent_ui.i18n import setup_templates
 from agent_ui.language import supported
 from agent_ui.ports import Sessions
 from agent_ui.supervisor import routes as supervisor_routes
+from agent_ui.supervisor.service import WALLBOARD, Wallboard
 from crm_core.api.context import SESSION_COOKIE
 
 HERE = Path(__file__).parent
@@ -40,6 +41,7 @@ class PageServices:
     desktops: sockets.Desktops
     sessions: Sessions
     desk: AgentDesk
+    wallboard: Wallboard
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -47,6 +49,7 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     `/ui/static/` and Socket.IO (`/socket.io/`, namespace `/desktop`) on `app`."""
     app[pages.PAGE_SESSIONS] = services.sessions
     app[AGENT_DESK] = services.desk
+    app[WALLBOARD] = services.wallboard
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

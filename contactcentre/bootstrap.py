@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
+from acd import supervision_http
 from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
@@ -36,6 +37,7 @@ from agent_ui.agent.service import AgentDesk
 from agent_ui.app import PageServices, setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
+from contactcentre import supervision
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
@@ -368,6 +370,10 @@ def build(
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     auth = AuthService(sessions, clock, publisher=bus)
+    supervisor = supervision.supervise(
+        settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
+        clock=clock, app=app,
+    )  # fmt: skip
     setup_api(
         app,
         ApiDeps(
@@ -391,6 +397,7 @@ def build(
                 recording_http.routes,
                 incident_routes.routes,
                 acd_http.routes,
+                supervision_http.routes,
                 ivr_http.routes,
             ],
         ),
@@ -423,7 +430,13 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    board = supervision.wallboard(
+        supervisor, acd=acd, sessions=sessions, calls=desktops, cards=customers
+    )
+    setup_agent_ui(
+        app,
+        PageServices(desktops=desktops, sessions=auth, desk=desk, wallboard=board),
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
@@ -525,6 +538,7 @@ def _acd(
             ring_timeout_s=q.ring_timeout_s,
             wrap_up_s=q.wrap_up_s,
             service_level_s=q.service_level_s,
+            target_level=q.target_level,
             max_wait_s=q.max_wait_s,
         )
         for q in config.queues

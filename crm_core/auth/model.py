@@ -42,6 +42,8 @@ class Permission(StrEnum):
     RECORDING_LISTEN_OWN = "recording.listen_own"
     RECORDING_LISTEN_ALL = "recording.listen_all"
     QUEUE_SUPERVISE = "queue.supervise"
+    CALL_MONITOR = "call.monitor"
+    """Listen to, whisper to or barge in on an agent's call."""
     AGENT_WORK = "agent.work"
     CAMPAIGN_MANAGE = "campaign.manage"
     INCIDENT_MANAGE = "incident.manage"
@@ -64,8 +66,8 @@ _BACK_OFFICE = _AGENT - {P.AGENT_WORK} | {
     P.APPEAL_DEADLINE, P.REPORT_READ, P.REPORT_EXPORT, P.RECORDING_LISTEN_ALL,
 }  # fmt: skip
 _SUPERVISOR = _BACK_OFFICE | {
-    P.QUEUE_SUPERVISE, P.AGENT_WORK, P.CUSTOMER_IMPORT, P.INCIDENT_MANAGE,
-    P.OUTAGE_MANAGE, P.FLOW_ADMIN,
+    P.QUEUE_SUPERVISE, P.CALL_MONITOR, P.AGENT_WORK, P.CUSTOMER_IMPORT,
+    P.INCIDENT_MANAGE, P.OUTAGE_MANAGE, P.FLOW_ADMIN,
 }  # fmt: skip
 _MARKETING = frozenset(
     {

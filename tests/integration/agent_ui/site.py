@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -108,10 +109,19 @@ class Site:
 
 @asynccontextmanager
 async def running_site(
-    database_url: str, tmp_path: Path, *, ring_s: float = 0.2
+    database_url: str,
+    tmp_path: Path,
+    *,
+    ring_s: float = 0.2,
+    supervisor_seat: bool = False,
+    acd: dict[str, Any] | None = None,
+    queues: dict[str, dict[str, Any]] | None = None,
 ) -> AsyncIterator[Site]:
     """Wrap-up lasts until the agent finishes it (ten minutes)."""
-    async with running(database_url, tmp_path, ring_s=ring_s, wrap_up_s=600) as spine:
+    async with running(
+        database_url, tmp_path, ring_s=ring_s, wrap_up_s=600,
+        supervisor_seat=supervisor_seat, acd=acd, queues=queues,
+    ) as spine:  # fmt: skip
         auth = AuthService(spine.app.sessions, SystemClock(), passwords=FAST)
         ids = dict(spine.users)
         for login, role in MORE_USERS.items():
