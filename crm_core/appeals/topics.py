@@ -197,6 +197,12 @@ class TopicService:
         async with self._sessions() as s:
             return await store.latest_route(s, topic_id)
 
+    async def routes(self, actor: Actor) -> list[Route]:
+        """Every version of every topic's route, oldest first per topic."""
+        require(actor, Permission.APPEAL_READ)
+        async with self._sessions() as s:
+            return await store.all_routes(s)
+
     async def set_template(self, actor: Actor, template: ContactTemplate) -> None:
         """Set an operator's form defaults: their own, or anyone's with user.admin."""
         if template.user_id != actor.user_id:
