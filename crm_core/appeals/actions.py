@@ -6,6 +6,7 @@ Pure.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from crm_core.auth.model import Actor, Permission
 from crm_core.errors import CrmError
 from crm_core.rules.evaluator import EvalContext
 
+Members = dict[str, frozenset[uuid.UUID]]
+"""Queue names with the ids of their members."""
 TRIAL_REASON = "-"
 """A reason given when trying whether a rejection would be accepted."""
 
@@ -114,6 +117,20 @@ def work_queues(actor: Actor, routes: Iterable[Route]) -> frozenset[str]:
         if wf.is_member(actor, queue) or wf.administers(actor, queue)
     }
     return frozenset(names)
+
+
+def administered(actor: Actor, routes: Iterable[Route]) -> Members:
+    """The queues `actor` administers (so may give appeals in), each with the
+    members the routes name."""
+    found: dict[str, frozenset[uuid.UUID]] = {}
+    for route in routes:
+        for stage in route.stages:
+            for queue in stage.queues:
+                if wf.administers(actor, queue):
+                    found[queue.name] = (
+                        found.get(queue.name, frozenset()) | queue.members
+                    )
+    return found
 
 
 def _accepted(step: Callable[[], object]) -> bool:

@@ -42,16 +42,22 @@ class Directory:
             return {row.id: _person(row) for row in await s.scalars(query)}
 
     async def members(
-        self, actor: Actor, *, queue: str, ids: Collection[uuid.UUID] = ()
+        self,
+        actor: Actor,
+        *,
+        queues: Collection[str],
+        ids: Collection[uuid.UUID] = (),
     ) -> list[Person]:
-        """The active people of a queue, by name: those of `ids` (the route's
-        members) and those whose account names `queue`."""
+        """The active people of `queues`, by name: those of `ids` (members named
+        by the routes) and those whose accounts name one of the queues."""
         require(actor, Permission.APPEAL_READ)
-        query = select(UserRow).where(UserRow.active.is_(True)).order_by(UserRow.login)
+        query = select(UserRow).where(UserRow.active.is_(True))
         async with self._sessions() as s:
             rows = list(await s.scalars(query))
-        found = [_person(r) for r in rows if r.id in ids or queue in (r.queues or [])]
-        return sorted(found, key=lambda p: p.name.casefold())
+        found = [
+            _person(r) for r in rows if r.id in ids or set(queues) & set(r.queues or [])
+        ]
+        return sorted(found, key=lambda p: (p.name.casefold(), p.login))
 
 
 def _person(row: UserRow) -> Person:

@@ -36,11 +36,15 @@ def offered(appeal: Appeal, actor: Actor, *, open_children: int = 0) -> Allowed:
     return allowed(appeal, ROUTE, actor, context(appeal), open_children=open_children)
 
 
+def names(steps: Allowed) -> set[str]:
+    """The steps offered, by name (`moves` when any transition is)."""
+    flags = ("take", "assign", "moves", "reject", "close", "reopen", "deadline",
+             "edit", "child")  # fmt: skip
+    return {name for name in flags if getattr(steps, name)}
+
+
 def test_member_is_offered_take_alone_when_the_appeal_waits_in_their_queue() -> None:
-    steps = offered(at_check(), TECH)
-    assert steps.take
-    assert not (steps.close or steps.reject or steps.moves or steps.assign)
-    assert steps.deadline and steps.edit and steps.child
+    assert names(offered(at_check(), TECH)) == {"take", "deadline", "edit", "child"}
 
 
 def test_handler_is_offered_the_moves_whose_guard_holds_when_it_is_theirs() -> None:
@@ -50,30 +54,24 @@ def test_handler_is_offered_the_moves_whose_guard_holds_when_it_is_theirs() -> N
     confirmed = dataclasses.replace(taken, attributes={"Confirmed": True})
     steps = offered(confirmed, TECH)
     assert [t.name for t in steps.moves] == ["resolve"]
-    assert steps.reject
-    assert not steps.take
-    assert not steps.close  # technical check does not allow closing
+    # the technical check does not allow closing
+    assert names(steps) == {"moves", "reject", "deadline", "edit", "child"}
 
 
 def test_outsider_is_offered_nothing_to_move_when_it_is_not_their_queue() -> None:
-    steps = offered(at_check(), STRANGER)
-    assert not (steps.take or steps.assign or steps.moves or steps.reject)
+    assert names(offered(at_check(), STRANGER)) == {"deadline", "edit", "child"}
 
 
 def test_administrator_may_assign_and_close_when_the_stage_allows_it() -> None:
-    steps = offered(started(), BOSS)
-    assert steps.assign and steps.close
-    assert not offered(started(), BOSS, open_children=1).close
+    assert {"assign", "close"} <= names(offered(started(), BOSS))
+    assert "close" not in names(offered(started(), BOSS, open_children=1))
 
 
 def test_closed_appeal_offers_only_reopening_when_the_role_may_reopen() -> None:
     appeal = started()
     closed = wf.close(appeal, ROUTE, BOSS, open_children=0, now=NOW).appeal
-    steps = offered(closed, BOSS)
-    assert steps.reopen
-    assert not (steps.take or steps.assign or steps.close or steps.edit)
-    assert not (steps.deadline or steps.child)
-    assert not offered(closed, AGENT).reopen  # agents may not reopen
+    assert names(offered(closed, BOSS)) == {"reopen"}
+    assert names(offered(closed, AGENT)) == set()  # agents may not reopen
 
 
 def test_work_queues_are_those_the_person_is_a_member_or_administrator_of() -> None:
