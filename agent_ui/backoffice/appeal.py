@@ -7,7 +7,7 @@ services, guarded by the version the page showed. Decides nothing itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -166,30 +166,6 @@ class AppealDesk:
         self, actor: Actor, appeal_id: uuid.UUID, child: AppealInput
     ) -> Appeal:
         return await self._appeals.create_child(actor, AppealId(appeal_id), child)
-
-    async def attach(
-        self,
-        actor: Actor,
-        appeal_id: uuid.UUID,
-        *,
-        name: str,
-        media_type: str,
-        chunks: AsyncIterable[bytes],
-    ) -> Attachment:
-        """Store a file on the appeal as it arrives; AttachmentTooLarge past the
-        limit (nothing kept)."""
-        return await self._attachments.attach(
-            actor, appeal_id, name=name, media_type=media_type, chunks=chunks
-        )
-
-    async def attachments(
-        self, actor: Actor, appeal_id: uuid.UUID
-    ) -> Sequence[Attachment]:
-        return await self._attachments.list(actor, appeal_id)
-
-    @property
-    def upload_limit_bytes(self) -> int:
-        return self._attachments.max_bytes
 
     # reading ---------------------------------------------------------------
 

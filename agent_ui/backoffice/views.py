@@ -213,6 +213,7 @@ def filter_view(form: ListForm, page: ListPage, errors: Sequence[FieldError]) ->
             for q in sorted(page.my_queues if in_queues else every_queue)
         ],
         "sorts": list(SORTS.items()),
+        "overdue": [("yes", N_("Overdue only")), ("no", N_("Not overdue"))],
         "attributes": [(d.code, d.label) for d in page.attributes],
     }
 
