@@ -188,7 +188,8 @@ async def seed_work(
     topics = {t.code: t.id for t in await TopicService(sessions, clock).tree(actor)}
     today = clock.now().date()
     made = []
-    whose = [customers[i % len(customers)] for i in range(len(COMPLAINTS + TERMINATIONS))]
+    count = len(COMPLAINTS) + len(TERMINATIONS)
+    whose = [customers[i % len(customers)] for i in range(count)]
     for i, text in enumerate(COMPLAINTS):
         broken = {"BrokenSince": (today - timedelta(days=i + 1)).isoformat()}
         made.append(await _waiting(appeals, topics["complaint"], whose[i], text,
