@@ -8,13 +8,19 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from crm_core.auth.model import Role
+from crm_core.customers.call_log import CallOutcome
+from crm_core.customers.seed import demo_phone_numbers
 from tests.integration.agent_ui import office
 from tests.integration.agent_ui.site import Answer, Site, running_site
+from tests.integration.spine import ANNA
+from tests.integration.test_spine import waiting_caller
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -48,6 +54,13 @@ async def test_my_queues_list_what_waits_and_waiting_for_me_what_i_took(
         mine = await olga.get("/backoffice?list=mine")
     assert rows(mine) == [check]
     assert "In progress" in mine.text
+    async with site.visitor("olga") as russian:
+        russian.language = "ru"
+        spoken = await russian.get(f"/backoffice/appeals/{check}")
+        listed = await russian.get("/backoffice")
+    assert "Что можно сделать" in spoken.text
+    assert "Взято в работу" in spoken.text
+    assert "Мои очереди" in listed.text
     async with site.visitor("anna") as anna:  # an agent works no back-office queue
         assert (await anna.get("/backoffice")).status == 403
 
@@ -147,6 +160,8 @@ async def test_appeal_outside_the_users_customer_groups_is_refused(
         card = await rita.get(f"/backoffice/customers/{moscow}")
         listed = await rita.get("/backoffice?list=all")
         found = await rita.get("/backoffice/customers?name=ivan")
+        async with rita.http.get(site.base + f"/api/v1/appeals/{appeal_id}") as api:
+            assert api.status == 403
     assert page.status == 403
     assert "Not allowed" in page.text
     assert step.status == 403
@@ -313,3 +328,39 @@ async def test_file_attached_through_the_api_is_listed_for_download(
     assert f'href="/api/v1/attachments/{attachment["id"]}"' in again.text
     assert "20 bytes" in again.text
     assert "File attached: contract.pdf" in again.text
+
+
+async def test_appeal_page_plays_the_recording_of_the_call_it_came_from(
+    site: Site,
+) -> None:
+    spine = site.spine
+    await spine.logged_in(ANNA)
+    _, call = await spine.call(
+        waiting_caller(demo_phone_numbers(30)[5], patience_s=None, talk_s=1.5)
+    )
+    contact = await spine.settled(call, lambda c: c.outcome is CallOutcome.ANSWERED)
+
+    async def recorded() -> list[dict[str, Any]]:
+        found = await spine.json(f"/api/v1/recordings?call_id={call}", "sveta")
+        return [r for r in found["items"] if r["status"] == "ready"]
+
+    [recording] = await eventually(recorded)
+    made = await office.api(
+        site, "POST", "/appeals",
+        {"topic_id": await office.topic_id(site, "termination"),
+         "customer_id": str(contact.customer_id), "contact_id": str(contact.id),
+         "attributes": {"Reason": "asked on the phone"}},
+    )  # fmt: skip
+    audio = f"/api/v1/recordings/{recording['id']}/audio"
+    async with site.visitor("olga") as olga:
+        page = await olga.get(f"/backoffice/appeals/{made['id']}")
+        card = await olga.get(f"/backoffice/customers/{contact.customer_id}")
+        async with olga.http.get(
+            site.base + audio, headers={"Range": "bytes=0-99"}
+        ) as heard:
+            assert heard.status == 206
+            assert heard.headers["Content-Range"].startswith("bytes 0-99/")
+            assert (await heard.read())[:4] == b"RIFF"
+    assert f'<audio controls preload="none" src="{audio}"' in page.text
+    assert "Answered" in page.text
+    assert audio in card.text
