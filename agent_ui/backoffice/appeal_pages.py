@@ -147,6 +147,8 @@ def step(name: str) -> pages.Handler:
             )
         except (Conflict, Forbidden) as refused:
             status = 409 if isinstance(refused, Conflict) else 403
+            if form.get("from") == "list":
+                return _said_in_list(request, refusal(str(refused)), status)
             return await _render(
                 request, active=Active(form=name, typed=form),
                 notice=(refusal(str(refused)), False), status=status,
@@ -161,6 +163,14 @@ def step(name: str) -> pages.Handler:
 
     handler.__name__ = f"appeal_{name}"
     return handler
+
+
+def _said_in_list(request: web.Request, message: str, status: int) -> web.Response:
+    """A step asked from a list was refused: said in the message area, and the
+    list redraws itself to show the appeal as it is now."""
+    context = {"problem": message, "ok": False}
+    response = pages.render(request, "agent/_message.html", context, status=status)
+    return pages.elsewhere(response, "#flash", then="list-changed")
 
 
 async def edit(request: web.Request) -> web.StreamResponse:

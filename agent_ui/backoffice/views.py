@@ -56,7 +56,7 @@ CHANGED_MEANWHILE = N_("Someone changed it meanwhile; it is shown as it is now."
 REFUSALS: tuple[tuple[str, str], ...] = (
     ("is at version", CHANGED_MEANWHILE),
     ("was changed by someone else", CHANGED_MEANWHILE),
-    ("already taken", N_("Someone else has taken it already.")),
+    ("already taken", N_("It has been taken already.")),
     ("is closed", N_("It is closed.")),
     ("closing is not allowed", N_("Its stage does not allow closing.")),
     ("child appeal(s) are still open", N_("Its child appeals are still open.")),

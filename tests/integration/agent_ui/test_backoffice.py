@@ -50,6 +50,10 @@ async def test_my_queues_list_what_waits_and_waiting_for_me_what_i_took(
         assert "Technical check" in queues.text
         taken = await olga.post(f"/backoffice/appeals/{check}/take", {"from": "list"})
         assert taken.headers["HX-Redirect"] == f"/backoffice/appeals/{check}"
+        again = await olga.post(f"/backoffice/appeals/{check}/take", {"from": "list"})
+        assert (again.status, again.headers["HX-Retarget"]) == (409, "#flash")
+        assert again.headers["HX-Trigger"] == "list-changed"
+        assert "It has been taken already." in again.text
         assert rows(await olga.get("/backoffice?list=queues")) == [retention]
         mine = await olga.get("/backoffice?list=mine")
     assert rows(mine) == [check]

@@ -198,7 +198,7 @@ def test_age_is_said_in_minutes_hours_or_days_when_shown(
     ("message", "words"),
     [
         ("appeal 1 is at version 3; reload it and try again", office.CHANGED_MEANWHILE),
-        ("appeal 1 is already taken", "Someone else has taken it already."),
+        ("appeal 1 is already taken", "It has been taken already."),
         ("closing is not allowed at stage x", "Its stage does not allow closing."),
         ("2 child appeal(s) are still open", "Its child appeals are still open."),
         ("anna is not a member of queue tech", "You do not work in its queue."),
