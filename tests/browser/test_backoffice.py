@@ -42,6 +42,18 @@ async def test_back_office_takes_an_appeal_from_its_queue_and_closes_it(
     await expect(page.locator("#history")).to_contain_text("Taken")
     await screenshot(page, "backoffice-appeal")
 
+    await page.set_input_files(
+        "#upload-file",
+        files=[{"name": "contract.pdf", "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4 signed contract"}],
+    )  # fmt: skip
+    await page.click("#upload-button")
+    await expect(page.locator("#attachments a")).to_have_text("contract.pdf")
+    await expect(page.locator("#history")).to_contain_text(
+        "File attached: contract.pdf"
+    )
+    await expect(page.locator("#flash")).to_contain_text("The file is attached.")
+
     await page.fill("#close-comment", "kept on a cheaper tariff")
     await page.click("#close")
     await expect(page.locator("#appeal-status")).to_have_text("Closed")
