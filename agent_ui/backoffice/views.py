@@ -67,6 +67,7 @@ REFUSALS: tuple[tuple[str, str], ...] = (
     ("no transition from stage", N_("Its route allows no move from here.")),
     ("no queue's rule holds", N_("No queue of the next stage takes this appeal.")),
     ("failed:", N_("A rule of its route failed; tell the route's administrator.")),
+    ("assignee_id: is not a member", N_("That person does not work in its queue.")),
     ("is not a member of queue", N_("You do not work in its queue.")),
     ("does not administer", N_("You do not administer its queue.")),
     ("neither handles", N_("It is not yours, and you do not administer its queue.")),

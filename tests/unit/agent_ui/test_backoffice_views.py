@@ -202,6 +202,10 @@ def test_age_is_said_in_minutes_hours_or_days_when_shown(
         ("closing is not allowed at stage x", "Its stage does not allow closing."),
         ("2 child appeal(s) are still open", "Its child appeals are still open."),
         ("anna is not a member of queue tech", "You do not work in its queue."),
+        (
+            "assignee_id: is not a member of queue tech",
+            "That person does not work in its queue.",
+        ),
         ("something new", office.REFUSED),
     ],
 )
