@@ -4,7 +4,7 @@ each page go to var/test-artefacts/screens/."""
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from tests.browser.conftest import screenshot, sign_in
 from tests.integration.agent_ui import office
@@ -42,11 +42,11 @@ async def test_back_office_takes_an_appeal_from_its_queue_and_closes_it(
     await expect(page.locator("#history")).to_contain_text("Taken")
     await screenshot(page, "backoffice-appeal")
 
-    await page.set_input_files(
-        "#upload-file",
-        files=[{"name": "contract.pdf", "mimeType": "application/pdf",
-                "buffer": b"%PDF-1.4 signed contract"}],
+    contract = FilePayload(
+        name="contract.pdf", mimeType="application/pdf",
+        buffer=b"%PDF-1.4 signed contract",
     )  # fmt: skip
+    await page.set_input_files("#upload-file", files=[contract])
     await page.click("#upload-button")
     await expect(page.locator("#attachments a")).to_have_text("contract.pdf")
     await expect(page.locator("#history")).to_contain_text(
