@@ -16,6 +16,8 @@ from aiohttp import web
 from agent_ui import areas, pages, sockets
 from agent_ui.agent import routes as agent_routes
 from agent_ui.agent.service import AGENT_DESK, AgentDesk
+from agent_ui.backoffice import routes as backoffice_routes
+from agent_ui.backoffice.service import BACK_OFFICE, BackOffice
 from agent_ui.i18n import setup_templates
 from agent_ui.language import supported
 from agent_ui.ports import Sessions
@@ -30,6 +32,7 @@ LANGUAGE_COOKIE_AGE_S = 365 * 24 * 3600
 AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
     areas.AGENT.key: agent_routes.routes,
     areas.WALLBOARD.key: supervisor_routes.routes,
+    areas.BACK_OFFICE.key: backoffice_routes.routes,
 }
 """Each built area's pages (by `Area.key`); the others show their start page."""
 
@@ -42,6 +45,7 @@ class PageServices:
     sessions: Sessions
     desk: AgentDesk
     wallboard: Wallboard
+    back_office: BackOffice
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -50,6 +54,7 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     app[pages.PAGE_SESSIONS] = services.sessions
     app[AGENT_DESK] = services.desk
     app[WALLBOARD] = services.wallboard
+    app[BACK_OFFICE] = services.back_office
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

@@ -42,11 +42,6 @@ WALLBOARD = Area(
 BACK_OFFICE = Area(
     key="backoffice", path="/backoffice", permission=Permission.APPEAL_ASSIGN,
     label=N_("Back office"),
-    placeholder=N_(
-        "Appeal queues, appeal search, the appeal page and bulk actions will be "
-        "here. Until then the REST API serves them: search, take, pass on, reject "
-        "back, close and reopen appeals (see the API description)."
-    ),
 )  # fmt: skip
 REPORTS = Area(
     key="reports", path="/reports", permission=Permission.REPORT_READ,

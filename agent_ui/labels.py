@@ -92,6 +92,14 @@ APPEAL_STATUSES: Mapping[str, str] = {
     "closed": N_("Closed"),
 }
 
+APPEAL_QUEUES: Mapping[str, str] = {
+    "front": N_("Front office"),
+    "tech": N_("Technicians"),
+    "bis_tech": N_("Business technicians"),
+    "back_office": N_("Back office"),
+}
+"""Work queues of the appeal routes (the demo's; others are shown readable)."""
+
 CATEGORIES: Mapping[str, str] = {
     "VIP": N_("VIP"),
     "BIS": N_("Business"),
@@ -173,6 +181,13 @@ FIELD_PROBLEMS: tuple[tuple[str, str], ...] = (
         "a country code never starts with 0",
         N_("A phone number in international form does not start with +0."),
     ),
+    ("must be a date and time", N_("Enter a date and a time.")),
+    (
+        "is not a member of queue",
+        N_("This person does not work in the appeal's queue."),
+    ),
+    ("no such active user", N_("Choose one of the people offered.")),
+    ("choose appeals first", N_("Tick the appeals first.")),
     ("must be a decimal", N_("Enter a number, such as 12.5.")),
     ("Input should be a valid decimal", N_("Enter a number, such as 12.5.")),
     ("must be a date", N_("Enter a date.")),

@@ -35,6 +35,11 @@ from agent_ui.agent.registration import Registration, RegistrationParts
 from agent_ui.agent.screen import CallScreen, ScreenParts
 from agent_ui.agent.service import AgentDesk
 from agent_ui.app import PageServices, setup_agent_ui
+from agent_ui.backoffice.appeal import AppealDesk, AppealDeskParts
+from agent_ui.backoffice.customers import CustomerDesk
+from agent_ui.backoffice.service import BackOffice
+from agent_ui.backoffice.worklists import WorklistParts, Worklists
+from agent_ui.call_log import CallLog
 from agent_ui.events import AgentConnected, AgentDisconnected
 from contactcentre import migrate as migrations
 from contactcentre import supervision
@@ -80,6 +85,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.directory import Directory
 from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
@@ -276,6 +282,7 @@ def build(
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
+    bulk = BulkOperations(appeals, search)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -387,7 +394,7 @@ def build(
             notifications=sla,
             reports=ReportApi(
                 search=search,
-                bulk=BulkOperations(appeals, search),
+                bulk=bulk,
                 reports=ReportService(sessions, clock),
             ),
             cookies=cookie_policy(crm, demo=demo),
@@ -433,9 +440,32 @@ def build(
     board = supervision.wallboard(
         supervisor, acd=acd, sessions=sessions, calls=desktops, cards=customers
     )
+    calls = CallLog(contacts, recordings)
+    directory = Directory(sessions)
+    office = BackOffice(
+        worklists=Worklists(
+            WorklistParts(
+                search=search, bulk=bulk, topics=topics, customers=customers,
+                directory=directory,
+            )
+        ),
+        appeals=AppealDesk(
+            AppealDeskParts(
+                appeals=appeals, topics=topics, attachments=attachments,
+                customers=customers, calls=calls, directory=directory,
+            )
+        ),
+        customers=CustomerDesk(customers, calls, search, topics),
+    )  # fmt: skip
     setup_agent_ui(
         app,
-        PageServices(desktops=desktops, sessions=auth, desk=desk, wallboard=board),
+        PageServices(
+            desktops=desktops,
+            sessions=auth,
+            desk=desk,
+            back_office=office,
+            wallboard=board,
+        ),
     )
 
     async def check_sla() -> None:

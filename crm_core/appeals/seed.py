@@ -1,12 +1,16 @@
-"""Demo topics, attributes, a tariff dictionary and two routes. Idempotent: what exists
-already (by code, or a topic's route) is left as it is."""
+"""Demo topics, attributes, a tariff dictionary and two routes, and appeals waiting for
+the back office. Idempotent: what exists already (by code, a topic's route, any
+appeal) is left as it is."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
+
+from sqlalchemy import func, select
 
 from crm_core.appeals.model import (
     AttributeDef,
@@ -15,9 +19,12 @@ from crm_core.appeals.model import (
     Queue,
     Stage,
     Topic,
+    TopicId,
     Transition,
 )
-from crm_core.appeals.ports import Clock
+from crm_core.appeals.ports import Clock, NoPublisher
+from crm_core.appeals.service import AppealInput, AppealService
+from crm_core.appeals.tables import AppealRow
 from crm_core.appeals.topics import TopicService
 from crm_core.auth.model import system_actor
 from crm_core.db import Sessions
@@ -149,3 +156,67 @@ def termination_stages(staff: DemoStaff) -> tuple[Stage, ...]:
               queues=(_queue("back_office", staff.technicians, staff),),
               deadline_s=5 * DAY_S, closing_allowed=True),
     )  # fmt: skip
+
+
+COMPLAINTS = (
+    "No internet since the storm", "Speed drops every evening",
+    "Router reboots on its own", "Connection lost twice a day",
+)  # fmt: skip
+TERMINATIONS = (
+    "Moving to another city", "Found a cheaper provider", "Too many outages",
+)  # fmt: skip
+
+
+async def seed_work(
+    sessions: Sessions,
+    clock: Clock,
+    *,
+    customers: Sequence[uuid.UUID],
+    handler: uuid.UUID | None,
+) -> int:
+    """Appeals for `customers` waiting in the back office's queues, unless there are
+    appeals already: complaints at the technical check (the first past its
+    deadline, so overdue at the next check), terminations at the retention offer,
+    the last given to `handler`. How many were made."""
+    if not customers:
+        return 0
+    async with sessions() as s:
+        if await s.scalar(select(func.count()).select_from(AppealRow)):
+            return 0
+    actor = system_actor()
+    appeals = AppealService(sessions, clock, NoPublisher())
+    topics = {t.code: t.id for t in await TopicService(sessions, clock).tree(actor)}
+    today = clock.now().date()
+    made = []
+    count = len(COMPLAINTS) + len(TERMINATIONS)
+    whose = [customers[i % len(customers)] for i in range(count)]
+    for i, text in enumerate(COMPLAINTS):
+        broken = {"BrokenSince": (today - timedelta(days=i + 1)).isoformat()}
+        made.append(await _waiting(appeals, topics["complaint"], whose[i], text,
+                                   broken, "check"))  # fmt: skip
+    for i, text in enumerate(TERMINATIONS, start=len(COMPLAINTS)):
+        made.append(await _waiting(appeals, topics["termination"], whose[i], text,
+                                   {"Reason": text}, "retain"))  # fmt: skip
+    past_due = clock.now() - timedelta(hours=2)
+    await appeals.set_deadline(actor, made[0], deadline_at=past_due)
+    if handler is not None:
+        await appeals.assign(actor, made[-1], assignee_id=handler)
+    return len(made)
+
+
+async def _waiting(
+    appeals: AppealService,
+    topic_id: TopicId,
+    customer_id: uuid.UUID,
+    text: str,
+    attributes: Mapping[str, object],
+    transition: str,
+) -> uuid.UUID:
+    actor = system_actor()
+    data = AppealInput(
+        topic_id=topic_id, customer_id=customer_id, description=text,
+        attributes=attributes,
+    )  # fmt: skip
+    appeal = await appeals.create(actor, data)
+    await appeals.pass_on(actor, appeal.id, transition=transition)
+    return appeal.id

@@ -1,6 +1,7 @@
-"""Every role reaches its own start page with its menu (back office, marketing
-and administration included), and a page outside one's role says so in words.
-Screenshots of each page go to var/test-artefacts/screens/."""
+"""Every role reaches its own start page with its menu (marketing and
+administration; the back office in tests/browser/test_backoffice.py), and a page
+outside one's role says so in words. Screenshots of each page go to
+var/test-artefacts/screens/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tests.integration.agent_ui.site import Site
 @pytest.mark.parametrize(
     ("login", "start", "title"),
     [
-        ("olga", "/backoffice", "Back office"),
         ("masha", "/reports", "Reports"),
         ("ivan", "/admin", "Administration"),
     ],
