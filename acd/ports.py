@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from acd.agent_stats import AgentIntervalRecord
 from acd.events import AcdEvent
 from acd.model import CallRequest
 from acd.stats import IntervalRecord
@@ -85,4 +86,9 @@ class IntervalStore(Protocol):
 
     async def save(self, records: Sequence[IntervalRecord]) -> None:
         """Store the records (one row per queue and interval; a repeat replaces)."""
+        ...
+
+    async def save_agents(self, records: Sequence[AgentIntervalRecord]) -> None:
+        """Store the agents' records (one per agent and interval; a repeat
+        replaces)."""
         ...

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from acd.agent_stats import AgentIntervalRecord, advance_agents, observe_agents
 from acd.callbacks import Callback
 from acd.dialing import (
     EXIT_VAR,
@@ -416,7 +417,8 @@ class AcdService(Dialing):
         if not events:
             return
         self._stats, closed = observe_all(self._stats, events)
-        self._store(closed)
+        self._agent_stats, agents = observe_agents(self._agent_stats, events)
+        self._store(closed, agents)
 
     # --- what the owner does ----------------------------------------------------
 
@@ -475,7 +477,8 @@ class AcdService(Dialing):
             await asyncio.sleep(self.settings.stats_every_s)
             now = self._clock.now()
             self._stats, closed = advance_all(self._stats, now)
-            self._store(closed)
+            self._agent_stats, agents = advance_agents(self._agent_stats, now)
+            self._store(closed, agents)
             for stats in self._stats.values():
                 await self._publisher.publish(snapshot(stats, now))
 
@@ -498,6 +501,12 @@ class AcdService(Dialing):
             self._pbx.set_var(pbx_id, channel=channel, name=name, value=value)
         )
 
-    def _store(self, closed: list[IntervalRecord]) -> None:
-        if closed and self._intervals is not None:
+    def _store(
+        self, closed: list[IntervalRecord], agents: list[AgentIntervalRecord]
+    ) -> None:
+        if self._intervals is None:
+            return
+        if closed:
             self._spawn(self._quietly(self._intervals.save(closed)))
+        if agents:
+            self._spawn(self._quietly(self._intervals.save_agents(agents)))
