@@ -65,7 +65,7 @@ class ReportService:
         self, actor: Actor, *, since: datetime, until: datetime
     ) -> Table:
         """Appeals created in the period per topic: total, open, closed, overdue."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         is_closed = A.status == CLOSED
         query = (
             select(
@@ -89,7 +89,7 @@ class ReportService:
         """Per operator, from the appeals' history in the period: appeals handled
         (taken, passed on, rejected, closed, reopened or edited), appeals closed, and
         the average handling time in seconds (creation to the operator's close)."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         is_close = H.action == AppealAction.CLOSE.value
         async with self._sessions() as s:
             took = _seconds(s, H.at, A.created_at)
@@ -120,7 +120,7 @@ class ReportService:
         """Customers who came back on the same topic: per customer and topic, the
         appeals created in the period and how many of them followed an earlier one
         (also before the period) within `within_days` days."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         if not 1 <= within_days <= 366:
             raise BadFilter([FieldError("within_days", "must be from 1 to 366")])
         async with self._sessions() as s:
@@ -168,7 +168,7 @@ class ReportService:
     ) -> Table:
         """Appeals whose deadline fell in the period and was missed: closed after it,
         or still open past it now. Latest first by how late (seconds)."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         now = literal(self._clock.now(), DateTime(timezone=True))
         missed = or_(
             and_(A.status != CLOSED, A.deadline_at < now),
@@ -204,7 +204,9 @@ class ReportService:
         return _finish(title, columns, [tuple(row) for row in rows])
 
 
-def _check(actor: Actor, since: datetime, until: datetime) -> None:
+def check_period(actor: Actor, since: datetime, until: datetime) -> None:
+    """Raises Forbidden without report.read, BadFilter for a period that is not
+    [since, until) in aware moments."""
     require(actor, Permission.REPORT_READ)
     problems = [
         FieldError(name, "must carry a time zone")
