@@ -299,19 +299,20 @@ def _report(name: str, summary: str, query: type[ReportQuery]) -> None:
         if options.format != "json":
             require(call.actor, P.REPORT_EXPORT)
         reports = call.service(REPORTS).reports
-        period = {"since": options.since, "until": options.until}
+        since, until = options.since, options.until
         match name:
             case "by-topic":
-                table = await reports.by_topic(call.actor, **period)
+                table = await reports.by_topic(call.actor, since=since, until=until)
             case "by-operator":
-                table = await reports.by_operator(call.actor, **period)
+                table = await reports.by_operator(call.actor, since=since, until=until)
             case "repeats":
                 assert isinstance(options, RepeatQuery)
                 table = await reports.repeats(
-                    call.actor, **period, within_days=options.within_days
-                )
+                    call.actor, since=since, until=until,
+                    within_days=options.within_days,
+                )  # fmt: skip
             case _:
-                table = await reports.sla_breaches(call.actor, **period)
+                table = await reports.sla_breaches(call.actor, since=since, until=until)
         if options.format == "json":
             return _table_out(table)
         return await stream_rows(
