@@ -376,11 +376,14 @@ async def stream_rows(
     title: str,
     columns: Sequence[Column],
     bom: bool,
+    filename: str | None = None,
 ) -> web.StreamResponse:
-    """Send rows as a file download, one batch at a time. The first batch is read
-    before the response starts, so a bad filter is still a JSON error."""
+    """Send rows as a file download, one batch at a time, named `filename` (else
+    after the title) plus the format's extension. The first batch is read before
+    the response starts, so a bad filter is still a JSON error."""
     batch: Rows | None = await anext(batches, None)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "report"
+    named = filename or title
+    name = re.sub(r"[^A-Za-z0-9]+", "-", named).strip("-").lower() or "report"
     response = web.StreamResponse(
         headers={
             "Content-Type": MEDIA_TYPES[fmt],
