@@ -19,6 +19,8 @@ from agent_ui.agent.service import AGENT_DESK, AgentDesk
 from agent_ui.i18n import setup_templates
 from agent_ui.language import supported
 from agent_ui.ports import Sessions
+from agent_ui.reports import routes as reports_routes
+from agent_ui.reports.service import REPORT_DESK, ReportDesk
 from agent_ui.supervisor import routes as supervisor_routes
 from crm_core.api.context import SESSION_COOKIE
 
@@ -29,6 +31,7 @@ LANGUAGE_COOKIE_AGE_S = 365 * 24 * 3600
 AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
     areas.AGENT.key: agent_routes.routes,
     areas.WALLBOARD.key: supervisor_routes.routes,
+    areas.REPORTS.key: reports_routes.routes,
 }
 """Each built area's pages (by `Area.key`); the others show their start page."""
 
@@ -40,6 +43,7 @@ class PageServices:
     desktops: sockets.Desktops
     sessions: Sessions
     desk: AgentDesk
+    reports: ReportDesk
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -47,6 +51,7 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     `/ui/static/` and Socket.IO (`/socket.io/`, namespace `/desktop`) on `app`."""
     app[pages.PAGE_SESSIONS] = services.sessions
     app[AGENT_DESK] = services.desk
+    app[REPORT_DESK] = services.reports
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

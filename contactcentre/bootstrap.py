@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,6 +24,7 @@ from acd import http as acd_http
 from acd.engine import AcdEngine
 from acd.events import CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.reporting import AcdReports
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.tables import SqlIntervalStore
@@ -33,6 +35,7 @@ from agent_ui.agent.screen import CallScreen, ScreenParts
 from agent_ui.agent.service import AgentDesk
 from agent_ui.app import PageServices, setup_agent_ui
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.reports.service import ReportDesk
 from contactcentre import migrate as migrations
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
@@ -256,6 +259,7 @@ def build(
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
+    crm_reports = ReportService(sessions, clock)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -355,7 +359,7 @@ def build(
             reports=ReportApi(
                 search=search,
                 bulk=BulkOperations(appeals, search),
-                reports=ReportService(sessions, clock),
+                reports=crm_reports,
             ),
             cookies=cookie_policy(crm, demo=demo),
             trusted_proxies=tuple(settings.http.trusted_proxies),
@@ -396,7 +400,16 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    reports = ReportDesk(
+        crm=crm_reports, acd=AcdReports(SqlIntervalStore(sessions)),
+        queues=[q.id for q in settings.acd.queues],
+        agents=[s.login for s in settings.acd.seats],
+        zone=ZoneInfo(settings.time_zone), clock=clock,
+    )  # fmt: skip
+    setup_agent_ui(
+        app,
+        PageServices(desktops=desktops, sessions=auth, desk=desk, reports=reports),
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)

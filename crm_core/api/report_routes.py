@@ -316,7 +316,7 @@ def _report(name: str, summary: str, query: type[ReportQuery]) -> None:
         if options.format == "json":
             return _table_out(table)
         return await stream_rows(
-            call.request, ExportFormat(options.format), _table_batches(table),
+            call.request, ExportFormat(options.format), row_batches(table.rows),
             title=table.title, columns=table.columns, bom=options.bom,
         )  # fmt: skip
 
@@ -345,9 +345,10 @@ def _table_out(table: Table) -> TableOut:
     )
 
 
-async def _table_batches(table: Table) -> AsyncIterator[Rows]:
-    for start in range(0, max(len(table.rows), 1), EXPORT_BATCH):
-        yield table.rows[start : start + EXPORT_BATCH]
+async def row_batches(rows: Rows) -> AsyncIterator[Rows]:
+    """Rows held whole, given `stream_rows` a batch at a time."""
+    for start in range(0, max(len(rows), 1), EXPORT_BATCH):
+        yield rows[start : start + EXPORT_BATCH]
 
 
 class _Chunks(io.BytesIO):

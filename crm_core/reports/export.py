@@ -139,8 +139,12 @@ class XlsxWriter:
         match value:
             case None | bool() | int() | float():
                 return WriteOnlyCell(self._sheet, value=value)
-            case Decimal():
-                return WriteOnlyCell(self._sheet, value=float(value))
+            case Decimal():  # shown with the places it has (12.50 as 12.50)
+                cell = WriteOnlyCell(self._sheet, value=float(value))
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int) and -10 <= exponent < 0:
+                    cell.number_format = "0." + "0" * -exponent
+                return cell
             case datetime():
                 # Excel has no time zones: write the UTC wall-clock time (a naive
                 # moment is a wall-clock time already, as the caller chose it).
