@@ -52,6 +52,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.demo_history import seed_history
 from contactcentre.journal import Journal
 from contactcentre.readiness import (
     Readiness,
@@ -616,6 +617,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)
+    await seed_history(app.sessions, settings, UtcClock())
     log.info(
         "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
         "or admin with the password %s",
