@@ -36,24 +36,26 @@ async def test_reports_have_lines_when_the_demo_starts_for_the_first_time(
     clock = FakeClock(now_=NOW)
     await seed_demo(sessions, clock, "demo-password-1")
     await seed_history(sessions, settings, clock)
-    actor, period = system_actor(), {"since": WEEK_AGO, "until": NOW}
+    actor = system_actor()
 
     acd = AcdReports(SqlIntervalStore(sessions))
-    queues = await acd.queues(actor, **period, step=Step.DAY, zone=UTC)
+    queues = await acd.queues(actor, since=WEEK_AGO, until=NOW, step=Step.DAY, zone=UTC)
     assert {row[0] for row in queues.rows} == {"billing", "support", "sales", "general"}
     assert all(isinstance(row[2], int) and row[2] > 0 for row in queues.rows)
-    agents = await acd.agents(actor, **period, agent_id=AgentId("sim-1001"))
+    agents = await acd.agents(
+        actor, since=WEEK_AGO, until=NOW, agent_id=AgentId("sim-1001")
+    )
     assert [row[0] for row in agents.rows] == ["sim-1001"]
     crm = ReportService(sessions, clock)
     assert (await crm.names(actor, ["sim-1001"])) == {"sim-1001": "Irina Sokolova"}
 
-    by_topic = await crm.by_topic(actor, **period)
+    by_topic = await crm.by_topic(actor, since=WEEK_AGO, until=NOW)
     assert {row[0] for row in by_topic.rows} == {"complaint", "termination"}
-    operators = await crm.by_operator(actor, **period)
+    operators = await crm.by_operator(actor, since=WEEK_AGO, until=NOW)
     assert {"agent", "agent2", "backoffice"} <= {row[0] for row in operators.rows}
-    repeats = await crm.repeats(actor, **period, within_days=30)
+    repeats = await crm.repeats(actor, since=WEEK_AGO, until=NOW, within_days=30)
     assert repeats.rows
-    breaches = await crm.sla_breaches(actor, **period)
+    breaches = await crm.sla_breaches(actor, since=WEEK_AGO, until=NOW)
     deadlines = [row[6] for row in breaches.rows if isinstance(row[6], datetime)]
     assert deadlines
     assert max(deadlines) < NOW

@@ -169,7 +169,7 @@ async def test_reports_count_only_the_scope_when_topics_or_groups_are_chosen(
         appeal(w, topic_id=w.other, created_at=T0, customer_group="vip"),
     ])  # fmt: skip
     reports = ReportService(sessions, FakeClock())
-    period = {"since": T0, "until": T0 + DAY}
+    period = {"since": T0, "until": T0 + DAY}  # both datetimes
 
     internet = ReportScope(topic_ids=(w.group,))  # the group: both topics below it
     table = await reports.by_topic(w.actor(), **period, scope=internet)
