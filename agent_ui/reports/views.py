@@ -42,8 +42,9 @@ class Sheet:
     title: str
     headings: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
-    numeric: tuple[bool, ...]
-    """Which columns hold figures (right-aligned)."""
+    styles: tuple[str, ...]
+    """Each column's look: "num" for figures (right-aligned), "when" for times
+    (kept on one line), "" for words."""
 
 
 def columns_of(report: Report, form: ReportForm) -> tuple[Column, ...]:
@@ -80,10 +81,14 @@ def sheet(
         title=translate(report.title),
         headings=tuple(translate(c.label) for c in columns),
         rows=tuple(tuple(value(row, c) for c in columns) for row in table.rows),
-        numeric=tuple(
-            c.shown in (Shown.COUNT, Shown.SECONDS, Shown.SHARE) for c in columns
-        ),
+        styles=tuple(_style(c) for c in columns),
     )
+
+
+def _style(column: Column) -> str:
+    if column.shown in (Shown.COUNT, Shown.SECONDS, Shown.SHARE):
+        return "num"
+    return "when" if column.shown is Shown.MOMENT else ""
 
 
 def _cell(
@@ -195,9 +200,9 @@ def result_view(
     return {
         "period": period_words(period, language),
         "zone": str(zone),
-        "headings": list(zip(found.headings, found.numeric, strict=True)),
+        "headings": list(zip(found.headings, found.styles, strict=True)),
         "rows": [
-            [(shown(c), n) for c, n in zip(row, found.numeric, strict=True)]
+            [(shown(c), style) for c, style in zip(row, found.styles, strict=True)]
             for row in page_rows(found.rows, page)
         ],
         "total": len(found.rows),

@@ -133,7 +133,7 @@ def test_queue_lines_show_words_durations_shares_and_local_times_when_made() -> 
     assert [shown(c) for c in found.rows[0][8:]] == [
         "75.0", "11.1", "0:12", "0:40", "8", "3:06", NOTHING
     ]  # fmt: skip
-    assert found.numeric[:3] == (False, False, True)
+    assert found.styles[:3] == ("", "when", "num")
 
     daily = sheet(catalogue.QUEUES, ReportForm(step=Step.DAY), table, names={},
                   translate=_words, zone=MOSCOW)  # fmt: skip
