@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
-from acd.agent_stats import AgentIntervalRecord
 from acd.model import AgentId, QueueId
 from acd.ports import IntervalReader
 from acd.reports import Step, agent_table, pause_table, queue_table
@@ -48,31 +47,13 @@ class AcdReports:
         until: datetime,
         agent_id: AgentId | None = None,
         order: Callable[[str], str] = str,
+        by_reason: bool = False,
     ) -> Table:
-        """Per agent: time, calls and occupancy. Needs queue.supervise too."""
-        records = await self._agent_records(actor, since, until, agent_id)
-        return agent_table(records, order=order)
-
-    async def pauses(
-        self,
-        actor: Actor,
-        *,
-        since: datetime,
-        until: datetime,
-        agent_id: AgentId | None = None,
-        order: Callable[[str], str] = str,
-    ) -> Table:
-        """Per agent and pause reason: pauses and time. Needs queue.supervise too."""
-        records = await self._agent_records(actor, since, until, agent_id)
-        return pause_table(records, order=order)
-
-    async def _agent_records(
-        self,
-        actor: Actor,
-        since: datetime,
-        until: datetime,
-        agent_id: AgentId | None,
-    ) -> list[AgentIntervalRecord]:
+        """Per agent (sorted by `order`): time, calls and occupancy; `by_reason`:
+        per agent and pause reason, the pauses and their time. Needs
+        queue.supervise too."""
         check_period(actor, since, until)
         require(actor, Permission.QUEUE_SUPERVISE)
-        return await self._intervals.agents_between(since, until, agent_id=agent_id)
+        records = await self._intervals.agents_between(since, until, agent_id=agent_id)
+        make = pause_table if by_reason else agent_table
+        return make(records, order=order)

@@ -150,14 +150,11 @@ class ReportDesk:
                     actor, since=since, until=until, step=form.step, zone=self.zone,
                     queue_id=queue,
                 )  # fmt: skip
-            case catalogue.AGENTS.key:
+            case _:  # the agents' reports
                 return await self.acd.agents(
-                    actor, since=since, until=until, agent_id=agent, order=by_name
-                )
-            case _:
-                return await self.acd.pauses(
-                    actor, since=since, until=until, agent_id=agent, order=by_name
-                )
+                    actor, since=since, until=until, agent_id=agent, order=by_name,
+                    by_reason=report.key == catalogue.PAUSES.key,
+                )  # fmt: skip
 
 
 def _field_of(service_field: str) -> str:
