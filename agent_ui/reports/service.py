@@ -117,44 +117,45 @@ class ReportDesk:
         choices: Choices,
     ) -> Table:
         since, until = period.since, period.until
+        if Filter.TOPIC in report.filters:
+            return await self._appeals(actor, report, form, period)
+        if report.key == catalogue.QUEUES.key:
+            queue = None if form.queue is None else QueueId(form.queue)
+            return await self.acd.queues(
+                actor, since=since, until=until, step=form.step, zone=self.zone,
+                queue_id=queue,
+            )  # fmt: skip
+        return await self.acd.agents(
+            actor, since=since, until=until,
+            agent_id=None if form.agent is None else AgentId(form.agent),
+            order=lambda login: choices.agents.get(login, login).lower(),
+            by_reason=report.key == catalogue.PAUSES.key,
+        )  # fmt: skip
+
+    async def _appeals(
+        self, actor: Actor, report: Report, form: ReportForm, period: Period
+    ) -> Table:
+        crm, since, until = self.crm, period.since, period.until
         scope = ReportScope(
             topic_ids=() if form.topic is None else (form.topic,),
             customer_groups=() if form.group is None else (form.group,),
         )
-        agent = None if form.agent is None else AgentId(form.agent)
-
-        def by_name(login: str) -> str:
-            return choices.agents.get(login, login).lower()
-
         match report.key:
             case catalogue.BY_TOPIC.key:
-                return await self.crm.by_topic(
-                    actor, since=since, until=until, scope=scope
-                )
+                return await crm.by_topic(actor, since=since, until=until, scope=scope)
             case catalogue.BY_OPERATOR.key:
-                return await self.crm.by_operator(
+                return await crm.by_operator(
                     actor, since=since, until=until, scope=scope
                 )
             case catalogue.REPEATS.key:
-                return await self.crm.repeats(
+                return await crm.repeats(
                     actor, since=since, until=until, scope=scope,
                     within_days=form.within_days,
                 )  # fmt: skip
-            case catalogue.SLA_BREACHES.key:
-                return await self.crm.sla_breaches(
+            case _:
+                return await crm.sla_breaches(
                     actor, since=since, until=until, scope=scope
                 )
-            case catalogue.QUEUES.key:
-                queue = None if form.queue is None else QueueId(form.queue)
-                return await self.acd.queues(
-                    actor, since=since, until=until, step=form.step, zone=self.zone,
-                    queue_id=queue,
-                )  # fmt: skip
-            case _:  # the agents' reports
-                return await self.acd.agents(
-                    actor, since=since, until=until, agent_id=agent, order=by_name,
-                    by_reason=report.key == catalogue.PAUSES.key,
-                )  # fmt: skip
 
 
 def _field_of(service_field: str) -> str:

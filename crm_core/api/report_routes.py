@@ -379,12 +379,12 @@ async def stream_rows(
     bom: bool,
     filename: str | None = None,
 ) -> web.StreamResponse:
-    """Send rows as a file download, one batch at a time, named `filename` (else
-    after the title) plus the format's extension. The first batch is read before
-    the response starts, so a bad filter is still a JSON error."""
+    """Send rows as a file download (named `filename`, else after the title), one
+    batch at a time; the first is read before the response starts (a bad filter
+    is still a JSON error)."""
     batch: Rows | None = await anext(batches, None)
-    named = filename or title
-    name = re.sub(r"[^A-Za-z0-9]+", "-", named).strip("-").lower() or "report"
+    named = re.sub(r"[^A-Za-z0-9]+", "-", filename or title).strip("-").lower()
+    name = named or "report"
     response = web.StreamResponse(
         headers={
             "Content-Type": MEDIA_TYPES[fmt],

@@ -219,15 +219,7 @@ def _life(
 ) -> list[tuple[float, Step]]:
     """The steps of one appeal with the hours before each."""
     front, complaint = request.front, rng.random() < 0.7
-    topic = topics["complaint" if complaint else "termination"]
-    day = request.at.date()
-    data = AppealInput(
-        topic_id=topic.id, customer_id=request.customer_id,
-        contact_id=request.contact_id,
-        description=rng.choice(_COMPLAINTS if complaint else _TERMINATIONS),
-        attributes={"BrokenSince": str(day - timedelta(days=rng.randrange(0, 4)))}
-        if complaint else {"Reason": rng.choice(_REASONS)},
-    )  # fmt: skip
+    data = _details(topics, request, complaint=complaint, rng=rng)
     made: list[uuid.UUID] = []
 
     async def create() -> None:
@@ -257,6 +249,26 @@ def _life(
     else:
         steps.append((rng.uniform(1.0, 80.0), close(back)))
     return steps
+
+
+def _details(
+    topics: dict[str, Topic],
+    request: PastRequest,
+    *,
+    complaint: bool,
+    rng: random.Random,
+) -> AppealInput:
+    """What the caller asked for: a complaint (a fault since a recent day) or a
+    contract termination (with a reason)."""
+    topic = topics["complaint" if complaint else "termination"]
+    broken = request.at.date() - timedelta(days=rng.randrange(0, 4))
+    return AppealInput(
+        topic_id=topic.id, customer_id=request.customer_id,
+        contact_id=request.contact_id,
+        description=rng.choice(_COMPLAINTS if complaint else _TERMINATIONS),
+        attributes={"BrokenSince": str(broken)} if complaint
+        else {"Reason": rng.choice(_REASONS)},
+    )  # fmt: skip
 
 
 _COMPLAINTS = (

@@ -55,6 +55,20 @@ def _columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
     return tuple(Column(name=name, label=label) for name, label in pairs)
 
 
+REPEAT_COLUMNS = _columns(
+    ("customer", "Customer"), ("topic", "Topic"), ("appeals", "Appeals"),
+    ("repeats", "Repeats"), ("last_at", "Last appeal"),
+    ("customer_id", "Customer id"), ("topic_name", "Topic name"),
+)  # fmt: skip
+SLA_COLUMNS = _columns(
+    ("appeal_id", "Appeal"), ("topic", "Topic"), ("stage", "Stage"),
+    ("queue", "Queue"), ("status", "Status"), ("assignee", "Assignee"),
+    ("deadline_at", "Deadline"), ("late_s", "Late, s"),
+    ("topic_name", "Topic name"), ("stage_name", "Stage name"),
+    ("assignee_name", "Assignee name"),
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportScope:
     """Which appeals a report counts besides its period: those on `topic_ids` (a
@@ -221,13 +235,8 @@ class ReportService:
                 .order_by(repeats.desc(), CustomerRow.name, TopicRow.code)
             )  # fmt: skip
             rows = (await s.execute(query)).all()
-        columns = _columns(
-            ("customer", "Customer"), ("topic", "Topic"), ("appeals", "Appeals"),
-            ("repeats", "Repeats"), ("last_at", "Last appeal"),
-            ("customer_id", "Customer id"), ("topic_name", "Topic name"),
-        )  # fmt: skip
         table = [(*r[:4], _moment(r[4]), r[5], r[6]) for r in rows]
-        return _finish("Repeat appeals", columns, table)
+        return _finish("Repeat appeals", REPEAT_COLUMNS, table)
 
     async def sla_breaches(
         self,
@@ -261,19 +270,12 @@ class ReportService:
             )  # fmt: skip
             rows = (await s.execute(query)).all()
             stages = await _stage_names(s, {r[10] for r in rows})
-        columns = _columns(
-            ("appeal_id", "Appeal"), ("topic", "Topic"), ("stage", "Stage"),
-            ("queue", "Queue"), ("status", "Status"), ("assignee", "Assignee"),
-            ("deadline_at", "Deadline"), ("late_s", "Late, s"),
-            ("topic_name", "Topic name"), ("stage_name", "Stage name"),
-            ("assignee_name", "Assignee name"),
-        )  # fmt: skip
         table = [
             (*r[:6], _moment(r[6]), _whole(r[7]), r[8], stages.get((r[10], r[2])),
              r[9])
             for r in rows
         ]  # fmt: skip
-        return _finish("SLA breaches", columns, table)
+        return _finish("SLA breaches", SLA_COLUMNS, table)
 
 
 async def _scoped(
