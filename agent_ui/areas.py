@@ -46,11 +46,6 @@ BACK_OFFICE = Area(
 REPORTS = Area(
     key="reports", path="/reports", permission=Permission.REPORT_READ,
     label=N_("Reports"),
-    placeholder=N_(
-        "Reports on appeals and queues with filters and export to XLSX, CSV and "
-        "HTML will be here. Until then the REST API serves every report and "
-        "export (see the API description)."
-    ),
 )  # fmt: skip
 ADMIN = Area(
     key="admin", path="/admin", permission=Permission.USER_ADMIN,

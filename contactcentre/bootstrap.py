@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,7 @@ from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.recovery import AcdRecovery
+from acd.reporting import AcdReports
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
@@ -41,6 +43,7 @@ from agent_ui.backoffice.service import BackOffice
 from agent_ui.backoffice.worklists import WorklistParts, Worklists
 from agent_ui.call_log import CallLog
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.reports.service import ReportDesk
 from contactcentre import migrate as migrations
 from contactcentre import supervision
 from contactcentre.bus import Bus
@@ -58,6 +61,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.demo_history import seed_history
 from contactcentre.journal import Journal
 from contactcentre.readiness import (
     Readiness,
@@ -283,6 +287,7 @@ def build(
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
     bulk = BulkOperations(appeals, search)
+    crm_reports = ReportService(sessions, clock)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -395,7 +400,7 @@ def build(
             reports=ReportApi(
                 search=search,
                 bulk=bulk,
-                reports=ReportService(sessions, clock),
+                reports=crm_reports,
             ),
             cookies=cookie_policy(crm, demo=demo),
             trusted_proxies=tuple(settings.http.trusted_proxies),
@@ -457,6 +462,12 @@ def build(
         ),
         customers=CustomerDesk(customers, calls, search, topics),
     )  # fmt: skip
+    reports = ReportDesk(
+        crm=crm_reports, acd=AcdReports(SqlIntervalStore(sessions)),
+        queues=[q.id for q in settings.acd.queues],
+        agents=[s.login for s in settings.acd.seats],
+        zone=ZoneInfo(settings.time_zone), clock=clock,
+    )  # fmt: skip
     setup_agent_ui(
         app,
         PageServices(
@@ -465,6 +476,7 @@ def build(
             desk=desk,
             back_office=office,
             wallboard=board,
+            reports=reports,
         ),
     )
 
@@ -677,6 +689,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)
+    await seed_history(app.sessions, settings, UtcClock())
     log.info(
         "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
         "or admin with the password %s",
