@@ -400,7 +400,10 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    setup_agent_ui(
+        app,
+        PageServices(desktops=desktops, sessions=auth, desk=desk, knowledge=knowledge),
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)

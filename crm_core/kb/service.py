@@ -82,6 +82,11 @@ class KnowledgeBase:
                 raise ArticleNotFound(f"no article {article_id}")
             return await _article(s, row)
 
+    async def for_editing(self, actor: Actor, article_id: uuid.UUID) -> Article:
+        """The article as an editor opens it to change it (drafts too)."""
+        require(actor, EDIT)
+        return await self.article(actor, article_id)
+
     async def versions(self, actor: Actor, article_id: uuid.UUID) -> list[Version]:
         """Every change of the article, the latest first."""
         require(actor, EDIT)
@@ -94,11 +99,21 @@ class KnowledgeBase:
         async with self._sessions() as s:
             return await store.categories(s)
 
+    async def editing_categories(self, actor: Actor) -> list[Category]:
+        """The categories as their page lists them (editors only)."""
+        require(actor, EDIT)
+        return await self.categories(actor)
+
     async def topics(self, actor: Actor) -> list[TopicChoice]:
-        """The appeal topics an article may be linked to."""
+        """The appeal topics an article may be linked to, with their names."""
         require(actor, READ)
         async with self._sessions() as s:
             return await store.topic_choices(s)
+
+    async def editing_topics(self, actor: Actor) -> list[TopicChoice]:
+        """The topics the article form offers (editors only)."""
+        require(actor, EDIT)
+        return await self.topics(actor)
 
     # writing ----------------------------------------------------------------------
 

@@ -1,4 +1,3 @@
-
 """The knowledge base through /api/v1 on SQLite and PostgreSQL: an editor writes
 and publishes, an agent searches with an inflected word and may not write, bad
 input names its field, and the OpenAPI document describes it all."""

@@ -33,7 +33,10 @@ def test_body_reads_as_blocks_when_formatted() -> None:
         Span(text=" first."),
     )
     assert len(found[1].lines) == 2
-    assert [line[0].text for line in found[2].lines] == ["the router's lights", "the cable"]
+    assert [line[0].text for line in found[2].lines] == [
+        "the router's lights",
+        "the cable",
+    ]
     assert [line[0].text for line in found[3].lines] == [
         "Switch it off.",
         "Wait ten seconds.",

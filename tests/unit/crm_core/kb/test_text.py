@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  Russian words
 """Search words: Snowball stems for Russian and English, stop words, the typed
 query (the last word unfinished), and the snippet around the words found."""
 
