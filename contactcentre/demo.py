@@ -26,6 +26,7 @@ from crm_core.auth.seed import seed_users
 from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.db import Sessions
+from crm_core.kb.seed import seed_knowledge_base
 from crm_core.selfservice.seed import (
     seed_callback_failed_topic,
     seed_voicemail_topic,
@@ -89,8 +90,8 @@ def with_demo_pbx_secret(settings: Settings) -> Settings:
 
 
 async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
-    """Customers, users of every role, topics and routes; each only once. The demo
-    users' password is `password` whatever it was before."""
+    """Customers, users of every role, topics and routes, the knowledge base; each
+    only once. The demo users' password is `password` whatever it was before."""
     made = await seed_customers(sessions, DEMO_CUSTOMERS, clock=clock)
     users = await seed_users(sessions, password, clock=clock)
     by_role = {role: [u.id for u in users if u.role is role] for role in Role}
@@ -107,6 +108,7 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
     back_office = by_role[Role.BACK_OFFICE]
     await seed_voicemail_topic(sessions, clock, members=back_office)
     await seed_callback_failed_topic(sessions, clock, members=back_office)
+    await seed_knowledge_base(sessions, clock)
     log.info("demo data ready (%d new customers)", made)
 
 
