@@ -3,24 +3,16 @@ demo's appeal topics, an editor (supervisor) and a reader (agent)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from crm_core.appeals.seed import DemoStaff, seed_appeals
-from crm_core.auth.model import ROLE_PERMISSIONS, Actor, Role
+from crm_core.auth.model import Role
 from crm_core.db import Sessions
 from crm_core.kb.inputs import ArticleInput
 from crm_core.kb.model import Article, Language
 from crm_core.kb.service import KnowledgeBase
 from tests.fakes import FakeClock
-
-
-def actor(login: str, role: Role, number: int) -> Actor:
-    return Actor(
-        user_id=uuid.UUID(int=number), login=login, role=role,
-        permissions=ROLE_PERMISSIONS[role],
-    )  # fmt: skip
-
+from tests.integration.crm_core.appeals.world import actor
 
 AGENT = actor("anna", Role.AGENT, 1)
 EDITOR = actor("vera", Role.SUPERVISOR, 3)
