@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -334,7 +334,11 @@ class Dialplan:
         line.redirect = None
         line.wake.clear()  # the redirect is taken: no stale wake-up for the next app
         bridge = line.ch.bridge
-        if bridge is not None and len(bridge.channels) > 1:
+        if bridge is not None and self._all_redirected(bridge.channels, line.ch):
+            # A Redirect with ExtraChannel moves both members at once: neither
+            # is left behind to be hung up.
+            self.pbx.bridge_leave(line.ch)
+        elif bridge is not None and len(bridge.channels) > 1:
             # A basic bridge dissolves when a member leaves it for the dialplan
             # (Asterisk's DISSOLVE_HANGUP): the others are hung up, as a Dial's
             # callee or Bridge()'s caller has nowhere to go after it.
@@ -343,6 +347,14 @@ class Dialplan:
             self.pbx.bridge_leave(line.ch)
         line.ch.context, line.ch.exten, line.ch.priority = ctx, exten, prio
         return "jump"
+
+    def _all_redirected(self, members: Iterable[Channel], leaving: Channel) -> bool:
+        """Whether every other member of a bridge has a Redirect waiting too."""
+        others = [c for c in members if c is not leaving]
+        return bool(others) and all(
+            self.lines.get(c) is not None and self.lines[c].redirect is not None
+            for c in others
+        )
 
     async def interrupted(self, line: Line, what: str) -> Outcome | None:
         """After a wait: the outcome to return from the app, or None to go on."""
