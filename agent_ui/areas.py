@@ -47,6 +47,10 @@ REPORTS = Area(
     key="reports", path="/reports", permission=Permission.REPORT_READ,
     label=N_("Reports"),
 )  # fmt: skip
+KNOWLEDGE_BASE = Area(
+    key="kb", path="/kb", permission=Permission.KB_READ,
+    label=N_("Knowledge base"),
+)  # fmt: skip
 ADMIN = Area(
     key="admin", path="/admin", permission=Permission.USER_ADMIN,
     label=N_("Administration"),
@@ -57,7 +61,9 @@ ADMIN = Area(
     ),
 )  # fmt: skip
 
-AREAS: tuple[Area, ...] = (AGENT, WALLBOARD, BACK_OFFICE, REPORTS, ADMIN)
+AREAS: tuple[Area, ...] = (
+    AGENT, WALLBOARD, BACK_OFFICE, REPORTS, KNOWLEDGE_BASE, ADMIN,
+)  # fmt: skip
 """In menu order."""
 
 START: Mapping[Role, Area] = {

@@ -80,7 +80,7 @@ from contactcentre.startup import (
 from contactcentre.users import run_command as users_command
 from contactcentre.users import warn_if_no_users
 from contactcentre.web import make_web_app, serve_http
-from crm_core.api import incident_routes
+from crm_core.api import incident_routes, kb_routes
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import CookiePolicy
 from crm_core.api.report_routes import ReportApi
@@ -101,6 +101,7 @@ from crm_core.customers.importer import import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService
+from crm_core.kb.service import KnowledgeBase
 from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
 from crm_core.notices.ports import NoticeSender
@@ -381,6 +382,8 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
+    knowledge = KnowledgeBase(sessions, clock)
+    app[kb_routes.KB] = knowledge
     auth = AuthService(sessions, clock, publisher=bus)
     supervisor = supervision.supervise(
         settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
@@ -408,6 +411,7 @@ def build(
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
                 incident_routes.routes,
+                kb_routes.routes,
                 acd_http.routes,
                 supervision_http.routes,
                 ivr_http.routes,
@@ -477,6 +481,7 @@ def build(
             back_office=office,
             wallboard=board,
             reports=reports,
+            knowledge=knowledge,
         ),
     )
 
