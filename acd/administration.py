@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Protocol, overload
 
 from acd.configuration import (
     Configuration,
@@ -208,6 +208,33 @@ class AcdAdministration:
             queues_of(config), seats_of(config, self._acd.settings.pbx_id)
         )
         self._config = config
+
+
+class Served(Sequence[str]):
+    """The codes of the queues (or the logins of the seats) served now, read at
+    each use: for parts built once that list them (report filters)."""
+
+    def __init__(self, setup: AcdAdministration, *, seats: bool = False) -> None:
+        self._setup = setup
+        self._seats = seats
+
+    def _now(self) -> list[str]:
+        config = self._setup.configuration
+        if self._seats:
+            return [seat.login for seat in config.seats]
+        return [queue.queue_id for queue in config.queues]
+
+    def __len__(self) -> int:
+        return len(self._now())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._now()[index]
 
 
 def _none(_queue_id: str) -> Sequence[str]:

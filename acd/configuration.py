@@ -58,6 +58,8 @@ class QueueInput(_Input):
     """Past it the caller goes to voicemail; None: they wait for ever."""
     wrap_up_s: Annotated[float, Field(ge=0, le=3600)] = 10.0
     service_level_s: Annotated[float, Field(gt=0, le=3600)] = 20.0
+    target_level: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    """The share of calls to answer within `service_level_s`."""
     overflow_after_s: Annotated[float | None, Field(gt=0, le=86_400)] = None
     overflow_kind: OverflowKind | None = None
     overflow_queue: Annotated[str | None, Field(pattern=CODE)] = None
@@ -83,6 +85,7 @@ class QueueInput(_Input):
             ring_timeout_s=self.ring_timeout_s,
             wrap_up_s=self.wrap_up_s,
             service_level_s=self.service_level_s,
+            target_level=self.target_level,
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from acd.administration import AcdAdministration
+from acd.administration import AcdAdministration, Served
 from acd.configuration import (
     Configuration,
     ConfigurationRefused,
@@ -212,3 +212,16 @@ async def test_running_acd_keeps_the_old_seat_when_the_change_cannot_be_kept(
 
     assert admin.rig.service.endpoint_of(AgentId("anna")) == "1001"
     assert admin.setup.configuration == DEFAULTS
+
+
+async def test_served_lists_follow_the_queues_and_seats_when_they_change(
+    admin: Admin,
+) -> None:
+    queues, seats = Served(admin.setup), Served(admin.setup, seats=True)
+
+    await admin.setup.save_queue(QueueInput(queue_id="vip"), new=True)
+    await admin.setup.save_seat(SeatInput(login="vera", endpoint="1077"), new=True)
+
+    assert list(queues) == ["billing", "general", "vip"]
+    assert list(seats) == ["anna", "vera"]
+    assert "vip" in set(queues)
