@@ -52,7 +52,7 @@ class Scenario:
     collapse_at_h: float | None = None
     collapse_person_rate: float = 0.10
     day_start_hhmm: int = 900
-    ratio: float = 2.0
+    ratio: float = 1.5
     rules: AbandonmentRules = US_RULES
     predictive: PredictiveSettings = field(default_factory=PredictiveSettings)
     adapt: AdaptSettings = field(default_factory=AdaptSettings)
