@@ -124,14 +124,17 @@ def observe_wrap_up(estimates: Estimates, wrap_up_s: float) -> Estimates:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PredictiveSettings:
     """`limit`: the abandonment limit; the controller aims at `aim` x limit over the
-    measuring window, spending or repaying the difference over the next
-    `recovery_answers` persons answered, never allowing more than `max_boost` x
-    the aim for a moment. Until `min_outcomes` dials are known it dials
-    progressively. At most `max_lines_per_agent` calls per staffed agent."""
+    measuring window, spending or repaying the difference over the next persons
+    answered: a quarter as many as the window holds, between `min_recovery` and
+    `max_recovery` (early in a window each call weighs more, so it corrects
+    faster), never allowing more than `max_boost` x the aim for a moment. Until
+    `min_outcomes` dials are known it dials progressively. At most
+    `max_lines_per_agent` calls per staffed agent."""
 
     limit: float = 0.03
     aim: float = 0.8
-    recovery_answers: int = 200
+    min_recovery: int = 50
+    max_recovery: int = 200
     max_boost: float = 2.0
     min_outcomes: int = 50
     max_lines_per_agent: float = 4.0
@@ -147,7 +150,10 @@ def allowed_abandon_fraction(
     """
     aim = settings.limit * settings.aim
     slack = aim * window.answered - window.abandoned
-    allowed = aim + slack / settings.recovery_answers
+    recovery = min(
+        max(window.answered / 4, settings.min_recovery), settings.max_recovery
+    )
+    allowed = aim + slack / recovery
     return min(max(allowed, 0.0), aim * settings.max_boost)
 
 
@@ -204,7 +210,12 @@ def _agents_free_by(
     floor: Floor, estimates: Estimates, at_s: float
 ) -> tuple[float, float]:
     """The expected number of agents free at that time, and its variance."""
-    talks = sorted(estimates.talks_s)
+    ongoing = [
+        floor.now_s - agent.since_s
+        for agent in floor.agents
+        if agent.state is AgentState.TALKING
+    ]
+    talks = _TalkSurvival.of(estimates.talks_s, ongoing)
     wrap = estimates.wrap_up_s
     free = var = 0.0
     for agent in floor.agents:
@@ -215,7 +226,7 @@ def _agents_free_by(
 
 
 def _free_chance(
-    agent: AgentView, talks: list[float], *, wrap_s: float, now_s: float, at_s: float
+    agent: AgentView, talks: _TalkSurvival, *, wrap_s: float, now_s: float, at_s: float
 ) -> float:
     match agent.state:
         case AgentState.READY:
@@ -223,24 +234,49 @@ def _free_chance(
         case AgentState.WRAP_UP:
             return 1.0 if agent.since_s + wrap_s <= at_s else 0.0
         case AgentState.TALKING:
-            return _talk_over_by(
-                talks,
-                elapsed_s=now_s - agent.since_s,
-                by_s=at_s - wrap_s - agent.since_s,
+            return talks.over_by(
+                elapsed_s=now_s - agent.since_s, by_s=at_s - wrap_s - agent.since_s
             )
         case AgentState.PAUSED:
             return 0.0
 
 
-def _talk_over_by(talks: list[float], *, elapsed_s: float, by_s: float) -> float:
-    """P(talk <= by | talk > elapsed), from the recent talk times."""
-    if by_s <= elapsed_s:
-        return 0.0
-    longer = len(talks) - bisect_right(talks, elapsed_s)
-    if not longer:
-        return min(1.0, (by_s - elapsed_s) * len(talks) / sum(talks))
-    ended = bisect_right(talks, by_s) - bisect_right(talks, elapsed_s)
-    return ended / longer
+@dataclass(frozen=True, slots=True)
+class _TalkSurvival:
+    """Kaplan-Meier survival of talk time. Completed talks are events; talks still
+    going on are censored at their length so far, without which the first minutes'
+    sample would hold only the short talks and pacing would expect agents too soon."""
+
+    times: tuple[float, ...]
+    survival: tuple[float, ...]
+    mean_s: float
+
+    @classmethod
+    def of(cls, completed: tuple[float, ...], ongoing: list[float]) -> _TalkSurvival:
+        events, censored = sorted(completed), sorted(ongoing)
+        at_risk = len(events) + len(censored)
+        survival, gone, surviving = [], 0, 1.0
+        for talk in events:
+            while gone < len(censored) and censored[gone] < talk:
+                gone += 1
+                at_risk -= 1
+            surviving *= 1 - 1 / at_risk
+            at_risk -= 1
+            survival.append(surviving)
+        return cls(tuple(events), tuple(survival), sum(events) / len(events))
+
+    def at(self, talk_s: float) -> float:
+        index = bisect_right(self.times, talk_s)
+        return self.survival[index - 1] if index else 1.0
+
+    def over_by(self, *, elapsed_s: float, by_s: float) -> float:
+        """P(talk <= by | talk > elapsed)."""
+        if by_s <= elapsed_s:
+            return 0.0
+        still = self.at(elapsed_s)
+        if still <= 0.0:  # longer than any talk seen: expect an average wait
+            return min(1.0, (by_s - elapsed_s) / self.mean_s)
+        return 1.0 - self.at(by_s) / still
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
