@@ -71,8 +71,11 @@ class Scenario:
         rates = (self.person_rate, self.machine_rate, self.busy_rate)
         if min(rates) < 0 or sum(rates) > 1:
             found.append("person, machine and busy rates must be >= 0 and sum to <= 1")
-        if not 0 <= self.collapse_person_rate <= self.person_rate:
-            found.append("the collapsed person rate must be between 0 and the rate")
+        if self.collapse_at_h is not None and (
+            self.collapse_at_h < 0
+            or not 0 <= self.collapse_person_rate <= 1 - sum(rates[1:])
+        ):
+            found.append("the collapse needs an hour >= 0 and a rate that fits")
         if not 0 <= self.amd_accuracy <= 1:
             found.append("AMD accuracy must be between 0 and 1")
         if not 0 < self.ring_min_s <= self.ring_max_s:

@@ -25,8 +25,16 @@ from dialer.abandonment import (
         (US_RULES, PersonAnswer(at_s=0, agent_after_s=2.0), False),
         (US_RULES, PersonAnswer(at_s=0, agent_after_s=2.1), True),
         (US_RULES, PersonAnswer(at_s=0, agent_after_s=None), True),
-        (US_RULES, PersonAnswer(at_s=0, agent_after_s=None, taken_for_machine=True), False),
-        (UK_RULES, PersonAnswer(at_s=0, agent_after_s=None, taken_for_machine=True), True),
+        (
+            US_RULES,
+            PersonAnswer(at_s=0, agent_after_s=None, taken_for_machine=True),
+            False,
+        ),
+        (
+            UK_RULES,
+            PersonAnswer(at_s=0, agent_after_s=None, taken_for_machine=True),
+            True,
+        ),
         (UK_RULES, PersonAnswer(at_s=0, agent_after_s=0.5), False),
         (UK_RULES, PersonAnswer(at_s=0, agent_after_s=3.0), True),
     ],

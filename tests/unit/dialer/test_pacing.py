@@ -72,9 +72,13 @@ def test_preview_dials_only_for_agents_who_asked() -> None:
 
 
 def test_ratio_counts_ready_and_talking_agents_not_wrap_up_or_paused() -> None:
-    agents = (READY,) * 2 + (talking(0),) * 2 + (
-        AgentView(state=AgentState.WRAP_UP),
-        AgentView(state=AgentState.PAUSED),
+    agents = (
+        (READY,) * 2
+        + (talking(0),) * 2
+        + (
+            AgentView(state=AgentState.WRAP_UP),
+            AgentView(state=AgentState.PAUSED),
+        )
     )
     floor = Floor(now_s=0, agents=agents)
     # round(1.5 * 4) - 2 with agents
@@ -84,7 +88,9 @@ def test_ratio_counts_ready_and_talking_agents_not_wrap_up_or_paused() -> None:
 
 def test_predictive_dials_progressively_until_it_has_seen_enough_dials() -> None:
     floor = Floor(now_s=0, agents=(READY,) * 3 + (talking(0),) * 10)
-    assert predictive_dials(floor, Estimates(), window=NO_HISTORY, settings=SETTINGS) == 3
+    assert (
+        predictive_dials(floor, Estimates(), window=NO_HISTORY, settings=SETTINGS) == 3
+    )
 
 
 def test_predictive_dials_nothing_when_no_agent_is_staffed() -> None:
@@ -92,7 +98,9 @@ def test_predictive_dials_nothing_when_no_agent_is_staffed() -> None:
     floor = Floor(now_s=0, agents=(paused,) * 5)
     assert predictive_dials(floor, learned(), window=NO_HISTORY, settings=SETTINGS) == 0
     nobody = Floor(now_s=0, agents=())
-    assert predictive_dials(nobody, learned(), window=NO_HISTORY, settings=SETTINGS) == 0
+    assert (
+        predictive_dials(nobody, learned(), window=NO_HISTORY, settings=SETTINGS) == 0
+    )
 
 
 def wrapping_up(since_s: float) -> AgentView:

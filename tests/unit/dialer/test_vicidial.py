@@ -9,10 +9,11 @@ from dialer.pacing import AgentState, AgentView, Floor
 from dialer.vicidial import AdaptSettings, AgentSample, DropStats, tapered_level
 
 QUIET = DropStats()
+DEFAULTS = AdaptSettings()
 
 
 def level(
-    settings: AdaptSettings = AdaptSettings(),
+    settings: AdaptSettings = DEFAULTS,
     *,
     at: float = 2.0,
     diff: float = 0.0,
@@ -21,7 +22,12 @@ def level(
     drops: DropStats = QUIET,
 ) -> float:
     return tapered_level(
-        settings, level=at, differential=diff, agents_avg=agents, hourmin=hhmm, drops=drops
+        settings,
+        level=at,
+        differential=diff,
+        agents_avg=agents,
+        hourmin=hhmm,
+        drops=drops,
     )
 
 
