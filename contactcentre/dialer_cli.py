@@ -40,6 +40,10 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
             flag, dest=field, type=kind, default=getattr(defaults, field), help=text
         )
     simulate.add_argument("--seed", type=int, default=1, help="the draws' seed")
+    _add_rule_options(simulate)
+
+
+def _add_rule_options(simulate: argparse.ArgumentParser) -> None:
     simulate.add_argument(
         "--rules",
         choices=[name.value for name in RuleSetName],
