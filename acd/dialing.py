@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from acd.agent_stats import AgentStats
 from acd.callbacks import Callback, customer_answered, rule_for
 from acd.engine import AcdEngine, Action
 from acd.events import CallbackGaveUp
@@ -86,7 +87,7 @@ class AcdSettings:
     default_queue: QueueId | None = None
     """Where a call asking for an unknown queue goes (None: it is refused)."""
     stats_every_s: float = 1.0
-    """Wall seconds between QueueStatsUpdated rounds."""
+    """Clock seconds between QueueStatsUpdated rounds."""
     abandon_grace_s: float = 5.0
     time_scale: float = 1.0
     """Clock seconds per wall second (the clock may run fast in simulations)."""
@@ -167,6 +168,7 @@ class Dialing:
         self._aliases: dict[CallId, CallId] = {}
         """A callback's own telephony call id -> the queued call it serves."""
         self._stats: dict[QueueId, QueueStats] = {}
+        self._agent_stats: dict[AgentId, AgentStats] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         for config in settings.queues:
             engine.configure_queue(config)

@@ -238,6 +238,40 @@ class QueueStatsUpdated:
     interval_start: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised:
+    """Something needs a supervisor (`acd.alerts`): an agent paused too long, a
+    queue's service level breached, a caller waiting past the queue's limit.
+    Published by the ACD's alert watch, not the engine."""
+
+    topic: ClassVar[str] = "acd.alert_raised"
+    occurred_at: datetime
+    kind: str
+    """`acd.alerts.AlertKind`: long_pause, service_level, long_wait."""
+    subject: str
+    """The agent's login (a pause) or the queue's id."""
+    since: datetime
+    value: float
+    limit: float
+    reason: str
+    """The pause reason, for a pause; empty otherwise."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertCleared:
+    """The condition behind an alert no longer holds."""
+
+    topic: ClassVar[str] = "acd.alert_cleared"
+    occurred_at: datetime
+    kind: str
+    subject: str
+    since: datetime
+    """When the condition had begun."""
+
+
+AlertEvent = AlertRaised | AlertCleared
+
+
 AcdEvent = (
     CallQueued
     | CallOffered

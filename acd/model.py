@@ -132,6 +132,8 @@ class QueueConfig:
     ring_timeout_s: float = 15.0
     wrap_up_s: float = 10.0
     service_level_s: float = 20.0
+    target_level: float = 0.8
+    """The share of calls to answer within `service_level_s` (0..1)."""
     preferred_agent_s: float = 30.0
     """How long a call waits for its preferred agent before any agent may take it."""
     category_boost: Mapping[str, int] = field(default_factory=_no_levels)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from acd.agent_stats import AgentIntervalRecord, advance_agents, observe_agents
 from acd.dialing import (
     EXIT_VAR,
     EXPECTED_WAIT_VAR,
@@ -31,6 +32,7 @@ from acd.errors import (
 )
 from acd.events import AcdEvent, QueueStatsUpdated
 from acd.holds import HoldDesk
+from acd.minutes import MinuteCounts, last_hour
 from acd.model import (
     AgentId,
     AgentSession,
@@ -72,6 +74,16 @@ from telephony.model import CallId, ChannelId, PbxId
 from telephony.ports import PbxPort
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingNow:
+    call_id: CallId
+    queue_id: QueueId
+    since: datetime
+    """When it joined the queue."""
+    place: tuple[int, float | None] | None
+    """Its position and expected wait (see `AcdService.place_of`)."""
 
 
 __all__ = ["EXIT_VAR", "POSITION_VAR", "AcdService", "AcdSettings", "AgentSeat"]
@@ -371,6 +383,27 @@ class AcdService(Queueing):
         now = self._clock.now()
         return [snapshot(s, now) for s in self._stats.values()]
 
+    def waiting_calls(self) -> list[WaitingNow]:
+        """The calls waiting in the queues now (an agent's phone may be ringing
+        for one), the longest waiting first."""
+        found = [
+            WaitingNow(
+                call_id=call_id,
+                queue_id=queue_id,
+                since=since,
+                place=self.place_of(call_id),
+            )
+            for queue_id, stats in self._stats.items()
+            for call_id, since in stats.waiting.items()
+        ]
+        return sorted(found, key=lambda w: (w.since, w.call_id))
+
+    def last_hour(self, queue_id: QueueId) -> list[MinuteCounts]:
+        """The queue's last hour minute by minute, the open minute last (empty
+        for a queue the ACD does not run)."""
+        stats = self._stats.get(queue_id)
+        return [] if stats is None else last_hour(stats.by_minute, self._clock.now())
+
     async def poke(self) -> None:
         """Apply whatever fell due by the clock's now (for clocks moved by hand)."""
         await self._ask(lambda now: [])
@@ -467,16 +500,18 @@ class AcdService(Queueing):
         if not events:
             return
         self._stats, closed = observe_all(self._stats, events)
-        self._store(closed)
+        self._agent_stats, agents = observe_agents(self._agent_stats, events)
+        self._store(closed, agents)
 
     # --- statistics -------------------------------------------------------------
 
     async def _stats_rounds(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.stats_every_s)
+            await asyncio.sleep(self.settings.stats_every_s / self.settings.time_scale)
             now = self._clock.now()
             self._stats, closed = advance_all(self._stats, now)
-            self._store(closed)
+            self._agent_stats, agents = advance_agents(self._agent_stats, now)
+            self._store(closed, agents)
             for stats in self._stats.values():
                 await self._publisher.publish(snapshot(stats, now))
 
@@ -493,6 +528,12 @@ class AcdService(Queueing):
                 await self._tell(waiting, POSITION_VAR, str(position))
                 await self._tell(waiting, EXPECTED_WAIT_VAR, wait)
 
-    def _store(self, closed: list[IntervalRecord]) -> None:
-        if closed and self._intervals is not None:
+    def _store(
+        self, closed: list[IntervalRecord], agents: list[AgentIntervalRecord]
+    ) -> None:
+        if self._intervals is None:
+            return
+        if closed:
             self._spawn(self._quietly(self._intervals.save(closed)))
+        if agents:
+            self._spawn(self._quietly(self._intervals.save_agents(agents)))

@@ -23,6 +23,7 @@ from acd.events import (
     CallQueued,
     QueueStatsUpdated,
 )
+from acd.minutes import Change, MinuteSeries, note, roll
 from acd.model import AgentId, AgentState, QueueConfig, QueueId
 from telephony.model import CallId
 
@@ -47,7 +48,9 @@ class StatsConfig:
         cls, config: QueueConfig, *, abandon_grace_s: float = 5.0
     ) -> StatsConfig:
         return cls(
-            service_level_s=config.service_level_s, abandon_grace_s=abandon_grace_s
+            service_level_s=config.service_level_s,
+            abandon_grace_s=abandon_grace_s,
+            target_level=config.target_level,
         )
 
 
@@ -102,6 +105,8 @@ class QueueStats:
     agents: Mapping[AgentId, AgentState] = field(default_factory=_no_agents)
     recent_aht_s: float | None = None
     """The last closed interval's average handle time (used until this one has one)."""
+    by_minute: MinuteSeries = field(default_factory=MinuteSeries)
+    """The last hour minute by minute (the wallboard's chart)."""
 
 
 def new_queue_stats(
@@ -111,12 +116,14 @@ def new_queue_stats(
     return QueueStats(
         queue_id=queue_id,
         config=config,
-        interval_start=_interval_start(now, config.interval_s),
+        interval_start=interval_start(now, config.interval_s),
         counted_to=now,
     )
 
 
-def _interval_start(now: datetime, interval_s: float) -> datetime:
+def interval_start(now: datetime, interval_s: float) -> datetime:
+    """The start of the interval of `interval_s` seconds (aligned to the epoch)
+    that holds `now`."""
     epoch = now.timestamp()
     return datetime.fromtimestamp(epoch - epoch % interval_s, tz=UTC)
 
@@ -145,7 +152,8 @@ def advance(
             counts=IntervalCounts(),
             recent_aht_s=stats.recent_aht_s if aht is None else aht,
         )
-    return _count_agents(stats, now), records
+    series = roll(stats.by_minute, now, waiting=len(stats.waiting))
+    return replace(_count_agents(stats, now), by_minute=series), records
 
 
 def _count_agents(stats: QueueStats, until: datetime) -> QueueStats:
@@ -167,7 +175,23 @@ def observe(
 ) -> tuple[QueueStats, list[IntervalRecord]]:
     """Fold one engine event into the queue's figures (others' events pass by)."""
     stats, records = advance(stats, event.occurred_at)
-    return _apply(stats, event), records
+    after = _apply(stats, event)
+    if after is stats:
+        return stats, records
+    change = _change(stats.counts, after.counts, waiting=len(after.waiting))
+    series = note(after.by_minute, event.occurred_at, change)
+    return replace(after, by_minute=series), records
+
+
+def _change(before: IntervalCounts, after: IntervalCounts, *, waiting: int) -> Change:
+    """What an event added to the counts (the minute series counts the same)."""
+    return Change(
+        offered=after.offered - before.offered,
+        answered=after.answered - before.answered,
+        answered_in_target=after.answered_in_target - before.answered_in_target,
+        abandoned=after.abandoned - before.abandoned,
+        waiting=waiting,
+    )
 
 
 def _apply(stats: QueueStats, event: AcdEvent) -> QueueStats:

@@ -16,11 +16,19 @@ from aiohttp import web
 from agent_ui import areas, pages, sockets
 from agent_ui.agent import routes as agent_routes
 from agent_ui.agent.service import AGENT_DESK, AgentDesk
+from agent_ui.backoffice import routes as backoffice_routes
+from agent_ui.backoffice.service import BACK_OFFICE, BackOffice
 from agent_ui.i18n import setup_templates
+from agent_ui.kb import routes as kb_routes
+from agent_ui.kb.http import KNOWLEDGE
 from agent_ui.language import supported
 from agent_ui.ports import Sessions
+from agent_ui.reports import routes as reports_routes
+from agent_ui.reports.service import REPORT_DESK, ReportDesk
 from agent_ui.supervisor import routes as supervisor_routes
+from agent_ui.supervisor.service import WALLBOARD, Wallboard
 from crm_core.api.context import SESSION_COOKIE
+from crm_core.kb.service import KnowledgeBase
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/ui/static"
@@ -29,6 +37,9 @@ LANGUAGE_COOKIE_AGE_S = 365 * 24 * 3600
 AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
     areas.AGENT.key: agent_routes.routes,
     areas.WALLBOARD.key: supervisor_routes.routes,
+    areas.BACK_OFFICE.key: backoffice_routes.routes,
+    areas.REPORTS.key: reports_routes.routes,
+    areas.KNOWLEDGE_BASE.key: kb_routes.routes,
 }
 """Each built area's pages (by `Area.key`); the others show their start page."""
 
@@ -40,6 +51,10 @@ class PageServices:
     desktops: sockets.Desktops
     sessions: Sessions
     desk: AgentDesk
+    wallboard: Wallboard
+    back_office: BackOffice
+    reports: ReportDesk
+    knowledge: KnowledgeBase
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -47,6 +62,10 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     `/ui/static/` and Socket.IO (`/socket.io/`, namespace `/desktop`) on `app`."""
     app[pages.PAGE_SESSIONS] = services.sessions
     app[AGENT_DESK] = services.desk
+    app[WALLBOARD] = services.wallboard
+    app[BACK_OFFICE] = services.back_office
+    app[REPORT_DESK] = services.reports
+    app[KNOWLEDGE] = services.knowledge
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

@@ -92,11 +92,25 @@ APPEAL_STATUSES: Mapping[str, str] = {
     "closed": N_("Closed"),
 }
 
+APPEAL_QUEUES: Mapping[str, str] = {
+    "front": N_("Front office"),
+    "tech": N_("Technicians"),
+    "bis_tech": N_("Business technicians"),
+    "back_office": N_("Back office"),
+}
+"""Work queues of the appeal routes (the demo's; others are shown readable)."""
+
 CATEGORIES: Mapping[str, str] = {
     "VIP": N_("VIP"),
     "BIS": N_("Business"),
     "mass": N_("Private customer"),
 }
+
+CUSTOMER_GROUPS: Mapping[str, str] = {
+    "moscow": N_("Moscow"),
+    "regions": N_("Regions"),
+}
+"""The demo's customer groups; a deployment's own groups are shown made readable."""
 
 IVR_OUTCOMES: Mapping[str, str] = {
     "queued": N_("Asked for an agent"),
@@ -173,6 +187,13 @@ FIELD_PROBLEMS: tuple[tuple[str, str], ...] = (
         "a country code never starts with 0",
         N_("A phone number in international form does not start with +0."),
     ),
+    ("must be a date and time", N_("Enter a date and a time.")),
+    (
+        "is not a member of queue",
+        N_("This person does not work in the appeal's queue."),
+    ),
+    ("no such active user", N_("Choose one of the people offered.")),
+    ("choose appeals first", N_("Tick the appeals first.")),
     ("must be a decimal", N_("Enter a number, such as 12.5.")),
     ("Input should be a valid decimal", N_("Enter a number, such as 12.5.")),
     ("must be a date", N_("Enter a date.")),
@@ -198,6 +219,15 @@ FIELD_PROBLEMS: tuple[tuple[str, str], ...] = (
         "outside the groups you may see",
         N_("You may not create customers in this group."),
     ),
+    (
+        "must not come before the start of the period",
+        N_("The period ends before it starts."),
+    ),
+    ("makes a period longer than", N_("A report covers at most a year.")),
+    ("valid date", N_("Enter a date.")),
+    ("valid integer", N_("Enter a whole number.")),
+    ("greater than or equal to", N_("This number is too small.")),
+    ("less than or equal to", N_("This number is too large.")),
     ("Input should be", N_("Choose one of the values offered.")),
 )
 """What the services' validators say, in words a person can act on (first match

@@ -22,6 +22,8 @@ from aiohttp import web
 
 from acd.events import (
     AgentStateChanged,
+    AlertCleared,
+    AlertRaised,
     CallAbandoned,
     CallHandled,
     CallLeftQueue,
@@ -59,6 +61,8 @@ DesktopEvent = (
     | CallHandled
     | AgentStateChanged
     | QueueStatsUpdated
+    | AlertRaised
+    | AlertCleared
 )
 EVENTS: tuple[type[Any], ...] = (
     CallerIdentified,
@@ -71,6 +75,8 @@ EVENTS: tuple[type[Any], ...] = (
     CallHandled,
     AgentStateChanged,
     QueueStatsUpdated,
+    AlertRaised,
+    AlertCleared,
 )
 """Subscribe `Desktops.handle` to these with one `subscribe_all`, so a call's
 identification and IVR data are folded in before its offer is popped."""
@@ -240,6 +246,10 @@ class Desktops:
             await self._server.disconnect(sid, namespace=NAMESPACE)
             await self.disconnect(sid)
 
+    def call_facts(self, call_id: str) -> views.CallFacts | None:
+        """What the bus said about a call (its caller), while it is remembered."""
+        return self._facts.get(call_id)
+
     def desk_call(self, agent_id: str) -> views.DeskCall | None:
         """The agent's current call, or the last one once it is over."""
         offer = self._last.get(agent_id)
@@ -302,6 +312,10 @@ class Desktops:
                 await self._emit("queue_stats", stats, room=views.WALLBOARD_ROOM)
                 room = views.queue_room(stats["queue_id"])
                 await self._emit("queue_stats", stats, room=room)
+            case AlertRaised() | AlertCleared():
+                await self._emit(
+                    "alert", views.alert_push(event), room=views.WALLBOARD_ROOM
+                )
 
     async def _follow_queues(self, agent_id: str, queue_ids: list[str]) -> None:
         """Keep the agent's desktops in the rooms of the queues they serve."""

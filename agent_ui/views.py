@@ -9,7 +9,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal, TypedDict
 
-from acd.events import AgentStateChanged, CallOffered, QueueStatsUpdated
+from acd.events import (
+    AgentStateChanged,
+    AlertCleared,
+    AlertRaised,
+    CallOffered,
+    QueueStatsUpdated,
+)
 from crm_core.auth.model import Actor, Permission
 from crm_core.customers.events import CallerIdentified, ContactOpened
 from crm_core.customers.model import CustomerCard
@@ -343,4 +349,20 @@ def agent_state_view(event: AgentStateChanged) -> AgentStateView:
         "previous": event.previous.value,
         "reason": event.reason,
         "queue_ids": [str(q) for q in event.queue_ids],
+    }
+
+
+class AlertPush(TypedDict):
+    kind: str
+    subject: str
+    open: bool
+    """Raised (True) or cleared."""
+
+
+def alert_push(event: AlertRaised | AlertCleared) -> AlertPush:
+    """What the wallboard hears of an alert (it asks for the words itself)."""
+    return {
+        "kind": event.kind,
+        "subject": event.subject,
+        "open": isinstance(event, AlertRaised),
     }

@@ -15,15 +15,18 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
+from acd import supervision_http
 from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.recovery import AcdRecovery
+from acd.reporting import AcdReports
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
@@ -34,8 +37,15 @@ from agent_ui.agent.registration import Registration, RegistrationParts
 from agent_ui.agent.screen import CallScreen, ScreenParts
 from agent_ui.agent.service import AgentDesk
 from agent_ui.app import PageServices, setup_agent_ui
+from agent_ui.backoffice.appeal import AppealDesk, AppealDeskParts
+from agent_ui.backoffice.customers import CustomerDesk
+from agent_ui.backoffice.service import BackOffice
+from agent_ui.backoffice.worklists import WorklistParts, Worklists
+from agent_ui.call_log import CallLog
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.reports.service import ReportDesk
 from contactcentre import migrate as migrations
+from contactcentre import supervision
 from contactcentre.bus import Bus
 from contactcentre.call_contacts import EVENTS as CALL_CONTACT_EVENTS
 from contactcentre.call_contacts import CallContacts
@@ -51,6 +61,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.demo_history import seed_history
 from contactcentre.journal import Journal
 from contactcentre.readiness import (
     Readiness,
@@ -69,7 +80,7 @@ from contactcentre.startup import (
 from contactcentre.users import run_command as users_command
 from contactcentre.users import warn_if_no_users
 from contactcentre.web import make_web_app, serve_http
-from crm_core.api import incident_routes
+from crm_core.api import incident_routes, kb_routes
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import CookiePolicy
 from crm_core.api.report_routes import ReportApi
@@ -78,6 +89,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.directory import Directory
 from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
 from crm_core.auth.service import AuthService
@@ -89,6 +101,7 @@ from crm_core.customers.importer import import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService
+from crm_core.kb.service import KnowledgeBase
 from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
 from crm_core.notices.ports import NoticeSender
@@ -216,11 +229,18 @@ class App:
 
 
 def build(
-    settings: Settings, *, demo: bool = False, asr: VoskRecogniser | None = None
+    settings: Settings,
+    *,
+    demo: bool = False,
+    asr: VoskRecogniser | None = None,
+    time_scale: float = 1.0,
 ) -> App:
     """Construct the service's parts from `settings` and wire them together;
-    `asr` is the speech recogniser, loaded beforehand (see `load_recogniser`)."""
-    clock = UtcClock()
+    `asr` is the speech recogniser, loaded beforehand (see `load_recogniser`).
+    `time_scale` runs the service's clock, and the ACD's timers by it, that many
+    times faster than the wall clock: 1 in production, the simulator's speed in a
+    time-compressed simulation (bench/busy_hour)."""
+    clock = UtcClock(speed=time_scale)
     engine = make_engine(settings.database.url, echo=settings.database.echo)
     sessions = make_sessions(engine)
     bus = Bus()
@@ -267,6 +287,8 @@ def build(
     appeals = AppealService(sessions, clock, bus)
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
+    bulk = BulkOperations(appeals, search)
+    crm_reports = ReportService(sessions, clock)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -360,7 +382,13 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
+    knowledge = KnowledgeBase(sessions, clock)
+    app[kb_routes.KB] = knowledge
     auth = AuthService(sessions, clock, publisher=bus)
+    supervisor = supervision.supervise(
+        settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
+        clock=clock, app=app,
+    )  # fmt: skip
     setup_api(
         app,
         ApiDeps(
@@ -374,8 +402,8 @@ def build(
             notifications=sla,
             reports=ReportApi(
                 search=search,
-                bulk=BulkOperations(appeals, search),
-                reports=ReportService(sessions, clock),
+                bulk=bulk,
+                reports=crm_reports,
             ),
             cookies=cookie_policy(crm, demo=demo),
             trusted_proxies=tuple(settings.http.trusted_proxies),
@@ -383,7 +411,9 @@ def build(
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
                 incident_routes.routes,
+                kb_routes.routes,
                 acd_http.routes,
+                supervision_http.routes,
                 ivr_http.routes,
             ],
         ),
@@ -416,7 +446,44 @@ def build(
         ),
         country=country,
     )  # fmt: skip
-    setup_agent_ui(app, PageServices(desktops=desktops, sessions=auth, desk=desk))
+    board = supervision.wallboard(
+        supervisor, acd=acd, sessions=sessions, calls=desktops, cards=customers
+    )
+    calls = CallLog(contacts, recordings)
+    directory = Directory(sessions)
+    office = BackOffice(
+        worklists=Worklists(
+            WorklistParts(
+                search=search, bulk=bulk, topics=topics, customers=customers,
+                directory=directory,
+            )
+        ),
+        appeals=AppealDesk(
+            AppealDeskParts(
+                appeals=appeals, topics=topics, attachments=attachments,
+                customers=customers, calls=calls, directory=directory,
+            )
+        ),
+        customers=CustomerDesk(customers, calls, search, topics),
+    )  # fmt: skip
+    reports = ReportDesk(
+        crm=crm_reports, acd=AcdReports(SqlIntervalStore(sessions)),
+        queues=[q.id for q in settings.acd.queues],
+        agents=[s.login for s in settings.acd.seats],
+        zone=ZoneInfo(settings.time_zone), clock=clock,
+    )  # fmt: skip
+    setup_agent_ui(
+        app,
+        PageServices(
+            desktops=desktops,
+            sessions=auth,
+            desk=desk,
+            back_office=office,
+            wallboard=board,
+            reports=reports,
+            knowledge=knowledge,
+        ),
+    )
 
     async def check_sla() -> None:
         await sla.run(interval_s=crm.sla_check_interval_s)
@@ -518,6 +585,7 @@ def _acd(
             ring_timeout_s=q.ring_timeout_s,
             wrap_up_s=q.wrap_up_s,
             service_level_s=q.service_level_s,
+            target_level=q.target_level,
             max_wait_s=q.max_wait_s,
         )
         for q in config.queues
@@ -554,6 +622,7 @@ def _acd(
             presence_grace_s=config.presence_grace_s,
             callback_attempts=config.callback_attempts,
             callback_retry_s=config.callback_retry_s,
+            time_scale=clock.speed,
         ),
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
@@ -625,6 +694,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)
+    await seed_history(app.sessions, settings, UtcClock())
     log.info(
         "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
         "or admin with the password %s",

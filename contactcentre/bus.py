@@ -56,7 +56,7 @@ class Bus:
         self._add(event_types, handler)
 
     def _add(self, event_type: Any, handler: Handler) -> None:
-        name = getattr(handler, "__qualname__", repr(handler))
+        name = getattr(handler, "__qualname__", type(handler).__qualname__)
         subscriber = _Subscriber(event_type, handler, name)
         self._subscribers.append(subscriber)
         self._by_type.clear()
@@ -75,6 +75,10 @@ class Bus:
                     subscriber.name,
                     subscriber.mailbox.qsize(),
                 )
+
+    def backlog(self) -> dict[str, int]:
+        """Events waiting in each subscriber's mailbox, by handler name."""
+        return {s.name: s.mailbox.qsize() for s in self._subscribers}
 
     async def drain(self) -> None:
         """Wait until every event published so far has been handled (for tests)."""

@@ -21,12 +21,20 @@ from acd.errors import InvalidTransition
 from acd.model import AgentId
 from acd.service import AcdService
 from contactcentre.settings import SeatSettings, Settings
-from crm_core.appeals.seed import DemoStaff, seed_appeals
-from crm_core.auth.model import Role
+from crm_core.appeals.seed import (
+    COMPLAINTS,
+    TERMINATIONS,
+    DemoStaff,
+    seed_appeals,
+    seed_work,
+)
+from crm_core.auth.model import Role, system_actor
 from crm_core.auth.seed import seed_users
 from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
+from crm_core.customers.service import CustomerQuery, CustomerService
 from crm_core.db import Sessions
+from crm_core.kb.seed import seed_knowledge_base
 from crm_core.selfservice.seed import (
     seed_callback_failed_topic,
     seed_voicemail_topic,
@@ -90,8 +98,8 @@ def with_demo_pbx_secret(settings: Settings) -> Settings:
 
 
 async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
-    """Customers, users of every role, topics and routes; each only once. The demo
-    users' password is `password` whatever it was before."""
+    """Customers, users of every role, topics and routes, the knowledge base; each
+    only once. The demo users' password is `password` whatever it was before."""
     made = await seed_customers(sessions, DEMO_CUSTOMERS, clock=clock)
     users = await seed_users(sessions, password, clock=clock)
     by_role = {role: [u.id for u in users if u.role is role] for role in Role}
@@ -108,7 +116,15 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
     back_office = by_role[Role.BACK_OFFICE]
     await seed_voicemail_topic(sessions, clock, members=back_office)
     await seed_callback_failed_topic(sessions, clock, members=back_office)
-    log.info("demo data ready (%d new customers)", made)
+    customers = await CustomerService(sessions, clock).search(
+        system_actor(), CustomerQuery(), limit=len(COMPLAINTS) + len(TERMINATIONS)
+    )
+    await seed_knowledge_base(sessions, clock)
+    work = await seed_work(
+        sessions, clock, customers=[c.id for c in customers.items],
+        handler=back_office[0] if back_office else None,
+    )  # fmt: skip
+    log.info("demo data ready (%d new customers, %d new appeals)", made, work)
 
 
 DEMO_SKILLS = {"billing": 5, "support": 5, "sales": 5, "en": 5, "ru": 5, "ko": 5}

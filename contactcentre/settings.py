@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -170,12 +171,63 @@ class IvrSettings(_Section):
     currency: str = "RUB"
 
 
+class LimitSettings(_Section):
+    """One wallboard figure's limits: amber from `warning`, red from `alarm`."""
+
+    warning: float = Field(ge=0)
+    alarm: float = Field(ge=0)
+
+
+class ThresholdSettings(_Section):
+    """A queue's wallboard limits. Each one left unset comes from the queue's
+    service-level target (acd/thresholds.py): the longest wait warns from
+    `service_level_s` and alarms from three times it, the service level warns
+    under `target_level` and alarms ten points under it, and so on."""
+
+    waiting: LimitSettings | None = None
+    """Callers waiting."""
+    longest_wait_s: LimitSettings | None = None
+    """Also the limit of the "caller waiting" alert (its alarm)."""
+    service_level: LimitSettings | None = None
+    """0..1, breached by falling: warning above alarm. Its alarm is the limit of
+    the "service level" alert."""
+    abandonment: LimitSettings | None = None
+    """0..1, the share of answered and abandoned calls abandoned."""
+    speed_of_answer_s: LimitSettings | None = None
+    handle_time_s: LimitSettings | None = None
+    occupancy: LimitSettings | None = None
+    """0..1."""
+    min_calls: int = Field(default=5, ge=0)
+    """Service level and abandonment are judged from this many calls in the
+    interval."""
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ThresholdSettings:
+        for name in type(self).model_fields:
+            limit = getattr(self, name)
+            if not isinstance(limit, LimitSettings):
+                continue
+            falling = name == "service_level"
+            if (
+                (limit.warning < limit.alarm)
+                if falling
+                else (limit.warning > limit.alarm)
+            ):
+                order = "at or above" if falling else "at or below"
+                raise ValueError(f"{name}: the warning must be {order} the alarm")
+        return self
+
+
 class QueueSettings(_Section):
     id: str = Field(min_length=1)
     ring_timeout_s: float = Field(default=15.0, gt=0)
     wrap_up_s: float = Field(default=10.0, ge=0)
     service_level_s: float = Field(default=20.0, gt=0)
+    target_level: float = Field(default=0.8, gt=0, le=1)
+    """The service-level target: this share of calls answered within
+    `service_level_s`."""
     max_wait_s: float | None = Field(default=None, gt=0)
+    thresholds: ThresholdSettings = ThresholdSettings()
 
 
 class SeatSettings(_Section):
@@ -195,6 +247,22 @@ def _default_queues() -> list[QueueSettings]:
     return [QueueSettings(id=q) for q in ("billing", "support", "sales", "general")]
 
 
+def _pause_limits() -> dict[str, float]:
+    return {
+        "lunch": 3600.0, "training": 7200.0, "after_call_work": 300.0,
+        "outbound_call": 1800.0, "no_answer": 120.0, "disconnected": 300.0,
+    }  # fmt: skip
+
+
+class AlertSettings(_Section):
+    """When the wallboard alerts about a pause (the queues' alerts follow their
+    thresholds' alarms)."""
+
+    pause_s: float = Field(default=900.0, gt=0)
+    """A pause for a reason not listed below alerts after this long."""
+    pause_by_reason_s: dict[str, float] = Field(default_factory=_pause_limits)
+
+
 class AcdSettings(_Section):
     queues: list[QueueSettings] = Field(default_factory=_default_queues)
     seats: list[SeatSettings] = Field(default_factory=list)
@@ -207,6 +275,7 @@ class AcdSettings(_Section):
     callback_attempts: int = Field(default=3, ge=1)
     """Tries to call a caller back before the request becomes an appeal."""
     callback_retry_s: float = Field(default=300.0, gt=0)
+    alerts: AlertSettings = AlertSettings()
 
 
 class SimulatorSettings(_Section):
@@ -242,6 +311,11 @@ class Settings(BaseSettings):
         "(and logged at every start) if unset",
     )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
+    time_zone: str = Field(
+        default="UTC",
+        description="the centre's time zone (an IANA name such as Europe/Moscow): "
+        "the calendar of report periods (today, this week) and the times reports show",
+    )
     crm: CrmSettings = CrmSettings()
     smtp: SmtpSettings = SmtpSettings()
     recording: RecordingSettings = RecordingSettings()
@@ -261,6 +335,15 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"duplicate PBX id(s): {', '.join(duplicates)}")
         return pbxs
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"no time zone {name!r} (e.g. Europe/Moscow)") from None
+        return name
 
     @model_validator(mode="after")
     def _seats_on_known_pbxs(self) -> Settings:

@@ -74,6 +74,18 @@ put a stand-in for an agent's `PJSIP/<endpoint>` phone: a channel
 `Local/<endpoint>@cc-agentphone-…` is that phone."""
 PHONES_CONTEXT = "cc-phones"
 """The context of the agents' own phones (what they dial)."""
+SPY_CONTEXT = "cc-spy"
+"""A supervisor listens to an agent's call: an Originate rings the supervisor's
+phone (`agent_channel`) and, once it answers, runs this context's extension for
+the mode (`SPY_OPTIONS`), whose ChanSpy spies on the channel named by
+`SPY_CHANNEL_VARIABLE` (the agent's phone channel)."""
+SPY_CHANNEL_VARIABLE = "CC_SPY_CHANNEL"
+"""Set by the Originate: the full name of the channel to spy on."""
+SPY_OPTIONS = {"listen": "qEu", "whisper": "qwEu", "barge": "qBEu"}
+"""Each extension of `SPY_CONTEXT` and its ChanSpy options: `q` no beep, `w`
+whisper to the agent, `B` barge in on both parties; every mode adds `E` (leave
+when the agent's channel hangs up) and `u` (the channel is named in full, so no
+other channel sharing its prefix is spied on)."""
 
 INBOUND_SCRIPT = "inbound"
 DIALER_SCRIPT = "dialer"

@@ -30,7 +30,7 @@ class _Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
 
 
-_FormT = TypeVar("_FormT", bound=_Form)
+_FormT = TypeVar("_FormT", bound=BaseModel)
 
 
 class PauseForm(_Form):

@@ -30,6 +30,24 @@ class TopicMenu:
     template: ContactTemplate
 
 
+async def topic_menu(topics: TopicService, actor: Actor) -> TopicMenu:
+    """The topics the actor may register appeals on (their contact template's)."""
+    tree = await topics.tree(actor)
+    template = await topics.template(actor, actor.user_id)
+    allowed = template.allowed_topic_ids
+    usable = [
+        t
+        for t in tree
+        if t.active and not t.is_group and (not allowed or t.id in allowed)
+    ]
+    return TopicMenu(
+        topics=sorted(usable, key=lambda t: t.name),
+        groups={t.id: t.name for t in tree if t.is_group},
+        default=template.default_topic_id,
+        template=template,
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registered:
     appeal: Appeal
@@ -53,20 +71,7 @@ class Registration:
         self._topics = parts.topics
 
     async def menu(self, actor: Actor) -> TopicMenu:
-        tree = await self._topics.tree(actor)
-        template = await self._topics.template(actor, actor.user_id)
-        allowed = template.allowed_topic_ids
-        topics = [
-            t
-            for t in tree
-            if t.active and not t.is_group and (not allowed or t.id in allowed)
-        ]
-        return TopicMenu(
-            topics=sorted(topics, key=lambda t: t.name),
-            groups={t.id: t.name for t in tree if t.is_group},
-            default=template.default_topic_id,
-            template=template,
-        )
+        return await topic_menu(self._topics, actor)
 
     async def draft(
         self,

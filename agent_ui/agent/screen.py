@@ -15,17 +15,17 @@ from dataclasses import dataclass
 
 from agent_ui import views
 from agent_ui.agent.calls import DeskCalls, own_call
+from agent_ui.call_log import CallLog, PastContact
 from crm_core.appeals.model import AppealStatus, ContactTemplate
 from crm_core.appeals.topics import TopicService
-from crm_core.auth.model import Actor, Permission
+from crm_core.auth.model import Actor
 from crm_core.customers.contacts import ContactService
 from crm_core.customers.model import MAX_CANDIDATES, Contact, CustomerCard
 from crm_core.customers.service import CustomerService
-from crm_core.errors import CrmError, NotFound
+from crm_core.errors import NotFound
 from crm_core.reports.filters import AppealFilter
 from crm_core.reports.model import AppealHit
 from crm_core.reports.search import AppealSearch
-from recordings.model import Recording
 from recordings.service import RecordingService
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ READ_TIMEOUT_S = 5.0
 LAST_CONTACTS = 5
 OPEN_APPEALS = 10
 OPEN = (AppealStatus.WAITING, AppealStatus.IN_PROGRESS, AppealStatus.REJECTED_BACK)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PastContact:
-    contact: Contact
-    recordings: Sequence[Recording]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +69,7 @@ class CallScreen:
         self._customers = parts.customers
         self._contacts = parts.contacts
         self._search = parts.search
-        self._recordings = parts.recordings
+        self._log = CallLog(parts.contacts, parts.recordings)
         self._topics = parts.topics
 
     async def pop(self, actor: Actor, call_id: str) -> Pop:
@@ -141,20 +135,8 @@ class CallScreen:
             return None
 
     async def _history(self, actor: Actor, customer_id: uuid.UUID) -> list[PastContact]:
-        page = await self._contacts.history(actor, customer_id, limit=LAST_CONTACTS)
-        listens = actor.can(Permission.RECORDING_LISTEN_OWN) or actor.can(
-            Permission.RECORDING_LISTEN_ALL
-        )
-        past = []
-        for contact in page.items:
-            heard: list[Recording] = []
-            if listens and contact.call_id is not None:
-                try:
-                    heard = await self._recordings.find(actor, contact_id=contact.id)
-                except CrmError as error:
-                    log.info("contact=%s recordings not listed: %s", contact.id, error)
-            past.append(PastContact(contact=contact, recordings=heard))
-        return past
+        page = await self._log.of_customer(actor, customer_id, limit=LAST_CONTACTS)
+        return list(page.items)
 
     async def _open_appeals(
         self, actor: Actor, customer_id: uuid.UUID

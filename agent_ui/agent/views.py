@@ -17,7 +17,8 @@ from acd.model import AgentState, TargetKind, TransferMode
 from agent_ui import labels
 from agent_ui.agent.controls import DeskState
 from agent_ui.agent.registration import Registered, TopicMenu
-from agent_ui.agent.screen import PastContact, Pop
+from agent_ui.agent.screen import Pop
+from agent_ui.call_log import PastContact
 from agent_ui.labels import N_
 from agent_ui.language import LANGUAGE_NAMES
 from agent_ui.views import DeskCall

@@ -18,10 +18,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crm_core.appeals import store
-from crm_core.appeals.errors import AppealNotFound, AttachmentTooLarge
+from crm_core.appeals.errors import AttachmentTooLarge
 from crm_core.appeals.model import AppealAction, HistoryEntry
 from crm_core.appeals.ports import Clock
 from crm_core.appeals.tables import AttachmentRow
+from crm_core.appeals.workflow import visible
 from crm_core.auth.model import Actor, Permission
 from crm_core.auth.rights import require
 from crm_core.db import Sessions
@@ -104,14 +105,18 @@ class AttachmentService:
         await self._visible(actor, row.appeal_id)
         return _attachment(row), self.path_of(row.sha256)
 
+    @property
+    def max_bytes(self) -> int:
+        """The largest file accepted."""
+        return self._max_bytes
+
     def path_of(self, sha256: str) -> Path:
         return self._directory / sha256[:2] / sha256
 
     async def _visible(self, actor: Actor, appeal_id: uuid.UUID) -> None:
         async with self._sessions() as s:
             appeal = await store.get_appeal(s, appeal_id)
-        if appeal is None or not actor.sees_group(appeal.customer_group):
-            raise AppealNotFound(f"no appeal {appeal_id}")
+        visible(actor, appeal_id, appeal)
 
     async def _store(self, chunks: AsyncIterable[bytes]) -> tuple[str, int]:
         await asyncio.to_thread(self._directory.mkdir, parents=True, exist_ok=True)

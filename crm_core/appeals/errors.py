@@ -3,6 +3,8 @@
 CrmError
 ├── NotFound
 │   ├── AppealNotFound        no such appeal, or the actor may not see it
+│   │   └── AppealHidden      it exists outside the actor's customer groups
+│   │                         (also a Forbidden: the pages and the API say 403)
 │   ├── TopicNotFound
 │   └── RouteNotFound         the topic has no published route
 ├── ValidationFailed
@@ -13,11 +15,17 @@ CrmError
 
 from __future__ import annotations
 
-from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from crm_core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 
 
 class AppealNotFound(NotFound):
     error_id = "appeal_not_found"
+
+
+class AppealHidden(AppealNotFound, Forbidden):
+    """Whoever treats it as not found still may; a person is told they may not."""
+
+    error_id = "appeal_forbidden"
 
 
 class TopicNotFound(NotFound):

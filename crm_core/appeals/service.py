@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_core.appeals import store
+from crm_core.appeals import actions, store
 from crm_core.appeals import workflow as wf
+from crm_core.appeals.actions import Allowed
 from crm_core.appeals.attributes import (
     Review,
-    decode,
     definitions_in_effect,
     review,
     validate,
 )
-from crm_core.appeals.errors import AppealNotFound, RouteNotFound
+from crm_core.appeals.errors import RouteNotFound
 from crm_core.appeals.events import AppealChanged, AppealCreated
+from crm_core.appeals.loading import Loaded, customer_facts, load
 from crm_core.appeals.model import (
     Appeal,
     AppealAction,
@@ -88,16 +89,23 @@ class _Prepared:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Loaded:
+class AppealView:
+    """One appeal as a page shows it (`view`)."""
+
     appeal: Appeal
-    route: Route
     topic: Topic
-    definitions: list[AttributeDef]
-    customer: Mapping[str, object]
-    context: EvalContext
+    route: Route
+    allowed: Allowed
+    form: Review
+    """Each attribute's state and the problems of the values typed."""
+    dictionaries: Mapping[str, Dictionary]
+    history: Sequence[HistoryEntry]
+    """Oldest first."""
+    children: Sequence[Appeal]
+    """Oldest first; attributes as stored."""
 
 
-Operation = Callable[[AsyncSession, _Loaded], Awaitable[Step]]
+Operation = Callable[[AsyncSession, Loaded], Awaitable[Step]]
 
 
 class AppealService:
@@ -198,21 +206,51 @@ class AppealService:
         return await self.create(actor, data, parent_id=parent_id)
 
     async def get(self, actor: Actor, appeal_id: uuid.UUID) -> Appeal:
-        """The appeal with typed attributes. AppealNotFound also when the actor may not
-        see its customer group."""
+        """The appeal with typed attributes. AppealNotFound when there is none,
+        AppealHidden (an AppealNotFound and a Forbidden) outside the actor's
+        customer groups."""
         require(actor, Permission.APPEAL_READ)
         async with self._sessions() as s:
-            loaded = await self._load(s, actor, appeal_id)
+            loaded = await load(s, actor, appeal_id, now=self._clock.now())
         return loaded.appeal
 
     async def history(self, actor: Actor, appeal_id: uuid.UUID) -> list[HistoryEntry]:
         """Every step of the appeal, oldest first."""
         require(actor, Permission.APPEAL_READ)
         async with self._sessions() as s:
-            appeal = await store.get_appeal(s, appeal_id)
-            if appeal is None or not actor.sees_group(appeal.customer_group):
-                raise AppealNotFound(f"no appeal {appeal_id}")
+            wf.visible(actor, appeal_id, await store.get_appeal(s, appeal_id))
             return await store.history(s, appeal_id)
+
+    async def view(
+        self,
+        actor: Actor,
+        appeal_id: uuid.UUID,
+        *,
+        attributes: Mapping[str, object] | None = None,
+    ) -> AppealView:
+        """Everything a page shows of the appeal, read at once: the steps the actor
+        may take now, its history, its children the actor may see, and its form
+        for its values with `attributes` (raw, as typed) over them (conditional
+        rules evaluated, every problem `edit` would name). Stores nothing."""
+        require(actor, Permission.APPEAL_READ)
+        async with self._sessions() as s:
+            got = await load(s, actor, appeal_id, now=self._clock.now())
+            dictionaries = await store.dictionaries(s)
+            history = await store.history(s, appeal_id)
+            children = await store.children(s, appeal_id)
+        still_open = sum(1 for c in children if c.status in store.OPEN)
+        form = review(
+            got.definitions, attributes or {}, context=got.context,
+            dictionaries=dictionaries, previous=got.appeal.attributes,
+        )  # fmt: skip
+        return AppealView(
+            appeal=got.appeal, topic=got.topic, route=got.route,
+            allowed=actions.allowed(
+                got.appeal, got.route, actor, got.context, open_children=still_open
+            ),
+            form=form, dictionaries=dictionaries, history=history,
+            children=[c for c in children if actor.sees_group(c.customer_group)],
+        )  # fmt: skip
 
     async def edit(
         self,
@@ -227,7 +265,7 @@ class AppealService:
         definitions in effect; read-only ones refused). Needs appeal.edit."""
         require(actor, Permission.APPEAL_EDIT)
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             wf.refuse_closed(got.appeal)
             values = got.appeal.attributes
             if attributes:
@@ -246,7 +284,7 @@ class AppealService:
         """Self-assign (members of the appeal's queue). Two at once: one gets
         StaleAppeal or Conflict."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             return wf.take(got.appeal, got.route, actor, got.context.now)
 
         return await self._apply(actor, appeal_id, expected_version, op)
@@ -262,7 +300,7 @@ class AppealService:
     ) -> Appeal:
         """A queue administrator gives the appeal to a member of its queue."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             user = await s.get(UserRow, assignee_id)
             if user is None or not user.active:
                 raise ValidationFailed(
@@ -288,7 +326,7 @@ class AppealService:
         """To the next stage: the named transition, or the first whose guard holds.
         Conflict when the route allows no move."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             return wf.pass_on(
                 got.appeal, got.route, actor, got.context,
                 transition=transition, comment=comment,
@@ -306,7 +344,7 @@ class AppealService:
     ) -> Appeal:
         """Back to the previous stage; `reason` is required."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             return wf.reject(got.appeal, got.route, actor, got.context, reason=reason)
 
         return await self._apply(actor, appeal_id, expected_version, op)
@@ -321,7 +359,7 @@ class AppealService:
     ) -> Appeal:
         """Close where the stage allows it and no child appeal is open."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             children = await store.open_children(s, got.appeal.id)
             return wf.close(
                 got.appeal, got.route, actor, open_children=children,
@@ -338,7 +376,7 @@ class AppealService:
         comment: str = "",
         expected_version: int | None = None,
     ) -> Appeal:
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             return wf.reopen(got.appeal, got.route, actor, got.context, comment=comment)
 
         return await self._apply(actor, appeal_id, expected_version, op)
@@ -354,7 +392,7 @@ class AppealService:
     ) -> Appeal:
         """Move the appeal's deadline (appeal.deadline); clears an overdue mark."""
 
-        async def op(s: AsyncSession, got: _Loaded) -> Step:
+        async def op(s: AsyncSession, got: Loaded) -> Step:
             return wf.set_deadline(
                 got.appeal, actor, deadline_at=deadline_at, now=got.context.now,
                 comment=comment,
@@ -370,7 +408,7 @@ class AppealService:
         op: Operation,
     ) -> Appeal:
         async with self._sessions.begin() as s:
-            got = await self._load(s, actor, appeal_id)
+            got = await load(s, actor, appeal_id, now=self._clock.now())
             if expected_version is not None and expected_version != got.appeal.version:
                 raise wf.stale(got.appeal)
             step = await op(s, got)
@@ -380,33 +418,6 @@ class AppealService:
             store.add_history(s, saved.id, step.entry)
         await self._publisher.publish(_changed(step))
         return saved
-
-    async def _load(
-        self, s: AsyncSession, actor: Actor, appeal_id: uuid.UUID
-    ) -> _Loaded:
-        raw = await store.get_appeal(s, appeal_id)
-        if raw is None or not actor.sees_group(raw.customer_group):
-            raise AppealNotFound(f"no appeal {appeal_id}")
-        route = await store.route(s, raw.route_id)
-        if route is None:
-            raise RouteNotFound(f"appeal {appeal_id} lost its route {raw.route_id}")
-        topics = await store.topics(s)
-        defs = definitions_in_effect(
-            raw.topic_id, topics, await store.declared_attributes(s)
-        )
-        appeal = dataclasses.replace(raw, attributes=decode(defs, raw.attributes))
-        row = (
-            await s.get(CustomerRow, appeal.customer_id) if appeal.customer_id else None
-        )
-        customer = customer_facts(row)
-        topic = topics[appeal.topic_id]
-        context = wf.rule_context(
-            appeal, customer, topic_code=topic.code, now=self._clock.now()
-        )
-        return _Loaded(
-            appeal=appeal, route=route, topic=topic, definitions=defs,
-            customer=customer, context=context,
-        )  # fmt: skip
 
     async def _topic_for(
         self, s: AsyncSession, actor: Actor, topic_id: TopicId | None
@@ -436,24 +447,9 @@ class AppealService:
     ) -> Appeal | None:
         if parent_id is None:
             return None
-        parent = await store.get_appeal(s, parent_id)
-        if parent is None or not actor.sees_group(parent.customer_group):
-            raise AppealNotFound(f"no appeal {parent_id}")
+        parent = wf.visible(actor, parent_id, await store.get_appeal(s, parent_id))
         wf.refuse_closed(parent)
         return parent
-
-
-def customer_facts(row: CustomerRow | None) -> dict[str, object]:
-    """What rules see as `Customer` (empty for an appeal without a customer)."""
-    if row is None:
-        return {}
-    return {
-        "Category": row.category, "Group": row.customer_group, "Kind": row.kind,
-        "IsLead": row.is_lead, "Name": row.name, "Account": row.account,
-        "Balance": row.balance, "Sex": row.sex, "BirthDate": row.birth_date,
-        "City": row.city, "District": row.district, "Building": row.building,
-        "NetworkNode": row.network_node,
-    }  # fmt: skip
 
 
 def _usable_topic(topics: Mapping[TopicId, Topic], topic_id: TopicId) -> Topic:
@@ -523,5 +519,6 @@ __all__ = [
     "AppealDraft",
     "AppealInput",
     "AppealService",
+    "AppealView",
     "customer_facts",
 ]

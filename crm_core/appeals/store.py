@@ -206,6 +206,14 @@ async def latest_route(s: AsyncSession, topic_id: TopicId) -> Route | None:
     return None if row is None else route_from_row(row)
 
 
+async def all_routes(s: AsyncSession) -> list[Route]:
+    """Every version of every route (appeals in flight keep older ones)."""
+    rows = await s.scalars(
+        select(RouteRow).order_by(RouteRow.topic_id, RouteRow.version)
+    )
+    return [route_from_row(row) for row in rows]
+
+
 # Templates ------------------------------------------------------------------------
 
 
@@ -364,3 +372,13 @@ async def open_children(s: AsyncSession, appeal_id: uuid.UUID) -> int:
         .where(AppealRow.parent_id == appeal_id, AppealRow.status.in_(OPEN))
     )
     return int(count or 0)
+
+
+async def children(s: AsyncSession, appeal_id: uuid.UUID) -> list[Appeal]:
+    """The appeal's child appeals, oldest first."""
+    rows = await s.scalars(
+        select(AppealRow)
+        .where(AppealRow.parent_id == appeal_id)
+        .order_by(AppealRow.created_at, AppealRow.id)
+    )
+    return [appeal_from_row(row) for row in rows]

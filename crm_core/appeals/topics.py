@@ -99,6 +99,18 @@ class TopicService:
             )
         return [d for d in found if d.active or not active_only]
 
+    async def attributes(self, actor: Actor) -> list[AttributeDef]:
+        """Every attribute any topic declares, once per code (the first
+        declaration), for searching by attribute."""
+        require(actor, Permission.APPEAL_READ)
+        async with self._sessions() as s:
+            declared = await store.declared_attributes(s)
+        found: dict[str, AttributeDef] = {}
+        for definitions in declared.values():
+            for definition in definitions:
+                found.setdefault(definition.code, definition)
+        return sorted(found.values(), key=lambda d: d.label.casefold())
+
     async def declare_attribute(
         self, actor: Actor, topic_id: TopicId, definition: AttributeDef
     ) -> None:
@@ -196,6 +208,12 @@ class TopicService:
         require(actor, Permission.APPEAL_READ)
         async with self._sessions() as s:
             return await store.latest_route(s, topic_id)
+
+    async def routes(self, actor: Actor) -> list[Route]:
+        """Every version of every topic's route, oldest first per topic."""
+        require(actor, Permission.APPEAL_READ)
+        async with self._sessions() as s:
+            return await store.all_routes(s)
 
     async def set_template(self, actor: Actor, template: ContactTemplate) -> None:
         """Set an operator's form defaults: their own, or anyone's with user.admin."""

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from crm_core.appeals.errors import StaleAppeal
+from crm_core.appeals.errors import AppealHidden, AppealNotFound, StaleAppeal
 from crm_core.appeals.model import (
     Appeal,
     AppealAction,
@@ -337,6 +337,16 @@ def edited(
         changes.insert(0, "description")
     comment = "changed " + ", ".join(changes) if changes else "no change"
     return _step(actor, AppealAction.EDIT, appeal, changed, now, comment)
+
+
+def visible(actor: Actor, appeal_id: uuid.UUID, appeal: Appeal | None) -> Appeal:
+    """`appeal` if `actor` may see it; AppealNotFound when there is none,
+    AppealHidden (also a Forbidden) when its customer group is not the actor's."""
+    if appeal is None:
+        raise AppealNotFound(f"no appeal {appeal_id}")
+    if not actor.sees_group(appeal.customer_group):
+        raise AppealHidden(f"appeal {appeal_id} is outside your customer groups")
+    return appeal
 
 
 def stale(appeal: Appeal) -> StaleAppeal:

@@ -21,6 +21,7 @@ from crm_core.customers.model import (
     Page,
     decode_cursor,
     encode_cursor,
+    visible_card,
 )
 from crm_core.customers.tables import ContactRow
 from crm_core.db import AsyncSession
@@ -131,6 +132,4 @@ class ContactService(CallRecords):
 
 
 async def _visible(s: AsyncSession, actor: Actor, customer_id: uuid.UUID) -> None:
-    card = await store.load_card(s, customer_id)
-    if card is None or not actor.sees_group(card.customer_group):
-        raise CustomerNotFound(f"no customer {customer_id}")
+    visible_card(actor, customer_id, await store.load_card(s, customer_id))

@@ -16,7 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, NewType, TypeVar
 
+from crm_core.auth.model import Actor
 from crm_core.customers.call_log import CallEnd, CallOutcome, EndReason
+from crm_core.customers.errors import CustomerHidden, CustomerNotFound
 
 CustomerId = NewType("CustomerId", uuid.UUID)
 ContactId = NewType("ContactId", uuid.UUID)
@@ -310,3 +312,14 @@ def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
         return key, uuid.UUID(hex=hex_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor(f"not a cursor this list gave out: {cursor[:40]!r}") from None
+
+
+def visible_card(
+    actor: Actor, customer_id: uuid.UUID, card: CustomerCard | None
+) -> CustomerCard:
+    """`card` if `actor` may see it; CustomerNotFound or CustomerHidden if not."""
+    if card is None:
+        raise CustomerNotFound(f"no customer {customer_id}")
+    if not actor.sees_group(card.customer_group):
+        raise CustomerHidden(f"customer {customer_id} is outside your customer groups")
+    return card

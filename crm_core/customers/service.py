@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +34,7 @@ from crm_core.customers.model import (
     decode_cursor,
     encode_cursor,
     identification,
+    visible_card,
 )
 from crm_core.customers.ports import Clock
 from crm_core.db import Sessions, reading, retry_once
@@ -191,13 +192,12 @@ class CustomerService:
         return card
 
     async def get(self, actor: Actor, customer_id: uuid.UUID) -> CustomerCard:
-        """The card; CustomerNotFound if absent or outside the actor's groups."""
+        """The card; CustomerNotFound if absent, CustomerHidden (a CustomerNotFound
+        and a Forbidden) if outside the actor's groups."""
         require(actor, Permission.CUSTOMER_READ)
         async with self._sessions() as s:
             card = await store.load_card(s, customer_id)
-        if card is None or not actor.sees_group(card.customer_group):
-            raise CustomerNotFound(f"no customer {customer_id}")
-        return card
+        return visible_card(actor, customer_id, card)
 
     async def update(
         self, actor: Actor, customer_id: uuid.UUID, changes: Mapping[str, object]
@@ -322,6 +322,18 @@ class CustomerService:
         more = len(rows) > size
         next_cursor = encode_cursor(items[-1].name, items[-1].id) if more else None
         return Page(items=items, next_cursor=next_cursor)
+
+    async def summaries(
+        self, actor: Actor, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, CustomerSummary]:
+        """The customers of `ids` the actor may see, by id (for lists that name
+        them); the others are left out."""
+        require(actor, Permission.CUSTOMER_READ)
+        if not ids:
+            return {}
+        async with self._sessions() as s:
+            found = await store.summaries_of(s, ids, actor.customer_groups)
+        return {c.id: c for c in found}
 
     async def record_info_request(
         self, actor: Actor, customer_id: uuid.UUID, *, subject: str, details: str = ""

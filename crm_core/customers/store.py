@@ -8,7 +8,7 @@ values here and nowhere else. No rights checks: those belong to the service.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -261,6 +261,16 @@ def search_query(
     if groups is not None:
         query = query.where(func.coalesce(CustomerRow.customer_group, "").in_(groups))
     return query.order_by(CustomerRow.name, CustomerRow.id)
+
+
+async def summaries_of(
+    s: AsyncSession, ids: Collection[uuid.UUID], groups: frozenset[str] | None
+) -> list[CustomerSummary]:
+    """The customers of `ids` in `groups` (None: any group)."""
+    query = select(*SUMMARY_COLUMNS).where(CustomerRow.id.in_(sorted(set(ids))))
+    if groups is not None:
+        query = query.where(func.coalesce(CustomerRow.customer_group, "").in_(groups))
+    return [summary_from(tuple(r)) for r in (await s.execute(query)).all()]
 
 
 def after(query: SummarySelect, name: str, row_id: uuid.UUID) -> SummarySelect:

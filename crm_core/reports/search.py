@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     cast,
     false,
+    func,
     or_,
     select,
     true,
@@ -98,6 +99,16 @@ class AppealSearch:
         more = len(rows) > size
         next_cursor = encode_cursor(cursor_after(hits[-1], flt.sort)) if more else None
         return SearchPage(items=hits, next_cursor=next_cursor)
+
+    async def count(self, actor: Actor, flt: AppealFilter, *, cap: int = 999) -> int:
+        """How many appeals match `flt`, counted up to `cap + 1` (a list says
+        "999+" rather than count millions). Errors as `search`."""
+        require(actor, Permission.APPEAL_READ)
+        async with self._sessions() as s:
+            where = await conditions(s, actor, flt)
+            matching = select(A.id).where(*where.all()).limit(cap + 1).subquery()
+            found = await s.scalar(select(func.count()).select_from(matching))
+        return int(found or 0)
 
     async def iterate(
         self, actor: Actor, flt: AppealFilter, *, page_size: int = MAX_LIMIT
@@ -195,6 +206,12 @@ async def _schema(s: AsyncSession, flt: AppealFilter) -> _Schema:
         declared = await store.declared_attributes(s)
         kinds = _kinds(d for defs in declared.values() for d in defs)
     return _Schema(children=children, kinds=kinds)
+
+
+async def topic_subtrees(s: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TopicId]:
+    """`ids` and every topic below them; BadFilter naming `topic_ids[i]` for an
+    unknown one."""
+    return _topics_below(ids, await _schema(s, AppealFilter(topic_ids=tuple(ids))))
 
 
 def _kinds(definitions: Iterable[AttributeDef]) -> dict[str, AttributeKind]:

@@ -322,6 +322,20 @@ class Pbx:
             ]
         )
 
+    def chan_spy(self, spyer: Channel, spyee: Channel | None) -> None:
+        """`ChanSpyStart` (spying on `spyee` began) or, with None, `ChanSpyStop`,
+        which Asterisk publishes with the spyer alone (app_chanspy.c)."""
+        event = "ChanSpyStart" if spyee is not None else "ChanSpyStop"
+        spied = [] if spyee is None else channel_fields(spyee, "Spyee")
+        self.emit(
+            [
+                ("Event", event),
+                ("Privilege", "call,all"),
+                *channel_fields(spyer, "Spyer"),
+                *spied,
+            ]
+        )
+
     def newstate(self, ch: Channel, state: str) -> None:
         ch.state = state
         self._channel_event("Newstate", ch)

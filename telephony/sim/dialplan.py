@@ -30,6 +30,7 @@ from telephony.sim.channels import UNKNOWN, Channel, Event, Pbx
 from telephony.sim.dial import dial
 from telephony.sim.extensions import PRIORITY_LABELS, ExtensionTable
 from telephony.sim.model import AgentPhone, Caller, PartyKind, SimConfig
+from telephony.sim.spy import chan_spy
 from telephony.sim.wav import GrowingWav
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,8 @@ class Dialplan(ExtensionTable):
                 return await self._amd(line)
             case "Dial":
                 return await dial(self, line, data)
+            case "ChanSpy":
+                return await chan_spy(self, line, data)
             case "Busy":
                 self.pbx.newstate(ch, "Busy")
                 line.busy.set()

@@ -32,6 +32,9 @@ from telephony.dialplan import (
     QUEUE_EXIT_SCRIPT,
     QUEUE_VARIABLE,
     QUEUED_AT_VARIABLE,
+    SPY_CHANNEL_VARIABLE,
+    SPY_CONTEXT,
+    SPY_OPTIONS,
     WAIT_CONTEXT,
     WAIT_EXTEN,
     WAIT_INVALID_EXTEN,
@@ -111,6 +114,9 @@ class ExtensionTable:
                 ("Set", f"{QUEUED_AT_VARIABLE}=${{EPOCH}}"),
                 ("Goto", f"{WAIT_CONTEXT},{WAIT_EXTEN},{ANNOUNCE_LABEL}"),
             ]
+        if ctx == SPY_CONTEXT and exten in SPY_OPTIONS:
+            spied = ch.variables.get(SPY_CHANNEL_VARIABLE, "")
+            return [("ChanSpy", f"{spied},{SPY_OPTIONS[exten]}"), ("Hangup", "")]
         if ctx == "cc-party":
             return self._party_steps(line, exten)
         if ctx == OUTBOUND_CONTEXT and _DIGITS.match(exten):

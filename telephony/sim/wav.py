@@ -6,6 +6,7 @@ a well-formed file that grows while the call lasts.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 import wave
@@ -14,12 +15,27 @@ from pathlib import Path
 RATE_HZ = 8000
 
 
+TONE_HZ = 425
+TONE_PERIOD = RATE_HZ // math.gcd(RATE_HZ, TONE_HZ)
+"""Samples after which the tone repeats exactly (320 at 8 kHz)."""
+
+
 def tone(samples: int, *, start: int = 0, amplitude: int = 3000) -> bytes:
-    """A 425 Hz tone (what a talking line sounds like to the tests: not silence)."""
-    step = 2 * math.pi * 425 / RATE_HZ
+    """A 425 Hz tone (what a talking line sounds like to the tests: not silence),
+    cut from one period: recording hundreds of calls costs copies, not sines."""
+    period = _tone_period(amplitude)
+    offset = 2 * (start % TONE_PERIOD)
+    needed = offset + 2 * samples
+    repeated = period * (needed // len(period) + 1)
+    return repeated[offset:needed]
+
+
+@functools.cache
+def _tone_period(amplitude: int) -> bytes:
+    step = 2 * math.pi * TONE_HZ / RATE_HZ
     return struct.pack(
-        f"<{samples}h",
-        *(int(amplitude * math.sin(step * (start + i))) for i in range(samples)),
+        f"<{TONE_PERIOD}h",
+        *(int(amplitude * math.sin(step * i)) for i in range(TONE_PERIOD)),
     )
 
 

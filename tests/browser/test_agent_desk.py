@@ -16,11 +16,11 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, WebSocketRoute, expect
 
 from acd.model import AgentState
-from crm_core.appeals.seed import DemoStaff, seed_appeals
 from crm_core.auth.service import AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.model import Contact
 from tests.browser.conftest import screenshot, sign_in
+from tests.integration.agent_ui.office import routes
 from tests.integration.agent_ui.site import Site, running_site
 from tests.integration.spine import ANNA
 from tests.integration.test_spine import waiting_caller
@@ -44,16 +44,6 @@ async def known_customer(site: Site, card: dict[str, Any] = CARD) -> str:
     ) as response:
         assert response.status == 201, await response.text()
         return str((await response.json())["id"])
-
-
-async def topics(site: Site) -> None:
-    """The demo's topics and routes, anna working the front queue."""
-    ids = site.user_ids
-    staff = DemoStaff(
-        front=[ids["anna"]], technicians=[ids["olga"]],
-        bis_technicians=[ids["olga"]], administrators=[ids["sveta"]],
-    )  # fmt: skip
-    await seed_appeals(site.spine.app.sessions, UtcClock(), staff)
 
 
 async def appeals_of(site: Site, customer_id: str) -> list[Any]:
@@ -80,7 +70,7 @@ async def test_agent_works_a_known_customers_call_from_ring_to_wrap_up(
     site: Site, page: Page
 ) -> None:
     customer_id = await known_customer(site)
-    await topics(site)
+    await routes(site)
     await ready(page, site)
     await screenshot(page, "agent-desk-ready")
     call = await call_in(site, KNOWN)

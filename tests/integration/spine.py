@@ -29,7 +29,9 @@ from tests.integration.service import ready, service_settings, serving
 from tests.waiting import eventually
 
 ANNA, BORIS = AgentId("anna"), AgentId("boris")
-PHONES = {ANNA: "1001", BORIS: "1002"}
+SVETA = AgentId("sveta")
+"""The supervisor: her phone rings to listen to calls when she has a seat."""
+PHONES = {ANNA: "1001", BORIS: "1002", SVETA: "1009"}
 FALLBACK_DNIS = "2001"
 """No flow serves it: the default greeting, then key 1 billing, 2 support, 3 sales,
 anything else general (ivr.fallback)."""
@@ -113,32 +115,60 @@ class Spine:
 
 
 def spine_settings(
-    database_url: str, tmp_path: Path, *, wrap_up_s: float = 0.2
+    database_url: str,
+    tmp_path: Path,
+    *,
+    wrap_up_s: float = 0.2,
+    supervisor_seat: bool = False,
+    acd: dict[str, Any] | None = None,
+    queues: dict[str, dict[str, Any]] | None = None,
 ) -> Settings:
+    """`supervisor_seat`: sveta has a seat (her phone); `acd`: more ACD settings;
+    `queues`: more settings of some queues, by id."""
     seats = [
         {"login": ANNA, "endpoint": PHONES[ANNA], "queues": ["general", "billing"]},
         {"login": BORIS, "endpoint": PHONES[BORIS], "queues": ["general", "support"]},
     ]
-    queues = [
-        {"id": q, "wrap_up_s": wrap_up_s, "ring_timeout_s": 5}
+    if supervisor_seat:
+        seats.append({"login": SVETA, "endpoint": PHONES[SVETA], "queues": ["general"]})
+    extra = queues or {}
+    configured = [
+        {"id": q, "wrap_up_s": wrap_up_s, "ring_timeout_s": 5, **extra.get(q, {})}
         for q in ("general", "billing", "support")
     ]
-    queues.append({"id": "sales", "max_wait_s": SALES_MAX_WAIT_S})
+    configured.append(
+        {"id": "sales", "max_wait_s": SALES_MAX_WAIT_S, **extra.get("sales", {})}
+    )
     return service_settings(
         database_url,
         tmp_path,
-        acd={"seats": seats, "queues": queues, "announce_every_s": None},
+        acd={
+            "seats": seats,
+            "queues": configured,
+            "announce_every_s": None,
+            **(acd or {}),
+        },
         crm={"cookie_secure": False},  # the browser tests sign in over plain HTTP
     )
 
 
 @asynccontextmanager
 async def running(
-    database_url: str, tmp_path: Path, *, ring_s: float = 0.2, wrap_up_s: float = 0.2
+    database_url: str,
+    tmp_path: Path,
+    *,
+    ring_s: float = 0.2,
+    wrap_up_s: float = 0.2,
+    supervisor_seat: bool = False,
+    acd: dict[str, Any] | None = None,
+    queues: dict[str, dict[str, Any]] | None = None,
 ) -> AsyncIterator[Spine]:
     """The spine; the agents' phones ring `ring_s` before they answer, and
-    wrap-up ends by itself after `wrap_up_s`."""
-    settings = spine_settings(database_url, tmp_path, wrap_up_s=wrap_up_s)
+    wrap-up ends by itself after `wrap_up_s` (see `spine_settings` for the rest)."""
+    settings = spine_settings(
+        database_url, tmp_path, wrap_up_s=wrap_up_s,
+        supervisor_seat=supervisor_seat, acd=acd, queues=queues,
+    )  # fmt: skip
     config = replace(
         simulator_config(settings),
         agents=tuple(

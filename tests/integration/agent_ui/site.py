@@ -6,10 +6,11 @@ would: with its own cookies, the session's CSRF token on changes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -56,7 +57,7 @@ class Visitor:
     async def post(
         self,
         path: str,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         *,
         htmx: bool = True,
         csrf: bool = True,
@@ -69,7 +70,7 @@ class Visitor:
         self,
         method: str,
         path: str,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | Sequence[tuple[str, str]] | None,
         *,
         htmx: bool,
         csrf: bool,
@@ -96,6 +97,25 @@ class Site:
     def base(self) -> str:
         return self.spine.base
 
+    async def add_user(
+        self,
+        login: str,
+        role: Role,
+        *,
+        groups: frozenset[str] | None = None,
+        queues: frozenset[str] = frozenset(),
+    ) -> uuid.UUID:
+        """Another user who signs in with PASSWORD, seeing only `groups` (None:
+        every customer group), a member of the work `queues`."""
+        auth = AuthService(self.spine.app.sessions, SystemClock(), passwords=FAST)
+        new = NewUser(
+            login=login, display_name=login.title(), role=role, password=PASSWORD,
+            customer_groups=groups, queues=queues,
+        )  # fmt: skip
+        user = await auth.create_user(system_actor(), new)
+        self.user_ids[login] = user.id
+        return user.id
+
     @asynccontextmanager
     async def visitor(self, login: str | None = None) -> AsyncIterator[Visitor]:
         jar = aiohttp.CookieJar(unsafe=True)
@@ -108,10 +128,19 @@ class Site:
 
 @asynccontextmanager
 async def running_site(
-    database_url: str, tmp_path: Path, *, ring_s: float = 0.2
+    database_url: str,
+    tmp_path: Path,
+    *,
+    ring_s: float = 0.2,
+    supervisor_seat: bool = False,
+    acd: dict[str, Any] | None = None,
+    queues: dict[str, dict[str, Any]] | None = None,
 ) -> AsyncIterator[Site]:
     """Wrap-up lasts until the agent finishes it (ten minutes)."""
-    async with running(database_url, tmp_path, ring_s=ring_s, wrap_up_s=600) as spine:
+    async with running(
+        database_url, tmp_path, ring_s=ring_s, wrap_up_s=600,
+        supervisor_seat=supervisor_seat, acd=acd, queues=queues,
+    ) as spine:  # fmt: skip
         auth = AuthService(spine.app.sessions, SystemClock(), passwords=FAST)
         ids = dict(spine.users)
         for login, role in MORE_USERS.items():

@@ -163,3 +163,25 @@ async def test_types_share_one_order_when_subscribed_together() -> None:
         await bus.publish(Other(2))
         await bus.drain()
     assert seen == [Base(1), Other(2)]
+
+
+async def test_backlog_names_the_subscriber_that_falls_behind() -> None:
+    release = asyncio.Event()
+
+    async def stuck(event: Base) -> None:
+        await release.wait()
+
+    async def fast(event: Base) -> None:
+        return None
+
+    async with Bus() as bus:
+        bus.subscribe(Base, stuck)
+        bus.subscribe(Base, fast)
+        for n in range(5):
+            await bus.publish(Base(n))
+        await asyncio.sleep(0.01)
+        backlog = bus.backlog()
+        release.set()
+        await bus.drain()
+        assert bus.backlog() == {stuck.__qualname__: 0, fast.__qualname__: 0}
+    assert backlog == {stuck.__qualname__: 4, fast.__qualname__: 0}

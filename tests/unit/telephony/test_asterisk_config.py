@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from acd.model import ExitKind
+from acd.monitoring import MonitorMode
 from contactcentre.settings import PbxSettings, Settings
 from telephony import dialplan
 from telephony.ami_events import BUILDERS
@@ -334,6 +335,7 @@ def test_contexts_the_service_uses_exist_when_the_dialplan_is_read(
         dialplan.DIALER_CONTEXT,
         dialplan.OUTBOUND_CONTEXT,
         dialplan.PHONES_CONTEXT,
+        dialplan.SPY_CONTEXT,
     ):
         assert steps.get(context), context
 
@@ -591,3 +593,39 @@ def test_asterisk_names_itself_as_the_first_pbx_when_configured_as_shipped(
     globals_ = section(extensions, "globals")
     assert globals_.value(dialplan.PBX_ID_VARIABLE) == dialplan.PBX_ID_DEFAULT
     assert Settings().pbxs[0].id == dialplan.PBX_ID_DEFAULT
+
+
+@pytest.mark.parametrize("mode", sorted(dialplan.SPY_OPTIONS))
+def test_spy_extension_runs_chanspy_on_the_named_channel_when_originated(
+    extensions: list[Section], mode: str
+) -> None:
+    route = context_for(dialplan_steps(extensions), dialplan.SPY_CONTEXT, mode)
+    assert route[0].pattern == mode
+    assert [s.application for s in route] == ["ChanSpy", "Hangup"]
+    channel, options = route[0].data.split(",")
+    assert channel == f"${{{dialplan.SPY_CHANNEL_VARIABLE}}}"
+    assert options == dialplan.SPY_OPTIONS[mode]
+
+
+def test_spy_options_say_listen_whisper_and_barge_when_read() -> None:
+    options = dialplan.SPY_OPTIONS
+    assert set(options) == {m.value for m in MonitorMode}
+    assert "q" in options["listen"]
+    assert not set("wWB") & set(options["listen"])
+    assert "w" in options["whisper"]
+    assert "B" not in options["whisper"]
+    assert "B" in options["barge"]
+    # every mode leaves with the agent's channel and takes its name in full
+    assert all({"E", "u"} <= set(o) for o in options.values())
+
+
+def test_phones_cannot_dial_into_the_spy_context_when_configured(
+    extensions: list[Section],
+) -> None:
+    reachable = {dialplan.PHONES_CONTEXT}
+    for sec in extensions:
+        if sec.name in reachable:
+            reachable |= set(sec.values("include"))
+    assert dialplan.SPY_CONTEXT not in reachable
+    pjsip = conf("pjsip.conf")
+    assert not [s for s in pjsip if s.values("context") == [dialplan.SPY_CONTEXT]]
