@@ -99,6 +99,39 @@ class _Call:
 
 
 @dataclass(slots=True)
+class _DropLog:
+    """What AST_VDadapt.pl counts in vicidial_log: calls when dialled, drops when
+    dropped; answers are calls sent to an agent (VICIdial cannot tell machines an
+    agent was handed from people)."""
+
+    calls: int = 0
+    answers: int = 0
+    drops: int = 0
+    recent_calls: deque[float] = field(default_factory=deque)
+    recent_drops: deque[float] = field(default_factory=deque)
+
+    def dialled(self, at_s: float) -> None:
+        self.calls += 1
+        self.recent_calls.append(at_s)
+
+    def dropped(self, at_s: float) -> None:
+        self.drops += 1
+        self.recent_drops.append(at_s)
+
+    def stats(self, now_s: float) -> vicidial.DropStats:
+        for recent in (self.recent_calls, self.recent_drops):
+            while recent and recent[0] <= now_s - 60:
+                recent.popleft()
+        return vicidial.DropStats(
+            calls_today=self.calls,
+            answers_today=self.answers,
+            drops_today=self.drops,
+            calls_one=len(self.recent_calls),
+            drops_one=len(self.recent_drops),
+        )
+
+
+@dataclass(slots=True)
 class _Day:
     scenario: Scenario
     method: Method
@@ -122,9 +155,7 @@ class _Day:
         default_factory=lambda: vicidial.AdaptState(level=1.0)
     )
     drops: vicidial.DropStats = field(default_factory=vicidial.DropStats)
-    vici_calls: deque[float] = field(default_factory=deque)
-    vici_drops: deque[float] = field(default_factory=deque)
-    vici_totals: list[int] = field(default_factory=lambda: [0, 0, 0])
+    drop_log: _DropLog = field(default_factory=_DropLog)
     samples: int = 0
 
     def schedule(self, at_s: float, kind: _Event, ref: int = 0) -> None:
@@ -206,8 +237,7 @@ class _Day:
         fate = attempt(self.scenario, self.draws[index], dialled_at_s=self.now_s)
         self.calls.append(_Call(dialled_at_s=self.now_s, attempt=fate))
         self.dialling[index] = self.now_s
-        self.vici_calls.append(self.now_s)
-        self.vici_totals[0] += 1
+        self.drop_log.dialled(self.now_s)
         self.schedule(self.now_s + fate.known_after_s, _Event.KNOWN, index)
 
     def on_known(self, index: int) -> None:
@@ -222,7 +252,7 @@ class _Day:
         if not fate.to_agent:
             call.done = True
             return
-        self.vici_totals[1] += 1
+        self.drop_log.answers += 1
         call.waiting_since_s = self.now_s
         self.waiting.append(index)
         self.schedule(
@@ -265,8 +295,7 @@ class _Day:
         if call.done:
             return
         call.done = True
-        self.vici_drops.append(self.now_s)
-        self.vici_totals[2] += 1
+        self.drop_log.dropped(self.now_s)
         if call.attempt.answer is Answer.PERSON:
             self.record_person(None, taken_for_machine=False)
 
@@ -292,7 +321,7 @@ class _Day:
         if self.now_s >= self.scenario.day_s:
             return
         if self.samples % round(vicidial.DROPS_PERIOD_S) == 0:
-            self.drops = self.drop_stats()
+            self.drops = self.drop_log.stats(self.now_s)
         self.adapt = vicidial.sample_floor(self.adapt, self.floor())
         self.samples += 1
         if self.samples % round(vicidial.LEVEL_PERIOD_S) == 0:
@@ -301,21 +330,6 @@ class _Day:
                 self.adapt, self.scenario.adapt, hourmin=hhmm, drops=self.drops
             )
         self.schedule(self.now_s + vicidial.SAMPLE_PERIOD_S, _Event.SAMPLE)
-
-    def drop_stats(self) -> vicidial.DropStats:
-        """Calls are logged when dialled, drops when dropped (as vicidial_log rows);
-        answers are calls sent to an agent, which VICIdial cannot tell from people."""
-        for recent in (self.vici_calls, self.vici_drops):
-            while recent and recent[0] <= self.now_s - 60:
-                recent.popleft()
-        calls, answers, drops = self.vici_totals
-        return vicidial.DropStats(
-            calls_today=calls,
-            answers_today=answers,
-            drops_today=drops,
-            calls_one=len(self.vici_calls),
-            drops_one=len(self.vici_drops),
-        )
 
     def clipped(self, start_s: float, length_s: float) -> float:
         """The part of an interval inside the working day."""
