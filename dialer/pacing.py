@@ -168,9 +168,11 @@ def predictive_dials(
     would connect exceed the agents expected free then by no more than the allowed
     abandonment (a normal approximation of both counts, each a sum of chances)."""
     floor_dials = progressive_dials(floor)
-    if not floor.staffed or not estimates.talks_s:
-        return floor_dials if floor.staffed else 0
-    if len(estimates.outcomes) < settings.min_outcomes:
+    if (
+        not floor.staffed
+        or not estimates.talks_s
+        or len(estimates.outcomes) < settings.min_outcomes
+    ):
         return floor_dials
     model = _OutcomeModel.of(estimates)
     if model.connect_share == 0.0:
