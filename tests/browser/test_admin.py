@@ -1,7 +1,8 @@
 """The administrator's main path in Chromium: the users list, a new agent's seat
-refused with the problem beside the field, fixed and saved (the running ACD takes
-it at once), a queue in use that cannot be deleted saying why, an IVR flow
-checked, and the seats page in Russian. Screenshots at 1366x768."""
+refused with the problem beside the field as it is typed and again on saving,
+fixed and saved (the running ACD takes it at once), a queue in use that cannot be
+deleted saying why, an IVR flow checked, and the seats page in Russian.
+Screenshots at 1366x768."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ async def test_admin_adds_a_seat_and_is_told_why_a_queue_stays_when_working(
     await page.click("#new-seat")
     await page.fill("#f-login", "vera")
     await page.fill("#f-endpoint", "10 77")
+    await page.press("#f-endpoint", "Tab")  # checked on change, before any save
+    await expect(page.locator("#e-endpoint")).to_have_text(
+        "Use letters, digits, dots, dashes and _ only."
+    )
     await page.fill("#f-skills", "billing:5, en:3")
     await page.check("#q-billing")
     await page.click("#save-seat")
