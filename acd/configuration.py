@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,10 +17,12 @@ from acd.dialing import AgentSeat
 from acd.model import (
     AgentId,
     AgentProfile,
+    ExitKind,
     Membership,
     OverflowKind,
     OverflowRule,
     QueueConfig,
+    QueueExit,
     QueueId,
     Strategy,
 )
@@ -55,7 +57,12 @@ class QueueInput(_Input):
     strategy: Strategy = Strategy.LONGEST_IDLE
     ring_timeout_s: Annotated[float, Field(gt=0, le=600)] = 15.0
     max_wait_s: Annotated[float | None, Field(gt=0, le=86_400)] = None
-    """Past it the caller goes to voicemail; None: they wait for ever."""
+    """Past it the caller leaves by `max_wait_exit`; None: they wait for ever."""
+    max_wait_exit: Literal[ExitKind.VOICEMAIL, ExitKind.CALLBACK, ExitKind.QUEUE] = (
+        ExitKind.VOICEMAIL
+    )
+    max_wait_queue: Annotated[str | None, Field(pattern=CODE)] = None
+    """For `ExitKind.QUEUE`: where the caller goes after the longest wait."""
     wrap_up_s: Annotated[float, Field(ge=0, le=3600)] = 10.0
     service_level_s: Annotated[float, Field(gt=0, le=3600)] = 20.0
     target_level: Annotated[float, Field(gt=0, lt=1)] = 0.8
@@ -82,6 +89,12 @@ class QueueInput(_Input):
             strategy=self.strategy,
             overflow=overflow,
             max_wait_s=self.max_wait_s,
+            on_max_wait=QueueExit(
+                kind=self.max_wait_exit,
+                target_queue=QueueId(self.max_wait_queue)
+                if self.max_wait_exit is ExitKind.QUEUE and self.max_wait_queue
+                else None,
+            ),
             ring_timeout_s=self.ring_timeout_s,
             wrap_up_s=self.wrap_up_s,
             service_level_s=self.service_level_s,
@@ -90,7 +103,22 @@ class QueueInput(_Input):
 
 
 def overflow_problems(queue: QueueInput) -> list[FieldError]:
-    """An overflow is a wait and what to do after it (to a queue: which one)."""
+    """An overflow is a wait and what to do after it (to a queue: which one); so
+    is leaving after the longest wait for another queue."""
+    return _exit_problems(queue) + _overflow_problems(queue)
+
+
+def _exit_problems(queue: QueueInput) -> list[FieldError]:
+    if queue.max_wait_exit is not ExitKind.QUEUE:
+        return []
+    if not queue.max_wait_queue:
+        return [FieldError("max_wait_queue", NEEDS_QUEUE)]
+    if queue.max_wait_queue == queue.queue_id:
+        return [FieldError("max_wait_queue", OWN_QUEUE)]
+    return []
+
+
+def _overflow_problems(queue: QueueInput) -> list[FieldError]:
     if queue.overflow_kind is None:
         if queue.overflow_after_s is not None:
             return [FieldError("overflow_kind", NEEDS_KIND)]
@@ -164,7 +192,8 @@ class QueueInUse:
     members: tuple[str, ...] = ()
     """Seats in it."""
     overflow_from: tuple[str, ...] = ()
-    """Queues overflowing to it."""
+    """Queues overflowing to it, or sending callers there after their longest
+    wait."""
     default: bool = False
     """Calls asking for an unknown queue go there."""
     waiting: int = 0
@@ -203,9 +232,12 @@ def with_queue(config: Configuration, queue: QueueInput, *, new: bool) -> Config
         problems.append(FieldError("queue_id", IS_TAKEN))
     if not new and queue.queue_id not in known:
         problems.append(FieldError("queue_id", NO_SUCH_QUEUE))
-    target = queue.overflow_queue
-    if target is not None and target not in known | {queue.queue_id}:
-        problems.append(FieldError("overflow_queue", NO_SUCH_QUEUE))
+    for name, target in (
+        ("overflow_queue", queue.overflow_queue),
+        ("max_wait_queue", queue.max_wait_queue),
+    ):
+        if target is not None and target not in known | {queue.queue_id}:
+            problems.append(FieldError(name, NO_SUCH_QUEUE))
     if problems:
         raise ValidationFailed(problems)
     others = tuple(q for q in config.queues if q.queue_id != queue.queue_id)
@@ -229,7 +261,11 @@ def queue_in_use(
         overflow_from=tuple(
             q.queue_id
             for q in config.queues
-            if q.overflow_queue == queue_id and q.queue_id != queue_id
+            if q.queue_id != queue_id
+            and (
+                q.overflow_queue == queue_id
+                or (q.max_wait_exit is ExitKind.QUEUE and q.max_wait_queue == queue_id)
+            )
         ),
         default=queue_id == default_queue,
         waiting=waiting,

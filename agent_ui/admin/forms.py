@@ -56,6 +56,10 @@ def queue_input(form: Form, *, queue_id: str | None = None) -> QueueInput:
     }
     if queue_id is not None:
         data["queue_id"] = queue_id
+    if data.get("overflow_kind") != "to_queue":
+        data.pop("overflow_queue", None)  # a choice left from another kind
+    if data.get("max_wait_exit") != "queue":
+        data.pop("max_wait_queue", None)
     return validated(QueueInput, data)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
-from acd.model import OverflowKind, Strategy
+from acd.model import ExitKind, OverflowKind, Strategy
 from agent_ui.admin.forms import PENALTY_PREFIX, QUEUE_PREFIX
 from agent_ui.labels import N_, QUEUES, field_problem, label
 from agent_ui.language import LANGUAGE_NAMES, LANGUAGES
@@ -92,6 +92,13 @@ LANGUAGE_WORDS: Mapping[str, str] = {
     "ko": N_("Korean"),
 }
 """The languages a flow speaks."""
+
+EXITS: Mapping[str, str] = {
+    ExitKind.VOICEMAIL: N_("Leave a voice message"),
+    ExitKind.CALLBACK: N_("Be called back"),
+    ExitKind.QUEUE: N_("Move to another queue"),
+}
+"""Where a caller goes after the longest wait."""
 
 PROBLEMS: tuple[tuple[str, str], ...] = (
     ("is taken", N_("This is taken already: choose another.")),
@@ -218,6 +225,7 @@ def choices() -> dict[str, list[tuple[str, str]]]:
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "strategies": list(STRATEGIES.items()),
         "overflows": list(OVERFLOWS.items()),
+        "exits": list(EXITS.items()),
     }
 
 

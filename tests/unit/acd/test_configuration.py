@@ -17,7 +17,7 @@ from acd.configuration import (
     without_queue,
     without_seat,
 )
-from acd.model import Membership, OverflowKind, QueueId, Strategy
+from acd.model import ExitKind, Membership, OverflowKind, QueueExit, QueueId, Strategy
 from crm_core.errors import ValidationFailed
 from telephony.model import PbxId
 
@@ -231,3 +231,42 @@ def test_seat_is_kept_when_its_agent_is_logged_in() -> None:
 
     assert refused.value.logged_in
     assert without_seat(_config(), "anna", logged_in=False).seats == ()
+
+
+def test_callers_past_the_longest_wait_go_to_the_queue_named_when_set() -> None:
+    queue = QueueInput(
+        queue_id="sales", max_wait_s=90, max_wait_exit=ExitKind.QUEUE,
+        max_wait_queue="billing",
+    )  # fmt: skip
+
+    config = with_queue(_config(), queue, new=False)
+
+    assert queue.config().on_max_wait == QueueExit(
+        kind=ExitKind.QUEUE, target_queue=QueueId("billing")
+    )
+    in_use = queue_in_use(config, "billing", default_queue=None, waiting=0)
+    assert in_use.overflow_from == ("sales",)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [(None, "names the queue to overflow to"), ("spare", "cannot overflow to itself"),
+     ("gone", "no such queue")],
+)  # fmt: skip
+def test_longest_wait_exit_is_refused_when_its_queue_is_missing_or_itself(
+    target: str | None, message: str
+) -> None:
+    queue = QueueInput(
+        queue_id="spare", max_wait_exit=ExitKind.QUEUE, max_wait_queue=target
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        with_queue(_config(), queue, new=False)
+
+    assert _fields(refused) == {"max_wait_queue": message}
+
+
+def test_voicemail_is_where_callers_go_past_the_longest_wait_by_default() -> None:
+    assert QueueInput(queue_id="x").config().on_max_wait == QueueExit(
+        kind=ExitKind.VOICEMAIL
+    )

@@ -228,3 +228,16 @@ def test_tokens_say_whether_they_still_open_the_api_when_listed() -> None:
     ]
     assert rows[0]["created"] == "2026-12-08 09:00"
     assert rows[0]["last_used"] == ""
+
+
+def test_queue_form_forgets_a_target_queue_left_from_another_choice_when_posted() -> (
+    None
+):
+    queue = queue_input(
+        {"overflow_kind": "offer_callback", "overflow_after_s": "30",
+         "overflow_queue": "billing", "max_wait_exit": "callback",
+         "max_wait_queue": "billing"},
+        queue_id="vip",
+    )  # fmt: skip
+
+    assert (queue.overflow_queue, queue.max_wait_queue) == (None, None)
