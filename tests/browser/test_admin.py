@@ -19,6 +19,9 @@ async def test_admin_adds_a_seat_and_is_told_why_a_queue_stays_when_working(
     await sign_in(page, site, "/", "ivan", lands="/admin")
     await expect(page.locator("#users")).to_contain_text("anna")
     await screenshot(page, "admin-users")
+    await page.click("#users >> text=olga")
+    await expect(page.locator("#access-form")).to_contain_text("See reports")
+    await screenshot(page, "admin-user")
 
     await page.click("text=Agents' seats")
     await page.click("#new-seat")
