@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, overload
+from typing import Any, Protocol, overload
 
 from acd.configuration import (
     Configuration,
@@ -27,7 +27,9 @@ from acd.configuration import (
 )
 from acd.errors import ConfigurationNotSaved, InvalidTransition
 from acd.model import AgentId, AgentState, QueueId
+from acd.monitoring import AuditLog
 from acd.service import AcdService
+from crm_core.auth.model import Actor
 from telephony.backoff import Backoff
 from telephony.model import PbxId
 
@@ -69,11 +71,13 @@ class AcdAdministration:
         *,
         defaults: Configuration,
         pbxs: Sequence[PbxId],
+        audit: AuditLog | None = None,
         retry: Backoff | None = None,
     ) -> None:
         self._acd = acd
         self.acd = acd
         self._store = store
+        self._audit = audit
         self._config = defaults
         self.pbxs = tuple(pbxs)
         self._retry = retry or Backoff(initial_s=1.0, cap_s=60.0)
@@ -157,13 +161,18 @@ class AcdAdministration:
         """Raise ValidationFailed as `save_seat` would, changing nothing."""
         with_seat(self._config, seat, new=new, pbxs=self.pbxs)
 
-    async def save_queue(self, queue: QueueInput, *, new: bool) -> None:
+    async def save_queue(
+        self, queue: QueueInput, *, new: bool, by: Actor | None = None
+    ) -> None:
         async with self._lock:
             changed = with_queue(self._config, queue, new=new)
             await self._change(changed, lambda: self._store.save_queue(queue))
         log.info("ACD queue=%s saved", queue.queue_id)
+        await self._record(
+            by, "acd.queue.save", queue.queue_id, queue.model_dump(mode="json")
+        )
 
-    async def delete_queue(self, queue_id: str) -> None:
+    async def delete_queue(self, queue_id: str, *, by: Actor | None = None) -> None:
         async with self._lock:
             changed = without_queue(self._config, queue_id, self.in_use(queue_id))
             try:
@@ -173,14 +182,20 @@ class AcdAdministration:
                     queue_id, in_use=QueueInUse(waiting=max(1, self.waiting(queue_id)))
                 ) from None
         log.info("ACD queue=%s deleted", queue_id)
+        await self._record(by, "acd.queue.delete", queue_id, None)
 
-    async def save_seat(self, seat: SeatInput, *, new: bool) -> None:
+    async def save_seat(
+        self, seat: SeatInput, *, new: bool, by: Actor | None = None
+    ) -> None:
         async with self._lock:
             changed = with_seat(self._config, seat, new=new, pbxs=self.pbxs)
             await self._change(changed, lambda: self._store.save_seat(seat))
         log.info("ACD seat=%s saved", seat.login)
+        await self._record(
+            by, "acd.seat.save", seat.login, seat.model_dump(mode="json")
+        )
 
-    async def delete_seat(self, login: str) -> None:
+    async def delete_seat(self, login: str, *, by: Actor | None = None) -> None:
         async with self._lock:
             logged_in = self.logged_in(login)
             changed = without_seat(self._config, login, logged_in=logged_in)
@@ -189,6 +204,18 @@ class AcdAdministration:
             except InvalidTransition:  # the agent logged in meanwhile
                 raise ConfigurationRefused(login, logged_in=True) from None
         log.info("ACD seat=%s deleted", login)
+        await self._record(by, "acd.seat.delete", login, None)
+
+    async def _record(
+        self, by: Actor | None, action: str, key: str, details: dict[str, Any] | None
+    ) -> None:
+        """Keep who changed what in the audit log (an administrator's change)."""
+        if by is None or self._audit is None:
+            return
+        kind = action.split(".")[1]
+        await self._audit.record(
+            by, action, object_type=f"acd_{kind}", object_id=key, details=details
+        )
 
     async def _change(
         self, changed: Configuration, keep: Callable[[], Awaitable[None]]

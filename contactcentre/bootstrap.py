@@ -98,6 +98,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.audit import AuditTrail
 from crm_core.auth.directory import Directory
 from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
@@ -659,6 +660,7 @@ def _acd(
         SqlConfigurationStore(sessions, clock),
         defaults=defaults,
         pbxs=[PbxId(p.id) for p in settings.pbxs],
+        audit=AuditTrail(sessions, clock),
     )
 
 

@@ -15,6 +15,7 @@ from agent_ui.admin import views
 from agent_ui.admin.forms import Form, posted_fields, queue_input, seat_input
 from agent_ui.admin.service import ADMIN_DESK
 from agent_ui.labels import N_
+from crm_core.auth.model import Actor
 from crm_core.errors import NotFound, ValidationFailed
 
 routes = web.RouteTableDef()
@@ -99,7 +100,7 @@ async def save_queue(request: web.Request) -> web.StreamResponse:
     form = posted_fields(await request.post())
     try:
         parsed = queue_input(form, queue_id=code)
-        await setup.save_queue(parsed, new=code is None)
+        await setup.save_queue(parsed, new=code is None, by=_actor(request))
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
         return _queue_page(request, code, form, errors=errors)
@@ -116,7 +117,7 @@ async def delete_queue(request: web.Request) -> web.StreamResponse:
     if found is None:
         raise NotFound(code)
     try:
-        await setup.delete_queue(code)
+        await setup.delete_queue(code, by=_actor(request))
     except ConfigurationRefused as refused:
         reasons = views.in_use_reasons(refused.in_use) if refused.in_use else []
         return _queue_page(
@@ -197,7 +198,7 @@ async def save_seat(request: web.Request) -> web.StreamResponse:
     form = posted_fields(await request.post())
     try:
         parsed = seat_input(form, login=login)
-        await setup.save_seat(parsed, new=login is None)
+        await setup.save_seat(parsed, new=login is None, by=_actor(request))
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
         return _seat_page(request, login, form, errors=errors)
@@ -211,7 +212,7 @@ async def delete_seat(request: web.Request) -> web.StreamResponse:
     setup = request.app[ADMIN_DESK].acd
     login = request.match_info["login"]
     try:
-        await setup.delete_seat(login)
+        await setup.delete_seat(login, by=_actor(request))
     except ConfigurationRefused as refused:
         if not refused.logged_in:
             raise NotFound(login) from None
@@ -246,3 +247,7 @@ def _seat_page(
     }
     status = status or (422 if errors else 200)
     return pages.render(request, "admin/seat.html", context, status=status)
+
+
+def _actor(request: web.Request) -> Actor:
+    return pages.viewer(request).actor

@@ -13,6 +13,8 @@ import pytest
 
 from acd.model import AgentId, AgentState, QueueId
 from acd.tables import SqlConfigurationStore
+from crm_core.auth.model import system_actor
+from crm_core.auth.service import AuditQuery, AuthService
 from crm_core.clock import UtcClock
 from crm_core.customers.seed import demo_phone_numbers
 from tests.integration.agent_ui.site import PASSWORD, Site, Visitor, running_site
@@ -264,3 +266,21 @@ async def test_api_token_works_once_issued_and_stops_when_revoked_from_the_page(
     assert revoke.endswith("/revoke")
     assert "billing export" in page.text
     assert after.status == 401
+
+
+async def test_queue_and_seat_changes_are_kept_in_the_audit_log_with_who_made_them(
+    site: Site,
+) -> None:
+    async with site.visitor("ivan") as ivan:
+        await _send(ivan, "/admin/queues", {"queue_id": "vip", "ring_timeout_s": "9"})
+        await _send(ivan, "/admin/queues/vip/delete", {})
+    auth = AuthService(site.spine.app.sessions, UtcClock())
+
+    entries = await auth.audit(system_actor(), AuditQuery(), limit=10)
+
+    done = [(e.action, e.actor_login, e.object_id) for e in entries]
+    assert done[:2] == [
+        ("acd.queue.delete", "ivan", "vip"),
+        ("acd.queue.save", "ivan", "vip"),
+    ]
+    assert entries[1].details["ring_timeout_s"] == 9
