@@ -7,8 +7,10 @@ default applies). Pure.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -131,6 +133,51 @@ def access(form: Form) -> Access:
         queues=frozenset(_words(form.get("queues", ""))),
         administered_queues=frozenset(_words(form.get("administered_queues", ""))),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditFilter:
+    """The audit page's filter: an action, days from and to (UTC, both
+    included), and the page's cursor (the last entry's time and id)."""
+
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: tuple[datetime, uuid.UUID] | None = None
+
+
+def audit_filter(query: Form) -> AuditFilter:
+    """The filter asked for; ValidationFailed naming a day that is not a date."""
+    problems: list[FieldError] = []
+    days: dict[str, datetime | None] = {}
+    for name, shift in (("since", 0), ("until", 1)):
+        text = query.get(name, "").strip()
+        try:
+            day = date.fromisoformat(text) if text else None
+        except ValueError:
+            problems.append(FieldError(name, "must be a date"))
+            day = None
+        days[name] = (
+            None
+            if day is None
+            else datetime.combine(day + timedelta(days=shift), time(), tzinfo=UTC)
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    return AuditFilter(
+        action=query.get("action", "").strip() or None,
+        since=days["since"],
+        until=days["until"],
+        after=_cursor(query.get("after", "")),
+    )
+
+
+def _cursor(text: str) -> tuple[datetime, uuid.UUID] | None:
+    at, _, entry = text.partition("|")
+    try:
+        return datetime.fromisoformat(at), uuid.UUID(entry)
+    except ValueError:
+        return None
 
 
 def _words(text: str) -> list[str]:

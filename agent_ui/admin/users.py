@@ -12,11 +12,19 @@ from aiohttp import web
 
 from agent_ui import pages
 from agent_ui.admin import views
-from agent_ui.admin.forms import Form, access, field, posted_fields, validated
+from agent_ui.admin.forms import (
+    AuditFilter,
+    Form,
+    access,
+    audit_filter,
+    field,
+    posted_fields,
+    validated,
+)
 from agent_ui.admin.service import ADMIN_DESK
 from crm_core.api.auth_routes import UserIn, UserPatch
 from crm_core.auth.accounts import ApiToken, User, exceptions_for
-from crm_core.auth.service import NewUser, UserChanges
+from crm_core.auth.service import AuditQuery, NewUser, UserChanges
 from crm_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 routes = web.RouteTableDef()
@@ -39,6 +47,36 @@ async def users(request: web.Request) -> web.StreamResponse:
         "done": views.DONE.get(request.query.get("done", "")),
     }
     return pages.render(request, "admin/users.html", context)
+
+
+@routes.get("/admin/audit")
+async def audit(request: web.Request) -> web.StreamResponse:
+    """Who did what, newest first, a page at a time, by action and days."""
+    desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
+    query = {name: request.query.get(name, "") for name in request.query}
+    try:
+        chosen = audit_filter(query)
+    except ValidationFailed as failed:
+        chosen, errors = AuditFilter(), views.field_errors(failed.errors)
+    else:
+        errors = {}
+    found = await desk.users.audit(
+        actor,
+        AuditQuery(action=chosen.action, since=chosen.since, until=chosen.until),
+        limit=views.PAGE_SIZE + 1,
+        after=chosen.after,
+    )
+    shown = found[: views.PAGE_SIZE]
+    more = len(found) > views.PAGE_SIZE and shown
+    context = {
+        "rows": views.audit_rows(shown),
+        "values": query,
+        "errors": errors,
+        "actions": list(views.ACTIONS.items()),
+        "next": views.audit_cursor(shown[-1]) if more else None,
+        "done": None,
+    }
+    return pages.render(request, "admin/audit.html", context)
 
 
 @routes.get("/admin/users/new")

@@ -15,7 +15,7 @@ from acd.model import ExitKind, OverflowKind, Strategy
 from agent_ui.admin.forms import PENALTY_PREFIX, QUEUE_PREFIX
 from agent_ui.labels import N_, QUEUES, field_problem, label
 from agent_ui.language import LANGUAGE_NAMES, LANGUAGES
-from crm_core.auth.accounts import ApiToken, User, effective_permissions
+from crm_core.auth.accounts import ApiToken, AuditEntry, User, effective_permissions
 from crm_core.auth.model import ROLE_PERMISSIONS, Permission, Role
 from crm_core.errors import FieldError
 from ivr.errors import FlowInvalid
@@ -99,6 +99,25 @@ EXITS: Mapping[str, str] = {
     ExitKind.QUEUE: N_("Move to another queue"),
 }
 """Where a caller goes after the longest wait."""
+
+ACTIONS: Mapping[str, str] = {
+    "auth.login": N_("Signed in"),
+    "user.create": N_("User created"),
+    "user.edit": N_("User changed"),
+    "token.issue": N_("API token issued"),
+    "token.revoke": N_("API token revoked"),
+    "webhook.subscribe": N_("Webhook subscribed"),
+    "webhook.active": N_("Webhook switched on or off"),
+    "recording.listen": N_("Recording listened to"),
+    "call.listen": N_("Listened to a call"),
+    "call.whisper": N_("Whispered on a call"),
+    "call.barge": N_("Barged in on a call"),
+    "acd.queue.save": N_("Queue saved"),
+    "acd.queue.delete": N_("Queue deleted"),
+    "acd.seat.save": N_("Agent's seat saved"),
+    "acd.seat.delete": N_("Agent's seat deleted"),
+}
+"""The audit log's actions in words."""
 
 PROBLEMS: tuple[tuple[str, str], ...] = (
     ("is taken", N_("This is taken already: choose another.")),
@@ -341,6 +360,25 @@ def token_rows(tokens: Sequence[ApiToken], *, now: datetime) -> list[dict[str, A
             }
         )
     return rows
+
+
+def audit_rows(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
+    """Audit entries as the page lists them: when, who, what, to what, details."""
+    return [
+        {
+            "at": _when(e.at),
+            "who": e.actor_login,
+            "action": label(ACTIONS, e.action),
+            "object": " ".join(filter(None, (e.object_type, e.object_id))),
+            "details": "; ".join(f"{k}: {v}" for k, v in sorted(e.details.items())),
+        }
+        for e in entries
+    ]
+
+
+def audit_cursor(entry: AuditEntry) -> str:
+    """The key to ask for the entries after `entry`."""
+    return f"{entry.at.isoformat()}|{entry.id}"
 
 
 def _when(moment: datetime | None) -> str:

@@ -274,6 +274,8 @@ async def test_queue_and_seat_changes_are_kept_in_the_audit_log_with_who_made_th
     async with site.visitor("ivan") as ivan:
         await _send(ivan, "/admin/queues", {"queue_id": "vip", "ring_timeout_s": "9"})
         await _send(ivan, "/admin/queues/vip/delete", {})
+        page = await ivan.get("/admin/audit?action=acd.queue.save")
+        bad_day = await ivan.get("/admin/audit?since=yesterday")
     auth = AuthService(site.spine.app.sessions, UtcClock())
 
     entries = await auth.audit(system_actor(), AuditQuery(), limit=10)
@@ -284,3 +286,6 @@ async def test_queue_and_seat_changes_are_kept_in_the_audit_log_with_who_made_th
         ("acd.queue.save", "ivan", "vip"),
     ]
     assert entries[1].details["ring_timeout_s"] == 9
+    assert "<td>Queue saved</td>" in page.text
+    assert "Queue deleted" not in page.text.split('id="audit"')[1]
+    assert "Enter a date." in bad_day.text

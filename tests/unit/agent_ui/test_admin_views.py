@@ -10,8 +10,8 @@ import pytest
 from acd.configuration import Configuration, QueueInput, QueueInUse, SeatInput
 from acd.model import OverflowKind, Strategy
 from agent_ui.admin import views
-from agent_ui.admin.forms import access, queue_input, seat_input
-from crm_core.auth.accounts import ApiToken, User
+from agent_ui.admin.forms import access, audit_filter, queue_input, seat_input
+from crm_core.auth.accounts import ApiToken, AuditEntry, User
 from crm_core.auth.model import Permission, Role
 from crm_core.errors import FieldError, ValidationFailed
 
@@ -241,3 +241,36 @@ def test_queue_form_forgets_a_target_queue_left_from_another_choice_when_posted(
     )  # fmt: skip
 
     assert (queue.overflow_queue, queue.max_wait_queue) == (None, None)
+
+
+def test_audit_filter_takes_whole_days_and_the_cursor_when_asked() -> None:
+    entry = uuid.uuid4()
+
+    chosen = audit_filter(
+        {"action": "acd.queue.save", "since": "2026-12-01", "until": "2026-12-07",
+         "after": f"2026-12-07T10:00:00+00:00|{entry}"}
+    )  # fmt: skip
+
+    assert chosen.action == "acd.queue.save"
+    assert chosen.since == datetime(2026, 12, 1, tzinfo=UTC)
+    assert chosen.until == datetime(2026, 12, 8, tzinfo=UTC)
+    assert chosen.after == (datetime(2026, 12, 7, 10, tzinfo=UTC), entry)
+    with pytest.raises(ValidationFailed) as refused:
+        audit_filter({"since": "yesterday"})
+    assert [e.field for e in refused.value.errors] == ["since"]
+
+
+def test_audit_rows_say_what_was_done_in_words_when_listed() -> None:
+    entry = AuditEntry(
+        id=uuid.uuid4(), at=NOW, actor_id=None, actor_login="ivan",
+        action="acd.seat.delete", object_type="acd_seat", object_id="vera",
+        details={"b": 2, "a": 1},
+    )  # fmt: skip
+
+    [row] = views.audit_rows([entry])
+
+    assert row == {
+        "at": "2026-12-08 09:00", "who": "ivan", "action": "Agent's seat deleted",
+        "object": "acd_seat vera", "details": "a: 1; b: 2",
+    }  # fmt: skip
+    assert views.audit_cursor(entry) == f"2026-12-08T09:00:00+00:00|{entry.id}"
