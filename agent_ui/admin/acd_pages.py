@@ -4,8 +4,6 @@ render; a refusal is shown in words beside the form."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from acd.configuration import ConfigurationRefused
@@ -23,6 +21,7 @@ routes = web.RouteTableDef()
 NOT_SAVED = N_(
     "The change was not saved: the database did not answer. Nothing changed; try again."
 )
+_NOT_SAVED = views.Said(errors={"form": NOT_SAVED})
 
 
 @routes.post("/admin/check/queue")
@@ -79,7 +78,7 @@ async def queues(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/admin/queues/new")
 async def new_queue(request: web.Request) -> web.StreamResponse:
-    return _queue_page(request, None, views.queue_form(None))
+    return _queue_page(request, None, values=views.queue_form(None))
 
 
 @routes.get("/admin/queues/{code}")
@@ -89,7 +88,9 @@ async def queue(request: web.Request) -> web.StreamResponse:
     if found is None:
         raise NotFound(code)
     done = views.DONE.get(request.query.get("done", ""))
-    return _queue_page(request, code, views.queue_form(found), done=done)
+    return _queue_page(
+        request, code, values=views.queue_form(found), said=views.Said(done=done)
+    )
 
 
 @routes.post("/admin/queues")
@@ -103,9 +104,9 @@ async def save_queue(request: web.Request) -> web.StreamResponse:
         await setup.save_queue(parsed, new=code is None, by=_actor(request))
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
-        return _queue_page(request, code, form, errors=errors)
+        return _queue_page(request, code, values=form, said=views.Said(errors=errors))
     except ConfigurationNotSaved:
-        return _queue_page(request, code, form, errors={"form": NOT_SAVED})
+        return _queue_page(request, code, values=form, said=_NOT_SAVED)
     raise web.HTTPSeeOther(f"/admin/queues/{parsed.queue_id}?done=saved")
 
 
@@ -120,42 +121,37 @@ async def delete_queue(request: web.Request) -> web.StreamResponse:
         await setup.delete_queue(code, by=_actor(request))
     except ConfigurationRefused as refused:
         reasons = views.in_use_reasons(refused.in_use) if refused.in_use else []
-        return _queue_page(
-            request, code, views.queue_form(found), refused=reasons, status=409
-        )
+        said = views.Said(refused=reasons)
+        values = views.queue_form(found)
+        return _queue_page(request, code, values=values, said=said, status=409)
     except ConfigurationNotSaved:
-        return _queue_page(
-            request, code, views.queue_form(found), errors={"form": NOT_SAVED}
-        )
+        values = views.queue_form(found)
+        return _queue_page(request, code, values=values, said=_NOT_SAVED)
     raise web.HTTPSeeOther("/admin/queues?done=deleted")
 
 
 def _queue_page(
     request: web.Request,
     code: str | None,
-    values: Form,
     *,
-    errors: dict[str, str] | None = None,
-    refused: list[tuple[str, dict[str, Any]]] | None = None,
-    done: str | None = None,
+    values: Form,
+    said: views.Said = views.NOTHING,
     status: int | None = None,
 ) -> web.Response:
     setup = request.app[ADMIN_DESK].acd
     context = {
+        **said.context(),
         "code": code,
         "name": views.queue_name(code) if code else None,
         "values": values,
-        "errors": errors or {},
-        "refused": refused or [],
         "choices": views.choices(),
         "queues": [
             (q.queue_id, views.queue_name(q.queue_id))
             for q in setup.configuration.queues
             if q.queue_id != code
         ],
-        "done": done,
     }
-    status = status or (422 if errors else 200)
+    status = status or said.status
     return pages.render(request, "admin/queue.html", context, status=status)
 
 
@@ -178,7 +174,7 @@ async def seats(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/admin/seats/new")
 async def new_seat(request: web.Request) -> web.StreamResponse:
-    return _seat_page(request, None, None)
+    return _seat_page(request, None)
 
 
 @routes.get("/admin/seats/{login}")
@@ -187,7 +183,7 @@ async def seat(request: web.Request) -> web.StreamResponse:
     if request.app[ADMIN_DESK].acd.configuration.seat(login) is None:
         raise NotFound(login)
     done = views.DONE.get(request.query.get("done", ""))
-    return _seat_page(request, login, None, done=done)
+    return _seat_page(request, login, said=views.Said(done=done))
 
 
 @routes.post("/admin/seats")
@@ -201,9 +197,9 @@ async def save_seat(request: web.Request) -> web.StreamResponse:
         await setup.save_seat(parsed, new=login is None, by=_actor(request))
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
-        return _seat_page(request, login, form, errors=errors)
+        return _seat_page(request, login, posted=form, said=views.Said(errors=errors))
     except ConfigurationNotSaved:
-        return _seat_page(request, login, form, errors={"form": NOT_SAVED})
+        return _seat_page(request, login, posted=form, said=_NOT_SAVED)
     raise web.HTTPSeeOther(f"/admin/seats/{parsed.login}?done=saved")
 
 
@@ -217,19 +213,19 @@ async def delete_seat(request: web.Request) -> web.StreamResponse:
         if not refused.logged_in:
             raise NotFound(login) from None
         words = N_("The agent is logged in: they log out first, then the seat goes.")
-        return _seat_page(request, login, None, errors={"form": words}, status=409)
+        said = views.Said(errors={"form": words})
+        return _seat_page(request, login, said=said, status=409)
     except ConfigurationNotSaved:
-        return _seat_page(request, login, None, errors={"form": NOT_SAVED})
+        return _seat_page(request, login, said=_NOT_SAVED)
     raise web.HTTPSeeOther("/admin/seats?done=deleted")
 
 
 def _seat_page(
     request: web.Request,
     login: str | None,
-    posted: Form | None,
     *,
-    errors: dict[str, str] | None = None,
-    done: str | None = None,
+    posted: Form | None = None,
+    said: views.Said = views.NOTHING,
     status: int | None = None,
 ) -> web.Response:
     setup = request.app[ADMIN_DESK].acd
@@ -238,14 +234,13 @@ def _seat_page(
     if posted is not None:
         form = views.posted_seat_form(posted, config)
     context = {
+        **said.context(),
         "login": login,
         "form": form,
-        "errors": errors or {},
         "pbxs": setup.pbxs,
         "logged_in": setup.logged_in(login) if login else False,
-        "done": done,
     }
-    status = status or (422 if errors else 200)
+    status = status or said.status
     return pages.render(request, "admin/seat.html", context, status=status)
 
 

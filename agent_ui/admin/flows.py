@@ -59,7 +59,7 @@ async def flows(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin/flows/new")
 async def new_flow(request: web.Request) -> web.StreamResponse:
     _may_publish(request)
-    return _flow_page(request, NEW, STARTER)
+    return _flow_page(request, NEW, text=STARTER)
 
 
 @routes.get("/admin/flows/{name}")
@@ -70,7 +70,7 @@ async def flow(request: web.Request) -> web.StreamResponse:
     if text is None:
         raise NotFound(name)
     done = views.DONE.get(request.query.get("done", ""))
-    return _flow_page(request, name, text, done=done)
+    return _flow_page(request, name, text=text, said=views.Said(done=done))
 
 
 @routes.post("/admin/flows/{name}")
@@ -85,15 +85,19 @@ async def check_or_publish(request: web.Request) -> web.StreamResponse:
         if field(form, "action") == "check":
             checked = publishing.check(text, yaml_text=True, by=login)
             words = N_("No problems found: version %(version)s would serve new calls.")
-            return _flow_page(request, name, text, note=(words, checked.version))
+            said = views.Said(note=(words, checked.version))
+            return _flow_page(request, name, text=text, said=said)
         done = await publishing.publish(text, yaml_text=True, by=login)
     except FlowInvalid as refused:
         problems = views.flow_problems(refused)
-        return _flow_page(request, name, text, problems=problems, status=422)
+        said = views.Said(problems=problems)
+        return _flow_page(request, name, text=text, said=said)
     except FlowVersionTaken:
-        return _flow_page(request, name, text, error=VERSION_TAKEN, status=409)
+        said = views.Said(error=VERSION_TAKEN)
+        return _flow_page(request, name, text=text, said=said, status=409)
     except FlowStoreFailed:
-        return _flow_page(request, name, text, error=FLOW_NOT_SAVED, status=503)
+        said = views.Said(error=FLOW_NOT_SAVED)
+        return _flow_page(request, name, text=text, said=said, status=503)
     outcome = "published" if done.published else "unchanged"
     raise web.HTTPSeeOther(f"/admin/flows/{done.flow.name}?done={outcome}")
 
@@ -101,27 +105,22 @@ async def check_or_publish(request: web.Request) -> web.StreamResponse:
 def _flow_page(
     request: web.Request,
     name: str,
-    text: str,
     *,
-    problems: list[dict[str, str]] | None = None,
-    note: tuple[str, int] | None = None,
-    error: str | None = None,
-    done: str | None = None,
-    status: int = 200,
+    text: str,
+    said: views.Said = views.NOTHING,
+    status: int | None = None,
 ) -> web.Response:
     registry = request.app[ADMIN_DESK].flows.registry
     current = registry.current(name)
     context = {
+        **said.context(),
         "name": name,
         "new": name == NEW,
         "flow": views.flow_rows([current])[0] if current is not None else None,
         "versions": [v.version for v in registry.versions(name)],
         "document": text,
-        "problems": problems or [],
-        "note": note,
-        "error": error,
-        "done": done,
     }
+    status = status or said.status
     return pages.render(request, "admin/flow.html", context, status=status)
 
 

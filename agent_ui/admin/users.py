@@ -81,7 +81,7 @@ async def audit(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/admin/users/new")
 async def new_user(request: web.Request) -> web.StreamResponse:
-    return await _user_page(request, None, views.user_form(None), {})
+    return await _user_page(request, None, values=views.user_form(None))
 
 
 @routes.post("/admin/users")
@@ -99,10 +99,14 @@ async def create_user(request: web.Request) -> web.StreamResponse:
         )  # fmt: skip
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
-        return await _user_page(request, None, form, errors)
+        return await _user_page(
+            request, None, values=form, said=views.Said(errors=errors)
+        )
     except Conflict:
         errors = views.field_errors([FieldError("login", "is taken")])
-        return await _user_page(request, None, form, errors)
+        return await _user_page(
+            request, None, values=form, said=views.Said(errors=errors)
+        )
     raise web.HTTPSeeOther(f"/admin/users/{user.id}?done=created")
 
 
@@ -111,7 +115,8 @@ async def user(request: web.Request) -> web.StreamResponse:
     desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
     found = await desk.users.get_user(actor, _user_id(request))
     done = views.DONE.get(request.query.get("done", ""))
-    return await _user_page(request, found, views.user_form(found), {}, done=done)
+    said = views.Said(done=done)
+    return await _user_page(request, found, values=views.user_form(found), said=said)
 
 
 @routes.post("/admin/users/{user_id}/tokens")
@@ -128,8 +133,11 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
         )
     except ValidationFailed as failed:
         errors = views.field_errors(failed.errors)
-        return await _user_page(request, found, values, errors)
-    return await _user_page(request, found, values, {}, secret=issued.secret)
+        return await _user_page(
+            request, found, values=values, said=views.Said(errors=errors)
+        )
+    said = views.Said(secret=issued.secret)
+    return await _user_page(request, found, values=values, said=said)
 
 
 @routes.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
@@ -208,35 +216,32 @@ async def _change(
         found = await desk.users.get_user(actor, user_id)
         values = {**views.user_form(found), **form}
         errors = views.field_errors(failed.errors)
-        return await _user_page(request, found, values, errors)
+        return await _user_page(
+            request, found, values=values, said=views.Said(errors=errors)
+        )
     raise web.HTTPSeeOther(f"/admin/users/{user_id}?done={done}")
 
 
 async def _user_page(
     request: web.Request,
     found: User | None,
-    values: Form,
-    errors: dict[str, str],
     *,
-    done: str | None = None,
-    secret: str | None = None,
+    values: Form,
+    said: views.Said = views.NOTHING,
 ) -> web.Response:
     tokens: list[ApiToken] = []
     if found is not None:
         desk, actor = request.app[ADMIN_DESK], pages.viewer(request).actor
         tokens = await desk.users.list_tokens(actor, user_id=found.id)
     context = {
+        **said.context(),
         "tokens": views.token_rows(tokens, now=datetime.now(UTC)),
-        "secret": secret,
         "user": None if found is None else views.user_rows([found])[0],
         "access": None if found is None else views.access_form(found),
         "values": values,
-        "errors": errors,
         "choices": views.choices(),
-        "done": done,
     }
-    status = 422 if errors else 200
-    return pages.render(request, "admin/user.html", context, status=status)
+    return pages.render(request, "admin/user.html", context, status=said.status)
 
 
 def _user_id(request: web.Request) -> uuid.UUID:

@@ -6,7 +6,7 @@ reasons a change was refused, in words. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -168,6 +168,35 @@ def field_errors(errors: Iterable[FieldError]) -> dict[str, str]:
     for error in errors:
         found.setdefault(error.field or "form", problem(error.message))
     return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Said:
+    """What a page says beside its form (message ids, but for data): each
+    field's problem, the reasons a change was refused, how the last change
+    went, a note, a flow's problems, a token's secret shown once."""
+
+    errors: Mapping[str, str] = field(default_factory=dict)
+    refused: Sequence[tuple[str, Mapping[str, Any]]] = ()
+    done: str | None = None
+    error: str | None = None
+    note: tuple[str, int] | None = None
+    problems: Sequence[Mapping[str, str]] = ()
+    secret: str | None = None
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "errors": self.errors, "refused": self.refused, "done": self.done,
+            "error": self.error, "note": self.note, "problems": self.problems,
+            "secret": self.secret,
+        }  # fmt: skip
+
+    @property
+    def status(self) -> int:
+        return 422 if self.errors or self.problems else 200
+
+
+NOTHING = Said()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
