@@ -44,6 +44,9 @@ class Attempt:
     at: datetime
     """Aware; when the attempt ended."""
 
+    def __post_init__(self) -> None:
+        _require_aware("Attempt.at", self.at)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DialRecord:
@@ -51,7 +54,7 @@ class DialRecord:
 
     `number` as the list holds it (normalised here, so a raw one is checked too);
     `address_zone` is the IANA zone of the customer's address, when known;
-    `attempts` are the earlier attempts, oldest first.
+    `attempts` are the earlier attempts, in any order.
     """
 
     number: str
@@ -66,6 +69,10 @@ class RetryRule:
 
     delay_s: float
     max_attempts: int
+
+    def __post_init__(self) -> None:
+        if self.delay_s < 0 or self.max_attempts < 1:
+            raise ValueError(f"retry needs delay_s >= 0 and max_attempts >= 1: {self}")
 
 
 DEFAULT_RETRIES: Mapping[Outcome, RetryRule] = MappingProxyType(
@@ -92,6 +99,12 @@ class CampaignRules:
     max_attempts: int = 6
     abandonment: AbandonmentRules = US_RULES
     default_country: str = "RU"
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(
+                f"max_attempts must be at least 1, not {self.max_attempts}"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,8 +138,10 @@ def next_dial_decision(
 
     `dnc` holds E.164 numbers (crm_core.phone.normalise); it is checked first and
     always. Dial is given only inside the calling hours in every zone the callee
-    may be in; a number with no known zone is never dialled.
+    may be in; a number with no known zone is never dialled. ValueError if `now`
+    is naive.
     """
+    _require_aware("now", now)
     try:
         number = normalise(record.number, campaign_rules.default_country)
     except InvalidPhone as error:
@@ -154,7 +169,7 @@ def earliest_retry(
     """The first instant the retry and no-redial rules allow another attempt."""
     if not attempts:
         return now
-    last = attempts[-1]
+    last = max(attempts, key=lambda a: a.at)
     if last.outcome is Outcome.CONNECTED:
         return Never(reason=NeverReason.CONNECTED)
     rule = rules.retries.get(last.outcome)
@@ -175,3 +190,8 @@ def earliest_retry(
         ):
             earliest = last_abandoned + timedelta(seconds=barrier)
     return earliest
+
+
+def _require_aware(name: str, moment: datetime) -> None:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, not {moment!r}")

@@ -112,7 +112,9 @@ def test_never_when_the_attempts_are_used_up_or_the_call_connected(
 ) -> None:
     record = DialRecord(
         number=MOSCOW_NUMBER,
-        attempts=attempts(*((o, timedelta(days=1)) for o in history)),
+        attempts=attempts(
+            *((o, timedelta(days=len(history) - i)) for i, o in enumerate(history))
+        ),
     )
     assert decide(record) == Never(reason=reason, detail=detail)
 
@@ -139,6 +141,26 @@ def test_abandoned_number_waits_72_hours_when_the_uk_rules_apply() -> None:
     assert decide(record, CampaignRules(hours=RULES.hours, abandonment=US_RULES)) == (
         Dial(number=MOSCOW_NUMBER)
     )
+
+
+def test_latest_attempt_decides_when_the_attempts_come_unordered() -> None:
+    history = attempts(
+        (Outcome.BUSY, timedelta(minutes=4)), (Outcome.NO_ANSWER, timedelta(days=1))
+    )
+    record = DialRecord(number=MOSCOW_NUMBER, attempts=history)
+    assert decide(record) == Wait(until=NOON_MOSCOW + timedelta(minutes=6))
+
+
+def test_bad_clock_or_rules_are_rejected_when_given() -> None:
+    naive = datetime(2026, 12, 8, 9)  # noqa: DTZ001
+    with pytest.raises(ValueError, match="now must be an aware datetime"):
+        next_dial_decision(DialRecord(number=MOSCOW_NUMBER), naive, RULES, set())
+    with pytest.raises(ValueError, match=r"Attempt\.at must be an aware"):
+        Attempt(outcome=Outcome.BUSY, at=naive)
+    with pytest.raises(ValueError, match="max_attempts >= 1"):
+        RetryRule(delay_s=60, max_attempts=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        CampaignRules(hours=RULES.hours, max_attempts=0)
 
 
 # Property: whatever the list says, never a Dial outside the callee's hours in any
