@@ -40,6 +40,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import os
 import random
 import shutil
 import statistics
@@ -55,7 +56,7 @@ import aiohttp
 import asyncpg
 
 from bench import pages_data
-from bench.busy_hour.control import p99
+from bench.busy_hour.control import load_average, p99
 from bench.busy_hour.desktops import Desktop
 from bench.busy_hour.template import AMI_SECRET, loopback_settings, serving, sign_in
 from telephony.sim.model import AgentPhone, Caller, SimConfig
@@ -236,7 +237,8 @@ def report(
 ) -> None:
     print(
         f"scale={args.scale:g} {counts} rounds={args.rounds} "
-        f"requests_per_page_per_round={args.requests}"
+        f"requests_per_page_per_round={args.requests} "
+        f"load_average={load_average()} cores={os.cpu_count()}"
     )
     slowest = 0.0
     for page in shown:

@@ -29,7 +29,9 @@ offer to the pop (`offer_to_pop_p99_ms`), and the share of offers that popped.
 Figures cover the offers made in the measured window (after the warm-up, when
 the agents' occupancy is near the hour's); each run gives its percentiles, the
 figure is the median over runs. The load line says the offered rate, the agents
-and clients, the offers measured and the machine's load average.
+and clients, the offers measured and the machine's load average; each run's line
+also gives the service's event-loop lag and its deepest bus mailbox, which name
+the part a late pop waited in.
 
 Left out: a browser's rendering of the pop (the client is python-socketio), a
 network between the agent and the service, Redis (one instance), the agents'
@@ -51,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.busy_hour import workload
-from bench.busy_hour.control import p99
+from bench.busy_hour.control import load_average, p99
 from bench.busy_hour.run import Plan, run_at
 from bench.busy_hour.template import prepare
 from tests import servers
@@ -67,6 +69,10 @@ class Latency:
     popped: int
     ring_to_pop: list[float]
     offer_to_pop: list[float]
+    lag_p99_ms: float
+    """The service's event loop: how late a 20 ms sleep woke (p99)."""
+    deepest: tuple[str, int]
+    """The bus mailbox (or call-record journal) that got deepest in the window."""
 
     @property
     def before_ring(self) -> float:
@@ -97,11 +103,14 @@ def latency(report: dict[str, Any]) -> Latency:
         ring = rung.get((endpoints[agent], call))
         if ring is not None:
             ring_to_pop.append((pop - ring) * 1000)
+    backlog: dict[str, int] = report["service"]["backlog"]
     return Latency(
         offers=len(offers),
         popped=len(offer_to_pop),
         ring_to_pop=ring_to_pop,
         offer_to_pop=offer_to_pop,
+        lag_p99_ms=report["service"]["lag_p99_s"] * 1000,
+        deepest=max(backlog.items(), key=lambda i: i[1], default=("", 0)),
     )
 
 
@@ -122,14 +131,12 @@ async def runs(plan: Plan, count: int) -> list[Latency]:
             f"ring_to_pop_p99_ms={p99(result.ring_to_pop):.1f} "
             f"offer_to_pop_p99_ms={p99(result.offer_to_pop):.1f} "
             f"popped_before_ring={result.before_ring:.3f} "
+            f"service_loop_lag_p99_ms={result.lag_p99_ms:.0f} "
+            f"deepest_mailbox={result.deepest[0]}:{result.deepest[1]} "
             f"wall_s={time.monotonic() - started:.0f}",
             flush=True,
         )
     return found
-
-
-def load_average() -> str:
-    return ",".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def main() -> None:
