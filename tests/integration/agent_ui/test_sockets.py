@@ -207,17 +207,25 @@ async def _identified(desk: Desk, call: str, *customers: uuid.UUID) -> None:
     )  # fmt: skip
 
 
-async def test_other_agents_pops_go_out_while_one_card_is_slow_to_read(
+async def _offered_slowly(
     desk: Desk, open_desktop: Opener, cards: HeldCards
-) -> None:
+) -> Desktop:
+    """Anna's desktop, offered a call from a customer whose card is held."""
     slow = await desk.customers.create(
         system_actor(), {"name": "Anna Petrova", "phones": [{"number": ANI}]}
     )
     cards.held = slow.id
     anna = await open_desktop(await desk.cookie("anna"))
-    sam = await open_desktop(await desk.cookie("sam"))
     await _identified(desk, CALL, slow.id)
     await desk.bus.publish(desk.offer(CALL, "anna"))
+    return anna
+
+
+async def test_other_agents_pops_go_out_while_one_card_is_slow_to_read(
+    desk: Desk, open_desktop: Opener, cards: HeldCards
+) -> None:
+    anna = await _offered_slowly(desk, open_desktop, cards)
+    sam = await open_desktop(await desk.cookie("sam"))
     await _identified(desk, "pbx1-1700000000.8")
     await desk.bus.publish(desk.offer("pbx1-1700000000.8", "sam"))
     assert (await sam.first("screen_pop"))["call_id"] == "pbx1-1700000000.8"
@@ -230,13 +238,7 @@ async def test_other_agents_pops_go_out_while_one_card_is_slow_to_read(
 async def test_an_offer_withdrawn_while_its_card_is_read_is_not_popped(
     desk: Desk, open_desktop: Opener, cards: HeldCards
 ) -> None:
-    slow = await desk.customers.create(
-        system_actor(), {"name": "Anna Petrova", "phones": [{"number": ANI}]}
-    )
-    cards.held = slow.id
-    anna = await open_desktop(await desk.cookie("anna"))
-    await _identified(desk, CALL, slow.id)
-    await desk.bus.publish(desk.offer(CALL, "anna"))
+    anna = await _offered_slowly(desk, open_desktop, cards)
     await desk.bus.publish(
         CallRequeued(
             occurred_at=datetime.now(UTC), call_id=CallId(CALL),

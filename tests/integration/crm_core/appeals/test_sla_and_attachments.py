@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from crm_core.appeals.attachments import AttachmentService
 from crm_core.appeals.errors import AttachmentTooLarge
 from crm_core.appeals.events import AppealOverdue
-from crm_core.appeals.model import AppealAction
+from crm_core.appeals.model import Appeal, AppealAction
 from crm_core.appeals.service import AppealInput
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.tables import AppealRow, AttachmentRow
@@ -39,6 +39,12 @@ async def new_complaint(world: World) -> AppealInput:
         topic_id=world.complaint.id, customer_id=world.bis_customer,
         attributes={"BrokenSince": "2026-01-02"},
     )  # fmt: skip
+
+
+async def closed_complaint(world: World) -> Appeal:
+    appeal = await world.appeals.create(ANNA, await new_complaint(world))
+    await world.appeals.take(ANNA, appeal.id)
+    return await world.appeals.close(ANNA, appeal.id)
 
 
 async def test_overdue_appeal_is_marked_once_and_admins_notified_when_deadline_passes(
@@ -82,9 +88,7 @@ async def test_changed_deadline_postpones_overdue_when_set_with_the_right(
 async def test_closed_appeal_is_archived_when_the_period_has_passed(
     world: World,
 ) -> None:
-    appeal = await world.appeals.create(ANNA, await new_complaint(world))
-    await world.appeals.take(ANNA, appeal.id)
-    await world.appeals.close(ANNA, appeal.id)
+    appeal = await closed_complaint(world)
     monitor = sla(world)
     assert await monitor.archive_closed(world.clock.now() + timedelta(days=29)) == 0
     assert await monitor.archive_closed(world.clock.now() + timedelta(days=31)) == 1
@@ -101,9 +105,7 @@ asyncpg, 32,766 in SQLite)."""
 async def test_a_backlog_of_closed_appeals_larger_than_a_statement_is_archived(
     world: World,
 ) -> None:
-    appeal = await world.appeals.create(ANNA, await new_complaint(world))
-    await world.appeals.take(ANNA, appeal.id)
-    await world.appeals.close(ANNA, appeal.id)
+    appeal = await closed_complaint(world)
     async with world.sessions.begin() as s:
         row = await s.get_one(AppealRow, appeal.id)
         template = {c.key: getattr(row, c.key) for c in AppealRow.__table__.columns}

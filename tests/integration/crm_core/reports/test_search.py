@@ -36,6 +36,20 @@ async def found(
     return {hit.id for hit in page.items}
 
 
+async def every_page(
+    sessions: Sessions, w: World, flt: AppealFilter, *, limit: int
+) -> list[uuid.UUID]:
+    """The ids of every page of `flt`, `limit` at a time, in the order given."""
+    search, cursor = AppealSearch(sessions), None
+    seen: list[uuid.UUID] = []
+    while True:
+        page = await search.search(w.actor(), flt, cursor=cursor, limit=limit)
+        seen.extend(h.id for h in page.items)
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
 async def test_topic_group_finds_every_topic_below_it_when_searched(
     sessions: Sessions,
 ) -> None:
@@ -229,14 +243,7 @@ async def test_pages_merge_topics_and_statuses_in_order_when_several_are_asked(
         topic_ids=(w.group,),
         statuses=(AppealStatus.WAITING, AppealStatus.IN_PROGRESS),
     )
-    search, cursor = AppealSearch(sessions), None
-    seen: list[uuid.UUID] = []
-    while True:
-        page = await search.search(w.actor(), flt, cursor=cursor, limit=4)
-        seen.extend(h.id for h in page.items)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = await every_page(sessions, w, flt, limit=4)
     wanted = [
         r for r in rows
         if r.topic_id != w.other and r.status in {"waiting", "in_progress"}
@@ -265,14 +272,7 @@ async def test_work_list_pages_merge_statuses_and_overdue_by_deadline_when_pagin
     )
     for overdue in (None, True):
         narrowed = flt.model_copy(update={"overdue": overdue})
-        search, cursor = AppealSearch(sessions), None
-        seen: list[uuid.UUID] = []
-        while True:
-            page = await search.search(w.actor(), narrowed, cursor=cursor, limit=4)
-            seen.extend(h.id for h in page.items)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        seen = await every_page(sessions, w, narrowed, limit=4)
         wanted = [
             r for r in rows
             if r.queue == "front" and r.status in {"waiting", "rejected_back"}
