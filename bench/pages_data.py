@@ -267,15 +267,18 @@ async def _fill(
 
 
 _UNSETTLED = """
-SELECT
-    (SELECT count(*) FROM appeals WHERE status <> 'closed' AND NOT overdue
-        AND deadline_at <= $1)
-  + (SELECT count(*) FROM appeals WHERE status = 'closed' AND NOT archived
-        AND closed_at <= $1 - $2 * interval '1 day')
+SELECT EXISTS (
+    SELECT FROM appeals WHERE status IN ('waiting', 'in_progress', 'rejected_back')
+        AND overdue = false AND deadline_at <= $1
+) OR EXISTS (
+    SELECT FROM appeals WHERE status = 'closed' AND archived = false
+        AND closed_at <= $1 - $2 * interval '1 day'
+)
 """
 
 
-async def unsettled(conn: asyncpg.Connection) -> int:
-    """Appeals the service's SLA pass has still to mark overdue or archive (the
-    time since the seed): while there are some, it is busy with them."""
-    return int(await conn.fetchval(_UNSETTLED, datetime.now(UTC), ARCHIVE_AFTER_DAYS))
+async def unsettled(conn: asyncpg.Connection) -> bool:
+    """Whether the service's SLA pass has still to mark overdue or archive some
+    appeals (come due since the seed): while it has, it is busy with them."""
+    found = await conn.fetchval(_UNSETTLED, datetime.now(UTC), ARCHIVE_AFTER_DAYS)
+    return bool(found)
