@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from acd.agent_stats import AgentStats
 from acd.callbacks import Callback, customer_answered, rule_for
 from acd.engine import AcdEngine, Action
 from acd.events import CallbackGaveUp
@@ -167,6 +168,7 @@ class Dialing:
         self._aliases: dict[CallId, CallId] = {}
         """A callback's own telephony call id -> the queued call it serves."""
         self._stats: dict[QueueId, QueueStats] = {}
+        self._agent_stats: dict[AgentId, AgentStats] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         for config in settings.queues:
             engine.configure_queue(config)

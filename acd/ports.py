@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from acd.agent_stats import AgentIntervalRecord
 from acd.events import AcdEvent
-from acd.model import CallRequest, Kept
+from acd.model import AgentId, CallRequest, Kept, QueueId
 from acd.stats import IntervalRecord
 from telephony.channel_events import LiveChannel
 from telephony.model import Call, ChannelId, PbxId
@@ -96,6 +97,27 @@ class IntervalStore(Protocol):
 
     async def save(self, records: Sequence[IntervalRecord]) -> None:
         """Store the records (one row per queue and interval; a repeat replaces)."""
+        ...
+
+    async def save_agents(self, records: Sequence[AgentIntervalRecord]) -> None:
+        """Store the agents' records (one per agent and interval; a repeat
+        replaces)."""
+        ...
+
+
+class IntervalReader(Protocol):
+    """Reads the stored intervals back for reports (`acd.tables.SqlIntervalStore`)."""
+
+    async def between(
+        self, start: datetime, end: datetime, *, queue_id: QueueId | None = None
+    ) -> list[IntervalRecord]:
+        """Queues' intervals starting in [start, end), by queue then start."""
+        ...
+
+    async def agents_between(
+        self, start: datetime, end: datetime, *, agent_id: AgentId | None = None
+    ) -> list[AgentIntervalRecord]:
+        """Agents' intervals starting in [start, end), by agent then start."""
         ...
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from acd.agent_stats import AgentIntervalRecord, advance_agents, observe_agents
 from acd.dialing import (
     EXIT_VAR,
     EXPECTED_WAIT_VAR,
@@ -499,7 +500,8 @@ class AcdService(Queueing):
         if not events:
             return
         self._stats, closed = observe_all(self._stats, events)
-        self._store(closed)
+        self._agent_stats, agents = observe_agents(self._agent_stats, events)
+        self._store(closed, agents)
 
     # --- statistics -------------------------------------------------------------
 
@@ -508,7 +510,8 @@ class AcdService(Queueing):
             await asyncio.sleep(self.settings.stats_every_s / self.settings.time_scale)
             now = self._clock.now()
             self._stats, closed = advance_all(self._stats, now)
-            self._store(closed)
+            self._agent_stats, agents = advance_agents(self._agent_stats, now)
+            self._store(closed, agents)
             for stats in self._stats.values():
                 await self._publisher.publish(snapshot(stats, now))
 
@@ -525,6 +528,12 @@ class AcdService(Queueing):
                 await self._tell(waiting, POSITION_VAR, str(position))
                 await self._tell(waiting, EXPECTED_WAIT_VAR, wait)
 
-    def _store(self, closed: list[IntervalRecord]) -> None:
-        if closed and self._intervals is not None:
+    def _store(
+        self, closed: list[IntervalRecord], agents: list[AgentIntervalRecord]
+    ) -> None:
+        if self._intervals is None:
+            return
+        if closed:
             self._spawn(self._quietly(self._intervals.save(closed)))
+        if agents:
+            self._spawn(self._quietly(self._intervals.save_agents(agents)))

@@ -116,12 +116,14 @@ def new_queue_stats(
     return QueueStats(
         queue_id=queue_id,
         config=config,
-        interval_start=_interval_start(now, config.interval_s),
+        interval_start=interval_start(now, config.interval_s),
         counted_to=now,
     )
 
 
-def _interval_start(now: datetime, interval_s: float) -> datetime:
+def interval_start(now: datetime, interval_s: float) -> datetime:
+    """The start of the interval of `interval_s` seconds (aligned to the epoch)
+    that holds `now`."""
     epoch = now.timestamp()
     return datetime.fromtimestamp(epoch - epoch % interval_s, tz=UTC)
 

@@ -19,11 +19,16 @@ from agent_ui.agent.service import AGENT_DESK, AgentDesk
 from agent_ui.backoffice import routes as backoffice_routes
 from agent_ui.backoffice.service import BACK_OFFICE, BackOffice
 from agent_ui.i18n import setup_templates
+from agent_ui.kb import routes as kb_routes
+from agent_ui.kb.http import KNOWLEDGE
 from agent_ui.language import supported
 from agent_ui.ports import Sessions
+from agent_ui.reports import routes as reports_routes
+from agent_ui.reports.service import REPORT_DESK, ReportDesk
 from agent_ui.supervisor import routes as supervisor_routes
 from agent_ui.supervisor.service import WALLBOARD, Wallboard
 from crm_core.api.context import SESSION_COOKIE
+from crm_core.kb.service import KnowledgeBase
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/ui/static"
@@ -33,6 +38,8 @@ AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
     areas.AGENT.key: agent_routes.routes,
     areas.WALLBOARD.key: supervisor_routes.routes,
     areas.BACK_OFFICE.key: backoffice_routes.routes,
+    areas.REPORTS.key: reports_routes.routes,
+    areas.KNOWLEDGE_BASE.key: kb_routes.routes,
 }
 """Each built area's pages (by `Area.key`); the others show their start page."""
 
@@ -46,6 +53,8 @@ class PageServices:
     desk: AgentDesk
     wallboard: Wallboard
     back_office: BackOffice
+    reports: ReportDesk
+    knowledge: KnowledgeBase
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -55,6 +64,8 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     app[AGENT_DESK] = services.desk
     app[WALLBOARD] = services.wallboard
     app[BACK_OFFICE] = services.back_office
+    app[REPORT_DESK] = services.reports
+    app[KNOWLEDGE] = services.knowledge
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

@@ -46,11 +46,10 @@ BACK_OFFICE = Area(
 REPORTS = Area(
     key="reports", path="/reports", permission=Permission.REPORT_READ,
     label=N_("Reports"),
-    placeholder=N_(
-        "Reports on appeals and queues with filters and export to XLSX, CSV and "
-        "HTML will be here. Until then the REST API serves every report and "
-        "export (see the API description)."
-    ),
+)  # fmt: skip
+KNOWLEDGE_BASE = Area(
+    key="kb", path="/kb", permission=Permission.KB_READ,
+    label=N_("Knowledge base"),
 )  # fmt: skip
 ADMIN = Area(
     key="admin", path="/admin", permission=Permission.USER_ADMIN,
@@ -62,7 +61,9 @@ ADMIN = Area(
     ),
 )  # fmt: skip
 
-AREAS: tuple[Area, ...] = (AGENT, WALLBOARD, BACK_OFFICE, REPORTS, ADMIN)
+AREAS: tuple[Area, ...] = (
+    AGENT, WALLBOARD, BACK_OFFICE, REPORTS, KNOWLEDGE_BASE, ADMIN,
+)  # fmt: skip
 """In menu order."""
 
 START: Mapping[Role, Area] = {

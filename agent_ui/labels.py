@@ -106,6 +106,12 @@ CATEGORIES: Mapping[str, str] = {
     "mass": N_("Private customer"),
 }
 
+CUSTOMER_GROUPS: Mapping[str, str] = {
+    "moscow": N_("Moscow"),
+    "regions": N_("Regions"),
+}
+"""The demo's customer groups; a deployment's own groups are shown made readable."""
+
 IVR_OUTCOMES: Mapping[str, str] = {
     "queued": N_("Asked for an agent"),
     "voicemail": N_("Left a voice message"),
@@ -213,6 +219,15 @@ FIELD_PROBLEMS: tuple[tuple[str, str], ...] = (
         "outside the groups you may see",
         N_("You may not create customers in this group."),
     ),
+    (
+        "must not come before the start of the period",
+        N_("The period ends before it starts."),
+    ),
+    ("makes a period longer than", N_("A report covers at most a year.")),
+    ("valid date", N_("Enter a date.")),
+    ("valid integer", N_("Enter a whole number.")),
+    ("greater than or equal to", N_("This number is too small.")),
+    ("less than or equal to", N_("This number is too large.")),
     ("Input should be", N_("Choose one of the values offered.")),
 )
 """What the services' validators say, in words a person can act on (first match

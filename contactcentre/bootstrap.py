@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,7 @@ from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
 from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
 from acd.recovery import AcdRecovery
+from acd.reporting import AcdReports
 from acd.service import AcdService, AgentSeat
 from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
@@ -41,6 +43,7 @@ from agent_ui.backoffice.service import BackOffice
 from agent_ui.backoffice.worklists import WorklistParts, Worklists
 from agent_ui.call_log import CallLog
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.reports.service import ReportDesk
 from contactcentre import migrate as migrations
 from contactcentre import supervision
 from contactcentre.bus import Bus
@@ -58,6 +61,7 @@ from contactcentre.demo import (
     with_demo_seats,
     with_demo_speech,
 )
+from contactcentre.demo_history import seed_history
 from contactcentre.journal import Journal
 from contactcentre.readiness import (
     Readiness,
@@ -76,7 +80,7 @@ from contactcentre.startup import (
 from contactcentre.users import run_command as users_command
 from contactcentre.users import warn_if_no_users
 from contactcentre.web import make_web_app, serve_http
-from crm_core.api import incident_routes
+from crm_core.api import incident_routes, kb_routes
 from crm_core.api.app import ApiDeps, setup_api
 from crm_core.api.context import CookiePolicy
 from crm_core.api.report_routes import ReportApi
@@ -97,6 +101,7 @@ from crm_core.customers.importer import import_customers
 from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions, make_engine, make_sessions
 from crm_core.incidents.service import IncidentService
+from crm_core.kb.service import KnowledgeBase
 from crm_core.notices.dispatcher import NoticeDispatcher
 from crm_core.notices.model import NoticeChannel
 from crm_core.notices.ports import NoticeSender
@@ -283,6 +288,7 @@ def build(
     topics = TopicService(sessions, clock)
     search = AppealSearch(sessions)
     bulk = BulkOperations(appeals, search)
+    crm_reports = ReportService(sessions, clock)
     sla = SlaMonitor(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
@@ -376,6 +382,8 @@ def build(
     app[ivr_http.FLOW_CLOCK] = clock
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
+    knowledge = KnowledgeBase(sessions, clock)
+    app[kb_routes.KB] = knowledge
     auth = AuthService(sessions, clock, publisher=bus)
     supervisor = supervision.supervise(
         settings.acd, acd=acd, telephony=telephony, bus=bus, sessions=sessions,
@@ -395,7 +403,7 @@ def build(
             reports=ReportApi(
                 search=search,
                 bulk=bulk,
-                reports=ReportService(sessions, clock),
+                reports=crm_reports,
             ),
             cookies=cookie_policy(crm, demo=demo),
             trusted_proxies=tuple(settings.http.trusted_proxies),
@@ -403,6 +411,7 @@ def build(
                 calls_routes(telephony.live_calls, public=demo),
                 recording_http.routes,
                 incident_routes.routes,
+                kb_routes.routes,
                 acd_http.routes,
                 supervision_http.routes,
                 ivr_http.routes,
@@ -457,6 +466,12 @@ def build(
         ),
         customers=CustomerDesk(customers, calls, search, topics),
     )  # fmt: skip
+    reports = ReportDesk(
+        crm=crm_reports, acd=AcdReports(SqlIntervalStore(sessions)),
+        queues=[q.id for q in settings.acd.queues],
+        agents=[s.login for s in settings.acd.seats],
+        zone=ZoneInfo(settings.time_zone), clock=clock,
+    )  # fmt: skip
     setup_agent_ui(
         app,
         PageServices(
@@ -465,6 +480,8 @@ def build(
             desk=desk,
             back_office=office,
             wallboard=board,
+            reports=reports,
+            knowledge=knowledge,
         ),
     )
 
@@ -677,6 +694,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
     app = build(settings, demo=True, asr=asr)
     password = demo_password(settings)
     await seed_demo(app.sessions, UtcClock(), password)
+    await seed_history(app.sessions, settings, UtcClock())
     log.info(
         "demo: sign in at http://%s:%d as agent, supervisor, backoffice, marketing "
         "or admin with the password %s",

@@ -34,6 +34,7 @@ from crm_core.clock import Clock
 from crm_core.customers.seed import demo_phone_numbers, seed_customers
 from crm_core.customers.service import CustomerQuery, CustomerService
 from crm_core.db import Sessions
+from crm_core.kb.seed import seed_knowledge_base
 from crm_core.selfservice.seed import (
     seed_callback_failed_topic,
     seed_voicemail_topic,
@@ -97,8 +98,8 @@ def with_demo_pbx_secret(settings: Settings) -> Settings:
 
 
 async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
-    """Customers, users of every role, topics and routes; each only once. The demo
-    users' password is `password` whatever it was before."""
+    """Customers, users of every role, topics and routes, the knowledge base; each
+    only once. The demo users' password is `password` whatever it was before."""
     made = await seed_customers(sessions, DEMO_CUSTOMERS, clock=clock)
     users = await seed_users(sessions, password, clock=clock)
     by_role = {role: [u.id for u in users if u.role is role] for role in Role}
@@ -118,6 +119,7 @@ async def seed_demo(sessions: Sessions, clock: Clock, password: str) -> None:
     customers = await CustomerService(sessions, clock).search(
         system_actor(), CustomerQuery(), limit=len(COMPLAINTS) + len(TERMINATIONS)
     )
+    await seed_knowledge_base(sessions, clock)
     work = await seed_work(
         sessions, clock, customers=[c.id for c in customers.items],
         handler=back_office[0] if back_office else None,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -310,6 +311,11 @@ class Settings(BaseSettings):
         "(and logged at every start) if unset",
     )
     default_country: str = Field(default="RU", pattern=r"^[A-Z]{2}$")
+    time_zone: str = Field(
+        default="UTC",
+        description="the centre's time zone (an IANA name such as Europe/Moscow): "
+        "the calendar of report periods (today, this week) and the times reports show",
+    )
     crm: CrmSettings = CrmSettings()
     smtp: SmtpSettings = SmtpSettings()
     recording: RecordingSettings = RecordingSettings()
@@ -329,6 +335,15 @@ class Settings(BaseSettings):
         if duplicates:
             raise ValueError(f"duplicate PBX id(s): {', '.join(duplicates)}")
         return pbxs
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"no time zone {name!r} (e.g. Europe/Moscow)") from None
+        return name
 
     @model_validator(mode="after")
     def _seats_on_known_pbxs(self) -> Settings:

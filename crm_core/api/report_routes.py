@@ -299,23 +299,24 @@ def _report(name: str, summary: str, query: type[ReportQuery]) -> None:
         if options.format != "json":
             require(call.actor, P.REPORT_EXPORT)
         reports = call.service(REPORTS).reports
-        period = {"since": options.since, "until": options.until}
+        since, until = options.since, options.until
         match name:
             case "by-topic":
-                table = await reports.by_topic(call.actor, **period)
+                table = await reports.by_topic(call.actor, since=since, until=until)
             case "by-operator":
-                table = await reports.by_operator(call.actor, **period)
+                table = await reports.by_operator(call.actor, since=since, until=until)
             case "repeats":
                 assert isinstance(options, RepeatQuery)
                 table = await reports.repeats(
-                    call.actor, **period, within_days=options.within_days
-                )
+                    call.actor, since=since, until=until,
+                    within_days=options.within_days,
+                )  # fmt: skip
             case _:
-                table = await reports.sla_breaches(call.actor, **period)
+                table = await reports.sla_breaches(call.actor, since=since, until=until)
         if options.format == "json":
             return _table_out(table)
         return await stream_rows(
-            call.request, ExportFormat(options.format), _table_batches(table),
+            call.request, ExportFormat(options.format), row_batches(table.rows),
             title=table.title, columns=table.columns, bom=options.bom,
         )  # fmt: skip
 
@@ -344,9 +345,10 @@ def _table_out(table: Table) -> TableOut:
     )
 
 
-async def _table_batches(table: Table) -> AsyncIterator[Rows]:
-    for start in range(0, max(len(table.rows), 1), EXPORT_BATCH):
-        yield table.rows[start : start + EXPORT_BATCH]
+async def row_batches(rows: Rows) -> AsyncIterator[Rows]:
+    """Rows held whole, given `stream_rows` a batch at a time."""
+    for start in range(0, max(len(rows), 1), EXPORT_BATCH):
+        yield rows[start : start + EXPORT_BATCH]
 
 
 class _Chunks(io.BytesIO):
@@ -375,11 +377,14 @@ async def stream_rows(
     title: str,
     columns: Sequence[Column],
     bom: bool,
+    filename: str | None = None,
 ) -> web.StreamResponse:
-    """Send rows as a file download, one batch at a time. The first batch is read
-    before the response starts, so a bad filter is still a JSON error."""
+    """Send rows as a file download (named `filename`, else after the title), one
+    batch at a time; the first is read before the response starts (a bad filter
+    is still a JSON error)."""
     batch: Rows | None = await anext(batches, None)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "report"
+    named = re.sub(r"[^A-Za-z0-9]+", "-", filename or title).strip("-").lower()
+    name = named or "report"
     response = web.StreamResponse(
         headers={
             "Content-Type": MEDIA_TYPES[fmt],

@@ -1,13 +1,16 @@
 """Demo topics, attributes, a tariff dictionary and two routes, and appeals waiting for
 the back office. Idempotent: what exists already (by code, a topic's route, any
-appeal) is left as it is."""
+appeal) is left as it is. And the demo's past appeals (`seed_past_appeals`),
+registered and worked along their routes by the services at the moments they
+happened."""
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -26,7 +29,7 @@ from crm_core.appeals.ports import Clock, NoPublisher
 from crm_core.appeals.service import AppealInput, AppealService
 from crm_core.appeals.tables import AppealRow
 from crm_core.appeals.topics import TopicService
-from crm_core.auth.model import system_actor
+from crm_core.auth.model import Actor, system_actor
 from crm_core.db import Sessions
 
 K = AttributeKind
@@ -220,3 +223,130 @@ async def _waiting(
     appeal = await appeals.create(actor, data)
     await appeals.pass_on(actor, appeal.id, transition=transition)
     return appeal.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastRequest:
+    """A caller who asked for something during a past call: an appeal to register."""
+
+    at: datetime
+    customer_id: uuid.UUID
+    contact_id: uuid.UUID | None
+    front: Actor
+    """The agent who took the call (a member of the front queue)."""
+
+
+@dataclass(slots=True)
+class _Then:
+    """A clock the seed sets to each past moment before the service acts."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+async def seed_past_appeals(
+    sessions: Sessions,
+    requests: Sequence[PastRequest],
+    *,
+    back_office: Sequence[Actor],
+    now: datetime,
+    seed: int = 1,
+) -> int:
+    """Register an appeal for each request and work it along its route (taken,
+    passed on, closed, some late, the recent ones still open), each step by the
+    services at the moment it happened, none after `now`; returns how many."""
+    rng = random.Random(seed)  # noqa: S311  demo data, not secrets
+    then = _Then(moment=now)
+    appeals = AppealService(sessions, then, NoPublisher())
+    topics = {
+        t.code: t for t in await TopicService(sessions, then).tree(system_actor())
+    }
+    for request in requests:
+        back = rng.choice(back_office)
+        steps = _life(appeals, topics, request, back, rng)
+        moment = request.at
+        for delay_h, step in steps:
+            moment += timedelta(hours=delay_h)
+            if moment >= now:
+                break
+            then.moment = moment
+            await step()
+    return len(requests)
+
+
+def _life(
+    appeals: AppealService,
+    topics: dict[str, Topic],
+    request: PastRequest,
+    back: Actor,
+    rng: random.Random,
+) -> list[tuple[float, Step]]:
+    """The steps of one appeal with the hours before each."""
+    front, complaint = request.front, rng.random() < 0.7
+    data = _details(topics, request, complaint=complaint, rng=rng)
+    made: list[uuid.UUID] = []
+
+    async def create() -> None:
+        made.append((await appeals.create(front, data)).id)
+
+    def take(actor: Actor) -> Step:
+        return lambda: appeals.take(actor, made[0])
+
+    def pass_on(actor: Actor, transition: str) -> Step:
+        return lambda: appeals.pass_on(actor, made[0], transition=transition)
+
+    def close(actor: Actor) -> Step:
+        return lambda: appeals.close(actor, made[0], comment=rng.choice(_CLOSINGS))
+
+    minutes = rng.uniform(0.05, 0.2)
+    steps: list[tuple[float, Step]] = [
+        (0.0, create), (minutes, take(front)),
+        (minutes, pass_on(front, "check" if complaint else "retain")),
+        (rng.uniform(0.5, 30.0), take(back)),
+    ]  # fmt: skip
+    if complaint:
+        steps += [
+            (rng.uniform(0.5, 6.0), pass_on(back, "no_fault")),
+            (rng.uniform(0.2, 28.0), take(front)),
+            (rng.uniform(0.1, 0.5), close(front)),
+        ]
+    else:
+        steps.append((rng.uniform(1.0, 80.0), close(back)))
+    return steps
+
+
+def _details(
+    topics: dict[str, Topic],
+    request: PastRequest,
+    *,
+    complaint: bool,
+    rng: random.Random,
+) -> AppealInput:
+    """What the caller asked for: a complaint (a fault since a recent day) or a
+    contract termination (with a reason)."""
+    topic = topics["complaint" if complaint else "termination"]
+    broken = request.at.date() - timedelta(days=rng.randrange(0, 4))
+    return AppealInput(
+        topic_id=topic.id, customer_id=request.customer_id,
+        contact_id=request.contact_id,
+        description=rng.choice(_COMPLAINTS if complaint else _TERMINATIONS),
+        attributes={"BrokenSince": str(broken)} if complaint
+        else {"Reason": rng.choice(_REASONS)},
+    )  # fmt: skip
+
+
+_COMPLAINTS = (
+    "No internet since the morning", "The connection drops every evening",
+    "Speed far below the tariff", "The router shows a red light",
+    "Television freezes on every channel",
+)  # fmt: skip
+_TERMINATIONS = (
+    "Moving to another city", "Found a cheaper offer", "No longer needs the service",
+)  # fmt: skip
+_REASONS = ("Moving", "Price", "Quality of service", "Other")
+_CLOSINGS = ("Resolved with the customer", "Done", "The customer confirmed")

@@ -50,6 +50,10 @@ class Permission(StrEnum):
     OUTAGE_MANAGE = "outage.manage"
     FLOW_ADMIN = "flow.admin"
     """Read and publish IVR flows."""
+    KB_READ = "kb.read"
+    """Read and search the published knowledge-base articles."""
+    KB_EDIT = "kb.edit"
+    """Write, publish and delete knowledge-base articles; see drafts."""
 
 
 P = Permission
@@ -59,6 +63,7 @@ _AGENT = frozenset(
         P.CUSTOMER_READ, P.CUSTOMER_WRITE, P.CONTACT_READ, P.CONTACT_WRITE,
         P.APPEAL_READ, P.APPEAL_CREATE, P.APPEAL_EDIT, P.APPEAL_TAKE, P.APPEAL_FORWARD,
         P.APPEAL_CLOSE, P.CALL_READ, P.RECORDING_LISTEN_OWN, P.AGENT_WORK,
+        P.KB_READ,
     }
 )  # fmt: skip
 _BACK_OFFICE = _AGENT - {P.AGENT_WORK} | {
@@ -67,12 +72,12 @@ _BACK_OFFICE = _AGENT - {P.AGENT_WORK} | {
 }  # fmt: skip
 _SUPERVISOR = _BACK_OFFICE | {
     P.QUEUE_SUPERVISE, P.CALL_MONITOR, P.AGENT_WORK, P.CUSTOMER_IMPORT,
-    P.INCIDENT_MANAGE, P.OUTAGE_MANAGE, P.FLOW_ADMIN,
+    P.INCIDENT_MANAGE, P.OUTAGE_MANAGE, P.FLOW_ADMIN, P.KB_EDIT,
 }  # fmt: skip
 _MARKETING = frozenset(
     {
         P.CUSTOMER_READ, P.CONTACT_READ, P.APPEAL_READ, P.REPORT_READ,
-        P.REPORT_EXPORT, P.CAMPAIGN_MANAGE, P.CUSTOMER_IMPORT,
+        P.REPORT_EXPORT, P.CAMPAIGN_MANAGE, P.CUSTOMER_IMPORT, P.KB_READ,
     }
 )  # fmt: skip
 

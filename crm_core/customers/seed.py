@@ -1,4 +1,5 @@
-"""Demo customers for `contactcentre demo`: varied, repeatable, and only once.
+"""Demo customers for `contactcentre demo`: varied, repeatable, and only once; and
+the contacts of the demo's past calls (`seed_past_calls`).
 
 `demo_phone_numbers` gives the numbers the simulator's demo callers can ring from,
 without touching the database (the same `count` and `seed` give the same numbers).
@@ -7,6 +8,10 @@ without touching the database (the same `count` and `seed` give the same numbers
 from __future__ import annotations
 
 import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,7 +19,7 @@ from sqlalchemy import func, select
 from crm_core.auth.model import system_actor
 from crm_core.clock import Clock, UtcClock
 from crm_core.customers.service import CustomerService
-from crm_core.customers.tables import CustomerRow
+from crm_core.customers.tables import ContactRow, CustomerPhoneRow, CustomerRow
 from crm_core.db import Sessions
 
 _FIRST_RU = ("Иван", "Пётр", "Анна", "Мария", "Сергей", "Ольга", "Дмитрий", "Елена")
@@ -104,3 +109,75 @@ async def seed_customers(
     for card in demo_customers(count, seed):
         await service.create(actor, card)
     return count
+
+
+PAST_CALL_PREFIX = "history:"
+"""The call ids of the demo's past calls."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PastCallContact:
+    """A call the demo's past traffic made: who rang, which queue, who answered."""
+
+    call_id: str
+    customer_id: uuid.UUID | None
+    number: str
+    queue: str
+    arrived_at: datetime
+    wait_s: float
+    agent_login: str | None = None
+    """None: the caller gave up waiting."""
+    agent_user_id: uuid.UUID | None = None
+    talk_s: float = 0.0
+    wrap_up_s: float = 0.0
+    disposition: str | None = None
+
+
+async def demo_callers(sessions: Sessions) -> list[tuple[uuid.UUID, str]]:
+    """Each demo customer's id with their primary number, in a stable order."""
+    query = (
+        select(CustomerPhoneRow.customer_id, CustomerPhoneRow.e164)
+        .where(CustomerPhoneRow.is_primary.is_(True))
+        .order_by(CustomerPhoneRow.e164, CustomerPhoneRow.customer_id)
+    )
+    async with sessions() as s:
+        return [(cid, number) for cid, number in (await s.execute(query)).all()]
+
+
+async def has_past_calls(sessions: Sessions) -> bool:
+    query = select(ContactRow.id).where(ContactRow.call_id.startswith(PAST_CALL_PREFIX))
+    async with sessions() as s:
+        return await s.scalar(query.limit(1)) is not None
+
+
+async def seed_past_calls(
+    sessions: Sessions, calls: Sequence[PastCallContact]
+) -> dict[str, uuid.UUID]:
+    """Store a contact with its call log for each past call, in one unit of work;
+    returns the contact id by call id."""
+    rows = [_past_contact(call) for call in calls]
+    async with sessions.begin() as s:
+        s.add_all(rows)
+    return {row.call_id: row.id for row in rows if row.call_id is not None}
+
+
+def _past_contact(call: PastCallContact) -> ContactRow:
+    answered = call.arrived_at + timedelta(seconds=call.wait_s)
+    ended = answered + timedelta(seconds=call.talk_s)
+    took = call.agent_login is not None
+    turn = {
+        "agent": call.agent_login, "user_id": str(call.agent_user_id or ""),
+        "taken_at": answered.isoformat(), "queue": call.queue,
+    }  # fmt: skip
+    return ContactRow(
+        id=uuid.uuid4(), customer_id=call.customer_id, channel="phone",
+        direction="in", agent_id=call.agent_user_id, address=call.number,
+        call_id=call.call_id, started_at=call.arrived_at, ended_at=ended,
+        queue=call.queue, wait_s=round(call.wait_s, 1), talk_s=call.talk_s,
+        outcome="answered" if took else "abandoned_in_queue",
+        hangup_cause=16, hangup_cause_text="Normal Clearing", end_reason="hangup",
+        bridged_at=answered if took else None, hold_s=0.0, queues=[call.queue],
+        call_agents=[turn] if took else [], notes="",
+        wrap_up_at=ended + timedelta(seconds=call.wrap_up_s) if took else None,
+        wrap_up_agent=call.agent_login, disposition=call.disposition,
+    )  # fmt: skip

@@ -9,8 +9,17 @@ from sqlalchemy.engine import Connection
 
 from contactcentre.schema import metadata
 from crm_core.db import is_sqlite, make_engine
+from crm_core.kb.tables import UNMAPPED_PREFIXES
 
 config = context.config
+
+
+def _mapped(name: str | None, type_: str, _parent: object) -> bool:
+    """Leave out what the mapping cannot describe: the knowledge base's search
+    index (an FTS5 table on SQLite, expression indexes on PostgreSQL)."""
+    return type_ not in ("table", "index") or not (name or "").startswith(
+        UNMAPPED_PREFIXES
+    )
 
 
 def _migrate(connection: Connection) -> None:
@@ -19,6 +28,7 @@ def _migrate(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
+        include_name=_mapped,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -15,7 +15,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import BinaryIO, Protocol
@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.styles.numbers import FORMAT_DATE_TIMEDELTA
 
 from crm_core.auth.model import Actor, Permission
 from crm_core.auth.rights import require
@@ -80,10 +81,17 @@ class TableWriter(Protocol):
 
 
 def text(cell: Cell) -> str:
-    """A cell as text: ISO dates, plain decimals, true/false, empty for None."""
+    """A cell as text: ISO dates, durations as h:mm:ss, plain decimals, true/false,
+    empty for None."""
     match cell:
         case None:
             return ""
+        case timedelta():
+            whole = round(cell.total_seconds())
+            sign, whole = ("-", -whole) if whole < 0 else ("", whole)
+            minutes, seconds = divmod(whole, 60)
+            hours, minutes = divmod(minutes, 60)
+            return f"{sign}{hours}:{minutes:02d}:{seconds:02d}"
         case bool():
             return "true" if cell else "false"
         case datetime():
@@ -131,12 +139,23 @@ class XlsxWriter:
         match value:
             case None | bool() | int() | float():
                 return WriteOnlyCell(self._sheet, value=value)
-            case Decimal():
-                return WriteOnlyCell(self._sheet, value=float(value))
+            case Decimal():  # shown with the places it has (12.50 as 12.50)
+                cell = WriteOnlyCell(self._sheet, value=float(value))
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int) and -10 <= exponent < 0:
+                    cell.number_format = "0." + "0" * -exponent
+                return cell
             case datetime():
-                # Excel has no time zones: write the UTC wall-clock time.
-                naive = value.astimezone(UTC).replace(tzinfo=None)
-                return WriteOnlyCell(self._sheet, value=naive)
+                # Excel has no time zones: write the UTC wall-clock time (a naive
+                # moment is a wall-clock time already, as the caller chose it).
+                if value.tzinfo is not None:
+                    value = value.astimezone(UTC).replace(tzinfo=None)
+                return WriteOnlyCell(self._sheet, value=value)
+            case timedelta():  # a fraction of a day, as Excel keeps durations
+                days = value.total_seconds() / 86_400
+                cell = WriteOnlyCell(self._sheet, value=days)
+                cell.number_format = FORMAT_DATE_TIMEDELTA
+                return cell
             case date():
                 midnight = datetime.combine(value, time())
                 cell = WriteOnlyCell(self._sheet, value=midnight)

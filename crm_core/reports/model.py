@@ -6,15 +6,18 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from crm_core.appeals.model import AppealStatus
 from crm_core.reports.errors import BadCursor
 
-Cell = str | int | float | Decimal | bool | date | datetime | uuid.UUID | None
-"""One value in a report or export row (datetime is a date too)."""
+Cell = (
+    str | int | float | Decimal | bool | date | datetime | timedelta | uuid.UUID | None
+)
+"""One value in a report or export row (datetime is a date too; a naive datetime
+is a wall-clock time in a zone the report chose)."""
 
 
 class SortOrder(StrEnum):

@@ -4,7 +4,9 @@ PostgreSQL alike. Reads only; one short session per report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,9 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_core.appeals.model import AppealAction, AppealStatus
+from crm_core.appeals import store
+from crm_core.appeals.model import AppealAction, AppealStatus, Topic
 from crm_core.appeals.ports import Clock
-from crm_core.appeals.tables import AppealHistoryRow, AppealRow, TopicRow
+from crm_core.appeals.tables import AppealHistoryRow, AppealRow, RouteRow, TopicRow
 from crm_core.auth.model import Actor, Permission
 from crm_core.auth.rights import require
 from crm_core.auth.tables import UserRow
@@ -33,7 +36,7 @@ from crm_core.db import Sessions
 from crm_core.errors import FieldError
 from crm_core.reports.errors import BadFilter
 from crm_core.reports.model import Cell, Column, Table, utc
-from crm_core.reports.search import visible_to
+from crm_core.reports.search import topic_subtrees, visible_to
 
 A = AppealRow
 H = AppealHistoryRow
@@ -52,44 +55,115 @@ def _columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
     return tuple(Column(name=name, label=label) for name, label in pairs)
 
 
+REPEAT_COLUMNS = _columns(
+    ("customer", "Customer"), ("topic", "Topic"), ("appeals", "Appeals"),
+    ("repeats", "Repeats"), ("last_at", "Last appeal"),
+    ("customer_id", "Customer id"), ("topic_name", "Topic name"),
+)  # fmt: skip
+SLA_COLUMNS = _columns(
+    ("appeal_id", "Appeal"), ("topic", "Topic"), ("stage", "Stage"),
+    ("queue", "Queue"), ("status", "Status"), ("assignee", "Assignee"),
+    ("deadline_at", "Deadline"), ("late_s", "Late, s"),
+    ("topic_name", "Topic name"), ("stage_name", "Stage name"),
+    ("assignee_name", "Assignee name"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportScope:
+    """Which appeals a report counts besides its period: those on `topic_ids` (a
+    group stands for every topic below it) and of `customer_groups`; empty: all
+    the actor sees."""
+
+    topic_ids: tuple[uuid.UUID, ...] = ()
+    customer_groups: tuple[str, ...] = ()
+
+
+EVERYTHING = ReportScope()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportChoices:
+    """What a report may be narrowed to: the topic tree and the customer groups
+    the actor sees."""
+
+    topics: tuple[Topic, ...]
+    customer_groups: tuple[str, ...]
+
+
 class ReportService:
     """Needs report.read; every report sees only the actor's customer groups.
 
-    Periods are [since, until) in aware UTC; BadFilter when since >= until."""
+    Periods are [since, until) in aware UTC; BadFilter when since >= until, or for
+    a topic in the scope that does not exist (`topic_ids[i]`)."""
 
     def __init__(self, sessions: Sessions, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 
+    async def choices(self, actor: Actor) -> ReportChoices:
+        """The topics and the customer groups (of customers the actor sees) a
+        report may be narrowed to."""
+        require(actor, Permission.REPORT_READ)
+        group = CustomerRow.customer_group
+        query = select(group).where(group.is_not(None)).distinct().order_by(group)
+        async with self._sessions() as s:
+            topics = tuple((await store.topics(s)).values())
+            groups = [g for g in await s.scalars(query) if g is not None]
+        seen = tuple(g for g in groups if actor.sees_group(g))
+        return ReportChoices(topics=topics, customer_groups=seen)
+
+    async def names(self, actor: Actor, logins: Sequence[str]) -> Mapping[str, str]:
+        """The display names of the users signing in as `logins` (those found)."""
+        require(actor, Permission.REPORT_READ)
+        query = select(UserRow.login, UserRow.display_name).where(
+            UserRow.login.in_(sorted(set(logins)))
+        )
+        async with self._sessions() as s:
+            return dict((await s.execute(query)).all())
+
     async def by_topic(
-        self, actor: Actor, *, since: datetime, until: datetime
+        self,
+        actor: Actor,
+        *,
+        since: datetime,
+        until: datetime,
+        scope: ReportScope = EVERYTHING,
     ) -> Table:
         """Appeals created in the period per topic: total, open, closed, overdue."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         is_closed = A.status == CLOSED
-        query = (
-            select(
-                TopicRow.code, TopicRow.name, func.count(),
-                _count_if(~is_closed), _count_if(is_closed), _count_if(A.overdue),
-            )
-            .join(TopicRow, TopicRow.id == A.topic_id)
-            .where(A.created_at >= since, A.created_at < until, *visible_to(actor))
-            .group_by(TopicRow.id, TopicRow.code, TopicRow.name)
-            .order_by(TopicRow.code)
-        )  # fmt: skip
+        async with self._sessions() as s:
+            query = (
+                select(
+                    TopicRow.code, TopicRow.name, func.count(),
+                    _count_if(~is_closed), _count_if(is_closed), _count_if(A.overdue),
+                )
+                .join(TopicRow, TopicRow.id == A.topic_id)
+                .where(A.created_at >= since, A.created_at < until,
+                       *await _scoped(s, actor, scope))
+                .group_by(TopicRow.id, TopicRow.code, TopicRow.name)
+                .order_by(TopicRow.code)
+            )  # fmt: skip
+            rows = (await s.execute(query)).all()
         columns = _columns(
             ("topic", "Topic"), ("name", "Name"), ("total", "Total"),
             ("open", "Open"), ("closed", "Closed"), ("overdue", "Overdue"),
         )  # fmt: skip
-        return await self._table("Appeals by topic", columns, query)
+        return _finish("Appeals by topic", columns, rows)
 
     async def by_operator(
-        self, actor: Actor, *, since: datetime, until: datetime
+        self,
+        actor: Actor,
+        *,
+        since: datetime,
+        until: datetime,
+        scope: ReportScope = EVERYTHING,
     ) -> Table:
         """Per operator, from the appeals' history in the period: appeals handled
         (taken, passed on, rejected, closed, reopened or edited), appeals closed, and
         the average handling time in seconds (creation to the operator's close)."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         is_close = H.action == AppealAction.CLOSE.value
         async with self._sessions() as s:
             took = _seconds(s, H.at, A.created_at)
@@ -102,7 +176,7 @@ class ReportService:
                 )
                 .join(UserRow, UserRow.id == H.actor_id)
                 .join(A, A.id == H.appeal_id)
-                .where(H.at >= since, H.at < until, *visible_to(actor))
+                .where(H.at >= since, H.at < until, *await _scoped(s, actor, scope))
                 .group_by(UserRow.id, UserRow.login, UserRow.display_name)
                 .order_by(UserRow.login)
             )  # fmt: skip
@@ -115,12 +189,18 @@ class ReportService:
         return _finish("Appeals by operator", columns, table)
 
     async def repeats(
-        self, actor: Actor, *, since: datetime, until: datetime, within_days: int
+        self,
+        actor: Actor,
+        *,
+        since: datetime,
+        until: datetime,
+        within_days: int,
+        scope: ReportScope = EVERYTHING,
     ) -> Table:
         """Customers who came back on the same topic: per customer and topic, the
         appeals created in the period and how many of them followed an earlier one
         (also before the period) within `within_days` days."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         if not 1 <= within_days <= 366:
             raise BadFilter([FieldError("within_days", "must be from 1 to 366")])
         async with self._sessions() as s:
@@ -135,7 +215,7 @@ class ReportService:
                 .where(
                     A.customer_id.is_not(None),
                     A.created_at >= since - timedelta(days=within_days),
-                    A.created_at < until, *visible_to(actor),
+                    A.created_at < until, *await _scoped(s, actor, scope),
                 )
             ).subquery()  # fmt: skip
             gap = _seconds(s, inner.c.created_at, inner.c.prev)
@@ -144,31 +224,31 @@ class ReportService:
             query = (
                 select(
                     CustomerRow.name, TopicRow.code, func.count(), repeats,
-                    func.max(inner.c.created_at), inner.c.customer_id,
+                    func.max(inner.c.created_at), inner.c.customer_id, TopicRow.name,
                 )
                 .join(CustomerRow, CustomerRow.id == inner.c.customer_id)
                 .join(TopicRow, TopicRow.id == inner.c.topic_id)
                 .where(inner.c.created_at >= since)
                 .group_by(inner.c.customer_id, inner.c.topic_id, CustomerRow.name,
-                          TopicRow.code)
+                          TopicRow.code, TopicRow.name)
                 .having(repeats > 0)
                 .order_by(repeats.desc(), CustomerRow.name, TopicRow.code)
             )  # fmt: skip
             rows = (await s.execute(query)).all()
-        columns = _columns(
-            ("customer", "Customer"), ("topic", "Topic"), ("appeals", "Appeals"),
-            ("repeats", "Repeats"), ("last_at", "Last appeal"),
-            ("customer_id", "Customer id"),
-        )  # fmt: skip
-        table = [(r[0], r[1], r[2], r[3], _moment(r[4]), r[5]) for r in rows]
-        return _finish("Repeat appeals", columns, table)
+        table = [(*r[:4], _moment(r[4]), r[5], r[6]) for r in rows]
+        return _finish("Repeat appeals", REPEAT_COLUMNS, table)
 
     async def sla_breaches(
-        self, actor: Actor, *, since: datetime, until: datetime
+        self,
+        actor: Actor,
+        *,
+        since: datetime,
+        until: datetime,
+        scope: ReportScope = EVERYTHING,
     ) -> Table:
         """Appeals whose deadline fell in the period and was missed: closed after it,
         or still open past it now. Latest first by how late (seconds)."""
-        _check(actor, since, until)
+        check_period(actor, since, until)
         now = literal(self._clock.now(), DateTime(timezone=True))
         missed = or_(
             and_(A.status != CLOSED, A.deadline_at < now),
@@ -179,32 +259,54 @@ class ReportService:
             query = (
                 select(
                     A.id, TopicRow.code, A.stage, A.queue, A.status,
-                    UserRow.login, A.deadline_at, late,
+                    UserRow.login, A.deadline_at, late, TopicRow.name,
+                    UserRow.display_name, A.route_id,
                 )
                 .join(TopicRow, TopicRow.id == A.topic_id)
                 .outerjoin(UserRow, UserRow.id == A.assignee_id)
                 .where(A.deadline_at >= since, A.deadline_at < until, missed,
-                       *visible_to(actor))
+                       *await _scoped(s, actor, scope))
                 .order_by(late.desc(), A.id)
             )  # fmt: skip
             rows = (await s.execute(query)).all()
-        columns = _columns(
-            ("appeal_id", "Appeal"), ("topic", "Topic"), ("stage", "Stage"),
-            ("queue", "Queue"), ("status", "Status"), ("assignee", "Assignee"),
-            ("deadline_at", "Deadline"), ("late_s", "Late, s"),
-        )  # fmt: skip
-        table = [(*r[:6], _moment(r[6]), _whole(r[7])) for r in rows]
-        return _finish("SLA breaches", columns, table)
-
-    async def _table(
-        self, title: str, columns: tuple[Column, ...], query: Any
-    ) -> Table:
-        async with self._sessions() as s:
-            rows = (await s.execute(query)).all()
-        return _finish(title, columns, [tuple(row) for row in rows])
+            stages = await _stage_names(s, {r[10] for r in rows})
+        table = [
+            (*r[:6], _moment(r[6]), _whole(r[7]), r[8], stages.get((r[10], r[2])),
+             r[9])
+            for r in rows
+        ]  # fmt: skip
+        return _finish("SLA breaches", SLA_COLUMNS, table)
 
 
-def _check(actor: Actor, since: datetime, until: datetime) -> None:
+async def _scoped(
+    s: AsyncSession, actor: Actor, scope: ReportScope
+) -> list[ColumnElement[bool]]:
+    """The appeals `actor` sees, narrowed to `scope`."""
+    where = visible_to(actor)
+    if scope.topic_ids:
+        where.append(A.topic_id.in_(await topic_subtrees(s, scope.topic_ids)))
+    if scope.customer_groups:
+        where.append(A.customer_group.in_(scope.customer_groups))
+    return where
+
+
+async def _stage_names(
+    s: AsyncSession, route_ids: set[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], str]:
+    """(route, stage code) -> the stage's name, for the routes given."""
+    if not route_ids:
+        return {}
+    query = select(RouteRow.id, RouteRow.definition).where(RouteRow.id.in_(route_ids))
+    names: dict[tuple[uuid.UUID, str], str] = {}
+    for route_id, definition in (await s.execute(query)).all():
+        for stage in store.stages_from_definition(definition):
+            names[(route_id, stage.code)] = stage.name
+    return names
+
+
+def check_period(actor: Actor, since: datetime, until: datetime) -> None:
+    """Raises Forbidden without report.read, BadFilter for a period that is not
+    [since, until) in aware moments."""
     require(actor, Permission.REPORT_READ)
     problems = [
         FieldError(name, "must carry a time zone")

@@ -211,6 +211,12 @@ async def _schema(s: AsyncSession, flt: AppealFilter) -> _Schema:
     return _Schema(children=children, kinds=kinds)
 
 
+async def topic_subtrees(s: AsyncSession, ids: Sequence[uuid.UUID]) -> list[TopicId]:
+    """`ids` and every topic below them; BadFilter naming `topic_ids[i]` for an
+    unknown one."""
+    return _topics_below(ids, await _schema(s, AppealFilter(topic_ids=tuple(ids))))
+
+
 def _kinds(definitions: Iterable[AttributeDef]) -> dict[str, AttributeKind]:
     kinds: dict[str, AttributeKind] = {}
     for d in definitions:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
-from acd.model import QueueId
+from acd.agent_stats import AgentCounts, AgentIntervalRecord, PauseTally
+from acd.model import AgentId, QueueId
 from acd.stats import IntervalCounts, IntervalRecord
 from acd.tables import SqlIntervalStore
 from crm_core.db import Sessions
@@ -57,3 +59,38 @@ async def test_interval_is_replaced_when_saved_again(sessions: Sessions) -> None
     await store.save([again])
 
     assert await store.between(START, START + QUARTER) == [again]
+
+
+def _agent(agent: str, n: int, pauses: dict[str, PauseTally]) -> AgentIntervalRecord:
+    return AgentIntervalRecord(
+        agent_id=AgentId(agent),
+        start=START + n * QUARTER,
+        end=START + (n + 1) * QUARTER,
+        counts=AgentCounts(
+            offered=4, answered=3, missed=1, handled=3, talk_s=310.5,
+            wrap_up_s=30.0, logged_in_s=900.0, ready_s=200.0, busy_s=400.0,
+            pauses=MappingProxyType(pauses),
+        ),
+    )  # fmt: skip
+
+
+async def test_agents_intervals_read_back_with_their_pauses_when_saved(
+    sessions: Sessions,
+) -> None:
+    store = SqlIntervalStore(sessions)
+    breaks = {
+        "break": PauseTally(pauses=1, paused_s=200.0),
+        "lunch": PauseTally(pauses=2, paused_s=100.0),
+    }
+    records = [_agent("boris", 0, {}), _agent("anna", 1, breaks), _agent("anna", 0, {})]
+
+    await store.save_agents(records)
+    again = _agent("anna", 1, {"training": PauseTally(pauses=1, paused_s=300.0)})
+    await store.save_agents([again])
+
+    found = await store.agents_between(START, START + 4 * QUARTER)
+    assert found == [records[2], again, records[0]]
+    anna = await store.agents_between(
+        START + QUARTER, START + 2 * QUARTER, agent_id=AgentId("anna")
+    )
+    assert anna == [again]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from acd.agent_stats import AgentIntervalRecord
 from acd.engine import AcdEngine
 from acd.events import (
     CallAbandoned,
@@ -503,9 +504,13 @@ def test_skills_are_parsed_when_given_as_a_list() -> None:
 @dataclass(slots=True)
 class FakeIntervals:
     saved: list[IntervalRecord] = field(default_factory=list)
+    agents: list[AgentIntervalRecord] = field(default_factory=list)
 
     async def save(self, records: Sequence[IntervalRecord]) -> None:
         self.saved.extend(records)
+
+    async def save_agents(self, records: Sequence[AgentIntervalRecord]) -> None:
+        self.agents.extend(records)
 
 
 async def test_closed_quarter_hours_are_stored_when_the_clock_passes_them() -> None:
@@ -538,6 +543,9 @@ async def test_closed_quarter_hours_are_stored_when_the_clock_passes_them() -> N
     first, second = intervals.saved[:2]
     assert (first.queue_id, first.end) == (BILLING, second.start)
     assert first.counts.staffed_agent_s == 900.0
+    anna = intervals.agents[0]
+    assert (anna.agent_id, anna.start, anna.end) == ("anna", first.start, first.end)
+    assert anna.counts.ready_s == anna.counts.logged_in_s == 900.0
 
 
 async def test_waiting_callers_are_told_their_place_when_announcements_are_on() -> None:

@@ -41,7 +41,7 @@ def test_start_is_the_first_area_allowed_when_the_roles_own_is_revoked() -> None
 
 
 def test_menu_lists_only_areas_the_actor_may_open_when_built() -> None:
-    assert [a.key for a in areas.menu(actor(Role.AGENT))] == ["agent"]
+    assert [a.key for a in areas.menu(actor(Role.AGENT))] == ["agent", "kb"]
     assert areas.area_of("/agent/calls/x") is areas.AGENT
     assert areas.area_of("/agents") is None
 

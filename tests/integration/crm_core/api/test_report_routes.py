@@ -237,7 +237,8 @@ async def test_report_is_a_file_when_a_format_is_asked(api: Api) -> None:
     book = openpyxl.load_workbook(io.BytesIO(await xlsx.read()), read_only=True)
     sheet_rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert sheet_rows == [("Appeal", "Topic", "Stage", "Queue", "Status", "Assignee",
-                     "Deadline", "Late, s")]  # fmt: skip
+                     "Deadline", "Late, s", "Topic name", "Stage name",
+                     "Assignee name")]  # fmt: skip
 
 
 async def test_reports_list_breaches_and_operators_when_deadlines_pass(

@@ -12,7 +12,7 @@ from crm_core.auth.model import Role, system_actor
 from crm_core.db import Sessions
 from crm_core.errors import Forbidden
 from crm_core.reports.errors import BadFilter
-from crm_core.reports.reports import ReportService
+from crm_core.reports.reports import ReportScope, ReportService
 from tests.fakes import FakeClock
 from tests.integration.crm_core.reports.world import (
     DAY,
@@ -106,8 +106,8 @@ async def test_repeats_counts_returns_within_the_window_when_customers_come_back
         w.actor(), since=T0, until=T0 + 30 * DAY, within_days=7
     )
     assert table.rows == (
-        ("Ivanov", "complaint", 3, 2, T0 + 12 * DAY, iv),
-        ("Petrov", "complaint", 2, 1, T0 + 12 * DAY, pe),
+        ("Ivanov", "complaint", 3, 2, T0 + 12 * DAY, iv, "Complaint"),
+        ("Petrov", "complaint", 2, 1, T0 + 12 * DAY, pe, "Complaint"),
     )
     with pytest.raises(BadFilter) as bad:
         await reports.repeats(w.actor(), since=T0, until=T0 + DAY, within_days=0)
@@ -135,9 +135,9 @@ async def test_sla_breaches_lists_missed_deadlines_by_lateness_when_in_period(
     )
     assert table.rows == (
         (late_open.id, "complaint", "intake", "front", "waiting", "ann",
-         T0 + 2 * HOUR, 28_800),
+         T0 + 2 * HOUR, 28_800, "Complaint", "Intake", "Ann"),
         (late_closed.id, "complaint", "done", "front", "closed", None,
-         T0 + HOUR, 1_800),
+         T0 + HOUR, 1_800, "Complaint", "Done", None),
     )  # fmt: skip
 
 
@@ -156,3 +156,46 @@ async def test_reports_are_refused_when_the_period_or_the_right_is_wrong(
     assert naive.value.errors[0].field == "since"
     with pytest.raises(Forbidden):
         await reports.by_operator(w.actor("ann", Role.AGENT), since=T0, until=T0 + DAY)
+
+
+async def test_reports_count_only_the_scope_when_topics_or_groups_are_chosen(
+    sessions: Sessions,
+) -> None:
+    w = await build(sessions)
+    await add(sessions, [
+        appeal(w, created_at=T0, customer_group="vip"),
+        appeal(w, created_at=T0 + HOUR, customer_group="mass"),
+        appeal(w, topic_id=w.termination, created_at=T0, customer_group="vip"),
+        appeal(w, topic_id=w.other, created_at=T0, customer_group="vip"),
+    ])  # fmt: skip
+    reports = ReportService(sessions, FakeClock())
+    period = {"since": T0, "until": T0 + DAY}  # both datetimes
+
+    internet = ReportScope(topic_ids=(w.group,))  # the group: both topics below it
+    table = await reports.by_topic(w.actor(), **period, scope=internet)
+    assert [row[0] for row in table.rows] == ["complaint", "termination"]
+    vip = ReportScope(topic_ids=(w.complaint,), customer_groups=("vip",))
+    table = await reports.by_topic(w.actor(), **period, scope=vip)
+    assert [row[:3] for row in table.rows] == [("complaint", "Complaint", 1)]
+
+    unknown = ReportScope(topic_ids=(uuid.uuid4(),))
+    with pytest.raises(BadFilter) as bad:
+        await reports.sla_breaches(w.actor(), **period, scope=unknown)
+    assert bad.value.errors[0].field == "topic_ids[0]"
+
+
+async def test_choices_offer_the_topics_and_the_groups_the_actor_sees(
+    sessions: Sessions,
+) -> None:
+    w = await build(sessions)
+    reports = ReportService(sessions, FakeClock())
+
+    everything = await reports.choices(w.actor())
+    assert everything.customer_groups == ("mass", "vip")
+    assert {t.code for t in everything.topics} == {
+        "internet", "complaint", "termination", "billing"
+    }  # fmt: skip
+    limited = await reports.choices(w.actor(groups=frozenset({"mass"})))
+    assert limited.customer_groups == ("mass",)
+    names = await reports.names(w.actor(), ["ann", "bob", "nobody"])
+    assert names == {"ann": "Ann", "bob": "Bob"}

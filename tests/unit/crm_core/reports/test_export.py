@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -168,3 +168,23 @@ def test_writer_streams_many_batches_when_rows_arrive_in_pieces(
 def test_export_is_refused_when_the_actor_lacks_the_right() -> None:
     with pytest.raises(Forbidden):
         export_table(actor(Role.AGENT), TABLE, ExportFormat.CSV, io.BytesIO())
+
+
+def test_durations_and_wall_clock_times_read_back_when_a_report_chooses_them() -> None:
+    columns = (Column(name="took", label="Took"), Column(name="at", label="At"))
+    rows: list[tuple[Cell, ...]] = [
+        (timedelta(seconds=3725), MOMENT.replace(tzinfo=None)),
+        (timedelta(seconds=-65), MOMENT.replace(tzinfo=None)),
+    ]
+    sheet, flat = io.BytesIO(), io.BytesIO()
+    for fmt, out in ((ExportFormat.XLSX, sheet), (ExportFormat.CSV, flat)):
+        writer = open_writer(fmt, out, columns)
+        writer.write(rows)
+        writer.close()
+
+    book = load_workbook(io.BytesIO(sheet.getvalue()), read_only=True)
+    assert list(book.worksheets[0].iter_rows(values_only=True))[1:] == rows
+    assert list(csv.reader(io.StringIO(flat.getvalue().decode())))[1:] == [
+        ["1:02:05", "2026-01-05T09:30:00"],
+        ["-0:01:05", "2026-01-05T09:30:00"],
+    ]

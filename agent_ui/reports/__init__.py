@@ -1,0 +1,1 @@
+"""The reports area: appeals, queues and agents reports with filters and files."""
