@@ -3,7 +3,8 @@ on a live call, the wallboard, an appeal and a customer's card, with 5,000,000
 appeals and 1,000,000 customers in PostgreSQL.
 
 Run from the repository root (the first run at a scale seeds its database, about
-10 minutes at scale 1, kept under var/bench/pages/ for the next runs):
+7 minutes at scale 1 and 7 GB, kept under var/bench/pages/ for the next runs;
+`--scale 0.1` for a quicker look):
 
     .venv/bin/python -m bench.pages [--scale 1] [--requests 200] [--rounds 3]
 
@@ -28,8 +29,11 @@ service's own process and event loop, one request at a time: the handler with
 the session check, the service calls and the template, plus aiohttp's parsing
 and loopback (well under a millisecond). Each round asks every page in turn
 `--requests` times (after 20 unmeasured each); a page's figure is the median over
-rounds of its p95. Left out: the browser's own work (assets, htmx, the
-Socket.IO push), other users' load, and a network.
+rounds of its p95. Before measuring, the service's first SLA pass is let finish
+what came due since the seed. The first line says the scale that ran, the
+volumes and the machine's load average (the figures stretch with it). Left out:
+the browser's own work (assets, htmx, the Socket.IO push), other users' load,
+and a network.
 Last line: `page_p95_ms=N ms`, the slowest page (target 50).
 """
 
