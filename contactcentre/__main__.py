@@ -1,4 +1,4 @@
-"""The `contactcentre` command: serve, demo, migrate, import, users."""
+"""The `contactcentre` command: serve, demo, migrate, import, users, dialer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contactcentre import dialer_cli
 from contactcentre.errors import CommandFailed
 from contactcentre.settings import (
     Settings,
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("--report", type=Path, help="where to write rejected rows")
     _users_parser(commands)
+    dialer_cli.add_parser(commands)
     return parser
 
 
@@ -104,6 +106,8 @@ def _users_parser(commands: argparse._SubParsersAction[Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "dialer":  # a self-contained tool: no settings, no service
+        return dialer_cli.main(args)
     try:
         settings = load_settings(args.settings)
     except SettingsError as exc:
