@@ -50,7 +50,7 @@ class CallLog:
         page = await self._contacts.history(
             actor, customer_id, cursor=cursor, limit=limit
         )
-        items = [await self._heard(actor, c) for c in page.items]
+        items = await self._heard(actor, page.items)
         return ContactPage(items=items, next_cursor=page.next_cursor)
 
     async def contacts(
@@ -60,20 +60,26 @@ class CallLog:
         found = []
         for contact_id in dict.fromkeys(ids):
             try:
-                contact = await self._contacts.get(actor, contact_id)
+                found.append(await self._contacts.get(actor, contact_id))
             except NotFound:
                 continue
-            found.append(await self._heard(actor, contact))
-        return found
+        return await self._heard(actor, found)
 
-    async def _heard(self, actor: Actor, contact: Contact) -> PastContact:
+    async def _heard(
+        self, actor: Actor, contacts: Sequence[Contact]
+    ) -> list[PastContact]:
+        """Each contact with the recordings of its call the actor may hear, read
+        in one go for the page."""
         listens = actor.can(Permission.RECORDING_LISTEN_OWN) or actor.can(
             Permission.RECORDING_LISTEN_ALL
         )
-        heard: list[Recording] = []
-        if listens and contact.call_id is not None:
+        calls = [c.id for c in contacts if c.call_id is not None]
+        heard: dict[uuid.UUID, list[Recording]] = {}
+        if listens and calls:
             try:
-                heard = await self._recordings.find(actor, contact_id=contact.id)
+                heard = await self._recordings.of_contacts(actor, calls)
             except CrmError as error:
-                log.info("contact=%s recordings not listed: %s", contact.id, error)
-        return PastContact(contact=contact, recordings=heard)
+                log.info("recordings of contacts %s not listed: %s", calls, error)
+        return [
+            PastContact(contact=c, recordings=heard.get(c.id, [])) for c in contacts
+        ]

@@ -128,6 +128,7 @@ class Desktops:
         the next one rings)."""
         self._queues: dict[str, views.QueueStatsView] = {}
         self._agents: dict[str, views.AgentStateView] = {}
+        self._popping: set[asyncio.Task[None]] = set()
 
     def mount(self, app: web.Application) -> None:
         """Serve Socket.IO on `app` at /socket.io/ with the `/desktop` namespace."""
@@ -269,6 +270,11 @@ class Desktops:
     def agent_state(self, agent_id: str) -> views.AgentStateView | None:
         return self._agents.get(agent_id)
 
+    @property
+    def pops_in_flight(self) -> int:
+        """Pops whose cards are still being read."""
+        return len(self._popping)
+
     def _count(self, agent_id: str) -> int:
         return sum(
             1
@@ -349,8 +355,24 @@ class Desktops:
         if actor is None:
             log.debug("call=%s agent=%s: no desktop here", offer.call_id, agent_id)
             return
-        pop = await self._pop(offer, actor)
-        await self._emit("screen_pop", pop, room=views.agent_room(agent_id))
+        # The pop reads the caller's cards: done beside the mailbox, so that one
+        # slow read (a busy database) holds up neither the other agents' pops
+        # nor the live figures.
+        task = asyncio.create_task(self._send_pop(offer, actor))
+        self._popping.add(task)
+        task.add_done_callback(self._popping.discard)
+
+    async def _send_pop(self, offer: CallOffered, actor: Actor) -> None:
+        """Pop `offer` unless it was withdrawn or followed by another while the
+        cards were read (checked and sent with no wait between, so a withdrawal
+        handled meanwhile is never overtaken by its pop)."""
+        agent_id = str(offer.agent_id)
+        try:
+            pop = await self._pop(offer, actor)
+            if self._offers.get(agent_id) is offer:
+                await self._emit("screen_pop", pop, room=views.agent_room(agent_id))
+        except Exception:
+            log.exception("call=%s agent=%s: pop not sent", offer.call_id, agent_id)
 
     async def _call_over(self, call_id: str) -> None:
         # the facts stay (bounded by `remembered_calls`): the desk shows the call

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -225,6 +225,23 @@ class RecordingService:
             rows = await storage.listed(s, call_id=call_id, contact_id=contact_id)
             found = [storage.recording_from(r) for r in rows]
         return [r for r in found if await self._hears(actor, r)]
+
+    async def of_contacts(
+        self, actor: Actor, contact_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Recording]]:
+        """The recordings `actor` may hear of each of `contact_ids` (a page of a
+        call log), read at once; a contact with none is left out."""
+        _require_listen(actor)
+        if not contact_ids:
+            return {}
+        async with self._sessions() as s:
+            rows = await storage.of_contacts(s, contact_ids)
+            found = [storage.recording_from(r) for r in rows]
+        heard: dict[uuid.UUID, list[Recording]] = {}
+        for recording in found:
+            if recording.contact_id is not None and await self._hears(actor, recording):
+                heard.setdefault(recording.contact_id, []).append(recording)
+        return heard
 
     async def get(self, actor: Actor, recording_id: uuid.UUID) -> Recording:
         """Raises RecordingNotFound, or Forbidden when it is not the actor's call."""

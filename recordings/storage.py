@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -219,6 +219,18 @@ async def listed(
         stmt = stmt.where(RecordingRow.call_id == call_id)
     if contact_id is not None:
         stmt = stmt.where(RecordingRow.contact_id == contact_id)
+    return (await s.scalars(stmt)).all()
+
+
+async def of_contacts(
+    s: AsyncSession, contact_ids: Collection[uuid.UUID]
+) -> Sequence[RecordingRow]:
+    """The recordings of any of `contact_ids`, oldest first."""
+    stmt = (
+        select(RecordingRow)
+        .where(RecordingRow.contact_id.in_(contact_ids))
+        .order_by(RecordingRow.started_at, RecordingRow.id)
+    )
     return (await s.scalars(stmt)).all()
 
 

@@ -80,19 +80,51 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def postgres() -> Iterator[PostgresServer]:
+def postgres(keep: Path | None = None) -> Iterator[PostgresServer]:
     """initdb into a temp dir and start PostgreSQL 15 on a free loopback port.
 
+    `keep`: a data directory that outlives the server (a bench's cached data):
+    initdb only if it holds no cluster yet, and a clean stop at the end.
     As root (CI), the server runs as the `postgres` user, since initdb refuses root.
     """
     as_root = os.geteuid() == 0
     run_as: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
     user = "postgres" if as_root else pwd.getpwuid(os.geteuid()).pw_name
     tmp = Path(tempfile.mkdtemp(prefix="cc-pg-"))
-    data = tmp / "data"
+    data = keep if keep is not None else tmp / "data"
     if as_root:
         shutil.chown(tmp, "postgres", "postgres")
+    if not (data / "PG_VERSION").is_file():
+        _initdb(data, user, run_as)
     port = free_port()
+    options = (
+        f"-c port={port} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off "
+        f"-c unix_socket_directories={tmp} "
+        "-c max_connections=300 -c shared_buffers=256MB"
+    )
+    server = PostgresServer(
+        port=port,
+        user=user,
+        data=data,
+        log=tmp / "log",
+        options=options,
+        run_as=tuple(run_as),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        mode = "immediate" if keep is None else "fast"
+        _pg_ctl(server, "-m", mode, "-w", "stop", check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _initdb(data: Path, user: str, run_as: list[str]) -> None:
+    data.parent.mkdir(parents=True, exist_ok=True)
+    if run_as:
+        data.mkdir(exist_ok=True)
+        shutil.chown(data, "postgres", "postgres")
     subprocess.run(
         [
             *run_as,
@@ -114,26 +146,6 @@ def postgres() -> Iterator[PostgresServer]:
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-c port={port} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off "
-        f"-c unix_socket_directories={tmp} "
-        "-c max_connections=300 -c shared_buffers=256MB"
-    )
-    server = PostgresServer(
-        port=port,
-        user=user,
-        data=data,
-        log=tmp / "log",
-        options=options,
-        run_as=tuple(run_as),
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        _pg_ctl(server, "-m", "immediate", "stop", check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _pg_ctl(server: PostgresServer, *args: str, check: bool = True) -> None:

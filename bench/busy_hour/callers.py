@@ -2,7 +2,9 @@
 Asterisk over AMI and FastAGI, the callers (Poisson arrivals from the workload)
 and the 400 agents' phones, at the bench's speed. MixMonitor files are written
 where the service asks, and the prompts played from the sounds directory the
-service writes, as a deployment shares them with Asterisk.
+service writes, as a deployment shares them with Asterisk. Each agent's phone
+starting to ring (the DialBegin toward it, written to the AMI link) is noted with
+its wall time.
 
     python -m bench.busy_hour.callers SPEC.json
 """
@@ -19,6 +21,8 @@ from typing import Any
 
 from bench.busy_hour import workload
 from bench.busy_hour.control import Window, commands, expect, loop_lag, p99, say
+from telephony.dialplan import PHONE_STAND_IN_CONTEXT
+from telephony.sim.channels import Event
 from telephony.sim.model import SimConfig
 from telephony.sim.simulator import Simulator
 
@@ -39,7 +43,8 @@ async def play(spec: dict[str, Any]) -> None:
     reader = await commands()
     lags: list[tuple[float, float]] = []
     late: list[float] = []
-    async with Simulator(config) as sim:
+    rings: list[tuple[str, str, float]] = []
+    async with Simulator(config, watch=lambda e: note_ring(e, rings)) as sim:
         lagging = asyncio.create_task(loop_lag(lags, LAG_EVERY_S))
         say(event="ready")
         window = Window.of(spec, float((await expect(reader, "go"))[0]))
@@ -56,7 +61,20 @@ async def play(spec: dict[str, Any]) -> None:
         placed=len(late),
         late_p99_s=p99(late),
         lag_p99_s=p99(in_window),
+        rings=rings,
     )
+
+
+def note_ring(event: Event, rings: list[tuple[str, str, float]]) -> None:
+    """Keep (endpoint, caller ID number, epoch seconds) of a DialBegin toward an
+    agent's phone (`Dial(PJSIP/<endpoint>)` on a real Asterisk). The ACD's agent
+    leg carries the call's id as its caller ID number."""
+    if event[0][1] != "DialBegin":
+        return
+    fields = dict(event)
+    endpoint, _, context = fields["DialString"].partition("@")
+    if context == PHONE_STAND_IN_CONTEXT:
+        rings.append((endpoint, fields["CallerIDNum"], time.time()))
 
 
 async def place(sim: Simulator, window: Window, seed: int, late: list[float]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -94,6 +95,11 @@ async def loop_lag(samples: list[tuple[float, float]], every_s: float) -> None:
         await asyncio.sleep(every_s)
         now = time.monotonic()
         samples.append((now, now - start - every_s))
+
+
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes."""
+    return ",".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def p99(values: list[float]) -> float:

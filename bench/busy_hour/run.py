@@ -40,6 +40,8 @@ class Plan:
     seed: int
     logs: Path | None = None
     """Where to keep each run's process logs (None: dropped with the run)."""
+    profile: bool = True
+    """Profile the service's CPU by component (SIGPROF every 5 ms of CPU)."""
 
 
 @dataclass(slots=True)
@@ -146,6 +148,7 @@ async def _run(
             **timing,
             "settings": settings,
             "ports": {**ports, "database": plan.pg.port},
+            "profile": plan.profile,
         },
         run_dir,
     )

@@ -1,8 +1,9 @@
 """The service process of bench/busy_hour: `contactcentre.bootstrap.build` from
 settings, run as `serve` runs it, at the bench's time scale. Beside it, only
 observers: the ACD's outcome of every call (from the bus), the offers made (to
-match the screen-pops the desktops receive), the event loop's lag and the CPU
-profile by component, kept for the measured window.
+match the screen-pops the desktops receive), the event loop's lag and (unless
+the spec says `"profile": false`) the CPU profile by component, kept for the
+measured window.
 
     python -m bench.busy_hour.service SPEC.json
 """
@@ -107,7 +108,8 @@ async def serve(spec: dict[str, Any]) -> None:
         window = Window.of(spec, float((await expect(reader, "go"))[0]))
         await sleep_until(window.start)
         cpu = time.process_time()
-        profiler.start()
+        if spec.get("profile", True):
+            profiler.start()
         watching = asyncio.create_task(deepest(app, backlog))
         await sleep_until(window.end)
         watching.cancel()

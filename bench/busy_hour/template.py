@@ -39,6 +39,15 @@ def service_settings(
     database_url: str, run_dir: Path, ports: dict[str, int]
 ) -> dict[str, Any]:
     """The service's settings (as `CC_*` would give them) for one run."""
+    seats = [workload.seat(i) for i in range(workload.AGENTS)]
+    return {**loopback_settings(database_url, run_dir, ports), "acd": {"seats": seats}}
+
+
+def loopback_settings(
+    database_url: str, run_dir: Path, ports: dict[str, int]
+) -> dict[str, Any]:
+    """Settings for a service on loopback ports (`http`, `agi`, and `ami` for the
+    simulator's AMI with `AMI_SECRET`) keeping its files in `run_dir`."""
     return {
         "database": {"url": database_url},
         "http": {"port": ports["http"]},
@@ -48,7 +57,6 @@ def service_settings(
         "data_dir": str(run_dir),
         "crm": {"attachments_dir": str(run_dir / "attachments")},
         "ivr": {"sounds_dir": str(run_dir / "sounds")},
-        "acd": {"seats": [workload.seat(i) for i in range(workload.AGENTS)]},
     }
 
 
@@ -80,18 +88,20 @@ async def prepare(pg: PostgresServer, work: Path) -> list[dict[str, str]]:
             )
     finally:
         await engine.dispose()
-    async with _service(url, work) as base:
+    ports = {"http": free_port(), "agi": free_port(), "ami": free_port()}
+    settings = service_settings(url, work / "sign-in", ports)
+    async with serving(settings) as base:  # no PBX is needed to sign in
         return await _sign_in_all(base)
 
 
 @contextlib.asynccontextmanager
-async def _service(url: str, work: Path) -> AsyncIterator[str]:
-    """The service on the template database (no PBX needed to sign in): its URL."""
-    ports = {"http": free_port(), "agi": free_port(), "ami": free_port()}
-    settings = load_settings(**service_settings(url, work / "sign-in", ports))
-    app = build(settings)
+async def serving(settings: dict[str, Any]) -> AsyncIterator[str]:
+    """The service as `build` composes it from `settings`, running in this
+    process until the block ends: its URL once /healthz answers."""
+    loaded = load_settings(**settings)
+    app = build(loaded)
     running = asyncio.create_task(app.run())
-    base = f"http://127.0.0.1:{ports['http']}"
+    base = f"http://127.0.0.1:{loaded.http.port}"
     try:
         async with aiohttp.ClientSession() as http:
             await _until_up(http, base, running)
@@ -120,16 +130,17 @@ async def _sign_in_all(base: str) -> list[dict[str, str]]:
 
         async def one(login: str) -> dict[str, str]:
             async with gate:
-                return await _sign_in(http, base, login)
+                return await sign_in(http, base, login, workload.AGENT_PASSWORD)
 
         logins = [workload.login(i) for i in range(workload.AGENTS)]
         return list(await asyncio.gather(*(one(login) for login in logins)))
 
 
-async def _sign_in(
-    http: aiohttp.ClientSession, base: str, login: str
+async def sign_in(
+    http: aiohttp.ClientSession, base: str, login: str, password: str
 ) -> dict[str, str]:
-    body = {"login": login, "password": workload.AGENT_PASSWORD}
+    """Sign in through the API: the login, its session cookie and CSRF token."""
+    body = {"login": login, "password": password}
     async with http.post(f"{base}/api/v1/auth/login", json=body) as answer:
         if answer.status != 200:
             raise RuntimeError(f"sign-in of {login}: {answer.status}")

@@ -133,16 +133,31 @@ class SlaMonitor:
 
     async def archive_closed(self, now: datetime) -> int:
         """Archive appeals closed for longer than the configured period; returns how
-        many. Archived appeals stay in the table and in searches."""
+        many. Archived appeals stay in the table and in searches. Done `batch` at a
+        time, each in its own transaction, oldest closed first: a backlog (archiving
+        switched on over years of appeals, a service down for weeks) is worked
+        through without one huge transaction or more bound parameters than the
+        driver takes."""
         cutoff = now - self._archive_after
+        archived = 0
+        while True:
+            done = await self._archive_batch(cutoff, now)
+            archived += done
+            if done < self._batch:
+                return archived
+
+    async def _archive_batch(self, cutoff: datetime, now: datetime) -> int:
         async with self._sessions.begin() as s:
             ids = list(
                 await s.scalars(
-                    select(AppealRow.id).where(
+                    select(AppealRow.id)
+                    .where(
                         AppealRow.status == AppealStatus.CLOSED.value,
                         AppealRow.archived.is_(False),
                         AppealRow.closed_at <= cutoff,
                     )
+                    .order_by(AppealRow.closed_at)
+                    .limit(self._batch)
                 )
             )
             if not ids:

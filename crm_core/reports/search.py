@@ -127,14 +127,16 @@ class AppealSearch:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Where:
-    """A filter as SQL: topics and statuses apart, so that a page can be read as one
-    index range per (topic, status) pair."""
+    """A filter as SQL: topics, statuses and overdue apart, so that a page can be
+    read as one index range per (topic, status) or (status, overdue) pair."""
 
     common: list[ColumnElement[bool]]
     topics: list[TopicId]
     """Empty: any topic."""
     statuses: list[str]
     """Empty: any status."""
+    overdue: bool | None = None
+    """None: either."""
 
     def all(self) -> list[ColumnElement[bool]]:
         where = list(self.common)
@@ -142,6 +144,8 @@ class Where:
             where.append(A.topic_id.in_(self.topics))
         if self.statuses:
             where.append(A.status.in_(self.statuses))
+        if self.overdue is not None:
+            where.append(A.overdue.is_(self.overdue))
         return where
 
 
@@ -154,8 +158,9 @@ async def conditions(s: AsyncSession, actor: Actor, flt: AppealFilter) -> Where:
     )
     topics = _topics_below(flt.topic_ids, schema) if flt.topic_ids else []
     return Where(
-        common=common, topics=topics, statuses=[st.value for st in flt.statuses]
-    )
+        common=common, topics=topics, statuses=[st.value for st in flt.statuses],
+        overdue=flt.overdue,
+    )  # fmt: skip
 
 
 def visible_to(actor: Actor) -> list[ColumnElement[bool]]:
@@ -179,8 +184,6 @@ def _plain_conditions(flt: AppealFilter) -> list[ColumnElement[bool]]:
         where.append(A.assignee_id.in_(flt.assignee_ids))
     if flt.customer_id is not None:
         where.append(A.customer_id == flt.customer_id)
-    if flt.overdue is not None:
-        where.append(A.overdue.is_(flt.overdue))
     if flt.text is not None:
         where.append(A.description.icontains(flt.text, autoescape=True))
     for column, start, end in (
@@ -310,38 +313,56 @@ _WRONG: dict[Callable[[object], float | str | None], str] = {
 def _page_query(
     where: Where, sort: SortOrder, after: Cursor | None, size: int
 ) -> Select[*tuple[Any, ...]]:
-    """`size` rows after the cursor. Newest first over several topics or statuses is
-    read as one ordered, limited index range per (topic, status), merged: an IN list
-    would make PostgreSQL fetch and sort every matching row before the first page."""
+    """`size` rows after the cursor. A page over several topics or statuses is read
+    as one ordered, limited index range per part (see `_ranges`), merged: an IN
+    list would make PostgreSQL fetch and sort every matching row (hundreds of
+    thousands in a busy queue) before the first page."""
     keyset = [] if after is None else [_keyset(sort, after)]
-    topics: list[TopicId | None] = [*where.topics] or [None]
-    statuses: list[str | None] = [*where.statuses] or [None]
-    pairs = list(product(topics, statuses))
-    if sort is SortOrder.CREATED_DESC and 1 < len(pairs) <= MAX_MERGED_RANGES:
+    ranges = _ranges(where, sort)
+    if 1 < len(ranges) <= MAX_MERGED_RANGES:
         parts = [
             select(*_HIT_COLUMNS)
-            .where(*where.common, *keyset, *_pair(topic, status))
-            .order_by(*_order(sort))
+            .where(*conditions, *keyset)
+            .order_by(*_order(sort, A))
             .limit(size)
             .subquery()
-            for topic, status in pairs
+            for conditions in ranges
         ]
         merged = union_all(*(select(part) for part in parts)).subquery()
-        return (
-            select(*merged.c)
-            .order_by(merged.c.created_at.desc(), merged.c.id.desc())
-            .limit(size)
-        )
+        return select(*merged.c).order_by(*_order(sort, merged.c)).limit(size)
     return (
         select(*_HIT_COLUMNS)
         .where(*where.all(), *keyset)
-        .order_by(*_order(sort))
+        .order_by(*_order(sort, A))
         .limit(size)
     )
 
 
 MAX_MERGED_RANGES = 32
-"""Past this many (topic, status) pairs a page is one plain query."""
+"""Past this many ranges a page is one plain query."""
+
+
+def _ranges(where: Where, sort: SortOrder) -> list[list[ColumnElement[bool]]]:
+    """The conditions of each index range a page is merged from. Newest first:
+    one per (topic, status) (ix_appeals_topic_status_created, or
+    ix_appeals_status_created); nearest deadline first, for given statuses: one
+    per (status, overdue) (ix_appeals_overdue_deadline), as the work lists ask."""
+    if sort is SortOrder.DEADLINE_ASC:
+        if not where.statuses:
+            return [where.all()]
+        overdue = [False, True] if where.overdue is None else [where.overdue]
+        in_topics = [A.topic_id.in_(where.topics)] if where.topics else []
+        return [
+            [*where.common, *in_topics, A.status == status, A.overdue == late]
+            for status, late in product(where.statuses, overdue)
+        ]
+    topics: list[TopicId | None] = [*where.topics] or [None]
+    statuses: list[str | None] = [*where.statuses] or [None]
+    late = [] if where.overdue is None else [A.overdue.is_(where.overdue)]
+    return [
+        [*where.common, *late, *_pair(topic, status)]
+        for topic, status in product(topics, statuses)
+    ]
 
 
 def _pair(topic: TopicId | None, status: str | None) -> list[ColumnElement[bool]]:
@@ -353,12 +374,13 @@ def _pair(topic: TopicId | None, status: str | None) -> list[ColumnElement[bool]
     return where
 
 
-def _order(sort: SortOrder) -> list[ColumnElement[Any]]:
+def _order(sort: SortOrder, c: Any) -> list[ColumnElement[Any]]:
+    """The page's order over `c`: the table's columns or a merged subquery's."""
     match sort:
         case SortOrder.CREATED_DESC:
-            return [A.created_at.desc(), A.id.desc()]
+            return [c.created_at.desc(), c.id.desc()]
         case SortOrder.DEADLINE_ASC:
-            return [A.deadline_at.asc().nulls_last(), A.id.asc()]
+            return [c.deadline_at.asc().nulls_last(), c.id.asc()]
 
 
 def _keyset(sort: SortOrder, after: Cursor) -> ColumnElement[bool]:

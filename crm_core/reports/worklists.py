@@ -32,6 +32,13 @@ UNTAKEN = (S.WAITING, S.REJECTED_BACK)
 assigning make it in progress."""
 
 
+OPEN_ONLY = {"include_archived": True}
+"""For lists of open appeals: archiving takes only closed ones (and reopening
+clears it), so asking for unarchived ones would filter nothing while it kept
+PostgreSQL from counting a list from its index alone (7-17 ms a count over
+5,000,000 appeals instead of under 1 ms)."""
+
+
 def default_sort(kind: Worklist) -> SortOrder:
     """Work lists show the nearest deadline first; the search the newest."""
     return SortOrder.CREATED_DESC if kind is Worklist.ALL else SortOrder.DEADLINE_ASC
@@ -55,7 +62,7 @@ def worklist_filter(
             if statuses is None:
                 return None
             return narrowed.model_copy(
-                update={"assignee_ids": (me,), "statuses": statuses}
+                update={"assignee_ids": (me,), "statuses": statuses, **OPEN_ONLY}
             )
         case Worklist.QUEUES | Worklist.OVERDUE:
             allowed = UNTAKEN if kind is Worklist.QUEUES else OPEN
@@ -63,7 +70,11 @@ def worklist_filter(
             mine = _within(narrowed.queues, tuple(sorted(queues)))
             if statuses is None or not mine:
                 return None
-            update: dict[str, object] = {"queues": mine, "statuses": statuses}
+            update: dict[str, object] = {
+                "queues": mine,
+                "statuses": statuses,
+                **OPEN_ONLY,
+            }
             if kind is Worklist.OVERDUE:
                 update["overdue"] = True
             return narrowed.model_copy(update=update)

@@ -50,16 +50,24 @@ class Simulator:
     `sim.ami_port`) and owns every task; leaving the block stops everything.
 
     Public: `ami_port`, `agents`, `actions` (every AMI action received, in order),
-    `events` (every event emitted, when `keep_events=True`), `place_inbound()`,
+    `events` (every event emitted, when `keep_events=True`; `watch` is called
+    with each one once it is written to the AMI clients), `place_inbound()`,
     `live_channels()`, `restart()`, `drop_ami_connections()`, `ami_events_held()`,
     `watch_agi()`, `run_load()`, `hold()`, `hangup()`.
     """
 
-    def __init__(self, config: SimConfig, *, keep_events: bool = False) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        *,
+        keep_events: bool = False,
+        watch: Callable[[Event], None] | None = None,
+    ) -> None:
         self.config = config
         self.rng = random.Random(config.seed)  # noqa: S311  # repeatable scenarios, not secrets
         self.keep_events = keep_events
         self.events: list[Event] = []
+        self._watch = watch
         self._started = time.monotonic()
         self._epoch = config.epoch if config.epoch is not None else int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
@@ -116,6 +124,8 @@ class Simulator:
         if self.keep_events:
             self.events.append(event)
         self.ami.broadcast(event)
+        if self._watch is not None:
+            self._watch(event)
 
     # views -------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ from acd.events import CallOffered
 from acd.model import AgentId, QueueId
 from agent_ui import sockets
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.ports import CustomerCards
 from contactcentre.bus import Bus
 from contactcentre.web import make_web_app, serve_http
 from crm_core.api.app import ApiDeps, setup_api
@@ -67,6 +68,10 @@ def _nothing(_app: web.Application) -> None:
     return None
 
 
+def _as_is(customers: CustomerService) -> CustomerCards:
+    return customers
+
+
 @asynccontextmanager
 async def running_desk(
     sessions: Sessions,
@@ -74,10 +79,12 @@ async def running_desk(
     bus: Bus | None = None,
     routes: Sequence[ApiRoutes] = (),
     extend: Callable[[web.Application], None] = _nothing,
+    cards: Callable[[CustomerService], CustomerCards] = _as_is,
 ) -> AsyncIterator[Desk]:
     """The desk on a free port; `routes` are served under /api/v1 beside sign-in,
-    `extend` stores their services on the app, and `bus` (a new one by default)
-    may already have publishers that feed the desktops."""
+    `extend` stores their services on the app, `bus` (a new one by default)
+    may already have publishers that feed the desktops, and `cards` gives the
+    pops' cards from the CRM's customers (as they are, by default)."""
     clock = FakeClock()
     bus = bus if bus is not None else Bus()
     auth = AuthService(sessions, clock, passwords=FAST, publisher=bus)
@@ -92,7 +99,7 @@ async def running_desk(
     desktops = sockets.Desktops(
         sockets.make_server(),
         sessions=auth,
-        cards=customers,
+        cards=cards(customers),
         publisher=bus,
         clock=clock,
     )

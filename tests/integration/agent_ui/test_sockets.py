@@ -4,6 +4,7 @@ gets what, presence, and the state a desktop is brought up to."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +16,13 @@ import socketio
 from acd.events import AgentStateChanged, CallRequeued, QueueStatsUpdated
 from acd.model import AgentId, AgentState, QueueId
 from agent_ui.events import AgentConnected, AgentDisconnected
+from agent_ui.ports import CustomerCards
 from agent_ui.sockets import NAMESPACE
-from crm_core.auth.model import system_actor
+from crm_core.auth.model import Actor, system_actor
 from crm_core.auth.service import AuthService, UserChanges
 from crm_core.customers.events import CallerIdentified, ContactOpened
+from crm_core.customers.model import CustomerCard
+from crm_core.customers.service import CustomerService
 from crm_core.db import Sessions
 from ivr.events import IvrCompleted
 from telephony.model import CallId
@@ -57,9 +61,34 @@ class Desktop:
         return await eventually(seen, timeout_s=TIMEOUT_S)
 
 
+@dataclass(slots=True)
+class HeldCards:
+    """The CRM's cards, with the reads of one customer held until `release` is
+    set (a database too busy to answer)."""
+
+    inner: CustomerCards | None = None
+    held: uuid.UUID | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wrapping(self, customers: CustomerService) -> CustomerCards:
+        self.inner = customers
+        return self
+
+    async def get(self, actor: Actor, customer_id: uuid.UUID) -> CustomerCard:
+        assert self.inner is not None
+        if customer_id == self.held:
+            await self.release.wait()
+        return await self.inner.get(actor, customer_id)
+
+
 @pytest.fixture
-async def desk(sessions: Sessions) -> AsyncIterator[Desk]:
-    async with running_desk(sessions) as running:
+def cards() -> HeldCards:
+    return HeldCards()
+
+
+@pytest.fixture
+async def desk(sessions: Sessions, cards: HeldCards) -> AsyncIterator[Desk]:
+    async with running_desk(sessions, cards=cards.wrapping) as running:
         yield running
 
 
@@ -167,6 +196,66 @@ async def test_screen_pop_reaches_only_the_offered_agent_when_a_known_caller_is_
     await desk.bus.publish(_paused(desk, "sam"))  # a marker behind any pop
     await sam.first("agent_state")
     assert sam.of("screen_pop") == []
+
+
+async def _identified(desk: Desk, call: str, *customers: uuid.UUID) -> None:
+    await desk.bus.publish(
+        CallerIdentified(
+            occurred_at=datetime.now(UTC), call_id=call, ani=ANI,
+            customer_ids=tuple(str(c) for c in customers), contact_id="",
+        )
+    )  # fmt: skip
+
+
+async def _offered_slowly(
+    desk: Desk, open_desktop: Opener, cards: HeldCards
+) -> Desktop:
+    """Anna's desktop, offered a call from a customer whose card is held."""
+    slow = await desk.customers.create(
+        system_actor(), {"name": "Anna Petrova", "phones": [{"number": ANI}]}
+    )
+    cards.held = slow.id
+    anna = await open_desktop(await desk.cookie("anna"))
+    await _identified(desk, CALL, slow.id)
+    await desk.bus.publish(desk.offer(CALL, "anna"))
+    return anna
+
+
+async def test_other_agents_pops_go_out_while_one_card_is_slow_to_read(
+    desk: Desk, open_desktop: Opener, cards: HeldCards
+) -> None:
+    anna = await _offered_slowly(desk, open_desktop, cards)
+    sam = await open_desktop(await desk.cookie("sam"))
+    await _identified(desk, "pbx1-1700000000.8")
+    await desk.bus.publish(desk.offer("pbx1-1700000000.8", "sam"))
+    assert (await sam.first("screen_pop"))["call_id"] == "pbx1-1700000000.8"
+    assert anna.of("screen_pop") == []
+    cards.release.set()
+    pop = await anna.first("screen_pop")
+    assert (pop["call_id"], pop["caller"]["customer"]["name"]) == (CALL, "Anna Petrova")
+
+
+async def test_an_offer_withdrawn_while_its_card_is_read_is_not_popped(
+    desk: Desk, open_desktop: Opener, cards: HeldCards
+) -> None:
+    anna = await _offered_slowly(desk, open_desktop, cards)
+    await desk.bus.publish(
+        CallRequeued(
+            occurred_at=datetime.now(UTC), call_id=CallId(CALL),
+            queue_id=QueueId("billing"), agent_id=AgentId(desk.agent_id("anna")),
+        )
+    )  # fmt: skip
+    assert (await anna.first("offer_withdrawn"))["call_id"] == CALL
+    assert desk.desktops.pops_in_flight == 1
+    cards.release.set()
+
+    async def done() -> bool:
+        return desk.desktops.pops_in_flight == 0
+
+    await eventually(done, timeout_s=TIMEOUT_S)
+    await desk.bus.publish(_paused(desk, "anna"))  # behind anything sent to anna
+    await anna.first("agent_state")
+    assert anna.of("screen_pop") == []
 
 
 async def test_new_customer_form_pops_when_the_number_is_unknown(

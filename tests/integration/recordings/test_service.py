@@ -321,6 +321,32 @@ async def test_agent_cannot_hear_someone_elses_call_when_opened(rig: Rig) -> Non
         await rig.service.get(BOSS, uuid.uuid4())
 
 
+async def test_a_page_of_contacts_gets_the_recordings_each_may_hear_when_listed(
+    rig: Rig,
+) -> None:
+    agent = actor(Role.AGENT)
+    mine, theirs, silent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rig.contacts.by_call["pbx1:3.1"] = CallContact(
+        contact_id=mine, agent_ids=(agent.user_id,), appeal_ids=()
+    )
+    rig.contacts.by_call["pbx1:3.2"] = CallContact(
+        contact_id=theirs, agent_ids=(uuid.uuid4(),), appeal_ids=()
+    )
+    first = await rig.record("pbx1:3.1")
+    second = await rig.record("pbx1:3.2")
+    contacts = [mine, theirs, silent]
+    everyone = await rig.service.of_contacts(BOSS, contacts)
+    assert {c: [r.id for r in found] for c, found in everyone.items()} == {
+        mine: [first.id],
+        theirs: [second.id],
+    }
+    own = await rig.service.of_contacts(agent, contacts)
+    assert {c: [r.id for r in found] for c, found in own.items()} == {mine: [first.id]}
+    assert await rig.service.of_contacts(agent, []) == {}
+    with pytest.raises(Forbidden):
+        await rig.service.of_contacts(actor(Role.MARKETING), contacts)
+
+
 async def test_file_removed_later_is_reported_as_missing_when_played(
     rig: Rig,
 ) -> None:

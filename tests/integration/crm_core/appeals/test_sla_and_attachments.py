@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from crm_core.appeals.attachments import AttachmentService
 from crm_core.appeals.errors import AttachmentTooLarge
 from crm_core.appeals.events import AppealOverdue
-from crm_core.appeals.model import AppealAction
+from crm_core.appeals.model import Appeal, AppealAction
 from crm_core.appeals.service import AppealInput
 from crm_core.appeals.sla import SlaMonitor
-from crm_core.appeals.tables import AttachmentRow
+from crm_core.appeals.tables import AppealRow, AttachmentRow
 from crm_core.db import Sessions
 from crm_core.errors import Forbidden
 from tests.integration.crm_core.appeals.world import ANNA, BORIS, VERA, World, build
@@ -38,6 +39,12 @@ async def new_complaint(world: World) -> AppealInput:
         topic_id=world.complaint.id, customer_id=world.bis_customer,
         attributes={"BrokenSince": "2026-01-02"},
     )  # fmt: skip
+
+
+async def closed_complaint(world: World) -> Appeal:
+    appeal = await world.appeals.create(ANNA, await new_complaint(world))
+    await world.appeals.take(ANNA, appeal.id)
+    return await world.appeals.close(ANNA, appeal.id)
 
 
 async def test_overdue_appeal_is_marked_once_and_admins_notified_when_deadline_passes(
@@ -81,15 +88,38 @@ async def test_changed_deadline_postpones_overdue_when_set_with_the_right(
 async def test_closed_appeal_is_archived_when_the_period_has_passed(
     world: World,
 ) -> None:
-    appeal = await world.appeals.create(ANNA, await new_complaint(world))
-    await world.appeals.take(ANNA, appeal.id)
-    await world.appeals.close(ANNA, appeal.id)
+    appeal = await closed_complaint(world)
     monitor = sla(world)
     assert await monitor.archive_closed(world.clock.now() + timedelta(days=29)) == 0
     assert await monitor.archive_closed(world.clock.now() + timedelta(days=31)) == 1
     got = await world.appeals.get(VERA, appeal.id)
     assert got.archived
     assert got.archived_at is not None
+
+
+BACKLOG = 33_000
+"""More closed appeals than bound parameters a statement takes (32,767 with
+asyncpg, 32,766 in SQLite)."""
+
+
+async def test_a_backlog_of_closed_appeals_larger_than_a_statement_is_archived(
+    world: World,
+) -> None:
+    appeal = await closed_complaint(world)
+    async with world.sessions.begin() as s:
+        row = await s.get_one(AppealRow, appeal.id)
+        template = {c.key: getattr(row, c.key) for c in AppealRow.__table__.columns}
+        copies = [{**template, "id": uuid.uuid4()} for _ in range(BACKLOG)]
+        await s.execute(insert(AppealRow), copies)
+    monitor = sla(world)
+    later = world.clock.now() + timedelta(days=31)
+    assert await monitor.archive_closed(later) == BACKLOG + 1
+    assert await monitor.archive_closed(later) == 0
+    async with world.sessions() as s:
+        left = select(func.count()).where(AppealRow.archived.is_(False))
+        assert await s.scalar(left) == 0
+    history = await world.appeals.history(VERA, appeal.id)
+    assert [h.action for h in history].count(AppealAction.ARCHIVE) == 1
 
 
 def files_under(directory: Path) -> list[Path]:

@@ -36,6 +36,20 @@ async def found(
     return {hit.id for hit in page.items}
 
 
+async def every_page(
+    sessions: Sessions, w: World, flt: AppealFilter, *, limit: int
+) -> list[uuid.UUID]:
+    """The ids of every page of `flt`, `limit` at a time, in the order given."""
+    search, cursor = AppealSearch(sessions), None
+    seen: list[uuid.UUID] = []
+    while True:
+        page = await search.search(w.actor(), flt, cursor=cursor, limit=limit)
+        seen.extend(h.id for h in page.items)
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
 async def test_topic_group_finds_every_topic_below_it_when_searched(
     sessions: Sessions,
 ) -> None:
@@ -229,14 +243,7 @@ async def test_pages_merge_topics_and_statuses_in_order_when_several_are_asked(
         topic_ids=(w.group,),
         statuses=(AppealStatus.WAITING, AppealStatus.IN_PROGRESS),
     )
-    search, cursor = AppealSearch(sessions), None
-    seen: list[uuid.UUID] = []
-    while True:
-        page = await search.search(w.actor(), flt, cursor=cursor, limit=4)
-        seen.extend(h.id for h in page.items)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = await every_page(sessions, w, flt, limit=4)
     wanted = [
         r for r in rows
         if r.topic_id != w.other and r.status in {"waiting", "in_progress"}
@@ -244,3 +251,34 @@ async def test_pages_merge_topics_and_statuses_in_order_when_several_are_asked(
     expected = sorted(wanted, key=lambda r: (r.created_at, r.id), reverse=True)
     assert len(expected) > 8
     assert seen == [r.id for r in expected]
+
+
+async def test_work_list_pages_merge_statuses_and_overdue_by_deadline_when_paging(
+    sessions: Sessions,
+) -> None:
+    w = await build(sessions)
+    statuses = ("waiting", "rejected_back", "in_progress")
+    rows = [
+        appeal(w, status=statuses[i % 3], overdue=i % 4 == 0,
+               queue="front" if i % 5 else "tech",
+               deadline_at=None if i % 7 == 0 else T0 + (i // 3) * HOUR)
+        for i in range(48)
+    ]  # fmt: skip
+    await add(sessions, rows)
+    flt = AppealFilter(
+        sort=SortOrder.DEADLINE_ASC,
+        queues=("front",),
+        statuses=(AppealStatus.WAITING, AppealStatus.REJECTED_BACK),
+    )
+    for overdue in (None, True):
+        narrowed = flt.model_copy(update={"overdue": overdue})
+        seen = await every_page(sessions, w, narrowed, limit=4)
+        wanted = [
+            r for r in rows
+            if r.queue == "front" and r.status in {"waiting", "rejected_back"}
+            and overdue in (None, r.overdue)
+        ]  # fmt: skip
+        far = T0 + 1000 * DAY
+        expected = sorted(wanted, key=lambda r: (r.deadline_at or far, r.id))
+        assert len(expected) > 4  # more than a page
+        assert seen == [r.id for r in expected]

@@ -61,3 +61,14 @@ def test_search_keeps_every_choice_when_listing_every_appeal() -> None:
 def test_work_lists_show_the_nearest_deadline_first_when_not_sorted() -> None:
     assert default_sort(Worklist.QUEUES) is SortOrder.DEADLINE_ASC
     assert default_sort(Worklist.ALL) is SortOrder.CREATED_DESC
+
+
+def test_lists_of_open_appeals_do_not_ask_whether_they_are_archived() -> None:
+    for kind in (Worklist.MINE, Worklist.QUEUES, Worklist.OVERDUE):
+        found = listed(kind)
+        assert found is not None
+        assert found.include_archived
+        assert S.CLOSED not in found.statuses
+    every = listed(Worklist.ALL)
+    assert every is not None
+    assert not every.include_archived
