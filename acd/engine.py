@@ -82,6 +82,14 @@ class AcdEngine(Restorations):
         for agent_id in ready:
             self._add_ready(queue, self._agents[agent_id])
 
+    def remove_queue(self, queue_id: QueueId) -> None:
+        """Drop a queue; InvalidTransition while a call is in it or a logged-in
+        agent is its member (UnknownQueue for none)."""
+        queue = self._queue(queue_id)
+        if queue.size or queue.members:
+            raise InvalidTransition(f"queue {queue_id} is in use")
+        del self._queues[queue_id]
+
     def login(self, profile: AgentProfile, now: datetime) -> list[Action]:
         """Log an agent in (skills and memberships as given) and make them ready."""
         agent = self._admit(profile)

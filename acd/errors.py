@@ -10,7 +10,8 @@ AcdError
 ├── NoConnectedCall     (a transfer or hang-up asked of an agent not on a call)
 ├── TransferRefused     (the target is unknown, or the call cannot go there)
 ├── HoldRefused         (the call cannot be held, or is not held, now)
-└── DialRefused         (the agent cannot call out now, or the number is bad)
+├── DialRefused         (the agent cannot call out now, or the number is bad)
+└── ConfigurationNotSaved (the queues and seats could not be read or kept)
 """
 
 from __future__ import annotations
@@ -58,3 +59,7 @@ class HoldRefused(AcdError):
 
 class DialRefused(AcdError):
     pass
+
+
+class ConfigurationNotSaved(AcdError):
+    """The database did not answer: nothing was changed."""

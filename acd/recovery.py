@@ -116,12 +116,15 @@ class AcdRecovery:
         channels: LiveChannels,
         calls: CallLocator,
         store: KeptStore,
+        configured: asyncio.Event | None = None,
     ) -> None:
         self._service = service
         self._pbx = pbx
         self._channels = channels
         self._calls = calls
         self._store = store
+        self._configured = configured
+        """Set once the seats to restore are known (read from the database)."""
         self._kept: dict[AgentId, AgentSession] = {}
         self._callbacks: tuple[KeptCallback, ...] = ()
         self._loaded = asyncio.Event()
@@ -181,6 +184,8 @@ class AcdRecovery:
         if pbx_id in self._started:
             return
         await self._loaded.wait()
+        if self._configured is not None:
+            await self._configured.wait()
         try:
             await self._recover(pbx_id)
         except PbxError as error:

@@ -43,6 +43,7 @@ from acd.model import (
     KeptCallback,
     OfferCall,
     OfferOptions,
+    QueueConfig,
     QueueId,
     TransferMode,
 )
@@ -413,17 +414,65 @@ class AcdService(Queueing):
         self._inbox.put_nowait(Job(apply, done))
         await done
 
+    async def reconfigure(
+        self, queues: Sequence[QueueConfig], seats: Sequence[AgentSeat]
+    ) -> None:
+        """Serve `queues` and `seats` from now on: new queues open, changed ones
+        route by their new settings, a logged-in agent whose seat changed is routed
+        by the new one at once (and rung on its new phone). InvalidTransition, and
+        nothing changes, while a queue to drop has calls or a dropped seat's agent
+        is logged in."""
+        await self._ask(partial(self._reconfigured, tuple(queues), tuple(seats)))
+
+    def _reconfigured(
+        self,
+        queues: tuple[QueueConfig, ...],
+        seats: tuple[AgentSeat, ...],
+        now: datetime,
+    ) -> list[Action]:
+        dropped = self._queue_configs.keys() - {q.queue_id for q in queues}
+        gone = self._seats.keys() - {s.profile.agent_id for s in seats}
+        busy = [a for a in gone if self.agent(a).state is not AgentState.LOGGED_OUT]
+        used = [q for q in dropped if self.engine.size(q)]
+        if busy or used:
+            raise InvalidTransition(f"in use: agents {busy}, queues {used}")
+        before = self._seats
+        for config in queues:
+            self.engine.configure_queue(config)
+            self._track(config, now)
+        self.settings = replace(self.settings, queues=queues, agents=seats)
+        self._seats = {s.profile.agent_id: s for s in seats}
+        self._queue_configs = {q.queue_id: q for q in queues}
+        actions: list[Action] = []
+        for seat in seats:
+            agent_id = seat.profile.agent_id
+            logged_in = self.engine.agent(agent_id).state is not AgentState.LOGGED_OUT
+            if logged_in and before.get(agent_id) != seat:
+                actions += self.engine.update_agent(seat.routing_profile, now)
+        for queue_id in dropped:
+            self.engine.remove_queue(queue_id)
+            self._stats.pop(queue_id, None)
+        return actions
+
+    def _track(self, config: QueueConfig, now: datetime) -> None:
+        """Keep the queue's live figures (by its current service-level target)."""
+        grace = self.settings.abandon_grace_s
+        stats_config = StatsConfig.for_queue(config, abandon_grace_s=grace)
+        stats = self._stats.get(config.queue_id)
+        if stats is None:
+            self._stats[config.queue_id] = new_queue_stats(
+                config.queue_id, now, config=stats_config
+            )
+        else:
+            self._stats[config.queue_id] = replace(stats, config=stats_config)
+
     # --- the owner task ---------------------------------------------------------
 
     async def run(self) -> None:
         """Own the engine until cancelled (give it to a TaskGroup)."""
         now = self._clock.now()
-        grace = self.settings.abandon_grace_s
         for config in self.settings.queues:
-            stats_config = StatsConfig.for_queue(config, abandon_grace_s=grace)
-            self._stats[config.queue_id] = new_queue_stats(
-                config.queue_id, now, config=stats_config
-            )
+            self._track(config, now)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._stats_rounds())
             if self.settings.announce_every_s is not None:

@@ -1,27 +1,49 @@
 """Closed 15-minute statistics intervals: one row per queue and interval start, one
 per agent and interval start (with a row per pause reason), and `SqlIntervalStore`,
-the `acd.ports.IntervalStore` over them. Stores only; the figures are computed in
-`acd.stats` and `acd.agent_stats`."""
+the `acd.ports.IntervalStore` over them; the queues and agents' seats an
+administrator edits, one row each, and `SqlConfigurationStore`. Stores only; the
+figures are computed in `acd.stats` and `acd.agent_stats`, the rules are
+`acd.configuration`'s."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TypeVar
 
-from sqlalchemy import DateTime, Float, Integer, String, delete, select, tuple_
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    delete,
+    exists,
+    select,
+    tuple_,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from acd.agent_stats import AgentCounts, AgentIntervalRecord, PauseTally
+from acd.configuration import Configuration, QueueInput, SeatInput
+from acd.errors import ConfigurationNotSaved
 from acd.model import AgentId, QueueId
+from acd.ports import Clock
 from acd.stats import IntervalCounts, IntervalRecord
 from crm_core.db import Base, Sessions
 
+log = logging.getLogger(__name__)
+
 DB_TIMEOUT_S = 10.0
+M = TypeVar("M", bound=BaseModel)
 
 
 class AcdIntervalRow(Base):
@@ -213,3 +235,114 @@ async def _agent_rows(
         query = query.where(table.agent_id == agent_id)
     query = query.order_by(table.agent_id, table.start)
     return list((await s.scalars(query)).all())
+
+
+class AcdQueueRow(Base):
+    """A queue as an administrator set it: the `QueueInput` document."""
+
+    __tablename__ = "acd_queues"
+
+    def __repr__(self) -> str:
+        return f"queue={self.queue_id}"
+
+    queue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AcdSeatRow(Base):
+    """An agent's seat as an administrator set it: the `SeatInput` document."""
+
+    __tablename__ = "acd_seats"
+
+    def __repr__(self) -> str:
+        return f"seat={self.login}"
+
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SqlConfigurationStore:
+    """Keeps the queues and seats (`acd.administration.ConfigurationStore`)."""
+
+    def __init__(
+        self, sessions: Sessions, clock: Clock, *, timeout_s: float = DB_TIMEOUT_S
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._timeout_s = timeout_s
+
+    async def load(self) -> Configuration:
+        try:
+            async with asyncio.timeout(self._timeout_s), self._sessions() as s:
+                queues = (await s.scalars(select(AcdQueueRow))).all()
+                seats = (await s.scalars(select(AcdSeatRow))).all()
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            raise ConfigurationNotSaved(f"not read: {error!r}") from error
+        return Configuration(
+            queues=tuple(
+                sorted(_readable(QueueInput, queues), key=lambda q: q.queue_id)
+            ),
+            seats=tuple(sorted(_readable(SeatInput, seats), key=lambda s: s.login)),
+        )
+
+    async def save_all(self, config: Configuration) -> None:
+        now = self._clock.now()
+        async with self._unit() as s:
+            if await s.scalar(select(exists(AcdQueueRow.queue_id))) or await s.scalar(
+                select(exists(AcdSeatRow.login))
+            ):
+                return
+            s.add_all(_queue_row(q, now) for q in config.queues)
+            s.add_all(_seat_row(seat, now) for seat in config.seats)
+
+    async def save_queue(self, queue: QueueInput) -> None:
+        async with self._unit() as s:
+            await s.merge(_queue_row(queue, self._clock.now()))
+
+    async def delete_queue(self, queue_id: str) -> None:
+        async with self._unit() as s:
+            await s.execute(delete(AcdQueueRow).where(AcdQueueRow.queue_id == queue_id))
+
+    async def save_seat(self, seat: SeatInput) -> None:
+        async with self._unit() as s:
+            await s.merge(_seat_row(seat, self._clock.now()))
+
+    async def delete_seat(self, login: str) -> None:
+        async with self._unit() as s:
+            await s.execute(delete(AcdSeatRow).where(AcdSeatRow.login == login))
+
+    @contextlib.asynccontextmanager
+    async def _unit(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with asyncio.timeout(self._timeout_s), self._sessions.begin() as s:
+                yield s
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            raise ConfigurationNotSaved(f"not saved: {error!r}") from error
+
+
+def _readable(
+    model: type[M], rows: Sequence[AcdQueueRow] | Sequence[AcdSeatRow]
+) -> list[M]:
+    """The rows' documents as `model`; one that does not read (edited by hand)
+    is logged and left out, the others serve."""
+    found = []
+    for row in rows:
+        try:
+            found.append(model.model_validate(row.document))
+        except ValidationError as error:
+            log.error("ACD %s not served: %s %.300r", row, error, row.document)
+    return found
+
+
+def _queue_row(queue: QueueInput, now: datetime) -> AcdQueueRow:
+    return AcdQueueRow(
+        queue_id=queue.queue_id, document=queue.model_dump(mode="json"), updated_at=now
+    )
+
+
+def _seat_row(seat: SeatInput, now: datetime) -> AcdSeatRow:
+    return AcdSeatRow(
+        login=seat.login, document=seat.model_dump(mode="json"), updated_at=now
+    )

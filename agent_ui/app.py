@@ -14,6 +14,8 @@ import jinja2
 from aiohttp import web
 
 from agent_ui import areas, pages, sockets
+from agent_ui.admin import routes as admin_routes
+from agent_ui.admin.service import ADMIN_DESK, AdminDesk
 from agent_ui.agent import routes as agent_routes
 from agent_ui.agent.service import AGENT_DESK, AgentDesk
 from agent_ui.backoffice import routes as backoffice_routes
@@ -40,6 +42,7 @@ AREA_ROUTES: Mapping[str, web.RouteTableDef] = {
     areas.BACK_OFFICE.key: backoffice_routes.routes,
     areas.REPORTS.key: reports_routes.routes,
     areas.KNOWLEDGE_BASE.key: kb_routes.routes,
+    areas.ADMIN.key: admin_routes.routes,
 }
 """Each built area's pages (by `Area.key`); the others show their start page."""
 
@@ -55,6 +58,7 @@ class PageServices:
     back_office: BackOffice
     reports: ReportDesk
     knowledge: KnowledgeBase
+    admin: AdminDesk
 
 
 def setup_agent_ui(app: web.Application, services: PageServices) -> None:
@@ -66,6 +70,7 @@ def setup_agent_ui(app: web.Application, services: PageServices) -> None:
     app[BACK_OFFICE] = services.back_office
     app[REPORT_DESK] = services.reports
     app[KNOWLEDGE] = services.knowledge
+    app[ADMIN_DESK] = services.admin
     setup_templates(app, template_loader())
     app.router.add_get("/", _home)
     app.router.add_get("/login", _login)

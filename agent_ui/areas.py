@@ -54,11 +54,6 @@ KNOWLEDGE_BASE = Area(
 ADMIN = Area(
     key="admin", path="/admin", permission=Permission.USER_ADMIN,
     label=N_("Administration"),
-    placeholder=N_(
-        "Users and roles, agents' seats, queues and IVR flows will be edited here. "
-        "Until then the REST API manages users, tokens and IVR flows, and the "
-        "`contactcentre users` command creates users (see the API description)."
-    ),
 )  # fmt: skip
 
 AREAS: tuple[Area, ...] = (

@@ -22,16 +22,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd import http as acd_http
 from acd import supervision_http
+from acd.administration import AcdAdministration, Served
+from acd.configuration import (
+    Configuration,
+    QueueInput,
+    SeatInput,
+    queues_of,
+    seats_of,
+)
 from acd.engine import AcdEngine
 from acd.events import AgentStateChanged, CallbackGaveUp, WrapUpFinished
-from acd.model import AgentId, AgentProfile, Membership, QueueConfig, QueueId
+from acd.model import AgentId, QueueId
 from acd.recovery import AcdRecovery
 from acd.reporting import AcdReports
-from acd.service import AcdService, AgentSeat
+from acd.service import AcdService
 from acd.service import AcdSettings as AcdConfig
 from acd.sessions import JsonFileKept
-from acd.tables import SqlIntervalStore
+from acd.tables import SqlConfigurationStore, SqlIntervalStore
 from agent_ui import sockets
+from agent_ui.admin.service import AdminDesk
 from agent_ui.agent.controls import ControlParts, Controls
 from agent_ui.agent.registration import Registration, RegistrationParts
 from agent_ui.agent.screen import CallScreen, ScreenParts
@@ -89,6 +98,7 @@ from crm_core.appeals.events import AppealChanged, AppealCreated, AppealOverdue
 from crm_core.appeals.service import AppealService
 from crm_core.appeals.sla import SlaMonitor
 from crm_core.appeals.topics import TopicService
+from crm_core.auth.audit import AuditTrail
 from crm_core.auth.directory import Directory
 from crm_core.auth.events import SessionsEnded
 from crm_core.auth.model import Role
@@ -124,6 +134,7 @@ from ivr import http as ivr_http
 from ivr.asr import VoskRecogniser
 from ivr.crm_adapter import InProcessIvrCrm, IvrCrmOptions
 from ivr.flow_store import FlowStoreFailed, restore
+from ivr.publishing import FlowPublishing
 from ivr.tables import SqlFlowStore
 from ivr.tts import TtsWorker
 from recordings import http as recording_http
@@ -199,6 +210,8 @@ class App:
     telephony: TelephonyBridge
     agi: AgiServer
     acd: AcdService
+    acd_setup: AcdAdministration
+    """The ACD's queues and seats as kept in the database (`loaded` once read)."""
     recovery: AcdRecovery
     journal: Journal
     """Call records waiting for the database; `journal.backlog()` is its depth."""
@@ -293,7 +306,8 @@ def build(
         sessions, clock, bus, archive_after=timedelta(days=crm.archive_after_days)
     )
 
-    acd = _acd(settings, telephony, bus, clock, sessions)
+    acd_setup = _acd(settings, telephony, bus, clock, sessions)
+    acd = acd_setup.acd
     recording_files = RecordingFiles(settings.recordings_dir)
     call_contacts = SqlCallContacts(sessions)
     recording_rows = RecordingRows(
@@ -333,6 +347,7 @@ def build(
         channels=telephony.pbx,
         calls=telephony.tracker,
         store=JsonFileKept(settings.data_dir / ACD_STATE_FILE),
+        configured=acd_setup.loaded,
     )
     bus.subscribe(PbxConnected, recovery.on_pbx_connected)
     bus.subscribe(AgentStateChanged, recovery.on_agent_state_changed)
@@ -361,6 +376,7 @@ def build(
         ),
     )
     flows = scripts.flows
+    acd_setup.flows_from(flows.flows_sending_to)
     sinks = CrmSinks(contacts, FailedCallbackService(sessions, appeals, customers))
     records.subscribe(CallbackGaveUp, sinks.on_callback_gave_up)
     records.subscribe(WrapUpFinished, sinks.on_wrap_up_finished)
@@ -378,8 +394,8 @@ def build(
     app[acd_http.EVENTS] = bus
     app[ivr_http.FLOWS] = flows
     flow_store = SqlFlowStore(sessions)
-    app[ivr_http.FLOW_STORE] = flow_store
-    app[ivr_http.FLOW_CLOCK] = clock
+    flow_publishing = FlowPublishing(flows, flow_store, clock)
+    app[ivr_http.FLOW_PUBLISHING] = flow_publishing
     app[incident_routes.INCIDENTS] = incidents
     app[incident_routes.NOTICES] = notices
     knowledge = KnowledgeBase(sessions, clock)
@@ -468,8 +484,7 @@ def build(
     )  # fmt: skip
     reports = ReportDesk(
         crm=crm_reports, acd=AcdReports(SqlIntervalStore(sessions)),
-        queues=[q.id for q in settings.acd.queues],
-        agents=[s.login for s in settings.acd.seats],
+        queues=Served(acd_setup), agents=Served(acd_setup, seats=True),
         zone=ZoneInfo(settings.time_zone), clock=clock,
     )  # fmt: skip
     setup_agent_ui(
@@ -482,6 +497,7 @@ def build(
             wallboard=board,
             reports=reports,
             knowledge=knowledge,
+            admin=AdminDesk(users=auth, acd=acd_setup, flows=flow_publishing),
         ),
     )
 
@@ -522,6 +538,7 @@ def build(
         journal.run,
         telephony.run,
         acd.run,
+        acd_setup.run,
         recovery.run,
         answer_calls,
         deliver_webhooks,
@@ -546,6 +563,7 @@ def build(
         telephony=telephony,
         agi=agi,
         acd=acd,
+        acd_setup=acd_setup,
         recovery=recovery,
         journal=journal,
         readiness=readiness,
@@ -568,53 +586,63 @@ def cookie_policy(crm: CrmSettings, *, demo: bool) -> CookiePolicy:
     return CookiePolicy(secure=secure)
 
 
+MAX_TARGET_LEVEL = 0.99
+"""A target of every call (1.0, which the settings allow) as the ACD can staff for."""
+
+
+def acd_defaults(settings: Settings) -> Configuration:
+    """The queues and seats of the settings (`CC_ACD__*`): what a first start
+    keeps in the database; a seat naming no queue is in every queue."""
+    config = settings.acd
+    return Configuration(
+        queues=tuple(
+            QueueInput(
+                queue_id=q.id,
+                ring_timeout_s=q.ring_timeout_s,
+                wrap_up_s=q.wrap_up_s,
+                service_level_s=q.service_level_s,
+                target_level=min(q.target_level, MAX_TARGET_LEVEL),
+                max_wait_s=q.max_wait_s,
+            )
+            for q in config.queues
+        ),
+        seats=tuple(
+            SeatInput(
+                login=seat.login,
+                endpoint=seat.endpoint,
+                pbx=seat.pbx,
+                skills=dict(seat.skills),
+                languages=list(seat.languages),
+                queues=dict.fromkeys(seat.queues or [q.id for q in config.queues], 0),
+            )
+            for seat in config.seats
+        ),
+    )
+
+
 def _acd(
     settings: Settings,
     telephony: TelephonyBridge,
     bus: Bus,
     clock: UtcClock,
     sessions: Sessions,
-) -> AcdService:
-    """The ACD: the configured queues and agents' seats, each on its PBX (the
-    first one unless the seat names another); `pbx_id` is where a call with no
-    PBX of its own goes."""
+) -> AcdAdministration:
+    """The ACD with the settings' queues and seats, each seat on its PBX (the
+    first one unless the seat names another; `pbx_id` is where a call with no
+    PBX of its own goes), and what an administrator edits them through (the
+    database's, once read, replace them)."""
     config = settings.acd
-    queues = tuple(
-        QueueConfig(
-            queue_id=QueueId(q.id),
-            ring_timeout_s=q.ring_timeout_s,
-            wrap_up_s=q.wrap_up_s,
-            service_level_s=q.service_level_s,
-            target_level=q.target_level,
-            max_wait_s=q.max_wait_s,
-        )
-        for q in config.queues
-    )
-    seats = tuple(
-        AgentSeat(
-            profile=AgentProfile(
-                agent_id=AgentId(seat.login),
-                skills=dict(seat.skills),
-                languages=frozenset(seat.languages),
-                memberships=tuple(
-                    Membership(queue_id=QueueId(q))
-                    for q in (seat.queues or [q.id for q in config.queues])
-                ),
-            ),
-            endpoint=seat.endpoint,
-            pbx_id=PbxId(seat.pbx or settings.pbxs[0].id),
-        )
-        for seat in config.seats
-    )
-    return AcdService(
+    pbx_id = PbxId(settings.pbxs[0].id)
+    defaults = acd_defaults(settings)
+    acd = AcdService(
         AcdEngine(),
         telephony.pbx,
         bus,
         clock,
         settings=AcdConfig(
-            pbx_id=PbxId(settings.pbxs[0].id),
-            queues=queues,
-            agents=seats,
+            pbx_id=pbx_id,
+            queues=queues_of(defaults),
+            agents=seats_of(defaults, pbx_id),
             default_queue=QueueId(config.default_queue)
             if config.default_queue
             else None,
@@ -626,6 +654,13 @@ def _acd(
         ),
         intervals=SqlIntervalStore(sessions),
         calls=telephony.tracker,
+    )
+    return AcdAdministration(
+        acd,
+        SqlConfigurationStore(sessions, clock),
+        defaults=defaults,
+        pbxs=[PbxId(p.id) for p in settings.pbxs],
+        audit=AuditTrail(sessions, clock),
     )
 
 
@@ -713,7 +748,7 @@ async def _serve_demo(settings: Settings, asr: VoskRecogniser | None) -> None:
         app.jobs.insert(
             0, partial(run_simulated_traffic, sim, settings, bridge_up=bridge_up)
         )
-        app.jobs.append(partial(log_in_simulated_agents, app.acd, settings))
+        app.jobs.append(partial(log_in_simulated_agents, app.acd_setup))
         await app.run()
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from acd.administration import AcdAdministration
 from acd.errors import InvalidTransition
 from acd.model import AgentId
-from acd.service import AcdService
 from contactcentre.settings import SeatSettings, Settings
 from crm_core.appeals.seed import (
     COMPLAINTS,
@@ -160,12 +160,14 @@ def with_demo_seats(settings: Settings) -> Settings:
     return settings.model_copy(update={"acd": acd})
 
 
-async def log_in_simulated_agents(acd: AcdService, settings: Settings) -> None:
-    """The simulated agents start their shift (the people log in themselves)."""
-    for seat in settings.acd.seats:
+async def log_in_simulated_agents(setup: AcdAdministration) -> None:
+    """The simulated agents start their shift (the people log in themselves),
+    on the seats the ACD serves once read from the database."""
+    await setup.loaded.wait()
+    for seat in setup.configuration.seats:
         if seat.login.startswith(SIMULATED_PREFIX):
             try:
-                await acd.login(AgentId(seat.login))
+                await setup.acd.login(AgentId(seat.login))
             except InvalidTransition:  # logged in still, from the last run
                 log.info("agent=%s is logged in already", seat.login)
     log.info("simulated agents logged in")

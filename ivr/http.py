@@ -5,13 +5,11 @@ restart. Validation is the registry's."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import yaml
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -19,22 +17,19 @@ from crm_core.api.encoding import dumps
 from crm_core.api.routing import ApiCall, ApiRoutes
 from crm_core.auth.model import Permission
 from crm_core.errors import NotFound
-from ivr.errors import FlowInvalid, FlowProblem
-from ivr.flow_store import FlowStore, FlowStoreFailed, FlowVersionTaken
-from ivr.loader import FlowRegistry, Publication
+from ivr.errors import FlowInvalid
+from ivr.flow_store import FlowStoreFailed, FlowVersionTaken
+from ivr.loader import FlowRegistry, invalid
 from ivr.model import Flow
-from ivr.parts import Clock
+from ivr.publishing import FlowPublishing
 
 log = logging.getLogger(__name__)
 
 FLOWS: web.AppKey[FlowRegistry] = web.AppKey("ivr_flows")
 """The registry the IVR serves calls from (what `route_scripts` returns)."""
 
-FLOW_STORE: web.AppKey[FlowStore] = web.AppKey("ivr_flow_store")
-"""Where published versions are saved (`ivr.tables.SqlFlowStore`)."""
-
-FLOW_CLOCK: web.AppKey[Clock] = web.AppKey("ivr_flow_clock")
-"""Stamps each published version's time."""
+FLOW_PUBLISHING: web.AppKey[FlowPublishing] = web.AppKey("ivr_flow_publishing")
+"""Checks, saves and publishes a flow document (over the same registry)."""
 
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
 """Content types read as YAML text; anything else is read as JSON."""
@@ -146,114 +141,39 @@ async def get_flow(call: ApiCall) -> FlowDetailOut:
     "could not be saved. On any error the running version stays in service.",
 )  # fmt: skip
 async def publish_flow(call: ApiCall) -> web.Response:
-    registry, login = call.service(FLOWS), call.actor.login
-    source = f"api:{login}"
+    login = call.actor.login
     raw = await call.request.read()
     try:
-        data = _document(raw, call.request.content_type, source=source)
-        running = _running(registry, data)
-        flow = registry.candidate(data, source=source)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refused(invalid(f"api:{login}", "not UTF-8 text", field="body"))
+    yaml_text = call.request.content_type in YAML_TYPES
+    try:
+        done = await call.service(FLOW_PUBLISHING).publish(
+            text, yaml_text=yaml_text, by=login
+        )
     except FlowInvalid as refused:
         log.warning(
             "IVR flow refused by=%s problems=%s body=%.300r", login, refused, raw
         )
         return _refused(refused)
-    if flow is running:
-        log.info(
-            "IVR flow unchanged flow=%s version=%s by=%s",
-            flow.name,
-            flow.version,
-            login,
-        )
-        return _json(PublishedOut(flow=flow_out(registry, flow), published=False), 200)
-    return await _save_and_publish(call, flow, data)
-
-
-async def _save_and_publish(call: ApiCall, flow: Flow, data: object) -> web.Response:
-    """Save first, publish after: a version that serves calls is always one a
-    restart brings back. A save that fails publishes nothing (503, or 409 when
-    another version took the number), the running version staying in service."""
-    registry, login = call.service(FLOWS), call.actor.login
-    at = call.service(FLOW_CLOCK).now()
-    try:
-        await call.service(FLOW_STORE).save(flow, data, by=login, at=at)
     except FlowVersionTaken as error:
-        log.warning("IVR flow not published flow=%s by=%s: %s", flow.name, login, error)
+        log.warning("IVR flow not published by=%s: %s", login, error)
         return _error(
             409, "ivr_flow_version_taken",
-            f"flow {flow.name!r} version {flow.version} was published meanwhile; "
-            "fetch the flow and publish again",
+            "another version of the flow was published meanwhile; fetch the flow "
+            "and publish again",
         )  # fmt: skip
-    except FlowStoreFailed as error:
-        log.error("IVR flow not saved flow=%s by=%s: %s", flow.name, login, error)
+    except FlowStoreFailed:
         return _error(
             503, "ivr_flow_not_saved",
-            f"flow {flow.name!r} was not published: it could not be saved, so it "
-            "would not survive a restart; the running version stays in service. "
-            "Try again later",
+            "the flow was not published: it could not be saved, so it would not "
+            "survive a restart; the running version stays in service. Try again "
+            "later",
         )  # fmt: skip
-    try:
-        served = registry.publish(
-            data, source=flow.source, version=flow.version,
-            published=Publication(at=at, by=login),
-        )  # fmt: skip
-    except FlowInvalid as refused:  # another flow took its numbers meanwhile
-        log.error("IVR flow saved but refused flow=%s: %s", flow.name, refused)
-        return _refused(refused)
-    log.info(
-        "IVR flow published flow=%s version=%s digest=%s by=%s",
-        served.name, served.version, served.digest, login,
-    )  # fmt: skip
-    return _json(PublishedOut(flow=flow_out(registry, served), published=True), 201)
-
-
-def _running(registry: FlowRegistry, data: object) -> Flow | None:
-    name = data.get("flow") if isinstance(data, Mapping) else None
-    return registry.current(name) if isinstance(name, str) else None
-
-
-def _document(raw: bytes, content_type: str, *, source: str) -> object:
-    """The parsed body; FlowInvalid naming the body when it is not JSON or YAML."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _body_problem(source, "not UTF-8 text") from None
-    if content_type in YAML_TYPES:
-        try:
-            return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe, no aliases)
-        except yaml.YAMLError as error:
-            raise _body_problem(source, f"not YAML: {_yaml_where(error)}") from None
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise _body_problem(source, f"not JSON: {error}") from None
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors/aliases: a few nested aliases expand to gigabytes
-    when the document is hashed or validated, and flow files do not need them."""
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.current_event.start_mark  # set by check_event
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted", mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _yaml_where(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    if mark is None:
-        return str(problem)
-    return f"line {mark.line + 1} column {mark.column + 1}: {problem}"
-
-
-def _body_problem(source: str, message: str) -> FlowInvalid:
-    return FlowInvalid(
-        [FlowProblem(source=source, node="", field="body", message=message)]
-    )
+    registry = call.service(FLOWS)
+    out = PublishedOut(flow=flow_out(registry, done.flow), published=done.published)
+    return _json(out, 201 if done.published else 200)
 
 
 def _refused(refused: FlowInvalid) -> web.Response:

@@ -18,7 +18,7 @@ import yaml
 
 from ivr.errors import FlowInvalid, FlowProblem
 from ivr.flow import document_digest, parse_flow
-from ivr.model import Flow, FlowName
+from ivr.model import CallbackNode, Flow, FlowName, QueueNode
 
 DEMO_FLOWS = Path(__file__).parent / "flows"
 
@@ -81,6 +81,20 @@ class FlowRegistry:
         """When and by whom a version was published (empty when not known)."""
         return self._publications.get((FlowName(name), version), Publication())
 
+    def flows_sending_to(self, queue: str) -> tuple[FlowName, ...]:
+        """The flows in service that hand calls to `queue` (or ask a callback in
+        it), by name."""
+        return tuple(
+            sorted(
+                flow.name
+                for flow in self._flows.values()
+                if any(
+                    isinstance(node, QueueNode | CallbackNode) and node.queue == queue
+                    for node in flow.nodes.values()
+                )
+            )
+        )
+
     def reserve(self, name: str, *, through: int) -> None:
         """Versions up to `through` are taken elsewhere (a store): the next one
         published for `name` is numbered after them."""
@@ -134,9 +148,9 @@ class FlowRegistry:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as error:
-            raise _invalid(source, f"cannot read the file: {error}") from None
+            raise invalid(source, f"cannot read the file: {error}") from None
         except yaml.YAMLError as error:
-            raise _invalid(source, f"not YAML: {_yaml_where(error)}") from None
+            raise invalid(source, f"not YAML: {yaml_where(error)}") from None
         return self.publish(data, source=source)
 
     def load_directory(self, directory: Path) -> Reloaded:
@@ -164,7 +178,7 @@ class FlowRegistry:
                 continue
             taken = sorted(set(other.numbers) & set(flow.numbers))
             if taken:
-                raise _invalid(
+                raise invalid(
                     flow.source,
                     f"numbers {', '.join(taken)} are already served by flow "
                     f"{other.name!r} ({other.source})",
@@ -172,13 +186,15 @@ class FlowRegistry:
                 )
 
 
-def _invalid(source: str, message: str, *, field: str = "") -> FlowInvalid:
+def invalid(source: str, message: str, *, field: str = "") -> FlowInvalid:
+    """A flow refused for one problem not inside a node (reading, numbers)."""
     return FlowInvalid(
         [FlowProblem(source=source, node="", field=field, message=message)]
     )
 
 
-def _yaml_where(error: yaml.YAMLError) -> str:
+def yaml_where(error: yaml.YAMLError) -> str:
+    """Where in the text YAML failed, and why."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     if mark is None:

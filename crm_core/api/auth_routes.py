@@ -79,6 +79,8 @@ class UserIn(_In):
     customer_groups: list[str] | None = None
     queues: list[str] = []
     administered_queues: list[str] = []
+    language: str | None = Field(default=None, min_length=1, max_length=16)
+    """The pages' language for the user, e.g. "ru" (none: the browser's)."""
 
 
 class UserPatch(_In):
@@ -93,6 +95,8 @@ class UserPatch(_In):
     queues: list[str] | None = None
     administered_queues: list[str] | None = None
     active: bool | None = None
+    language: str | None = Field(default=None, min_length=1, max_length=16)
+    """The pages' language for the user, e.g. "ru"."""
 
 
 class UserOut(BaseModel):
@@ -272,6 +276,7 @@ async def create_user(call: ApiCall) -> UserOut:
         else frozenset(body.customer_groups),
         queues=frozenset(body.queues),
         administered_queues=frozenset(body.administered_queues),
+        language=body.language,
     )  # fmt: skip
     return UserOut.of(await call.service(AUTH).create_user(call.actor, new))
 
@@ -303,7 +308,7 @@ async def edit_user(call: ApiCall) -> UserOut:
         customer_groups=opt(body.customer_groups),
         all_groups="customer_groups" in sent and body.customer_groups is None,
         queues=opt(body.queues), administered_queues=opt(body.administered_queues),
-        active=body.active,
+        active=body.active, language=body.language,
     )  # fmt: skip
     user_id = call.path_uuid("user_id")
     changed = await call.service(AUTH).edit_user(

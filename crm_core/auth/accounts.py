@@ -77,6 +77,15 @@ def effective_permissions(
     return (ROLE_PERMISSIONS[role] | frozenset(granted)) - frozenset(revoked)
 
 
+def exceptions_for(
+    role: Role, wanted: Iterable[Permission]
+) -> tuple[frozenset[Permission], frozenset[Permission]]:
+    """What to grant and revoke so that a user of `role` holds exactly `wanted`:
+    (granted, revoked), the role's defaults needing neither."""
+    chosen, defaults = frozenset(wanted), ROLE_PERMISSIONS[role]
+    return chosen - defaults, defaults - chosen
+
+
 def actor_for(user: User) -> Actor:
     """The `Actor` that acts for `user` in every service call."""
     return Actor(

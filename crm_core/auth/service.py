@@ -54,6 +54,8 @@ class NewUser:
     customer_groups: frozenset[str] | None = None
     queues: frozenset[str] = frozenset()
     administered_queues: frozenset[str] = frozenset()
+    language: str | None = None
+    """The pages' language (None: the browser's)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +72,8 @@ class UserChanges:
     queues: frozenset[str] | None = None
     administered_queues: frozenset[str] | None = None
     active: bool | None = None
+    language: str | None = None
+    """The pages' language chosen for the user (a short code)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,7 +145,7 @@ class AuthService:
         ValidationFailed for a bad login or password."""
         require(actor, Permission.USER_ADMIN)
         login = new.login.strip()
-        problems = _login_problems(login)
+        problems = _login_problems(login) + _language_problems(new.language)
         if new.password is not None:
             problems += _password_problems(new.password, login)
         if problems:
@@ -161,6 +165,7 @@ class AuthService:
             queues=sorted(new.queues),
             administered_queues=sorted(new.administered_queues),
             active=True,
+            language=new.language,
             password_hash=hashed,
             created_at=now,
             updated_at=now,
@@ -199,6 +204,8 @@ class AuthService:
         keep_session: str | None,
     ) -> User:
         hashed = None
+        if problems := _language_problems(changes.language):
+            raise ValidationFailed(problems)
         if changes.password is not None:
             async with self._sessions() as s:
                 login = (await user_row(s, user_id)).login
@@ -252,8 +259,8 @@ class AuthService:
         """Remember the pages' language the actor chose (None: follow the
         browser). Which languages exist is the pages' business, not checked here
         beyond a short code."""
-        if language is not None and not (0 < len(language) <= LANGUAGE_MAX):
-            raise ValidationFailed([FieldError("language", "is not a language code")])
+        if problems := _language_problems(language):
+            raise ValidationFailed(problems)
         async with self._sessions.begin() as s:
             row = await user_row(s, actor.user_id)
             row.language = language
@@ -541,6 +548,7 @@ def _apply_changes(row: UserRow, changes: UserChanges) -> list[str]:
         if changes.administered_queues is None
         else sorted(changes.administered_queues),
         "active": changes.active,
+        "language": changes.language,
     }
     if changes.all_groups or changes.customer_groups is not None:
         row.customer_groups = _groups(changes.customer_groups)
@@ -559,6 +567,12 @@ def _groups(groups: frozenset[str] | None) -> list[str] | None:
 def _login_problems(login: str) -> list[FieldError]:
     if not 1 <= len(login) <= 64 or any(c.isspace() for c in login):
         return [FieldError("login", "must be 1-64 characters without spaces")]
+    return []
+
+
+def _language_problems(language: str | None) -> list[FieldError]:
+    if language is not None and not 0 < len(language) <= LANGUAGE_MAX:
+        return [FieldError("language", "is not a language code")]
     return []
 
 

@@ -13,17 +13,17 @@ from tests.integration.agent_ui.site import Site
 
 
 @pytest.mark.parametrize(
-    ("login", "start", "title"),
+    ("login", "start", "title", "heading"),
     [
-        ("masha", "/reports", "Reports"),
-        ("ivan", "/admin", "Administration"),
+        ("masha", "/reports", "Reports", "Reports"),
+        ("ivan", "/admin", "Administration", "Users"),
     ],
 )
 async def test_role_reaches_its_start_page_when_it_signs_in(
-    site: Site, page: Page, login: str, start: str, title: str
+    site: Site, page: Page, login: str, start: str, title: str, heading: str
 ) -> None:
     await sign_in(page, site, "/", login, lands=start)
-    await expect(page.locator("main h1")).to_have_text(title)
+    await expect(page.locator("main h1")).to_have_text(heading)
     await expect(page.locator('nav.menu a[aria-current="page"]')).to_have_text(title)
     await screenshot(page, f"start-{login}")
 

@@ -81,7 +81,7 @@ async def running(
     ):
         await seed_customers(app.sessions, 30)
         await eventually(lambda: ready(app))
-        await log_in_simulated_agents(app.acd, settings)
+        await log_in_simulated_agents(app.acd_setup)
         yield app, sim
 
 

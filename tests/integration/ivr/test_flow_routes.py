@@ -23,6 +23,7 @@ from ivr import http
 from ivr.flow_store import FlowStore, FlowStoreFailed, StoredFlow, restore
 from ivr.loader import DEMO_FLOWS, FlowRegistry
 from ivr.model import Flow
+from ivr.publishing import FlowPublishing
 from ivr.tables import SqlFlowStore
 from tests.fakes import FakeClock
 from tests.integration.recordings.accounts import users
@@ -75,9 +76,8 @@ async def serving(sessions: Sessions, store: FlowStore) -> AsyncIterator[Api]:
     app = web.Application()
     setup_api(app, ApiDeps(auth=auth, routes=[http.routes]))
     app[http.FLOWS] = flows
-    app[http.FLOW_STORE] = store
     clock = FakeClock()
-    app[http.FLOW_CLOCK] = clock
+    app[http.FLOW_PUBLISHING] = FlowPublishing(flows, store, clock)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
@@ -209,7 +209,7 @@ async def test_body_is_refused_naming_it_when_not_a_flow_document(
 async def test_publication_is_logged_with_the_login_when_published(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="ivr.http"):
+    with caplog.at_level(logging.INFO, logger="ivr.publishing"):
         status, _ = await api.call("POST", "/flows", "sveta", json=SOUNDS)
     assert status == 201
     assert any(
@@ -303,7 +303,7 @@ async def test_flow_is_not_published_when_it_cannot_be_saved(
         _, read = await api.call("GET", "/flows/main-en", "sveta")
         document = read["document"]
         document["nodes"]["goodbye"]["text"] = "Goodbye, and thank you."
-        with caplog.at_level(logging.ERROR, logger="ivr.http"):
+        with caplog.at_level(logging.ERROR, logger="ivr.publishing"):
             status, body = await api.call("POST", "/flows", "sveta", json=document)
             _, sounds = await api.call("POST", "/flows", "sveta", json=SOUNDS)
         assert (status, body["error_id"]) == (503, "ivr_flow_not_saved")

@@ -335,3 +335,11 @@ def test_file_prompt_keeps_the_text_it_says_when_both_are_given() -> None:
     assert prompt.file == "cc/en/menu"
     assert prompt.say is not None
     assert prompt.say.parts == ("Press 1.",)
+
+
+def test_flows_sending_to_a_queue_are_named_when_asked() -> None:
+    registry = FlowRegistry()
+    registry.load_directory(DEMO_FLOWS)
+
+    assert registry.flows_sending_to("general") == ("main-en", "main-ko", "main-ru")
+    assert registry.flows_sending_to("nowhere") == ()

@@ -356,3 +356,20 @@ async def test_sessions_ended_is_published_when_a_user_logs_out_or_is_deactivate
         ("logout", (credentials.digest(first.session_token),)),
         ("deactivated", (credentials.digest(second.session_token),)),
     ]
+
+
+async def test_users_language_is_set_by_an_admin_when_created_or_changed(
+    auth: AuthService,
+) -> None:
+    nina = await auth.create_user(
+        system_actor(),
+        NewUser(login="nina", display_name="Nina", role=Role.AGENT, language="ru"),
+    )
+    changed = await auth.edit_user(system_actor(), nina.id, UserChanges(language="en"))
+
+    with pytest.raises(ValidationFailed) as refused:
+        await auth.edit_user(system_actor(), nina.id, UserChanges(language="x" * 40))
+
+    assert (nina.language, changed.language) == ("ru", "en")
+    assert [e.field for e in refused.value.errors] == ["language"]
+    assert (await auth.get_user(system_actor(), nina.id)).language == "en"

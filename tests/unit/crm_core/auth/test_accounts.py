@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from crm_core.auth import accounts
 from crm_core.auth.accounts import AuthPolicy, User
 from crm_core.auth.model import ROLE_PERMISSIONS, Permission, Role
@@ -46,3 +48,16 @@ def test_password_is_refused_when_short_or_equal_to_the_login() -> None:
     assert accounts.password_problem("short", "anna") is not None
     assert accounts.password_problem("AnnaSmith1", "annasmith1") is not None
     assert accounts.password_problem("correct horse", "anna") is None
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_exceptions_give_exactly_the_permissions_wanted_when_applied(
+    role: Role,
+) -> None:
+    wanted = {Permission.REPORT_READ, Permission.AGENT_WORK, Permission.CUSTOMER_READ}
+
+    granted, revoked = accounts.exceptions_for(role, wanted)
+
+    assert accounts.effective_permissions(role, granted, revoked) == wanted
+    assert not granted & ROLE_PERMISSIONS[role]
+    assert revoked <= ROLE_PERMISSIONS[role]

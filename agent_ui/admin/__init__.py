@@ -1,0 +1,1 @@
+"""The administration pages: users and roles, queues, agents' seats, IVR flows."""
