@@ -7,7 +7,7 @@ each and publishing AlertRaised and AlertCleared. The rules are `acd.alerts`'s.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,7 +21,7 @@ from acd.events import (
     QueueStatsUpdated,
 )
 from acd.model import AgentId, AgentState, QueueId
-from acd.thresholds import Thresholds, default_thresholds
+from acd.thresholds import Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +51,19 @@ class AlertWatch:
         self,
         publisher: AlertPublisher,
         *,
-        thresholds: Mapping[QueueId, Thresholds],
+        thresholds: Callable[[QueueId], Thresholds],
         limits: AlertLimits,
     ) -> None:
         self._publisher = publisher
-        self._thresholds = dict(thresholds)
+        self._thresholds = thresholds
         self.limits = limits
         self._queues: dict[QueueId, QueueStatsUpdated] = {}
         self._states: dict[AgentId, StateSince] = {}
         self._board = AlertBoard()
 
     def thresholds(self, queue_id: QueueId) -> Thresholds:
-        """The queue's limits (a queue not configured gets the defaults)."""
-        found = self._thresholds.get(queue_id)
-        if found is None:
-            return default_thresholds(service_level_s=20.0, target_level=0.8)
-        return found
+        """The queue's limits as they are now (its target may be edited)."""
+        return self._thresholds(queue_id)
 
     def state_since(self, agent_id: AgentId) -> StateSince | None:
         """The agent's state as last heard and when it began (None: not heard

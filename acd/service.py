@@ -261,6 +261,10 @@ class AcdService(Queueing):
     def has_queue(self, queue_id: QueueId) -> bool:
         return queue_id in self._queue_configs
 
+    def queue_config(self, queue_id: QueueId) -> QueueConfig | None:
+        """The queue as it is served now (None: no such queue)."""
+        return self._queue_configs.get(queue_id)
+
     async def requeue_connected(
         self, call_id: CallId, *, queue_id: QueueId, agent_id: AgentId | None = None
     ) -> None:

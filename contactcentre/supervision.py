@@ -1,7 +1,7 @@
 """Wiring of the supervisor's tools (part of the composition root): each queue's
-wallboard limits and the pause limits from the settings, the alert watch on the
-bus, listening to calls (both served to the API too), and the wallboard the
-pages use.
+wallboard limits (the settings' over the target the queue is served with now) and
+the pause limits from the settings, the alert watch on the bus, listening to calls
+(both served to the API too), and the wallboard the pages use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aiohttp import web
 from acd import supervision_http
 from acd.alert_watch import WATCHED, AlertWatch
 from acd.alerts import AlertLimits
-from acd.model import QueueId
+from acd.model import QueueConfig, QueueId
 from acd.monitoring import MonitorDesk, MonitorParts
 from acd.service import AcdService
 from acd.thresholds import Figure, Limit, Thresholds, default_thresholds, with_limits
@@ -40,11 +40,20 @@ FIGURES: Mapping[str, tuple[Figure, bool]] = {
 """Each threshold setting's figure, and whether it breaches by falling."""
 
 
-def queue_thresholds(queue: QueueSettings) -> Thresholds:
-    """The queue's limits: its own settings over the defaults of its target."""
+def queue_thresholds(
+    queue: QueueSettings | None, served: QueueConfig | None
+) -> Thresholds:
+    """The queue's limits: those its settings name, over the defaults of the
+    target it is served with now (edited in the administration pages), else of
+    its settings' target."""
+    target = served or queue
+    if target is None:
+        return default_thresholds(service_level_s=20.0, target_level=0.8)
     base = default_thresholds(
-        service_level_s=queue.service_level_s, target_level=queue.target_level
+        service_level_s=target.service_level_s, target_level=target.target_level
     )
+    if queue is None:
+        return base
     own: ThresholdSettings = queue.thresholds
     changes = {}
     for name, (figure, falling) in FIGURES.items():
@@ -57,11 +66,16 @@ def queue_thresholds(queue: QueueSettings) -> Thresholds:
     return Thresholds(limits=found.limits, min_calls=own.min_calls)
 
 
-def alert_watch(config: AcdSettings, bus: Bus) -> AlertWatch:
+def alert_watch(config: AcdSettings, bus: Bus, acd: AcdService) -> AlertWatch:
     """The watch, subscribed to the queues' figures and the agents' states."""
+    settings = {QueueId(q.id): q for q in config.queues}
+
+    def thresholds(queue_id: QueueId) -> Thresholds:
+        return queue_thresholds(settings.get(queue_id), acd.queue_config(queue_id))
+
     watch = AlertWatch(
         bus,
-        thresholds={QueueId(q.id): queue_thresholds(q) for q in config.queues},
+        thresholds=thresholds,
         limits=AlertLimits(
             pause_s=config.alerts.pause_s,
             pause_by_reason_s=dict(config.alerts.pause_by_reason_s),
@@ -94,7 +108,7 @@ def supervise(
             locator=telephony.tracker, clock=clock,
         )
     )  # fmt: skip
-    found = Supervision(watch=alert_watch(config, bus), monitors=monitors)
+    found = Supervision(watch=alert_watch(config, bus, acd), monitors=monitors)
     app[supervision_http.ALERTS] = found.watch
     app[supervision_http.MONITORS] = found.monitors
     return found

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from acd import supervision_http
 from acd.model import AgentId, AgentState, QueueId
 from acd.tables import SqlConfigurationStore
+from acd.thresholds import Figure
 from crm_core.auth.model import system_actor
 from crm_core.auth.service import AuditQuery, AuthService
 from crm_core.clock import UtcClock
@@ -66,6 +68,26 @@ async def test_new_seat_in_a_new_queue_takes_an_overflowing_call_when_added_live
     vera = kept.seat("vera")
     assert vera is not None
     assert vera.queues == {"vip": 2}
+
+
+async def test_wallboard_limits_follow_the_target_when_the_admin_edits_a_queue(
+    site: Site,
+) -> None:
+    watch = site.spine.app.web[supervision_http.ALERTS]
+    general = QueueId("general")
+    target = {
+        "strategy": "longest_idle", "service_level_s": "45", "target_level": "0.9"
+    }  # fmt: skip
+    async with site.visitor("ivan") as ivan:
+        assert (await _send(ivan, "/admin/queues/general", target))[0] == 303
+
+    limits = watch.thresholds(general)
+    answered = limits.limit(Figure.SERVICE_LEVEL)
+    longest = limits.limit(Figure.LONGEST_WAIT)
+    assert answered is not None
+    assert answered.warning == 0.9
+    assert longest is not None
+    assert longest.warning == 45
 
 
 async def test_queue_in_use_is_kept_and_the_page_says_why_when_deleted(
